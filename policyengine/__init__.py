@@ -1,0 +1,49 @@
+"""policyengine: integrity-risk assessment methods (廉政风险防控) as rulesets, not code.
+
+    import policyengine as pe
+    rs = pe.load_ruleset("tax@2010")
+    result = rs.evaluate(pe.load_case("cases/tax/luoyang-2010.yaml"))
+
+Imports are lazy so that `policyengine --help` starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import CaseError, CheckError, EvaluationError, ParseError, PolicyError
+
+__all__ = [
+    "Case",
+    "CaseError",
+    "CheckError",
+    "EvaluationError",
+    "ParseError",
+    "PolicyError",
+    "diff",
+    "explain",
+    "load_case",
+    "load_ruleset",
+]
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load_ruleset", "LoadedRuleset"):
+        from . import api
+
+        return getattr(api, name)
+    if name in ("Case", "load_case"):
+        from . import case
+
+        return getattr(case, name)
+    if name == "diff":
+        from .diff import diff
+
+        return diff
+    if name == "explain":
+        from .explain import explain
+
+        return explain
+    raise AttributeError(name)

@@ -1,0 +1,142 @@
+"""The library API (SPEC §8): load, check, compile once, evaluate many.
+
+The CLI is a thin layer over these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .case import Case, load_case
+from .check import Analysis, check
+from .compile import CompiledRuleset, compile_ruleset
+from .errors import Diagnostic, ParseError, did_you_mean
+from .model import Ruleset
+from .resolve import resolve
+from .result import Result
+
+SHIPPED_NAME = re.compile(r"^[\w-]+(@[\w.-]+)?$")
+
+
+def shipped_root() -> Path:
+    """Where shipped rulesets live: the installed package, or the source tree."""
+    try:
+        root = Path(str(resources.files("policyengine.shipped")))
+        if root.is_dir():
+            return root
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - source checkout without install
+        pass
+    return Path(__file__).resolve().parent.parent / "rulesets"
+
+
+def shipped_rulesets() -> dict[str, list[Path]]:
+    """Department name -> its ruleset files, oldest version first."""
+    out: dict[str, list[Path]] = {}
+    root = shipped_root()
+    if not root.is_dir():
+        return out
+    for dept in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        files = sorted(f for f in dept.iterdir() if f.suffix in (".policy", ".yaml", ".yml"))
+        if files:
+            out[dept.name] = files
+    return out
+
+
+def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
+    """A path (relative to `base` if given) or a shipped name: `tax` (latest) or `tax@2010`."""
+    text = str(ref)
+    candidates = [Path(text)] if base is None else [base / text, Path(text)]
+    for c in candidates:
+        if c.is_file():
+            return c
+    if SHIPPED_NAME.match(text) and not text.endswith((".policy", ".yaml", ".yml")):
+        dept, _, version = text.partition("@")
+        shipped = shipped_rulesets()
+        if dept in shipped:
+            files = shipped[dept]
+            if not version:
+                return files[-1]
+            for f in files:
+                if f.stem == version:
+                    return f
+            raise ParseError(Diagnostic("PE005", f"no version '{version}' of shipped ruleset '{dept}' "
+                                        f"(have: {', '.join(f.stem for f in files)})", file=text))
+        if "/" not in text and not Path(text).suffix:
+            raise ParseError(Diagnostic("PE005", "no such file or shipped ruleset"
+                                        + did_you_mean(dept, shipped), file=text))
+    raise ParseError(Diagnostic("PE005", "file not found", file=str(candidates[0])))
+
+
+@dataclass
+class LoadedRuleset:
+    """A resolved, checked and compiled ruleset: evaluate as many cases as you like.
+
+    Compiled code keeps no per-evaluation state, so one instance is safe to share
+    between threads.
+    """
+
+    model: Ruleset
+    analysis: Analysis
+    compiled: CompiledRuleset
+    path: str
+    _traced: CompiledRuleset | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def version(self) -> str | None:
+        return self.model.version
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return self.analysis.warnings
+
+    @property
+    def digest(self) -> str:
+        from .dsl import to_dsl
+
+        return "sha256:" + hashlib.sha256(to_dsl(self.model, comments=False).encode("utf-8")).hexdigest()
+
+    def evaluate(self, case: Case | str | Path) -> Result:
+        from .evaluate import evaluate
+
+        if not isinstance(case, Case):
+            case = load_case(case)
+        return evaluate(self.compiled, case, self.digest)
+
+    def traced(self) -> CompiledRuleset:
+        """The same ruleset compiled with tracing on (for explain), built on first use."""
+        with self._lock:
+            if self._traced is None:
+                self._traced = compile_ruleset(self.model, self.analysis, trace=True)
+            return self._traced
+
+    def schema(self) -> dict[str, Any]:
+        from .schema import case_schema
+
+        return case_schema(self.model)
+
+
+def load_ruleset(ref: str | Path, base: Path | None = None) -> LoadedRuleset:
+    path = locate_ruleset(ref, base)
+    model = resolve(path)
+    analysis = check(model)
+    compiled = compile_ruleset(model, analysis)
+    return LoadedRuleset(model, analysis, compiled, str(path))
+
+
+def analyse_file(ref: str | Path) -> tuple[Ruleset, Analysis]:
+    """Resolve and analyse without raising on check errors (for `policyengine check`)."""
+    from .check import analyse
+
+    model = resolve(locate_ruleset(ref))
+    return model, analyse(model)

@@ -1,0 +1,548 @@
+"""Case files: loading (YAML, JSON, CSV) and validation against a ruleset's inputs.
+
+A case is validated in full before anything is evaluated: every problem in
+every item is collected (up to a limit) and reported with file, line, item id
+and field. Validation also converts values to their runtime form (exact
+`Decimal` numbers, `date`s) and lays each item out as the compiled ruleset's
+slot list, so evaluation never looks at raw YAML again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from .errors import CaseError, Diagnostic, did_you_mean
+from .model import Dimension, Input, TypeSpec
+
+MAX_LIST_LENGTH = 10_000
+MAX_ERRORS = 50
+MAX_NODES = 50_000_000  # what YAML aliases may expand to
+MAX_DIGITS = 30
+MAX_MAGNITUDE = Decimal(10) ** 18
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "expect", "expect_summary")
+
+
+@dataclass
+class Case:
+    """The items to assess, and the case file's header."""
+
+    items: list[dict[str, Any]]
+    title: str | None = None
+    unit: str | None = None
+    period: Any = None
+    file: str | None = None
+    ruleset: str | None = None
+    expect: dict[str, dict[str, Any]] | None = None
+    expect_summary: dict[str, Any] | None = None
+    # the parsed YAML/JSON node tree, composed only when an error needs a line number
+    _nodes: Any = field(default=None, repr=False, compare=False)
+
+    def header(self) -> dict[str, Any]:
+        return {"title": self.title, "unit": self.unit, "period": self.period}
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_case(path: str | Path) -> Case:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
+    except OSError as exc:
+        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CaseError(Diagnostic("PE302", "case file is not valid UTF-8", file=str(path), line=line)) from None
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        data = _load_json(text, path)
+    elif suffix == ".csv":
+        return _load_csv(text, path)
+    else:
+        data = _load_yaml(text, path)
+    return case_from_data(data, str(path))
+
+
+def case_from_data(data: Any, file: str) -> Case:
+    if not isinstance(data, dict):
+        raise CaseError(Diagnostic("PE302", "a case file is a mapping with an 'items' list", file=file, line=1))
+    for key in data:
+        if key not in HEADER_KEYS:
+            raise CaseError(Diagnostic("PE303", f"unknown case file key '{key}'" + did_you_mean(str(key), HEADER_KEYS),
+                                       file=file, line=_key_line(file, [key])))
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise CaseError(Diagnostic("PE303", "the case file has no 'items' list", file=file,
+                                   line=_key_line(file, ["items"]) or 1))
+    expect = data.get("expect")
+    if expect is not None and not isinstance(expect, dict):
+        raise CaseError(Diagnostic("PE303", "'expect' maps item ids to expected values", file=file,
+                                   line=_key_line(file, ["expect"])))
+    ruleset = data.get("ruleset")
+    return Case(
+        items=items, title=_text(data.get("title")), unit=_text(data.get("unit")),
+        period=_plain(data.get("period")), file=file,
+        ruleset=str(ruleset) if ruleset is not None else None,
+        expect={str(k): v for k, v in expect.items()} if expect else None,
+        expect_summary=data.get("expect_summary"),
+    )
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal) and v == v.to_integral_value():
+        return int(v)
+    return v
+
+
+def _load_json(text: str, path: Path) -> Any:
+    try:
+        return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    except json.JSONDecodeError as exc:
+        raise CaseError(Diagnostic("PE302", f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno,
+                                   column=exc.colno)) from None
+    except RecursionError:
+        raise CaseError(Diagnostic("PE302", "JSON nested too deeply", file=str(path))) from None
+
+
+def _yaml_loader() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def decimal_float(loader: Any, node: Any) -> Any:
+        text = str(node.value).replace("_", "")
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            return loader.construct_yaml_float(node)
+
+    def decimal_int(loader: Any, node: Any) -> Any:
+        value = loader.construct_yaml_int(node)
+        return Decimal(value)
+
+    Loader.add_constructor("tag:yaml.org,2002:float", decimal_float)
+    Loader.add_constructor("tag:yaml.org,2002:int", decimal_int)
+    return Loader
+
+
+_LOADER: type | None = None
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    import yaml
+
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = _yaml_loader()
+    try:
+        data = yaml.load(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = exc.problem or str(exc)
+        raise CaseError(Diagnostic("PE302", f"invalid YAML: {message}", file=str(path),
+                                   line=(mark.line + 1) if mark else 0,
+                                   column=(mark.column + 1) if mark else 0)) from None
+    except yaml.YAMLError as exc:
+        raise CaseError(Diagnostic("PE302", f"invalid YAML: {exc}", file=str(path))) from None
+    except RecursionError:
+        raise CaseError(Diagnostic("PE302", "YAML nested too deeply", file=str(path))) from None
+    if "*" in text:  # only aliases (*name) can make a small file expand
+        _guard_expansion(data, str(path))
+    return data
+
+
+def _guard_expansion(data: Any, file: str) -> None:
+    """Reject YAML whose aliases expand to a huge tree (a "billion laughs" file).
+
+    Aliases share objects, so the expanded size is computed per distinct object.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        obj, done = stack.pop()
+        if not isinstance(obj, (list, dict)) or (not done and id(obj) in sizes):
+            continue
+        kids = list(obj.values()) if isinstance(obj, dict) else obj
+        if done:
+            total = 1
+            for k in kids:
+                total += sizes.get(id(k), 1) if isinstance(k, (list, dict)) else 1
+                if total > MAX_NODES:
+                    raise CaseError(Diagnostic(
+                        "PE306", "YAML aliases expand to more than 50 million values (an alias bomb?)",
+                        file=file))
+            sizes[id(obj)] = total
+        else:
+            sizes[id(obj)] = 0  # placeholder: being visited (YAML can't make cycles safely)
+            stack.append((obj, True))
+            stack.extend((k, False) for k in kids if isinstance(k, (list, dict)) and id(k) not in sizes)
+
+
+def _load_csv(text: str, path: Path) -> Case:
+    """A CSV case: one item per row, a header row of field names (id, name, inputs)."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise CaseError(Diagnostic("PE302", "empty CSV file", file=str(path), line=1))
+    header = [h.strip() for h in rows[0]]
+    items = []
+    for number, row in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise CaseError(Diagnostic("PE302", f"row has {len(row)} cells; the header has {len(header)}",
+                                       file=str(path), line=number))
+        items.append({h: _csv_value(c) for h, c in zip(header, row, strict=True) if c.strip() != ""})
+    case = Case(items=items, file=str(path))
+    case._nodes = ("csv", [0, *range(2, len(rows) + 1)], header)
+    return case
+
+
+def _csv_value(cell: str) -> Any:
+    cell = cell.strip()
+    if re.fullmatch(r"-?\d+(\.\d+)?", cell):
+        return Decimal(cell)
+    if cell in ("true", "false"):
+        return cell == "true"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+        try:
+            return _dt.date.fromisoformat(cell)
+        except ValueError:
+            return cell
+    return cell
+
+
+# ---------------------------------------------------------------- locating errors
+
+
+def _key_line(file: str, path: list[Any]) -> int:
+    node = _node_at(file, path)
+    return node.start_mark.line + 1 if node is not None else 0
+
+
+def locate(case: Case, path: list[Any]) -> tuple[int, int]:
+    """Line and column of `path` (keys and indices) in the case file, or (0, 0)."""
+    if case.file is None:
+        return 0, 0
+    if isinstance(case._nodes, tuple) and case._nodes[0] == "csv":
+        _, lines, header = case._nodes
+        if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int) and path[1] + 1 < len(lines):
+            col = header.index(path[2]) + 1 if len(path) > 2 and path[2] in header else 1
+            return lines[path[1] + 1], col
+        return 0, 0
+    node = _node_at(case.file, path)
+    if node is None:
+        return 0, 0
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+_COMPOSED: dict[str, Any] = {}
+
+
+def _node_at(file: str, path: list[Any]) -> Any:
+    import yaml
+
+    if file not in _COMPOSED:
+        try:
+            with open(file, encoding="utf-8-sig") as fh:
+                _COMPOSED.clear()
+                _COMPOSED[file] = yaml.compose(fh, Loader=yaml.SafeLoader)
+        except (OSError, yaml.YAMLError, RecursionError):
+            _COMPOSED[file] = None
+    node = _COMPOSED[file]
+    best = node
+    for step in path:
+        if node is None:
+            break
+        if isinstance(node, yaml.MappingNode):
+            found = None
+            for k, v in node.value:
+                if str(k.value) == str(step):
+                    found = v if step is not path[-1] else k
+                    break
+            if found is None:
+                break
+            node = found
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+        else:
+            break
+        best = node
+    return best
+
+
+# ---------------------------------------------------------------- validation
+
+
+class _Invalid(Exception):
+    def __init__(self, message: str, sub: list[Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.sub = sub or []
+
+
+Converter = Callable[[Any], Any]
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
+        raise _Invalid(f"must be a number, not {_describe(value)}")
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not d.is_finite():
+        raise _Invalid("must be a finite number")
+    if abs(d) >= MAX_MAGNITUDE or len(d.as_tuple().digits) > MAX_DIGITS:
+        raise _Invalid(f"number {value} is too large (limit: 18 digits before the point, 30 in all)")
+    return d
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return f'text "{value}"' if len(value) < 40 else "text"
+    if isinstance(value, (Decimal, int, float)):
+        return f"number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, _dt.date):
+        return f"date {value}"
+    return type(value).__name__
+
+
+def _bounded(spec: TypeSpec, d: Decimal) -> None:
+    if spec.minimum is not None and (d < spec.minimum or (spec.min_exclusive and d == spec.minimum)):
+        raise _Invalid(f"{_fmt(d)} is below the minimum {'>' if spec.min_exclusive else '>='} {_fmt(spec.minimum)}")
+    if spec.maximum is not None and (d > spec.maximum or (spec.max_exclusive and d == spec.maximum)):
+        raise _Invalid(f"{_fmt(d)} is above the maximum {'<' if spec.max_exclusive else '<='} {_fmt(spec.maximum)}")
+
+
+def _fmt(d: Decimal) -> str:
+    from .runtime import format_number
+
+    return format_number(d)
+
+
+def converter(spec: TypeSpec) -> Converter:
+    kind = spec.kind
+    if kind in ("number", "range", "integer"):
+        bounded = spec.minimum is not None or spec.maximum is not None
+
+        def number(value: Any) -> Decimal:
+            d = _number(value)
+            if kind == "integer" and d != d.to_integral_value():
+                raise _Invalid(f"must be a whole number, not {_fmt(d)}")
+            if bounded:
+                if kind == "range" and not (spec.minimum <= d <= spec.maximum):  # type: ignore[operator]
+                    raise _Invalid(f"{_fmt(d)} is outside {_fmt(spec.minimum)}..{_fmt(spec.maximum)}")  # type: ignore[arg-type]
+                _bounded(spec, d)
+            return d
+
+        return number
+    if kind == "text":
+        def text(value: Any) -> str:
+            if not isinstance(value, str):
+                raise _Invalid(f"must be text, not {_describe(value)}")
+            return value
+
+        return text
+    if kind == "enum":
+        allowed = frozenset(spec.values)
+
+        def enum(value: Any) -> str:
+            if isinstance(value, Decimal):
+                value = _fmt(value)
+            if not isinstance(value, str) or value not in allowed:
+                raise _Invalid(f"must be one of {', '.join(spec.values)}, not {_describe(value)}"
+                               + (did_you_mean(value, spec.values) if isinstance(value, str) else ""))
+            return value
+
+        return enum
+    if kind == "bool":
+        def boolean(value: Any) -> bool:
+            if not isinstance(value, bool):
+                raise _Invalid(f"must be true or false, not {_describe(value)}")
+            return value
+
+        return boolean
+    if kind == "date":
+        def date(value: Any) -> _dt.date:
+            if isinstance(value, _dt.datetime):
+                return value.date()
+            if isinstance(value, _dt.date):
+                return value
+            if isinstance(value, str):
+                try:
+                    return _dt.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            raise _Invalid(f"must be a date (YYYY-MM-DD), not {_describe(value)}")
+
+        return date
+    if kind == "list":
+        fields = [(f.name, converter(f.type), _default_value(f.default)) for f in spec.fields]
+        names = frozenset(f.name for f in spec.fields)
+
+        def records(value: Any) -> list[dict[str, Any]]:
+            if not isinstance(value, list):
+                raise _Invalid(f"must be a list, not {_describe(value)}")
+            if len(value) > MAX_LIST_LENGTH:
+                raise _Invalid(f"list has {len(value)} elements (limit {MAX_LIST_LENGTH})")
+            out = []
+            for i, element in enumerate(value):
+                if not isinstance(element, dict):
+                    raise _Invalid(f"element {i + 1} must be a mapping {{…}}, not {_describe(element)}", [i])
+                extra = element.keys() - names
+                if extra:
+                    bad = sorted(map(str, extra))[0]
+                    raise _Invalid(f"element {i + 1} has unknown field '{bad}'" + did_you_mean(bad, names), [i, bad])
+                record = {}
+                for name, convert, default in fields:
+                    if name in element and element[name] is not None:
+                        try:
+                            record[name] = convert(element[name])
+                        except _Invalid as exc:
+                            raise _Invalid(f"element {i + 1}, field '{name}': {exc.message}", [i, name]) from None
+                    elif default is not _REQUIRED:
+                        record[name] = default
+                    else:
+                        raise _Invalid(f"element {i + 1} is missing field '{name}'", [i])
+                out.append(record)
+            return out
+
+        return records
+    raise AssertionError(kind)  # pragma: no cover
+
+
+_REQUIRED = object()
+
+
+def _default_value(expr: Any) -> Any:
+    from .model import ListLiteral, Literal
+
+    if expr is None:
+        return _REQUIRED
+    if isinstance(expr, Literal):
+        return expr.value
+    if isinstance(expr, ListLiteral):
+        return [i.value for i in expr.items]  # type: ignore[union-attr]
+    return _REQUIRED  # pragma: no cover - check() insists on literal defaults
+
+
+def input_type(decl: Input | Dimension) -> TypeSpec:
+    if isinstance(decl, Dimension):
+        return TypeSpec("range", minimum=decl.low, maximum=decl.high)
+    return decl.type
+
+
+@dataclass
+class Layout:
+    """How a validated item becomes a slot list (built once per compiled ruleset)."""
+
+    size: int
+    fields: list[tuple[str, int, Converter, Any]]
+    known: frozenset[str]
+    sanction_slot: int
+    trace_slot: int | None
+
+
+def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sanction_slot: int,
+           trace_slot: int | None) -> Layout:
+    fields = []
+    for decl in inputs:
+        default = _default_value(decl.default) if isinstance(decl, Input) else _REQUIRED
+        if default is _REQUIRED and isinstance(decl, Input) and decl.type.kind == "list":
+            default = ()  # no incidents listed means none happened
+        fields.append((decl.name, slots[decl.name], converter(input_type(decl)), default))
+    known = frozenset([*(f[0] for f in fields), "id", "name"])
+    return Layout(size, fields, known, sanction_slot, trace_slot)
+
+
+def validate(case: Case, plan: Layout) -> tuple[list[list[Any]], list[str], list[str | None]]:
+    """Check every item; return slot lists, ids and names, or raise CaseError with all problems."""
+    problems: list[tuple[list[Any], str, str | None]] = []
+    rows: list[list[Any]] = []
+    ids: list[str] = []
+    names: list[str | None] = []
+    seen: dict[str, int] = {}
+    fields = plan.fields
+    known = plan.known
+    size = plan.size
+    for index, item in enumerate(case.items):
+        if len(problems) >= MAX_ERRORS:
+            break
+        if not isinstance(item, dict):
+            problems.append((["items", index], f"item {index + 1} must be a mapping of fields", None))
+            continue
+        raw_id = item.get("id")
+        if isinstance(raw_id, Decimal) and raw_id == raw_id.to_integral_value():
+            raw_id = _fmt(raw_id)
+        if not isinstance(raw_id, str) or not raw_id:
+            problems.append((["items", index], f"item {index + 1} has no 'id'", None))
+            item_id = f"#{index + 1}"
+        else:
+            item_id = raw_id
+            if item_id in seen:
+                problems.append((["items", index, "id"], f"duplicate id '{item_id}' (first used by item "
+                                 f"{seen[item_id] + 1})", item_id))
+            seen.setdefault(item_id, index)
+        name = item.get("name")
+        if name is not None and not isinstance(name, str):
+            name = _fmt(name) if isinstance(name, Decimal) else str(name)
+        extra = item.keys() - known
+        for key in sorted(map(str, extra)):
+            problems.append((["items", index, key], f"unknown field '{key}'"
+                             + did_you_mean(key, known), item_id))
+        row: list[Any] = [None] * size
+        for field_name, slot, convert, default in fields:
+            value = item.get(field_name)
+            if value is None:
+                if default is _REQUIRED:
+                    problems.append((["items", index], f"missing field '{field_name}'", item_id))
+                    continue
+                row[slot] = default
+                continue
+            try:
+                row[slot] = convert(value)
+            except _Invalid as exc:
+                problems.append((["items", index, field_name, *exc.sub], f"field '{field_name}': {exc.message}",
+                                 item_id))
+        row[plan.sanction_slot] = []
+        if plan.trace_slot is not None:
+            row[plan.trace_slot] = {}
+        rows.append(row)
+        ids.append(item_id)
+        names.append(name)
+    if problems:
+        diagnostics = []
+        for path, message, item_id in problems[:MAX_ERRORS]:
+            line, column = locate(case, path)
+            diagnostics.append(Diagnostic("PE303", message, file=case.file or "<case>", line=line,
+                                          column=column, item=item_id))
+        if len(problems) >= MAX_ERRORS:
+            diagnostics[-1].notes.append(f"stopped after {MAX_ERRORS} problems")
+        raise CaseError(diagnostics)
+    return rows, ids, names

@@ -1,0 +1,1055 @@
+"""Stage 3: check a resolved ruleset — names, types, cycles, and lint.
+
+`analyse(ruleset)` returns an `Analysis`: the symbol table, the type of every
+expression, which scale each level name refers to, the dependency graph the
+compiler schedules from, and the diagnostics. Errors (`severity == "error"`)
+mean the ruleset cannot be evaluated; warnings are lint (`check --strict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .errors import CheckError, Diagnostic, did_you_mean
+from .model import (
+    Binary,
+    Call,
+    Comprehension,
+    DecisionTable,
+    Dimension,
+    Expr,
+    Grade,
+    GradeRule,
+    GradeScale,
+    IfExpr,
+    Input,
+    Let,
+    ListLiteral,
+    Literal,
+    Member,
+    Name,
+    Ruleset,
+    Sanction,
+    Span,
+    Supervision,
+    Test,
+    TypeSpec,
+    Unary,
+)
+
+# ---------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """A static type: number, text, bool, date, level (of `scale`), list, record, any."""
+
+    kind: str
+    scale: str | None = None
+    fields: tuple[tuple[str, Type], ...] = ()
+    element: Type | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "level":
+            return f"level of {self.scale}" if self.scale else "level"
+        if self.kind == "list":
+            return f"list of {self.element}" if self.element else "list"
+        if self.kind == "record":
+            return "record {" + ", ".join(f"{n}: {t}" for n, t in self.fields) + "}"
+        return self.kind
+
+    def field(self, name: str) -> Type | None:
+        for n, t in self.fields:
+            if n == name:
+                return t
+        return None
+
+
+NUMBER = Type("number")
+TEXT = Type("text")
+BOOL = Type("bool")
+DATE = Type("date")
+ANY = Type("any")
+CASE = Type("record", fields=(("period", ANY), ("unit", TEXT), ("title", TEXT)))
+
+
+def type_of_spec(spec: TypeSpec) -> Type:
+    if spec.kind in ("number", "integer", "range"):
+        return NUMBER
+    if spec.kind in ("text", "enum"):
+        return TEXT
+    if spec.kind == "bool":
+        return BOOL
+    if spec.kind == "date":
+        return DATE
+    if spec.kind == "list":
+        record = Type("record", fields=tuple((f.name, type_of_spec(f.type)) for f in spec.fields))
+        return Type("list", element=record)
+    return ANY  # pragma: no cover
+
+
+def _compatible(a: Type, b: Type) -> bool:
+    if a.kind == "any" or b.kind == "any":
+        return True
+    if a.kind != b.kind:
+        return False
+    if a.kind == "level":
+        return a.scale is None or b.scale is None or a.scale == b.scale
+    return True
+
+
+def _unify(a: Type, b: Type) -> Type:
+    if a.kind == "any":
+        return b
+    if b.kind == "any":
+        return a
+    if a.kind == "level" and a.scale is None:
+        return b
+    return a
+
+
+# ---------------------------------------------------------------- symbols
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    kind: str  # input, dimension, let, table, grade, level
+    name: str
+    decl: object
+    span: Span
+
+
+BUILTINS = {
+    # name: (min args, max args)
+    "round": (1, 2), "floor": (1, 1), "ceil": (1, 1), "abs": (1, 1),
+    "min": (1, 99), "max": (1, 99), "sum": (1, 1), "weighted": (1, 1), "len": (1, 1),
+    "year": (1, 1), "month": (1, 1), "days": (2, 2), "count": (1, 1), "any": (1, 1),
+    "all": (1, 1),
+}
+SPECIAL_NAMES = ("case", "dimensions")
+
+
+@dataclass
+class Analysis:
+    ruleset: Ruleset
+    symbols: dict[str, Symbol]
+    types: dict[int, Type] = field(default_factory=dict)
+    # id(Name node) -> scale, for every name that denotes a level constant
+    level_scale: dict[int, str] = field(default_factory=dict)
+    # node key ("let:X", "table:X", "grade:S") -> keys it reads on the same item
+    deps: dict[str, set[str]] = field(default_factory=dict)
+    # grade key -> keys whose values across *all* items its ranking lines need
+    barriers: dict[str, set[str]] = field(default_factory=dict)
+    # inputs/dimensions read anywhere
+    used: set[str] = field(default_factory=set)
+    # tables used by bare name (their header expressions are evaluated on the item)
+    bare_tables: set[str] = field(default_factory=set)
+    # the type of every let, table, input and grade by name
+    value_types: dict[str, Type] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def type_of(self, expr: Expr) -> Type:
+        return self.types.get(id(expr), ANY)
+
+
+def analyse(ruleset: Ruleset) -> Analysis:
+    return _Checker(ruleset).run()
+
+
+def check(ruleset: Ruleset) -> Analysis:
+    """Analyse and raise `CheckError` on any error; warnings stay in the analysis."""
+    analysis = analyse(ruleset)
+    if analysis.errors:
+        raise CheckError(analysis.errors)
+    return analysis
+
+
+# ---------------------------------------------------------------- the checker
+
+
+class _Checker:
+    def __init__(self, ruleset: Ruleset):
+        self.rs = ruleset
+        self.symbols: dict[str, Symbol] = {}
+        self.scales: dict[str, GradeScale] = {s.name: s for s in ruleset.scales}
+        self.level_names: dict[str, list[str]] = {}
+        self.an = Analysis(ruleset, self.symbols)
+        self.decl_types: dict[str, Type] = {}
+        self.in_progress: set[str] = set()
+        self.current: str | None = None  # node key whose expressions are being checked
+
+    # -- diagnostics
+    def error(self, code: str, message: str, span: Span | None, **kw: object) -> None:
+        self.an.diagnostics.append(Diagnostic.at(code, message, span, **kw))
+
+    def warn(self, code: str, message: str, span: Span | None) -> None:
+        self.an.diagnostics.append(Diagnostic.at(code, message, span, severity="warning"))
+
+    # -- driver
+    def run(self) -> Analysis:
+        self.declare()
+        bare = self.bare_table_uses()
+        self.an.bare_tables = bare
+        for decl in self.rs.declarations:
+            if isinstance(decl, Input) and decl.default is not None:
+                self.check_default(decl.default, type_of_spec(decl.type), decl.span)
+            if isinstance(decl, Input) and decl.type.kind == "list":
+                for f in decl.type.fields:
+                    if f.default is not None:
+                        self.check_default(f.default, type_of_spec(f.type), f.span)
+            elif isinstance(decl, Let):
+                self.type_of_name(decl.name)
+            elif isinstance(decl, DecisionTable):
+                self.type_of_name(decl.name)
+            elif isinstance(decl, Grade):
+                self.check_grade(decl)
+            elif isinstance(decl, Supervision):
+                self.check_supervision(decl)
+            elif isinstance(decl, Sanction):
+                self.check_sanction(decl)
+        if self.rs.summary is not None:
+            self.check_summary()
+        self.find_cycles()
+        self.lint_unused()
+        self.an.value_types = dict(self.decl_types)
+        self.an.diagnostics.sort(key=lambda d: (d.severity != "error", d.file or "", d.line, d.column))
+        return self.an
+
+    def declare(self) -> None:
+        for scale in self.rs.scales:
+            for lv in scale.levels:
+                self.level_names.setdefault(lv.name, []).append(scale.name)
+        for decl in self.rs.declarations:
+            kind = {Input: "input", Dimension: "dimension", Let: "let", DecisionTable: "table",
+                    Grade: "grade"}.get(type(decl))
+            if kind is None:
+                continue
+            name = decl.scale if isinstance(decl, Grade) else decl.name  # type: ignore[attr-defined]
+            if name in SPECIAL_NAMES or (name in BUILTINS and kind != "table"):
+                self.error("PE102", f"'{name}' is a built-in name; choose another", decl.span)
+            prior = self.symbols.get(name)
+            if prior is not None:
+                self.error("PE102", f"'{name}' is declared as both {prior.kind} (line "
+                           f"{prior.span.line}) and {kind}", decl.span)
+                continue
+            if name in self.level_names and kind != "grade":
+                self.error("PE102", f"'{name}' is both a level and a {kind}", decl.span)
+            self.symbols[name] = Symbol(kind, name, decl, decl.span)
+        for grade in self.rs.grades:
+            if grade.scale not in self.scales:
+                self.error("PE110", f"grade '{grade.scale}' has no 'levels {grade.scale} […]' "
+                           "declaration" + did_you_mean(grade.scale, self.scales), grade.span)
+
+    def bare_table_uses(self) -> set[str]:
+        tables = {t.name for t in self.rs.tables}
+        bare: set[str] = set()
+        for expr in self.all_expressions():
+            for node in walk(expr):
+                if isinstance(node, Name) and node.name in tables:
+                    bare.add(node.name)
+        return bare
+
+    def all_expressions(self) -> Iterator[Expr]:
+        for decl in self.rs.declarations:
+            yield from declaration_expressions(decl, header=False)
+
+    # -- names and their types (memoised; cycles are reported by find_cycles)
+    def type_of_name(self, name: str) -> Type:
+        if name in self.decl_types:
+            return self.decl_types[name]
+        sym = self.symbols.get(name)
+        if sym is None:
+            return ANY
+        if name in self.in_progress:
+            return ANY
+        self.in_progress.add(name)
+        saved = self.current
+        try:
+            t = self.compute_decl_type(sym)
+        finally:
+            self.current = saved
+            self.in_progress.discard(name)
+        self.decl_types[name] = t
+        return t
+
+    def compute_decl_type(self, sym: Symbol) -> Type:
+        decl = sym.decl
+        if isinstance(decl, Input):
+            return type_of_spec(decl.type)
+        if isinstance(decl, Dimension):
+            return NUMBER
+        if isinstance(decl, Let):
+            self.current = f"let:{decl.name}"
+            self.an.deps.setdefault(self.current, set())
+            return self.expr(decl.expr, {})
+        if isinstance(decl, DecisionTable):
+            self.current = f"table:{decl.name}"
+            self.an.deps.setdefault(self.current, set())
+            return self.check_table(decl)
+        if isinstance(decl, Grade):
+            return Type("level", scale=decl.scale)
+        return ANY
+
+    def reference(self, node: Name, scope: dict[str, Type]) -> Type:
+        name = node.name
+        if name in scope:
+            return scope[name]
+        sym = self.symbols.get(name)
+        if sym is not None:
+            if sym.kind in ("input", "dimension"):
+                self.an.used.add(name)
+                return self.type_of_name(name)
+            key = f"{sym.kind}:{name}"
+            if self.current is not None:
+                self.an.deps.setdefault(self.current, set()).add(key)
+            return self.type_of_name(name)
+        if name in self.level_names:
+            scales = self.level_names[name]
+            if len(scales) == 1:
+                self.an.level_scale[id(node)] = scales[0]
+                return Type("level", scale=scales[0])
+            return Type("level", scale=None)
+        if name == "case":
+            return CASE
+        if name == "dimensions":
+            self.error("PE104", "'dimensions' is only meaningful in sum(dimensions) or "
+                       "weighted(dimensions)", node.span)
+            return ANY
+        candidates = [*self.symbols, *self.level_names, *scope, "case"]
+        self.error("PE101", f"unknown name '{name}'" + did_you_mean(name, candidates), node.span)
+        return ANY
+
+    # -- expressions
+    def expr(self, e: Expr, scope: dict[str, Type]) -> Type:
+        t = self._expr(e, scope)
+        self.an.types[id(e)] = t
+        return t
+
+    def expect(self, e: Expr, want: Type, scope: dict[str, Type], what: str) -> Type:
+        t = self.expr(e, scope)
+        if not _compatible(t, want):
+            self.error("PE104", f"{what} must be {want}, not {t}", e.span)
+        return t
+
+    def _expr(self, e: Expr, scope: dict[str, Type]) -> Type:
+        if isinstance(e, Literal):
+            v = e.value
+            if isinstance(v, bool):
+                return BOOL
+            if isinstance(v, Decimal):
+                return NUMBER
+            if isinstance(v, str):
+                return TEXT
+            return DATE
+        if isinstance(e, ListLiteral):
+            element = ANY
+            for item in e.items:
+                t = self.expr(item, scope)
+                if not _compatible(element, t):
+                    self.error("PE104", f"list mixes {element} and {t}", item.span)
+                element = _unify(element, t)
+            return Type("list", element=element)
+        if isinstance(e, Name):
+            return self.reference(e, scope)
+        if isinstance(e, Member):
+            return self.member(e, scope)
+        if isinstance(e, Unary):
+            if e.op == "-":
+                return self.expect(e.operand, NUMBER, scope, "the operand of '-'")
+            self.expect(e.operand, BOOL, scope, "the operand of 'not'")
+            return BOOL
+        if isinstance(e, Binary):
+            return self.binary(e, scope)
+        if isinstance(e, IfExpr):
+            self.expect(e.condition, BOOL, scope, "an 'if' condition")
+            a = self.expr(e.then, scope)
+            b = self.expr(e.otherwise, scope)
+            if not _compatible(a, b):
+                self.error("PE104", f"'then' gives {a} but 'else' gives {b}", e.span)
+            if a.kind == "level" and b.kind == "level":
+                self.pin_level(e.then, b.scale)
+                self.pin_level(e.otherwise, a.scale)
+            return _unify(a, b)
+        if isinstance(e, Call):
+            return self.call(e, scope)
+        if isinstance(e, Comprehension):
+            return self.comprehension(e, scope)
+        raise AssertionError(f"unknown node {e!r}")  # pragma: no cover
+
+    def member(self, e: Member, scope: dict[str, Type]) -> Type:
+        target = self.expr(e.target, scope)
+        if target.kind == "any":
+            return ANY
+        if target.kind != "record":
+            self.error("PE104", f"'.{e.name}' needs a record, but this is {target}", e.span)
+            return ANY
+        t = target.field(e.name)
+        if t is None:
+            names = [n for n, _ in target.fields]
+            self.error("PE101", f"no field '{e.name}'" + did_you_mean(e.name, names)
+                       + f" (fields: {', '.join(names)})", e.span)
+            return ANY
+        return t
+
+    def pin_level(self, e: Expr, scale: str | None) -> None:
+        """Resolve a level name that several scales share, from the other operand."""
+        if scale is None:
+            return
+        if isinstance(e, Name) and e.name in self.level_names and id(e) not in self.an.level_scale:
+            if scale in self.level_names[e.name]:
+                self.an.level_scale[id(e)] = scale
+                self.an.types[id(e)] = Type("level", scale=scale)
+            else:
+                self.error("PE103", f"'{e.name}' is not a level of {scale}", e.span)
+
+    def binary(self, e: Binary, scope: dict[str, Type]) -> Type:
+        op = e.op
+        if op in ("and", "or"):
+            self.expect(e.left, BOOL, scope, f"the left side of '{op}'")
+            self.expect(e.right, BOOL, scope, f"the right side of '{op}'")
+            return BOOL
+        if op in ("+", "-", "*", "/"):
+            self.expect(e.left, NUMBER, scope, f"the left side of '{op}'")
+            self.expect(e.right, NUMBER, scope, f"the right side of '{op}'")
+            return NUMBER
+        if op in ("in", "not in"):
+            left = self.expr(e.left, scope)
+            right = self.expr(e.right, scope)
+            if right.kind not in ("list", "any"):
+                self.error("PE104", f"'{op}' needs a list on its right, not {right}", e.right.span)
+            elif right.element is not None and not _compatible(left, right.element):
+                self.error("PE104", f"cannot look for {left} in a list of {right.element}", e.span)
+            if left.kind == "level" and isinstance(e.right, ListLiteral):
+                for item in e.right.items:
+                    self.pin_level(item, left.scale)
+            return BOOL
+        left = self.expr(e.left, scope)
+        right = self.expr(e.right, scope)
+        if not _compatible(left, right):
+            self.error("PE104", f"cannot compare {left} with {right}", e.span)
+        elif op not in ("==", "!=") and _unify(left, right).kind not in ("number", "date", "level", "text", "any"):
+            self.error("PE104", f"'{op}' needs numbers, dates or levels, not {left}", e.span)
+        if left.kind == "level" or right.kind == "level":
+            self.pin_level(e.left, right.scale)
+            self.pin_level(e.right, left.scale)
+            for side in (e.left, e.right):
+                t = self.an.type_of(side)
+                if t.kind == "level" and t.scale is None:
+                    self.error("PE103", f"level '{getattr(side, 'name', '?')}' belongs to several "
+                               "scales; compare it with a grade", side.span)
+        return BOOL
+
+    def call(self, e: Call, scope: dict[str, Type]) -> Type:
+        fn = e.function
+        table = self.symbols.get(fn)
+        if table is not None and table.kind == "table" and fn not in scope:
+            decl = table.decl
+            assert isinstance(decl, DecisionTable)
+            if len(e.args) != len(decl.inputs):
+                self.error("PE106", f"table '{fn}' has {len(decl.inputs)} input column(s) but is "
+                           f"called with {len(e.args)}", e.span)
+            for arg in e.args:
+                self.expr(arg, scope)
+            if self.current is not None:
+                self.an.deps.setdefault(self.current, set()).add(f"table:{fn}")
+            return self.type_of_name(fn)
+        if fn not in BUILTINS:
+            tables = [s for s, v in self.symbols.items() if v.kind == "table"]
+            self.error("PE106", f"unknown function '{fn}'" + did_you_mean(fn, [*BUILTINS, *tables]),
+                       e.span)
+            for arg in e.args:
+                self.expr(arg, scope)
+            return ANY
+        low, high = BUILTINS[fn]
+        if not low <= len(e.args) <= high:
+            self.error("PE106", f"{fn}() takes {low if low == high else f'{low} to {high}'} "
+                       f"argument(s), not {len(e.args)}", e.span)
+            return ANY
+        if fn in ("sum", "weighted"):
+            arg = e.args[0]
+            if isinstance(arg, Name) and arg.name == "dimensions":
+                if not self.rs.dimensions:
+                    self.error("PE101", "the ruleset declares no dimensions", arg.span)
+                for d in self.rs.dimensions:
+                    self.an.used.add(d.name)
+                self.an.types[id(arg)] = Type("list", element=NUMBER)
+                return NUMBER
+            if fn == "weighted":
+                self.error("PE104", "weighted() takes 'dimensions'", arg.span)
+                return ANY
+            t = self.expr(arg, scope)
+            if t.kind not in ("list", "any") or (t.element and t.element.kind not in ("number", "any")):
+                self.error("PE104", f"sum() needs a list of numbers or a 'for' comprehension, not {t}",
+                           arg.span)
+            return NUMBER
+        if fn in ("count", "any", "all"):
+            self.error("PE104", f"{fn}() takes 'v in LIST where condition'", e.span)
+            return ANY
+        if fn == "len":
+            t = self.expr(e.args[0], scope)
+            if t.kind not in ("list", "any", "text"):
+                self.error("PE104", f"len() needs a list, not {t}", e.span)
+            return NUMBER
+        if fn in ("year", "month"):
+            self.expect(e.args[0], DATE, scope, f"the argument of {fn}()")
+            return NUMBER
+        if fn == "days":
+            self.expect(e.args[0], DATE, scope, "the first argument of days()")
+            self.expect(e.args[1], DATE, scope, "the second argument of days()")
+            return NUMBER
+        if fn in ("min", "max"):
+            if len(e.args) == 1:
+                t = self.expr(e.args[0], scope)
+                if t.kind == "list":
+                    return t.element or ANY
+                self.error("PE104", f"{fn}() of one value needs a list or a 'for' comprehension",
+                           e.span)
+                return ANY
+            first = ANY
+            for arg in e.args:
+                t = self.expr(arg, scope)
+                if t.kind not in ("number", "date", "any"):
+                    self.error("PE104", f"{fn}() compares numbers or dates, not {t}", arg.span)
+                if not _compatible(first, t):
+                    self.error("PE104", f"{fn}() mixes {first} and {t}", arg.span)
+                first = _unify(first, t)
+            return first
+        if fn == "round" and len(e.args) == 2:
+            self.expect(e.args[1], NUMBER, scope, "the digits of round()")
+            digits = e.args[1]
+            if isinstance(digits, Literal) and isinstance(digits.value, Decimal):
+                if digits.value != digits.value.to_integral_value() or not -10 <= digits.value <= 20:
+                    self.error("PE112", "round() keeps a whole number of digits from -10 to 20",
+                               digits.span)
+        self.expect(e.args[0], NUMBER, scope, f"the argument of {fn}()")
+        return NUMBER
+
+    def comprehension(self, e: Comprehension, scope: dict[str, Type]) -> Type:
+        source = self.expr(e.source, scope)
+        if source.kind not in ("list", "any"):
+            self.error("PE104", f"'{e.var} in …' needs a list, not {source}", e.source.span)
+        inner = {**scope, e.var: (source.element or ANY) if source.kind == "list" else ANY}
+        if e.where is not None:
+            self.expect(e.where, BOOL, inner, "a 'where' condition")
+        if e.function in ("count",):
+            if e.element is not None:
+                self.error("PE104", "count() takes 'v in LIST where …', not 'for'", e.span)
+            return NUMBER
+        if e.function in ("any", "all"):
+            if e.element is not None:
+                self.expect(e.element, BOOL, inner, f"the element of {e.function}()")
+            elif e.where is None:
+                self.error("PE104", f"{e.function}() needs a 'where' condition", e.span)
+            return BOOL
+        if e.function in ("sum", "min", "max"):
+            if e.element is None:
+                self.error("PE104", f"{e.function}() takes 'x for v in LIST', not 'v in LIST'", e.span)
+                return ANY
+            t = self.expr(e.element, inner)
+            if e.function == "sum":
+                if not _compatible(t, NUMBER):
+                    self.error("PE104", f"sum() adds numbers, not {t}", e.element.span)
+                return NUMBER
+            if t.kind not in ("number", "date", "any"):
+                self.error("PE104", f"{e.function}() compares numbers or dates, not {t}", e.element.span)
+            return t
+        self.error("PE106", f"{e.function}() does not take a comprehension"
+                   + did_you_mean(e.function, ["count", "sum", "any", "all", "min", "max"]), e.span)
+        return ANY
+
+    def check_default(self, e: Expr, want: Type, span: Span) -> None:
+        saved, self.current = self.current, None
+        t = self.expr(e, {})
+        self.current = saved
+        if not isinstance(e, (Literal, ListLiteral)):
+            self.error("PE104", "a default is a literal value", e.span)
+        elif not _compatible(t, want):
+            self.error("PE104", f"default must be {want}, not {t}", e.span)
+
+    # -- tables
+    def check_table(self, t: DecisionTable) -> Type:
+        bare = t.name in self.an.bare_tables
+        column_types: list[Type] = []
+        for h in t.inputs:
+            column_types.append(self.expr(h, {}) if bare else ANY)
+        if len(set(t.outputs)) != len(t.outputs):
+            self.error("PE102", f"table '{t.name}' repeats an output column", t.span)
+        if t.hit == "collect" and t.aggregate in ("sum", "min", "max") and len(t.outputs) != 1:
+            self.error("PE107", f"'collect {t.aggregate}' needs exactly one output column", t.span)
+        out_types: list[Type] = [ANY] * len(t.outputs)
+        for row in t.rows:
+            for i, (test, col) in enumerate(zip(row.tests, column_types, strict=False)):
+                self.check_test(test, col, t, i)
+            for i, cell in enumerate(row.outputs):
+                ct = self.expr(cell, {})
+                if not _compatible(out_types[i], ct):
+                    self.error("PE104", f"column '{t.outputs[i]}' mixes {out_types[i]} and {ct}",
+                               cell.span)
+                out_types[i] = _unify(out_types[i], ct)
+            if t.hit == "collect" and t.aggregate in ("sum", "min", "max"):
+                for cell in row.outputs:
+                    if not _compatible(self.an.type_of(cell), NUMBER):
+                        self.error("PE104", f"'collect {t.aggregate}' needs numbers", cell.span)
+        self.lint_table(t, column_types)
+        if t.hit == "collect":
+            return NUMBER
+        if len(t.outputs) == 1:
+            return out_types[0]
+        return Type("record", fields=tuple(zip(t.outputs, out_types, strict=True)))
+
+    def check_test(self, test: Test, column: Type, table: DecisionTable, index: int) -> None:
+        for v in test.values:
+            vt = self.expr(v, {})
+            if column.kind == "level":
+                self.pin_level(v, column.scale)
+                vt = self.an.type_of(v)
+            if not _compatible(column, vt):
+                self.error("PE104", f"column {index + 1} of '{table.name}' is {column}; this cell "
+                           f"tests {vt}", v.span)
+            if test.kind in ("compare", "range") and vt.kind not in ("number", "date", "level", "any"):
+                self.error("PE104", f"'{test.op or 'range'}' needs numbers, dates or levels, not {vt}",
+                           v.span)
+
+    def lint_table(self, t: DecisionTable, columns: list[Type]) -> None:
+        self.lint_unreachable_rows(t)
+        if t.hit not in ("unique", "any"):
+            return
+        for i, a in enumerate(t.rows):
+            for b in t.rows[i + 1:]:
+                if all(_tests_overlap(x, y) for x, y in zip(a.tests, b.tests, strict=True)):
+                    if t.hit == "any" and a.outputs == b.outputs:
+                        continue
+                    self.warn("PE202", f"rows at lines {a.span.line} and {b.span.line} of "
+                              f"{t.hit} table '{t.name}' can both match", b.span)
+        gaps = _coverage_gaps(t, self.symbols)
+        if gaps:
+            self.warn("PE204", f"{t.hit} table '{t.name}' has no row for {gaps}", t.span)
+
+    def lint_unreachable_rows(self, t: DecisionTable) -> None:
+        if t.hit != "first":
+            return
+        for i, row in enumerate(t.rows):
+            if all(test.kind == "any" for test in row.tests) and i + 1 < len(t.rows):
+                self.warn("PE203", f"rows after line {row.span.line} of table '{t.name}' can never "
+                          "match (that row matches everything)", t.rows[i + 1].span)
+                return
+
+    # -- grades
+    def scale_levels(self, scale: str) -> list[str]:
+        s = self.scales.get(scale)
+        return [lv.name for lv in s.levels] if s else []
+
+    def check_level(self, scale: str, level: str, span: Span) -> None:
+        names = self.scale_levels(scale)
+        if scale in self.scales and level not in names:
+            self.error("PE103", f"'{level}' is not a level of {scale}" + did_you_mean(level, names)
+                       + f" (levels: {', '.join(names)})", span)
+
+    def check_grade(self, g: Grade) -> None:
+        self.current = f"grade:{g.scale}"
+        self.an.deps.setdefault(self.current, set())
+        barrier: set[str] = set()
+        assigned: set[str] = set()
+        seen_otherwise: GradeRule | None = None  # type: ignore[name-defined]
+        for rule in g.rules:
+            if seen_otherwise is not None:
+                self.warn("PE203", f"this line can never apply: 'otherwise' at line "
+                          f"{seen_otherwise.span.line} comes first", rule.span)
+            self.check_level(g.scale, rule.level, rule.span)
+            assigned.add(rule.level)
+            if rule.kind == "condition":
+                self.expect(rule.condition, BOOL, {}, "a grade condition")
+            elif rule.kind == "otherwise":
+                seen_otherwise = rule
+            else:
+                before = set(self.an.deps[self.current])
+                t = self.expr(rule.by, {})
+                if t.kind not in ("number", "date", "any"):
+                    self.error("PE104", f"'{rule.kind} … by' ranks numbers or dates, not {t}",
+                               rule.by.span)
+                if rule.within is not None:
+                    wt = self.expr(rule.within, {})
+                    if wt.kind in ("list", "record"):
+                        self.error("PE104", f"'within' groups by a simple value, not {wt}",
+                                   rule.within.span)
+                added = self.an.deps[self.current] - before
+                barrier |= added | _name_keys(rule.by, self.symbols) | (
+                    _name_keys(rule.within, self.symbols) if rule.within else set())
+                if rule.count is not None and (rule.count <= 0 or (
+                        not rule.percent and rule.count != rule.count.to_integral_value())):
+                    self.error("PE112", "top/bottom N needs a whole number >= 1 (or a percentage)",
+                               rule.span)
+                if rule.percent and rule.count is not None and rule.count > 100:
+                    self.error("PE112", "a percentage above 100%", rule.span)
+        if g.matrix is not None:
+            self.check_matrix(g)
+            for _label, cells in g.matrix.rows:
+                assigned.update(cells)
+        if not g.rules and g.matrix is None:
+            self.error("PE110", f"grade '{g.scale}' has no lines", g.span)
+        for r in g.raises:
+            self.expect(r.condition, BOOL, {}, "a 'raise' condition")
+            if r.to_level is not None:
+                self.check_level(g.scale, r.to_level, r.span)
+                assigned.add(r.to_level)
+            elif self.scale_levels(g.scale):
+                assigned.add(self.scale_levels(g.scale)[0])
+        self.an.barriers[self.current] = barrier
+        # barrier keys are also ordinary dependencies (for cycles); keep both
+        self.an.deps[self.current] |= barrier
+        scale = self.scales.get(g.scale)
+        if scale is not None and not g.raises:
+            for lv in scale.levels:
+                if lv.name not in assigned:
+                    self.warn("PE205", f"level '{lv.name}' of {g.scale} is never assigned", lv.span)
+        self.current = None
+
+    def check_matrix(self, g: Grade) -> None:
+        m = g.matrix
+        assert m is not None
+        types = []
+        for axis in (m.row_input, m.column_input):
+            node = Name(axis, g.span)
+            types.append(self.reference(node, {}))
+        for i, (label, cells) in enumerate(m.rows):
+            self.check_label(label, types[0], m.row_input)
+            for cell in cells:
+                self.check_level(g.scale, cell, m.row_spans[i] if m.row_spans else g.span)
+        for label in m.columns:
+            self.check_label(label, types[1], m.column_input)
+        for axis, labels in ((m.row_input, [r[0] for r in m.rows]), (m.column_input, m.columns)):
+            values = [lb.value for lb in labels]
+            if len(set(values)) != len(values):
+                self.error("PE111", f"matrix lists a value of '{axis}' twice", g.span)
+            sym = self.symbols.get(axis)
+            if sym is not None and isinstance(sym.decl, Input) and sym.decl.type.kind == "enum":
+                missing = [v for v in sym.decl.type.values if v not in values]
+                if missing:
+                    self.warn("PE204", f"matrix has no {'row' if axis == m.row_input else 'column'} "
+                              f"for {axis} = {', '.join(missing)}", g.span)
+
+    def check_label(self, label: Literal, axis: Type, name: str) -> None:
+        lt = self.expr(label, {})
+        if not _compatible(axis, lt):
+            self.error("PE111", f"matrix label {label.value!s} is {lt} but '{name}' is {axis}",
+                       label.span)
+        sym = self.symbols.get(name)
+        if sym is not None and isinstance(sym.decl, Input) and sym.decl.type.kind == "enum":
+            if str(label.value) not in sym.decl.type.values:
+                self.error("PE111", f"'{label.value}' is not a value of {name}"
+                           + did_you_mean(str(label.value), sym.decl.type.values), label.span)
+
+    # -- supervision, sanctions, summary
+    def check_supervision(self, s: Supervision) -> None:
+        if s.scale not in self.scales:
+            self.error("PE110", f"supervision of unknown scale '{s.scale}'"
+                       + did_you_mean(s.scale, self.scales), s.span)
+        elif f"grade:{s.scale}" not in {f"grade:{g.scale}" for g in self.rs.grades}:
+            self.error("PE110", f"supervision of '{s.scale}', which no grade block assigns", s.span)
+        self.current = f"supervision:{s.scale}"
+        self.an.deps[self.current] = {f"grade:{s.scale}"}
+        seen_otherwise = None
+        for line in s.lines:
+            if seen_otherwise is not None:
+                self.warn("PE203", f"this line can never apply: 'otherwise' at line "
+                          f"{seen_otherwise.span.line} comes first", line.span)
+            if line.level is not None:
+                self.check_level(s.scale, line.level, line.span)
+            elif line.when is None:
+                seen_otherwise = line
+            if line.when is not None:
+                self.expect(line.when, BOOL, {}, "a 'when' condition")
+        self.current = None
+
+    def check_sanction(self, s: Sanction) -> None:
+        self.current = f"sanction:{s.name}"
+        self.an.deps[self.current] = set()
+        scope: dict[str, Type] = {}
+        if s.source is not None:
+            t = self.expr(s.source, {})
+            if t.kind not in ("list", "any"):
+                self.error("PE104", f"'for {s.var} in …' needs a list, not {t}", s.source.span)
+            scope = {s.var: (t.element or ANY) if t.kind == "list" else ANY}  # type: ignore[dict-item]
+            if s.where is not None:
+                self.expect(s.where, BOOL, scope, "a 'where' condition")
+        if s.when is not None:
+            self.expect(s.when, BOOL, scope, "a 'when' condition")
+        if s.fine is not None:
+            self.expect(s.fine, NUMBER, scope, "a fine")
+        if s.fine is None and not s.actions and s.warning is None:
+            self.warn("PE206", f"sanction '{s.name}' has no fine, action or warning", s.span)
+        self.current = None
+
+    def check_summary(self) -> None:
+        summary = self.rs.summary
+        assert summary is not None
+        self.current = "summary"
+        self.an.deps[self.current] = set()
+        for line in summary.lines:
+            for name in line.names:
+                t = self.reference(Name(name, line.span), {})
+                if line.kind == "count" and t.kind in ("list", "record"):
+                    self.error("PE104", f"cannot count by {name}: it is {t}", line.span)
+                if line.kind == "sum" and not _compatible(t, NUMBER):
+                    self.error("PE104", f"cannot sum {name}: it is {t}", line.span)
+        self.current = None
+
+    # -- graph-wide checks
+    def find_cycles(self) -> None:
+        graph = self.an.deps
+        state: dict[str, int] = {}
+        reported: set[frozenset[str]] = set()
+
+        def visit(start: str) -> None:
+            # iterative DFS so a long chain of lets cannot overflow the stack
+            path: list[str] = []
+            stack: list[tuple[str, Iterator[str]]] = []
+            state[start] = 1
+            path.append(start)
+            stack.append((start, iter(sorted(graph.get(start, ())))))
+            while stack:
+                node, children = stack[-1]
+                for child in children:
+                    if state.get(child) == 1:
+                        cycle = [*path[path.index(child):], child]
+                        key = frozenset(cycle)
+                        if key not in reported:
+                            reported.add(key)
+                            decl_span = self.span_of(child)
+                            self.error("PE105", "dependency cycle: " + " -> ".join(
+                                k.split(":", 1)[1] for k in cycle), decl_span)
+                    elif child not in state:
+                        state[child] = 1
+                        path.append(child)
+                        stack.append((child, iter(sorted(graph.get(child, ())))))
+                        break
+                else:
+                    state[node] = 2
+                    path.pop()
+                    stack.pop()
+
+        for key in sorted(graph):
+            if key not in state:
+                visit(key)
+
+    def span_of(self, key: str) -> Span | None:
+        _kind, name = key.split(":", 1)
+        sym = self.symbols.get(name)
+        return sym.span if sym else None
+
+    def lint_unused(self) -> None:
+        for decl in self.rs.inputs:
+            if decl.name not in self.an.used:
+                self.warn("PE201", f"input '{decl.name}' is never used", decl.span)
+        for decl in self.rs.dimensions:
+            if decl.name not in self.an.used:
+                self.warn("PE201", f"dimension '{decl.name}' is never used", decl.span)
+
+
+# ---------------------------------------------------------------- helpers shared with compile
+
+
+def walk(e: Expr | None) -> Iterator[Expr]:
+    """Every node of an expression, iteratively (depth is bounded by the parser anyway)."""
+    if e is None:
+        return
+    stack: list[Expr] = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    if isinstance(e, ListLiteral):
+        return e.items
+    if isinstance(e, Member):
+        return (e.target,)
+    if isinstance(e, Unary):
+        return (e.operand,)
+    if isinstance(e, Binary):
+        return (e.left, e.right)
+    if isinstance(e, IfExpr):
+        return (e.condition, e.then, e.otherwise)
+    if isinstance(e, Call):
+        return e.args
+    if isinstance(e, Comprehension):
+        return tuple(x for x in (e.source, e.element, e.where) if x is not None)
+    return ()
+
+
+def declaration_expressions(decl: object, header: bool = True) -> Iterator[Expr]:
+    """The expressions a declaration contains (table headers only when `header`)."""
+    if isinstance(decl, Input):
+        if decl.default is not None:
+            yield decl.default
+    elif isinstance(decl, Let):
+        yield decl.expr
+    elif isinstance(decl, DecisionTable):
+        if header:
+            yield from decl.inputs
+        for row in decl.rows:
+            for test in row.tests:
+                yield from test.values
+            yield from row.outputs
+    elif isinstance(decl, Grade):
+        for rule in decl.rules:
+            yield from (x for x in (rule.condition, rule.by, rule.within) if x is not None)
+        for r in decl.raises:
+            yield r.condition
+    elif isinstance(decl, Supervision):
+        yield from (line.when for line in decl.lines if line.when is not None)
+    elif isinstance(decl, Sanction):
+        yield from (x for x in (decl.source, decl.where, decl.when, decl.fine) if x is not None)
+
+
+def _name_keys(e: Expr | None, symbols: dict[str, Symbol]) -> set[str]:
+    keys = set()
+    for node in walk(e):
+        if isinstance(node, Name):
+            sym = symbols.get(node.name)
+            if sym is not None and sym.kind in ("let", "table", "grade"):
+                keys.add(f"{sym.kind}:{node.name}")
+    return keys
+
+
+# ---------------------------------------------------------------- table lint
+
+
+def _static(e: Expr) -> object | None:
+    if isinstance(e, Literal):
+        return e.value
+    return None
+
+
+_MISSING = object()
+
+
+def _interval(test: Test) -> tuple | None:
+    """(low, low_closed, high, high_closed) for number tests, None when not an interval."""
+    if test.kind == "range":
+        lo, hi = (_static(v) for v in test.values)
+        if isinstance(lo, Decimal) and isinstance(hi, Decimal):
+            return (lo, test.low_closed, hi, test.high_closed)
+        return None
+    if test.kind == "compare":
+        v = _static(test.values[0])
+        if not isinstance(v, Decimal):
+            return None
+        return {
+            "<": (None, False, v, False), "<=": (None, False, v, True),
+            ">": (v, False, None, False), ">=": (v, True, None, False),
+        }.get(test.op)
+    if test.kind == "equal":
+        v = _static(test.values[0])
+        if isinstance(v, Decimal):
+            return (v, True, v, True)
+    return None
+
+
+def _values(test: Test) -> list | None:
+    vals = [_static(v) for v in test.values]
+    if any(v is None for v in vals):
+        return None
+    return vals
+
+
+def _satisfies(value: object, test: Test) -> bool | None:
+    if test.kind == "any":
+        return True
+    vals = _values(test)
+    if vals is None:
+        return None
+    if test.kind == "equal":
+        return value == vals[0]
+    if test.kind == "in":
+        return value in vals
+    if test.kind == "not in":
+        return value not in vals
+    iv = _interval(test)
+    if iv is None or not isinstance(value, Decimal):
+        return None
+    return _in_interval(value, iv)
+
+
+def _in_interval(v: Decimal, iv: tuple) -> bool:
+    lo, lc, hi, hc = iv
+    if lo is not None and (v < lo or (v == lo and not lc)):
+        return False
+    return not (hi is not None and (v > hi or (v == hi and not hc)))
+
+
+def _tests_overlap(a: Test, b: Test) -> bool:
+    """Whether some value can satisfy both tests (True when unsure, so lint never misses)."""
+    if a.kind == "any" or b.kind == "any":
+        return True
+    for x, y in ((a, b), (b, a)):
+        if x.kind in ("equal", "in"):
+            vals = _values(x)
+            if vals is None:
+                return False  # an expression cell: not statically known; do not claim overlap
+            results = [_satisfies(v, y) for v in vals]
+            if any(r is None for r in results):
+                return False
+            return any(results)
+    ia, ib = _interval(a), _interval(b)
+    if ia is not None and ib is not None:
+        lo_a, lca, hi_a, hca = ia
+        lo_b, lcb, hi_b, hcb = ib
+        # the intersection's low end is the larger low, its high end the smaller high
+        if lo_a is None or (lo_b is not None and lo_b > lo_a):
+            lo, lc = lo_b, lcb
+        elif lo_b is None or lo_a > lo_b:
+            lo, lc = lo_a, lca
+        else:
+            lo, lc = lo_a, lca and lcb
+        if hi_a is None or (hi_b is not None and hi_b < hi_a):
+            hi, hc = hi_b, hcb
+        elif hi_b is None or hi_a < hi_b:
+            hi, hc = hi_a, hca
+        else:
+            hi, hc = hi_a, hca and hcb
+        if lo is None or hi is None:
+            return True
+        return lo < hi or (lo == hi and lc and hc)
+    return a.kind == "not in" or b.kind == "not in"
+
+
+def _coverage_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | None:
+    """For one-column unique/any tables over an enum input: values no row matches."""
+    if any(all(test.kind == "any" for test in row.tests) for row in t.rows):
+        return None
+    if len(t.inputs) != 1 or not isinstance(t.inputs[0], Name):
+        return None
+    sym = symbols.get(t.inputs[0].name)
+    if sym is None or not isinstance(sym.decl, Input) or sym.decl.type.kind != "enum":
+        return None
+    missing = []
+    for value in sym.decl.type.values:
+        results = [_satisfies(value, row.tests[0]) for row in t.rows]
+        if any(r is None for r in results):
+            return None
+        if not any(results):
+            missing.append(value)
+    if not missing:
+        return None
+    return f"{t.inputs[0].name} = " + ", ".join(missing)
+
+
+def keys_of(names: Iterable[str], symbols: dict[str, Symbol]) -> set[str]:
+    out = set()
+    for n in names:
+        sym = symbols.get(n)
+        if sym is not None and sym.kind in ("let", "table", "grade"):
+            out.add(f"{sym.kind}:{n}")
+    return out

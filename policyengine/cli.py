@@ -1,0 +1,197 @@
+"""The `policyengine` command line: a thin layer over the library API.
+
+Exit codes (SPEC §6): 0 fine; 1 findings (failed tests, differences with
+--exit-code, lint findings with --strict); 2 bad input, printed as
+`file:line:col: error[CODE]: …` with the source line and a caret; 3 internal error.
+Heavy modules are imported inside the commands so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+FORMATS = ("table", "json", "yaml", "csv")
+
+
+class _Group(click.Group):
+    """Turns PolicyError into exit code 2 and anything unexpected into exit code 3."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from .errors import PolicyError
+
+        try:
+            return super().invoke(ctx)
+        except PolicyError as exc:
+            _fail(exc)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except RecursionError:
+            click.echo("error: input nested too deeply", err=True)
+            sys.exit(2)
+        except Exception as exc:
+            if os.environ.get("POLICYENGINE_DEBUG"):
+                raise
+            detail = str(exc)
+            detail = detail if len(detail) < 300 else detail[:300] + "…"
+            click.echo(f"internal error: {type(exc).__name__}: {detail}\n"
+                       "This is a bug in policyengine; run with POLICYENGINE_DEBUG=1 for details.", err=True)
+            sys.exit(3)
+
+
+def _fail(exc: Any) -> NoReturn:
+    click.echo(exc.render(), err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="policyengine")
+def main() -> None:
+    """policyengine — integrity-risk assessment (廉政风险防控) methods as rulesets.
+
+    A RULESET is a .policy (DSL) or .yaml file, or a shipped ruleset by name:
+    `tax` (its latest version) or `tax@2010`. A CASE is a YAML, JSON or CSV file
+    listing the items (risk points or units) to assess.
+
+    \b
+    Exit codes: 0 fine · 1 findings (failed tests, --strict lint, --exit-code
+    differences) · 2 bad input (with file:line:col) · 3 internal error.
+    """
+
+
+# ---------------------------------------------------------------- check
+
+
+@main.command()
+@click.argument("rulesets", nargs=-1, required=True)
+@click.option("--strict", is_flag=True, help="Exit 1 when there are warnings (lint findings).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings, no summary line.")
+def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
+    """Parse, resolve and check rulesets; report errors and lint warnings.
+
+    Lint: overlapping or incomplete unique tables, unused inputs, lines that can
+    never apply, levels never assigned. Errors: syntax, unknown names (with a
+    did-you-mean), type mismatches, dependency cycles, bad extends/remove.
+    """
+    from .api import analyse_file
+    from .errors import PolicyError
+
+    errors = warnings = 0
+    for ref in rulesets:
+        try:
+            _model, analysis = analyse_file(ref)
+            diagnostics = analysis.diagnostics
+        except PolicyError as exc:
+            diagnostics = exc.diagnostics
+        for d in diagnostics:
+            click.echo(d.render(), err=True)
+        errors += sum(1 for d in diagnostics if d.severity == "error")
+        warnings += sum(1 for d in diagnostics if d.severity == "warning")
+    if not quiet:
+        click.echo(f"{len(rulesets)} ruleset(s) checked: {errors} error(s), {warnings} warning(s)")
+    if errors:
+        sys.exit(2)
+    if strict and warnings:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- eval
+
+
+@main.command(name="eval")
+@click.argument("ruleset")
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
+              help="Output format [default: table on a terminal, json otherwise].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of standard output.")
+@click.option("--item", "item_ids", multiple=True, metavar="ID",
+              help="Only show this item (repeatable). Ranking still uses every item.")
+def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
+          item_ids: tuple[str, ...]) -> None:
+    """Evaluate RULESET on each CASE file and print the results.
+
+    Every case is validated in full first; nothing is printed or written unless
+    all cases evaluate.
+    """
+    from .api import load_ruleset
+    from .case import load_case
+    from .errors import Diagnostic, PolicyError, did_you_mean
+    from .render import render, to_json
+
+    rs = load_ruleset(ruleset)
+    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    results = []
+    for path in cases:
+        result = rs.evaluate(load_case(path))
+        if item_ids:
+            known = [i.id for i in result.items]
+            for wanted in item_ids:
+                if wanted not in known:
+                    raise PolicyError(Diagnostic("PE304", f"no item '{wanted}'" + did_you_mean(wanted, known),
+                                                 file=path))
+            result.items = [i for i in result.items if i.id in item_ids]
+        results.append(result)
+    if fmt == "json" and len(results) > 1:
+        text = to_json([r.to_dict() for r in results])
+    else:
+        text = "".join(render(r, fmt) for r in results)
+    _emit(text, output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_atomically(Path(output), text)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename: never a half-written file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- schema
+
+
+@main.command()
+@click.argument("ruleset")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+def schema(ruleset: str, output: str | None) -> None:
+    """Print the JSON Schema of RULESET's case files (for editors and CI)."""
+    from .api import load_ruleset
+    from .render import to_json
+
+    _emit(to_json(load_ruleset(ruleset).schema()), output)
+
+
+# ---------------------------------------------------------------- list
+
+
+@main.command(name="list")
+def list_() -> None:
+    """List the shipped rulesets and their versions."""
+    from .api import shipped_rulesets
+
+    for dept, files in shipped_rulesets().items():
+        click.echo(f"{dept}: " + ", ".join(f.stem for f in files))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

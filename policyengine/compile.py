@@ -1,0 +1,727 @@
+"""Stage 4: compile a checked ruleset into Python functions, once.
+
+Each item is a list of slots (inputs first, then every computed value). The
+declarations are scheduled into *stages*: a stage is everything that can be
+computed item by item; a ranking line (`top 10 by X within G`) needs X for all
+items first, so the grade that uses it starts a new stage, and between stages
+the evaluator ranks. Each stage becomes one generated Python function that loops
+over the items with straight-line code — no AST walking per item. User text never
+reaches the generated source: names become slot numbers and literals constants.
+
+With `trace=True` the same generator also records which table row, grade line,
+raise and supervision line applied; `explain` uses that, `eval` never pays for it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import runtime
+from .check import Analysis, children, walk
+from .model import (
+    Binary,
+    Call,
+    Comprehension,
+    DecisionTable,
+    Dimension,
+    Expr,
+    Grade,
+    IfExpr,
+    Input,
+    Let,
+    ListLiteral,
+    Literal,
+    Member,
+    Name,
+    Ruleset,
+    Sanction,
+    Span,
+    Supervision,
+    Test,
+    Unary,
+)
+
+
+@dataclass(frozen=True)
+class RankSpec:
+    """Rank every item by the value in `key` (within groups of equal `group`)."""
+
+    key: int
+    group: int | None
+    rank: int
+    size: int
+    descending: bool
+
+
+@dataclass
+class Stage:
+    run: Callable[..., None]
+    rankings: list[RankSpec]
+
+
+@dataclass(frozen=True)
+class Marker:
+    """What generated code was doing when it failed: shown in evaluation errors."""
+
+    key: str
+    span: Span
+    what: str
+
+
+@dataclass(frozen=True)
+class GradeOut:
+    scale: str
+    slot: int
+    levels: tuple[str, ...]
+    colors: tuple[str | None, ...]
+    rank_slot: int | None  # descending rank by the first ranking line, for the output
+
+
+@dataclass(frozen=True)
+class SupervisionOut:
+    scale: str
+    slot: int
+    lines: tuple  # model SupervisionLine
+
+
+@dataclass
+class CompiledRuleset:
+    ruleset: Ruleset
+    analysis: Analysis
+    slots: dict[str, int]
+    size: int
+    inputs: list[Input | Dimension]
+    value_names: list[str]
+    grades: list[GradeOut]
+    supervisions: list[SupervisionOut]
+    sanctions: list[Sanction]
+    sanction_slot: int
+    stages: list[Stage]
+    markers: list[Marker]
+    source: str
+    trace_slot: int | None = None
+    constants: dict[str, Any] = field(default_factory=dict)
+
+
+def compile_ruleset(ruleset: Ruleset, analysis: Analysis, trace: bool = False) -> CompiledRuleset:
+    return _Compiler(ruleset, analysis, trace).build()
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+@dataclass
+class _Node:
+    key: str
+    order: tuple[int, int]
+    deps: set[str]
+    barrier: set[str]
+    decl: object = None
+    rank_index: int = -1
+
+
+class _Compiler:
+    def __init__(self, ruleset: Ruleset, analysis: Analysis, trace: bool):
+        self.rs = ruleset
+        self.an = analysis
+        self.trace = trace
+        self.slots: dict[str, int] = {}
+        self.hidden = 0
+        self.consts: dict[str, Any] = {}
+        self.const_keys: dict[tuple, str] = {}
+        self.functions: list[str] = []
+        self.markers: list[Marker] = []
+        self.tables = {t.name: t for t in ruleset.tables}
+        self.table_fn: dict[str, tuple[str, list[int]]] = {}
+        self.scales = {s.name: s for s in ruleset.scales}
+        self.fresh = 0
+        self.needed: set[int] = set()
+        self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
+
+    # -- slots
+    def slot(self, key: str) -> int:
+        if key not in self.slots:
+            self.slots[key] = len(self.slots)
+        return self.slots[key]
+
+    def const(self, value: Any) -> str:
+        key = (type(value).__name__, repr(value))
+        name = self.const_keys.get(key)
+        if name is None:
+            name = f"K{len(self.const_keys)}"
+            self.const_keys[key] = name
+            self.consts[name] = value
+        return name
+
+    def var(self) -> str:
+        self.fresh += 1
+        return f"e{self.fresh}"
+
+    def marker(self, key: str, span: Span, what: str) -> int:
+        self.markers.append(Marker(key, span, what))
+        return len(self.markers) - 1
+
+    # -- build
+    def build(self) -> CompiledRuleset:
+        inputs: list[Input | Dimension] = []
+        for decl in self.rs.declarations:
+            if isinstance(decl, (Input, Dimension)):
+                self.slot(decl.name)
+                inputs.append(decl)
+        nodes = self.nodes()
+        order = self.schedule(nodes)
+        for node in order:
+            if node.key.startswith(("let:", "table:", "grade:")):
+                self.slot(node.key.split(":", 1)[1])
+        sanction_slot = self.slot("\0sanctions")
+        trace_slot = self.slot("\0trace") if self.trace else None
+        grade_outs = []
+        for g in self.rs.grades:
+            scale = self.scales[g.scale]
+            rank_slot = None
+            first = next((i for i, r in enumerate(g.rules) if r.kind in ("top", "bottom")), None)
+            if first is not None:
+                rank_slot = self.slot(f"\0display-rank:{g.scale}")
+            grade_outs.append(GradeOut(g.scale, self.slots[g.scale], tuple(lv.name for lv in scale.levels),
+                                       tuple(lv.color for lv in scale.levels), rank_slot))
+        stages_src: list[tuple[str, list[RankSpec]]] = []
+        by_stage: dict[int, list[_Node]] = {}
+        for node in order:
+            by_stage.setdefault(self.stage_of[node.key], []).append(node)
+        for number in sorted(by_stage):
+            members = by_stage[number]
+            rankings = self.rankings_for(members)
+            stages_src.append((self.stage_source(number, members), rankings))
+        supervisions = [SupervisionOut(s.scale, self.slots[f"\0supervision:{s.scale}"], s.lines)
+                        for s in self.rs.supervisions]
+        source = "\n\n".join(self.functions + [src for src, _ in stages_src]) + "\n"
+        namespace: dict[str, Any] = {k: getattr(runtime, k) for k in dir(runtime) if not k.startswith("_")}
+        namespace.update(self.consts)
+        code = compile(source, f"<policyengine:{self.rs.id}>", "exec")
+        exec(code, namespace)
+        stages = [Stage(namespace[f"stage{i}"], rk) for i, (_, rk) in zip(sorted(by_stage), stages_src, strict=True)]
+        value_names = [d.name for d in self.rs.declarations
+                       if isinstance(d, Let) or (isinstance(d, DecisionTable) and d.name in self.an.bare_tables)]
+        return CompiledRuleset(
+            ruleset=self.rs, analysis=self.an, slots=dict(self.slots), size=len(self.slots),
+            inputs=inputs, value_names=value_names, grades=grade_outs, supervisions=supervisions,
+            sanctions=list(self.rs.sanctions), sanction_slot=sanction_slot, stages=stages,
+            markers=self.markers, source=source, trace_slot=trace_slot, constants=self.consts,
+        )
+
+    def nodes(self) -> dict[str, _Node]:
+        nodes: dict[str, _Node] = {}
+        expand = self.expand_keys
+        for index, decl in enumerate(self.rs.declarations):
+            if isinstance(decl, Let):
+                key = f"let:{decl.name}"
+            elif isinstance(decl, DecisionTable):
+                if decl.name not in self.an.bare_tables:
+                    continue
+                key = f"table:{decl.name}"
+            elif isinstance(decl, Grade):
+                key = f"grade:{decl.scale}"
+                barrier: set[str] = set()
+                for j, rule in enumerate(decl.rules):
+                    if rule.kind in ("top", "bottom"):
+                        rkey = f"rank:{decl.scale}:{j}"
+                        deps = set()
+                        for e in (rule.by, rule.within):
+                            deps |= self.keys_in(e)
+                        nodes[rkey] = _Node(rkey, (index, j), expand(deps), set(), decl, j)
+                        barrier.add(rkey)
+                deps = expand(self.an.deps.get(key, set()) - self.an.barriers.get(key, set()))
+                nodes[key] = _Node(key, (index, 10**6), deps | self.grade_same_item_deps(decl), barrier, decl)
+                continue
+            elif isinstance(decl, Supervision):
+                key = f"supervision:{decl.scale}"
+            elif isinstance(decl, Sanction):
+                key = f"sanction:{decl.name}"
+            else:
+                continue
+            nodes[key] = _Node(key, (index, 0), expand(self.an.deps.get(key, set())), set(), decl)
+        return nodes
+
+    def grade_same_item_deps(self, g: Grade) -> set[str]:
+        deps: set[str] = set()
+        for rule in g.rules:
+            if rule.kind == "condition":
+                deps |= self.keys_in(rule.condition)
+        for r in g.raises:
+            deps |= self.keys_in(r.condition)
+        if g.matrix is not None:
+            for axis in (g.matrix.row_input, g.matrix.column_input):
+                sym = self.an.symbols.get(axis)
+                if sym is not None and sym.kind in ("let", "table", "grade"):
+                    deps.add(f"{sym.kind}:{axis}")
+        return self.expand_keys(deps)
+
+    def keys_in(self, e: Expr | None) -> set[str]:
+        keys: set[str] = set()
+        for node in walk(e):
+            name = node.name if isinstance(node, Name) else node.function if isinstance(node, Call) else None
+            if name is None:
+                continue
+            sym = self.an.symbols.get(name)
+            if sym is not None and sym.kind in ("let", "table", "grade"):
+                keys.add(f"{sym.kind}:{name}")
+        return keys
+
+    def expand_keys(self, keys: set[str]) -> set[str]:
+        """Tables that are only called have no node: depend on what their cells read."""
+        out: set[str] = set()
+        stack = list(keys)
+        seen: set[str] = set()
+        while stack:
+            k = stack.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            if k.startswith("table:") and k[6:] not in self.an.bare_tables:
+                stack.extend(self.an.deps.get(k, set()))
+            else:
+                out.add(k)
+        return out
+
+    def schedule(self, nodes: dict[str, _Node]) -> list[_Node]:
+        indegree = {k: 0 for k in nodes}
+        users: dict[str, list[str]] = {k: [] for k in nodes}
+        for node in nodes.values():
+            for d in node.deps | node.barrier:
+                if d in nodes and d != node.key:
+                    indegree[node.key] += 1
+                    users[d].append(node.key)
+        heap = [(n.order, k) for k, n in nodes.items() if indegree[k] == 0]
+        heapq.heapify(heap)
+        order: list[_Node] = []
+        self.stage_of: dict[str, int] = {}
+        while heap:
+            _, key = heapq.heappop(heap)
+            node = nodes[key]
+            stage = 0
+            for d in node.deps:
+                if d in self.stage_of:
+                    stage = max(stage, self.stage_of[d])
+            for d in node.barrier:
+                if d in self.stage_of:
+                    stage = max(stage, self.stage_of[d] + 1)
+            self.stage_of[key] = stage
+            order.append(node)
+            for u in users[key]:
+                indegree[u] -= 1
+                if indegree[u] == 0:
+                    heapq.heappush(heap, (nodes[u].order, u))
+        if len(order) != len(nodes):  # pragma: no cover - check() reports cycles first
+            raise runtime.RuleFailure("PE105", "dependency cycle")
+        position = {n.key: i for i, n in enumerate(order)}
+        order.sort(key=lambda n: (self.stage_of[n.key], position[n.key]))
+        return order
+
+    def rankings_for(self, members: list[_Node]) -> list[RankSpec]:
+        specs = []
+        for node in members:
+            if not node.key.startswith("grade:"):
+                continue
+            g = node.decl
+            assert isinstance(g, Grade)
+            first = True
+            for j, rule in enumerate(g.rules):
+                if rule.kind not in ("top", "bottom"):
+                    continue
+                key_slot, group_slot, rank_slot, size_slot = self.rank_slots[(g.scale, j)]
+                specs.append(RankSpec(key_slot, group_slot, rank_slot, size_slot, rule.kind == "top"))
+                if first:
+                    # the published rank: 1 = highest value, by the block's first ranking line
+                    display = self.slots[f"\0display-rank:{g.scale}"]
+                    specs.append(RankSpec(key_slot, group_slot, display, self.slot("\0scratch"), True))
+                    first = False
+        return specs
+
+    # -- stage functions
+    def stage_source(self, number: int, members: list[_Node]) -> str:
+        self.needed = set()
+        produced: set[int] = set()
+        body: list[str] = []
+        for node in members:
+            body.extend(self.node_source(node, produced))
+        loads = [f"v{i} = s[{i}]" for i in sorted(self.needed - produced)]
+        lines = [f"def stage{number}(items, C):", "    L = 0", "    s = None", "    try:",
+                 "        for s in items:"]
+        if self.trace:
+            lines.append(f"            TR = s[{self.slots[chr(0) + 'trace']}]")
+        lines += ["            " + x for x in loads]
+        lines += ["            " + x for x in body]
+        if not loads and not body:
+            lines.append("            pass")
+        lines += ["    except Exception as exc:", "        raise StageFailure(L, s, exc) from exc"]
+        return "\n".join(lines)
+
+    def use(self, slot: int) -> str:
+        self.needed.add(slot)
+        return f"v{slot}"
+
+    def node_source(self, node: _Node, produced: set[int]) -> list[str]:
+        key = node.key
+        decl = node.decl
+        out: list[str] = []
+        if key.startswith("let:"):
+            assert isinstance(decl, Let)
+            slot = self.slots[decl.name]
+            m = self.marker(key, decl.span, f"let {decl.name}")
+            out += [f"L = {m}", f"s[{slot}] = v{slot} = {self.ex(decl.expr, {})}"]
+            produced.add(slot)
+        elif key.startswith("table:"):
+            assert isinstance(decl, DecisionTable)
+            slot = self.slots[decl.name]
+            m = self.marker(key, decl.span, f"table {decl.name}")
+            fn, free = self.table_function(decl)
+            args = [self.ex(h, {}) for h in decl.inputs] + [self.use(f) for f in free]
+            call = f"{fn}({', '.join(args)})"
+            if self.trace:
+                out += [f"L = {m}", f"TR[{key!r}], v{slot} = {call}", f"s[{slot}] = v{slot}"]
+            else:
+                out += [f"L = {m}", f"s[{slot}] = v{slot} = {call}"]
+            produced.add(slot)
+        elif key.startswith("rank:"):
+            assert isinstance(decl, Grade)
+            rule = decl.rules[node.rank_index]
+            m = self.marker(key, rule.span, f"grade {decl.scale}, ranking line")
+            key_slot = self.slot(f"\0rank-key:{decl.scale}:{node.rank_index}")
+            group_slot = self.slot(f"\0rank-group:{decl.scale}:{node.rank_index}") if rule.within else None
+            rank_slot = self.slot(f"\0rank:{decl.scale}:{node.rank_index}")
+            size_slot = self.slot(f"\0rank-size:{decl.scale}:{node.rank_index}")
+            self.rank_slots[(decl.scale, node.rank_index)] = (key_slot, group_slot, rank_slot, size_slot)
+            out += [f"L = {m}", f"s[{key_slot}] = {self.ex(rule.by, {})}"]
+            if rule.within is not None:
+                out.append(f"s[{group_slot}] = {self.ex(rule.within, {})}")
+        elif key.startswith("grade:"):
+            assert isinstance(decl, Grade)
+            out += self.grade_source(decl)
+            produced.add(self.slots[decl.scale])
+        elif key.startswith("supervision:"):
+            assert isinstance(decl, Supervision)
+            out += self.supervision_source(decl)
+        elif key.startswith("sanction:"):
+            assert isinstance(decl, Sanction)
+            out += self.sanction_source(decl)
+        return out
+
+    # -- grades
+    def level_index(self, scale: str, level: str) -> int:
+        return self.scales[scale].index(level)
+
+    def grade_source(self, g: Grade) -> list[str]:
+        slot = self.slots[g.scale]
+        m = self.marker(f"grade:{g.scale}", g.span, f"grade {g.scale}")
+        out = [f"L = {m}"]
+        if g.matrix is not None:
+            mx = g.matrix
+            cells = {}
+            for label, row in mx.rows:
+                for col, level in zip(mx.columns, row, strict=True):
+                    cells[(label.value, col.value)] = self.level_index(g.scale, level)
+            table = self.const(cells)
+            a = self.name_ref(mx.row_input)
+            b = self.name_ref(mx.column_input)
+            out += [f"g = {table}.get(({a}, {b}))", "if g is None:",
+                    f"    no_cell({g.scale!r}, {a}, {b})"]
+            if self.trace:
+                out.append(f"TR['line:{g.scale}'] = 'matrix'")
+        else:
+            first = True
+            for j, rule in enumerate(g.rules):
+                level = self.level_index(g.scale, rule.level)
+                if rule.kind == "otherwise":
+                    cond = "True"
+                elif rule.kind == "condition":
+                    cond = self.ex(rule.condition, {})
+                else:
+                    _, _, rank_slot, size_slot = self.rank_slots[(g.scale, j)]
+                    if rule.percent:
+                        cond = f"s[{rank_slot}] * 100 <= {self.const(rule.count)} * s[{size_slot}]"
+                    else:
+                        cond = f"s[{rank_slot}] <= {int(rule.count)}"
+                out.append(f"{'if' if first else 'elif'} {cond}:")
+                out.append(f"    g = {level}")
+                if self.trace:
+                    out.append(f"    TR['line:{g.scale}'] = {j}")
+                first = False
+                if rule.kind == "otherwise":
+                    break
+            if all(r.kind != "otherwise" for r in g.rules):
+                out += ["else:", f"    no_grade({g.scale!r})"]
+        if self.trace:
+            out.append(f"TR['base:{g.scale}'] = g")
+            out.append(f"TR['raises:{g.scale}'] = []")
+        for j, r in enumerate(g.raises):
+            out.append(f"if {self.ex(r.condition, {})}:")
+            if r.to_level is not None:
+                to = self.level_index(g.scale, r.to_level)
+                out.append(f"    g = {to} if g > {to} else g")
+            else:
+                out.append(f"    g = g - {r.steps} if g > {r.steps} else 0")
+            if self.trace:
+                out.append(f"    TR['raises:{g.scale}'].append({j})")
+        out.append(f"s[{slot}] = v{slot} = g")
+        return out
+
+    def name_ref(self, name: str) -> str:
+        return self.use(self.slots[name])
+
+    def supervision_source(self, s: Supervision) -> list[str]:
+        slot = self.slot(f"\0supervision:{s.scale}")
+        m = self.marker(f"supervision:{s.scale}", s.span, f"supervision {s.scale}")
+        g = self.name_ref(s.scale)
+        out = [f"L = {m}"]
+        for j, line in enumerate(s.lines):
+            conds = []
+            if line.level is not None:
+                conds.append(f"{g} == {self.level_index(s.scale, line.level)}")
+            if line.when is not None:
+                conds.append(f"({self.ex(line.when, {})})")
+            cond = " and ".join(conds) or "True"
+            out += [f"{'if' if j == 0 else 'elif'} {cond}:", f"    s[{slot}] = {j}"]
+        out += ["else:" if s.lines else "if True:", f"    s[{slot}] = -1"]
+        return out
+
+    def sanction_source(self, s: Sanction) -> list[str]:
+        index = self.rs.sanctions.index(s)
+        m = self.marker(f"sanction:{s.name}", s.span, f"sanction {s.name}")
+        fired = f"s[{self.slots[chr(0) + 'sanctions']}]"
+        out = [f"L = {m}"]
+        if s.source is not None:
+            var = self.var()
+            scope = {s.var: var}
+            fine = self.ex(s.fine, scope) if s.fine is not None else "None"
+            conds = [self.ex(x, scope) for x in (s.where, s.when) if x is not None]
+            out.append(f"for i, {var} in enumerate({self.ex(s.source, {})}):")
+            if conds:
+                out.append(f"    if {' and '.join(f'({c})' for c in conds)}:")
+                out.append(f"        {fired}.append(({index}, {fine}, i))")
+            else:
+                out.append(f"    {fired}.append(({index}, {fine}, i))")
+        else:
+            fine = self.ex(s.fine, {}) if s.fine is not None else "None"
+            cond = self.ex(s.when, {}) if s.when is not None else "True"
+            out += [f"if {cond}:", f"    {fired}.append(({index}, {fine}, None))"]
+        return out
+
+    # -- tables
+    def table_function(self, t: DecisionTable) -> tuple[str, list[int]]:
+        if t.name in self.table_fn:
+            return self.table_fn[t.name]
+        fn = f"T{len(self.table_fn)}"
+        free_keys = set()
+        for row in t.rows:
+            for cell in (*[v for test in row.tests for v in test.values], *row.outputs):
+                free_keys |= {n.name for n in walk(cell) if isinstance(n, Name) and n.name in self.an.symbols
+                              and self.an.symbols[n.name].kind != "table"}
+        free = sorted(self.slot(n) for n in free_keys)
+        self.table_fn[t.name] = (fn, free)
+        saved_needed = self.needed
+        self.needed = set()
+        params = [f"a{i}" for i in range(len(t.inputs))] + [f"v{i}" for i in free]
+        lines = [f"def {fn}({', '.join(params)}):"]
+        conds = []
+        for row in t.rows:
+            parts = [self.test(test, f"a{i}") for i, test in enumerate(row.tests)]
+            parts = [p for p in parts if p != "True"]
+            conds.append(" and ".join(f"({p})" for p in parts) if parts else "True")
+
+        def value(row_index: int) -> str:
+            row = t.rows[row_index]
+            if len(row.outputs) == 1:
+                return self.ex(row.outputs[0], {})
+            return "{" + ", ".join(f"{n!r}: {self.ex(o, {})}" for n, o in
+                                   zip(t.outputs, row.outputs, strict=True)) + "}"
+
+        def ret(row_index: int, val: str) -> str:
+            return f"return ({row_index}, {val})" if self.trace else f"return {val}"
+
+        args = ", ".join(f"a{i}" for i in range(len(t.inputs)))
+        if t.hit == "first":
+            for i, cond in enumerate(conds):
+                lines += [f"    if {cond}:", f"        {ret(i, value(i))}"]
+            lines.append(f"    no_row({t.name!r}, {args})")
+        elif t.hit in ("unique", "any"):
+            lines.append("    hit = -1")
+            for i, cond in enumerate(conds):
+                lines.append(f"    if {cond}:")
+                if t.hit == "unique":
+                    lines += ["        if hit >= 0:",
+                              f"            overlap({t.name!r}, hit + 1, {i + 1})",
+                              f"        hit = {i}"]
+                else:
+                    lines += ["        if hit >= 0:",
+                              f"            if out != {value(i)}:",
+                              f"                disagree({t.name!r}, hit + 1, {i + 1})",
+                              "        else:",
+                              f"            hit = {i}",
+                              f"            out = {value(i)}"]
+            if t.hit == "any":
+                lines += ["    if hit < 0:", f"        no_row({t.name!r}, {args})",
+                          f"    {ret('hit', 'out') if self.trace else 'return out'}"]
+            else:
+                lines += ["    if hit < 0:", f"        no_row({t.name!r}, {args})"]
+                for i in range(len(t.rows)):
+                    lines += [f"    if hit == {i}:", f"        {ret(i, value(i))}"]
+        else:  # collect
+            agg = t.aggregate
+            lines.append("    found = []")
+            for i, cond in enumerate(conds):
+                lines += [f"    if {cond}:", f"        found.append({value(i) if agg != 'count' else i})"]
+            if agg == "count":
+                result = "num(len(found))"
+            elif agg == "sum":
+                result = "total(found)"
+            else:
+                lines += ["    if not found:", f"        no_row({t.name!r}, {args})"]
+                result = f"{'smallest' if agg == 'min' else 'largest'}(found)"
+            lines.append(f"    {ret(-1, result)}")
+        if self.needed - set(free):  # pragma: no cover - free names are collected above
+            raise AssertionError("table reads names it was not given")
+        self.needed = saved_needed
+        self.functions.append("\n".join(lines))
+        return fn, free
+
+    def test(self, test: Test, arg: str) -> str:
+        if test.kind == "any":
+            return "True"
+        vals = [self.ex(v, {}) for v in test.values]
+        if test.kind == "equal":
+            return f"{arg} == {vals[0]}"
+        if test.kind == "compare":
+            return self.compare(test.op, arg, vals[0], self.is_level_test(test))
+        if test.kind == "range":
+            lo_op = "<=" if test.low_closed else "<"
+            hi_op = "<=" if test.high_closed else "<"
+            return f"{vals[0]} {lo_op} {arg} {hi_op} {vals[1]}"
+        container = self.container(list(test.values))
+        return f"{arg} {'in' if test.kind == 'in' else 'not in'} {container}"
+
+    def is_level_test(self, test: Test) -> bool:
+        return any(self.an.type_of(v).kind == "level" for v in test.values)
+
+    def container(self, items: list[Expr]) -> str:
+        if all(isinstance(i, Literal) for i in items):
+            return self.const(frozenset(i.value for i in items))  # type: ignore[union-attr]
+        if all(self.is_level_name(i) for i in items):
+            return self.const(frozenset(self.level_value(i) for i in items))  # type: ignore[arg-type]
+        return "(" + "".join(f"{self.ex(i, {})}, " for i in items) + ")"
+
+    def is_level_name(self, e: Expr) -> bool:
+        return isinstance(e, Name) and id(e) in self.an.level_scale and e.name not in self.an.symbols
+
+    def level_value(self, e: Name) -> int:
+        return self.level_index(self.an.level_scale[id(e)], e.name)
+
+    @staticmethod
+    def compare(op: str, a: str, b: str, levels: bool) -> str:
+        if levels:
+            # levels are stored as indices, most severe = 0: ">= 二级" means index <= 二级's
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        return f"{a} {op} {b}"
+
+    # -- expressions
+    def ex(self, e: Expr, scope: dict[str, str]) -> str:
+        if isinstance(e, Literal):
+            v = e.value
+            if isinstance(v, bool):
+                return "True" if v else "False"
+            return self.const(v)
+        if isinstance(e, ListLiteral):
+            return "[" + ", ".join(self.ex(i, scope) for i in e.items) + "]"
+        if isinstance(e, Name):
+            if e.name in scope:
+                return scope[e.name]
+            sym = self.an.symbols.get(e.name)
+            if sym is not None:
+                return self.use(self.slot(e.name))
+            if id(e) in self.an.level_scale:
+                return str(self.level_value(e))
+            if e.name == "case":
+                return "C"
+            raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
+        if isinstance(e, Member):
+            return f"{self.ex(e.target, scope)}[{e.name!r}]"
+        if isinstance(e, Unary):
+            if e.op == "-":
+                return f"(-{self.ex(e.operand, scope)})"
+            return f"(not {self.ex(e.operand, scope)})"
+        if isinstance(e, Binary):
+            left, right = self.ex(e.left, scope), self.ex(e.right, scope)
+            if e.op in ("+", "-", "*", "/", "and", "or"):
+                return f"({left} {e.op} {right})"
+            if e.op in ("in", "not in"):
+                if isinstance(e.right, ListLiteral):
+                    right = self.container(list(e.right.items))
+                return f"({left} {e.op} {right})"
+            levels = self.an.type_of(e.left).kind == "level" or self.an.type_of(e.right).kind == "level"
+            return f"({self.compare(e.op, left, right, levels)})"
+        if isinstance(e, IfExpr):
+            return f"({self.ex(e.then, scope)} if {self.ex(e.condition, scope)} else {self.ex(e.otherwise, scope)})"
+        if isinstance(e, Call):
+            return self.call(e, scope)
+        if isinstance(e, Comprehension):
+            return self.comprehension(e, scope)
+        raise AssertionError(f"unknown node {e!r}")  # pragma: no cover
+
+    def call(self, e: Call, scope: dict[str, str]) -> str:
+        fn = e.function
+        if fn in self.tables and fn not in scope:
+            name, free = self.table_function(self.tables[fn])
+            args = [self.ex(a, scope) for a in e.args] + [self.use(f) for f in free]
+            text = f"{name}({', '.join(args)})"
+            return f"{text}[1]" if self.trace else text
+        if fn in ("sum", "weighted") and isinstance(e.args[0], Name) and e.args[0].name == "dimensions":
+            parts = []
+            for d in self.rs.dimensions:
+                ref = self.use(self.slot(d.name))
+                if fn == "weighted" and d.weight != 1:
+                    ref = f"{ref} * {self.const(d.weight)}"
+                parts.append(ref)
+            return "(" + " + ".join(parts) + ")"
+        args = [self.ex(a, scope) for a in e.args]
+        if fn == "round":
+            if len(e.args) == 1:
+                return f"rnd({args[0]}, ONE)"
+            digits = e.args[1]
+            if isinstance(digits, Literal) and isinstance(digits.value, Decimal):
+                return f"rnd({args[0]}, {self.const(runtime.ONE.scaleb(-int(digits.value)))})"
+            return f"rnd({args[0]}, quantum({args[1]}))"
+        simple = {"floor": "floor", "ceil": "ceil", "abs": "abs", "sum": "total", "days": "days"}
+        if fn in simple:
+            return f"{simple[fn]}({', '.join(args)})"
+        if fn == "len":
+            return f"num(len({args[0]}))"
+        if fn in ("year", "month"):
+            return f"num({args[0]}.{fn})"
+        if fn in ("min", "max"):
+            if len(args) == 1:
+                return f"{'smallest' if fn == 'min' else 'largest'}({args[0]})"
+            return f"{fn}({', '.join(args)})"
+        raise AssertionError(f"unknown function {fn}")  # pragma: no cover
+
+    def comprehension(self, e: Comprehension, scope: dict[str, str]) -> str:
+        var = self.var()
+        inner = {**scope, e.var: var}
+        source = self.ex(e.source, scope)
+        where = f" if {self.ex(e.where, inner)}" if e.where is not None else ""
+        if e.function == "count":
+            return f"num(len([0 for {var} in {source}{where}]))"
+        if e.function in ("any", "all"):
+            if e.element is not None:
+                return f"{e.function}({self.ex(e.element, inner)} for {var} in {source}{where})"
+            cond = self.ex(e.where, inner) if e.where is not None else "True"
+            return f"{e.function}({cond} for {var} in {source})"
+        element = self.ex(e.element, inner)  # type: ignore[arg-type]
+        if e.function == "sum":
+            return f"total({element} for {var} in {source}{where})"
+        return f"{'smallest' if e.function == 'min' else 'largest'}([{element} for {var} in {source}{where}])"
+
+
+__all__ = ["CompiledRuleset", "children", "compile_ruleset"]

@@ -1,0 +1,162 @@
+"""Errors and diagnostics: everything a user can get wrong, located in their file.
+
+Every stage raises a `PolicyError` subclass carrying file, line, column, item id
+and a stable code (`PE101`…, listed in docs/diagnostics.md). The CLI only formats
+them; nothing here knows about the terminal.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Span
+
+
+@dataclass
+class Diagnostic:
+    """One finding: an error (the input cannot be used) or a warning (lint)."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int = 0
+    column: int = 0
+    severity: str = "error"
+    item: str | None = None
+    end_column: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def at(cls, code: str, message: str, span: Span | None, **kw: object) -> Diagnostic:
+        if span is None:
+            return cls(code, message, **kw)  # type: ignore[arg-type]
+        end = span.end_column if span.end_line == span.line else 0
+        return cls(
+            code, message, file=span.file, line=span.line, column=span.column,
+            end_column=end, **kw,  # type: ignore[arg-type]
+        )
+
+    def location(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line:
+            parts.append(str(self.line))
+            if self.column:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def render(self, source: str | None = None) -> str:
+        """`file:line:col: error[CODE]: message`, the source line and a caret."""
+        head = f"{self.location()}: {self.severity}[{self.code}]: "
+        if self.item is not None:
+            head += f"item {self.item}: "
+        out = [head + self.message]
+        text = source if source is not None else _read_line(self.file, self.line)
+        if text is not None and self.line:
+            line = text.rstrip("\n")
+            out.append(f"  {line}")
+            col = max(self.column, 1)
+            width = max(1, (self.end_column - col) if self.end_column > col else 1)
+            out.append("  " + _pad_to(line, col - 1) + "^" + "~" * (width - 1))
+        out.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(out)
+
+
+def _pad_to(line: str, chars: int) -> str:
+    # The caret must sit under the character even when CJK text (two terminal
+    # cells wide) precedes it, so pad by display width, keeping tabs as tabs.
+    from wcwidth import wcwidth
+
+    pad = []
+    for ch in line[:chars]:
+        if ch == "\t":
+            pad.append("\t")
+        else:
+            pad.append(" " * max(wcwidth(ch), 1))
+    return "".join(pad)
+
+
+def _read_line(file: str | None, line: int) -> str | None:
+    if not file or line <= 0 or file.startswith("<"):
+        return None
+    try:
+        with open(file, encoding="utf-8", errors="replace") as fh:
+            for i, text in enumerate(fh, 1):
+                if i == line:
+                    return text
+    except OSError:
+        return None
+    return None
+
+
+class PolicyError(Exception):
+    """Base of every user-facing error. Carries one or more diagnostics."""
+
+    exit_code = 2
+
+    def __init__(self, diagnostics: Diagnostic | Iterable[Diagnostic]):
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        first = self.diagnostics[0]
+        super().__init__(first.message)
+
+    # Convenience accessors of the first diagnostic (the API contract of SPEC §8).
+    @property
+    def file(self) -> str | None:
+        return self.diagnostics[0].file
+
+    @property
+    def line(self) -> int:
+        return self.diagnostics[0].line
+
+    @property
+    def column(self) -> int:
+        return self.diagnostics[0].column
+
+    @property
+    def item(self) -> str | None:
+        return self.diagnostics[0].item
+
+    @property
+    def code(self) -> str:
+        return self.diagnostics[0].code
+
+    @property
+    def message(self) -> str:
+        return self.diagnostics[0].message
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+
+class ParseError(PolicyError):
+    """The ruleset text is not valid DSL or YAML."""
+
+
+class CheckError(PolicyError):
+    """The ruleset parses but is wrong: unknown names, types, cycles, …"""
+
+
+class CaseError(PolicyError):
+    """A case file is missing, malformed or does not match the ruleset's inputs."""
+
+
+class EvaluationError(PolicyError):
+    """Evaluating an item failed: division by zero, no table row matched, …"""
+
+
+class InternalError(Exception):
+    """A bug in policyengine itself (exit code 3)."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A ` (did you mean 'x'?)` suffix, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def file_error(cls: type[PolicyError], code: str, path: str | Path, message: str) -> PolicyError:
+    return cls(Diagnostic(code, message, file=str(path)))

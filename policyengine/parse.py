@@ -1,0 +1,835 @@
+"""Stage 1: DSL text -> `Ruleset` model.
+
+Lark (LALR, contextual lexer) builds a parse tree from grammar/policy.lark; a
+Transformer turns it into the typed model of model.py, keeping a `Span` on every
+node. Hostile input is bounded here, before any later stage recurses over it:
+bracket nesting, expression depth and number size all have limits.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, ParseError, did_you_mean
+from .model import (
+    Binary,
+    Call,
+    Comment,
+    Comprehension,
+    DecisionTable,
+    Dimension,
+    Expr,
+    Field,
+    Grade,
+    GradeRule,
+    GradeScale,
+    IfExpr,
+    Input,
+    Let,
+    Level,
+    ListLiteral,
+    Literal,
+    Matrix,
+    Member,
+    Name,
+    Raise,
+    Remove,
+    Row,
+    Ruleset,
+    Sanction,
+    Span,
+    Summary,
+    SummaryLine,
+    Supervision,
+    SupervisionLine,
+    Test,
+    TypeSpec,
+    Unary,
+)
+
+# Limits that keep hostile files from hanging or crashing later stages.
+MAX_BRACKET_DEPTH = 64
+MAX_EXPR_DEPTH = 120
+MAX_DIGITS = 30
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+STATEMENT_KEYWORDS = (
+    "ruleset", "version", "effective", "extends", "remove", "source", "subject", "input",
+    "dimension", "table", "let", "levels", "grade", "supervision", "sanction", "summary",
+)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    import lark
+
+    grammar = resources.files("policyengine.grammar").joinpath("policy.lark").read_text("utf-8")
+    return lark.Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        postlex=_Brackets(),
+        cache=True,
+    )
+
+
+class _Brackets:
+    """Post-lexer: newlines inside ( ) [ ] and record types `{…}` are not statement ends.
+
+    Also bounds bracket nesting, so 5000 nested parentheses give a clear error.
+    """
+
+    always_accept = ("_NL",)
+
+    def process(self, stream: Iterator[Any]) -> Iterator[Any]:
+        stack: list[str] = []
+        previous = None
+        for tok in stream:
+            kind = tok.type
+            if kind in ("LPAR", "LSQB") or (kind == "LBRACE" and previous == "OF"):
+                stack.append(kind)
+                if len(stack) > MAX_BRACKET_DEPTH:
+                    raise _TooDeep(tok)
+            elif kind in ("RPAR", "RSQB"):
+                if stack and stack[-1] != "LBRACE":
+                    stack.pop()
+            elif kind == "RBRACE":
+                if stack and stack[-1] == "LBRACE":
+                    stack.pop()
+            elif kind == "_NL" and stack:
+                previous = kind
+                continue
+            previous = kind
+            yield tok
+
+
+class _TooDeep(Exception):
+    def __init__(self, token: Any):
+        self.token = token
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def parse_file(path: str | Path) -> Ruleset:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ParseError(Diagnostic("PE005", "file not found", file=str(path))) from None
+    except OSError as exc:
+        raise ParseError(Diagnostic("PE005", f"cannot read file: {exc.strerror}", file=str(path))) from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ParseError(Diagnostic("PE005", "file is larger than 8 MiB", file=str(path)))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(Diagnostic("PE007", "file is not valid UTF-8", file=str(path), line=line)) from None
+    return parse_text(text, str(path))
+
+
+def parse_text(text: str, file: str = "<string>") -> Ruleset:
+    import lark
+
+    source = text if text.endswith("\n") else text + "\n"
+    lines = source.splitlines()
+    try:
+        tree = _parser().parse(source)
+    except _TooDeep as exc:
+        tok = exc.token
+        raise ParseError(_diag("PE003", f"brackets nested more than {MAX_BRACKET_DEPTH} deep",
+                               file, tok.line, tok.column)) from None
+    except lark.exceptions.UnexpectedInput as exc:
+        raise ParseError(_syntax_diagnostic(exc, file, lines)) from None
+    _check_depth(tree, file)
+    builder = _Builder(file)
+    try:
+        statements = builder.transform(tree)
+    except lark.exceptions.VisitError as exc:
+        if isinstance(exc.orig_exc, ParseError):
+            raise exc.orig_exc from None
+        raise
+    ruleset = _assemble(statements, file)
+    ruleset.comments = tuple(_comments(lines))
+    ruleset.blank_lines = frozenset(i for i, line in enumerate(lines, 1) if not line.strip())
+    return ruleset
+
+
+def parse_expression(text: str, file: str = "<string>", line: int = 1, column: int = 1) -> Expr:
+    """Parse one expression (used by the YAML form, whose expressions are DSL text).
+
+    Positions are shifted so errors point into the YAML file.
+    """
+    ruleset = parse_text(f"let __expr__ = {text}\n", file)
+    let = ruleset.declarations[0]
+    assert isinstance(let, Let)
+    return let.expr
+
+
+# ---------------------------------------------------------------- syntax errors
+
+_READABLE = {
+    "_NL": "end of line", "NAME": "a name", "QUOTED_NAME": "a `quoted name`",
+    "NUMBER": "a number", "PERCENT": "a percentage", "STRING": 'a "string"', "DATE": "a date",
+    "COMPARE": "a comparison (== != < <= > >=)", "VBAR": "'|'", "__ANON_4": "'||'",
+    "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['",
+    "RSQB": "']'", "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "MINUS": "'-'",
+    "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "DOT": "'.'", "__ANON_0": "'..'",
+    "__ANON_5": "'->'", "COLOR": "a color (red, orange, yellow, blue, green)",
+    "HIT": "a hit policy (first, unique, any, collect)", "AGGREGATE": "sum, min, max or count",
+    "PERIOD": "year(s), month(s) or quarter(s)", "DECL_KIND": "a declaration kind",
+    "$END": "end of file",
+}
+
+
+def _readable(term: str) -> str:
+    if term in _READABLE:
+        return _READABLE[term]
+    if term.startswith("__ANON"):
+        return term
+    return f"'{term.lower()}'"
+
+
+def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
+    import lark
+
+    line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
+    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        ch = lines[line - 1][column - 1] if 0 < line <= len(lines) and column > 0 else "?"
+        return _diag("PE002", f"unexpected character {ch!r}", file, line, column)
+    expected = sorted({_readable(t) for t in getattr(exc, "expected", ()) or ()})
+    token = getattr(exc, "token", None)
+    if token is None or token.type == "$END":
+        return _diag("PE001", "unexpected end of file (is a '}' missing?)", file,
+                     len(lines), max(1, len(lines[-1]) if lines else 1))
+    shown = "end of line" if token.type == "_NL" else repr(str(token))
+    if token.type == "_NL":
+        line, column = token.line, token.column
+    message = f"unexpected {shown}"
+    notes: list[str] = []
+    if token.type == "NAME" and "'input'" in expected and "'let'" in expected:
+        message = f"unknown statement '{token}'" + did_you_mean(str(token), STATEMENT_KEYWORDS)
+    elif expected:
+        if len(expected) > 8:
+            expected = [*expected[:8], "…"]
+        notes.append("expected " + ", ".join(expected))
+    d = _diag("PE001", message, file, line, column)
+    d.end_column = column + max(1, len(str(token).rstrip("\n"))) if token.type != "_NL" else 0
+    d.notes = notes
+    return d
+
+
+def _diag(code: str, message: str, file: str, line: int, column: int) -> Diagnostic:
+    return Diagnostic(code, message, file=file, line=line, column=column)
+
+
+def _check_depth(tree: Any, file: str) -> None:
+    """Reject expressions nested deeper than MAX_EXPR_DEPTH (iteratively: no recursion)."""
+    import lark
+
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPR_DEPTH:
+            meta = node.meta
+            raise ParseError(_diag("PE003", f"expression nested more than {MAX_EXPR_DEPTH} deep",
+                                   file, getattr(meta, "line", 0), getattr(meta, "column", 0)))
+        for child in node.children:
+            if isinstance(child, lark.Tree):
+                stack.append((child, depth + 1))
+
+
+# ---------------------------------------------------------------- comments
+
+
+def _comments(lines: list[str]) -> Iterator[Comment]:
+    """Find `#` comments outside strings and backtick names."""
+    for number, line in enumerate(lines, 1):
+        if "#" not in line:
+            continue
+        quote = None
+        for i, ch in enumerate(line):
+            if quote:
+                if ch == "\\" and quote == '"':
+                    continue
+                if ch == quote:
+                    quote = None
+            elif ch in ('"', "`"):
+                quote = ch
+            elif ch == "#":
+                yield Comment(line[i:].rstrip(), number, own_line=not line[:i].strip())
+                break
+
+
+# ---------------------------------------------------------------- tree -> model
+
+from lark import Token, Transformer, v_args  # noqa: E402  (lark is a hard dependency)
+
+
+def _span(file: str, meta: Any) -> Span:
+    return Span(file, getattr(meta, "line", 0), getattr(meta, "column", 0),
+                getattr(meta, "end_line", 0), getattr(meta, "end_column", 0))
+
+
+def _tspan(file: str, tok: Token) -> Span:
+    return Span(file, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
+
+
+def _number(text: str, file: str, tok: Token) -> Decimal:
+    digits = text.replace(".", "").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise ParseError(Diagnostic.at("PE004", f"number has more than {MAX_DIGITS} digits",
+                                       _tspan(file, tok)))
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the lexer only lets digits through
+        raise ParseError(Diagnostic.at("PE004", f"invalid number {text!r}", _tspan(file, tok))) from None
+
+
+def unescape(raw: str) -> str:
+    body = raw[1:-1]
+    if "\\" not in body:
+        return body
+    return re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+class _Tagged(tuple):
+    """A (tag, value…) tuple for optional pieces of a statement (bound, default, weight…)."""
+
+
+def _tag(*values: Any) -> _Tagged:
+    return _Tagged(values)
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def sp(self, meta: Any) -> Span:
+        return _span(self.file, meta)
+
+    def error(self, code: str, message: str, span: Span) -> ParseError:
+        return ParseError(Diagnostic.at(code, message, span))
+
+    # -- tokens and small pieces
+    def name(self, meta: Any, ch: list[Token]) -> str:
+        text = str(ch[0])
+        return text[1:-1] if ch[0].type == "QUOTED_NAME" else text
+
+    def signed_number(self, meta: Any, ch: list[Token]) -> Decimal:
+        negative = any(str(t) == "-" for t in ch)
+        tok = ch[-1]
+        value = self._number_token(tok)
+        return -value if negative else value
+
+    def _number_token(self, tok: Token) -> Decimal:
+        if tok.type == "PERCENT":
+            return _number(str(tok)[:-1], self.file, tok).scaleb(-2)
+        return _number(str(tok), self.file, tok)
+
+    # -- expressions
+    def number(self, meta: Any, ch: list[Token]) -> Literal:
+        return Literal(self._number_token(ch[0]), self.sp(meta), str(ch[0]))
+
+    percent = number
+
+    def string(self, meta: Any, ch: list[Token]) -> Literal:
+        return Literal(unescape(str(ch[0])), self.sp(meta))
+
+    def date(self, meta: Any, ch: list[Token]) -> Literal:
+        try:
+            return Literal(_dt.date.fromisoformat(str(ch[0])), self.sp(meta))
+        except ValueError:
+            raise self.error("PE001", f"invalid date {ch[0]}", self.sp(meta)) from None
+
+    def true(self, meta: Any, ch: list) -> Literal:
+        return Literal(True, self.sp(meta))
+
+    def false(self, meta: Any, ch: list) -> Literal:
+        return Literal(False, self.sp(meta))
+
+    def reference(self, meta: Any, ch: list) -> Name:
+        return Name(ch[0], self.sp(meta))
+
+    def list_literal(self, meta: Any, ch: list) -> ListLiteral:
+        return ListLiteral(tuple(c for c in ch if c is not None), self.sp(meta))
+
+    def member(self, meta: Any, ch: list) -> Member:
+        return Member(ch[0], ch[1], self.sp(meta))
+
+    def negate(self, meta: Any, ch: list) -> Expr:
+        operand = ch[0]
+        if isinstance(operand, Literal) and isinstance(operand.value, Decimal):
+            text = f"-{operand.text}" if operand.text else None
+            return Literal(-operand.value, self.sp(meta), text)
+        return Unary("-", operand, self.sp(meta))
+
+    def not_op(self, meta: Any, ch: list) -> Unary:
+        return Unary("not", ch[0], self.sp(meta))
+
+    def _binary(op: str):  # type: ignore[misc]
+        def build(self: _Builder, meta: Any, ch: list) -> Binary:
+            return Binary(op, ch[0], ch[-1], self.sp(meta))
+
+        return build
+
+    add = _binary("+")
+    subtract = _binary("-")
+    multiply = _binary("*")
+    divide = _binary("/")
+    or_op = _binary("or")
+    and_op = _binary("and")
+    in_op = _binary("in")
+    not_in_op = _binary("not in")
+
+    def compare(self, meta: Any, ch: list) -> Binary:
+        return Binary(str(ch[1]), ch[0], ch[2], self.sp(meta))
+
+    def if_expr(self, meta: Any, ch: list) -> IfExpr:
+        return IfExpr(ch[0], ch[1], ch[2], self.sp(meta))
+
+    def arguments(self, meta: Any, ch: list) -> list:
+        return list(ch)
+
+    def generator(self, meta: Any, ch: list) -> _Tagged:
+        where = ch[3] if len(ch) > 3 else None
+        return _tag("generator", ch[0], ch[1], ch[2], where, self.sp(meta))
+
+    def filter(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("filter", ch[0], ch[1], self.sp(meta))
+
+    def call(self, meta: Any, ch: list) -> Expr:
+        function = ch[0]
+        args = ch[1] if len(ch) > 1 and ch[1] is not None else []
+        span = self.sp(meta)
+        comps = [a for a in args if isinstance(a, _Tagged)]
+        if not comps:
+            if (function in ("count", "any", "all") and len(args) == 1
+                    and isinstance(args[0], Binary) and args[0].op == "in"
+                    and isinstance(args[0].left, Name)):
+                return Comprehension(function, args[0].left.name, args[0].right, None, None, span)
+            return Call(function, tuple(args), span)
+        if len(args) != 1:
+            raise self.error("PE001", f"{function}(…) takes a single 'for' or 'where' argument", span)
+        comp = args[0]
+        if comp[0] == "generator":
+            _, element, var, source, where, _sp = comp
+            return Comprehension(function, var, source, element, where, span)
+        _, condition, where, _sp = comp
+        if not (isinstance(condition, Binary) and condition.op == "in"
+                and isinstance(condition.left, Name)):
+            raise self.error("PE001", f"expected '{function}(v in LIST where …)'", span)
+        return Comprehension(function, condition.left.name, condition.right, None, where, span)
+
+    # -- types
+    def type_number(self, meta: Any, ch: list) -> TypeSpec:
+        return TypeSpec("number")
+
+    def type_integer(self, meta: Any, ch: list) -> TypeSpec:
+        return TypeSpec("integer")
+
+    def type_text(self, meta: Any, ch: list) -> TypeSpec:
+        return TypeSpec("text")
+
+    def type_bool(self, meta: Any, ch: list) -> TypeSpec:
+        return TypeSpec("bool")
+
+    def type_date(self, meta: Any, ch: list) -> TypeSpec:
+        return TypeSpec("date")
+
+    def type_enum(self, meta: Any, ch: list) -> TypeSpec:
+        values = []
+        for item in ch[0].items:
+            if not isinstance(item, Literal) or isinstance(item.value, bool):
+                raise self.error("PE001", "'one of' lists literal values", self.sp(meta))
+            values.append(item.value if isinstance(item.value, str) else str(item.value))
+        if len(set(values)) != len(values):
+            raise self.error("PE102", "'one of' lists a value twice", self.sp(meta))
+        return TypeSpec("enum", tuple(values))
+
+    def type_range(self, meta: Any, ch: list) -> TypeSpec:
+        low, high = ch
+        if low > high:
+            raise self.error("PE112", f"empty range {low}..{high}", self.sp(meta))
+        return TypeSpec("range", minimum=low, maximum=high)
+
+    def type_list(self, meta: Any, ch: list) -> TypeSpec:
+        return TypeSpec("list", fields=tuple(ch[0]))
+
+    def record_type(self, meta: Any, ch: list) -> list[Field]:
+        names = [f.name for f in ch]
+        for f in ch:
+            if names.count(f.name) > 1:
+                raise self.error("PE102", f"field '{f.name}' declared twice", f.span)
+        return list(ch)
+
+    def field(self, meta: Any, ch: list) -> Field:
+        type_ = self._bounded(ch[1], ch[2:])
+        default = next((c[1] for c in ch[2:] if c[0] == "default"), None)
+        return Field(ch[0], type_, default, self.sp(meta))
+
+    def bound(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("bound", str(ch[0]), ch[1], self.sp(meta))
+
+    def default(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("default", ch[0])
+
+    def weight(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("weight", ch[0])
+
+    def _bounded(self, type_: TypeSpec, extras: list) -> TypeSpec:
+        for extra in extras:
+            if not isinstance(extra, _Tagged) or extra[0] != "bound":
+                continue
+            _, op, value, span = extra
+            if type_.kind not in ("number", "integer", "range"):
+                raise self.error("PE112", f"a bound needs a number type, not {type_.kind}", span)
+            if op in (">=", ">"):
+                type_ = TypeSpec(type_.kind, minimum=value, min_exclusive=op == ">",
+                                 maximum=type_.maximum, max_exclusive=type_.max_exclusive)
+            elif op in ("<=", "<"):
+                type_ = TypeSpec(type_.kind, minimum=type_.minimum, min_exclusive=type_.min_exclusive,
+                                 maximum=value, max_exclusive=op == "<")
+            else:
+                raise self.error("PE112", f"a bound is one of >= > <= <, not {op}", span)
+        return type_
+
+    # -- statements
+    def ruleset_decl(self, meta: Any, ch: list) -> _Tagged:
+        title = unescape(str(ch[1])) if len(ch) > 1 else None
+        return _tag("ruleset", ch[0], title, self.sp(meta))
+
+    def version_decl(self, meta: Any, ch: list) -> _Tagged:
+        tok = ch[0]
+        value = unescape(str(tok)) if tok.type == "STRING" else str(tok)
+        return _tag("version", value, self.sp(meta))
+
+    def effective_decl(self, meta: Any, ch: list) -> _Tagged:
+        try:
+            return _tag("effective", _dt.date.fromisoformat(str(ch[0])), self.sp(meta))
+        except ValueError:
+            raise self.error("PE001", f"invalid date {ch[0]}", self.sp(meta)) from None
+
+    def extends_decl(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("extends", unescape(str(ch[0])), self.sp(meta))
+
+    def remove_decl(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("remove", Remove(str(ch[0]), ch[1], self.sp(meta)), self.sp(meta))
+
+    def source_decl(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("source", unescape(str(ch[0])), self.sp(meta))
+
+    def subject_decl(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("subject", ch[0], self.sp(meta))
+
+    def input_decl(self, meta: Any, ch: list) -> Input:
+        name, type_, *extras = ch
+        type_ = self._bounded(type_, extras)
+        default = next((e[1] for e in extras if isinstance(e, _Tagged) and e[0] == "default"), None)
+        doc = next((unescape(str(e)) for e in extras if isinstance(e, Token)), None)
+        return Input(name, type_, default, doc, self.sp(meta))
+
+    def dimension_decl(self, meta: Any, ch: list) -> Dimension:
+        name, low, high, *extras = ch
+        if low > high:
+            raise self.error("PE112", f"empty range {low}..{high}", self.sp(meta))
+        weight = next((e[1] for e in extras if isinstance(e, _Tagged)), Decimal(1))
+        doc = next((unescape(str(e)) for e in extras if isinstance(e, Token)), None)
+        return Dimension(name, low, high, weight, doc, self.sp(meta))
+
+    def hit_policy(self, meta: Any, ch: list) -> _Tagged:
+        tok = ch[0]
+        if tok.type == "AGGREGATE":
+            return _tag("hit", "collect", str(tok))
+        return _tag("hit", str(tok), None)
+
+    def header_inputs(self, meta: Any, ch: list) -> list:
+        return list(ch)
+
+    def header_outputs(self, meta: Any, ch: list) -> list:
+        return list(ch)
+
+    def table_header(self, meta: Any, ch: list) -> _Tagged:
+        outputs = []
+        for out in ch[1]:
+            if not isinstance(out, Name):
+                raise self.error("PE001", "an output column header is a name", out.span)
+            outputs.append(out.name)
+        return _tag("header", ch[0], outputs, self.sp(meta))
+
+    def test_cells(self, meta: Any, ch: list) -> list:
+        return list(ch)
+
+    def output_cells(self, meta: Any, ch: list) -> list:
+        return list(ch)
+
+    def table_row(self, meta: Any, ch: list) -> Row:
+        return Row(tuple(ch[0]), tuple(ch[1]), self.sp(meta))
+
+    def test_any(self, meta: Any, ch: list) -> Test:
+        return Test("any", span=self.sp(meta))
+
+    def test_equal(self, meta: Any, ch: list) -> Test:
+        return Test("equal", (ch[0],), span=self.sp(meta))
+
+    def test_compare(self, meta: Any, ch: list) -> Test:
+        op = str(ch[0])
+        kind = "equal" if op == "==" else "compare"
+        return Test(kind, (ch[1],), op=op if kind == "compare" else "", span=self.sp(meta))
+
+    def test_in(self, meta: Any, ch: list) -> Test:
+        return Test("in", ch[0].items, span=self.sp(meta))
+
+    def test_not_in(self, meta: Any, ch: list) -> Test:
+        return Test("not in", ch[0].items, span=self.sp(meta))
+
+    def range_test(self, meta: Any, ch: list) -> Test:
+        opener, low, _dots, high, closer = ch
+        return Test("range", (low, high), low_closed=str(opener) == "[",
+                    high_closed=str(closer) == "]", span=self.sp(meta))
+
+    def table_decl(self, meta: Any, ch: list) -> DecisionTable:
+        name = ch[0]
+        hit, aggregate = "first", None
+        rest = ch[1:]
+        if rest and isinstance(rest[0], _Tagged) and rest[0][0] == "hit":
+            hit, aggregate = rest[0][1], rest[0][2]
+            rest = rest[1:]
+        header = rest[0]
+        _, inputs, outputs, _hspan = header
+        rows = tuple(r for r in rest[1:] if isinstance(r, Row))
+        for row in rows:
+            if len(row.tests) != len(inputs) or len(row.outputs) != len(outputs):
+                raise self.error(
+                    "PE107",
+                    f"row has {len(row.tests)} input and {len(row.outputs)} output cells; "
+                    f"the header has {len(inputs)} and {len(outputs)}",
+                    row.span,
+                )
+        if not rows:
+            raise self.error("PE107", f"table '{name}' has no rows", self.sp(meta))
+        return DecisionTable(name, tuple(inputs), tuple(outputs), rows, hit, aggregate, self.sp(meta))
+
+    def let_decl(self, meta: Any, ch: list) -> Let:
+        return Let(ch[0], ch[1], self.sp(meta))
+
+    def level(self, meta: Any, ch: list) -> Level:
+        return Level(ch[0], str(ch[1]) if len(ch) > 1 else None, self.sp(meta))
+
+    def levels_decl(self, meta: Any, ch: list) -> GradeScale:
+        levels = tuple(ch[1:])
+        seen: set[str] = set()
+        for lv in levels:
+            if lv.name in seen:
+                raise self.error("PE102", f"level '{lv.name}' listed twice", lv.span)
+            seen.add(lv.name)
+        return GradeScale(ch[0], levels, self.sp(meta))
+
+    def condition_line(self, meta: Any, ch: list) -> GradeRule:
+        return GradeRule("condition", ch[1], condition=ch[0], span=self.sp(meta))
+
+    def otherwise_line(self, meta: Any, ch: list) -> GradeRule:
+        return GradeRule("otherwise", ch[0], span=self.sp(meta))
+
+    def rank_count(self, meta: Any, ch: list) -> _Tagged:
+        tok = ch[0]
+        if tok.type == "PERCENT":
+            return _tag("count", _number(str(tok)[:-1], self.file, tok), True)
+        return _tag("count", _number(str(tok), self.file, tok), False)
+
+    def within(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("within", ch[0])
+
+    def _rank(self, kind: str, meta: Any, ch: list) -> GradeRule:
+        count = ch[0]
+        by = ch[1]
+        within = next((c[1] for c in ch[2:] if isinstance(c, _Tagged)), None)
+        level = ch[-1]
+        return GradeRule(kind, level, count=count[1], percent=count[2], by=by, within=within,
+                         span=self.sp(meta))
+
+    def top_line(self, meta: Any, ch: list) -> GradeRule:
+        return self._rank("top", meta, ch)
+
+    def bottom_line(self, meta: Any, ch: list) -> GradeRule:
+        return self._rank("bottom", meta, ch)
+
+    def raise_to(self, meta: Any, ch: list) -> Raise:
+        return Raise(ch[1], to_level=ch[0], span=self.sp(meta))
+
+    def raise_by(self, meta: Any, ch: list) -> Raise:
+        steps = _number(str(ch[0]), self.file, ch[0])
+        if steps != steps.to_integral_value() or steps < 1:
+            raise self.error("PE112", "raise N needs a whole number of levels >= 1", self.sp(meta))
+        return Raise(ch[1], steps=int(steps), span=self.sp(meta))
+
+    def grade_decl(self, meta: Any, ch: list) -> Grade:
+        rules = tuple(c for c in ch[1:] if isinstance(c, GradeRule))
+        raises = tuple(c for c in ch[1:] if isinstance(c, Raise))
+        self._raises_last(ch[1:])
+        return Grade(ch[0], rules, raises, None, self.sp(meta))
+
+    def _raises_last(self, lines: list) -> None:
+        seen_raise = False
+        for line in lines:
+            if isinstance(line, Raise):
+                seen_raise = True
+            elif seen_raise:
+                raise self.error("PE001", "grade lines come before 'raise' lines", line.span)
+
+    def label(self, meta: Any, ch: list) -> Literal:
+        value = ch[0]
+        if isinstance(value, Token):
+            return Literal(unescape(str(value)), self.sp(meta))
+        return Literal(value, self.sp(meta))
+
+    def matrix_header(self, meta: Any, ch: list) -> list[Literal]:
+        return list(ch)
+
+    def matrix_row(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("mrow", ch[0], tuple(ch[1:]), self.sp(meta))
+
+    def matrix_grade_decl(self, meta: Any, ch: list) -> Grade:
+        scale, row_input, column_input, header, *rest = ch
+        rows = [r for r in rest if isinstance(r, _Tagged)]
+        raises = tuple(r for r in rest if isinstance(r, Raise))
+        for _, _label, cells, span in rows:
+            if len(cells) != len(header):
+                raise self.error("PE107", f"matrix row has {len(cells)} cells; the header has "
+                                 f"{len(header)}", span)
+        matrix = Matrix(row_input, column_input, tuple(header),
+                        tuple((r[1], r[2]) for r in rows), tuple(r[3] for r in rows))
+        return Grade(scale, (), raises, matrix, self.sp(meta))
+
+    def cadence(self, meta: Any, ch: list) -> _Tagged:
+        n = _number(str(ch[0]), self.file, ch[0])
+        if n != n.to_integral_value() or n < 1:
+            raise self.error("PE112", "every N needs a whole number >= 1", self.sp(meta))
+        unit = str(ch[1]).rstrip("s")
+        return _tag("every", int(n), unit)
+
+    def supervision_line(self, meta: Any, ch: list) -> SupervisionLine:
+        head = ch[0]
+        level = None if isinstance(head, Token) and head.type == "OTHERWISE" else head
+        when = None
+        by: list[str] = []
+        every = None
+        for c in ch[1:]:
+            if isinstance(c, Token) and c.type == "STRING":
+                by.append(unescape(str(c)))
+            elif isinstance(c, _Tagged):
+                every = (c[1], c[2])
+            else:
+                when = c
+        return SupervisionLine(level, tuple(by), when, every, self.sp(meta))
+
+    def supervision_decl(self, meta: Any, ch: list) -> Supervision:
+        return Supervision(ch[0], tuple(ch[1:]), self.sp(meta))
+
+    def scope_for(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("for", ch[0], ch[1], ch[2] if len(ch) > 2 else None)
+
+    def scope_when(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("when", ch[0])
+
+    def fine_line(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("fine", ch[0], self.sp(meta))
+
+    def action_line(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("action", tuple(unescape(str(t)) for t in ch), self.sp(meta))
+
+    def warning_line(self, meta: Any, ch: list) -> _Tagged:
+        return _tag("warning", str(ch[0]), self.sp(meta))
+
+    def sanction_decl(self, meta: Any, ch: list) -> Sanction:
+        name = ch[0]
+        var = source = where = when = None
+        body: dict[str, Any] = {}
+        for c in ch[1:]:
+            if c[0] == "for":
+                _, var, source, where = c
+            elif c[0] == "when":
+                when = c[1]
+            else:
+                if c[0] in body:
+                    raise self.error("PE102", f"'{c[0]}' given twice in sanction '{name}'", c[2])
+                body[c[0]] = c[1]
+        return Sanction(name, var, source, where, when, body.get("fine"),
+                        body.get("action", ()), body.get("warning"), self.sp(meta))
+
+    def count_line(self, meta: Any, ch: list) -> SummaryLine:
+        return SummaryLine("count", tuple(ch), self.sp(meta))
+
+    def sum_fine_line(self, meta: Any, ch: list) -> SummaryLine:
+        return SummaryLine("fine", (), self.sp(meta))
+
+    def sum_value_line(self, meta: Any, ch: list) -> SummaryLine:
+        return SummaryLine("sum", (ch[0],), self.sp(meta))
+
+    def summary_decl(self, meta: Any, ch: list) -> Summary:
+        return Summary(tuple(ch), self.sp(meta))
+
+    def start(self, meta: Any, ch: list) -> list:
+        return [c for c in ch if c is not None and not isinstance(c, Token)]
+
+
+# ---------------------------------------------------------------- assembling the file
+
+
+def _assemble(statements: list, file: str) -> Ruleset:
+    rs = Ruleset(id=Path(file).stem, file=file)
+    header_seen: dict[str, Span] = {}
+    removes: list[Remove] = []
+    sources: list[str] = []
+    from .model import declaration_kind, declaration_name
+
+    seen: dict[tuple[str, str], Span] = {}
+    for st in statements:
+        if isinstance(st, _Tagged):
+            tag, span = st[0], st[-1]
+            if tag in header_seen and tag not in ("source", "remove"):
+                raise ParseError(Diagnostic.at("PE102", f"'{tag}' given twice (first at line "
+                                               f"{header_seen[tag].line})", span))
+            header_seen.setdefault(tag, span)
+            rs.header_spans.setdefault(tag, span)
+            if tag in ("source", "remove"):
+                count = len(sources) if tag == "source" else len(removes)
+                rs.header_spans[f"{tag}#{count}"] = span
+            if tag == "ruleset":
+                rs.id, rs.title = st[1], st[2]
+                rs.span = span
+            elif tag == "version":
+                rs.version = st[1]
+            elif tag == "effective":
+                rs.effective = st[1]
+            elif tag == "extends":
+                rs.extends = st[1]
+            elif tag == "remove":
+                removes.append(st[1])
+            elif tag == "source":
+                sources.append(st[1])
+            elif tag == "subject":
+                rs.subject = st[1]
+            continue
+        key = (declaration_kind(st), declaration_name(st))
+        if key in seen:
+            raise ParseError(Diagnostic.at(
+                "PE102", f"{key[0]} '{key[1]}' is declared twice (first at line {seen[key].line})",
+                st.span))
+        seen[key] = st.span
+        rs.declarations.append(st)
+    rs.removes = tuple(removes)
+    rs.sources = tuple(sources)
+    return rs

@@ -1,0 +1,93 @@
+"""Stage 2: load a ruleset file (DSL or YAML) and resolve its `extends` chain.
+
+The result is one flat `Ruleset`: the parent's declarations in their order, each
+replaced in place by a child declaration of the same kind and name, minus the
+child's `remove`s, plus the child's new declarations at the end. Spans keep
+pointing at the file each declaration came from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import Diagnostic, ParseError, did_you_mean
+from .model import Ruleset, declaration_kind, declaration_name
+
+MAX_EXTENDS_DEPTH = 32
+
+
+def parse_any(path: str | Path) -> Ruleset:
+    """Parse one ruleset file, choosing the form by its extension."""
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from .yamlform import parse_yaml_file
+
+        return parse_yaml_file(path)
+    from .parse import parse_file
+
+    return parse_file(path)
+
+
+def resolve(path: str | Path) -> Ruleset:
+    """Parse `path` and everything it extends into one resolved ruleset."""
+    return _resolve(Path(path), ())
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
+    child = parse_any(path)
+    if child.extends is None:
+        child.lineage = (str(path),)
+        return child
+    span = child.header_spans.get("extends")
+    parent_path = (path.parent / child.extends)
+    key = parent_path.resolve()
+    if key in chain or key == path.resolve():
+        cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))
+        raise ParseError(Diagnostic.at("PE108", f"extends cycle: {cycle}", span))
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ParseError(Diagnostic.at("PE108", f"extends chain longer than {MAX_EXTENDS_DEPTH}", span))
+    if not parent_path.is_file():
+        raise ParseError(Diagnostic.at("PE108", f"extends: file not found: {child.extends}", span))
+    parent = _resolve(parent_path, (*chain, path.resolve()))
+    return merge(parent, child)
+
+
+def merge(parent: Ruleset, child: Ruleset) -> Ruleset:
+    """Apply `child` (which extends `parent`) on top of the resolved parent."""
+    declarations = list(parent.declarations)
+    for rm in child.removes:
+        for i, decl in enumerate(declarations):
+            if declaration_kind(decl) == rm.kind and declaration_name(decl) == rm.name:
+                del declarations[i]
+                break
+        else:
+            names = [declaration_name(d) for d in declarations if declaration_kind(d) == rm.kind]
+            raise ParseError(Diagnostic.at(
+                "PE109", f"remove {rm.kind} '{rm.name}': the parent has no such {rm.kind}"
+                + did_you_mean(rm.name, names), rm.span))
+    index = {(declaration_kind(d), declaration_name(d)): i for i, d in enumerate(declarations)}
+    for decl in child.declarations:
+        key = (declaration_kind(decl), declaration_name(decl))
+        if key in index:
+            declarations[index[key]] = decl
+        else:
+            index[key] = len(declarations)
+            declarations.append(decl)
+    explicit = child.header_spans
+    sources = list(parent.sources) + [s for s in child.sources if s not in parent.sources]
+    return Ruleset(
+        id=child.id if "ruleset" in explicit else parent.id,
+        file=child.file,
+        title=child.title if child.title is not None else parent.title,
+        version=child.version if child.version is not None else parent.version,
+        effective=child.effective if child.effective is not None else parent.effective,
+        extends=None,
+        sources=tuple(sources),
+        subject=child.subject if "subject" in explicit else parent.subject,
+        removes=(),
+        declarations=declarations,
+        comments=child.comments,
+        span=child.span,
+        header_spans={**parent.header_spans, **child.header_spans},
+        lineage=(*parent.lineage, child.file),
+    )

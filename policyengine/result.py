@@ -1,0 +1,97 @@
+"""The result model: what evaluating a case produces (SPEC §5), shared by the renderers,
+`test`, `diff` and `explain`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class GradeResult:
+    level: str
+    color: str | None
+    rank: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "color": self.color, "rank": self.rank}
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionResult:
+    grade: str
+    by: tuple[str, ...]
+    every: str | None
+    line: int = -1  # index of the supervision line that applied
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"grade": self.grade, "by": list(self.by), "every": self.every}
+
+
+@dataclass(frozen=True, slots=True)
+class SanctionResult:
+    rule: str
+    actions: tuple[str, ...]
+    fine: Decimal | None
+    warning: str | None
+    element: int | None = None  # for `for … where` sanctions: which list element fired it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "actions": list(self.actions), "fine": self.fine,
+                "warning": self.warning}
+
+
+@dataclass(slots=True)
+class ItemResult:
+    id: str
+    name: str | None
+    values: dict[str, Any]
+    grades: dict[str, GradeResult]
+    supervision: list[SupervisionResult]
+    sanctions: list[SanctionResult]
+
+    @property
+    def fine(self) -> Decimal:
+        return sum((s.fine for s in self.sanctions if s.fine is not None), Decimal(0))
+
+    @property
+    def warning(self) -> str | None:
+        """The most severe warning color among the sanctions that fired."""
+        found = [s.warning for s in self.sanctions if s.warning]
+        return min(found, key=WARNING_ORDER.index) if found else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "values": dict(self.values),
+            "grades": {k: g.to_dict() for k, g in self.grades.items()},
+            "supervision": [s.to_dict() for s in self.supervision],
+            "sanctions": [s.to_dict() for s in self.sanctions],
+        }
+
+
+WARNING_ORDER = ["red", "orange", "yellow", "blue", "green"]
+
+
+@dataclass(slots=True)
+class Result:
+    ruleset: dict[str, Any]
+    case: dict[str, Any]
+    items: list[ItemResult]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def item(self, item_id: str) -> ItemResult:
+        for it in self.items:
+            if it.id == item_id:
+                return it
+        raise KeyError(item_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ruleset": dict(self.ruleset),
+            "case": dict(self.case),
+            "items": [i.to_dict() for i in self.items],
+            "summary": self.summary,
+        }

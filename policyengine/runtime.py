@@ -1,0 +1,139 @@
+"""The runtime boundary: everything generated code may call, and nothing else.
+
+Compiled rulesets are Python source produced by compile.py from the checked
+model (never from user text directly: names become slot numbers and literals
+become constants). That source runs with exactly this module's public names as
+its globals, plus its own constants.
+"""
+
+from __future__ import annotations
+
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
+
+# Exact arithmetic: 40 significant digits is far beyond any published figure, so
+# + - * on bounded inputs never round; only division can (1/3), and then half-up.
+CONTEXT = Context(
+    prec=40,
+    rounding=ROUND_HALF_UP,
+    Emax=10**6,
+    Emin=-(10**6),
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+class RuleFailure(Exception):
+    """Raised by generated code; evaluate.py turns it into an EvaluationError."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class StageFailure(Exception):
+    """Generated code failed at `marker` while evaluating the item in `slots`."""
+
+    def __init__(self, marker: int, slots: list | None, cause: BaseException):
+        super().__init__(str(cause))
+        self.marker = marker
+        self.slots = slots
+        self.cause = cause
+
+
+class NoRowMatched(RuleFailure):
+    def __init__(self, table: str, values: tuple):
+        shown = ", ".join(show(v) for v in values)
+        super().__init__("PE402", f"no row of table '{table}' matches ({shown})")
+
+
+def no_row(table: str, *values: object) -> None:
+    raise NoRowMatched(table, values)
+
+
+def overlap(table: str, first: int, second: int) -> None:
+    raise RuleFailure("PE403", f"unique table '{table}': rows {first} and {second} both match")
+
+
+def disagree(table: str, first: int, second: int) -> None:
+    raise RuleFailure("PE403", f"'any' table '{table}': rows {first} and {second} match but "
+                      "give different outputs")
+
+
+def no_grade(scale: str) -> None:
+    raise RuleFailure("PE408", f"no line of grade '{scale}' applies (add an 'otherwise' line)")
+
+
+def no_cell(scale: str, row: object, column: object) -> None:
+    raise RuleFailure("PE407", f"matrix of '{scale}' has no cell for ({show(row)}, {show(column)})")
+
+
+def rnd(x: Decimal, quantum: Decimal) -> Decimal:
+    """四舍五入: round half away from zero at the quantum's exponent."""
+    return x.quantize(quantum, ROUND_HALF_UP)
+
+
+def quantum(digits: Decimal) -> Decimal:
+    if digits != digits.to_integral_value() or not -10 <= digits <= 20:
+        raise RuleFailure("PE406", f"round() keeps a whole number of digits from -10 to 20, not {digits}")
+    return ONE.scaleb(-int(digits))
+
+
+def floor(x: Decimal) -> Decimal:
+    return x.to_integral_value(ROUND_FLOOR)
+
+
+def ceil(x: Decimal) -> Decimal:
+    return x.to_integral_value(ROUND_CEILING)
+
+
+def num(n: int) -> Decimal:
+    return Decimal(n)
+
+
+def total(values: object) -> Decimal:
+    result = ZERO
+    for v in values:  # type: ignore[attr-defined]
+        result += v
+    return result
+
+
+def smallest(values: list) -> object:
+    if not values:
+        raise RuleFailure("PE405", "min() of an empty list")
+    return min(values)
+
+
+def largest(values: list) -> object:
+    if not values:
+        raise RuleFailure("PE405", "max() of an empty list")
+    return max(values)
+
+
+def days(start: object, end: object) -> Decimal:
+    return Decimal((end - start).days)  # type: ignore[operator]
+
+
+def show(v: object) -> str:
+    if isinstance(v, Decimal):
+        return format_number(v)
+    if isinstance(v, str):
+        return f'"{v}"'
+    return str(v)
+
+
+def format_number(v: Decimal) -> str:
+    """Exact decimal text without exponent or trailing zeros: 109.20 -> 109.2, 8E+3 -> 8000."""
+    text = format(v.normalize(CONTEXT), "f")
+    return "0" if text == "-0" else text

@@ -1,0 +1,83 @@
+"""The JSON Schema of a ruleset's case files (`policyengine schema`).
+
+Editors use it to validate case files as they are typed; the test suite checks
+that it accepts and rejects exactly what case.validate does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .case import input_type
+from .model import Dimension, Input, Ruleset, TypeSpec
+from .runtime import format_number
+
+
+def _num(d: Any) -> Any:
+    text = format_number(d)
+    return int(text) if "." not in text else float(text)
+
+
+def type_schema(spec: TypeSpec) -> dict[str, Any]:
+    kind = spec.kind
+    if kind in ("number", "integer", "range"):
+        out: dict[str, Any] = {"type": "integer" if kind == "integer" else "number"}
+        if spec.minimum is not None:
+            out["exclusiveMinimum" if spec.min_exclusive else "minimum"] = _num(spec.minimum)
+        if spec.maximum is not None:
+            out["exclusiveMaximum" if spec.max_exclusive else "maximum"] = _num(spec.maximum)
+        return out
+    if kind == "text":
+        return {"type": "string"}
+    if kind == "enum":
+        return {"enum": list(spec.values)}
+    if kind == "bool":
+        return {"type": "boolean"}
+    if kind == "date":
+        return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    if kind == "list":
+        props = {f.name: type_schema(f.type) for f in spec.fields}
+        required = [f.name for f in spec.fields if f.default is None]
+        element: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+        if required:
+            element["required"] = required
+        return {"type": "array", "items": element, "maxItems": 10_000}
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def item_schema(rs: Ruleset) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": {"type": ["string", "integer"], "description": "unique in the file"},
+        "name": {"type": "string"},
+    }
+    required = ["id"]
+    for decl in rs.declarations:
+        if not isinstance(decl, (Input, Dimension)):
+            continue
+        schema = type_schema(input_type(decl))
+        doc = decl.doc
+        if doc:
+            schema["description"] = doc
+        props[decl.name] = schema
+        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list"):
+            required.append(decl.name)
+    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+
+
+def case_schema(rs: Ruleset) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Case file for ruleset {rs.id}" + (f" {rs.version}" if rs.version else ""),
+        "type": "object",
+        "properties": {
+            "ruleset": {"type": "string"},
+            "title": {"type": "string"},
+            "unit": {"type": "string"},
+            "period": {"type": ["string", "integer"]},
+            "items": {"type": "array", "items": item_schema(rs)},
+            "expect": {"type": "object", "additionalProperties": {"type": "object"}},
+            "expect_summary": {"type": "object"},
+        },
+        "required": ["items"],
+        "additionalProperties": False,
+    }
