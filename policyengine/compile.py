@@ -676,7 +676,7 @@ class _Compiler:
             name, free = self.table_function(self.tables[fn])
             args = [self.ex(a, scope) for a in e.args] + [self.use(f) for f in free]
             text = f"{name}({', '.join(args)})"
-            return f"{text}[1]" if self.trace else text
+            return f"traced_call(TR, {fn!r}, {text})" if self.trace else text
         if fn in ("sum", "weighted") and isinstance(e.args[0], Name) and e.args[0].name == "dimensions":
             parts = []
             for d in self.rs.dimensions:

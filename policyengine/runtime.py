@@ -79,6 +79,12 @@ def no_cell(scale: str, row: object, column: object) -> None:
     raise RuleFailure("PE407", f"matrix of '{scale}' has no cell for ({show(row)}, {show(column)})")
 
 
+def traced_call(trace: dict, table: str, hit: tuple) -> object:
+    """Trace mode: record which row of a called table matched, return its value."""
+    trace.setdefault("calls", []).append((table, hit[0], hit[1]))
+    return hit[1]
+
+
 def rnd(x: Decimal, quantum: Decimal) -> Decimal:
     """四舍五入: round half away from zero at the quantum's exponent."""
     return x.quantize(quantum, ROUND_HALF_UP)
