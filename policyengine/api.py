@@ -134,6 +134,18 @@ def load_ruleset(ref: str | Path, base: Path | None = None) -> LoadedRuleset:
     return LoadedRuleset(model, analysis, compiled, str(path))
 
 
+def ruleset_from_text(text: str, file: str = "<string>") -> LoadedRuleset:
+    """Parse, check and compile DSL text that does not use `extends` (notebooks, tests)."""
+    from .parse import parse_text
+
+    model = parse_text(text, file)
+    if model.extends is not None:
+        raise ParseError(Diagnostic.at("PE108", "extends needs a ruleset file, not text",
+                                       model.header_spans.get("extends")))
+    analysis = check(model)
+    return LoadedRuleset(model, analysis, compile_ruleset(model, analysis), file)
+
+
 def analyse_file(ref: str | Path) -> tuple[Ruleset, Analysis]:
     """Resolve and analyse without raising on check errors (for `policyengine check`)."""
     from .check import analyse

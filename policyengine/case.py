@@ -311,7 +311,8 @@ def _number(value: Any) -> Decimal:
     if not d.is_finite():
         raise _Invalid("must be a finite number")
     if abs(d) >= MAX_MAGNITUDE or len(d.as_tuple().digits) > MAX_DIGITS:
-        raise _Invalid(f"number {value} is too large (limit: 18 digits before the point, 30 in all)")
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "…"
+        raise _Invalid(f"number {shown} is too large (limit: 18 digits before the point, 30 in all)")
     return d
 
 

@@ -108,7 +108,7 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 
 @main.command(name="eval")
 @click.argument("ruleset")
-@click.argument("cases", nargs=-1, required=True)
+@click.argument("cases", nargs=-1)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
               help="Output format [default: table on a terminal, json otherwise].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
@@ -119,19 +119,30 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
           item_ids: tuple[str, ...]) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
-    Every case is validated in full first; nothing is printed or written unless
-    all cases evaluate.
+    With a single argument, that argument is the case file and its `ruleset:`
+    line (a path relative to the case file, or a shipped name) says which
+    ruleset to use. Every case is validated in full first; nothing is printed
+    or written unless all cases evaluate.
     """
     from .api import load_ruleset
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
     from .render import render, to_json
 
-    rs = load_ruleset(ruleset)
+    if cases:
+        rs = load_ruleset(ruleset)
+        loaded = [load_case(path) for path in cases]
+    else:
+        loaded = [load_case(ruleset)]
+        cases = (ruleset,)
+        if loaded[0].ruleset is None:
+            raise PolicyError(Diagnostic("PE305", "this case file names no ruleset: give one on the command "
+                                         "line (policyengine eval RULESET CASE)", file=ruleset))
+        rs = load_ruleset(loaded[0].ruleset, base=Path(ruleset).parent)
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
     results = []
-    for path in cases:
-        result = rs.evaluate(load_case(path))
+    for path, case in zip(cases, loaded, strict=True):
+        result = rs.evaluate(case)
         if item_ids:
             known = [i.id for i in result.items]
             for wanted in item_ids:

@@ -56,12 +56,24 @@ class Diagnostic:
         text = source if source is not None else _read_line(self.file, self.line)
         if text is not None and self.line:
             line = text.rstrip("\n")
-            out.append(f"  {line}")
             col = max(self.column, 1)
             width = max(1, (self.end_column - col) if self.end_column > col else 1)
+            if len(line) > WINDOW:
+                # show a window around the column of a very long line
+                start = max(0, col - 1 - WINDOW // 2)
+                line = line[start:start + WINDOW]
+                col -= start
+                prefix = "…" if start else ""
+                line = prefix + line
+                col += len(prefix)
+            width = min(width, max(1, len(line) - col + 1))
+            out.append(f"  {line}")
             out.append("  " + _pad_to(line, col - 1) + "^" + "~" * (width - 1))
         out.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(out)
+
+
+WINDOW = 100
 
 
 def _pad_to(line: str, chars: int) -> str:

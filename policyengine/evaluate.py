@@ -200,21 +200,25 @@ def _key_order(compiled: CompiledRuleset, name: str) -> list[str] | None:
 
 
 def _sorted_tree(node: dict[str, Any], orders: list[list[str] | None]) -> dict[str, Any]:
+    """Order keys (levels and enum values in declared order, others sorted) and list every
+    declared level/value, zeros included, so published tables line up."""
     order = orders[0] if orders else None
+    keys = set(node)
+    if order is not None:
+        keys |= set(order)
 
     def position(k: str) -> tuple:
         if order is not None and k in order:
             return (0, order.index(k), k)
         return (1, 0, k)
 
-    out = {}
-    for k in sorted(node, key=position):
-        v = node[k]
-        out[k] = _sorted_tree(v, orders[1:]) if isinstance(v, dict) else v
-    if order is not None and len(orders) == 1:
-        # every level/enum value is listed, zeros included, so tables line up
-        out = {**{k: 0 for k in order}, **out}
-        out = {k: out[k] for k in sorted(out, key=position)}
+    out: dict[str, Any] = {}
+    for k in sorted(keys, key=position):
+        v = node.get(k)
+        if len(orders) > 1:
+            out[k] = _sorted_tree(v if isinstance(v, dict) else {}, orders[1:])
+        else:
+            out[k] = v if v is not None else 0
     return out
 
 

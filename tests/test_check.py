@@ -1,0 +1,219 @@
+"""Checker: names, types, cycles and lint, each with its stable code and location."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from policyengine.check import analyse
+from policyengine.errors import ParseError
+from policyengine.parse import parse_text
+from policyengine.resolve import resolve
+
+
+def diagnostics(text: str) -> list[tuple[str, str, int, str]]:
+    an = analyse(parse_text(textwrap.dedent(text), "t.policy"))
+    return [(d.severity, d.code, d.line, d.message) for d in an.diagnostics]
+
+
+def codes(text: str) -> list[str]:
+    return [c for _, c, _, _ in diagnostics(text)]
+
+
+BASE = """\
+input 权力类别: one of ["执法权", "行政管理权"]
+input 运行次数: integer >= 0
+input 事件: list of {类型: text, 金额: number = 0}
+dimension 透明度: 1..5
+levels 风险等级 [三级 red, 二级 orange, 一级 yellow]
+"""
+
+
+def test_a_clean_ruleset_has_no_diagnostics() -> None:
+    assert diagnostics(BASE + """\
+let 分 = sum(dimensions) * 运行次数 + sum(e.金额 for e in 事件)
+grade 风险等级 {
+  权力类别 == "执法权" and 分 > 10 -> 三级
+  分 > 5                          -> 二级
+  otherwise                      -> 一级
+}
+""") == []
+
+
+def test_unknown_name_with_did_you_mean() -> None:
+    found = diagnostics(BASE + "let 分 = 运行次素 * 2\n")
+    assert ("error", "PE101", 6, "unknown name '运行次素' (did you mean '运行次数'?)") in found
+
+
+def test_unknown_field_and_function() -> None:
+    found = diagnostics(BASE + "let a = sum(e.金颜 for e in 事件)\nlet b = rnd(运行次数)\n")
+    messages = [m for _, c, _, m in found if c in ("PE101", "PE106")]
+    assert any("no field '金颜' (did you mean '金额'?)" in m for m in messages)
+    assert any("unknown function 'rnd' (did you mean 'round'?)" in m for m in messages)
+
+
+@pytest.mark.parametrize(("expr", "words"), [
+    ('运行次数 + "a"', "right side of '+' must be number, not text"),
+    ("if 运行次数 then 1 else 2", "an 'if' condition must be bool, not number"),
+    ('if 运行次数 > 1 then 1 else "x"', "'then' gives number but 'else' gives text"),
+    ("权力类别 > 3", "cannot compare text with number"),
+    ("风险等级 >= 运行次数", "unknown name '风险等级'"),
+    ("count(e in 运行次数 where true)", "needs a list, not number"),
+    ("round(运行次数, 2.5)", "round() keeps a whole number of digits"),
+])
+def test_type_errors(expr: str, words: str) -> None:
+    found = diagnostics(BASE + f"let a = {expr}\n")
+    assert any(words in m for sev, _, _, m in found if sev == "error"), found
+
+
+def test_level_comparisons_are_typed_by_scale() -> None:
+    text = BASE + """\
+levels 档次 [高 red, 低 green]
+grade 风险等级 {
+  otherwise -> 一级
+}
+grade 档次 {
+  otherwise -> 低
+}
+let ok = 风险等级 >= 二级
+let bad = 风险等级 == 高
+"""
+    found = diagnostics(text)
+    errors = [(c, m) for sev, c, _, m in found if sev == "error"]
+    assert errors == [("PE104", "cannot compare level of 风险等级 with level of 档次")]
+
+
+def test_unknown_level_in_grade_and_supervision() -> None:
+    found = diagnostics(BASE + """\
+grade 风险等级 {
+  otherwise -> 四级
+}
+supervision 风险等级 {
+  二极 -> "x"
+}
+""")
+    msgs = [m for sev, c, _, m in found if c == "PE103"]
+    assert "'四级' is not a level of 风险等级 (did you mean '二级'?) (levels: 三级, 二级, 一级)" in msgs
+    assert "'二极' is not a level of 风险等级 (did you mean '二级'?) (levels: 三级, 二级, 一级)" in msgs
+
+
+def test_cycle_is_reported_with_its_path() -> None:
+    found = diagnostics("input a: number\nlet x = y + a\nlet y = z * 2\nlet z = x\n")
+    assert ("error", "PE105", 2, "dependency cycle: x -> y -> z -> x") in found
+
+
+def test_cycle_through_a_ranking_grade() -> None:
+    found = diagnostics("""\
+input a: number
+levels L [hi red, lo green]
+let s = if L == hi then a else 0
+grade L {
+  top 1 by s -> hi
+  otherwise  -> lo
+}
+""")
+    assert any(c == "PE105" and ("s -> L -> s" in m or "L -> s -> L" in m) for _, c, _, m in found)
+
+
+def test_lint_unused_input_unreachable_lines_overlaps() -> None:
+    found = diagnostics(BASE + """\
+input 未用: text
+table T hit unique {
+  | 运行次数   || 系数 |
+  | >= 100    || 1.2  |
+  | [50..150] || 1.1  |
+  | < 50      || 1.0  |
+}
+table F {
+  | 运行次数 || 系数 |
+  | -       || 1    |
+  | > 5     || 2    |
+}
+let a = T * F * sum(dimensions) + count(e in 事件 where true)
+grade 风险等级 {
+  a > 1     -> 三级
+  otherwise -> 二级
+  a > 0     -> 一级
+}
+""")
+    warnings = {(c, ln): m for sev, c, ln, m in found if sev == "warning"}
+    assert warnings[("PE201", 6)] == "input '未用' is never used"
+    assert "rows at lines 9 and 10 of unique table 'T' can both match" in warnings[("PE202", 10)]
+    assert ("PE203", 16) in warnings  # the row after '-' in a first-hit table
+    assert warnings[("PE203", 22)].startswith("this line can never apply")
+    assert not [c for sev, c, _, _ in found if sev == "error"]
+
+
+def test_incomplete_unique_table_over_an_enum() -> None:
+    found = diagnostics(BASE + """\
+table T hit unique {
+  | 权力类别 || 系数 |
+  | "执法权" || 1.2  |
+}
+let a = T * sum(dimensions) * 运行次数 + count(e in 事件 where true)
+""")
+    assert ("warning", "PE204", 6, "unique table 'T' has no row for 权力类别 = 行政管理权") in found
+
+
+def test_matrix_labels_are_checked_against_the_inputs() -> None:
+    found = diagnostics("""\
+input 几率: one of ["高", "低"]
+input 危害: one of ["严重", "轻微"]
+levels L [三级 red, 一级 yellow]
+grade L by matrix 几率 x 危害 {
+  |    | 严重 | 轻微 |
+  | 高 | 三级 | 三级 |
+  | 底 | 三级 | 一级 |
+}
+""")
+    assert any(c == "PE111" and m == "'底' is not a value of 几率" for _, c, _, m in found)
+
+
+def test_extends_override_and_remove(tmp_path: Path) -> None:
+    (tmp_path / "a.policy").write_text(textwrap.dedent("""\
+        ruleset t "T"
+        version "1"
+        input x: number
+        let y = x * 2
+        sanction s when x > 1 {
+          action "a"
+        }
+        """), encoding="utf-8")
+    (tmp_path / "b.policy").write_text(textwrap.dedent("""\
+        extends "a.policy"
+        version "2"
+        remove sanction s
+        let y = x * 3
+        let z = y + 1
+        """), encoding="utf-8")
+    rs = resolve(tmp_path / "b.policy")
+    assert (rs.id, rs.title, rs.version) == ("t", "T", "2")
+    assert [d.name for d in rs.lets] == ["y", "z"]
+    assert rs.lets[0].span.file.endswith("b.policy")
+    assert rs.sanctions == []
+
+
+def test_extends_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.policy").write_text('extends "b.policy"\n', encoding="utf-8")
+    (tmp_path / "b.policy").write_text('extends "a.policy"\n', encoding="utf-8")
+    (tmp_path / "c.policy").write_text('extends "nope.policy"\n', encoding="utf-8")
+    (tmp_path / "d.policy").write_text('extends "e.policy"\nremove let zz\n', encoding="utf-8")
+    (tmp_path / "e.policy").write_text("let z = 1\n", encoding="utf-8")
+    with pytest.raises(ParseError, match="extends cycle"):
+        resolve(tmp_path / "a.policy")
+    with pytest.raises(ParseError, match=r"file not found: nope\.policy") as info:
+        resolve(tmp_path / "c.policy")
+    assert info.value.line == 1
+    with pytest.raises(ParseError, match=r"remove let 'zz'.*did you mean 'z'"):
+        resolve(tmp_path / "d.policy")
+
+
+def test_every_shipped_ruleset_checks_clean() -> None:
+    root = Path(__file__).resolve().parent.parent / "rulesets"
+    files = sorted([*root.glob("*/*.policy"), *root.glob("*/*.yaml")])
+    assert files, "no shipped rulesets found"
+    for f in files:
+        an = analyse(resolve(f))
+        assert not an.errors, (f, [d.render() for d in an.errors])

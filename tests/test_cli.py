@@ -1,0 +1,193 @@
+"""The command line: output shapes, exit codes, and bad input of every kind
+(exit 2, file named, no traceback, nothing half-written)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import cli
+
+RULES = """\
+ruleset t "测试"
+version "1"
+input a: number
+input b: number = 1
+dimension d: 1..5
+let q = round(a / b * d, 2)
+levels L [高 red, 低 green]
+grade L {
+  q >= 10   -> 高
+  otherwise -> 低
+}
+"""
+CASE = """\
+title: 样例
+items:
+  - {id: A, name: 甲, a: 7, b: 2, d: 3}
+  - {id: B, a: 1, d: 2}
+"""
+
+
+@pytest.fixture
+def files(write):
+    return write("r.policy", RULES), write("c.yaml", CASE)
+
+
+def test_eval_json_contract(files) -> None:
+    r, c = files
+    out = cli("eval", str(r), str(c), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["ruleset"]["id"] == "t" and data["ruleset"]["version"] == "1"
+    assert data["ruleset"]["digest"].startswith("sha256:")
+    assert data["case"]["title"] == "样例"
+    a = data["items"][0]
+    # q = round(7 / 2 * 3, 2) = 10.5 -> 高
+    assert a == {"id": "A", "name": "甲", "values": {"q": 10.5},
+                 "grades": {"L": {"level": "高", "color": "red", "rank": None}},
+                 "supervision": [], "sanctions": []}
+    assert data["summary"] == {"items": 2, "levels": {"L": {"高": 1, "低": 1}}, "fines": 0}
+    assert '"q": 10.5' in out.stdout  # an exact number, not a string
+
+
+def test_eval_other_formats_and_item_filter(files, tmp_path: Path) -> None:
+    r, c = files
+    csv = cli("eval", str(r), str(c), "-f", "csv").stdout.splitlines()
+    assert csv[0] == "id,name,q,L,supervision,sanctions,fine,warning"
+    assert csv[2] == "B,,2,低,,,,"  # q = round(1 / 1 * 2, 2) = 2
+    table = cli("eval", str(r), str(c), "-f", "table", "--item", "A").stdout
+    assert "甲" in table and "\nB " not in table
+    yaml_out = cli("eval", str(r), str(c), "-f", "yaml").stdout
+    assert "q: 10.5" in yaml_out
+    target = tmp_path / "out.json"
+    assert cli("eval", str(r), str(c), "-o", str(target)).returncode == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["items"][1]["id"] == "B"
+
+
+def test_eval_with_the_case_naming_its_ruleset(write) -> None:
+    write("r.policy", RULES)
+    c = write("c.yaml", "ruleset: r.policy\n" + CASE)
+    out = cli("eval", str(c), "-f", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["items"][0]["values"]["q"] == 10.5
+
+
+def test_unknown_item_exits_2_with_did_you_mean(files) -> None:
+    r, c = files
+    out = cli("eval", str(r), str(c), "--item", "AA")
+    assert out.returncode == 2 and "no item 'AA' (did you mean 'A'?)" in out.stderr
+
+
+def test_check_exit_codes(write) -> None:
+    ok = write("ok.policy", RULES)
+    lint = write("lint.policy", RULES.replace("input b: number = 1", "input b: number = 1\ninput z: text"))
+    assert cli("check", str(ok)).returncode == 0
+    out = cli("check", str(lint))
+    assert out.returncode == 0 and "warning[PE201]: input 'z' is never used" in out.stderr
+    assert cli("check", "--strict", str(lint)).returncode == 1
+
+
+BAD_RULESETS = {
+    "syntax": (RULES.replace("a / b", "a / / b"), "error[PE001]"),
+    "unknown-name": (RULES.replace("a / b", "a / bb"), "unknown name 'bb' (did you mean 'b'?)"),
+    "deep": ("input a: number\nlet x = " + "(" * 5000 + "a" + ")" * 5000 + "\n", "error[PE003]"),
+    "deep-ops": ("input a: number\nlet x = a" + " + a" * 5000 + "\n", "error[PE003]"),
+    "huge-number": ("input a: number\nlet x = a * 1" + "0" * 5000 + "\n", "error[PE004]"),
+    "not-utf8": (None, "error[PE007]"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_RULESETS))
+def test_bad_rulesets_exit_2_located_without_traceback(name: str, write, tmp_path: Path) -> None:
+    text, expected = BAD_RULESETS[name]
+    if text is None:
+        path = tmp_path / "bad.policy"
+        path.write_bytes(b"input a: number\nlet x = \xff\n")
+    else:
+        path = write("bad.policy", text)
+    c = write("c.yaml", CASE)
+    out = cli("eval", str(path), str(c), timeout=20)
+    assert out.returncode == 2, out.stderr
+    assert str(path) in out.stderr and expected in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def _alias_bomb() -> str:
+    text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    previous = "a"
+    for name in "bcdefghi":
+        text += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
+        previous = name
+    return text + "items: [*i]\n"
+
+
+BAD_CASES = {
+    "out-of-range": ("items:\n  - {id: A, a: 1, d: 6}\n", "c.yaml:2:", "item A: field 'd': 6 is outside 1..5"),
+    "duplicate-id": ("items:\n  - {id: A, a: 1, d: 1}\n  - {id: A, a: 2, d: 1}\n", "c.yaml:3:",
+                     "duplicate id 'A'"),
+    "division-by-zero": ("items:\n  - {id: Z, a: 1, b: 0, d: 1}\n", "r.policy:6:", "item Z: division by zero"),
+    "malformed-yaml": ("items:\n  - {id: A, a: 1\n  - [\n", "c.yaml:3:", "invalid YAML"),
+    "alias-bomb": (_alias_bomb(), "c.yaml", "alias"),
+    "not-a-mapping": ("- 1\n- 2\n", "c.yaml:1", "a mapping"),
+    "wrong-type": ("items:\n  - {id: A, a: abc, d: 1}\n", "c.yaml:2:", "field 'a': must be a number"),
+    "huge-value": ("items:\n  - {id: A, a: 1" + "0" * 500 + ", d: 1}\n", "c.yaml:2:", "too large"),
+    "long-list": (None, "c.yaml", "limit"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASES))
+def test_bad_cases_exit_2_named_without_traceback(name: str, write) -> None:
+    text, where, words = BAD_CASES[name]
+    rules = RULES
+    if text is None:  # a list input with far too many elements
+        rules = RULES.replace("input b: number = 1", "input b: number = 1\ninput e: list of {x: number}")
+        rules = rules.replace("let q = round(a / b * d, 2)", "let q = round(a / b * d, 2) + len(e)")
+        text = "items:\n  - {id: A, a: 1, d: 1, e: [" + ", ".join(["{x: 1}"] * 20000) + "]}\n"
+    r = write("r.policy", rules)
+    c = write("c.yaml", text)
+    out = cli("eval", str(r), str(c), timeout=20)
+    assert out.returncode == 2, (out.stdout[-500:], out.stderr)
+    assert where in out.stderr and words in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_files(write) -> None:
+    r = write("r.policy", RULES)
+    out = cli("eval", str(r), "nope.yaml")
+    assert out.returncode == 2 and "nope.yaml: error[PE301]: case file not found" in out.stderr
+    out = cli("eval", "nope.policy", "nope.yaml")
+    assert out.returncode == 2 and "nope.policy: error[PE005]" in out.stderr
+    out = cli("check", "nosuchdept")
+    assert out.returncode == 2 and "no such file or shipped ruleset" in out.stderr
+
+
+def test_nothing_is_half_written_on_error(write, tmp_path: Path) -> None:
+    r = write("r.policy", RULES)
+    good = write("good.yaml", CASE)
+    bad = write("bad.yaml", "items:\n  - {id: Z, a: 1, b: 0, d: 1}\n")
+    target = tmp_path / "out.json"
+    target.write_text("previous", encoding="utf-8")
+    out = cli("eval", str(r), str(good), str(bad), "-o", str(target))
+    assert out.returncode == 2
+    assert target.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_schema_command(files) -> None:
+    r, _ = files
+    out = cli("schema", str(r))
+    schema = json.loads(out.stdout)
+    item = schema["properties"]["items"]["items"]
+    assert item["properties"]["d"] == {"type": "number", "minimum": 1, "maximum": 5}
+    assert item["required"] == ["id", "a", "d"]
+    assert item["additionalProperties"] is False
+
+
+def test_help_lists_the_commands() -> None:
+    out = cli("--help")
+    assert out.returncode == 0
+    for command in ("check", "eval", "schema"):
+        assert command in out.stdout

@@ -1,0 +1,399 @@
+"""Evaluator: results computed by hand (arithmetic in comments) for every construct."""
+
+from __future__ import annotations
+
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import policyengine as pe
+from policyengine.errors import CaseError, EvaluationError
+from policyengine.render import to_json
+
+from .conftest import D, evaluate, ruleset
+
+TAX = """\
+ruleset tax "国税"
+version "2010"
+input 权力类别: one of ["执法权", "行政管理权"]
+input 权力: text
+input 运行次数: integer >= 0 = 0
+input 是否领导岗位: bool = false
+input 事件: list of {类型: text, 金额: number = 0, 日期: date}
+dimension 自由裁量度: 1..5
+dimension 透明度: 1..5
+dimension 可复核度: 1..5
+dimension 制约度: 1..5
+table 风险强度系数 {
+  | 权力                              || 系数 |
+  | in ["征收权", "检查权", "处罚权"]   || 1.3  |
+  | in ["强制权", "减免权"]            || 1.2  |
+  | "许可权"                          || 1.1  |
+  | -                                 || 1.0  |
+}
+table 运行频率系数 hit first {
+  | 运行次数  || 系数 |
+  | >= 1000  || 1.2  |
+  | >= 100   || 1.1  |
+  | >= 10    || 1.0  |
+  | -        || 0.9  |
+}
+let 基本分 = sum(dimensions) * 5
+let 综合得分 = round(基本分 * 风险强度系数 * 运行频率系数, 2)
+levels 风险档次 [高风险 red, 一般风险 yellow, 低风险 green]
+grade 风险档次 {
+  top 2 by 综合得分 within 权力类别    -> 高风险
+  bottom 1 by 综合得分 within 权力类别 -> 低风险
+  otherwise                          -> 一般风险
+}
+supervision 风险档次 {
+  高风险 when 是否领导岗位 -> "纪检监察机关" every 1 year
+  高风险                 -> "派驻纪检组", "单位主要负责人" every 1 year
+  otherwise             -> "分管领导" every 2 years
+}
+sanction 接受吃请 for e in 事件 where e.类型 == "接受吃请" {
+  fine 10 * e.金额
+  action "经济处罚"
+}
+sanction 参与经商 when any(e in 事件 where e.类型 == "参与经商") {
+  action "诫勉谈话", "政纪处理"
+}
+summary {
+  count by 风险档次, 权力类别
+  sum fine
+}
+"""
+
+
+def item(id_: str, cat: str, power: str, n: int, ratings: tuple[int, int, int, int], **more: object) -> dict:
+    a, b, c, d = ratings
+    return {"id": id_, "权力类别": cat, "权力": power, "运行次数": n, "自由裁量度": a, "透明度": b,
+            "可复核度": c, "制约度": d, **more}
+
+
+ITEMS = [
+    # ZS: 基本分 (4+3+3+4)*5 = 70; 1.3 (征收权) * 1.2 (12000 >= 1000) * 70 = 109.2
+    item("ZS", "执法权", "征收权", 12000, (4, 3, 3, 4),
+         事件=[{"类型": "接受吃请", "金额": 800, "日期": "2010-05-03"},
+               {"类型": "接受吃请", "金额": D("12.5"), "日期": "2010-06-01"}]),
+    # QZ: (3+3+3+3)*5 = 60; 1.2 (强制权) * 1.1 (500 >= 100) * 60 = 79.2
+    item("QZ", "执法权", "强制权", 500, (3, 3, 3, 3), 是否领导岗位=True),
+    # XK: (2+2+2+2)*5 = 40; 1.1 (许可权) * 1.0 (50 >= 10) * 40 = 44
+    item("XK", "执法权", "许可权", 50, (2, 2, 2, 2)),
+    # GL: (3+3+2+2)*5 = 50; 1.0 (管理权, the '-' row) * 0.9 (5 < 10) * 50 = 45
+    item("GL", "执法权", "管理权", 5, (3, 3, 2, 2)),
+    # RS: (5+4+4+4)*5 = 85; 1.0 * 1.0 (10 >= 10) * 85 = 85
+    item("RS", "行政管理权", "人事管理权", 10, (5, 4, 4, 4), 事件=[{"类型": "参与经商", "日期": "2010-01-01"}]),
+    # CW: (1+1+1+2)*5 = 25; 1.0 * 0.9 * 25 = 22.5
+    item("CW", "行政管理权", "财务管理权", 0, (1, 1, 1, 2)),
+]
+
+
+@pytest.fixture(scope="module")
+def result() -> pe.Result:  # type: ignore[name-defined]
+    return ruleset(TAX).evaluate(pe.Case(items=ITEMS, title="t", unit="u", period=2010))
+
+
+def test_values(result) -> None:
+    got = {i.id: (i.values["基本分"], i.values["风险强度系数"], i.values["运行频率系数"], i.values["综合得分"])
+           for i in result.items}
+    assert got == {
+        "ZS": (70, D("1.3"), D("1.2"), D("109.2")),
+        "QZ": (60, D("1.2"), D("1.1"), D("79.2")),
+        "XK": (40, D("1.1"), D("1.0"), D("44")),
+        "GL": (50, D("1.0"), D("0.9"), D("45")),
+        "RS": (85, D("1.0"), D("1.0"), D("85")),
+        "CW": (25, D("1.0"), D("0.9"), D("22.5")),
+    }
+
+
+def test_ranking_within_groups(result) -> None:
+    # 执法权: 109.2 (1), 79.2 (2), 45 (3), 44 (4): top 2 = ZS, QZ; bottom 1 = XK (44); GL general
+    # 行政管理权: 85 (1), 22.5 (2): both in the top 2, and CW is also the bottom 1 -> the first line wins
+    levels = {i.id: (i.grades["风险档次"].level, i.grades["风险档次"].rank) for i in result.items}
+    assert levels == {"ZS": ("高风险", 1), "QZ": ("高风险", 2), "XK": ("低风险", 4), "GL": ("一般风险", 3),
+                      "RS": ("高风险", 1), "CW": ("高风险", 2)}
+    assert result.item("ZS").grades["风险档次"].color == "red"
+
+
+def test_supervision_first_matching_line(result) -> None:
+    sup = {i.id: [(s.by, s.every) for s in i.supervision] for i in result.items}
+    assert sup["QZ"] == [(("纪检监察机关",), "1 year")]          # 高风险 and 是否领导岗位
+    assert sup["ZS"] == [(("派驻纪检组", "单位主要负责人"), "1 year")]
+    assert sup["GL"] == [(("分管领导",), "2 years")]
+
+
+def test_sanctions_per_element_and_at_most_once(result) -> None:
+    zs = result.item("ZS")
+    # 10 * 800 = 8000 and 10 * 12.5 = 125: one firing per matching incident
+    assert [(s.rule, s.fine) for s in zs.sanctions] == [("接受吃请", 8000), ("接受吃请", 125)]
+    assert zs.fine == 8125
+    rs = result.item("RS")
+    assert [(s.rule, s.actions, s.fine) for s in rs.sanctions] == [("参与经商", ("诫勉谈话", "政纪处理"), None)]
+
+
+def test_summary(result) -> None:
+    s = result.summary
+    assert s["items"] == 6
+    assert s["levels"] == {"风险档次": {"高风险": 4, "一般风险": 1, "低风险": 1}}
+    assert s["fines"] == 8125
+    assert s["counts"] == [{"by": ["风险档次", "权力类别"], "counts": {
+        "高风险": {"执法权": 2, "行政管理权": 2},
+        "一般风险": {"执法权": 1, "行政管理权": 0},
+        "低风险": {"执法权": 1, "行政管理权": 0}}}]
+
+
+def test_json_is_exact_and_deterministic(result) -> None:
+    text = to_json(result.to_dict())
+    assert '"综合得分": 109.2' in text and '"fines": 8125' in text and '"fine": 125' in text
+    again = ruleset(TAX).evaluate(pe.Case(items=list(reversed(ITEMS)), title="t", unit="u", period=2010))
+    # same items in another order: every item's result is identical
+    a = {i["id"]: i for i in result.to_dict()["items"]}
+    b = {i["id"]: i for i in again.to_dict()["items"]}
+    assert a == b
+    assert to_json(result.to_dict()) == text
+
+
+RANK = """\
+input v: number
+input g: text = "x"
+levels L [hi red, mid yellow, lo green]
+grade L {
+  top 2 by v within g -> hi
+  bottom 2 by v within g -> lo
+  otherwise -> mid
+}
+"""
+
+
+def grades(text: str, values: list, **kw) -> dict[str, str]:
+    items = [{"id": f"i{n}", "v": v, **kw} for n, v in enumerate(values)]
+    return {i.id: i.grades["L"].level for i in evaluate(text, items).items}
+
+
+def test_ties_at_the_top_edge_are_all_included() -> None:
+    # 10, 9, 9, 8, 1 -> ranks 1, 2, 2, 4, 5: top 2 holds for both 9s
+    # ascending ranks: 1 -> 1, 8 -> 2, 9 -> 3, 3, 10 -> 5: bottom 2 = 1 and 8
+    assert grades(RANK, [10, 9, 9, 8, 1]) == {"i0": "hi", "i1": "hi", "i2": "hi", "i3": "lo", "i4": "lo"}
+
+
+def test_ties_at_the_bottom_edge_and_overlap() -> None:
+    # 5, 3, 3, 3: descending ranks 1, 2, 2, 2 -> all in top 2: the first line wins over bottom 2
+    assert grades(RANK, [5, 3, 3, 3]) == {"i0": "hi", "i1": "hi", "i2": "hi", "i3": "hi"}
+    # 9, 8, 7, 2, 2: top 2 = 9, 8; ascending: 2, 2 share rank 1 -> both bottom; 7 is rank 3 -> mid
+    assert grades(RANK, [9, 8, 7, 2, 2]) == {"i0": "hi", "i1": "hi", "i2": "mid", "i3": "lo", "i4": "lo"}
+
+
+def test_top_percent() -> None:
+    text = RANK.replace("top 2 by v within g", "top 20% by v").replace("bottom 2 by v within g", "bottom 10% by v")
+    # 10 items 1..10: top 20% -> rank <= 0.2 * 10 = 2 (10, 9); bottom 10% -> ascending rank <= 1 (value 1)
+    got = grades(text, list(range(1, 11)))
+    assert [got[f"i{n}"] for n in range(10)] == ["lo"] + ["mid"] * 7 + ["hi", "hi"]
+    # 7 items: 20% of 7 = 1.4 -> only rank 1 qualifies (no rounding up)
+    got = grades(text, list(range(1, 8)))
+    assert [got[f"i{n}"] for n in range(7)].count("hi") == 1
+
+
+MATRIX = """\
+input 几率: one of ["高", "较高", "较低", "低"]
+input 危害: one of ["严重", "较严重", "轻微"]
+input 信访: integer >= 0 = 0
+input 职责变动: bool = false
+levels 风险等级 [三级 red, 二级 orange, 一级 yellow]
+grade 风险等级 by matrix 几率 x 危害 {
+  |      | 严重 | 较严重 | 轻微 |
+  | 高   | 三级 | 三级   | 二级 |
+  | 较高 | 三级 | 二级   | 一级 |
+  | 较低 | 二级 | 二级   | 一级 |
+  | 低   | 二级 | 一级   | 一级 |
+  raise to 二级 when 信访 >= 3
+  raise 1 when 职责变动
+}
+let 重点 = 风险等级 >= 二级
+let 最高 = 风险等级 > 二级
+sanction 红色预警 when 风险等级 == 三级 {
+  warning red
+}
+"""
+
+
+def test_matrix_where_三级_is_most_severe_with_raises_and_level_comparison() -> None:
+    items = [
+        {"id": "a", "几率": "高", "危害": "严重"},                        # 三级
+        {"id": "b", "几率": "低", "危害": "轻微"},                        # 一级
+        {"id": "c", "几率": "低", "危害": "轻微", "信访": 3},              # 一级, raised to 二级
+        {"id": "d", "几率": "较低", "危害": "严重", "信访": 5},            # 二级: raise to 二级 never lowers
+        {"id": "e", "几率": "较高", "危害": "较严重", "职责变动": True},    # 二级 + 1 -> 三级
+        {"id": "f", "几率": "高", "危害": "严重", "职责变动": True},        # 三级 + 1 -> capped at 三级
+        {"id": "g", "几率": "低", "危害": "轻微", "信访": 4, "职责变动": True},  # 一级 -> 二级 -> 三级
+    ]
+    r = evaluate(MATRIX, items)
+    got = {i.id: (i.grades["风险等级"].level, i.values["重点"], i.values["最高"]) for i in r.items}
+    assert got == {"a": ("三级", True, True), "b": ("一级", False, False), "c": ("二级", True, False),
+                   "d": ("二级", True, False), "e": ("三级", True, True), "f": ("三级", True, True),
+                   "g": ("三级", True, True)}
+    assert [i.id for i in r.items if i.warning == "red"] == ["a", "e", "f", "g"]
+    assert r.summary["levels"]["风险等级"] == {"三级": 4, "二级": 2, "一级": 1}
+
+
+def test_half_up_rounding() -> None:
+    text = "input x: number\nlet r2 = round(x, 2)\nlet r0 = round(x)\nlet rn = round(x, -1)\n"
+    r = evaluate(text, [{"id": "a", "x": D("2.345")}, {"id": "b", "x": D("-2.345")},
+                        {"id": "c", "x": D("2.5")}, {"id": "d", "x": D("15")}])
+    got = {i.id: (i.values["r2"], i.values["r0"], i.values["rn"]) for i in r.items}
+    # half-up (away from zero): 2.345 -> 2.35, 2.5 -> 3, 15 -> 20 (tens); banker's rounding would give 2.34, 2, 20
+    assert got == {"a": (D("2.35"), D(2), D(0)), "b": (D("-2.35"), D(-2), D(0)),
+                   "c": (D("2.50"), D(3), D(0)), "d": (D(15), D(15), D(20))}
+
+
+def test_hit_policies_and_tables_called_as_functions() -> None:
+    text = """\
+input 事件: list of {类别: text, 对象: text}
+input n: number
+table 扣分 {
+  | 类别   | 对象   || 分 |
+  | "党纪" | "领导" || 5  |
+  | "党纪" | -      || 3  |
+  | -      | -      || 1  |
+}
+table 合计 hit collect sum {
+  | n        || 分 |
+  | >= 1     || 1  |
+  | >= 10    || 10 |
+  | >= 100   || 100 |
+}
+table 个数 hit collect count {
+  | n        || 分 |
+  | >= 1     || 1  |
+  | >= 10    || 1  |
+}
+table 最小 hit collect min {
+  | n      || 分 |
+  | >= 1   || 7  |
+  | >= 10  || 4  |
+}
+table 一致 hit any {
+  | n      || 级 |
+  | >= 1   || "a" |
+  | <= 50  || "a" |
+}
+let 扣分合计 = sum(扣分(e.类别, e.对象) for e in 事件)
+let 收集 = 合计 + 个数 + 最小
+let 字 = 一致
+"""
+    r = evaluate(text, [{"id": "a", "n": 20, "事件": [
+        {"类别": "党纪", "对象": "领导"}, {"类别": "党纪", "对象": "科员"}, {"类别": "政纪", "对象": "领导"}]}])
+    v = r.items[0].values
+    # 扣分: 5 + 3 + 1 = 9; collect sum at n=20: 1 + 10 = 11; count: 2 rows; min(7, 4) = 4 -> 11 + 2 + 4 = 17
+    assert (v["扣分合计"], v["收集"], v["字"]) == (9, 17, "a")
+
+
+def test_unique_overlap_and_any_disagreement_are_evaluation_errors() -> None:
+    text = """\
+input n: number
+table U hit unique {
+  | n     || v |
+  | >= 1  || 1 |
+  | >= 5  || 2 |
+}
+let x = U
+"""
+    assert evaluate(text, [{"id": "ok", "n": 3}]).items[0].values["x"] == 1
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "ok", "n": 3}, {"id": "bad", "n": 7}])
+    assert info.value.item == "bad" and info.value.code == "PE403" and "rows 1 and 2" in info.value.message
+
+
+def test_no_matching_row_names_table_and_item() -> None:
+    text = "input n: number\ntable T {\n  | n || v |\n  | > 5 || 1 |\n}\nlet x = T\n"
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "A7", "n": 3}])
+    err = info.value
+    assert (err.code, err.item, err.line) == ("PE402", "A7", 2)
+    assert "no row of table 'T' matches (3)" in err.message
+
+
+def test_division_by_zero_names_line_and_item() -> None:
+    text = "input a: number\ninput b: number\nlet q = a / b\n"
+    assert evaluate(text, [{"id": "x", "a": 1, "b": 3}]).items[0].values["q"] == D("0." + "3" * 40)  # 40 digits
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "x", "a": 1, "b": 3}, {"id": "y", "a": 1, "b": 0}])
+    assert (info.value.code, info.value.item, info.value.line) == ("PE401", "y", 3)
+
+
+def test_comprehensions_dates_and_case_header() -> None:
+    text = """\
+input 事件: list of {类型: text, 金额: number = 0, 日期: date}
+let 本年 = count(e in 事件 where year(e.日期) == case.period)
+let 最大 = max(e.金额 for e in 事件)
+let 最小 = min(e.金额 for e in 事件 where e.金额 > 0)
+let 全部 = all(e in 事件 where e.金额 >= 0)
+let 天数 = days(2010-01-01, max(e.日期 for e in 事件))
+let 个数 = len(事件)
+let 比例 = 本年 / 个数 * 100%
+"""
+    r = evaluate(text, [{"id": "a", "事件": [
+        {"类型": "信访", "金额": 0, "日期": "2010-03-01"},
+        {"类型": "信访", "金额": 50, "日期": "2009-12-31"},
+        {"类型": "吃请", "金额": D("20.5"), "日期": "2010-02-01"}]}], period=2010)
+    v = r.items[0].values
+    # 2 of 3 dated 2010; max 50; min over > 0 is 20.5; 2010-01-01 -> 2010-03-01 is 31 + 28 = 59 days
+    assert (v["本年"], v["最大"], v["最小"], v["全部"], v["天数"], v["个数"]) == (2, 50, D("20.5"), True, 59, 3)
+    # 2 / 3 to 40 significant digits, the last one rounded half-up; * 1.00 keeps them
+    assert v["比例"] == D("0." + "6" * 39 + "7")
+
+
+def test_case_validation_collects_every_problem(tmp_path: Path) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text(textwrap.dedent("""\
+        items:
+          - {id: A, 权力类别: 执法权, 权力: 征收权, 运行次数: 5, 自由裁量度: 6, 透明度: 1, 可复核度: 1, 制约度: 1}
+          - {id: A, 权力类别: 执法, 权力: 征收权, 运行次数: -1, 自由裁量度: 1, 透明度: 1, 可复核度: 1, 制约度: 1}
+          - {id: C, 权力类别: 执法权, 权力: 征收权, 自由裁量度: 1, 透明度: 1, 可复核度: 1, 制约度: 1, 运行次教: 3}
+        """), encoding="utf-8")
+    with pytest.raises(CaseError) as info:
+        ruleset(TAX).evaluate(pe.load_case(case))
+    found = [(d.line, d.item, d.message) for d in info.value.diagnostics]
+    assert (2, "A", "field '自由裁量度': 6 is outside 1..5") in found
+    assert (3, "A", "duplicate id 'A' (first used by item 1)") in found
+    assert (3, "A", "field '权力类别': must be one of 执法权, 行政管理权, not text \"执法\" (did you mean '执法权'?)") in found
+    assert (3, "A", "field '运行次数': -1 is below the minimum >= 0") in found
+    assert (4, "C", "unknown field '运行次教' (did you mean '运行次数'?)") in found
+
+
+def test_yaml_json_and_csv_cases_agree(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(
+        "items:\n  - {id: A, 权力类别: 执法权, 权力: 征收权, 运行次数: 1200, 自由裁量度: 4, 透明度: 3, "
+        "可复核度: 3, 制约度: 4.5}\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text(
+        '{"items": [{"id": "A", "权力类别": "执法权", "权力": "征收权", "运行次数": 1200, "自由裁量度": 4, '
+        '"透明度": 3, "可复核度": 3, "制约度": 4.5}]}', encoding="utf-8")
+    (tmp_path / "c.csv").write_text("id,权力类别,权力,运行次数,自由裁量度,透明度,可复核度,制约度\n"
+                                    "A,执法权,征收权,1200,4,3,3,4.5\n", encoding="utf-8")
+    rs = ruleset(TAX)
+    got = [rs.evaluate(pe.load_case(tmp_path / f"c.{ext}")).items[0].values["综合得分"] for ext in ("yaml", "json", "csv")]
+    # (4 + 3 + 3 + 4.5) * 5 = 72.5; 72.5 * 1.3 * 1.2 = 113.1
+    assert got == [D("113.1")] * 3
+
+
+def test_shipped_name_resolves() -> None:
+    rs = pe.load_ruleset("tax@2010")
+    assert rs.id == "tax" and rs.version == "2010"
+    assert pe.load_ruleset("tax").version == "2011"
+
+
+def test_ruleset_is_reusable_and_thread_safe() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rs = ruleset(TAX)
+    case = pe.Case(items=ITEMS, period=2010)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: to_json(rs.evaluate(case).to_dict()), range(8)))
+    assert len(set(results)) == 1
+
+
+def test_decimal_context_is_exact() -> None:
+    r = evaluate("input a: number\nlet s = a * 3 + 0.1 + 0.2\n", [{"id": "x", "a": D("0.1")}])
+    assert r.items[0].values["s"] == Decimal("0.6")
