@@ -732,13 +732,25 @@ class _Checker:
             if len(set(values)) != len(values):
                 self.error("PE111", f"matrix lists a value of '{axis}' twice", g.span)
             sym = self.symbols.get(axis)
+            expected: list[str] | tuple[str, ...] | None = None
             if sym is not None and isinstance(sym.decl, Input) and sym.decl.type.kind == "enum":
-                missing = [v for v in sym.decl.type.values if v not in values]
+                expected = sym.decl.type.values
+            elif sym is not None and sym.kind == "grade":
+                expected = self.scale_levels(axis)
+            if expected is not None:
+                missing = [v for v in expected if v not in values]
                 if missing:
                     self.warn("PE204", f"matrix has no {'row' if axis == m.row_input else 'column'} "
                               f"for {axis} = {', '.join(missing)}", g.span)
 
     def check_label(self, label: Literal, axis: Type, name: str) -> None:
+        if axis.kind == "level" and axis.scale:
+            # a grade can be an axis (e.g. 风险等级 x 倾向性): its labels are level names
+            names = self.scale_levels(axis.scale)
+            if str(label.value) not in names:
+                self.error("PE111", f"'{label.value}' is not a level of {axis.scale}"
+                           + did_you_mean(str(label.value), names), label.span)
+            return
         lt = self.expr(label, {})
         if not _compatible(axis, lt):
             self.error("PE111", f"matrix label {label.value!s} is {lt} but '{name}' is {axis}",
@@ -786,7 +798,13 @@ class _Checker:
             self.expect(s.when, BOOL, scope, "a 'when' condition")
         if s.fine is not None:
             self.expect(s.fine, NUMBER, scope, "a fine")
-        if s.fine is None and not s.actions and s.warning is None:
+        if s.warning_of is not None:
+            if s.warning_of not in {g.scale for g in self.rs.grades}:
+                self.error("PE110", f"'warning {s.warning_of}': no grade assigns a scale of that name"
+                           + did_you_mean(s.warning_of, [g.scale for g in self.rs.grades]), s.span)
+            else:
+                self.an.deps[self.current].add(f"grade:{s.warning_of}")
+        if s.fine is None and not s.actions and s.warning is None and s.warning_of is None:
             self.warn("PE206", f"sanction '{s.name}' has no fine, action or warning", s.span)
         self.current = None
 

@@ -420,10 +420,12 @@ class _Compiler:
         out = [f"L = {m}"]
         if g.matrix is not None:
             mx = g.matrix
+            row_key = self.label_key(mx.row_input)
+            col_key = self.label_key(mx.column_input)
             cells = {}
             for label, row in mx.rows:
                 for col, level in zip(mx.columns, row, strict=True):
-                    cells[(label.value, col.value)] = self.level_index(g.scale, level)
+                    cells[(row_key(label.value), col_key(col.value))] = self.level_index(g.scale, level)
             table = self.const(cells)
             a = self.name_ref(mx.row_input)
             b = self.name_ref(mx.column_input)
@@ -468,6 +470,14 @@ class _Compiler:
                 out.append(f"    TR['raises:{g.scale}'].append({j})")
         out.append(f"s[{slot}] = v{slot} = g")
         return out
+
+    def label_key(self, axis: str) -> Callable[[Any], Any]:
+        """Matrix labels of a grade axis are level names; at run time levels are indices."""
+        t = self.an.value_types.get(axis)
+        if t is not None and t.kind == "level" and t.scale:
+            scale = t.scale
+            return lambda label: self.level_index(scale, str(label))
+        return lambda label: label
 
     def name_ref(self, name: str) -> str:
         return self.use(self.slots[name])

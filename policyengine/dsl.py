@@ -343,6 +343,8 @@ def _sanction(s: Sanction) -> Lines:
         out.append(("  action " + ", ".join(string(a) for a in s.actions), 0))
     if s.warning is not None:
         out.append((f"  warning {s.warning}", 0))
+    elif s.warning_of is not None:
+        out.append((f"  warning {name(s.warning_of)}", 0))
     out.append(("}", 0))
     return out
 

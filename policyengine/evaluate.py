@@ -104,7 +104,10 @@ def build_item(compiled: CompiledRuleset, row: list[Any], item_id: str, name: st
     fired = sorted(row[compiled.sanction_slot], key=lambda f: f[0])
     for index, fine, element in fired:
         decl = compiled.sanctions[index]
-        sanctions.append(SanctionResult(decl.name, decl.actions, fine, decl.warning, element))
+        warning = decl.warning
+        if decl.warning_of is not None:
+            warning = grades[decl.warning_of].color
+        sanctions.append(SanctionResult(decl.name, decl.actions, fine, warning, element))
     return ItemResult(item_id, name, values, grades, supervision, sanctions)
 
 

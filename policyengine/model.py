@@ -293,7 +293,9 @@ class Supervision:
 
 @dataclass(frozen=True, slots=True)
 class Sanction:
-    """Fires once per matching element (`for v in source where c`), or at most once (`when c`)."""
+    """Fires once per matching element (`for v in source where c`), or at most once (`when c`).
+
+    Without either it fires once for every item."""
 
     name: str
     var: str | None = None
@@ -303,6 +305,8 @@ class Sanction:
     fine: Expr | None = None
     actions: tuple[str, ...] = ()
     warning: str | None = None
+    # `warning 风险等级`: the warning takes the color of the item's level on that scale
+    warning_of: str | None = None
     span: Span = field(default=NOWHERE, compare=False)
 
 

@@ -303,6 +303,13 @@ def unescape(raw: str) -> str:
     return re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
+COLORS = ("red", "orange", "yellow", "blue", "green")
+
+
+class _WarningOf(str):
+    """`warning SCALE`: a scale name where a color would stand."""
+
+
 class _Tagged(tuple):
     """A (tag, value…) tuple for optional pieces of a statement (bound, default, weight…)."""
 
@@ -751,7 +758,10 @@ class _Builder(Transformer):
         return _tag("action", tuple(unescape(str(t)) for t in ch), self.sp(meta))
 
     def warning_line(self, meta: Any, ch: list) -> _Tagged:
-        return _tag("warning", str(ch[0]), self.sp(meta))
+        word = str(ch[0])
+        if word in COLORS:
+            return _tag("warning", word, self.sp(meta))
+        return _tag("warning", _WarningOf(word), self.sp(meta))
 
     def sanction_decl(self, meta: Any, ch: list) -> Sanction:
         name = ch[0]
@@ -766,8 +776,10 @@ class _Builder(Transformer):
                 if c[0] in body:
                     raise self.error("PE102", f"'{c[0]}' given twice in sanction '{name}'", c[2])
                 body[c[0]] = c[1]
-        return Sanction(name, var, source, where, when, body.get("fine"),
-                        body.get("action", ()), body.get("warning"), self.sp(meta))
+        warning = body.get("warning")
+        warning_of = str(warning) if isinstance(warning, _WarningOf) else None
+        return Sanction(name, var, source, where, when, body.get("fine"), body.get("action", ()),
+                        None if warning_of else warning, warning_of, self.sp(meta))
 
     def count_line(self, meta: Any, ch: list) -> SummaryLine:
         return SummaryLine("count", tuple(ch), self.sp(meta))

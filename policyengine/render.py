@@ -102,7 +102,7 @@ def rows(result: Result) -> tuple[list[str], list[list[str]]]:
         row.append("; ".join(f"{'、'.join(sv.by)}" + (f" (every {sv.every})" if sv.every else "")
                              for sv in item.supervision))
         row.append("; ".join(f"{s.rule}: {'、'.join(s.actions)}" if s.actions else s.rule for s in item.sanctions))
-        row.append(cell(item.fine) if item.sanctions else "")
+        row.append(cell(item.fine) if any(s.fine is not None for s in item.sanctions) else "")
         row.append(item.warning or "")
         body.append(row)
     return header, body

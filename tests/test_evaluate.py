@@ -397,3 +397,32 @@ def test_ruleset_is_reusable_and_thread_safe() -> None:
 def test_decimal_context_is_exact() -> None:
     r = evaluate("input a: number\nlet s = a * 3 + 0.1 + 0.2\n", [{"id": "x", "a": D("0.1")}])
     assert r.items[0].values["s"] == Decimal("0.6")
+
+
+def test_a_grade_as_matrix_axis_and_warning_colored_by_grade() -> None:
+    text = """\
+input 分: number
+input 倾向: one of ["苗头性", "倾向性"]
+levels 风险等级 [A red, B orange, C yellow]
+grade 风险等级 {
+  分 >= 80  -> A
+  分 >= 60  -> B
+  otherwise -> C
+}
+levels 预警 [红 red, 橙 orange, 黄 yellow]
+grade 预警 by matrix 风险等级 x 倾向 {
+  |   | 苗头性 | 倾向性 |
+  | A | 橙     | 红     |
+  | B | 黄     | 橙     |
+  | C | 黄     | 黄     |
+}
+sanction 预警提示 when 预警 >= 橙 {
+  warning 预警
+  action "预警提示"
+}
+"""
+    r = evaluate(text, [{"id": "a", "分": 85, "倾向": "倾向性"},    # A x 倾向性 -> 红: fires, red
+                        {"id": "b", "分": 60, "倾向": "倾向性"},    # B x 倾向性 -> 橙: fires, orange
+                        {"id": "c", "分": 70, "倾向": "苗头性"}])   # B x 苗头性 -> 黄: does not fire
+    got = {i.id: (i.grades["预警"].level, [s.warning for s in i.sanctions]) for i in r.items}
+    assert got == {"a": ("红", ["red"]), "b": ("橙", ["orange"]), "c": ("黄", [])}
