@@ -382,7 +382,10 @@ class _Compiler:
             args = [self.ex(h, {}) for h in decl.inputs] + [self.use(f) for f in free]
             call = f"{fn}({', '.join(args)})"
             if self.trace:
-                out += [f"L = {m}", f"TR[{key!r}], v{slot} = {call}", f"s[{slot}] = v{slot}"]
+                heads = "".join(f"{a}, " for a in args[:len(decl.inputs)])
+                call = f"{fn}(TR, L, *A{''.join(f', {a}' for a in args[len(decl.inputs):])})"
+                out += [f"L = {m}", f"TR['args:{decl.name}'] = A = ({heads})",
+                        f"TR[{key!r}], v{slot} = {call}", f"s[{slot}] = v{slot}"]
             else:
                 out += [f"L = {m}", f"s[{slot}] = v{slot} = {call}"]
             produced.add(slot)
@@ -534,7 +537,8 @@ class _Compiler:
         self.table_fn[t.name] = (fn, free)
         saved_needed = self.needed
         self.needed = set()
-        params = [f"a{i}" for i in range(len(t.inputs))] + [f"v{i}" for i in free]
+        params = (["TR", "L"] if self.trace else []) + [f"a{i}" for i in range(len(t.inputs))] \
+            + [f"v{i}" for i in free]
         lines = [f"def {fn}({', '.join(params)}):"]
         conds = []
         for row in t.rows:
@@ -582,8 +586,12 @@ class _Compiler:
         else:  # collect
             agg = t.aggregate
             lines.append("    found = []")
+            if self.trace:
+                lines.append("    hits = []")
             for i, cond in enumerate(conds):
                 lines += [f"    if {cond}:", f"        found.append({value(i) if agg != 'count' else i})"]
+                if self.trace:
+                    lines.append(f"        hits.append({i})")
             if agg == "count":
                 result = "num(len(found))"
             elif agg == "sum":
@@ -591,7 +599,7 @@ class _Compiler:
             else:
                 lines += ["    if not found:", f"        no_row({t.name!r}, {args})"]
                 result = f"{'smallest' if agg == 'min' else 'largest'}(found)"
-            lines.append(f"    {ret(-1, result)}")
+            lines.append(f"    {ret('hits', result)}")
         if self.needed - set(free):  # pragma: no cover - free names are collected above
             raise AssertionError("table reads names it was not given")
         self.needed = saved_needed
@@ -684,9 +692,12 @@ class _Compiler:
         fn = e.function
         if fn in self.tables and fn not in scope:
             name, free = self.table_function(self.tables[fn])
-            args = [self.ex(a, scope) for a in e.args] + [self.use(f) for f in free]
-            text = f"{name}({', '.join(args)})"
-            return f"traced_call(TR, {fn!r}, {text})" if self.trace else text
+            args = [self.ex(a, scope) for a in e.args]
+            frees = [self.use(f) for f in free]
+            if self.trace:
+                return (f"traced_call(TR, L, {fn!r}, {name}, ({''.join(a + ', ' for a in args)}), "
+                        f"({''.join(f + ', ' for f in frees)}))")
+            return f"{name}({', '.join(args + frees)})"
         if fn in ("sum", "weighted") and isinstance(e.args[0], Name) and e.args[0].name == "dimensions":
             parts = []
             for d in self.rs.dimensions:

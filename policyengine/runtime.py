@@ -8,6 +8,7 @@ its globals, plus its own constants.
 
 from __future__ import annotations
 
+import typing as _typing
 from decimal import (
     ROUND_CEILING,
     ROUND_FLOOR,
@@ -18,6 +19,9 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
+
+if _typing.TYPE_CHECKING:  # generated code sees only public names: keep imports private
+    from collections.abc import Callable
 
 # Exact arithmetic: 40 significant digits is far beyond any published figure, so
 # + - * on bounded inputs never round; only division can (1/3), and then half-up.
@@ -79,10 +83,13 @@ def no_cell(scale: str, row: object, column: object) -> None:
     raise RuleFailure("PE407", f"matrix of '{scale}' has no cell for ({show(row)}, {show(column)})")
 
 
-def traced_call(trace: dict, table: str, hit: tuple) -> object:
-    """Trace mode: record which row of a called table matched, return its value."""
-    trace.setdefault("calls", []).append((table, hit[0], hit[1]))
-    return hit[1]
+def traced_call(trace: dict, marker: int, table: str, fn: Callable[..., tuple], args: tuple,
+                free: tuple) -> object:
+    """Trace mode: call table `fn`, record its arguments, the row that matched and the value
+    under the node (`marker`) that called it, and return the value."""
+    row, value = fn(trace, marker, *args, *free)
+    trace.setdefault("calls", []).append((table, row, value, args, marker))
+    return value
 
 
 def rnd(x: Decimal, quantum: Decimal) -> Decimal:
