@@ -1,0 +1,918 @@
+"""Golden regression suites (`policyengine test`): hand-checked `expect` blocks and
+recorded `<case>.expected.json` snapshots, checked every time a ruleset changes.
+
+A *test* is one case file. It passes when every expectation it carries holds:
+the inline `expect` entries (partial: only the listed fields of the listed items),
+the `expect_summary` block (partial too) and, when one sits next to the case file,
+the snapshot (the full SPEC §5 JSON, compared structurally). A case or ruleset that
+cannot be loaded or evaluated is a failed test showing its diagnostic, so one broken
+file never hides the results of the others.
+
+Snapshots are kept portable: the case file is recorded relative to the snapshot and
+the ruleset digest is not compared (a reformatted ruleset with the same results is
+not a regression; a changed digest is reported as a note).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import linecache
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import Any
+
+from .api import LoadedRuleset, load_ruleset, locate_ruleset
+from .case import Case, load_case
+from .compile import CompiledRuleset
+from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
+from .evaluate import build_item, run, summarise
+from .model import DecisionTable, Grade, Span, Supervision
+from .render import to_json
+from .result import ItemResult, Result
+from .runtime import format_number
+
+SNAPSHOT_SUFFIX = ".expected.json"
+CASE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+# Per-item expectation keys that are not ruleset names.
+ITEM_KEYS = ("fine", "sanctions", "warning", "supervision", "name")
+# A file that fails to load still counts as a golden case when it visibly carries an expect block.
+_LOOKS_GOLDEN = re.compile(r"""(?m)^\s*["']?expect(?:_summary)?["']?\s*:""")
+_MISSING = object()
+
+
+def snapshot_path(case_path: Path) -> Path:
+    """`foo.yaml` -> `foo.expected.json`, next to the case file."""
+    return case_path.with_name(case_path.stem + SNAPSHOT_SUFFIX)
+
+
+# ---------------------------------------------------------------- discovery
+
+
+@dataclass
+class GoldenCase:
+    """A case file the suite will run: loaded, or the error that stopped loading it."""
+
+    path: Path
+    case: Case | None = None
+    error: PolicyError | None = None
+    explicit: bool = False  # named on the command line rather than found in a folder
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def snapshot(self) -> Path:
+        return snapshot_path(self.path)
+
+    def has_expectations(self) -> bool:
+        c = self.case
+        return c is not None and (bool(c.expect) or c.expect_summary is not None)
+
+
+def discover(paths: Sequence[str | Path], pattern: str | None = None, update: bool = False,
+             missing_ok: bool = False) -> list[GoldenCase]:
+    """The golden cases under `paths` (files or folders, searched recursively), sorted.
+
+    A case is a test when it has an `expect`/`expect_summary` block or a snapshot; with
+    `update`, every case that names a ruleset is one (its snapshot will be created).
+    `pattern` keeps the cases whose path contains it (case-insensitive).
+    """
+    found: dict[Path, GoldenCase] = {}
+    for given in paths:
+        root = Path(given)
+        if root.is_file():
+            found.setdefault(root.resolve(), GoldenCase(root, explicit=True))
+        elif root.is_dir():
+            for f in _case_files(root):
+                found.setdefault(f.resolve(), GoldenCase(f))
+        elif not missing_ok:
+            raise CaseError(Diagnostic("PE601", "no such file or folder", file=str(root)))
+    wanted = pattern.casefold() if pattern else None
+    out = []
+    for golden in sorted(found.values(), key=lambda g: g.name):
+        if wanted is not None and wanted not in golden.name.casefold():
+            continue
+        if _is_test(golden, update):
+            out.append(golden)
+    return out
+
+
+def _case_files(root: Path) -> Iterable[Path]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith((".", "_")))
+        for name in sorted(files):
+            if name.endswith(CASE_SUFFIXES) and not name.endswith(SNAPSHOT_SUFFIX) and not name.startswith("."):
+                yield Path(directory) / name
+
+
+def _is_test(golden: GoldenCase, update: bool) -> bool:
+    try:
+        golden.case = load_case(golden.path)
+    except PolicyError as exc:
+        golden.error = exc
+        return golden.explicit or golden.snapshot.is_file() or _looks_golden(golden.path)
+    if golden.explicit or golden.has_expectations() or golden.snapshot.is_file():
+        return True
+    return update and golden.case.ruleset is not None
+
+
+def _looks_golden(path: Path) -> bool:
+    try:
+        return bool(_LOOKS_GOLDEN.search(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One expectation that did not hold, or one error that stopped the test."""
+
+    message: str
+    item: str | None = None
+    field: str | None = None
+    source: str = "expect"  # expect, expect_summary, snapshot, error
+
+    def render(self) -> str:
+        parts = []
+        if self.source == "snapshot":
+            parts.append("snapshot")
+        elif self.source == "expect_summary":
+            parts.append("summary")
+        if self.item is not None:
+            parts.append(f"item {self.item}")
+        text = f"{self.field}: {self.message}" if self.field else self.message
+        return "  ".join([*parts, text])
+
+
+@dataclass
+class Outcome:
+    """The result of one test (one case file)."""
+
+    path: str
+    status: str = "passed"  # passed, failed, skipped
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checks: int = 0  # expectations compared (each inline field, each summary entry)
+    snapshot: str | None = None  # "checked", "created", "updated", "unchanged"
+    ruleset: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def render(self) -> str:
+        """What the command line prints for this test."""
+        if self.status == "skipped":
+            return f"SKIP {self.path}  no expect block and no snapshot"
+        if self.status == "passed":
+            what = [f"{self.checks} expectation{'s' if self.checks != 1 else ''}"] if self.checks else []
+            if self.snapshot:
+                what.append("snapshot" if self.snapshot == "checked" else f"snapshot {self.snapshot}")
+            lines = [f"PASS {self.path}" + (f"  ({', '.join(what)})" if what else "")]
+        else:
+            lines = []
+            for f in self.failures:
+                head, *rest = f.render().split("\n")
+                lines.append(f"FAIL {self.path}  {head}")
+                lines.extend("    " + r for r in rest)
+        lines.extend(f"     {self.path}  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+@dataclass
+class SuiteReport:
+    outcomes: list[Outcome]
+    coverage: Coverage | None = None
+    written: list[tuple[str, str]] = field(default_factory=list)  # (snapshot, "created"/"updated …")
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "passed")
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "failed")
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "skipped")
+
+    def summary_line(self) -> str:
+        line = f"{self.passed} passed, {self.failed} failed"
+        return line + (f", {self.skipped} skipped" if self.skipped else "")
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class _Entry:
+    loaded: LoadedRuleset
+    digest: str
+
+
+class RulesetCache:
+    """Each ruleset of a suite is resolved, checked and compiled once, however many cases use it."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[Path, _Entry | PolicyError] = {}
+
+    def get(self, ref: str, base: Path) -> _Entry:
+        # `cases/tax/../../rulesets/tax/2010.policy` reads better as `rulesets/tax/2010.policy`
+        # in diagnostics and coverage, so the located path is normalised before loading.
+        path = Path(os.path.normpath(locate_ruleset(ref, base)))
+        key = path.resolve()
+        entry = self._by_path.get(key)
+        if entry is None:
+            try:
+                loaded = load_ruleset(path)
+                entry = _Entry(loaded, loaded.digest)
+            except PolicyError as exc:
+                entry = exc
+            self._by_path[key] = entry
+        if isinstance(entry, PolicyError):
+            raise entry
+        return entry
+
+
+def run_suite(paths: Sequence[str | Path], pattern: str | None = None, update: bool = False,
+              coverage: bool = False, missing_ok: bool = False,
+              on_outcome: Callable[[Outcome], None] | None = None) -> SuiteReport:
+    """Discover and run every golden case under `paths`; see `discover` for the options."""
+    goldens = discover(paths, pattern, update, missing_ok)
+    cache = RulesetCache()
+    report = SuiteReport([], Coverage() if coverage else None)
+    for golden in goldens:
+        outcome = check_case(golden, cache, update=update, coverage=report.coverage)
+        report.outcomes.append(outcome)
+        if outcome.snapshot in ("created", "updated"):
+            report.written.append((str(golden.snapshot), outcome.snapshot))
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return report
+
+
+def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = None, update: bool = False,
+               coverage: Coverage | None = None) -> Outcome:
+    """Run one golden case: evaluate it and compare with its expectations and snapshot."""
+    if not isinstance(golden, GoldenCase):
+        golden = GoldenCase(Path(golden), explicit=True)
+        _is_test(golden, update)
+    cache = cache or RulesetCache()
+    outcome = Outcome(golden.name)
+    has_snapshot = golden.snapshot.is_file()
+    if golden.error is not None:
+        return _failed(outcome, golden.error)
+    case = golden.case
+    assert case is not None
+    if not (golden.has_expectations() or has_snapshot or update):
+        outcome.status = "skipped"
+        return outcome
+    if case.ruleset is None:
+        return _failed(outcome, PolicyError(Diagnostic(
+            "PE602", "this case file names no ruleset: add a `ruleset:` line (a path relative to "
+            "the case file, or a shipped name such as tax@2010)", file=golden.name)))
+    try:
+        entry = cache.get(case.ruleset, golden.path.parent)
+        outcome.ruleset = entry.loaded.path
+        evaluation = _evaluate(entry, case, coverage is not None)
+    except PolicyError as exc:
+        return _failed(outcome, exc)
+    if coverage is not None:
+        coverage.record(entry.loaded, evaluation.compiled, evaluation.rows)
+    result = evaluation.result
+    result.case["file"] = os.path.relpath(golden.path, golden.snapshot.parent)
+    if case.expect:
+        outcome.checks += check_expect(case.expect, evaluation, outcome.failures)
+    if case.expect_summary is not None:
+        outcome.checks += check_summary(case.expect_summary, result.summary, outcome.failures)
+    if update:
+        outcome.snapshot = _write_snapshot(golden.snapshot, result)
+    elif has_snapshot:
+        outcome.snapshot = "checked"
+        failures, notes = compare_snapshot(golden.snapshot, result)
+        outcome.failures += failures
+        outcome.notes += notes
+    if outcome.failures:
+        outcome.status = "failed"
+    return outcome
+
+
+def _failed(outcome: Outcome, exc: PolicyError) -> Outcome:
+    outcome.status = "failed"
+    outcome.failures.append(Failure("could not be evaluated:\n" + exc.render(), source="error"))
+    return outcome
+
+
+@dataclass
+class Evaluation:
+    """A case's result, with the raw slot rows kept: expectations may name inputs (not part
+    of the result) and coverage reads the trace."""
+
+    result: Result
+    compiled: CompiledRuleset
+    rows: list[list[Any]]
+    ids: list[str]
+
+    def row_of(self, item_id: str) -> list[Any] | None:
+        for i, row in zip(self.ids, self.rows, strict=True):
+            if i == item_id:
+                return row
+        return None
+
+    def input_slots(self) -> dict[str, int]:
+        return {d.name: self.compiled.slots[d.name] for d in self.compiled.inputs}
+
+    def levels(self, scale: str) -> list[str] | None:
+        for s in self.compiled.ruleset.scales:
+            if s.name == scale:
+                return [lv.name for lv in s.levels]
+        return None
+
+
+def _evaluate(entry: _Entry, case: Case, traced: bool) -> Evaluation:
+    compiled = entry.loaded.traced() if traced else entry.loaded.compiled
+    rows, ids, names = run(compiled, case)
+    items = [build_item(compiled, row, item_id, name) for row, item_id, name in zip(rows, ids, names, strict=True)]
+    rs = compiled.ruleset
+    result = Result({"id": rs.id, "version": rs.version, "digest": entry.digest},
+                    {**case.header(), "file": case.file}, items, summarise(compiled, rows, items))
+    return Evaluation(result, compiled, rows, ids)
+
+
+# ---------------------------------------------------------------- comparing values
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (Decimal, int, float)) and not isinstance(v, bool)
+
+
+def _decimal(v: Any) -> Decimal:
+    return v if isinstance(v, Decimal) else Decimal(str(v))
+
+
+def same(expected: Any, actual: Any) -> bool:
+    """Equal as a policy officer means it: numbers by value (109.2 == 109.20), dates
+    equal to their ISO text, lists and mappings element by element."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual
+    if _is_number(expected) and _is_number(actual):
+        return _decimal(expected) == _decimal(actual)
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return (set(map(str, expected)) == set(map(str, actual))
+                and all(same(v, _get(actual, k)) for k, v in expected.items()))
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        return len(expected) == len(actual) and all(same(e, a) for e, a in zip(expected, actual, strict=True))
+    if isinstance(expected, _dt.date) and isinstance(actual, str):
+        return expected.isoformat() == actual
+    if isinstance(actual, _dt.date) and isinstance(expected, str):
+        return actual.isoformat() == expected
+    if _is_number(expected) or _is_number(actual):
+        return False
+    return bool(expected == actual)
+
+
+def _get(mapping: dict[Any, Any], key: Any) -> Any:
+    if key in mapping:
+        return mapping[key]
+    for k, v in mapping.items():
+        if str(k) == str(key):
+            return v
+    return _MISSING
+
+
+def shown(value: Any) -> str:
+    """A value as a policy officer would write it: 109.2, 高风险, [接受吃请], null."""
+    if value is _MISSING:
+        return "nothing"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if _is_number(value):
+        return format_number(_decimal(value))
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        # quote text that would otherwise read as a number, a flag, null or nothing at all
+        if not value or value != value.strip() or re.fullmatch(r"-?\d+(\.\d+)?|true|false|null|nothing", value):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return str(value)
+
+
+def mismatch(expected: Any, actual: Any) -> str:
+    text = f"expected {shown(expected)}, got {shown(actual)}"
+    if _is_number(expected) and _is_number(actual):
+        delta = _decimal(actual) - _decimal(expected)
+        text += f" (difference {'+' if delta > 0 else ''}{format_number(delta)})"
+    return text
+
+
+# ---------------------------------------------------------------- inline expect
+
+
+def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failure]) -> int:
+    """Compare the `expect` block (item id -> {key: value}) with the result; return how
+    many fields were compared. Failures (including unknown ids and keys) go to `out`."""
+    by_id = {item.id: item for item in evaluation.result.items}
+    inputs = evaluation.input_slots()
+    checks = 0
+    for item_id, fields in expect.items():
+        item_id = shown(item_id) if not isinstance(item_id, str) else item_id
+        item = by_id.get(item_id)
+        if item is None:
+            out.append(Failure("no such item in the case" + did_you_mean(item_id, by_id), item=item_id))
+            continue
+        if not isinstance(fields, dict):
+            out.append(Failure(f"the expectation must map field names to values, not {shown(fields)}",
+                               item=item_id))
+            continue
+        row = evaluation.row_of(item_id)
+        for key, expected in fields.items():
+            key = str(key)
+            checks += 1
+            if key in ("sanctions", "supervision") and isinstance(expected, str) and key not in item.values:
+                expected = [expected]  # one name needs no list brackets
+            actual = _actual_field(item, key, {n: row[slot] for n, slot in inputs.items()} if row else {})
+            if isinstance(actual, _Unknown):
+                out.append(Failure(actual.message, item=item_id, field=key))
+            elif not same(expected, actual):
+                out.append(Failure(mismatch(expected, actual) + _level_note(evaluation, key, expected),
+                                   item=item_id, field=key))
+    return checks
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    message: str
+
+
+def _actual_field(item: ItemResult, key: str, inputs: dict[str, Any]) -> Any:
+    """The value an expectation key names, or `_Unknown` with a did-you-mean."""
+    if key in item.values:
+        return item.values[key]
+    if key in inputs:
+        return inputs[key]
+    if key in item.grades:
+        return item.grades[key].level
+    if key == "fine":
+        return item.fine
+    if key == "sanctions":
+        return [s.rule for s in item.sanctions]
+    if key == "warning":
+        return item.warning
+    if key == "supervision":
+        return [who for s in item.supervision for who in s.by]
+    if key == "name":
+        return item.name
+    head, dot, tail = key.rpartition(".")
+    if dot:
+        if head in item.grades and tail in ("rank", "color", "level"):
+            return getattr(item.grades[head], tail)
+        value = item.values.get(head)
+        if isinstance(value, dict) and tail in value:
+            return value[tail]
+    known = [*item.values, *inputs, *item.grades, *ITEM_KEYS, *(f"{g}.rank" for g in item.grades)]
+    return _Unknown(f"unknown field '{key}'" + did_you_mean(key, known)
+                    + "; expect can name inputs, values, grades, <grade>.rank, " + ", ".join(ITEM_KEYS))
+
+
+def _level_note(evaluation: Evaluation, key: str, expected: Any) -> str:
+    levels = evaluation.levels(key)
+    if levels is not None and isinstance(expected, str) and expected not in levels:
+        return f" ({key} has no level '{expected}'; its levels are {', '.join(levels)})"
+    return ""
+
+
+# ---------------------------------------------------------------- expect_summary
+
+
+def check_summary(expected: Any, actual: dict[str, Any], out: list[Failure]) -> int:
+    """Partial match of `expect_summary` against the summary; return the entries compared."""
+    if not isinstance(expected, dict):
+        out.append(Failure(f"expect_summary must be a mapping, not {shown(expected)}", source="expect_summary"))
+        return 0
+    checks = 0
+    for key, value in expected.items():
+        key = str(key)
+        if key == "counts":
+            checks += _check_counts(value, actual.get("counts", []), out)
+        elif key not in actual:
+            out.append(Failure("the summary has no such entry" + did_you_mean(key, actual), field=key,
+                               source="expect_summary"))
+            checks += 1
+        else:
+            checks += _partial(value, actual[key], key, out, zero_when_missing=False)
+    return checks
+
+
+def _check_counts(expected: Any, actual: list[dict[str, Any]], out: list[Failure]) -> int:
+    """`counts` may be written as the summary has it (a list of {by, counts}) or as a
+    mapping from the `count by` names ("风险等级" or "风险等级, 权力类别") to the counts."""
+    trees = {", ".join(block["by"]): block["counts"] for block in actual}
+    if isinstance(expected, list):
+        pairs = []
+        for block in expected:
+            by = block.get("by") if isinstance(block, dict) else None
+            by = [by] if isinstance(by, str) else by
+            if not isinstance(by, list):
+                out.append(Failure("each entry of counts needs `by` and `counts`", field="counts",
+                                   source="expect_summary"))
+                continue
+            pairs.append((", ".join(map(str, by)), block.get("counts", {})))
+    elif isinstance(expected, dict):
+        pairs = [(", ".join(p.strip() for p in str(k).split(",")), v) for k, v in expected.items()]
+    else:
+        out.append(Failure(f"counts must be a mapping, not {shown(expected)}", field="counts",
+                           source="expect_summary"))
+        return 0
+    checks = 0
+    for by, tree in pairs:
+        label = f"counts[{by}]"
+        if by not in trees:
+            out.append(Failure("the summary has no `count by " + by + "`" + did_you_mean(by, trees),
+                               field=label, source="expect_summary"))
+            checks += 1
+            continue
+        checks += _partial(tree, trees[by], label, out, zero_when_missing=True)
+    return checks
+
+
+def _partial(expected: Any, actual: Any, label: str, out: list[Failure], zero_when_missing: bool) -> int:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        checks = 0
+        for k, v in expected.items():
+            k = shown(k) if not isinstance(k, str) else k
+            sub = f"{label}.{k}"
+            found = _get(actual, k)
+            if found is _MISSING:
+                # count trees leave out combinations that never occur: those count 0
+                if zero_when_missing and _is_number(v):
+                    found = Decimal(0)
+                else:
+                    out.append(Failure("the summary has no such entry" + did_you_mean(k, map(str, actual)),
+                                       field=sub, source="expect_summary"))
+                    checks += 1
+                    continue
+            checks += _partial(v, found, sub, out, zero_when_missing)
+        return checks
+    if not same(expected, actual):
+        out.append(Failure(mismatch(expected, actual), field=label, source="expect_summary"))
+    return 1
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def snapshot_text(result: Result) -> str:
+    return to_json(result.to_dict())
+
+
+def _json(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+
+
+def compare_snapshot(path: Path, result: Result) -> tuple[list[Failure], list[str]]:
+    """Failures where the result differs from the snapshot at `path`, and notes."""
+    try:
+        recorded = _json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return [Failure(f"cannot read the snapshot {path}: {detail} (run with --update to rewrite it)",
+                        source="snapshot")], []
+    if not isinstance(recorded, dict):
+        return [Failure(f"the snapshot {path} is not a §5 result object (run with --update to rewrite it)",
+                        source="snapshot")], []
+    return snapshot_differences(recorded, _json(snapshot_text(result)))
+
+
+def snapshot_differences(recorded: dict[str, Any], actual: dict[str, Any]) -> tuple[list[Failure], list[str]]:
+    out: list[Failure] = []
+    notes = []
+    old_rs, new_rs = dict(recorded.get("ruleset") or {}), dict(actual.get("ruleset") or {})
+    old_digest, new_digest = old_rs.pop("digest", None), new_rs.pop("digest", None)
+    if old_digest != new_digest:
+        notes.append(f"the ruleset text changed since the snapshot was recorded ({_short(old_digest)} -> "
+                     f"{_short(new_digest)}); only results are compared")
+    _diff(old_rs, new_rs, "ruleset", out)
+    _diff(recorded.get("case", _MISSING), actual.get("case", _MISSING), "case", out)
+    _diff_items(recorded.get("items", _MISSING), actual.get("items", []), out)
+    _diff(recorded.get("summary", _MISSING), actual.get("summary", _MISSING), "summary", out)
+    for key in [*recorded, *(k for k in actual if k not in recorded)]:
+        if key not in ("ruleset", "case", "items", "summary"):
+            _diff(recorded.get(key, _MISSING), actual.get(key, _MISSING), key, out)
+    return out, notes
+
+
+def _short(digest: Any) -> str:
+    return str(digest)[:19] + "…" if isinstance(digest, str) and len(digest) > 20 else shown(digest)
+
+
+def _diff_items(recorded: Any, actual: list[dict[str, Any]], out: list[Failure]) -> None:
+    if not isinstance(recorded, list) or not all(isinstance(i, dict) for i in recorded):
+        _diff(recorded, actual, "items", out)
+        return
+    old = {str(i.get("id")): i for i in recorded}
+    new = {str(i.get("id")): i for i in actual}
+    for item_id, item in old.items():
+        if item_id not in new:
+            out.append(Failure("in the snapshot but not in the result", item=item_id, source="snapshot"))
+        else:
+            _diff(_item_fields(item), _item_fields(new[item_id]), "", out, item_id)
+    for item_id in new:
+        if item_id not in old:
+            out.append(Failure("in the result but not in the snapshot", item=item_id, source="snapshot"))
+    common_old = [i for i in old if i in new]
+    common_new = [i for i in new if i in old]
+    if common_old != common_new:
+        out.append(Failure("the items are in a different order than in the snapshot", source="snapshot"))
+
+
+def _item_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """An item of the §5 JSON under the names `expect` uses: values by name, a grade by its
+    scale (its level), `<scale>.rank`, `<scale>.color`, supervision, sanctions."""
+    fields: dict[str, Any] = {"name": item.get("name")}
+    values = item.get("values")
+    if isinstance(values, dict):
+        fields.update(values)
+    grades = item.get("grades")
+    if isinstance(grades, dict):
+        for scale, g in grades.items():
+            if isinstance(g, dict):
+                fields[scale] = g.get("level")
+                fields[f"{scale}.color"] = g.get("color")
+                fields[f"{scale}.rank"] = g.get("rank")
+            else:
+                fields[scale] = g
+    for key, value in item.items():
+        if key not in ("id", "name", "values", "grades"):
+            fields[key] = value
+    return fields
+
+
+def _diff(expected: Any, actual: Any, label: str, out: list[Failure], item: str | None = None) -> None:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for k in [*expected, *(k for k in actual if k not in expected)]:
+            sub = f"{label}.{k}" if label else str(k)
+            _diff(expected.get(k, _MISSING), actual.get(k, _MISSING), sub, out, item)
+        return
+    if (isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual)
+            and any(isinstance(e, (dict, list)) for e in expected)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True), 1):
+            _diff(e, a, f"{label}[{i}]", out, item)
+        return
+    if expected is _MISSING or actual is _MISSING or not same(expected, actual):
+        out.append(Failure(mismatch(expected, actual), item=item, field=label or None, source="snapshot"))
+
+
+def _write_snapshot(path: Path, result: Result) -> str:
+    """Create or refresh a snapshot atomically; say what happened."""
+    from .cli import write_atomically
+
+    text = snapshot_text(result)
+    try:
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        old = ""
+    if old == text:
+        return "unchanged"
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise CaseError(Diagnostic("PE603", f"cannot write the snapshot: {exc.strerror or exc}",
+                                   file=str(path))) from None
+    return "created" if old is None else "updated"
+
+
+# ---------------------------------------------------------------- coverage
+
+
+COVERAGE_KINDS = ("table rows", "grade lines", "levels", "supervision lines", "sanctions")
+
+
+@dataclass
+class Point:
+    """One thing of a ruleset a suite can exercise: a table row, a grade line, …"""
+
+    kind: str  # one of COVERAGE_KINDS
+    label: str
+    span: Span
+    hits: int = 0
+    show_source: bool = True
+
+    def where(self) -> str:
+        return f"{self.span.file}:{self.span.line}"
+
+    def describe(self) -> str:
+        text = self.label
+        if self.show_source and self.span.line:
+            source = linecache.getline(self.span.file, self.span.line).strip()
+            if source:
+                text += f"  {source if len(source) <= 70 else source[:69] + '…'}"
+        return text
+
+
+@dataclass
+class RulesetCoverage:
+    path: str
+    points: dict[tuple[Any, ...], Point]
+    unmeasured: list[Point]  # rows of `hit collect` tables: the trace does not say which matched
+    _cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, loaded: LoadedRuleset) -> RulesetCoverage:
+        rs = loaded.model
+        points: dict[tuple[Any, ...], Point] = {}
+        unmeasured: list[Point] = []
+        cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]] = {}
+        graded = {g.scale for g in rs.grades}
+        scales = {s.name: s for s in rs.scales}
+        for decl in rs.declarations:
+            if isinstance(decl, DecisionTable):
+                for i, row in enumerate(decl.rows):
+                    p = Point("table rows", f"table {decl.name} row {i + 1}", row.span)
+                    if decl.hit == "collect":
+                        unmeasured.append(p)
+                    else:
+                        points[("row", decl.name, i)] = p
+            elif isinstance(decl, Grade):
+                _grade_points(decl, points, cells)
+                scale = scales.get(decl.scale)
+                for lv in scale.levels if scale is not None and decl.scale in graded else ():
+                    points[("level", decl.scale, lv.name)] = Point(
+                        "levels", f"level {lv.name} of {decl.scale}", lv.span, show_source=False)
+            elif isinstance(decl, Supervision):
+                for j, line in enumerate(decl.lines):
+                    points[("supervision", decl.scale, j)] = Point(
+                        "supervision lines", f"supervision {decl.scale} line {j + 1}", line.span)
+        for index, s in enumerate(rs.sanctions):
+            points[("sanction", index)] = Point("sanctions", f"sanction {s.name}", s.span, show_source=False)
+        return cls(loaded.path, points, unmeasured, cells)
+
+    def record(self, compiled: CompiledRuleset, rows: list[list[Any]]) -> None:
+        """Count what each evaluated item exercised, from a traced compile's rows."""
+        points = self.points
+        trace_slot = compiled.trace_slot
+        matrices = {g.scale: g.matrix for g in compiled.ruleset.grades if g.matrix is not None}
+
+        def hit(key: tuple[Any, ...]) -> None:
+            p = points.get(key)
+            if p is not None:
+                p.hits += 1
+
+        for row in rows:
+            trace = row[trace_slot] if trace_slot is not None else {}
+            for key, value in trace.items():
+                kind, _, name = key.partition(":")
+                if kind == "table":
+                    hit(("row", name, value))
+                elif key == "calls":
+                    for table, index, _value in value:
+                        hit(("row", table, index))
+                elif kind == "line" and value == "matrix":
+                    mx = matrices[name]
+                    cell = self._cells[name].get((row[compiled.slots[mx.row_input]],
+                                                  row[compiled.slots[mx.column_input]]))
+                    if cell is not None:
+                        hit(("cell", name, *cell))
+                elif kind == "line":
+                    hit(("line", name, value))
+                elif kind == "raises":
+                    for j in value:
+                        hit(("raise", name, j))
+            for g in compiled.grades:
+                hit(("level", g.scale, g.levels[row[g.slot]]))
+            for s in compiled.supervisions:
+                if row[s.slot] is not None and row[s.slot] >= 0:
+                    hit(("supervision", s.scale, row[s.slot]))
+            for index, _fine, _element in row[compiled.sanction_slot]:
+                hit(("sanction", index))
+
+    @property
+    def covered(self) -> int:
+        return sum(1 for p in self.points.values() if p.hits)
+
+    @property
+    def total(self) -> int:
+        return len(self.points)
+
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        out = {}
+        for kind in COVERAGE_KINDS:
+            ps = [p for p in self.points.values() if p.kind == kind]
+            if ps:
+                out[kind] = (sum(1 for p in ps if p.hits), len(ps))
+        return out
+
+    def missed(self) -> list[Point]:
+        return [p for p in self.points.values() if not p.hits]
+
+
+def _grade_points(g: Grade, points: dict[tuple[Any, ...], Point],
+                  cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]]) -> None:
+    if g.matrix is not None:
+        mx = g.matrix
+        cells[g.scale] = {}
+        for ri, (label, levels) in enumerate(mx.rows):
+            span = mx.row_spans[ri] if ri < len(mx.row_spans) else g.span
+            for ci, (col, level) in enumerate(zip(mx.columns, levels, strict=True)):
+                cells[g.scale][(label.value, col.value)] = (ri, ci)
+                points[("cell", g.scale, ri, ci)] = Point(
+                    "grade lines", f"grade {g.scale} cell {shown(label.value)} x {shown(col.value)} -> {level}",
+                    span, show_source=False)
+    for j, rule in enumerate(g.rules):
+        points[("line", g.scale, j)] = Point("grade lines", f"grade {g.scale} line {j + 1}", rule.span)
+    for j, r in enumerate(g.raises):
+        points[("raise", g.scale, j)] = Point("grade lines", f"grade {g.scale} raise line {j + 1}", r.span)
+
+
+@dataclass
+class Coverage:
+    """What a suite exercised, per ruleset (keyed by the ruleset's path)."""
+
+    rulesets: dict[str, RulesetCoverage] = field(default_factory=dict)
+
+    def record(self, loaded: LoadedRuleset, compiled: CompiledRuleset, rows: list[list[Any]]) -> None:
+        cov = self.rulesets.get(loaded.path)
+        if cov is None:
+            cov = self.rulesets[loaded.path] = RulesetCoverage.of(loaded)
+        cov.record(compiled, rows)
+
+    @property
+    def covered(self) -> int:
+        return sum(c.covered for c in self.rulesets.values())
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.rulesets.values())
+
+    @property
+    def percent(self) -> Decimal:
+        return percent(self.covered, self.total)
+
+    def render(self) -> str:
+        lines = []
+        for path in sorted(self.rulesets):
+            cov = self.rulesets[path]
+            lines.append(f"coverage of {path}: {format_percent(percent(cov.covered, cov.total))} "
+                         f"({cov.covered} of {cov.total})")
+            lines.append("  " + " · ".join(f"{kind} {hit} of {n}" for kind, (hit, n) in cov.by_kind().items()))
+            missed = cov.missed()
+            if missed:
+                lines.append("  never exercised:")
+                lines.extend(f"    {p.where()}  {p.describe()}" for p in missed)
+            if cov.unmeasured:
+                lines.append(f"  not measured: {len(cov.unmeasured)} row(s) of `hit collect` tables "
+                             "(every matching row counts, so no single row is traced)")
+        lines.append(f"coverage: {format_percent(self.percent)} ({self.covered} of {self.total})")
+        return "\n".join(lines)
+
+
+def percent(covered: int, total: int) -> Decimal:
+    return Decimal(100) if total == 0 else Decimal(covered * 100) / Decimal(total)
+
+
+def format_percent(p: Decimal) -> str:
+    # rounded down, so a suite shown at 90.0% really reaches a --min-coverage of 90
+    return f"{format_number(p.quantize(Decimal('0.1'), ROUND_FLOOR))}%"
+
+
+# ---------------------------------------------------------------- JUnit XML
+
+
+def junit_xml(report: SuiteReport) -> str:
+    """JUnit XML for CI systems: one testcase per case file (no timings, so the same
+    suite always gives the same bytes)."""
+    import xml.etree.ElementTree as ET
+
+    suites = ET.Element("testsuites", name="policyengine test", tests=str(len(report.outcomes)),
+                        failures=str(report.failed), errors="0", skipped=str(report.skipped))
+    suite = ET.SubElement(suites, "testsuite", name="policyengine golden cases",
+                          tests=str(len(report.outcomes)), failures=str(report.failed), errors="0",
+                          skipped=str(report.skipped))
+    for o in report.outcomes:
+        case = ET.SubElement(suite, "testcase", name=o.path, classname=str(Path(o.path).parent).replace(os.sep, "."))
+        if o.status == "failed":
+            first = o.failures[0].render().split("\n")[0] if o.failures else "failed"
+            failure = ET.SubElement(case, "failure", message=first, type="golden")
+            failure.text = "\n".join(f.render() for f in o.failures)
+        elif o.status == "skipped":
+            ET.SubElement(case, "skipped", message="no expect block and no snapshot")
+        if o.notes:
+            ET.SubElement(case, "system-out").text = "\n".join(o.notes)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
