@@ -204,5 +204,38 @@ def list_() -> None:
         click.echo(f"{dept}: " + ", ".join(f.stem for f in files))
 
 
+# ---------------------------------------------------------------- diff
+
+
+@main.command(name="diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--cases", "case_paths", multiple=True, metavar="PATH",
+              help="A case file, or a folder searched for *.yaml/*.yml/*.json case files (repeatable). "
+                   "Every item is evaluated under both versions.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")),
+              help="Output format [default: table on a terminal, json otherwise].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of standard output.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there is any difference, 0 when none.")
+def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, output: str | None,
+         exit_code: bool) -> None:
+    """What changed between ruleset versions OLD and NEW, and whom it affects.
+
+    Both are compared resolved (after `extends`), declaration by declaration;
+    layout and comments are not changes. With --cases: the items whose values,
+    grades or sanctions change, a migration matrix per grade scale (old level x
+    new level), counts per level and fine totals before and after, and a verdict
+    per scale (stricter, more lenient, mixed, unchanged).
+    """
+    from .diff import diff as compare
+
+    result = compare(old, new, cases=list(case_paths) if case_paths else None)
+    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    _emit(result.to_json() if fmt == "json" else result.to_table(), output)
+    if exit_code and result.differs:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,541 @@
+"""`policyengine diff`: what changed between two ruleset versions, and whom it affects.
+
+Both versions are compared *resolved* (after `extends` and `remove`), so a child
+file that overrides one table is compared with its parent as a whole ruleset,
+and a DSL file can be compared with a YAML one. Declarations are matched by
+kind and name and compared by their canonical DSL text, so layout, comments and
+the spelling of a number (`15%` or `0.15`) are never reported as changes.
+
+With cases, every case is evaluated under both versions and the items are
+compared one by one: values, grades and fired sanctions. A grade scale gets a
+migration matrix (old level x new level) and a verdict: does the new version
+grade more severely, more leniently, both, or the same?
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+import types
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import dsl
+from .errors import CaseError, Diagnostic
+from .model import KINDS, Declaration, GradeScale, Literal, Ruleset, declaration_name
+
+if TYPE_CHECKING:
+    from .api import LoadedRuleset
+    from .case import Case
+    from .result import ItemResult, Result
+
+HEADER_FIELDS = ("ruleset", "title", "version", "effective", "sources", "subject")
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+ITEMS_SHOWN = 50  # changed items listed in the table output (the JSON lists all)
+
+STRICTER = "stricter"
+LENIENT = "more lenient"
+MIXED = "mixed"
+UNCHANGED = "unchanged"
+
+
+# ---------------------------------------------------------------- the result
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One declaration (or header field) that differs between the versions."""
+
+    kind: str
+    name: str
+    change: str  # added, removed, modified
+    old: str | None
+    new: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "change": self.change, "old": self.old, "new": self.new}
+
+
+@dataclass(slots=True)
+class ItemChange:
+    """An item whose values, grades or fired sanctions differ; only the differing parts."""
+
+    case: str | None
+    id: str
+    name: str | None
+    grades: dict[str, tuple[str, str]]
+    values: dict[str, tuple[Any, Any]]
+    sanctions: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "case": self.case,
+            "id": self.id,
+            "grades": {k: list(v) for k, v in self.grades.items()},
+            "values": {k: list(v) for k, v in self.values.items()},
+        }
+        if self.sanctions is not None:
+            out["sanctions"] = list(self.sanctions)
+        return out
+
+
+@dataclass(slots=True)
+class ScaleImpact:
+    """How one grade scale (present in both versions) moves."""
+
+    scale: str
+    old_levels: tuple[str, ...]
+    new_levels: tuple[str, ...]
+    migration: dict[str, dict[str, int]]  # old level -> new level -> items
+    stricter: list[str] = field(default_factory=list)  # ids moving to a more severe level
+    lenient: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        if self.stricter and self.lenient:
+            return MIXED
+        if self.stricter:
+            return STRICTER
+        if self.lenient:
+            return LENIENT
+        return UNCHANGED
+
+    def sorted_migration(self) -> dict[str, dict[str, int]]:
+        """Rows in old level order, columns in new level order (zero cells left out)."""
+        return {old: {new: self.migration[old][new] for new in self.new_levels if new in self.migration[old]}
+                for old in self.old_levels if old in self.migration}
+
+    def counts(self, side: str) -> dict[str, int]:
+        """Items per level before (`old`) or after (`new`), every level listed."""
+        if side == "old":
+            return {lv: sum(self.migration.get(lv, {}).values()) for lv in self.old_levels}
+        return {lv: sum(row.get(lv, 0) for row in self.migration.values()) for lv in self.new_levels}
+
+
+@dataclass(slots=True)
+class Impact:
+    cases: list[str | None]
+    items: int
+    scales: list[ScaleImpact]
+    scales_added: list[str]
+    scales_removed: list[str]
+    items_changed: list[ItemChange]
+    fines_old: Decimal
+    fines_new: Decimal
+
+    @property
+    def regraded(self) -> int:
+        return sum(1 for i in self.items_changed if i.grades)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": list(self.cases),
+            "items": self.items,
+            "regraded": self.regraded,
+            "migration": {s.scale: s.sorted_migration() for s in self.scales},
+            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
+            "verdict": {s.scale: {"verdict": s.verdict, "stricter": s.stricter, "more_lenient": s.lenient}
+                        for s in self.scales},
+            "scales": {"added": self.scales_added, "removed": self.scales_removed},
+            "items_changed": [i.to_dict() for i in self.items_changed],
+            "fines": {"old": self.fines_old, "new": self.fines_new},
+        }
+
+
+@dataclass(slots=True)
+class Diff:
+    """The diff of SPEC §6: `to_dict()` is the `diff --format json` contract."""
+
+    old: dict[str, Any]
+    new: dict[str, Any]
+    changes: list[Change]
+    impact: Impact | None = None
+    old_path: str | None = None
+    new_path: str | None = None
+
+    @property
+    def differs(self) -> bool:
+        """Any structural change, or any item that evaluates differently."""
+        return bool(self.changes) or bool(self.impact and (
+            self.impact.items_changed or self.impact.scales_added or self.impact.scales_removed))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"old": dict(self.old), "new": dict(self.new),
+                               "changes": [c.to_dict() for c in self.changes]}
+        if self.impact is not None:
+            out["impact"] = self.impact.to_dict()
+        return out
+
+    def to_json(self) -> str:
+        from .render import to_json
+
+        return to_json(self.to_dict())
+
+    def to_table(self) -> str:
+        return render_table(self)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def diff(old: LoadedRuleset | str | Path, new: LoadedRuleset | str | Path,
+         cases: Iterable[Case | str | Path] | None = None) -> Diff:
+    """Compare two rulesets (loaded, a path, or a shipped name) and, given cases, their effect."""
+    from .api import LoadedRuleset, load_ruleset
+
+    old_rs = old if isinstance(old, LoadedRuleset) else load_ruleset(old)
+    new_rs = new if isinstance(new, LoadedRuleset) else load_ruleset(new)
+    result = Diff(old=_identity(old_rs), new=_identity(new_rs),
+                  changes=structural_changes(old_rs.model, new_rs.model),
+                  old_path=old_rs.path, new_path=new_rs.path)
+    if cases is not None:
+        result.impact = impact(old_rs, new_rs, load_cases(cases))
+    return result
+
+
+def _identity(rs: LoadedRuleset) -> dict[str, Any]:
+    return {"id": rs.id, "version": rs.version, "digest": rs.digest}
+
+
+# ---------------------------------------------------------------- structure
+
+
+def structural_changes(old: Ruleset, new: Ruleset) -> list[Change]:
+    """Header fields, then declarations in SPEC kind order; unchanged ones are never listed."""
+    changes = _header_changes(old, new)
+    for kind in KINDS:
+        old_decls = {declaration_name(d): d for d in old.of_kind(kind)}
+        new_decls = {declaration_name(d): d for d in new.of_kind(kind)}
+        for name in _appearance_order(list(old_decls), list(new_decls)):
+            before, after = old_decls.get(name), new_decls.get(name)
+            if before is None:
+                changes.append(Change(kind, name, "added", None, dsl.declaration(after)))  # type: ignore[arg-type]
+            elif after is None:
+                changes.append(Change(kind, name, "removed", dsl.declaration(before), None))
+            elif _canonical(before) != _canonical(after):
+                changes.append(Change(kind, name, "modified", dsl.declaration(before), dsl.declaration(after)))
+    return changes
+
+
+def _appearance_order(old_names: list[str], new_names: list[str]) -> list[str]:
+    """New order, with each removed name placed after its nearest surviving predecessor in old."""
+    order = list(new_names)
+    present = set(new_names)
+    previous: str | None = None
+    inserted_after: dict[str | None, int] = {}
+    for name in old_names:
+        if name in present:
+            previous = name
+            continue
+        # consecutive removed names keep their old order after the same anchor
+        anchor_index = order.index(previous) + 1 if previous is not None else 0
+        offset = inserted_after.get(previous, 0)
+        order.insert(anchor_index + offset, name)
+        inserted_after[previous] = offset + 1
+    return order
+
+
+def _canonical(decl: Declaration) -> str:
+    """Canonical text with numbers in one spelling, so `15%` and `0.15` compare equal."""
+    return dsl.declaration(_unspelled(decl))
+
+
+def _unspelled(node: Any) -> Any:
+    if isinstance(node, Literal):
+        return dataclasses.replace(node, text=None)
+    if isinstance(node, tuple):
+        return tuple(_unspelled(n) for n in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        updates = {f.name: _unspelled(getattr(node, f.name)) for f in dataclasses.fields(node) if f.compare}
+        return dataclasses.replace(node, **updates)
+    return node
+
+
+def _header_texts(rs: Ruleset) -> dict[str, str | None]:
+    """Each header field as the DSL statement(s) that declare it (None when absent)."""
+    return {
+        "ruleset": f"ruleset {dsl.name(rs.id)}",
+        "title": f"ruleset {dsl.name(rs.id)} {dsl.string(rs.title)}" if rs.title is not None else None,
+        "version": f"version {dsl.string(rs.version)}" if rs.version is not None else None,
+        "effective": f"effective {rs.effective.isoformat()}" if rs.effective is not None else None,
+        "sources": "\n".join(f"source {dsl.string(s)}" for s in rs.sources) or None,
+        "subject": f"subject {dsl.name(rs.subject)}",
+    }
+
+
+def _header_changes(old: Ruleset, new: Ruleset) -> list[Change]:
+    values = {
+        "ruleset": (old.id, new.id),
+        "title": (old.title, new.title),
+        "version": (old.version, new.version),
+        "effective": (old.effective, new.effective),
+        "sources": (old.sources, new.sources),
+        "subject": (old.subject, new.subject),
+    }
+    old_text, new_text = _header_texts(old), _header_texts(new)
+    changes = []
+    for key in HEADER_FIELDS:
+        before, after = values[key]
+        if before == after:
+            continue
+        kind = "added" if old_text[key] is None else "removed" if new_text[key] is None else "modified"
+        changes.append(Change("header", key, kind, old_text[key], new_text[key]))
+    return changes
+
+
+# ---------------------------------------------------------------- cases
+
+
+def find_case_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders searched recursively for case files (never golden snapshots)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            inside = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CASE_SUFFIXES
+                            and not f.name.endswith(".expected.json"))
+            if not inside:
+                raise CaseError(Diagnostic("PE702", "no case files (*.yaml, *.yml, *.json) in this folder",
+                                           file=str(p)))
+            found.extend(inside)
+        else:
+            found.append(p)
+    return found
+
+
+def load_cases(cases: Iterable[Case | str | Path]) -> list[Case]:
+    from .case import Case, load_case
+
+    loaded: list[Case] = []
+    for c in cases:
+        if isinstance(c, Case):
+            loaded.append(c)
+        else:
+            loaded.extend(load_case(f) for f in find_case_files([c]))
+    return loaded
+
+
+_MISSING = re.compile(r"^missing field '(.+)'$")
+
+
+def _evaluate(rs: LoadedRuleset, other: LoadedRuleset, case: Case, side: str) -> Result:
+    """Evaluate under one version; inputs only the other version declares are dropped first."""
+    own = {d.name for d in (*rs.model.inputs, *rs.model.dimensions)}
+    foreign = {d.name for d in (*other.model.inputs, *other.model.dimensions)} - own
+    if foreign:
+        items = [{k: v for k, v in item.items() if k not in foreign} if isinstance(item, dict) else item
+                 for item in case.items]
+        case = dataclasses.replace(case, items=items)
+    try:
+        return rs.evaluate(case)
+    except CaseError as exc:
+        raise _name_missing_inputs(exc, rs, side) from None
+
+
+def _name_missing_inputs(exc: CaseError, rs: LoadedRuleset, side: str) -> CaseError:
+    """Say which version needs the input a case lacks: diff never guesses a value for it."""
+    diagnostics = []
+    for d in exc.diagnostics:
+        m = _MISSING.match(d.message)
+        if m is None:
+            diagnostics.append(dataclasses.replace(d, notes=[*d.notes, f"while evaluating under the {side} "
+                                                             f"ruleset {rs.path}"]))
+            continue
+        diagnostics.append(dataclasses.replace(
+            d, code="PE701",
+            message=f"the {side} ruleset ({rs.path}) needs input '{m.group(1)}', which case file "
+                    f"{d.file} does not provide; add it to the case (diff does not guess values)"))
+    return CaseError(diagnostics)
+
+
+def impact(old: LoadedRuleset, new: LoadedRuleset, cases: Sequence[Case]) -> Impact:
+    old_scales = {s.name: s for s in old.model.scales if old.model.find("grade", s.name) is not None}
+    new_scales = {s.name: s for s in new.model.scales if new.model.find("grade", s.name) is not None}
+    common = [name for name in new_scales if name in old_scales]
+    scales = [ScaleImpact(name, _level_names(old_scales[name]), _level_names(new_scales[name]), {})
+              for name in common]
+    changed: list[ItemChange] = []
+    items = 0
+    fines_old = fines_new = Decimal(0)
+    for case in cases:
+        before = _evaluate(old, new, case, "old")
+        after = _evaluate(new, old, case, "new")
+        items += len(after.items)
+        for a, b in zip(before.items, after.items, strict=True):
+            fines_old += a.fine
+            fines_new += b.fine
+            for s in scales:
+                _migrate(s, a, b)
+            item = _item_change(case.file, a, b, common)
+            if item is not None:
+                changed.append(item)
+    return Impact(
+        cases=[c.file for c in cases], items=items, scales=scales,
+        scales_added=[n for n in new_scales if n not in old_scales],
+        scales_removed=[n for n in old_scales if n not in new_scales],
+        items_changed=changed, fines_old=fines_old, fines_new=fines_new,
+    )
+
+
+def _level_names(scale: GradeScale) -> tuple[str, ...]:
+    return tuple(lv.name for lv in scale.levels)
+
+
+def _migrate(s: ScaleImpact, a: ItemResult, b: ItemResult) -> None:
+    before, after = a.grades[s.scale].level, b.grades[s.scale].level
+    row = s.migration.setdefault(before, {})
+    row[after] = row.get(after, 0) + 1
+    move = _severity(s, after) - _severity(s, before)
+    if move < 0:
+        s.stricter.append(a.id)
+    elif move > 0:
+        s.lenient.append(a.id)
+
+
+def _severity(s: ScaleImpact, level: str) -> int:
+    """Position from the most severe level (0): the new scale's order where it knows the level."""
+    return s.new_levels.index(level) if level in s.new_levels else s.old_levels.index(level)
+
+
+def _fired(item: ItemResult) -> list[dict[str, Any]]:
+    return [{"rule": s.rule, "fine": s.fine} for s in item.sanctions]
+
+
+def _item_change(case: str | None, a: ItemResult, b: ItemResult, scales: list[str]) -> ItemChange | None:
+    grades = {s: (a.grades[s].level, b.grades[s].level) for s in scales
+              if a.grades[s].level != b.grades[s].level}
+    values = {k: (a.values[k], v) for k, v in b.values.items() if k in a.values and a.values[k] != v}
+    fired_a, fired_b = _fired(a), _fired(b)
+    sanctions = (fired_a, fired_b) if fired_a != fired_b else None
+    if not grades and not values and sanctions is None:
+        return None
+    return ItemChange(case, b.id, b.name, grades, values, sanctions)
+
+
+# ---------------------------------------------------------------- table output
+
+
+def render_table(d: Diff) -> str:
+    out = [_title(d), ""]
+    if not d.changes:
+        out.append("no structural changes")
+    else:
+        out.append(f"{len(d.changes)} change(s):")
+        for c in d.changes:
+            out.append("")
+            out.append(f"{_MARKS[c.change]} {c.kind} {c.name} ({c.change})")
+            out.extend("    " + line for line in _text_diff(c.old, c.new))
+    if d.impact is not None:
+        out.append("")
+        out.extend(_impact_lines(d.impact))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+_MARKS = {"added": "+", "removed": "-", "modified": "~"}
+
+
+def _title(d: Diff) -> str:
+    def side(info: dict[str, Any], path: str | None) -> str:
+        label = f"{info['id']} {info['version'] or ''}".strip()
+        return f"{label} ({path})" if path else label
+
+    return f"diff {side(d.old, d.old_path)} → {side(d.new, d.new_path)}"
+
+
+def _text_diff(old: str | None, new: str | None) -> list[str]:
+    """Added/removed text marked whole; modified text as a unified diff (whole declaration if short)."""
+    if old is None:
+        return ["+ " + line for line in (new or "").splitlines()]
+    if new is None:
+        return ["- " + line for line in old.splitlines()]
+    a, b = old.splitlines(), new.splitlines()
+    context = max(len(a), len(b)) if max(len(a), len(b)) <= 30 else 3
+    lines = []
+    for line in list(difflib.unified_diff(a, b, lineterm="", n=context))[2:]:
+        if line.startswith("@@"):
+            if lines:
+                lines.append("  …")
+            continue
+        lines.append(f"{line[0]} {line[1:]}")
+    return lines
+
+
+def _impact_lines(imp: Impact) -> list[str]:
+    from tabulate import tabulate
+
+    from .runtime import format_number
+
+    regraded = imp.regraded
+    out = [f"impact: {imp.items} item(s) in {len(imp.cases)} case(s); {len(imp.items_changed)} changed, "
+           f"{regraded} regraded",
+           f"fines: {format_number(imp.fines_old)} → {format_number(imp.fines_new)}"]
+    if imp.scales_added:
+        out.append("grade scales added (no migration): " + ", ".join(imp.scales_added))
+    if imp.scales_removed:
+        out.append("grade scales removed (no migration): " + ", ".join(imp.scales_removed))
+    for s in imp.scales:
+        out.append("")
+        out.append(f"{s.scale}: migration, old level (rows) → new level (columns); the diagonal is unchanged")
+        old_counts, new_counts = s.counts("old"), s.counts("new")
+        body = []
+        for old_level in s.old_levels:
+            row = s.migration.get(old_level, {})
+            cells = [str(row[n]) if row.get(n) else "·" for n in s.new_levels]
+            body.append([old_level, *cells, str(old_counts[old_level])])
+        body.append(["new total", *(str(new_counts[n]) for n in s.new_levels), str(sum(new_counts.values()))])
+        header = ["old \\ new", *s.new_levels, "old total"]
+        out.append(tabulate(body, headers=header, tablefmt="simple", disable_numparse=True,
+                            colalign=("left", *("right",) * (len(s.new_levels) + 1))))
+        out.append(f"verdict: {s.verdict}")
+        for label, ids in ((STRICTER, s.stricter), (LENIENT, s.lenient)):
+            if ids:
+                shown = ", ".join(ids[:20]) + (f", … {len(ids) - 20} more" if len(ids) > 20 else "")
+                out.append(f"  {label} ({len(ids)}): {shown}")
+    if imp.items_changed:
+        out.append("")
+        out.append(f"changed items ({len(imp.items_changed)}):")
+        several = len({i.case for i in imp.items_changed}) > 1
+        named = any(i.name for i in imp.items_changed)
+        rows = []
+        for i in imp.items_changed[:ITEMS_SHOWN]:
+            grades = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in i.grades.items())
+            values = "; ".join(f"{k}: {_cell(a)} → {_cell(b)}" for k, (a, b) in i.values.items())
+            sanctions = ""
+            if i.sanctions is not None:
+                sanctions = f"{_fired_text(i.sanctions[0])} → {_fired_text(i.sanctions[1])}"
+            rows.append([*([i.case or ""] if several else []), i.id, *([i.name or ""] if named else []),
+                         grades, values, sanctions])
+        header = [*(["case"] if several else []), "id", *(["name"] if named else []), "grades", "values",
+                  "sanctions"]
+        out.append(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
+        if len(imp.items_changed) > ITEMS_SHOWN:
+            out.append(f"… {len(imp.items_changed) - ITEMS_SHOWN} more (all of them with --format json)")
+    return out
+
+
+def _cell(value: Any) -> str:
+    from .render import cell
+
+    return cell(value) if value is not None else "—"
+
+
+def _fired_text(fired: list[dict[str, Any]]) -> str:
+    if not fired:
+        return "—"
+    return ", ".join(f"{f['rule']} {_cell(f['fine'])}" if f["fine"] is not None else f["rule"] for f in fired)
+
+
+class _CallableModule(types.ModuleType):
+    """`pe.diff(old, new)` is the API, but importing this module makes the package attribute
+    `policyengine.diff` this module, hiding the lazy function; a callable module serves both."""
+
+    def __call__(self, old: LoadedRuleset | str | Path, new: LoadedRuleset | str | Path,
+                 cases: Iterable[Case | str | Path] | None = None) -> Diff:
+        return diff(old, new, cases)
+
+
+sys.modules[__name__].__class__ = _CallableModule
