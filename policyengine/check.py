@@ -126,9 +126,12 @@ BUILTINS = {
     "round": (1, 2), "floor": (1, 1), "ceil": (1, 1), "abs": (1, 1),
     "min": (1, 99), "max": (1, 99), "sum": (1, 1), "weighted": (1, 1), "len": (1, 1),
     "year": (1, 1), "month": (1, 1), "days": (2, 2), "count": (1, 1), "any": (1, 1),
-    "all": (1, 1),
+    "all": (1, 1), "mean": (1, 1),
 }
-SPECIAL_NAMES = ("case", "dimensions")
+SPECIAL_NAMES = ("case", "dimensions", "items")
+# `items`: every item of the case, as records (for averages and counts across the case)
+ITEM_RECORD = Type("record", scale="\0items")
+ITEMS = Type("list", element=ITEM_RECORD)
 
 
 @dataclass
@@ -321,6 +324,8 @@ class _Checker:
             return Type("level", scale=None)
         if name == "case":
             return CASE
+        if name == "items":
+            return ITEMS
         if name == "dimensions":
             self.error("PE104", "'dimensions' is only meaningful in sum(dimensions) or "
                        "weighted(dimensions)", node.span)
@@ -390,6 +395,8 @@ class _Checker:
         target = self.expr(e.target, scope)
         if target.kind == "any":
             return ANY
+        if target is ITEM_RECORD or target == ITEM_RECORD:
+            return self.item_field(e)
         if target.kind != "record":
             self.error("PE104", f"'.{e.name}' needs a record, but this is {target}", e.span)
             return ANY
@@ -400,6 +407,23 @@ class _Checker:
                        + f" (fields: {', '.join(names)})", e.span)
             return ANY
         return t
+
+    def item_field(self, e: Member) -> Type:
+        """`i.X` for `i` in `items`: X of another item, so X must be known for every item
+        first — a barrier, like ranking (the compiler puts this node in a later stage)."""
+        sym = self.symbols.get(e.name)
+        if sym is None or sym.kind == "level":
+            self.error("PE101", f"items have no value '{e.name}'"
+                       + did_you_mean(e.name, [n for n, v in self.symbols.items() if v.kind != "level"]),
+                       e.span)
+            return ANY
+        if sym.kind in ("input", "dimension"):
+            self.an.used.add(e.name)
+        elif self.current is not None:
+            key = f"{sym.kind}:{e.name}"
+            self.an.barriers.setdefault(self.current, set()).add(key)
+            self.an.deps.setdefault(self.current, set()).add(key)
+        return self.type_of_name(e.name)
 
     def pin_level(self, e: Expr, scale: str | None) -> None:
         """Resolve a level name that several scales share, from the other operand."""
@@ -507,6 +531,12 @@ class _Checker:
             self.expect(e.args[0], DATE, scope, "the first argument of days()")
             self.expect(e.args[1], DATE, scope, "the second argument of days()")
             return NUMBER
+        if fn == "mean":
+            t = self.expr(e.args[0], scope)
+            if t.kind not in ("list", "any") or (t.element and t.element.kind not in ("number", "any")):
+                self.error("PE104", f"mean() needs a list of numbers or a 'for' comprehension, not {t}",
+                           e.args[0].span)
+            return NUMBER
         if fn in ("min", "max"):
             if len(e.args) == 1:
                 t = self.expr(e.args[0], scope)
@@ -551,20 +581,20 @@ class _Checker:
             elif e.where is None:
                 self.error("PE104", f"{e.function}() needs a 'where' condition", e.span)
             return BOOL
-        if e.function in ("sum", "min", "max"):
+        if e.function in ("sum", "min", "max", "mean"):
             if e.element is None:
                 self.error("PE104", f"{e.function}() takes 'x for v in LIST', not 'v in LIST'", e.span)
                 return ANY
             t = self.expr(e.element, inner)
-            if e.function == "sum":
+            if e.function in ("sum", "mean"):
                 if not _compatible(t, NUMBER):
-                    self.error("PE104", f"sum() adds numbers, not {t}", e.element.span)
+                    self.error("PE104", f"{e.function}() adds numbers, not {t}", e.element.span)
                 return NUMBER
             if t.kind not in ("number", "date", "any"):
                 self.error("PE104", f"{e.function}() compares numbers or dates, not {t}", e.element.span)
             return t
         self.error("PE106", f"{e.function}() does not take a comprehension"
-                   + did_you_mean(e.function, ["count", "sum", "any", "all", "min", "max"]), e.span)
+                   + did_you_mean(e.function, ["count", "sum", "any", "all", "min", "max", "mean"]), e.span)
         return ANY
 
     def check_default(self, e: Expr, want: Type, span: Span) -> None:
@@ -704,7 +734,7 @@ class _Checker:
                 assigned.add(r.to_level)
             elif self.scale_levels(g.scale):
                 assigned.add(self.scale_levels(g.scale)[0])
-        self.an.barriers[self.current] = barrier
+        self.an.barriers.setdefault(self.current, set()).update(barrier)
         # barrier keys are also ordinary dependencies (for cycles); keep both
         self.an.deps[self.current] |= barrier
         scale = self.scales.get(g.scale)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import runtime
-from .check import Analysis, children, walk
+from .check import ITEM_RECORD, Analysis, children, walk
 from .model import (
     Binary,
     Call,
@@ -61,6 +61,8 @@ class RankSpec:
 class Stage:
     run: Callable[..., None]
     rankings: list[RankSpec]
+    # values of every item that this stage reads through `items` (name, slot)
+    view: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,22 +190,24 @@ class _Compiler:
                 rank_slot = self.slot(f"\0display-rank:{g.scale}")
             grade_outs.append(GradeOut(g.scale, self.slots[g.scale], tuple(lv.name for lv in scale.levels),
                                        tuple(lv.color for lv in scale.levels), rank_slot))
-        stages_src: list[tuple[str, list[RankSpec]]] = []
+        stages_src: list[tuple[str, list[RankSpec], tuple[tuple[str, int], ...]]] = []
         by_stage: dict[int, list[_Node]] = {}
         for node in order:
             by_stage.setdefault(self.stage_of[node.key], []).append(node)
         for number in sorted(by_stage):
             members = by_stage[number]
             rankings = self.rankings_for(members)
-            stages_src.append((self.stage_source(number, members), rankings))
+            src = self.stage_source(number, members)
+            stages_src.append((src, rankings, tuple((n, self.slots[n]) for n in sorted(self.view_fields))))
         supervisions = [SupervisionOut(s.scale, self.slots[f"\0supervision:{s.scale}"], s.lines)
                         for s in self.rs.supervisions]
-        source = "\n\n".join(self.functions + [src for src, _ in stages_src]) + "\n"
+        source = "\n\n".join(self.functions + [src for src, _, _ in stages_src]) + "\n"
         namespace: dict[str, Any] = {k: getattr(runtime, k) for k in dir(runtime) if not k.startswith("_")}
         namespace.update(self.consts)
         code = compile(source, f"<policyengine:{self.rs.id}>", "exec")
         exec(code, namespace)
-        stages = [Stage(namespace[f"stage{i}"], rk) for i, (_, rk) in zip(sorted(by_stage), stages_src, strict=True)]
+        stages = [Stage(namespace[f"stage{i}"], rk, view)
+                  for i, (_, rk, view) in zip(sorted(by_stage), stages_src, strict=True)]
         value_names = [d.name for d in self.rs.declarations
                        if isinstance(d, Let) or (isinstance(d, DecisionTable) and d.name in self.an.bare_tables)]
         return CompiledRuleset(
@@ -235,6 +239,7 @@ class _Compiler:
                         nodes[rkey] = _Node(rkey, (index, j), expand(deps), set(), decl, j)
                         barrier.add(rkey)
                 deps = expand(self.an.deps.get(key, set()) - self.an.barriers.get(key, set()))
+                barrier |= expand(self.an.barriers.get(key, set()))
                 nodes[key] = _Node(key, (index, 10**6), deps | self.grade_same_item_deps(decl), barrier, decl)
                 continue
             elif isinstance(decl, Supervision):
@@ -243,7 +248,9 @@ class _Compiler:
                 key = f"sanction:{decl.name}"
             else:
                 continue
-            nodes[key] = _Node(key, (index, 0), expand(self.an.deps.get(key, set())), set(), decl)
+            # reading another item's value through `items` needs it for every item first
+            barrier = expand(self.an.barriers.get(key, set()))
+            nodes[key] = _Node(key, (index, 0), expand(self.an.deps.get(key, set())), barrier, decl)
         return nodes
 
     def grade_same_item_deps(self, g: Grade) -> set[str]:
@@ -344,13 +351,16 @@ class _Compiler:
     # -- stage functions
     def stage_source(self, number: int, members: list[_Node]) -> str:
         self.needed = set()
+        self.view_fields: set[str] = set()
+        self.hoisted: list[str] = []
         produced: set[int] = set()
         body: list[str] = []
         for node in members:
             body.extend(self.node_source(node, produced))
         loads = [f"v{i} = s[{i}]" for i in sorted(self.needed - produced)]
-        lines = [f"def stage{number}(items, C):", "    L = 0", "    s = None", "    try:",
-                 "        for s in items:"]
+        lines = [f"def stage{number}(items, C, I=None):", "    L = 0", "    s = None", "    try:"]
+        lines += ["        " + x for x in self.hoisted]
+        lines.append("        for s in items:")
         if self.trace:
             lines.append(f"            TR = s[{self.slots[chr(0) + 'trace']}]")
         lines += ["            " + x for x in loads]
@@ -663,8 +673,12 @@ class _Compiler:
                 return str(self.level_value(e))
             if e.name == "case":
                 return "C"
+            if e.name == "items":
+                return "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
+            if self.an.type_of(e.target) == ITEM_RECORD:
+                self.view_fields.add(e.name)
             return f"{self.ex(e.target, scope)}[{e.name!r}]"
         if isinstance(e, Unary):
             if e.op == "-":
@@ -721,6 +735,8 @@ class _Compiler:
             return f"num(len({args[0]}))"
         if fn in ("year", "month"):
             return f"num({args[0]}.{fn})"
+        if fn == "mean":
+            return f"average({args[0]})"
         if fn in ("min", "max"):
             if len(args) == 1:
                 return f"{'smallest' if fn == 'min' else 'largest'}({args[0]})"
@@ -728,6 +744,27 @@ class _Compiler:
         raise AssertionError(f"unknown function {fn}")  # pragma: no cover
 
     def comprehension(self, e: Comprehension, scope: dict[str, str]) -> str:
+        code = self._comprehension(e, scope)
+        if self.same_for_every_item(e, scope):
+            # e.g. mean(i.人均成本 for i in items): computed once per stage, not once per item
+            name = f"h{len(self.hoisted)}"
+            self.hoisted.append(f"{name} = {code}")
+            return name
+        return code
+
+    def same_for_every_item(self, e: Comprehension, scope: dict[str, str]) -> bool:
+        if not (isinstance(e.source, Name) and e.source.name == "items" and "items" not in scope):
+            return False
+        for part in (e.element, e.where):
+            for node in walk(part):
+                if isinstance(node, Name) and node.name != e.var and (
+                        node.name in scope or node.name in self.an.symbols):
+                    return False
+                if isinstance(node, Call) and node.function in self.tables:
+                    return False
+        return True
+
+    def _comprehension(self, e: Comprehension, scope: dict[str, str]) -> str:
         var = self.var()
         inner = {**scope, e.var: var}
         source = self.ex(e.source, scope)
@@ -742,6 +779,8 @@ class _Compiler:
         element = self.ex(e.element, inner)  # type: ignore[arg-type]
         if e.function == "sum":
             return f"total({element} for {var} in {source}{where})"
+        if e.function == "mean":
+            return f"average([{element} for {var} in {source}{where}])"
         return f"{'smallest' if e.function == 'min' else 'largest'}([{element} for {var} in {source}{where}])"
 
 

@@ -36,8 +36,9 @@ def run(compiled: CompiledRuleset, case: Case) -> tuple[list[list[Any]], list[st
         for stage in compiled.stages:
             for spec in stage.rankings:
                 rank(rows, spec)
+            view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view else None
             try:
-                stage.run(rows, header)
+                stage.run(rows, header, view)
             except runtime.StageFailure as failure:
                 raise _evaluation_error(compiled, case, rows, ids, failure) from None
     return rows, ids, names

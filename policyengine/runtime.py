@@ -134,6 +134,12 @@ def largest(values: list) -> object:
     return max(values)
 
 
+def average(values: list) -> Decimal:
+    if not values:
+        raise RuleFailure("PE405", "mean() of an empty list")
+    return total(values) / len(values)
+
+
 def days(start: object, end: object) -> Decimal:
     return Decimal((end - start).days)  # type: ignore[operator]
 

@@ -426,3 +426,23 @@ sanction 预警提示 when 预警 >= 橙 {
                         {"id": "c", "分": 70, "倾向": "苗头性"}])   # B x 苗头性 -> 黄: does not fire
     got = {i.id: (i.grades["预警"].level, [s.warning for s in i.sanctions]) for i in r.items}
     assert got == {"a": ("红", ["red"]), "b": ("橙", ["orange"]), "c": ("黄", [])}
+
+
+def test_items_aggregates_across_the_case() -> None:
+    # Zhenhai compares each unit's per-capita cost with the district average
+    text = """\
+input 人均成本: number
+input 类型: one of ["机关", "事业"]
+let 区均 = mean(i.人均成本 for i in items)
+let 偏离 = round((人均成本 - 区均) / 区均 * 100, 2)
+let 同类数 = count(i in items where i.类型 == 类型)
+let 高于均值 = count(i in items where i.偏离 > 0)
+"""
+    r = evaluate(text, [{"id": "a", "人均成本": 10, "类型": "机关"},
+                        {"id": "b", "人均成本": 20, "类型": "机关"},
+                        {"id": "c", "人均成本": 30, "类型": "事业"}])
+    # mean = (10 + 20 + 30) / 3 = 20; a: (10 - 20) / 20 * 100 = -50; c: +50
+    got = {i.id: (i.values["区均"], i.values["偏离"], i.values["同类数"], i.values["高于均值"]) for i in r.items}
+    assert got == {"a": (20, -50, 2, 1), "b": (20, 0, 2, 1), "c": (20, 50, 1, 1)}
+    # the average is the same for every item, so it is computed once per stage, not per item
+    assert "h0 = average(" in ruleset(text).compiled.source
