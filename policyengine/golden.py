@@ -309,7 +309,7 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
 
 def _failed(outcome: Outcome, exc: PolicyError) -> Outcome:
     outcome.status = "failed"
-    outcome.failures.append(Failure("could not be evaluated:\n" + exc.render(), source="error"))
+    outcome.failures.append(Failure("could not be loaded or evaluated:\n" + exc.render(), source="error"))
     return outcome
 
 
@@ -676,13 +676,24 @@ def _diff(expected: Any, actual: Any, label: str, out: list[Failure], item: str 
             _diff(e, a, f"{label}[{i}]", out, item)
         return
     if expected is _MISSING or actual is _MISSING or not same(expected, actual):
+        if isinstance(expected, list) and isinstance(actual, list):
+            expected, actual = [_brief(e) for e in expected], [_brief(a) for a in actual]
         out.append(Failure(mismatch(expected, actual), item=item, field=label or None, source="snapshot"))
+
+
+def _brief(entry: Any) -> Any:
+    """A sanction firing or a supervision line in a few words, for lists that changed length."""
+    if isinstance(entry, dict) and "rule" in entry:
+        fine = entry.get("fine")
+        return f"{entry['rule']}" + (f" (fine {shown(fine)})" if fine is not None else "")
+    if isinstance(entry, dict) and "by" in entry and isinstance(entry["by"], list):
+        every = entry.get("every")
+        return "、".join(map(str, entry["by"])) + (f" every {every}" if every else "")
+    return entry
 
 
 def _write_snapshot(path: Path, result: Result) -> str:
     """Create or refresh a snapshot atomically; say what happened."""
-    from .cli import write_atomically
-
     text = snapshot_text(result)
     try:
         old = path.read_text(encoding="utf-8") if path.is_file() else None
@@ -690,12 +701,20 @@ def _write_snapshot(path: Path, result: Result) -> str:
         old = ""
     if old == text:
         return "unchanged"
+    write_file(path, text)
+    return "created" if old is None else "updated"
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write a snapshot or report atomically (temporary file + rename); a folder that does
+    not exist or cannot be written is bad input, not a crash."""
+    from .cli import write_atomically
+
     try:
         write_atomically(path, text)
     except OSError as exc:
-        raise CaseError(Diagnostic("PE603", f"cannot write the snapshot: {exc.strerror or exc}",
-                                   file=str(path))) from None
-    return "created" if old is None else "updated"
+        raise PolicyError(Diagnostic("PE603", f"cannot write this file: {exc.strerror or exc}",
+                                     file=str(path))) from None
 
 
 # ---------------------------------------------------------------- coverage
@@ -730,25 +749,19 @@ class Point:
 class RulesetCoverage:
     path: str
     points: dict[tuple[Any, ...], Point]
-    unmeasured: list[Point]  # rows of `hit collect` tables: the trace does not say which matched
     _cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, loaded: LoadedRuleset) -> RulesetCoverage:
         rs = loaded.model
         points: dict[tuple[Any, ...], Point] = {}
-        unmeasured: list[Point] = []
         cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]] = {}
         graded = {g.scale for g in rs.grades}
         scales = {s.name: s for s in rs.scales}
         for decl in rs.declarations:
             if isinstance(decl, DecisionTable):
                 for i, row in enumerate(decl.rows):
-                    p = Point("table rows", f"table {decl.name} row {i + 1}", row.span)
-                    if decl.hit == "collect":
-                        unmeasured.append(p)
-                    else:
-                        points[("row", decl.name, i)] = p
+                    points[("row", decl.name, i)] = Point("table rows", f"table {decl.name} row {i + 1}", row.span)
             elif isinstance(decl, Grade):
                 _grade_points(decl, points, cells)
                 scale = scales.get(decl.scale)
@@ -761,7 +774,7 @@ class RulesetCoverage:
                         "supervision lines", f"supervision {decl.scale} line {j + 1}", line.span)
         for index, s in enumerate(rs.sanctions):
             points[("sanction", index)] = Point("sanctions", f"sanction {s.name}", s.span, show_source=False)
-        return cls(loaded.path, points, unmeasured, cells)
+        return cls(loaded.path, points, cells)
 
     def record(self, compiled: CompiledRuleset, rows: list[list[Any]]) -> None:
         """Count what each evaluated item exercised, from a traced compile's rows."""
@@ -779,14 +792,16 @@ class RulesetCoverage:
             for key, value in trace.items():
                 kind, _, name = key.partition(":")
                 if kind == "table":
-                    hit(("row", name, value))
+                    for index in value if isinstance(value, list) else (value,):
+                        hit(("row", name, index))
                 elif key == "calls":
-                    for table, index, _value in value:
-                        hit(("row", table, index))
+                    for call in value:  # (table, row index or collect's list, value, args, marker)
+                        for index in call[1] if isinstance(call[1], list) else (call[1],):
+                            hit(("row", call[0], index))
                 elif kind == "line" and value == "matrix":
                     mx = matrices[name]
-                    cell = self._cells[name].get((row[compiled.slots[mx.row_input]],
-                                                  row[compiled.slots[mx.column_input]]))
+                    cell = self._cells[name].get((_label(compiled, mx.row_input, row),
+                                                  _label(compiled, mx.column_input, row)))
                     if cell is not None:
                         hit(("cell", name, *cell))
                 elif kind == "line":
@@ -820,6 +835,18 @@ class RulesetCoverage:
 
     def missed(self) -> list[Point]:
         return [p for p in self.points.values() if not p.hits]
+
+
+def _label(compiled: CompiledRuleset, axis: str, row: list[Any]) -> Any:
+    """An item's value on a matrix axis, as the matrix writes it (a grade axis holds a
+    level index at run time; its labels are level names)."""
+    value = row[compiled.slots[axis]]
+    t = compiled.analysis.value_types.get(axis)
+    if t is not None and t.kind == "level" and t.scale and isinstance(value, int):
+        for scale in compiled.ruleset.scales:
+            if scale.name == t.scale:
+                return scale.levels[value].name
+    return value
 
 
 def _grade_points(g: Grade, points: dict[tuple[Any, ...], Point],
@@ -875,9 +902,6 @@ class Coverage:
             if missed:
                 lines.append("  never exercised:")
                 lines.extend(f"    {p.where()}  {p.describe()}" for p in missed)
-            if cov.unmeasured:
-                lines.append(f"  not measured: {len(cov.unmeasured)} row(s) of `hit collect` tables "
-                             "(every matching row counts, so no single row is traced)")
         lines.append(f"coverage: {format_percent(self.percent)} ({self.covered} of {self.total})")
         return "\n".join(lines)
 
