@@ -237,5 +237,70 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
         sys.exit(1)
 
 
+# ---------------------------------------------------------------- test
+
+
+@main.command(name="test")
+@click.argument("paths", nargs=-1)
+@click.option("--update", is_flag=True,
+              help="Create or refresh the <case>.expected.json snapshot of every case that names a "
+                   "ruleset (atomically). Never touches case or ruleset files.")
+@click.option("-k", "pattern", metavar="PATTERN", help="Only the cases whose path contains PATTERN.")
+@click.option("--junit", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write JUnit XML (one testcase per case file) to FILE, for CI systems.")
+@click.option("--coverage", is_flag=True,
+              help="Report which table rows, grade lines, levels, supervision lines and sanctions "
+                   "the cases exercised, and which they never did.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), metavar="P",
+              help="Exit 1 when coverage is below P percent (implies --coverage).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only failures, notes and the final line.")
+def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit: str | None,
+                coverage: bool, min_coverage: float | None, quiet: bool) -> None:
+    """Run the golden cases under PATH... (files or folders; default: cases/).
+
+    A case file is a test when it has an `expect` or `expect_summary` block, or a
+    `<case>.expected.json` snapshot next to it. Its `ruleset:` line (a path
+    relative to the case file, or a shipped name such as tax@2010) says what to
+    evaluate it with. A case or ruleset that fails to load or evaluate is a
+    failed test showing the error. Ends with the line `N passed, M failed`;
+    exits 1 on any failure, or when no test was found.
+    """
+    from decimal import Decimal
+
+    from .golden import Outcome, format_percent, junit_xml, run_suite, write_file
+
+    def show(outcome: Outcome) -> None:
+        if not quiet or outcome.status == "failed" or outcome.notes:
+            text = outcome.render()
+            if quiet and outcome.status != "failed":
+                text = "\n".join(line for line in text.split("\n") if "note:" in line)
+            click.echo(text)
+
+    report = run_suite(paths or ("cases",), pattern, update=update,
+                       coverage=coverage or min_coverage is not None, missing_ok=not paths,
+                       on_outcome=show)
+    for snapshot, what in report.written:
+        click.echo(f"snapshot {what}: {snapshot}")
+    if report.coverage is not None and report.outcomes:
+        click.echo(report.coverage.render())
+    if junit:
+        write_file(Path(junit), junit_xml(report))
+    click.echo(report.summary_line())
+    if not report.outcomes:
+        where = ", ".join(paths) if paths else "cases/"
+        click.echo(f"no tests found under {where}" + (f" matching -k {pattern!r}" if pattern else "")
+                   + ": a test is a case file with an `expect` block or a <case>.expected.json snapshot",
+                   err=True)
+        sys.exit(1)
+    if report.failed:
+        sys.exit(1)
+    if min_coverage is not None and report.coverage is not None:
+        floor = Decimal(str(min_coverage))
+        if report.coverage.percent < floor:
+            click.echo(f"coverage {format_percent(report.coverage.percent)} is below the minimum "
+                       f"{format_percent(floor)}", err=True)
+            sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
