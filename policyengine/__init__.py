@@ -9,6 +9,8 @@ Imports are lazy so that `policyengine --help` starts fast.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 from .errors import CaseError, CheckError, EvaluationError, ParseError, PolicyError
@@ -47,3 +49,20 @@ def __getattr__(name: str) -> Any:
 
         return explain
     raise AttributeError(name)
+
+
+# `pe.explain` and `pe.diff` are functions that live in submodules of the same name.
+# Importing a submodule makes Python set the package attribute to the module, which
+# would hide the function from then on (`pe.explain(...)` -> "'module' object is not
+# callable"); ignoring that one assignment keeps `__getattr__` answering with the function.
+_FUNCTIONS_IN_SUBMODULES = frozenset({"explain", "diff"})
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FUNCTIONS_IN_SUBMODULES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -302,5 +302,32 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
             sys.exit(1)
 
 
+# ---------------------------------------------------------------- explain
+
+
+@main.command()
+@click.argument("ruleset")
+@click.argument("case")
+@click.option("--item", "item_id", required=True, metavar="ID", help="The id of the item to explain.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="An indented tree in plain words, or the JSON structure of docs/explain.md.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of standard output.")
+def explain(ruleset: str, case: str, item_id: str, fmt: str, output: str | None) -> None:
+    """Why item ID of CASE got its values, grades, supervision and sanctions under RULESET.
+
+    Shows every input, each table with the row that matched, each let with its
+    expression and the values it read, for each grade the line that decided it
+    (for ranking lines: the value, rank, group, group size and edge) and each
+    raise, the supervision line, and each sanction that fired with the element
+    that made it fire; every step with its file:line. The whole case is
+    evaluated, since ranks depend on every item.
+    """
+    from .explain import explain as explain_item
+
+    explanation = explain_item(ruleset, case, item_id)
+    _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

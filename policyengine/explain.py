@@ -1,0 +1,537 @@
+"""Why an item got its values, grades, supervision and sanctions (`policyengine explain`).
+
+The case is evaluated once more with the ruleset compiled in trace mode (see
+docs/architecture.md, "Trace mode"); every item still takes part, because
+ranking needs them all. The explanation of one item is then read off its slot
+list and trace dict: nothing is re-evaluated here, so what it shows is exactly
+what `eval` computed. The structure (documented in docs/explain.md) is built
+first as plain data; the text and JSON renderers only print it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import dsl, runtime
+from .api import LoadedRuleset, load_ruleset
+from .case import Case, load_case, locate
+from .check import Type, children
+from .compile import CompiledRuleset
+from .errors import CaseError, Diagnostic, did_you_mean
+from .evaluate import build_item, run
+from .model import (
+    Comprehension,
+    DecisionTable,
+    Dimension,
+    Expr,
+    Grade,
+    GradeRule,
+    Let,
+    Member,
+    Name,
+    Raise,
+    Sanction,
+    Span,
+    Supervision,
+    SupervisionLine,
+)
+from .render import to_json
+
+FORMAT = "policyengine-explain/1"
+
+
+@dataclass
+class Explanation:
+    """The explanation of one item, as data (its keys are documented in docs/explain.md)."""
+
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+    def to_json(self) -> str:
+        return to_json(self.data)
+
+    def to_text(self) -> str:
+        return render_text(self.data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def find(self, section: str, name: str) -> dict[str, Any]:
+        """The entry called `name` in a section: `ex.find("lets", "综合得分")["value"]`."""
+        key = "scale" if section in ("grades", "supervision") else "name"
+        for entry in self.data[section]:
+            if entry[key] == name:
+                return entry
+        raise KeyError(name)
+
+
+def explain(rs: LoadedRuleset | str | Path, case: Case | str | Path, item_id: str) -> Explanation:
+    """Explain item `item_id` of `case` under ruleset `rs` (a LoadedRuleset, a path or a shipped name)."""
+    loaded = rs if isinstance(rs, LoadedRuleset) else load_ruleset(rs)
+    if not isinstance(case, Case):
+        case = load_case(case)
+    traced = loaded.traced()
+    rows, ids, names = run(traced, case)
+    if item_id not in ids:
+        raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + did_you_mean(item_id, ids),
+                                   file=case.file or "<case>"))
+    index = ids.index(item_id)
+    return Explanation(_Explainer(loaded, traced, case, rows[index], index, names[index]).build(item_id))
+
+
+# ---------------------------------------------------------------- building the data
+
+
+def at(span: Span) -> str:
+    return f"{span.file}:{span.line}"
+
+
+class _Explainer:
+    def __init__(self, loaded: LoadedRuleset, traced: CompiledRuleset, case: Case, row: list[Any],
+                 index: int, name: str | None):
+        self.loaded = loaded
+        self.rs = loaded.model
+        self.an = traced.analysis
+        self.traced = traced
+        self.case = case
+        self.row = row
+        self.index = index
+        self.name = name
+        self.trace: dict[str, Any] = row[traced.trace_slot]  # type: ignore[index]
+        self.levels = {s.name: s.levels for s in self.rs.scales}
+        self.tables = {t.name: t for t in self.rs.tables}
+        self.calls: dict[str, list[dict[str, Any]]] = {}
+        for table, hit, value, args, marker in self.trace.get("calls", []):
+            key = traced.markers[marker].key
+            self.calls.setdefault(key, []).append(self.call(table, hit, value, args))
+
+    def build(self, item_id: str) -> dict[str, Any]:
+        item = build_item(self.traced, self.row, item_id, self.name)
+        rs = self.rs
+        line, _ = locate(self.case, ["items", self.index])
+        return {
+            "format": FORMAT,
+            "ruleset": {"id": rs.id, "version": rs.version, "title": rs.title, "file": self.loaded.path},
+            "case": {"file": self.case.file, "title": self.case.title, "unit": self.case.unit,
+                     "period": self.case.period},
+            "subject": rs.subject,
+            "item": {"id": item_id, "name": self.name,
+                     "at": f"{self.case.file}:{line}" if line else None},
+            "inputs": self.inputs(),
+            # the computed values in the ruleset's order, as in the result's "values"
+            "values": [self.let_(d) if isinstance(d, Let) else self.table(d) for d in rs.declarations
+                       if isinstance(d, Let) or (isinstance(d, DecisionTable) and d.name in self.an.bare_tables)],
+            "grades": [self.grade(g) for g in rs.grades],
+            "supervision": [self.supervision(s) for s in rs.supervisions],
+            "sanctions": self.sanctions(item.sanctions),
+            "not_fired": self.not_fired(),
+            "fine": item.fine,
+        }
+
+    # -- values as the user wrote them (levels by name, not by index)
+    def public(self, value: Any, t: Type | None) -> Any:
+        if t is None:
+            return value
+        if t.kind == "level" and t.scale in self.levels and isinstance(value, int) and not isinstance(value, bool):
+            return self.levels[t.scale][value].name
+        if t.kind == "record" and isinstance(value, dict):
+            return {k: self.public(v, t.field(k)) for k, v in value.items()}
+        if t.kind == "list" and isinstance(value, (list, tuple)):
+            return [self.public(v, t.element) for v in value]
+        return value
+
+    def value_of(self, name: str) -> Any:
+        return self.public(self.row[self.traced.slots[name]], self.an.value_types.get(name))
+
+    def operands(self, *exprs: Expr | None, bound: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The values of the names the expressions read, in reading order."""
+        found: dict[str, Any] = {}
+        header = self.case.header()
+
+        def visit(e: Expr | None, bound: frozenset[str]) -> None:
+            if e is None:
+                return
+            if isinstance(e, Name):
+                if e.name in bound:
+                    return
+                if e.name == "dimensions" and e.name not in self.an.symbols:
+                    for d in self.rs.dimensions:
+                        found.setdefault(d.name, self.value_of(d.name))
+                    return
+                sym = self.an.symbols.get(e.name)
+                if sym is not None and sym.kind in ("input", "dimension", "let", "table", "grade"):
+                    found.setdefault(e.name, self.value_of(e.name))
+                return
+            if (isinstance(e, Member) and isinstance(e.target, Name) and e.target.name == "case"
+                    and "case" not in bound and "case" not in self.an.symbols):
+                found.setdefault(f"case.{e.name}", header.get(e.name))
+                return
+            if isinstance(e, Comprehension):
+                visit(e.source, bound)
+                inner = bound | {e.var}
+                visit(e.element, inner)
+                visit(e.where, inner)
+                return
+            for child in children(e):
+                visit(child, bound)
+
+        for e in exprs:
+            visit(e, bound)
+        return found
+
+    # -- inputs
+    def inputs(self) -> list[dict[str, Any]]:
+        raw = self.case.items[self.index]
+        out = []
+        for decl in self.traced.inputs:
+            entry: dict[str, Any] = {"name": decl.name, "kind": "input", "value": self.value_of(decl.name),
+                                     "given": decl.name in raw}
+            if isinstance(decl, Dimension):
+                entry.update(kind="dimension", range=[decl.low, decl.high], weight=decl.weight)
+            entry["at"] = at(decl.span)
+            out.append(entry)
+        return out
+
+    # -- tables
+    def matched_rows(self, t: DecisionTable, hit: int | list[int]) -> list[dict[str, Any]]:
+        hits = hit if isinstance(hit, list) else [hit]
+        out = []
+        for i in hits:
+            row = t.rows[i]
+            out.append({"row": i + 1, "tests": [dsl.test(x) for x in row.tests],
+                        "outputs": [dsl.expr(o) for o in row.outputs], "at": at(row.span)})
+        return out
+
+    def hit_policy(self, t: DecisionTable) -> str:
+        return f"collect {t.aggregate}" if t.hit == "collect" else t.hit
+
+    def table_value(self, t: DecisionTable, value: Any) -> Any:
+        if t.hit == "collect" or not t.rows:
+            return value
+        types = [self.an.type_of(o) for o in t.rows[0].outputs]
+        if len(t.outputs) == 1:
+            return self.public(value, types[0])
+        return self.public(value, Type("record", fields=tuple(zip(t.outputs, types, strict=True))))
+
+    def table(self, t: DecisionTable) -> dict[str, Any]:
+        args = self.trace.get(f"args:{t.name}", ())
+        return {
+            "kind": "table",
+            "name": t.name,
+            "hit": self.hit_policy(t),
+            "inputs": [{"header": dsl.expr(h), "value": self.public(a, self.an.type_of(h))}
+                       for h, a in zip(t.inputs, args, strict=True)],
+            "rows": self.matched_rows(t, self.trace[f"table:{t.name}"]),
+            "value": self.value_of(t.name),
+            "at": at(t.span),
+            "calls": self.calls.get(f"table:{t.name}", []),
+        }
+
+    def call(self, table: str, hit: int | list[int], value: Any, args: tuple) -> dict[str, Any]:
+        t = self.tables[table]
+        return {"table": table, "args": list(args), "hit": self.hit_policy(t),
+                "rows": self.matched_rows(t, hit), "value": self.table_value(t, value), "at": at(t.span)}
+
+    # -- lets
+    def let_(self, decl: Let) -> dict[str, Any]:
+        return {"kind": "let", "name": decl.name, "expr": dsl.expr(decl.expr), "operands": self.operands(decl.expr),
+                "value": self.value_of(decl.name), "at": at(decl.span),
+                "calls": self.calls.get(f"let:{decl.name}", [])}
+
+    # -- grades
+    def level_name(self, scale: str, index: int) -> str:
+        return self.levels[scale][index].name
+
+    def grade(self, g: Grade) -> dict[str, Any]:
+        decided = self.trace.get(f"line:{g.scale}")
+        base = self.trace[f"base:{g.scale}"]
+        final = self.row[self.traced.slots[g.scale]]
+        display = self.traced.slots.get(f"\0display-rank:{g.scale}")
+        lines = []
+        if decided != "matrix":
+            for j, rule in enumerate(g.rules[: decided + 1]):  # lines after the deciding one are never tried
+                lines.append(self.grade_line(g, j, rule, held=j == decided))
+        calls = [c for key, found in self.calls.items()
+                 if key == f"grade:{g.scale}" or key.startswith(f"rank:{g.scale}:") for c in found]
+        level = self.levels[g.scale][final]
+        return {
+            "scale": g.scale,
+            "level": level.name,
+            "color": level.color,
+            "base": self.level_name(g.scale, base),
+            "rank": self.row[display] if display is not None else None,
+            "lines": lines,
+            "matrix": self.matrix(g, base) if g.matrix is not None else None,
+            "raises": self.raises(g, base),
+            "at": at(g.span),
+            "calls": calls,
+        }
+
+    def grade_line(self, g: Grade, j: int, rule: GradeRule, held: bool) -> dict[str, Any]:
+        text = _inner_line(Grade(g.scale, rules=(rule,)))
+        entry: dict[str, Any] = {"line": j + 1, "kind": rule.kind, "text": text, "level": rule.level,
+                                 "held": held, "at": at(rule.span)}
+        if rule.kind == "condition":
+            entry["operands"] = self.operands(rule.condition)
+        elif rule.kind in ("top", "bottom"):
+            entry["ranking"] = self.ranking(g, j, rule)
+        return entry
+
+    def ranking(self, g: Grade, j: int, rule: GradeRule) -> dict[str, Any]:
+        slots, row = self.traced.slots, self.row
+        size = row[slots[f"\0rank-size:{g.scale}:{j}"]]
+        count = rule.count
+        assert count is not None
+        if rule.percent:
+            with decimal.localcontext(runtime.CONTEXT):
+                edge = count * size / 100
+        else:
+            edge = count
+        group = None
+        if rule.within is not None:
+            group = self.public(row[slots[f"\0rank-group:{g.scale}:{j}"]], self.an.type_of(rule.within))
+        return {
+            "direction": rule.kind,
+            "by": dsl.expr(rule.by),  # type: ignore[arg-type]
+            "value": self.public(row[slots[f"\0rank-key:{g.scale}:{j}"]], self.an.type_of(rule.by)),  # type: ignore[arg-type]
+            "rank": row[slots[f"\0rank:{g.scale}:{j}"]],
+            "within": dsl.expr(rule.within) if rule.within is not None else None,
+            "group": group,
+            "size": size,
+            "count": count,
+            "percent": rule.percent,
+            "edge": edge,
+        }
+
+    def matrix(self, g: Grade, base: int) -> dict[str, Any]:
+        mx = g.matrix
+        assert mx is not None
+        row_value = self.value_of(mx.row_input)
+        column_value = self.value_of(mx.column_input)
+        where = g.span
+        for k, (label, _) in enumerate(mx.rows):
+            if label.value == row_value and k < len(mx.row_spans):
+                where = mx.row_spans[k]
+        return {"row": mx.row_input, "row_value": row_value, "column": mx.column_input,
+                "column_value": column_value, "cell": self.level_name(g.scale, base), "at": at(where)}
+
+    def raises(self, g: Grade, base: int) -> list[dict[str, Any]]:
+        applied = set(self.trace.get(f"raises:{g.scale}", []))
+        level = base
+        out = []
+        for j, r in enumerate(g.raises):
+            if j in applied:
+                level = _raised(self.levels[g.scale], level, r)
+            out.append({"line": j + 1, "text": _inner_line(Grade(g.scale, raises=(r,))),
+                        "applied": j in applied, "level": self.level_name(g.scale, level),
+                        "operands": self.operands(r.condition), "at": at(r.span)})
+        return out
+
+    # -- supervision
+    def supervision(self, s: Supervision) -> dict[str, Any]:
+        index = self.row[self.traced.slots[f"\0supervision:{s.scale}"]]
+        entry: dict[str, Any] = {"scale": s.scale, "line": None, "at": at(s.span)}
+        if index is None or index < 0:
+            return entry
+        line: SupervisionLine = s.lines[index]
+        every = None
+        if line.every is not None:
+            n, unit = line.every
+            every = f"{n} {unit}{'s' if n != 1 else ''}"
+        entry.update(line=index + 1, text=_inner_line(Supervision(s.scale, (line,))), level=line.level,
+                     when=dsl.expr(line.when) if line.when is not None else None,
+                     operands=self.operands(line.when), by=list(line.by), every=every, at=at(line.span),
+                     calls=self.calls.get(f"supervision:{s.scale}", []))
+        return entry
+
+    # -- sanctions
+    def sanctions(self, results: list[Any]) -> list[dict[str, Any]]:
+        fired = sorted(self.row[self.traced.sanction_slot], key=lambda f: f[0])
+        out = []
+        for (index, fine, element), result in zip(fired, results, strict=True):
+            decl: Sanction = self.traced.sanctions[index]
+            entry: dict[str, Any] = {"name": decl.name, "rule": _sanction_head(decl), "element": None,
+                                     "fields": None}
+            if element is not None:
+                entry["element"] = element + 1
+                source = self.source_list(decl)
+                if source is not None and element < len(source):
+                    entry["fields"] = source[element]
+            # the list a `for` sanction walks is among the inputs; its element is in "fields"
+            bound = frozenset([decl.var]) if decl.var else frozenset()
+            entry.update(operands=self.operands(decl.when, decl.where, decl.fine, bound=bound),
+                         fine_expr=dsl.expr(decl.fine) if decl.fine is not None else None, fine=fine,
+                         actions=list(result.actions), warning=result.warning, at=at(decl.span),
+                         calls=self.calls.get(f"sanction:{decl.name}", []))
+            out.append(entry)
+        return out
+
+    def source_list(self, decl: Sanction) -> list[Any] | None:
+        if isinstance(decl.source, Name) and decl.source.name in self.traced.slots:
+            return self.value_of(decl.source.name)
+        return None
+
+    def not_fired(self) -> list[dict[str, Any]]:
+        fired = {f[0] for f in self.row[self.traced.sanction_slot]}
+        return [{"name": s.name, "rule": _sanction_head(s), "at": at(s.span)}
+                for i, s in enumerate(self.traced.sanctions) if i not in fired]
+
+
+def _inner_line(decl: Grade | Supervision) -> str:
+    """The canonical text of a one-line grade or supervision block's only line."""
+    return dsl.declaration(decl).splitlines()[1].strip()
+
+
+def _sanction_head(s: Sanction) -> str:
+    head = dsl.declaration(s).splitlines()[0]
+    return head[: -len(" {")] if head.endswith(" {") else head
+
+
+def _raised(levels: tuple[Any, ...], level: int, r: Raise) -> int:
+    """The level after a raise that applied (mirrors the compiled arithmetic: never lowers)."""
+    if r.to_level is not None:
+        to = next(i for i, lv in enumerate(levels) if lv.name == r.to_level)
+        return min(level, to)
+    return max(level - (r.steps or 0), 0)
+
+
+# ---------------------------------------------------------------- text
+
+
+def show(value: Any) -> str:
+    """A value in plain words: exact numbers, texts unquoted, records as {field: value}."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return runtime.format_number(value)
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    return str(value)
+
+
+def _pairs(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {show(v)}" for k, v in values.items())
+
+
+def _rows_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no row"
+    return ", ".join(f"row {r['row']} [{' | '.join(r['tests'])}]" for r in rows)
+
+
+def _calls_text(calls: list[dict[str, Any]], pad: str) -> list[str]:
+    return [f"{pad}call {c['table']}({', '.join(show(a) for a in c['args'])}) → {_rows_text(c['rows'])} "
+            f"→ {show(c['value'])}   [{', '.join(r['at'] for r in c['rows']) or c['at']}]" for c in calls]
+
+
+def _ranking_text(r: dict[str, Any]) -> str:
+    where = f" in {show(r['group'])}" if r["within"] is not None else ""
+    side = "" if r["direction"] == "top" else " from the bottom"
+    held = r["rank"] * 100 <= r["count"] * r["size"] if r["percent"] else r["rank"] <= r["count"]
+    if r["percent"]:
+        edge = f"{show(r['count'])}% of {r['size']} = {show(r['edge'])}"
+    else:
+        edge = show(r["edge"])
+    return (f"{show(r['value'])} is rank {r['rank']}{side} of {r['size']}{where} "
+            f"({'≤' if held else '>'} {edge})")
+
+
+def render_text(data: dict[str, Any]) -> str:
+    item = data["item"]
+    rs = data["ruleset"]
+    head = f"{data['subject']} {item['id']}" + (f" {item['name']}" if item["name"] else "")
+    out = [head]
+    source = f"ruleset {rs['id']}" + (f" {rs['version']}" if rs["version"] else "") + f" ({rs['file']})"
+    out.append(f"  {source} · case {item['at'] or data['case']['file']}")
+    inputs = [i for i in data["inputs"] if i["kind"] == "input"]
+    dims = [i for i in data["inputs"] if i["kind"] == "dimension"]
+    if inputs:
+        out.append("  inputs: " + ", ".join(
+            f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else " (default)") for i in inputs))
+    if dims:
+        out.append("  dimensions: " + ", ".join(
+            f"{d['name']} = {show(d['value'])}" + (f" (weight {show(d['weight'])})" if d["weight"] != 1 else "")
+            for d in dims))
+    for x in data["values"]:
+        name = x["name"]
+        if x["kind"] == "table":
+            t = x
+            inputs_text = ", ".join(f"{i['header']} = {show(i['value'])}" for i in t["inputs"])
+            hit = "" if t["hit"] == "first" else f" (hit {t['hit']})"
+            where = ", ".join(r["at"] for r in t["rows"]) or t["at"]
+            out.append(f"  table {name}{hit}: {inputs_text} → {_rows_text(t['rows'])} → {show(t['value'])}"
+                       f"   [{where}]")
+            out += _calls_text(t["calls"], "      ")
+        else:
+            out.append(f"  let {name} = {x['expr']} = {show(x['value'])}   [{x['at']}]")
+            if x["operands"]:
+                out.append(f"      {_pairs(x['operands'])}")
+            out += _calls_text(x["calls"], "      ")
+    for g in data["grades"]:
+        color = f" ({g['color']})" if g["color"] else ""
+        out.append(f"  grade {g['scale']} = {g['level']}{color}   [{g['at']}]")
+        for line in g["lines"]:
+            verdict = f" → {line['level']}" if line["held"] else ": does not apply"
+            test = line["text"].rsplit(" -> ", 1)[0]
+            if "ranking" in line:
+                why = ": " + _ranking_text(line["ranking"])
+            elif line.get("operands"):
+                why = f" ({_pairs(line['operands'])})"
+            else:
+                why = ""
+            out.append(f"      line {line['line']}: {test}{why}{verdict}   [{line['at']}]")
+        if g["matrix"] is not None:
+            m = g["matrix"]
+            out.append(f"      matrix: {m['row']} = {show(m['row_value'])}, {m['column']} = "
+                       f"{show(m['column_value'])} → {m['cell']}   [{m['at']}]")
+        for r in g["raises"]:
+            verdict = f"applies → {r['level']}" if r["applied"] else "does not apply"
+            operands = f" ({_pairs(r['operands'])})" if r["operands"] else ""
+            out.append(f"      {r['text']}{operands}: {verdict}   [{r['at']}]")
+        out += _calls_text(g["calls"], "      ")
+    for s in data["supervision"]:
+        if s["line"] is None:
+            out.append(f"  supervision {s['scale']}: no line applies   [{s['at']}]")
+            continue
+        every = f" every {s['every']}" if s["every"] else ""
+        test = s["level"] if s["level"] is not None else "otherwise"
+        if s["when"] is not None:
+            test += f" when {s['when']}" + (f" ({_pairs(s['operands'])})" if s["operands"] else "")
+        out.append(f"  supervision {s['scale']}: line {s['line']}: {test} → {'、'.join(s['by'])}{every}"
+                   f"   [{s['at']}]")
+    for f in data["sanctions"]:
+        element = ""
+        if f["element"] is not None:
+            element = f" for element {f['element']}" + (f": {show(f['fields'])}" if f["fields"] is not None else "")
+        out.append(f"  sanction {f['name']} fired{element}   [{f['at']}]")
+        condition = f["rule"].removeprefix(f"sanction {dsl.name(f['name'])}").strip()
+        if condition:
+            out.append(f"      {condition}" + (f" ({_pairs(f['operands'])})" if f["operands"] else ""))
+        parts = []
+        if f["fine_expr"] is not None:
+            parts.append(f"fine {f['fine_expr']} = {show(f['fine'])}")
+        if f["actions"]:
+            parts.append("actions " + "、".join(f["actions"]))
+        if f["warning"]:
+            parts.append(f"warning {f['warning']}")
+        if parts:
+            out.append("      " + "; ".join(parts))
+        out += _calls_text(f["calls"], "      ")
+    for n in data["not_fired"]:
+        out.append(f"  sanction {n['name']} did not fire   [{n['at']}]")
+    if data["sanctions"]:
+        out.append(f"  total fine {show(data['fine'])}")
+    return "\n".join(out) + "\n"
