@@ -8,15 +8,18 @@ blank-line paragraphs are carried over by source line number.
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import re
 from decimal import Decimal
+from typing import NamedTuple
 
 from wcwidth import wcswidth
 
 from .model import (
     Binary,
     Call,
+    Comment,
     Comprehension,
     DecisionTable,
     Declaration,
@@ -34,6 +37,7 @@ from .model import (
     Name,
     Ruleset,
     Sanction,
+    Span,
     Summary,
     Supervision,
     Test,
@@ -50,10 +54,6 @@ to when matrix x every year years month months quarter quarters for where fine a
 orange yellow blue green
 """.split())
 _WORD = re.compile(r"^[^\W\d]\w*$")
-
-# Lines are (text, source line or 0); comments are merged in by source line.
-Lines = list[tuple[str, int]]
-
 
 def width(text: str) -> int:
     w = wcswidth(text)
@@ -168,7 +168,13 @@ def type_spec(t: TypeSpec) -> str:
     if t.kind == "enum":
         return "one of [" + ", ".join(string(v) for v in t.values) + "]"
     if t.kind == "range":
-        return f"{number(t.minimum)}..{number(t.maximum)}"  # type: ignore[arg-type]
+        text = f"{number(t.minimum)}..{number(t.maximum)}"  # type: ignore[arg-type]
+        # an exclusive end is written as a bound after the range (`0..1 > 0`)
+        if t.min_exclusive:
+            text += f" > {number(t.minimum)}"  # type: ignore[arg-type]
+        if t.max_exclusive:
+            text += f" < {number(t.maximum)}"  # type: ignore[arg-type]
+        return text
     if t.kind == "list":
         return "list of {" + ", ".join(field(f) for f in t.fields) + "}"
     text = t.kind
@@ -186,35 +192,108 @@ def field(f: Field) -> str:
     return text
 
 
+# ---------------------------------------------------------------- printed lines
+
+
+class Line(NamedTuple):
+    """One printed line and where it came from, so comments can follow it.
+
+    `anchor` is the source line it was printed from (0: none, -1: a blank line).
+    `doc` is a trailing doc string; `head` the length of a leading `input NAME:`,
+    docs and what follows heads are aligned across runs of such lines. `indent` is
+    how far a comment placed above this line is indented (a closing brace takes
+    its block's indentation). `keep_blank`: a blank line the author left above
+    this line is kept. `comment` is a trailing comment.
+    """
+
+    text: str
+    anchor: int = 0
+    doc: str | None = None
+    indent: str | None = None
+    keep_blank: bool = True
+    comment: str | None = None
+    head: int = 0  # `input NAME:` is text[:head]; the rest is aligned after it in a run of such lines
+
+
+BLANK = Line("", -1)
+Lines = list[Line]
+MAX_WIDTH = 100  # wrap `one of` lists and record types wider than this
+# a line wider than this does not push its neighbours' docs (or types) to the right
+DOC_COLUMN_CAP = 64
+HEAD_COLUMN_CAP = 32
+
+
+def render(lines: Lines) -> str:
+    """Lines as text: in runs of input/dimension lines the types and docs are aligned
+    (by display width); trailing comments sit two spaces after their line."""
+    out = [_with_comment(line.text + (f" {line.doc}" if line.doc is not None else ""), line.comment)
+           for line in lines]
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j].head:
+            j += 1
+        if j - i > 1:
+            _align(lines, out, range(i, j))
+        i = max(j, i + 1)
+    text = "\n".join(t.rstrip() for t in out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def _align(lines: Lines, out: list[str], run: range) -> None:
+    heads = {i: width(lines[i].text[: lines[i].head]) for i in run}
+    head_column = max((w for w in heads.values() if w <= HEAD_COLUMN_CAP), default=0)
+    texts = {}
+    for i in run:
+        line = lines[i]
+        if heads[i] <= head_column:
+            texts[i] = pad(line.text[: line.head], head_column) + line.text[line.head:]
+        else:
+            texts[i] = line.text
+    fitting = [width(texts[i]) for i in run if lines[i].doc is not None and width(texts[i]) <= DOC_COLUMN_CAP]
+    doc_column = max(fitting, default=0)
+    for i in run:
+        line = lines[i]
+        text = texts[i]
+        if line.doc is not None:
+            text = f"{pad(text, doc_column)} {line.doc}"
+        out[i] = _with_comment(text, line.comment)
+
+
+def _with_comment(text: str, comment: str | None) -> str:
+    return f"{text}  {comment}" if comment else text
+
+
 # ---------------------------------------------------------------- declarations
 
 
 def declaration(d: Declaration) -> str:
     """One declaration's canonical text (what diff shows as old/new)."""
-    return "\n".join(text for text, _ in _declaration(d))
+    return "\n".join(line.text + (f" {line.doc}" if line.doc is not None else "")
+                     for line in _declaration(d))
 
 
 def _declaration(d: Declaration) -> Lines:
     line = d.span.line
     if isinstance(d, Input):
-        text = f"input {name(d.name)}: {type_spec(d.type)}"
-        if d.default is not None:
-            text += f" = {expr(d.default)}"
-        if d.doc is not None:
-            text += f" {string(d.doc)}"
-        return [(text, line)]
+        head = f"input {name(d.name)}:"
+        text = f"{head} {type_spec(d.type)}"
+        default = f" = {expr(d.default)}" if d.default is not None else ""
+        doc = string(d.doc) if d.doc is not None else None
+        if width(text + default) > MAX_WIDTH and d.type.kind in ("enum", "list"):
+            return _wrapped(f"{head} ", d.type, default, doc, line)
+        return [Line(text + default, line, doc, head=len(head))]
     if isinstance(d, Dimension):
-        text = f"dimension {name(d.name)}: {number(d.low)}..{number(d.high)}"
+        head = f"dimension {name(d.name)}:"
+        text = f"{head} {number(d.low)}..{number(d.high)}"
         if d.weight != 1:
             text += f" weight {number(d.weight)}"
-        if d.doc is not None:
-            text += f" {string(d.doc)}"
-        return [(text, line)]
+        return [Line(text, line, string(d.doc) if d.doc is not None else None, head=len(head))]
     if isinstance(d, Let):
-        return [(f"let {name(d.name)} = {expr(d.expr)}", line)]
+        return [Line(f"let {name(d.name)} = {expr(d.expr)}", line)]
     if isinstance(d, GradeScale):
         levels = ", ".join(name(lv.name) + (f" {lv.color}" if lv.color else "") for lv in d.levels)
-        return [(f"levels {name(d.name)} [{levels}]", line)]
+        return [Line(f"levels {name(d.name)} [{levels}]", line)]
     if isinstance(d, DecisionTable):
         return _table(d)
     if isinstance(d, Grade):
@@ -224,17 +303,40 @@ def _declaration(d: Declaration) -> Lines:
     if isinstance(d, Sanction):
         return _sanction(d)
     if isinstance(d, Summary):
-        out: Lines = [("summary {", line)]
+        out: Lines = [Line("summary {", line)]
         for s in d.lines:
             if s.kind == "count":
-                out.append(("  count by " + ", ".join(name(n) for n in s.names), s.span.line))
+                out.append(Line("  count by " + ", ".join(name(n) for n in s.names), s.span.line))
             elif s.kind == "fine":
-                out.append(("  sum fine", s.span.line))
+                out.append(Line("  sum fine", s.span.line))
             else:
-                out.append((f"  sum {name(s.names[0])}", s.span.line))
-        out.append(("}", 0))
+                out.append(Line(f"  sum {name(s.names[0])}", s.span.line))
+        out.append(_closing())
         return out
     raise AssertionError(d)  # pragma: no cover
+
+
+def _closing(anchor: int = 0) -> Line:
+    return Line("}", anchor, indent="  ", keep_blank=False)
+
+
+def _wrapped(head: str, t: TypeSpec, default: str, doc: str | None, line: int) -> Lines:
+    """A long `one of [...]` or `list of {...}` over several lines (newlines inside brackets are free)."""
+    if t.kind == "enum":
+        opener, closer, parts = "one of [", "]", [string(v) + "," for v in t.values]
+    else:
+        opener, closer, parts = "list of {", "}", [field(f) + "," for f in t.fields]
+    out: Lines = [Line(head + opener, line)]
+    current = ""
+    for part in parts:
+        if current and (t.kind == "list" or width(current) + 1 + width(part) > MAX_WIDTH - 2):
+            out.append(Line("  " + current))
+            current = part
+        else:
+            current = f"{current} {part}" if current else part
+    out.append(Line("  " + current))
+    out.append(Line(closer + default, 0, doc))
+    return out
 
 
 def _cells(rows: list[list[str]], split: int | None) -> list[str]:
@@ -258,36 +360,36 @@ def _table(t: DecisionTable) -> Lines:
     rows = [[expr(h) for h in t.inputs] + [name(o) for o in t.outputs]]
     rows += [[test(x) for x in r.tests] + [expr(o) for o in r.outputs] for r in t.rows]
     texts = _cells(rows, len(t.inputs))
-    out: Lines = [(f"table {name(t.name)}{hit} {{", t.span.line)]
-    out.append(("  " + texts[0], t.span.line + 1 if t.span.line else 0))
-    out += [("  " + text, r.span.line) for text, r in zip(texts[1:], t.rows, strict=True)]
-    out.append(("}", 0))
+    header_line = t.header_line or (t.span.line + 1 if t.span.line else 0)
+    out: Lines = [Line(f"table {name(t.name)}{hit} {{", t.span.line)]
+    out.append(Line("  " + texts[0], header_line, keep_blank=False))
+    out += [Line("  " + text, r.span.line) for text, r in zip(texts[1:], t.rows, strict=True)]
+    out.append(_closing())
     return out
 
 
 def _arrowed(lefts: list[tuple[str, str, int]], indent: str = "  ") -> Lines:
-    """Lines `left -> right`, arrows aligned; a None right side is printed as is."""
-    w = max((width(left) for left, right, _ in lefts if right is not None), default=0)
-    out: Lines = []
-    for left, right, line in lefts:
-        out.append((f"{indent}{pad(left, w)} -> {right}" if right is not None else f"{indent}{left}", line))
-    return out
+    """Lines `left -> right`, arrows aligned by display width."""
+    w = max((width(left) for left, _, _ in lefts), default=0)
+    return [Line(f"{indent}{pad(left, w)} -> {right}", line) for left, right, line in lefts]
 
 
 def _grade(g: Grade) -> Lines:
     out: Lines = []
     if g.matrix is not None:
         m = g.matrix
-        out.append((f"grade {name(g.scale)} by matrix {name(m.row_input)} x {name(m.column_input)} {{",
-                    g.span.line))
+        out.append(Line(f"grade {name(g.scale)} by matrix {name(m.row_input)} x {name(m.column_input)} {{",
+                        g.span.line))
         rows = [[""] + [_label(c) for c in m.columns]]
         rows += [[_label(label)] + [name(c) for c in cells] for label, cells in m.rows]
         texts = _cells(rows, None)
-        out.append(("  " + texts[0], g.span.line + 1 if g.span.line else 0))
         spans = list(m.row_spans) or [None] * len(m.rows)
-        out += [("  " + text, s.line if s else 0) for text, s in zip(texts[1:], spans, strict=True)]
+        first = spans[0].line if spans and spans[0] is not None else 0
+        header_line = first - 1 if first - 1 > g.span.line else (g.span.line + 1 if g.span.line else 0)
+        out.append(Line("  " + texts[0], header_line, keep_blank=False))
+        out += [Line("  " + text, s.line if s else 0) for text, s in zip(texts[1:], spans, strict=True)]
     else:
-        out.append((f"grade {name(g.scale)} {{", g.span.line))
+        out.append(Line(f"grade {name(g.scale)} {{", g.span.line))
         lines = []
         for r in g.rules:
             if r.kind == "condition":
@@ -303,8 +405,10 @@ def _grade(g: Grade) -> Lines:
         out += _arrowed(lines)
     for r in g.raises:
         target = f"to {name(r.to_level)}" if r.to_level is not None else str(r.steps)
-        out.append((f"  raise {target} when {expr(r.condition)}", r.span.line))
-    out.append(("}", 0))
+        out.append(Line(f"  raise {target} when {expr(r.condition)}", r.span.line))
+    if len(out) > 1:
+        out[1] = out[1]._replace(keep_blank=False)
+    out.append(_closing())
     return out
 
 
@@ -316,16 +420,21 @@ def _label(lit: Literal) -> str:
 
 def _supervision(s: Supervision) -> Lines:
     lines = []
-    for line in s.lines:
+    supervisors = [", ".join(string(b) for b in line.by) for line in s.lines]
+    w = max((width(b) for b, line in zip(supervisors, s.lines, strict=True) if line.every), default=0)
+    for line, by in zip(s.lines, supervisors, strict=True):
         left = name(line.level) if line.level is not None else "otherwise"
         if line.when is not None:
             left += f" when {expr(line.when)}"
-        right = ", ".join(string(b) for b in line.by)
+        right = by
         if line.every is not None:
             n, unit = line.every
-            right += f" every {n} {unit}{'s' if n != 1 else ''}"
+            right = f"{pad(by, w)} every {n} {unit}{'s' if n != 1 else ''}"
         lines.append((left, right, line.span.line))
-    return [(f"supervision {name(s.scale)} {{", s.span.line), *_arrowed(lines), ("}", 0)]
+    out = [Line(f"supervision {name(s.scale)} {{", s.span.line), *_arrowed(lines), _closing()]
+    if len(out) > 2:
+        out[1] = out[1]._replace(keep_blank=False)
+    return out
 
 
 def _sanction(s: Sanction) -> Lines:
@@ -336,16 +445,19 @@ def _sanction(s: Sanction) -> Lines:
             head += f" where {expr(s.where)}"
     elif s.when is not None:
         head += f" when {expr(s.when)}"
-    out: Lines = [(head + " {", s.span.line)]
+    at = dict(s.body_lines)
+    out: Lines = [Line(head + " {", s.span.line)]
     if s.fine is not None:
-        out.append((f"  fine {expr(s.fine)}", s.fine.span.line))
+        out.append(Line(f"  fine {expr(s.fine)}", at.get("fine", s.fine.span.line)))
     if s.actions:
-        out.append(("  action " + ", ".join(string(a) for a in s.actions), 0))
+        out.append(Line("  action " + ", ".join(string(a) for a in s.actions), at.get("action", 0)))
     if s.warning is not None:
-        out.append((f"  warning {s.warning}", 0))
+        out.append(Line(f"  warning {s.warning}", at.get("warning", 0)))
     elif s.warning_of is not None:
-        out.append((f"  warning {name(s.warning_of)}", 0))
-    out.append(("}", 0))
+        out.append(Line(f"  warning {name(s.warning_of)}", at.get("warning", 0)))
+    if len(out) > 1:
+        out[1] = out[1]._replace(keep_blank=False)
+    out.append(_closing())
     return out
 
 
@@ -354,92 +466,119 @@ def _sanction(s: Sanction) -> Lines:
 
 def _header(rs: Ruleset) -> Lines:
     spans = rs.header_spans
-    out: Lines = []
 
     def at(key: str) -> int:
         return spans[key].line if key in spans else 0
 
-    out.append((f"ruleset {name(rs.id)}" + (f" {string(rs.title)}" if rs.title else ""), at("ruleset")))
+    out: Lines = [Line(f"ruleset {name(rs.id)}" + (f" {string(rs.title)}" if rs.title else ""), at("ruleset"))]
     if rs.version is not None:
-        out.append((f"version {string(rs.version)}", at("version")))
+        out.append(Line(f"version {string(rs.version)}", at("version")))
     if rs.effective is not None:
-        out.append((f"effective {rs.effective.isoformat()}", at("effective")))
+        out.append(Line(f"effective {rs.effective.isoformat()}", at("effective")))
     if rs.extends is not None:
-        out.append((f"extends {string(rs.extends)}", at("extends")))
+        out.append(Line(f"extends {string(rs.extends)}", at("extends")))
     for i, rm in enumerate(rs.removes):
-        out.append((f"remove {rm.kind} {name(rm.name)}", at(f"remove#{i}") or rm.span.line))
+        out.append(Line(f"remove {rm.kind} {name(rm.name)}", at(f"remove#{i}") or rm.span.line))
     for i, src in enumerate(rs.sources):
-        out.append((f"source {string(src)}", at(f"source#{i}")))
+        out.append(Line(f"source {string(src)}", at(f"source#{i}")))
     if rs.subject != "item" or "subject" in spans:
-        out.append((f"subject {name(rs.subject)}", at("subject")))
+        out.append(Line(f"subject {name(rs.subject)}", at("subject")))
     return out
+
+
+_BRACED = (DecisionTable, Grade, Supervision, Sanction, Summary)
+
+
+def closing_line(span: Span, blank_lines: frozenset[int]) -> int:
+    """The last source line of a declaration (its `}`): a span ends after the newlines that follow."""
+    if span.end_line <= span.line:
+        return span.line
+    last = span.end_line - 1
+    while last > span.line and last in blank_lines:
+        last -= 1
+    return last
 
 
 def to_dsl(rs: Ruleset, comments: bool = True) -> str:
     """The whole ruleset as canonical DSL text."""
     blocks: list[Lines] = [_header(rs)]
     for d in rs.declarations:
-        blocks.append(_declaration(d))
+        block = _declaration(d)
+        if len(block) > 1 and block[-1].text == "}" and d.span.line:
+            block[-1] = block[-1]._replace(anchor=closing_line(d.span, rs.blank_lines))
+        blocks.append(block)
     lines: Lines = []
     for i, block in enumerate(blocks):
         if i > 0:
-            previous = blocks[i - 1]
-            previous_kind = type(rs.declarations[i - 2]) if i >= 2 else None
-            separate = len(block) > 1 or len(previous) > 1 or previous_kind is not type(rs.declarations[i - 1])
-            if separate or (comments and block[0][1] and _blank_before(rs, block[0][1])):
-                lines.append(("", -1))
+            # blocks `{ … }`, the header and each change of kind stand in paragraphs of their own
+            kind = type(rs.declarations[i - 1])
+            previous = type(rs.declarations[i - 2]) if i >= 2 else None
+            if kind in _BRACED or previous in _BRACED or previous is not kind:
+                lines.append(BLANK)
         lines.extend(block)
     if comments:
-        lines = _merge_comments(lines, rs)
-    text = "\n".join(t.rstrip() for t, _ in lines)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
-    return text + "\n"
+        ranges = [(d.span.line, closing_line(d.span, rs.blank_lines)) for d in rs.declarations if d.span.line]
+        lines = with_comments(lines, rs.comments, rs.blank_lines, ranges)
+    return render(lines)
 
 
-def _blank_before(rs: Ruleset, line: int) -> bool:
-    """Whether the author left a blank line before `line` (skipping the comments just above it)."""
-    own = {c.line for c in rs.comments if c.own_line}
-    n = line - 1
-    while n in own:
-        n -= 1
-    return n in rs.blank_lines
+def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: frozenset[int],
+                  ranges: list[tuple[int, int]]) -> Lines:
+    """Merge source comments and blank-line paragraphs into printed lines, by source line.
 
-
-def _merge_comments(lines: Lines, rs: Ruleset) -> Lines:
-    pending = sorted(rs.comments, key=lambda c: c.line)
-    trailing = {c.line: c.text for c in pending if not c.own_line}
-    own = [c for c in pending if c.own_line]
+    An own-line comment goes above the printed line that comes next in the
+    source; a trailing comment stays on its line, or, when that line was not
+    printed on its own (a list spread over lines), joins the line its
+    statement starts on. Works for any printed form (DSL or YAML) whose lines
+    carry source line anchors.
+    """
+    first: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        if line.anchor > 0:
+            first.setdefault(line.anchor, i)
+    anchors = sorted(first)
+    above: dict[int, list[Comment]] = {}
+    trailing: dict[int, list[str]] = {}
+    at_end: list[Comment] = []
+    for c in sorted(comments, key=lambda c: (c.line, not c.own_line)):
+        if not c.own_line:
+            if c.line in first:
+                trailing.setdefault(first[c.line], []).append(c.text)
+                continue
+            start = next((a for a, b in ranges if a <= c.line <= b), None)
+            earlier = [a for a in anchors[:bisect.bisect_left(anchors, c.line)] if start is not None and a >= start]
+            if earlier:
+                trailing.setdefault(first[earlier[-1]], []).append(c.text)
+                continue
+        k = bisect.bisect_right(anchors, c.line)
+        inside = next((a for a, b in ranges if a < c.line <= b), None)
+        if inside is not None and inside in first and (k == len(anchors) or not anchors[k] <= _end(ranges, inside)):
+            # a note inside a statement printed on fewer lines goes above the statement
+            above.setdefault(first[inside], []).append(c)
+        elif k < len(anchors):
+            above.setdefault(first[anchors[k]], []).append(c)
+        else:
+            at_end.append(c)
     out: Lines = []
-    used_trailing: set[int] = set()
-    k = 0
-    for text, line in lines:
-        if line > 0:
-            block: list[tuple[str, int]] = []
-            while k < len(own) and own[k].line < line:
-                indent = "  " if text.startswith("  ") else ""
-                block.append((indent + own[k].text, own[k].line))
-                k += 1
-            if block:
-                # keep a blank line the author left between a comment paragraph and the code
-                if out and out[-1][0] != "" and block[0][1] - 1 in rs.blank_lines:
-                    out.append(("", -1))
-                for j, entry in enumerate(block):
-                    if j and entry[1] - 1 in rs.blank_lines:
-                        out.append(("", -1))
-                    out.append(entry)
-                if line - 1 in rs.blank_lines and block[-1][1] < line - 1:
-                    out.append(("", -1))
-            if line in trailing and line not in used_trailing:
-                text = f"{text}  {trailing[line]}"
-                used_trailing.add(line)
-        out.append((text, line))
-    while k < len(own):
-        if own[k].line - 1 in rs.blank_lines:
-            out.append(("", -1))
-        out.append((own[k].text, own[k].line))
-        k += 1
-    # trailing comments whose line printed nothing of its own (e.g. on a closing brace)
-    for line, text in sorted(trailing.items()):
-        if line not in used_trailing:
-            out.append((text, line))
+    for i, line in enumerate(lines):
+        group = above.get(i, [])
+        indent = line.indent if line.indent is not None else line.text[: len(line.text) - len(line.text.lstrip())]
+        for j, c in enumerate(group):
+            if c.line - 1 in blank_lines and (j or line.keep_blank):
+                out.append(BLANK)
+            out.append(Line(indent + c.text, c.line))
+        if (line.keep_blank and line.anchor > 0 and line.anchor - 1 in blank_lines
+                and (not group or group[-1].line < line.anchor - 1)):
+            out.append(BLANK)
+        if i in trailing:
+            line = line._replace(comment="  ".join(trailing[i]))
+        out.append(line)
+    for c in at_end:
+        if c.line - 1 in blank_lines:
+            out.append(BLANK)
+        out.append(Line(c.text, c.line))
     return out
+
+
+def _end(ranges: list[tuple[int, int]], start: int) -> int:
+    return next(b for a, b in ranges if a == start)

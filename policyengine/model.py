@@ -196,6 +196,8 @@ class DecisionTable:
     hit: str = "first"  # first, unique, any, collect
     aggregate: str | None = None  # with collect: sum, min, max, count
     span: Span = field(default=NOWHERE, compare=False)
+    # the header row's source line, so fmt keeps a comment above the header there
+    header_line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +310,8 @@ class Sanction:
     # `warning 风险等级`: the warning takes the color of the item's level on that scale
     warning_of: str | None = None
     span: Span = field(default=NOWHERE, compare=False)
+    # source line of each body line ("fine", "action", "warning"), so fmt keeps their comments
+    body_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ bracket nesting, expression depth and number size all have limits.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from collections.abc import Iterator
@@ -166,14 +167,82 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
 
 
 def parse_expression(text: str, file: str = "<string>", line: int = 1, column: int = 1) -> Expr:
-    """Parse one expression (used by the YAML form, whose expressions are DSL text).
+    """Parse one expression (the YAML form's expressions are DSL text).
 
-    Positions are shifted so errors point into the YAML file.
+    `line`/`column` say where the text starts in `file`, so spans and errors point there.
     """
-    ruleset = parse_text(f"let __expr__ = {text}\n", file)
-    let = ruleset.declarations[0]
-    assert isinstance(let, Let)
-    return let.expr
+    return parse_fragment(text, "expr", file, line, column)
+
+
+def parse_unary_test(text: str, file: str = "<string>", line: int = 1, column: int = 1) -> Test:
+    """Parse one table input cell (`-`, `>= 10`, `[1..5)`, `in [..]`, …), placed like parse_expression."""
+    return parse_fragment(text, "unary_test", file, line, column)
+
+
+@lru_cache(maxsize=1)
+def _fragment_parser() -> Any:
+    import lark
+
+    grammar = resources.files("policyengine.grammar").joinpath("policy.lark").read_text("utf-8")
+    return lark.Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                     maybe_placeholders=False, postlex=_Brackets(), cache=True,
+                     start=["expr", "unary_test"])
+
+
+def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int = 1) -> Any:
+    import lark
+
+    def moved(d: Diagnostic) -> ParseError:
+        if d.line == 1:
+            d.column += column - 1
+            d.end_column += column - 1 if d.end_column else 0
+        d.line += line - 1 if d.line else line
+        d.file = file
+        if d.message.startswith("unexpected end of file"):
+            d.message = "incomplete expression"
+        return ParseError(d)
+
+    source = text.rstrip()
+    lines = source.splitlines() or [""]
+    if not source.strip():
+        raise moved(_diag("PE001", "empty expression", file, 1, 1))
+    for comment in _comments(lines):
+        raise moved(_diag("PE001", "'#' starts a comment, which cannot stand inside an expression",
+                          file, comment.line, lines[comment.line - 1].index(comment.text) + 1))
+    try:
+        tree = _fragment_parser().parse(source, start=start)
+        _check_depth(tree, file)
+        node = _Builder(file).transform(tree)
+    except _TooDeep as exc:
+        raise moved(_diag("PE003", f"brackets nested more than {MAX_BRACKET_DEPTH} deep",
+                          file, exc.token.line, exc.token.column)) from None
+    except lark.exceptions.UnexpectedInput as exc:
+        raise moved(_syntax_diagnostic(exc, file, lines)) from None
+    except ParseError as exc:
+        raise moved(exc.diagnostics[0]) from None
+    except lark.exceptions.VisitError as exc:
+        if isinstance(exc.orig_exc, ParseError):
+            raise moved(exc.orig_exc.diagnostics[0]) from None
+        raise
+    return _moved_spans(node, line, column) if (line, column) != (1, 1) else node
+
+
+def _moved_spans(node: Any, line: int, column: int) -> Any:
+    """The same model node with every span shifted to start at (line, column)."""
+    if isinstance(node, Span):
+        if not node.line:
+            return node
+        return Span(node.file, node.line + line - 1, node.column + (column - 1 if node.line == 1 else 0),
+                    node.end_line + line - 1 if node.end_line else 0,
+                    node.end_column + (column - 1 if node.end_line == 1 else 0))
+    if isinstance(node, tuple):
+        return tuple(_moved_spans(n, line, column) for n in node)
+    if dataclasses.is_dataclass(node):
+        changes = {f.name: _moved_spans(getattr(node, f.name), line, column)
+                   for f in dataclasses.fields(node)
+                   if isinstance(getattr(node, f.name), (Span, tuple)) or dataclasses.is_dataclass(getattr(node, f.name))}
+        return dataclasses.replace(node, **changes)
+    return node
 
 
 # ---------------------------------------------------------------- syntax errors
@@ -615,7 +684,7 @@ class _Builder(Transformer):
             hit, aggregate = rest[0][1], rest[0][2]
             rest = rest[1:]
         header = rest[0]
-        _, inputs, outputs, _hspan = header
+        _, inputs, outputs, hspan = header
         rows = tuple(r for r in rest[1:] if isinstance(r, Row))
         for row in rows:
             if len(row.tests) != len(inputs) or len(row.outputs) != len(outputs):
@@ -627,7 +696,8 @@ class _Builder(Transformer):
                 )
         if not rows:
             raise self.error("PE107", f"table '{name}' has no rows", self.sp(meta))
-        return DecisionTable(name, tuple(inputs), tuple(outputs), rows, hit, aggregate, self.sp(meta))
+        return DecisionTable(name, tuple(inputs), tuple(outputs), rows, hit, aggregate, self.sp(meta),
+                             hspan.line)
 
     def let_decl(self, meta: Any, ch: list) -> Let:
         return Let(ch[0], ch[1], self.sp(meta))
@@ -767,6 +837,7 @@ class _Builder(Transformer):
         name = ch[0]
         var = source = where = when = None
         body: dict[str, Any] = {}
+        lines: list[tuple[str, int]] = []
         for c in ch[1:]:
             if c[0] == "for":
                 _, var, source, where = c
@@ -776,10 +847,11 @@ class _Builder(Transformer):
                 if c[0] in body:
                     raise self.error("PE102", f"'{c[0]}' given twice in sanction '{name}'", c[2])
                 body[c[0]] = c[1]
+                lines.append((c[0], c[2].line))
         warning = body.get("warning")
         warning_of = str(warning) if isinstance(warning, _WarningOf) else None
         return Sanction(name, var, source, where, when, body.get("fine"), body.get("action", ()),
-                        None if warning_of else warning, warning_of, self.sp(meta))
+                        None if warning_of else warning, warning_of, self.sp(meta), tuple(lines))
 
     def count_line(self, meta: Any, ch: list) -> SummaryLine:
         return SummaryLine("count", tuple(ch), self.sp(meta))
