@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import sys
-import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import dsl
-from .errors import CaseError, Diagnostic
+from .errors import CaseError, Diagnostic, PolicyError
 from .model import KINDS, Declaration, GradeScale, Literal, Ruleset, declaration_name
 
 if TYPE_CHECKING:
@@ -332,24 +330,33 @@ def _evaluate(rs: LoadedRuleset, other: LoadedRuleset, case: Case, side: str) ->
         case = dataclasses.replace(case, items=items)
     try:
         return rs.evaluate(case)
-    except CaseError as exc:
-        raise _name_missing_inputs(exc, rs, side) from None
+    except PolicyError as exc:
+        raise _under(exc, rs, side) from None
 
 
-def _name_missing_inputs(exc: CaseError, rs: LoadedRuleset, side: str) -> CaseError:
-    """Say which version needs the input a case lacks: diff never guesses a value for it."""
-    diagnostics = []
+def _under(exc: PolicyError, rs: LoadedRuleset, side: str) -> PolicyError:
+    """Say which version failed, and name the input a case lacks: diff never guesses a value."""
+    diagnostics: list[Diagnostic] = []
+    missing: dict[str, Diagnostic] = {}
+    lacking: dict[str, int] = {}
     for d in exc.diagnostics:
-        m = _MISSING.match(d.message)
+        m = _MISSING.match(d.message) if isinstance(exc, CaseError) else None
         if m is None:
             diagnostics.append(dataclasses.replace(d, notes=[*d.notes, f"while evaluating under the {side} "
                                                              f"ruleset {rs.path}"]))
             continue
-        diagnostics.append(dataclasses.replace(
-            d, code="PE701",
-            message=f"the {side} ruleset ({rs.path}) needs input '{m.group(1)}', which case file "
-                    f"{d.file} does not provide; add it to the case (diff does not guess values)"))
-    return CaseError(diagnostics)
+        name = m.group(1)
+        lacking[name] = lacking.get(name, 0) + 1
+        if name not in missing:
+            missing[name] = dataclasses.replace(
+                d, code="PE701", notes=list(d.notes),
+                message=f"the {side} ruleset ({rs.path}) needs input '{name}', which case file "
+                        f"{d.file} does not provide; add it to the case (diff does not guess values)")
+            diagnostics.append(missing[name])
+    for name, d in missing.items():
+        if lacking[name] > 1:
+            d.notes.append(f"{lacking[name]} items lack '{name}'; the first is shown")
+    return type(exc)(diagnostics)
 
 
 def impact(old: LoadedRuleset, new: LoadedRuleset, cases: Sequence[Case]) -> Impact:
@@ -441,9 +448,17 @@ _MARKS = {"added": "+", "removed": "-", "modified": "~"}
 def _title(d: Diff) -> str:
     def side(info: dict[str, Any], path: str | None) -> str:
         label = f"{info['id']} {info['version'] or ''}".strip()
-        return f"{label} ({path})" if path else label
+        return f"{label} ({_shown(path)})" if path else label
 
     return f"diff {side(d.old, d.old_path)} → {side(d.new, d.new_path)}"
+
+
+def _shown(path: str) -> str:
+    """A shipped ruleset's path relative to the working folder when it is below it (shorter to read)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return path
 
 
 def _text_diff(old: str | None, new: str | None) -> list[str]:
@@ -528,14 +543,3 @@ def _fired_text(fired: list[dict[str, Any]]) -> str:
         return "—"
     return ", ".join(f"{f['rule']} {_cell(f['fine'])}" if f["fine"] is not None else f["rule"] for f in fired)
 
-
-class _CallableModule(types.ModuleType):
-    """`pe.diff(old, new)` is the API, but importing this module makes the package attribute
-    `policyengine.diff` this module, hiding the lazy function; a callable module serves both."""
-
-    def __call__(self, old: LoadedRuleset | str | Path, new: LoadedRuleset | str | Path,
-                 cases: Iterable[Case | str | Path] | None = None) -> Diff:
-        return diff(old, new, cases)
-
-
-sys.modules[__name__].__class__ = _CallableModule

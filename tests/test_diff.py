@@ -7,6 +7,7 @@ out by hand in the comments.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -244,6 +245,19 @@ def test_missing_input_is_named_not_guessed(pair, write) -> None:
     assert run.returncode == 2
     assert "error[PE701]" in run.stderr and "'岗位'" in run.stderr and "case.yaml" in run.stderr
     assert "Traceback" not in run.stderr
+    with pytest.raises(CaseError) as err:  # the same case, the versions the other way round
+        pe.diff(str(newer), str(old), cases=[str(case)])
+    assert err.value.code == "PE701" and "the old ruleset" in err.value.message
+
+
+def test_table_lists_at_most_the_cap(pair, monkeypatch) -> None:
+    # the module itself: the package attribute `policyengine.diff` is the function
+    diff_module = importlib.import_module("policyengine.diff")
+    old, new, case = pair
+    monkeypatch.setattr(diff_module, "ITEMS_SHOWN", 2)
+    table = pe.diff(str(old), str(new), cases=[str(case)]).to_table()
+    assert "changed items (7):" in table
+    assert "… 5 more (all of them with --format json)" in table
 
 
 def test_scales_in_one_version_only(write) -> None:
