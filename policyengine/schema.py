@@ -48,7 +48,7 @@ def type_schema(spec: TypeSpec) -> dict[str, Any]:
 def item_schema(rs: Ruleset) -> dict[str, Any]:
     props: dict[str, Any] = {
         "id": {"type": ["string", "integer"], "description": "unique in the file"},
-        "name": {"type": "string"},
+        "name": {"type": ["string", "number"]},
     }
     required = ["id"]
     for decl in rs.declarations:
