@@ -739,7 +739,8 @@ class Point:
     def describe(self) -> str:
         text = self.label
         if self.show_source and self.span.line:
-            source = linecache.getline(self.span.file, self.span.line).strip()
+            # table rows are padded to align their columns; one space reads better here
+            source = " ".join(linecache.getline(self.span.file, self.span.line).split())
             if source:
                 text += f"  {source if len(source) <= 70 else source[:69] + '…'}"
         return text
@@ -834,7 +835,9 @@ class RulesetCoverage:
         return out
 
     def missed(self) -> list[Point]:
-        return [p for p in self.points.values() if not p.hits]
+        """What was never exercised, in file and line order (sorting is stable, so the cells
+        of one matrix row keep their column order)."""
+        return sorted((p for p in self.points.values() if not p.hits), key=lambda p: (p.span.file, p.span.line))
 
 
 def _label(compiled: CompiledRuleset, axis: str, row: list[Any]) -> Any:

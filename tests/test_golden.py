@@ -306,7 +306,7 @@ def test_coverage_names_what_was_never_exercised(suite: Path) -> None:
     assert "coverage of rulesets/demo.policy: 75% (9 of 12)" in r.stdout
     assert ("table rows 2 of 2 · grade lines 2 of 3 · levels 2 of 3 · supervision lines 2 of 3 · "
             "sanctions 1 of 1") in r.stdout
-    assert "rulesets/demo.policy:22  grade 档次 line 3  otherwise  -> 低" in r.stdout
+    assert "rulesets/demo.policy:22  grade 档次 line 3  otherwise -> 低" in r.stdout
     assert "rulesets/demo.policy:17  level 低 of 档次" in r.stdout
     assert "rulesets/demo.policy:28  supervision 档次 line 3" in r.stdout
     assert run("--min-coverage", "75").exit_code == 0
