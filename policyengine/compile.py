@@ -447,7 +447,9 @@ class _Compiler:
             if self.trace:
                 out.append(f"TR['line:{g.scale}'] = 'matrix'")
         else:
-            first = True
+            # a flat run of `if`s guarded by "not decided yet" rather than an elif chain:
+            # Python's compiler recurses on elif, and a grade may have thousands of lines
+            out.append("g = -1")
             for j, rule in enumerate(g.rules):
                 level = self.level_index(g.scale, rule.level)
                 if rule.kind == "otherwise":
@@ -460,15 +462,14 @@ class _Compiler:
                         cond = f"s[{rank_slot}] * 100 <= {self.const(rule.count)} * s[{size_slot}]"
                     else:
                         cond = f"s[{rank_slot}] <= {int(rule.count)}"
-                out.append(f"{'if' if first else 'elif'} {cond}:")
+                out.append(f"if {cond}:" if j == 0 else f"if g < 0 and ({cond}):")
                 out.append(f"    g = {level}")
                 if self.trace:
                     out.append(f"    TR['line:{g.scale}'] = {j}")
-                first = False
                 if rule.kind == "otherwise":
                     break
             if all(r.kind != "otherwise" for r in g.rules):
-                out += ["else:", f"    no_grade({g.scale!r})"]
+                out += ["if g < 0:", f"    no_grade({g.scale!r})"]
         if self.trace:
             out.append(f"TR['base:{g.scale}'] = g")
             out.append(f"TR['raises:{g.scale}'] = []")
@@ -499,16 +500,16 @@ class _Compiler:
         slot = self.slot(f"\0supervision:{s.scale}")
         m = self.marker(f"supervision:{s.scale}", s.span, f"supervision {s.scale}")
         g = self.name_ref(s.scale)
-        out = [f"L = {m}"]
+        out = [f"L = {m}", "sv = -1"]
         for j, line in enumerate(s.lines):
-            conds = []
+            conds = [] if j == 0 else ["sv < 0"]
             if line.level is not None:
                 conds.append(f"{g} == {self.level_index(s.scale, line.level)}")
             if line.when is not None:
                 conds.append(f"({self.ex(line.when, {})})")
             cond = " and ".join(conds) or "True"
-            out += [f"{'if' if j == 0 else 'elif'} {cond}:", f"    s[{slot}] = {j}"]
-        out += ["else:" if s.lines else "if True:", f"    s[{slot}] = -1"]
+            out += [f"if {cond}:", f"    sv = {j}"]
+        out.append(f"s[{slot}] = sv")
         return out
 
     def sanction_source(self, s: Sanction) -> list[str]:

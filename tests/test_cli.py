@@ -154,6 +154,18 @@ def test_bad_cases_exit_2_named_without_traceback(name: str, write) -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_long_rulesets_compile(write) -> None:
+    # 5000 grade lines and a 20000-row table: flat generated code, no recursion limit
+    lines = "\n".join(f"  n == {i} -> a" for i in range(5000))
+    rows = "\n".join(f"  | {i} || {i} |" for i in range(20000))
+    r = write("r.policy", f"input n: number\nlevels L [a red, b green]\ngrade L {{\n{lines}\n"
+              f"  otherwise -> b\n}}\ntable T {{\n  | n || v |\n{rows}\n}}\nlet x = T\n")
+    c = write("c.yaml", "items:\n  - {id: a, n: 4999}\n  - {id: b, n: 5000}\n")
+    out = cli("eval", str(r), str(c), "-f", "csv", timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1:] == ["a,,4999,a,,,,", "b,,5000,b,,,,"]
+
+
 def test_missing_files(write) -> None:
     r = write("r.policy", RULES)
     out = cli("eval", str(r), "nope.yaml")
