@@ -163,7 +163,7 @@ def test_long_rulesets_compile(write) -> None:
     c = write("c.yaml", "items:\n  - {id: a, n: 4999}\n  - {id: b, n: 5000}\n")
     out = cli("eval", str(r), str(c), "-f", "csv", timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[1:] == ["a,,4999,a,,,,", "b,,5000,b,,,,"]
+    assert out.stdout.splitlines()[1:] == ["a,,4999,4999,a,,,,", "b,,5000,5000,b,,,,"]  # id,name,T,x,L,…
 
 
 def test_missing_files(write) -> None:
