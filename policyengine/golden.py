@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from .api import LoadedRuleset, load_ruleset, locate_ruleset
-from .case import Case, load_case
+from .case import Case, load_case, validate
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
-from .evaluate import build_item, run, summarise
+from .evaluate import evaluate, item_layout, run
 from .model import DecisionTable, Grade, Span, Supervision
 from .render import to_json
 from .result import ItemResult, Result
@@ -284,11 +284,9 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
     try:
         entry = cache.get(case.ruleset, golden.path.parent)
         outcome.ruleset = entry.loaded.path
-        evaluation = _evaluate(entry, case, coverage is not None)
+        evaluation = _evaluate(entry, case, coverage)
     except PolicyError as exc:
         return _failed(outcome, exc)
-    if coverage is not None:
-        coverage.record(entry.loaded, evaluation.compiled, evaluation.rows)
     result = evaluation.result
     result.case["file"] = os.path.relpath(golden.path, golden.snapshot.parent)
     if case.expect:
@@ -315,22 +313,23 @@ def _failed(outcome: Outcome, exc: PolicyError) -> Outcome:
 
 @dataclass
 class Evaluation:
-    """A case's result, with the raw slot rows kept: expectations may name inputs (not part
-    of the result) and coverage reads the trace."""
+    """A case's result, and what expectations about inputs need (inputs are not part of
+    the result, so the case's validated rows are kept for them, built on first use)."""
 
     result: Result
     compiled: CompiledRuleset
-    rows: list[list[Any]]
-    ids: list[str]
+    case: Case
+    _inputs: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
 
-    def row_of(self, item_id: str) -> list[Any] | None:
-        for i, row in zip(self.ids, self.rows, strict=True):
-            if i == item_id:
-                return row
-        return None
+    def inputs_of(self, item_id: str) -> dict[str, Any]:
+        if self._inputs is None:
+            rows, ids, _names = validate(self.case, item_layout(self.compiled))
+            slots = {d.name: self.compiled.slots[d.name] for d in self.compiled.inputs}
+            self._inputs = {i: {n: row[slot] for n, slot in slots.items()} for i, row in zip(ids, rows, strict=True)}
+        return self._inputs.get(item_id, {})
 
-    def input_slots(self) -> dict[str, int]:
-        return {d.name: self.compiled.slots[d.name] for d in self.compiled.inputs}
+    def input_names(self) -> list[str]:
+        return [d.name for d in self.compiled.inputs]
 
     def levels(self, scale: str) -> list[str] | None:
         for s in self.compiled.ruleset.scales:
@@ -339,14 +338,17 @@ class Evaluation:
         return None
 
 
-def _evaluate(entry: _Entry, case: Case, traced: bool) -> Evaluation:
-    compiled = entry.loaded.traced() if traced else entry.loaded.compiled
-    rows, ids, names = run(compiled, case)
-    items = [build_item(compiled, row, item_id, name) for row, item_id, name in zip(rows, ids, names, strict=True)]
-    rs = compiled.ruleset
-    result = Result({"id": rs.id, "version": rs.version, "digest": entry.digest},
-                    {**case.header(), "file": case.file}, items, summarise(compiled, rows, items))
-    return Evaluation(result, compiled, rows, ids)
+def _evaluate(entry: _Entry, case: Case, coverage: Coverage | None) -> Evaluation:
+    """Evaluate exactly as `policyengine eval` does, so a snapshot is its JSON. Coverage
+    needs the trace, which only a second, traced run records (kept apart so the result
+    never depends on whether coverage was asked for)."""
+    compiled = entry.loaded.compiled
+    result = evaluate(compiled, case, entry.digest)
+    if coverage is not None:
+        traced = entry.loaded.traced()
+        rows, _ids, _names = run(traced, case)
+        coverage.record(entry.loaded, traced, rows)
+    return Evaluation(result, compiled, case)
 
 
 # ---------------------------------------------------------------- comparing values
@@ -429,7 +431,7 @@ def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failu
     """Compare the `expect` block (item id -> {key: value}) with the result; return how
     many fields were compared. Failures (including unknown ids and keys) go to `out`."""
     by_id = {item.id: item for item in evaluation.result.items}
-    inputs = evaluation.input_slots()
+    inputs = evaluation.input_names()
     checks = 0
     for item_id, fields in expect.items():
         item_id = shown(item_id) if not isinstance(item_id, str) else item_id
@@ -441,13 +443,12 @@ def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failu
             out.append(Failure(f"the expectation must map field names to values, not {shown(fields)}",
                                item=item_id))
             continue
-        row = evaluation.row_of(item_id)
         for key, expected in fields.items():
             key = str(key)
             checks += 1
             if key in ("sanctions", "supervision") and isinstance(expected, str) and key not in item.values:
                 expected = [expected]  # one name needs no list brackets
-            actual = _actual_field(item, key, {n: row[slot] for n, slot in inputs.items()} if row else {})
+            actual = _actual_field(item, key, evaluation, inputs)
             if isinstance(actual, _Unknown):
                 out.append(Failure(actual.message, item=item_id, field=key))
             elif not same(expected, actual):
@@ -461,12 +462,12 @@ class _Unknown:
     message: str
 
 
-def _actual_field(item: ItemResult, key: str, inputs: dict[str, Any]) -> Any:
+def _actual_field(item: ItemResult, key: str, evaluation: Evaluation, inputs: list[str]) -> Any:
     """The value an expectation key names, or `_Unknown` with a did-you-mean."""
     if key in item.values:
         return item.values[key]
     if key in inputs:
-        return inputs[key]
+        return evaluation.inputs_of(item.id).get(key)
     if key in item.grades:
         return item.grades[key].level
     if key == "fine":

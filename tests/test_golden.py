@@ -50,6 +50,10 @@ sanction 吃请 for e in 事件 where e.类型 == "吃请" {
   action "经济处罚"
   warning orange
 }
+
+summary {
+  count by 档次, 类别
+}
 """
 
 # A: 甲, ratings 4+3 = 7 → 7*5 = 35 → 35*1.3 = 45.5 → 高 (>= 40); one 吃请 of 800 → fine 10*800 = 8000
@@ -121,7 +125,7 @@ def test_wrong_expectation_fails_showing_both_numbers(suite: Path) -> None:
 def test_wrong_level_sanctions_and_supervision_are_named(suite: Path) -> None:
     case_file(suite, "demo.yaml", """\
         expect:
-          A: {档次: 中, sanctions: [], supervision: [分管领导], warning: red, fine: 800}
+          A: {档次: 中, sanctions: [], supervision: [分管领导], warning: red, fine: 800, 类别: 乙}
           B: {档次: 最高}
         """)
     out = run().stdout
@@ -130,6 +134,7 @@ def test_wrong_level_sanctions_and_supervision_are_named(suite: Path) -> None:
     assert "item A  supervision: expected [分管领导], got [纪检组, 主要负责人]" in out
     assert "item A  warning: expected red, got orange" in out
     assert "item A  fine: expected 800, got 8000 (difference +7200)" in out
+    assert "item A  类别: expected 乙, got 甲" in out  # an input, as the case gave it
     assert "档次: expected 最高, got 中 (档次 has no level '最高'; its levels are 高, 中, 低)" in out
 
 
@@ -157,6 +162,18 @@ def test_expect_summary_is_partial(suite: Path) -> None:
     assert "summary  fines: expected 8001, got 8000 (difference -1)" in out
     assert "summary  item: the summary has no such entry (did you mean 'items'?)" in out
     assert "levels" not in out  # 低: 0 holds; nothing else of `levels` was asked for
+
+
+@pytest.mark.parametrize("counts", [
+    "{\"档次, 类别\": {高: {甲: 1}, 中: {乙: 2}, 低: {乙: 0}}}",  # a comma in a {…} key needs quotes
+    "[{by: [档次, 类别], counts: {高: {甲: 1}, 中: {乙: 2}, 低: {乙: 0}}}]",
+])
+def test_expect_summary_counts_in_either_form(suite: Path, counts: str) -> None:
+    # A is 高/甲, B is 中/乙: 中/乙 counts 1, not 2; 低/乙 never occurs and counts 0
+    case_file(suite, "demo.yaml", f"expect_summary:\n  counts: {counts}\n")
+    r = run()
+    assert "summary  counts[档次, 类别].中.乙: expected 2, got 1 (difference -1)" in r.stdout
+    assert r.stdout.count("FAIL") == 1
 
 
 # ---------------------------------------------------------------- snapshots
@@ -272,6 +289,14 @@ def test_missing_path_is_bad_input(suite: Path) -> None:
     r = run("nope/")
     assert r.exit_code == 2
     assert "error[PE601]" in r.stderr
+
+
+def test_quiet_prints_only_failures_and_the_last_line(suite: Path) -> None:
+    case_file(suite, "a.yaml", GOOD_EXPECT)
+    case_file(suite, "b.yaml", GOOD_EXPECT.replace("fine: 8000", "fine: 80"))
+    lines = run("-q").stdout.rstrip("\n").split("\n")
+    assert lines == ["FAIL cases/b.yaml  item A  fine: expected 80, got 8000 (difference +7920)",
+                     "1 passed, 1 failed"]
 
 
 def test_explicit_case_without_expectations_is_skipped(suite: Path) -> None:
