@@ -10,10 +10,8 @@ first as plain data; the text and JSON renderers only print it.
 
 from __future__ import annotations
 
-import datetime as _dt
 import decimal
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +38,7 @@ from .model import (
     Supervision,
     SupervisionLine,
 )
-from .render import to_json
+from .render import cell, to_json
 
 FORMAT = "policyengine-explain/1"
 
@@ -354,9 +352,11 @@ class _Explainer:
     # -- sanctions
     def sanctions(self, results: list[Any]) -> list[dict[str, Any]]:
         fired = sorted(self.row[self.traced.sanction_slot], key=lambda f: f[0])
+        by_firing = {(r.rule, r.element): r for r in results}
         out = []
-        for (index, fine, element), result in zip(fired, results, strict=True):
+        for index, fine, element in fired:
             decl: Sanction = self.traced.sanctions[index]
+            result = by_firing[(decl.name, element)]
             entry: dict[str, Any] = {"name": decl.name, "rule": _sanction_head(decl), "element": None,
                                      "fields": None}
             if element is not None:
@@ -409,17 +409,11 @@ def show(value: Any) -> str:
     """A value in plain words: exact numbers, texts unquoted, records as {field: value}."""
     if value is None:
         return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return runtime.format_number(value)
-    if isinstance(value, _dt.date):
-        return value.isoformat()
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(show(v) for v in value) + "]"
-    return str(value)
+    return cell(value)
 
 
 def _pairs(values: dict[str, Any]) -> str:
