@@ -709,7 +709,7 @@ def _write_snapshot(path: Path, result: Result) -> str:
 def write_file(path: Path, text: str) -> None:
     """Write a snapshot or report atomically (temporary file + rename); a folder that does
     not exist or cannot be written is bad input, not a crash."""
-    from .cli import write_atomically
+    from .render import write_atomically
 
     try:
         write_atomically(path, text)

@@ -10,8 +10,11 @@ import csv
 import datetime as _dt
 import io
 import json
+import os
 import re
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from .result import Result
@@ -180,3 +183,16 @@ def render(result: Result, fmt: str) -> str:
     if fmt == "csv":
         return to_csv(result)
     return to_table(result)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename: never a half-written file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
