@@ -59,7 +59,7 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
         dept, _, version = text.partition("@")
         shipped = shipped_rulesets()
         if dept in shipped:
-            files = shipped[dept]
+            files = [_near(f) for f in shipped[dept]]
             if not version:
                 return files[-1]
             for f in files:
@@ -71,6 +71,15 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
             raise ParseError(Diagnostic("PE005", "no such file or shipped ruleset"
                                         + did_you_mean(dept, shipped), file=text))
     raise ParseError(Diagnostic("PE005", "file not found", file=str(candidates[0])))
+
+
+def _near(path: Path) -> Path:
+    """A shipped file as a path relative to the working folder when it lies below it,
+    so messages read `rulesets/tax/2010.policy:62`, not a machine's absolute path."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 @dataclass
