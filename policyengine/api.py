@@ -6,6 +6,7 @@ The CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ def shipped_rulesets() -> dict[str, list[Path]]:
 def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
     """A path (relative to `base` if given) or a shipped name: `tax` (latest) or `tax@2010`."""
     text = str(ref)
-    candidates = [Path(text)] if base is None else [base / text, Path(text)]
+    candidates = [Path(text)] if base is None else [Path(os.path.normpath(base / text)), Path(text)]
     for c in candidates:
         if c.is_file():
             return c

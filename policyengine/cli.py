@@ -137,12 +137,8 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         rs = load_ruleset(ruleset)
         loaded = [load_case(path) for path in cases]
     else:
-        loaded = [load_case(ruleset)]
+        rs, loaded = _ruleset_of_case(ruleset)
         cases = (ruleset,)
-        if loaded[0].ruleset is None:
-            raise PolicyError(Diagnostic("PE305", "this case file names no ruleset: give one on the command "
-                                         "line (policyengine eval RULESET CASE)", file=ruleset))
-        rs = load_ruleset(loaded[0].ruleset, base=Path(ruleset).parent)
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
     results = []
     for path, case in zip(cases, loaded, strict=True):
@@ -160,6 +156,19 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     else:
         text = "".join(render(r, fmt) for r in results)
     _emit(text, output)
+
+
+def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
+    """For `eval CASE`: load the case and the ruleset its `ruleset:` line names."""
+    from .api import load_ruleset
+    from .case import load_case
+    from .errors import Diagnostic, PolicyError
+
+    case = load_case(path)
+    if case.ruleset is None:
+        raise PolicyError(Diagnostic("PE305", "this case file names no ruleset: give one on the command "
+                                     "line (policyengine eval RULESET CASE)", file=path))
+    return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -300,13 +309,13 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 
 @main.command()
 @click.argument("ruleset")
-@click.argument("case")
+@click.argument("case", required=False)
 @click.option("--item", "item_id", required=True, metavar="ID", help="The id of the item to explain.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="An indented tree in plain words, or the JSON structure of docs/explain.md.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
-def explain(ruleset: str, case: str, item_id: str, fmt: str, output: str | None) -> None:
+def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str | None) -> None:
     """Why item ID of CASE got its values, grades, supervision and sanctions under RULESET.
 
     Shows every input, each table with the row that matched, each let with its
@@ -314,11 +323,16 @@ def explain(ruleset: str, case: str, item_id: str, fmt: str, output: str | None)
     (for ranking lines: the value, rank, group, group size and edge) and each
     raise, the supervision line, and each sanction that fired with the element
     that made it fire; every step with its file:line. The whole case is
-    evaluated, since ranks depend on every item.
+    evaluated, since ranks depend on every item. With a single argument, that
+    argument is the case file and its `ruleset:` line names the ruleset.
     """
     from .explain import explain as explain_item
 
-    explanation = explain_item(ruleset, case, item_id)
+    if case is None:
+        rs, cases = _ruleset_of_case(ruleset)
+        explanation = explain_item(rs, cases[0], item_id)
+    else:
+        explanation = explain_item(ruleset, case, item_id)
     _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output)
 
 
