@@ -336,5 +336,66 @@ def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str 
     _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output)
 
 
+# ---------------------------------------------------------------- fmt and convert
+
+
+@main.command()
+@click.argument("rulesets", nargs=-1, required=True, type=click.Path())
+@click.option("--check", is_flag=True, help="Change nothing; list the files that would change and exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print a unified diff of what would change.")
+def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite ruleset files (DSL or YAML) in canonical layout, in place.
+
+    Table columns and arrows aligned by display width, one space around
+    operators, comments and blank-line paragraphs kept. Running it twice changes
+    nothing the second time. Each file is written atomically (a temporary file,
+    then a rename), and only after its new text was parsed back to the same
+    ruleset with every comment in place. A folder stands for the .policy, .yaml
+    and .yml files under it.
+    """
+    from .errors import PolicyError
+    from .fmt import format_file, ruleset_files, write_in_place
+
+    failed = changed = False
+    for path in ruleset_files(rulesets):
+        try:
+            result = format_file(path)
+        except PolicyError as exc:
+            click.echo(exc.render(), err=True)
+            failed = True
+            continue
+        if not result.changed:
+            continue
+        changed = True
+        if show_diff:
+            click.echo(result.diff(), nl=False)
+        elif check:
+            click.echo(str(path))
+        else:
+            write_in_place(path, result.after)
+    if failed:
+        sys.exit(2)
+    if check and changed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("ruleset")
+@click.option("--to", "to", type=click.Choice(("yaml", "dsl")), required=True, help="The form to write.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of standard output.")
+def convert(ruleset: str, to: str, output: str | None) -> None:
+    """Print RULESET (one file, as written: extends/remove kept) in the other form.
+
+    DSL -> YAML -> DSL gives the same ruleset; the result is parsed back and
+    compared before anything is printed. Comments are carried over. The YAML
+    form lists declarations grouped by kind.
+    """
+    from .api import locate_ruleset
+    from .fmt import convert_file
+
+    _emit(convert_file(locate_ruleset(ruleset), to), output)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

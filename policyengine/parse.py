@@ -122,6 +122,11 @@ class _TooDeep(Exception):
 
 
 def parse_file(path: str | Path) -> Ruleset:
+    return parse_text(read_source(path), str(path))
+
+
+def read_source(path: str | Path) -> str:
+    """A ruleset file's text (DSL or YAML): bounded in size, UTF-8, located errors."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -136,7 +141,7 @@ def parse_file(path: str | Path) -> Ruleset:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError(Diagnostic("PE007", "file is not valid UTF-8", file=str(path), line=line)) from None
-    return parse_text(text, str(path))
+    return text
 
 
 def parse_text(text: str, file: str = "<string>") -> Ruleset:

@@ -1,0 +1,154 @@
+"""`fmt` and `convert`: print a ruleset file in canonical form, DSL or YAML, losing nothing.
+
+Both work on one file as written (unresolved: `extends` and `remove` stay).
+Before anything is written the output is parsed back and checked: the model
+must be the same (spans aside) and every comment of the input must still be
+there. A formatter that drops a policy officer's note is worse than none, so
+a failed check refuses to write (PE510) instead of doing its best.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, InternalError, ParseError
+from .model import KINDS, Comment, Ruleset
+
+FORMS = ("dsl", "yaml")
+
+
+def form_of(path: str | Path) -> str:
+    return "yaml" if Path(path).suffix.lower() in (".yaml", ".yml") else "dsl"
+
+
+def parse_form(text: str, file: str, form: str) -> Ruleset:
+    if form == "yaml":
+        from .yamlform import parse_yaml_text
+
+        return parse_yaml_text(text, file)
+    from .parse import parse_text
+
+    return parse_text(text, file)
+
+
+def print_form(rs: Ruleset, form: str) -> str:
+    if form == "yaml":
+        from .yamlform import to_yaml
+
+        return to_yaml(rs)
+    from .dsl import to_dsl
+
+    return to_dsl(rs)
+
+
+def model_key(rs: Ruleset) -> tuple[Any, ...]:
+    """What a ruleset file means, for comparing two forms of it.
+
+    Spans, comments and layout are left out (model nodes compare without their
+    spans), and declarations are compared per kind: the YAML form groups them
+    by kind, the DSL keeps the author's order across kinds.
+    """
+    return (rs.id, rs.title, rs.version, rs.effective, rs.extends, rs.sources, rs.subject,
+            rs.removes, tuple(tuple(rs.of_kind(k)) for k in KINDS))
+
+
+def differences(a: Ruleset, b: Ruleset) -> list[str]:
+    """Readable differences between two models (empty when they mean the same)."""
+    from .model import declaration_name
+
+    out = []
+    for field in ("id", "title", "version", "effective", "extends", "sources", "subject", "removes"):
+        if getattr(a, field) != getattr(b, field):
+            out.append(f"{field}: {getattr(a, field)!r} != {getattr(b, field)!r}")
+    for kind in KINDS:
+        left, right = a.of_kind(kind), b.of_kind(kind)
+        if left != right:
+            names = [declaration_name(d) for d in left]
+            changed = [declaration_name(x) for x, y in zip(left, right, strict=False) if x != y]
+            out.append(f"{kind}: {', '.join(changed) or 'order or count'} (of {', '.join(names)})")
+    return out
+
+
+def lost_comments(before: tuple[Comment, ...], after: tuple[Comment, ...]) -> list[Comment]:
+    """Comments of `before` whose text is in no comment of `after` (trailing notes may be joined)."""
+    texts = [c.text for c in after]
+    return [c for c in before if not any(c.text in t for t in texts)]
+
+
+@dataclass
+class Formatted:
+    path: str
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self) -> str:
+        lines = difflib.unified_diff(self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+                                     f"{self.path}", f"{self.path} (formatted)")
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                       for line in lines)
+
+
+def format_file(path: str | Path) -> Formatted:
+    """The canonical text of one ruleset file, in its own form, checked to lose nothing."""
+    from .parse import read_source
+
+    text = read_source(path)
+    form = form_of(path)
+    return Formatted(str(path), text, rewrite(text, str(path), form, form))
+
+
+def convert_file(path: str | Path, to: str) -> str:
+    from .parse import read_source
+
+    return rewrite(read_source(path), str(path), form_of(path), to)
+
+
+def rewrite(text: str, file: str, source_form: str, target_form: str) -> str:
+    """`text` (a ruleset in `source_form`) printed canonically in `target_form`, verified."""
+    rs = parse_form(text, file, source_form)
+    out = print_form(rs, target_form)
+    try:
+        again = parse_form(out, file, target_form)
+    except ParseError as exc:  # pragma: no cover - a printer bug
+        raise InternalError(f"the {target_form} printed for {file} does not parse: {exc.render()}") from None
+    diffs = differences(rs, again)
+    if diffs:  # pragma: no cover - a printer bug
+        raise InternalError(f"printing {file} as {target_form} changed its meaning: " + "; ".join(diffs))
+    lost = lost_comments(rs.comments, again.comments)
+    if lost:
+        first = lost[0]
+        raise ParseError(Diagnostic(
+            "PE510", f"{len(lost)} comment(s) would be lost; nothing was written (please report this)",
+            file=file, line=first.line, notes=[f"lost: {c.text}" for c in lost[:5]]))
+    return out
+
+
+def ruleset_files(paths: tuple[str, ...]) -> list[Path]:
+    """Files named, and the ruleset files (.policy, .yaml, .yml) under folders named."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.suffix.lower() in (".policy", ".yaml", ".yml")
+                          and f.is_file() and not any(part.startswith(".") for part in f.parts))
+        else:
+            out.append(p)
+    return out
+
+
+def write_in_place(path: Path, text: str) -> None:
+    """Replace a file atomically, keeping its permissions."""
+    import os
+    import stat
+
+    from .render import write_atomically
+
+    mode = stat.S_IMODE(path.stat().st_mode)
+    write_atomically(path, text)
+    os.chmod(path, mode)

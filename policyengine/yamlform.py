@@ -1,0 +1,1059 @@
+"""The YAML form of a ruleset (SPEC §3): YAML text <-> the same `Ruleset` model as the DSL.
+
+Reading composes the YAML into position-marked nodes (safe loader only), turns
+them into plain data (numbers as exact `Decimal`, aliases bounded), validates
+that data against the JSON Schema shipped next to this module (errors point at
+the offending key, with a did-you-mean), then builds the model. Expressions and
+table cells are DSL text: they are parsed with the DSL grammar, starting at the
+scalar's position, so spans and errors point into the YAML file. Comments are
+read from the raw text by line, as the DSL parser does, so fmt and convert keep
+them.
+
+Writing (`to_yaml`) prints a canonical YAML text with source-line anchors on
+its lines, so comments follow their declarations (dsl.with_comments).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import dsl
+from .dsl import BLANK, Line, Lines, closing_line, width, with_comments
+from .errors import Diagnostic, ParseError, did_you_mean
+from .model import (
+    KINDS,
+    Comment,
+    DecisionTable,
+    Dimension,
+    Expr,
+    Field,
+    Grade,
+    GradeRule,
+    GradeScale,
+    Input,
+    Let,
+    Level,
+    ListLiteral,
+    Literal,
+    Matrix,
+    Raise,
+    Remove,
+    Row,
+    Ruleset,
+    Sanction,
+    Span,
+    Summary,
+    SummaryLine,
+    Supervision,
+    SupervisionLine,
+    TypeSpec,
+)
+from .parse import COLORS, MAX_DIGITS, parse_expression, parse_unary_test, read_source
+
+MAX_NODES = 1_000_000  # values a ruleset's YAML may expand to (aliases included)
+MAX_DEPTH = 64
+MAX_ERRORS = 20
+SECTIONS = {"input": "inputs", "dimension": "dimensions", "table": "tables", "let": "lets",
+            "levels": "levels", "grade": "grades", "supervision": "supervision",
+            "sanction": "sanctions", "summary": "summary"}
+SIMPLE_TYPES = ("number", "integer", "text", "bool", "date")
+_YAML_TYPES = {"one of": "enum", "range": "range", "list of": "list", **{t: t for t in SIMPLE_TYPES}}
+_EVERY = re.compile(r"^(\d+) +(year|month|quarter)s?$")
+_TAG = "tag:yaml.org,2002:"
+
+Path_ = tuple[Any, ...]  # keys and indices from the document root
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def parse_yaml_file(path: str | Path) -> Ruleset:
+    """Parse one YAML ruleset file (unresolved: `extends` and `remove` stay as written)."""
+    return parse_yaml_text(read_source(path), str(path))
+
+
+def parse_yaml_text(text: str, file: str = "<string>") -> Ruleset:
+    root = _compose(text, file)
+    doc = _Document(file)
+    data = doc.plain(root)
+    if data is None:
+        data = {}
+    _validate(data, doc)
+    rs = _Reader(doc).ruleset(data)
+    rs.comments = tuple(yaml_comments(text))
+    rs.blank_lines = frozenset(i for i, line in enumerate(text.splitlines(), 1) if not line.strip())
+    return rs
+
+
+# ---------------------------------------------------------------- loading with positions
+
+
+def _loader() -> type:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str, file: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.compose(text, Loader=_loader())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ParseError(Diagnostic("PE501", f"invalid YAML: {exc.problem or exc}", file=file,
+                                    line=mark.line + 1 if mark else 0,
+                                    column=mark.column + 1 if mark else 0)) from None
+    except yaml.YAMLError as exc:
+        raise ParseError(Diagnostic("PE501", f"invalid YAML: {exc}", file=file)) from None
+    except RecursionError:
+        raise ParseError(Diagnostic("PE501", "YAML nested too deeply", file=file)) from None
+
+
+def _span(file: str, node: Any) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _last_line(node: Any) -> int:
+    """The last line (1-based) holding some of this node's text."""
+    import yaml
+
+    last = 0
+    stack = [node]
+    seen = 0
+    while stack:
+        n = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            break
+        if isinstance(n, yaml.ScalarNode) or getattr(n, "flow_style", False):
+            end = n.end_mark
+            last = max(last, end.line + 1 if end.column > 0 else end.line)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.extend((k, v))
+        else:
+            stack.extend(n.value)
+    return last
+
+
+class _Document:
+    """Plain data from YAML nodes, remembering where every value and key was written."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.nodes: dict[Path_, Any] = {}  # path -> value node
+        self.keys: dict[Path_, Any] = {}  # path -> key node (mapping entries)
+        self.count = 0
+
+    def plain(self, root: Any) -> Any:
+        if root is None:
+            return None
+        return self._value(root, ())
+
+    def _value(self, node: Any, path: Path_) -> Any:
+        import yaml
+
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise ParseError(Diagnostic("PE505", "YAML aliases expand to more than a million values "
+                                        "(an alias bomb?)", file=self.file))
+        if len(path) > MAX_DEPTH:
+            raise self.error(node, "PE501", f"YAML nested more than {MAX_DEPTH} deep")
+        self.nodes[path] = node
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    raise self.error(key, "PE503", "a key must be a plain word or text, not a list or mapping")
+                if key.tag == _TAG + "merge":
+                    raise self.error(key, "PE503", "merge keys (<<) are not supported in rulesets")
+                name = str(key.value)
+                if name in out:
+                    raise self.error(key, "PE506", f"key '{name}' given twice in the same mapping")
+                self.keys[(*path, name)] = key
+                out[name] = self._value(value, (*path, name))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self._value(v, (*path, i)) for i, v in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: Any) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _TAG + "str":
+            return text
+        if tag in (_TAG + "int", _TAG + "float"):
+            return self.number(node)
+        if tag == _TAG + "bool":
+            return text.lower() in ("true", "yes", "on", "y")
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "timestamp":
+            return text
+        raise self.error(node, "PE501", f"YAML tag {tag!r} is not allowed in a ruleset")
+
+    def number(self, node: Any) -> Decimal:
+        import yaml
+
+        text = str(node.value).replace("_", "")
+        digits = text.lstrip("+-").replace(".", "").lstrip("0")
+        if len(digits) > MAX_DIGITS:
+            raise self.error(node, "PE004", f"number has more than {MAX_DIGITS} digits")
+        try:
+            if node.tag == _TAG + "int":
+                return Decimal(yaml.constructor.SafeConstructor().construct_yaml_int(node))
+            value = Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise self.error(node, "PE503", f"not a number: {node.value!r}") from None
+        if not value.is_finite():
+            raise self.error(node, "PE503", f"not a finite number: {node.value!r}")
+        return value
+
+    def error(self, node: Any, code: str, message: str, notes: list[str] | None = None) -> ParseError:
+        d = Diagnostic.at(code, message, _span(self.file, node))
+        d.notes = notes or []
+        return ParseError(d)
+
+    def at(self, path: Path_, key: bool = False) -> Any:
+        """The node written at `path` (its key when asked and there is one)."""
+        while path not in self.nodes and path:
+            path = path[:-1]
+        if key and path in self.keys:
+            return self.keys[path]
+        return self.nodes.get(path)
+
+
+# ---------------------------------------------------------------- schema validation
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the YAML form (shipped as policyengine/ruleset.schema.json)."""
+    text = resources.files("policyengine").joinpath("ruleset.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+
+    def is_integer(checker: Any, instance: Any) -> bool:
+        if isinstance(instance, Decimal):
+            return instance == instance.to_integral_value()
+        return base.TYPE_CHECKER.is_type(instance, "integer")
+
+    checker = base.TYPE_CHECKER.redefine("integer", is_integer)
+    cls = jsonschema.validators.extend(base, type_checker=checker)
+    return cls(schema())
+
+
+def _validate(data: Any, doc: _Document) -> None:
+    errors = list(_validator().iter_errors(data))
+    if not errors:
+        return
+    diagnostics: dict[tuple[int, int, str], Diagnostic] = {}
+    for error in errors:
+        for d in _diagnose(error, doc):
+            diagnostics.setdefault((d.line, d.column, d.message), d)
+    ordered = sorted(diagnostics.values(), key=lambda d: (d.line, d.column))
+    raise ParseError(ordered[:MAX_ERRORS])
+
+
+def _where(path: Path_) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step + 1}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out or "the top level"
+
+
+_TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
+               "array": "a list", "object": "a mapping", "null": "empty"}
+
+
+def _describe_value(v: Any) -> str:
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if v is None:
+        return "empty"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(str(v)) if isinstance(v, str) else str(v)
+
+
+def _diagnose(error: Any, doc: _Document) -> list[Diagnostic]:
+    """A schema error as located diagnostics, in a policy officer's words."""
+    path = tuple(error.absolute_path)
+    where = _where(path)
+    validator = error.validator
+    node = doc.at(path)
+
+    def at(n: Any, code: str, message: str, notes: list[str] | None = None) -> Diagnostic:
+        if n is None:
+            return Diagnostic(code, message, file=doc.file, notes=notes or [])
+        return doc.error(n, code, message, notes).diagnostics[0]
+
+    if error.context:
+        # anyOf/oneOf: report the branch that fits the value's shape
+        best = max(error.context, key=lambda e: len(e.absolute_path))
+        return _diagnose(best, doc)
+    if validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        out = []
+        for key in extra:
+            key_node = doc.keys.get((*path, key))
+            notes = [f"allowed here: {', '.join(allowed)}"] if allowed else []
+            out.append(at(key_node, "PE502", f"unknown key '{key}' in {where}" + did_you_mean(key, allowed), notes))
+        return out
+    if validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else error.message
+        return [at(doc.at(path, key=True), "PE503", f"{where}: missing key '{name}'")]
+    if validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        return [at(node, "PE503", f"{where} must be {words}, not {_describe_value(error.instance)}")]
+    if validator == "enum":
+        options = [str(o) for o in error.validator_value]
+        return [at(node, "PE503", f"{where}: {_describe_value(error.instance)} is not one of "
+                   f"{', '.join(options)}" + did_you_mean(str(error.instance), options))]
+    if validator == "pattern":
+        if isinstance(error.instance, str) and error.validator_value.startswith("^(number"):
+            return [at(node, "PE503", f"{where}: unknown type '{error.instance}'"
+                       + did_you_mean(error.instance, list(_YAML_TYPES)))]
+        described = error.schema.get("description", f"text matching {error.validator_value}")
+        return [at(node, "PE503", f"{where}: {_describe_value(error.instance)} is not {described}")]
+    if validator == "const":
+        return [at(node, "PE503", f"{where} must be {json.dumps(error.validator_value)}")]
+    if validator in ("minItems", "maxItems", "minProperties", "maxProperties", "minimum"):
+        message = {"minItems": "needs at least {} entries", "maxItems": "takes at most {} entries",
+                   "minProperties": "needs at least {} keys", "maxProperties": "takes exactly {} key",
+                   "minimum": "must be at least {}"}[validator].format(error.validator_value)
+        return [at(node, "PE503", f"{where} {message}")]
+    return [at(node, "PE503", f"{where}: {error.message}")]  # pragma: no cover - other keywords
+
+
+# ---------------------------------------------------------------- plain data -> model
+
+
+class _Reader:
+    def __init__(self, doc: _Document):
+        self.doc = doc
+        self.file = doc.file
+
+    # -- positions and small pieces
+    def span(self, path: Path_, key: bool = False) -> Span:
+        node = self.doc.at(path, key)
+        return _span(self.file, node) if node is not None else Span(self.file, 0, 0)
+
+    def declaration_span(self, path: Path_) -> Span:
+        key, value = self.doc.keys.get(path), self.doc.nodes.get(path)
+        start = _span(self.file, key if key is not None else value)
+        last = _last_line(value) if value is not None else start.line
+        return Span(self.file, start.line, start.column, max(last, start.line) + 1, 0)
+
+    def error(self, path: Path_, message: str, code: str = "PE503", key: bool = False) -> ParseError:
+        node = self.doc.at(path, key)
+        if node is None:
+            return ParseError(Diagnostic(code, message, file=self.file))
+        return self.doc.error(node, code, message)
+
+    def raw(self, path: Path_) -> str:
+        """A scalar as written (`1.30` stays `1.30`; `2010` is text where text is wanted)."""
+        node = self.doc.nodes[path]
+        return str(node.value)
+
+    def name(self, path: Path_) -> str:
+        text = self.raw(path)
+        if not text or "`" in text or "\n" in text:
+            raise self.error(path, f"{_where(path)}: {text!r} is not a name (no backticks or line breaks)")
+        return text
+
+    def key_name(self, path: Path_) -> str:
+        text = path[-1]
+        if not text or "`" in text or "\n" in text:
+            raise self.error(path, f"{text!r} is not a name (no backticks or line breaks)", key=True)
+        return text
+
+    def _text_start(self, node: Any) -> tuple[int, int]:
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        if node.style in ("'", '"'):
+            column += 1
+        elif node.style in ("|", ">"):  # the text starts on the next line; its indent is not kept
+            line, column = line + 1, 1
+        return line, column
+
+    def expr(self, path: Path_) -> Expr:
+        node = self.doc.nodes[path]
+        line, column = self._text_start(node)
+        return parse_expression(str(node.value), self.file, line, column)
+
+    def test(self, path: Path_) -> Any:
+        node = self.doc.nodes[path]
+        line, column = self._text_start(node)
+        return parse_unary_test(str(node.value), self.file, line, column)
+
+    def texts(self, path: Path_, value: Any) -> tuple[str, ...]:
+        if isinstance(value, list):
+            return tuple(self.raw((*path, i)) for i in range(len(value)))
+        return (self.raw(path),)
+
+    def names(self, path: Path_, value: Any) -> tuple[str, ...]:
+        if isinstance(value, list):
+            return tuple(self.name((*path, i)) for i in range(len(value)))
+        return (self.name(path),)
+
+    # -- the file
+    def ruleset(self, data: dict[str, Any]) -> Ruleset:
+        rs = Ruleset(id=Path(self.file).stem, file=self.file)
+        removes: list[Remove] = []
+        sources: list[str] = []
+        for key, value in data.items():
+            path = (key,)
+            span = self.span(path, key=True)
+            if key in SECTIONS.values():
+                self.section(rs, key, value)
+                continue
+            if key in ("source", "sources"):
+                if any(k in data for k in ("source", "sources") if k != key):
+                    raise self.error(path, "give 'sources' or 'source', not both", key=True)
+                for i, text in enumerate(self.texts(path, value)):
+                    rs.header_spans[f"source#{i}"] = self.span((*path, i)) if isinstance(value, list) else span
+                    sources.append(text)
+                rs.header_spans.setdefault("source", span)
+                continue
+            rs.header_spans[key] = span
+            if key == "ruleset":
+                rs.id = self.name(path)
+                rs.span = span
+            elif key == "title":
+                rs.title = self.raw(path)
+            elif key == "version":
+                rs.version = self.raw(path)
+            elif key == "effective":
+                try:
+                    rs.effective = _dt.date.fromisoformat(value)
+                except ValueError:
+                    raise self.error(path, f"invalid date {value}") from None
+            elif key == "extends":
+                rs.extends = value
+            elif key == "subject":
+                rs.subject = self.name(path)
+            elif key == "remove":
+                for i, entry in enumerate(value):
+                    item = (*path, i)
+                    removes.append(Remove(entry["kind"], self.name((*item, "name")), self.span(item)))
+                    rs.header_spans[f"remove#{i}"] = self.span(item)
+        rs.removes = tuple(removes)
+        rs.sources = tuple(sources)
+        return rs
+
+    def section(self, rs: Ruleset, key: str, value: Any) -> None:
+        if key == "summary":
+            rs.declarations.append(self.summary(value))
+            return
+        build = {"inputs": self.input, "dimensions": self.dimension, "tables": self.table, "lets": self.let,
+                 "levels": self.levels, "grades": self.grade, "supervision": self.supervision,
+                 "sanctions": self.sanction}[key]
+        for name, body in value.items():
+            path = (key, name)
+            rs.declarations.append(build(path, self.key_name(path), body))
+
+    # -- declarations
+    def input(self, path: Path_, name: str, body: Any) -> Input:
+        type_ = self.type_spec(path, body)
+        default = self.default(path, body, type_)
+        doc = self.raw((*path, "doc")) if isinstance(body, dict) and "doc" in body else None
+        return Input(name, type_, default, doc, self.declaration_span(path))
+
+    def type_spec(self, path: Path_, body: Any) -> TypeSpec:
+        if isinstance(body, str):
+            return TypeSpec(body)
+        kind = _YAML_TYPES[body["type"]]
+        for extra, allowed in (("values", ("enum",)), ("fields", ("list",)), ("range", ("range",))):
+            if extra in body and kind not in allowed:
+                raise self.error((*path, extra), f"'{extra}' does not go with type '{body['type']}'", key=True)
+        bounds = [b for b in ("min", "max", "above", "below") if b in body]
+        if bounds and kind not in ("number", "integer", "range"):
+            raise self.error((*path, bounds[0]), f"a bound needs a number type, not {body['type']}", key=True)
+        if ("min" in body and "above" in body) or ("max" in body and "below" in body):
+            raise self.error(path, f"{_where(path)}: give 'min' or 'above' (and 'max' or 'below'), not both")
+        if kind == "enum":
+            values = self.texts((*path, "values"), body["values"])
+            if len(set(values)) != len(values):
+                raise self.error((*path, "values"), "'one of' lists a value twice")
+            return TypeSpec("enum", values)
+        if kind == "list":
+            fields = []
+            for field_name, spec in body["fields"].items():
+                fpath = (*path, "fields", field_name)
+                ftype = self.type_spec(fpath, spec)
+                fields.append(Field(self.key_name(fpath), ftype, self.default(fpath, spec, ftype),
+                                    self.span(fpath, key=True)))
+            return TypeSpec("list", fields=tuple(fields))
+        low = high = None
+        if kind == "range":
+            if "range" in body:
+                low, high = body["range"]
+            elif ("min" in body or "above" in body) and ("max" in body or "below" in body):
+                pass
+            else:
+                raise self.error(path, f"{_where(path)}: a range needs 'range: [low, high]'")
+        minimum = body.get("min", body.get("above", low))
+        maximum = body.get("max", body.get("below", high))
+        if minimum is not None and maximum is not None and minimum > maximum:
+            raise self.error(path, f"empty range {dsl.number(minimum)}..{dsl.number(maximum)}", "PE112")
+        return TypeSpec(kind, minimum=minimum, maximum=maximum, min_exclusive="above" in body,
+                        max_exclusive="below" in body)
+
+    def default(self, path: Path_, body: Any, type_: TypeSpec) -> Expr | None:
+        if not isinstance(body, dict) or "default" not in body:
+            return None
+        return self.literal((*path, "default"), body["default"], type_)
+
+    def literal(self, path: Path_, value: Any, type_: TypeSpec | None) -> Expr:
+        import yaml
+
+        span = self.span(path)
+        if isinstance(value, list):
+            return ListLiteral(tuple(self.literal((*path, i), v, None) for i, v in enumerate(value)), span)
+        node = self.doc.nodes[path]
+        if type_ is not None and type_.kind in ("text", "enum") and not isinstance(value, str):
+            return Literal(self.raw(path), span)  # `default: 2010` for a text input means "2010"
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "timestamp":
+            try:
+                return Literal(_dt.date.fromisoformat(node.value), span)
+            except ValueError:
+                raise self.error(path, f"invalid date {node.value}") from None
+        if isinstance(value, Decimal):
+            return Literal(value, span, self.raw(path))
+        if isinstance(value, (str, bool)):
+            return Literal(value, span)
+        raise self.error(path, f"{_where(path)}: a default is a single value or a list of values")
+
+    def dimension(self, path: Path_, name: str, body: Any) -> Dimension:
+        low, high = body["range"]
+        if low > high:
+            raise self.error((*path, "range"), f"empty range {dsl.number(low)}..{dsl.number(high)}", "PE112")
+        doc = self.raw((*path, "doc")) if "doc" in body else None
+        return Dimension(name, low, high, body.get("weight", Decimal(1)), doc, self.declaration_span(path))
+
+    def table(self, path: Path_, name: str, body: Any) -> DecisionTable:
+        hit = body.get("hit", "first")
+        if "aggregate" in body and hit != "collect":
+            raise self.error((*path, "aggregate"), "'aggregate' goes with 'hit: collect'", key=True)
+        inputs = tuple(self.expr((*path, "inputs", i)) for i in range(len(body["inputs"])))
+        outputs = tuple(self.name((*path, "outputs", i)) for i in range(len(body["outputs"])))
+        rows = []
+        for r, cells in enumerate(body["rows"]):
+            rpath = (*path, "rows", r)
+            if len(cells) != len(inputs) + len(outputs):
+                raise self.error(rpath, f"row has {len(cells)} cells; the table has {len(inputs)} input and "
+                                 f"{len(outputs)} output columns", "PE107")
+            tests = tuple(self.test((*rpath, i)) for i in range(len(inputs)))
+            values = tuple(self.expr((*rpath, len(inputs) + i)) for i in range(len(outputs)))
+            rows.append(Row(tests, values, self.span(rpath)))
+        return DecisionTable(name, inputs, outputs, tuple(rows), hit, body.get("aggregate"),
+                             self.declaration_span(path), self.span((*path, "inputs"), key=True).line)
+
+    def let(self, path: Path_, name: str, body: Any) -> Let:
+        return Let(name, self.expr(path), self.declaration_span(path))
+
+    def levels(self, path: Path_, name: str, body: Any) -> GradeScale:
+        levels = []
+        for i, entry in enumerate(body):
+            lpath = (*path, i)
+            if isinstance(entry, dict):
+                levels.append(Level(self.name((*lpath, "name")), entry.get("color"), self.span(lpath)))
+            else:
+                levels.append(Level(self.name(lpath), None, self.span(lpath)))
+        seen: set[str] = set()
+        for i, lv in enumerate(levels):
+            if lv.name in seen:
+                raise self.error((*path, i), f"level '{lv.name}' listed twice", "PE102")
+            seen.add(lv.name)
+        return GradeScale(name, tuple(levels), self.declaration_span(path))
+
+    def grade(self, path: Path_, name: str, body: Any) -> Grade:
+        if ("rules" in body) == ("matrix" in body):
+            raise self.error(path, f"grade '{name}' needs either 'rules' or 'matrix'", key=True)
+        raises = tuple(self.raise_line((*path, "raises", i), r) for i, r in enumerate(body.get("raises", [])))
+        span = self.declaration_span(path)
+        if "matrix" in body:
+            return Grade(name, (), raises, self.matrix((*path, "matrix"), body["matrix"]), span)
+        rules = tuple(self.rule((*path, "rules", i), r) for i, r in enumerate(body["rules"]))
+        return Grade(name, rules, raises, None, span)
+
+    def rule(self, path: Path_, body: dict[str, Any]) -> GradeRule:
+        kinds = [k for k in ("when", "otherwise", "top", "bottom") if k in body]
+        if len(kinds) != 1:
+            raise self.error(path, f"{_where(path)}: a grade line has exactly one of when, otherwise, top, "
+                             f"bottom (found {', '.join(kinds) or 'none'})")
+        kind = kinds[0]
+        level = self.name((*path, "level"))
+        span = self.span(path)
+        ranked = kind in ("top", "bottom")
+        for extra in ("by", "within"):
+            if extra in body and not ranked:
+                raise self.error((*path, extra), f"'{extra}' goes with top or bottom", key=True)
+        if kind == "when":
+            return GradeRule("condition", level, condition=self.expr((*path, "when")), span=span)
+        if kind == "otherwise":
+            return GradeRule("otherwise", level, span=span)
+        if "by" not in body:
+            raise self.error(path, f"{_where(path)}: '{kind}' needs 'by'")
+        count = body[kind]
+        percent = isinstance(count, str)
+        if percent:
+            count = Decimal(count[:-1])
+        within = self.expr((*path, "within")) if "within" in body else None
+        return GradeRule(kind, level, count=count, percent=percent, by=self.expr((*path, "by")),
+                         within=within, span=span)
+
+    def raise_line(self, path: Path_, body: dict[str, Any]) -> Raise:
+        if ("to" in body) == ("steps" in body):
+            raise self.error(path, f"{_where(path)}: a raise has either 'to' (a level) or 'steps' (a number)")
+        condition = self.expr((*path, "when"))
+        if "to" in body:
+            return Raise(condition, to_level=self.name((*path, "to")), span=self.span(path))
+        return Raise(condition, steps=int(body["steps"]), span=self.span(path))
+
+    def matrix(self, path: Path_, body: dict[str, Any]) -> Matrix:
+        header = tuple(self.label((*path, "header", i)) for i in range(len(body["header"])))
+        rows = []
+        spans = []
+        for label in body["cells"]:
+            cpath = (*path, "cells", label)
+            cells = self.names(cpath, body["cells"][label])
+            if len(cells) != len(header):
+                raise self.error(cpath, f"matrix row has {len(cells)} cells; the header has {len(header)}",
+                                 "PE107")
+            rows.append((self.label(cpath, key=True), cells))
+            spans.append(self.span(cpath, key=True))
+        return Matrix(self.name((*path, "rows")), self.name((*path, "columns")), header, tuple(rows), tuple(spans))
+
+    def label(self, path: Path_, key: bool = False) -> Literal:
+        import yaml
+
+        node = self.doc.at(path, key)
+        span = _span(self.file, node)
+        if isinstance(node, yaml.ScalarNode) and node.tag in (_TAG + "int", _TAG + "float"):
+            return Literal(self.doc.number(node), span)
+        return Literal(str(node.value), span)
+
+    def supervision(self, path: Path_, name: str, body: Any) -> Supervision:
+        lines = []
+        for i, entry in enumerate(body):
+            lpath = (*path, i)
+            if ("level" in entry) == ("otherwise" in entry):
+                raise self.error(lpath, f"{_where(lpath)}: a supervision line has either 'level' or "
+                                 "'otherwise: true'")
+            level = self.name((*lpath, "level")) if "level" in entry else None
+            when = self.expr((*lpath, "when")) if "when" in entry else None
+            every = None
+            if "every" in entry:
+                match = _EVERY.match(entry["every"])
+                assert match is not None  # the schema's pattern
+                n = int(match.group(1))
+                if n < 1:
+                    raise self.error((*lpath, "every"), "every N needs a whole number >= 1", "PE112")
+                every = (n, match.group(2))
+            by = self.texts((*lpath, "by"), entry["by"])
+            lines.append(SupervisionLine(level, by, when, every, self.span(lpath)))
+        return Supervision(name, tuple(lines), self.declaration_span(path))
+
+    def sanction(self, path: Path_, name: str, body: Any) -> Sanction:
+        if ("for" in body) != ("in" in body):
+            raise self.error(path, f"sanction '{name}': 'for' and 'in' go together", key=True)
+        if "where" in body and "for" not in body:
+            raise self.error((*path, "where"), "'where' goes with 'for … in …' (use 'when' for a condition "
+                             "on the item)", key=True)
+        if "when" in body and "for" in body:
+            raise self.error((*path, "when"), "a sanction has either 'for … in …' or 'when', not both", key=True)
+        var = self.name((*path, "for")) if "for" in body else None
+        source = self.expr((*path, "in")) if "in" in body else None
+        where = self.expr((*path, "where")) if "where" in body else None
+        when = self.expr((*path, "when")) if "when" in body else None
+        fine = self.expr((*path, "fine")) if "fine" in body else None
+        actions = self.texts((*path, "actions"), body["actions"]) if "actions" in body else ()
+        warning = warning_of = None
+        if "warning" in body:
+            word = self.name((*path, "warning"))
+            warning, warning_of = (word, None) if word in COLORS else (None, word)
+        lines = tuple((k if k != "actions" else "action", self.span((*path, k), key=True).line)
+                      for k in ("fine", "actions", "warning") if k in body)
+        return Sanction(name, var, source, where, when, fine, actions, warning, warning_of,
+                        self.declaration_span(path), lines)
+
+    def summary(self, value: list[dict[str, Any]]) -> Summary:
+        lines = []
+        for i, entry in enumerate(value):
+            lpath = ("summary", i)
+            if "count by" in entry:
+                names = self.names((*lpath, "count by"), entry["count by"])
+                lines.append(SummaryLine("count", names, self.span(lpath)))
+            else:
+                word = self.raw((*lpath, "sum"))
+                if word == "fine":
+                    lines.append(SummaryLine("fine", (), self.span(lpath)))
+                else:
+                    lines.append(SummaryLine("sum", (word.strip("`"),), self.span(lpath)))
+        return Summary(tuple(lines), self.declaration_span(("summary",)))
+
+
+# ---------------------------------------------------------------- comments in YAML text
+
+
+def yaml_comments(text: str) -> Iterator[Comment]:
+    """`#` comments of a YAML text: a `#` at a line start or after a blank, outside any scalar."""
+    import yaml
+
+    if "#" not in text:
+        return
+    inside: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    try:
+        for token in yaml.scan(text, Loader=_loader()):
+            if isinstance(token, yaml.ScalarToken):
+                s, e = token.start_mark, token.end_mark
+                inside.append(((s.line, s.column), (e.line, e.column)))
+    except yaml.YAMLError:  # pragma: no cover - the text was composed already
+        return
+    k = 0
+    for number, line in enumerate(text.splitlines()):
+        start = 0
+        while (i := line.find("#", start)) >= 0:
+            start = i + 1
+            if i and line[i - 1] not in " \t":
+                continue
+            while k < len(inside) and inside[k][1] <= (number, i):
+                k += 1
+            if any(a <= (number, i) < b for a, b in inside[k:k + 2]):
+                continue
+            yield Comment(line[i:].rstrip(), number + 1, own_line=not line[:i].strip())
+            break
+
+
+# ---------------------------------------------------------------- model -> YAML text
+
+
+class Raw(str):
+    """DSL text (an expression or a table cell): may be written plain even if YAML would read it
+    as a number or a boolean, since the reader takes the text as written."""
+
+
+_PLAIN_FIRST = set("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_CHARS = set(",[]{}")
+
+
+def scalar(value: Any, flow: bool = False) -> str:
+    """A YAML scalar that reads back as the same value (text quoted only where needed)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return dsl.number(value)
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    text = str(value)
+    if _plain_ok(text, flow, isinstance(value, Raw)):
+        return text
+    if all(ch.isprintable() for ch in text):
+        if '"' in text or "\\" in text:
+            return "'" + text.replace("'", "''") + "'"
+        return '"' + text + '"'
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _plain_ok(text: str, flow: bool, raw: bool) -> bool:
+    if not text or text != text.strip() or text[0] in _PLAIN_FIRST:
+        return False
+    if ": " in text or " #" in text or text.endswith(":") or "\t" in text:
+        return False
+    if not all(ch.isprintable() for ch in text):
+        return False
+    if flow and any(ch in _FLOW_CHARS for ch in text):
+        return False
+    tag = _resolve(text)
+    if tag == _TAG + "str":
+        return True
+    return raw and tag in (_TAG + "int", _TAG + "float", _TAG + "bool")
+
+
+@lru_cache(maxsize=4096)
+def _resolve(text: str) -> str:
+    import yaml
+
+    return yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
+
+
+def flow(value: Any) -> str:
+    """A value as one line of flow YAML."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{scalar(k, True)}: {flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    return scalar(value, flow=True)
+
+
+class _Writer:
+    def __init__(self, rs: Ruleset):
+        self.rs = rs
+        self.lines: Lines = []
+
+    def add(self, indent: int, text: str, anchor: int = 0, keep_blank: bool = True) -> None:
+        self.lines.append(Line("  " * indent + text, anchor, keep_blank=keep_blank))
+
+    def entry(self, indent: int, key: str, value: Any, anchor: int = 0, keep_blank: bool = True) -> None:
+        """`key: value` on one line when it fits, else a block mapping/list below the key."""
+        head = f"{scalar(key)}:"
+        one_line = f"{head} {flow(value)}"
+        if not isinstance(value, (dict, list)) or width("  " * indent + one_line) <= dsl.MAX_WIDTH:
+            self.add(indent, one_line, anchor, keep_blank)
+            return
+        if isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value):
+            # a long list of words: a flow list wrapped over lines, like the DSL's `one of [...]`
+            items = [scalar(v, flow=True) for v in value]
+            current = f"{head} [{items[0]}"
+            for item in items[1:]:
+                if width("  " * (indent + 1) + current + ", " + item) > dsl.MAX_WIDTH:
+                    self.add(indent, current + ",", anchor, keep_blank)
+                    anchor, keep_blank, current = 0, True, "  " + item
+                else:
+                    current += ", " + item
+            self.add(indent, current + "]", anchor, keep_blank)
+            return
+        self.add(indent, head, anchor, keep_blank)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self.entry(indent + 1, k, v)
+        else:
+            for v in value:
+                self.add(indent + 1, f"- {flow(v)}")
+
+    def write(self) -> Lines:
+        rs = self.rs
+        spans = rs.header_spans
+
+        def at(key: str) -> int:
+            return spans[key].line if key in spans else 0
+
+        self.entry(0, "ruleset", rs.id, at("ruleset"))
+        if rs.title is not None:
+            self.entry(0, "title", rs.title, at("title") if at("title") != at("ruleset") else 0)
+        if rs.version is not None:
+            self.entry(0, "version", rs.version, at("version"))
+        if rs.effective is not None:
+            self.entry(0, "effective", rs.effective, at("effective"))
+        if rs.extends is not None:
+            self.entry(0, "extends", rs.extends, at("extends"))
+        if rs.removes:
+            self.add(0, "remove:", 0)
+            for i, rm in enumerate(rs.removes):
+                self.add(1, "- " + flow({"kind": rm.kind, "name": rm.name}), at(f"remove#{i}") or rm.span.line)
+        if rs.sources:
+            self.add(0, "sources:", at("source") if at("source") != at("source#0") else 0)
+            for i, src in enumerate(rs.sources):
+                self.add(1, "- " + scalar(src), at(f"source#{i}"))
+        if rs.subject != "item" or "subject" in spans:
+            self.entry(0, "subject", rs.subject, at("subject"))
+        for kind in KINDS:
+            decls = rs.of_kind(kind)
+            if not decls:
+                continue
+            self.lines.append(BLANK)
+            if kind == "summary":
+                self.summary(decls[0])  # type: ignore[arg-type]
+                continue
+            self.add(0, f"{SECTIONS[kind]}:")
+            for i, d in enumerate(decls):
+                if i and kind in ("table", "grade", "supervision", "sanction"):
+                    self.lines.append(BLANK)
+                getattr(self, kind)(d, i == 0)
+        return self.lines
+
+    # -- declarations
+    def input(self, d: Input, first: bool) -> None:
+        body = self.type_body(d.type, d.default)
+        if d.doc is not None:
+            body = {**body, "doc": d.doc} if isinstance(body, dict) else {"type": body, "doc": d.doc}
+        if d.type.kind == "list":
+            self.add(1, f"{scalar(d.name)}:", d.span.line, keep_blank=not first)
+            for k, v in body.items():  # type: ignore[union-attr]
+                self.entry(2, k, v)
+        else:
+            self.entry(1, d.name, body, d.span.line, keep_blank=not first)
+
+    def type_body(self, t: TypeSpec, default: Expr | None) -> Any:
+        kind = {"enum": "one of", "list": "list of"}.get(t.kind, t.kind)
+        if t.kind in SIMPLE_TYPES and default is None and t.minimum is None and t.maximum is None:
+            return kind
+        body: dict[str, Any] = {"type": kind}
+        if t.kind == "enum":
+            body["values"] = list(t.values)
+        elif t.kind == "list":
+            body["fields"] = {f.name: self.type_body(f.type, f.default) for f in t.fields}
+        elif t.kind == "range" and not (t.min_exclusive or t.max_exclusive):
+            body["range"] = [t.minimum, t.maximum]
+        if t.kind != "range" or t.min_exclusive or t.max_exclusive:
+            if t.minimum is not None:
+                body["above" if t.min_exclusive else "min"] = t.minimum
+            if t.maximum is not None:
+                body["below" if t.max_exclusive else "max"] = t.maximum
+        if default is not None:
+            body["default"] = _default(default)
+        return body
+
+    def dimension(self, d: Dimension, first: bool) -> None:
+        body: dict[str, Any] = {"range": [d.low, d.high]}
+        if d.weight != 1:
+            body["weight"] = d.weight
+        if d.doc is not None:
+            body["doc"] = d.doc
+        self.entry(1, d.name, body, d.span.line, keep_blank=not first)
+
+    def table(self, t: DecisionTable, first: bool) -> None:
+        self.add(1, f"{scalar(t.name)}:", t.span.line, keep_blank=not first)
+        if t.hit != "first":
+            self.add(2, f"hit: {t.hit}")
+            if t.aggregate is not None:
+                self.add(2, f"aggregate: {t.aggregate}")
+        self.add(2, "inputs: " + flow([Raw(dsl.expr(e)) for e in t.inputs]), t.header_line)
+        self.add(2, "outputs: " + flow(list(t.outputs)))
+        self.add(2, "rows:")
+        cells = [[scalar(Raw(dsl.test(x)), True) for x in r.tests] + [scalar(Raw(dsl.expr(o)), True)
+                                                                     for o in r.outputs] for r in t.rows]
+        for row, texts in zip(t.rows, _aligned(cells), strict=True):
+            self.add(3, f"- [{texts}]", row.span.line)
+
+    def let(self, d: Let, first: bool) -> None:
+        self.add(1, f"{scalar(d.name)}: {scalar(Raw(dsl.expr(d.expr)))}", d.span.line, keep_blank=not first)
+
+    def levels(self, d: GradeScale, first: bool) -> None:
+        value = [{"name": lv.name, "color": lv.color} if lv.color else {"name": lv.name} for lv in d.levels]
+        self.entry(1, d.name, value, d.span.line, keep_blank=not first)
+
+    def grade(self, g: Grade, first: bool) -> None:
+        self.add(1, f"{scalar(g.scale)}:", g.span.line, keep_blank=not first)
+        if g.matrix is not None:
+            m = g.matrix
+            self.add(2, "matrix:")
+            self.add(3, f"rows: {scalar(m.row_input)}")
+            self.add(3, f"columns: {scalar(m.column_input)}")
+            self.add(3, "header: " + flow([_label(c) for c in m.columns]))
+            self.add(3, "cells:")
+            keys = [scalar(_label(label)) + ":" for label, _ in m.rows]
+            key_width = max(width(k) for k in keys)
+            rows = _aligned([[scalar(c, True) for c in cells] for _, cells in m.rows])
+            spans = list(m.row_spans) or [None] * len(m.rows)
+            for key, row, span in zip(keys, rows, spans, strict=True):
+                self.add(4, f"{dsl.pad(key, key_width)} [{row}]", span.line if span else 0)
+        else:
+            self.add(2, "rules:")
+            for r in g.rules:
+                self.add(3, "- " + flow(_rule(r)), r.span.line)
+        if g.raises:
+            self.add(2, "raises:")
+            for rz in g.raises:
+                body: dict[str, Any] = {"to": rz.to_level} if rz.to_level is not None else {"steps": Decimal(rz.steps)}  # type: ignore[arg-type]
+                body["when"] = Raw(dsl.expr(rz.condition))
+                self.add(3, "- " + flow(body), rz.span.line)
+
+    def supervision(self, s: Supervision, first: bool) -> None:
+        self.add(1, f"{scalar(s.scale)}:", s.span.line, keep_blank=not first)
+        for line in s.lines:
+            body: dict[str, Any] = {"level": line.level} if line.level is not None else {"otherwise": True}
+            if line.when is not None:
+                body["when"] = Raw(dsl.expr(line.when))
+            body["by"] = list(line.by)
+            if line.every is not None:
+                n, unit = line.every
+                body["every"] = f"{n} {unit}{'s' if n != 1 else ''}"
+            self.add(2, "- " + flow(body), line.span.line)
+
+    def sanction(self, s: Sanction, first: bool) -> None:
+        self.add(1, f"{scalar(s.name)}:", s.span.line, keep_blank=not first)
+        at = dict(s.body_lines)
+        if s.source is not None:
+            self.add(2, f"for: {scalar(s.var)}")
+            self.add(2, f"in: {scalar(Raw(dsl.expr(s.source)))}")
+            if s.where is not None:
+                self.add(2, f"where: {scalar(Raw(dsl.expr(s.where)))}")
+        elif s.when is not None:
+            self.add(2, f"when: {scalar(Raw(dsl.expr(s.when)))}")
+        if s.fine is not None:
+            self.add(2, f"fine: {scalar(Raw(dsl.expr(s.fine)))}", at.get("fine", 0))
+        if s.actions:
+            self.entry(2, "actions", list(s.actions), at.get("action", 0))
+        if s.warning is not None or s.warning_of is not None:
+            self.add(2, f"warning: {scalar(s.warning or s.warning_of)}", at.get("warning", 0))
+
+    def summary(self, s: Summary) -> None:
+        self.add(0, "summary:", s.span.line)
+        for line in s.lines:
+            if line.kind == "count":
+                self.add(1, "- count by: " + flow(list(line.names)), line.span.line)
+            elif line.kind == "fine":
+                self.add(1, "- sum: fine", line.span.line)
+            else:
+                word = line.names[0]
+                self.add(1, "- sum: " + scalar(f"`{word}`" if word == "fine" else word), line.span.line)
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Flow-list contents with columns aligned by display width (padding after each comma)."""
+    if not rows:
+        return []
+    widths = [max(width(r[i]) + 1 for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
+    out = []
+    for r in rows:
+        parts = [dsl.pad(cell + ",", widths[i]) if i < len(r) - 1 else cell for i, cell in enumerate(r)]
+        out.append(" ".join(parts))
+    return out
+
+
+def _label(lit: Literal) -> Any:
+    return lit.value
+
+
+def _rule(r: GradeRule) -> dict[str, Any]:
+    if r.kind == "condition":
+        body: dict[str, Any] = {"when": Raw(dsl.expr(r.condition))}  # type: ignore[arg-type]
+    elif r.kind == "otherwise":
+        body = {"otherwise": True}
+    else:
+        body = {r.kind: f"{dsl.number(r.count)}%" if r.percent else r.count,  # type: ignore[arg-type]
+                "by": Raw(dsl.expr(r.by))}  # type: ignore[arg-type]
+        if r.within is not None:
+            body["within"] = Raw(dsl.expr(r.within))
+    body["level"] = r.level
+    return body
+
+
+def _default(e: Expr) -> Any:
+    if isinstance(e, ListLiteral):
+        return [_default(i) for i in e.items]
+    if isinstance(e, Literal):
+        return e.value
+    raise ParseError(Diagnostic.at("PE511", "the YAML form holds only literal defaults (a number, text, "
+                                   "true/false, a date or a list of them)", e.span))
+
+
+def to_yaml(rs: Ruleset, comments: bool = True) -> str:
+    """The ruleset (unresolved) as canonical YAML text, comments kept by source line."""
+    lines = _Writer(rs).write()
+    if comments:
+        ranges = [(d.span.line, closing_line(d.span, rs.blank_lines)) for d in rs.declarations if d.span.line]
+        lines = with_comments(lines, rs.comments, rs.blank_lines, ranges)
+    return dsl.render(lines)
