@@ -8,12 +8,14 @@ and its summary. All arithmetic runs in one exact decimal context.
 from __future__ import annotations
 
 import decimal
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from . import runtime
-from .case import Case, Layout, layout, locate, validate
+from .case import Case, Layout, gc_paused, layout, locate, validate
 from .compile import CompiledRuleset, RankSpec
 from .errors import Diagnostic, EvaluationError
 from .result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
@@ -34,8 +36,7 @@ def run(compiled: CompiledRuleset, case: Case) -> tuple[list[list[Any]], list[st
     header = case.header()
     with decimal.localcontext(runtime.CONTEXT):
         for stage in compiled.stages:
-            for spec in stage.rankings:
-                rank(rows, spec)
+            rank_all(rows, stage.rankings)
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view else None
             try:
                 stage.run(rows, header, view)
@@ -45,81 +46,159 @@ def run(compiled: CompiledRuleset, case: Case) -> tuple[list[list[Any]], list[st
 
 
 def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None) -> Result:
-    rows, ids, names = run(compiled, case)
-    items = [build_item(compiled, row, item_id, name) for row, item_id, name in zip(rows, ids, names, strict=True)]
-    rs = compiled.ruleset
-    return Result(
-        ruleset={"id": rs.id, "version": rs.version, "digest": digest},
-        case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
-        items=items,
-        summary=summarise(compiled, rows, items),
-    )
+    with gc_paused():
+        rows, ids, names = run(compiled, case)
+        items = [build_item(compiled, row, item_id, name)
+                 for row, item_id, name in zip(rows, ids, names, strict=True)]
+        rs = compiled.ruleset
+        return Result(
+            ruleset={"id": rs.id, "version": rs.version, "digest": digest},
+            case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
+            items=items,
+            summary=summarise(compiled, rows, items),
+        )
 
 
 def rank(rows: list[list[Any]], spec: RankSpec) -> None:
     """Competition ranking (1, 2, 2, 4) of `spec.key` within groups of equal `spec.group`."""
-    groups: dict[Any, list[list[Any]]] = defaultdict(list)
-    if spec.group is None:
-        groups[None] = rows
-    else:
-        g = spec.group
-        for row in rows:
-            groups[row[g]].append(row)
-    key, out, size = spec.key, spec.rank, spec.size
-    for members in groups.values():
-        ordered = sorted(members, key=lambda r: r[key], reverse=spec.descending)
-        n = len(ordered)
-        previous: Any = _NOTHING
-        position_rank = 0
-        for position, row in enumerate(ordered, 1):
-            value = row[key]
-            if value != previous:
-                position_rank = position
-                previous = value
-            row[out] = position_rank
-            row[size] = n
+    rank_all(rows, [spec])
 
 
-_NOTHING = object()
+def rank_all(rows: list[list[Any]], specs: list[RankSpec]) -> None:
+    """Rank for every spec; specs on the same key and group share one partition and one sort
+    (a grade's top and bottom lines and its published rank all rank the same value)."""
+    by_key: dict[tuple[int, int | None], list[RankSpec]] = {}
+    for spec in specs:
+        by_key.setdefault((spec.key, spec.group), []).append(spec)
+    partitions: dict[int | None, Any] = {}
+    for (key, group), same in by_key.items():
+        if group not in partitions:
+            if group is None:
+                partitions[group] = [rows]
+            else:
+                members: dict[Any, list[list[Any]]] = defaultdict(list)
+                for row in rows:
+                    members[row[group]].append(row)
+                partitions[group] = list(members.values())
+        for members in partitions[group]:
+            _rank_members(members, key, same)
+
+
+def _rank_members(members: list[list[Any]], key: int, specs: list[RankSpec]) -> None:
+    ordered = sorted(members, key=itemgetter(key), reverse=True)
+    n = len(ordered)
+    down = [(s.rank, s.size) for s in specs if s.descending]
+    up = [(s.rank, s.size) for s in specs if not s.descending]
+    start = 0
+    while start < n:
+        # equal values form one block: its descending rank counts the items before it, its
+        # ascending rank the items after it
+        value = ordered[start][key]
+        end = start + 1
+        while end < n and ordered[end][key] == value:
+            end += 1
+        high, low = start + 1, n - end + 1
+        for row in ordered[start:end]:
+            for out, size in down:
+                row[out] = high
+                row[size] = n
+            for out, size in up:
+                row[out] = low
+                row[size] = n
+        start = end
 
 
 def build_item(compiled: CompiledRuleset, row: list[Any], item_id: str, name: str | None) -> ItemResult:
-    plan = _output_plan(compiled)
-    values = {}
-    for value_name, slot, levels in plan.values:
-        v = row[slot]
-        values[value_name] = levels[v] if levels is not None and isinstance(v, int) else v
-    grades = {}
-    for g in compiled.grades:
-        index = row[g.slot]
-        grades[g.scale] = GradeResult(g.levels[index], g.colors[index],
-                                      row[g.rank_slot] if g.rank_slot is not None else None)
-    supervision = []
-    for s in compiled.supervisions:
-        line_index = row[s.slot]
-        if line_index is not None and line_index >= 0:
-            line = s.lines[line_index]
-            every = f"{line.every[0]} {line.every[1]}{'s' if line.every[0] != 1 else ''}" if line.every else None
-            supervision.append(SupervisionResult(s.scale, line.by, every, line_index))
-    sanctions = []
-    fired = sorted(row[compiled.sanction_slot], key=lambda f: f[0])
-    for index, fine, element in fired:
-        decl = compiled.sanctions[index]
-        warning = decl.warning
-        if decl.warning_of is not None:
-            warning = grades[decl.warning_of].color
-        sanctions.append(SanctionResult(decl.name, decl.actions, fine, warning, element))
-    return ItemResult(item_id, name, values, grades, supervision, sanctions)
+    return _output_plan(compiled).build(row, item_id, name)
 
 
 class _OutputPlan:
+    """Everything about turning a slot list into an ItemResult that does not depend on the
+    item, worked out once per compiled ruleset.
+
+    Grade and supervision results are immutable and take few distinct values (a level
+    and a rank), so items share them instead of each building its own.
+    """
+
     def __init__(self, compiled: CompiledRuleset):
         scales = {s.name: tuple(lv.name for lv in s.levels) for s in compiled.ruleset.scales}
-        self.values = []
+        self.values: list[tuple[str, int, tuple[str, ...] | None]] = []
         for value_name in compiled.value_names:
             t = compiled.analysis.value_types.get(value_name)
             levels = scales.get(t.scale) if t is not None and t.kind == "level" and t.scale else None
             self.values.append((value_name, compiled.slots[value_name], levels))
+        self.value_names = tuple(v[0] for v in self.values)
+        self.level_values = [(n, levels) for n, _, levels in self.values if levels is not None]
+        slots = [v[1] for v in self.values]
+        self.take_values: Callable[[list[Any]], tuple[Any, ...]] = (
+            itemgetter(*slots) if len(slots) > 1 else (lambda row: (row[slots[0]],)) if slots else (lambda row: ()))
+        self.grades = [(g.scale, g.slot, g.rank_slot) for g in compiled.grades]
+        self.grade_results: list[dict[tuple[int, int | None], GradeResult]] = [{} for _ in compiled.grades]
+        self.outs = compiled.grades
+        self.supervisions = [(s.slot, {}) for s in compiled.supervisions]
+        self.supervision_outs = compiled.supervisions
+        self.sanction_slot = compiled.sanction_slot
+        self.sanctions = compiled.sanctions
+
+    def grade_result(self, index: int, level: int, rank: int | None) -> GradeResult:
+        g = self.outs[index]
+        result = GradeResult(g.levels[level], g.colors[level], rank)
+        if isinstance(rank, int) or rank is None:  # small, hashable: worth sharing
+            self.grade_results[index][(level, rank)] = result
+        return result
+
+    def supervision_result(self, index: int, line_index: int) -> SupervisionResult:
+        s = self.supervision_outs[index]
+        line = s.lines[line_index]
+        every = f"{line.every[0]} {line.every[1]}{'s' if line.every[0] != 1 else ''}" if line.every else None
+        result = SupervisionResult(s.scale, line.by, every, line_index)
+        self.supervisions[index][1][line_index] = result
+        return result
+
+    def build(self, row: list[Any], item_id: str, name: str | None) -> ItemResult:
+        values = dict(zip(self.value_names, self.take_values(row), strict=True))
+        for value_name, levels in self.level_values:
+            v = values[value_name]
+            if isinstance(v, int):
+                values[value_name] = levels[v]
+        grades = {}
+        for index, (scale, slot, rank_slot) in enumerate(self.grades):
+            level = row[slot]
+            rank = row[rank_slot] if rank_slot is not None else None
+            grade = self.grade_results[index].get((level, rank))
+            grades[scale] = grade if grade is not None else self.grade_result(index, level, rank)
+        supervision = []
+        for index, (slot, shared) in enumerate(self.supervisions):
+            line_index = row[slot]
+            if line_index is not None and line_index >= 0:
+                result = shared.get(line_index)
+                supervision.append(result if result is not None else self.supervision_result(index, line_index))
+        sanctions = []
+        fired = row[self.sanction_slot]
+        if fired:
+            if len(fired) > 1:
+                fired = sorted(fired, key=lambda f: f[0])
+            for index, fine, element in fired:
+                decl = self.sanctions[index]
+                warning = decl.warning
+                if decl.warning_of is not None:
+                    warning = grades[decl.warning_of].color
+                sanctions.append(SanctionResult(decl.name, decl.actions, fine, warning, element))
+        return ItemResult(item_id, name, values, grades, supervision, sanctions)
+
+    def value_of(self, compiled: CompiledRuleset, name: str) -> Callable[[list[Any]], Any]:
+        """How to read `name` from a slot list, as an ItemResult shows it (grades and
+        level-typed values as level names)."""
+        for scale, slot, _ in self.grades:
+            if scale == name:
+                levels = next(g.levels for g in self.outs if g.scale == name)
+                return lambda row: levels[row[slot]]
+        for value_name, slot, levels in self.values:
+            if value_name == name:
+                if levels is None:
+                    return itemgetter(slot)
+                return lambda row: levels[row[slot]] if isinstance(row[slot], int) else row[slot]
+        return itemgetter(compiled.slots[name])
 
 
 def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
@@ -135,13 +214,17 @@ def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
 
 def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[ItemResult]) -> dict[str, Any]:
     rs = compiled.ruleset
+    plan = _output_plan(compiled)
     levels: dict[str, dict[str, int]] = {}
     for g in compiled.grades:
         counts = dict.fromkeys(g.levels, 0)
-        for row in rows:
-            counts[g.levels[row[g.slot]]] += 1
+        for index, n in Counter(map(itemgetter(g.slot), rows)).items():
+            counts[g.levels[index]] += n
         levels[g.scale] = counts
-    fines = sum((i.fine for i in items), Decimal(0))
+    fines = Decimal(0)
+    for item in items:
+        if item.sanctions:  # an item without sanctions adds a zero
+            fines += item.fine
     summary: dict[str, Any] = {"items": len(items), "levels": levels, "fines": fines}
     if rs.summary is None:
         return summary
@@ -149,11 +232,9 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[Item
     sums: dict[str, Any] = {}
     for line in rs.summary.lines:
         if line.kind == "count":
-            counts_out.append({"by": list(line.names), "counts": _count_by(compiled, rows, items, line.names)})
+            counts_out.append({"by": list(line.names), "counts": _count_by(compiled, rows, line.names)})
         elif line.kind == "sum":
-            name = line.names[0]
-            sums[name] = sum((_value_of(compiled, row, item, name) for row, item in zip(rows, items, strict=True)),
-                             Decimal(0))
+            sums[line.names[0]] = sum(map(plan.value_of(compiled, line.names[0]), rows), Decimal(0))
     if counts_out:
         summary["counts"] = counts_out
     if sums:
@@ -161,26 +242,28 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[Item
     return summary
 
 
-def _value_of(compiled: CompiledRuleset, row: list[Any], item: ItemResult, name: str) -> Any:
-    if name in item.grades:
-        return item.grades[name].level
-    if name in item.values:
-        return item.values[name]
-    return row[compiled.slots[name]]
-
-
-def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], items: list[ItemResult],
-              names: tuple[str, ...]) -> dict[str, Any]:
-    root: dict[str, Any] = {}
+def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str, ...]) -> dict[str, Any]:
+    plan = _output_plan(compiled)
+    readers = [plan.value_of(compiled, n) for n in names]
     orders = [_key_order(compiled, n) for n in names]
-    for row, item in zip(rows, items, strict=True):
+    # count each distinct combination of values once, then turn values into key text
+    key_of = readers[0] if len(readers) == 1 else (lambda row: tuple(r(row) for r in readers))
+    try:
+        combinations = Counter(map(key_of, rows))
+    except TypeError:  # an unhashable value (a list): count the key texts row by row
+        combinations = Counter(tuple(_key_text(r(row)) for r in readers) for row in rows)
+    else:
+        texts: Counter[tuple[str, ...]] = Counter()
+        for values, n in combinations.items():
+            values = (values,) if len(readers) == 1 else values
+            texts[tuple(_key_text(v) for v in values)] += n
+        combinations = texts
+    root: dict[str, Any] = {}
+    for keys, n in combinations.items():
         node = root
-        keys = [_key_text(_value_of(compiled, row, item, n)) for n in names]
-        for depth, k in enumerate(keys):
-            if depth == len(keys) - 1:
-                node[k] = node.get(k, 0) + 1
-            else:
-                node = node.setdefault(k, {})
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = node.get(keys[-1], 0) + n
     return _sorted_tree(root, orders)
 
 
