@@ -67,11 +67,20 @@ STATEMENT_KEYWORDS = (
 )
 
 
+def _grammar_text() -> str:
+    """The grammar: installed as policyengine.grammar, or beside the package in a source
+    checkout (where `python -m pytest` imports the package from the working folder)."""
+    try:
+        return resources.files("policyengine.grammar").joinpath("policy.lark").read_text("utf-8")
+    except ModuleNotFoundError:
+        return (Path(__file__).resolve().parent.parent / "grammar" / "policy.lark").read_text("utf-8")
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Any:
     import lark
 
-    grammar = resources.files("policyengine.grammar").joinpath("policy.lark").read_text("utf-8")
+    grammar = _grammar_text()
     return lark.Lark(
         grammar,
         parser="lalr",
@@ -188,7 +197,7 @@ def parse_unary_test(text: str, file: str = "<string>", line: int = 1, column: i
 def _fragment_parser() -> Any:
     import lark
 
-    grammar = resources.files("policyengine.grammar").joinpath("policy.lark").read_text("utf-8")
+    grammar = _grammar_text()
     return lark.Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
                      maybe_placeholders=False, postlex=_Brackets(), cache=True,
                      start=["expr", "unary_test"])
