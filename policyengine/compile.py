@@ -143,6 +143,7 @@ class _Compiler:
         self.fresh = 0
         self.needed: set[int] = set()
         self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
+        self.rank_keys: dict[tuple[str, Expr | None, Expr | None], tuple[int, int | None]] = {}
 
     # -- slots
     def slot(self, key: str) -> int:
@@ -403,14 +404,28 @@ class _Compiler:
             assert isinstance(decl, Grade)
             rule = decl.rules[node.rank_index]
             m = self.marker(key, rule.span, f"grade {decl.scale}, ranking line")
-            key_slot = self.slot(f"\0rank-key:{decl.scale}:{node.rank_index}")
-            group_slot = self.slot(f"\0rank-group:{decl.scale}:{node.rank_index}") if rule.within else None
+            # `top 10 by X within G` and `bottom 10 by X within G` rank the same values: the
+            # second line reuses the first's key and group slots, so they are computed once
+            # and the evaluator sorts once (explain still finds them under each line's name)
+            same = (decl.scale, rule.by, rule.within)
+            shared = self.rank_keys.get(same)
+            if shared is None:
+                key_slot = self.slot(f"\0rank-key:{decl.scale}:{node.rank_index}")
+                group_slot = self.slot(f"\0rank-group:{decl.scale}:{node.rank_index}") if rule.within else None
+                self.rank_keys[same] = (key_slot, group_slot)
+            else:
+                key_slot, group_slot = shared
+                self.slots[f"\0rank-key:{decl.scale}:{node.rank_index}"] = key_slot
+                if group_slot is not None:
+                    self.slots[f"\0rank-group:{decl.scale}:{node.rank_index}"] = group_slot
             rank_slot = self.slot(f"\0rank:{decl.scale}:{node.rank_index}")
             size_slot = self.slot(f"\0rank-size:{decl.scale}:{node.rank_index}")
             self.rank_slots[(decl.scale, node.rank_index)] = (key_slot, group_slot, rank_slot, size_slot)
-            out += [f"L = {m}", f"s[{key_slot}] = {self.ex(rule.by, {})}"]
-            if rule.within is not None:
-                out.append(f"s[{group_slot}] = {self.ex(rule.within, {})}")
+            out.append(f"L = {m}")
+            if shared is None:
+                out.append(f"s[{key_slot}] = {self.ex(rule.by, {})}")
+                if rule.within is not None:
+                    out.append(f"s[{group_slot}] = {self.ex(rule.within, {})}")
         elif key.startswith("grade:"):
             assert isinstance(decl, Grade)
             out += self.grade_source(decl)

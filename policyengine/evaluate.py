@@ -11,6 +11,7 @@ import decimal
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -117,7 +118,9 @@ class _OutputPlan:
     item, worked out once per compiled ruleset.
 
     Grade and supervision results are immutable and take few distinct values (a level
-    and a rank), so items share them instead of each building its own.
+    and a rank), so items share them instead of each building its own. `build` is
+    generated for the ruleset (one dict display for the values, no loops over
+    declarations); names and results reach it as default arguments, never as source text.
     """
 
     def __init__(self, compiled: CompiledRuleset):
@@ -127,24 +130,56 @@ class _OutputPlan:
             t = compiled.analysis.value_types.get(value_name)
             levels = scales.get(t.scale) if t is not None and t.kind == "level" and t.scale else None
             self.values.append((value_name, compiled.slots[value_name], levels))
-        self.value_names = tuple(v[0] for v in self.values)
-        self.level_values = [(n, levels) for n, _, levels in self.values if levels is not None]
-        slots = [v[1] for v in self.values]
-        self.take_values: Callable[[list[Any]], tuple[Any, ...]] = (
-            itemgetter(*slots) if len(slots) > 1 else (lambda row: (row[slots[0]],)) if slots else (lambda row: ()))
         self.grades = [(g.scale, g.slot, g.rank_slot) for g in compiled.grades]
-        self.grade_results: list[dict[tuple[int, int | None], GradeResult]] = [{} for _ in compiled.grades]
         self.outs = compiled.grades
-        self.supervisions = [(s.slot, {}) for s in compiled.supervisions]
+        self.grade_results: list[dict[Any, GradeResult]] = [{} for _ in compiled.grades]
         self.supervision_outs = compiled.supervisions
+        self.supervision_results: list[dict[int, SupervisionResult]] = [{} for _ in compiled.supervisions]
         self.sanction_slot = compiled.sanction_slot
-        self.sanctions = compiled.sanctions
+        self.sanction_decls = compiled.sanctions
+        self.build: Callable[[list[Any], str, str | None], ItemResult] = self._generate()
+
+    def _generate(self) -> Callable[[list[Any], str, str | None], ItemResult]:
+        env: dict[str, Any] = {"IR": ItemResult, "plan": self}
+        body = []
+        values = []
+        for i, (value_name, slot, levels) in enumerate(self.values):
+            env[f"n{i}"] = value_name
+            if levels is None:
+                values.append(f"n{i}: row[{slot}]")
+            else:
+                env[f"lv{i}"] = levels
+                values.append(f"n{i}: (lv{i}[v] if isinstance(v := row[{slot}], int) else v)")
+        grades = []
+        for i, (scale, slot, rank_slot) in enumerate(self.grades):
+            env[f"g{i}"] = scale
+            env[f"gc{i}"] = self.grade_results[i]
+            rank = f"row[{rank_slot}]" if rank_slot is not None else "None"
+            body += [f"k = (row[{slot}], {rank})",
+                     f"r{i} = gc{i}.get(k)",
+                     f"if r{i} is None:",
+                     f"    r{i} = plan.grade_result({i}, *k)"]
+            grades.append(f"g{i}: r{i}")
+        body.append("supervision = []")
+        for i, s in enumerate(self.supervision_outs):
+            env[f"sc{i}"] = self.supervision_results[i]
+            body += [f"x = row[{s.slot}]",
+                     "if x is not None and x >= 0:",
+                     f"    supervision.append(sc{i}.get(x) or plan.supervision_result({i}, x))"]
+        body += ["grades = {" + ", ".join(grades) + "}",
+                 f"fired = row[{self.sanction_slot}]",
+                 "return IR(item_id, name, {" + ", ".join(values) + "}, grades, supervision, "
+                 "plan.sanctions(fired, grades) if fired else [])"]
+        params = "".join(f", {k}={k}" for k in env)
+        source = f"def build(row, item_id, name{params}):\n" + "".join(f"    {line}\n" for line in body)
+        namespace = dict(env)
+        exec(compile(source, "<policyengine:result>", "exec"), namespace)
+        return namespace["build"]
 
     def grade_result(self, index: int, level: int, rank: int | None) -> GradeResult:
         g = self.outs[index]
         result = GradeResult(g.levels[level], g.colors[level], rank)
-        if isinstance(rank, int) or rank is None:  # small, hashable: worth sharing
-            self.grade_results[index][(level, rank)] = result
+        self.grade_results[index][(level, rank)] = result
         return result
 
     def supervision_result(self, index: int, line_index: int) -> SupervisionResult:
@@ -152,53 +187,39 @@ class _OutputPlan:
         line = s.lines[line_index]
         every = f"{line.every[0]} {line.every[1]}{'s' if line.every[0] != 1 else ''}" if line.every else None
         result = SupervisionResult(s.scale, line.by, every, line_index)
-        self.supervisions[index][1][line_index] = result
+        self.supervision_results[index][line_index] = result
         return result
 
-    def build(self, row: list[Any], item_id: str, name: str | None) -> ItemResult:
-        values = dict(zip(self.value_names, self.take_values(row), strict=True))
-        for value_name, levels in self.level_values:
-            v = values[value_name]
-            if isinstance(v, int):
-                values[value_name] = levels[v]
-        grades = {}
-        for index, (scale, slot, rank_slot) in enumerate(self.grades):
-            level = row[slot]
-            rank = row[rank_slot] if rank_slot is not None else None
-            grade = self.grade_results[index].get((level, rank))
-            grades[scale] = grade if grade is not None else self.grade_result(index, level, rank)
-        supervision = []
-        for index, (slot, shared) in enumerate(self.supervisions):
-            line_index = row[slot]
-            if line_index is not None and line_index >= 0:
-                result = shared.get(line_index)
-                supervision.append(result if result is not None else self.supervision_result(index, line_index))
-        sanctions = []
-        fired = row[self.sanction_slot]
-        if fired:
-            if len(fired) > 1:
-                fired = sorted(fired, key=lambda f: f[0])
-            for index, fine, element in fired:
-                decl = self.sanctions[index]
-                warning = decl.warning
-                if decl.warning_of is not None:
-                    warning = grades[decl.warning_of].color
-                sanctions.append(SanctionResult(decl.name, decl.actions, fine, warning, element))
-        return ItemResult(item_id, name, values, grades, supervision, sanctions)
+    def sanctions(self, fired: list[tuple[int, Any, int | None]], grades: dict[str, GradeResult],
+                  ) -> list[SanctionResult]:
+        out = []
+        for index, fine, element in sorted(fired, key=lambda f: f[0]) if len(fired) > 1 else fired:
+            decl = self.sanction_decls[index]
+            warning = decl.warning
+            if decl.warning_of is not None:
+                warning = grades[decl.warning_of].color
+            out.append(SanctionResult(decl.name, decl.actions, fine, warning, element))
+        return out
 
-    def value_of(self, compiled: CompiledRuleset, name: str) -> Callable[[list[Any]], Any]:
-        """How to read `name` from a slot list, as an ItemResult shows it (grades and
-        level-typed values as level names)."""
+    def value_of(self, compiled: CompiledRuleset, name: str) -> tuple[int, Callable[[Any], Any]]:
+        """Where `name` is in a slot list, and how a slot value becomes what an ItemResult
+        shows (grades and level-typed values as level names)."""
         for scale, slot, _ in self.grades:
             if scale == name:
                 levels = next(g.levels for g in self.outs if g.scale == name)
-                return lambda row: levels[row[slot]]
+                return slot, levels.__getitem__
         for value_name, slot, levels in self.values:
             if value_name == name:
-                if levels is None:
-                    return itemgetter(slot)
-                return lambda row: levels[row[slot]] if isinstance(row[slot], int) else row[slot]
-        return itemgetter(compiled.slots[name])
+                return slot, _same if levels is None else partial(_level_name, levels)
+        return compiled.slots[name], _same
+
+
+def _level_name(levels: tuple[str, ...], v: Any) -> Any:
+    return levels[v] if isinstance(v, int) else v
+
+
+def _same(v: Any) -> Any:
+    return v
 
 
 def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
@@ -234,7 +255,8 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[Item
         if line.kind == "count":
             counts_out.append({"by": list(line.names), "counts": _count_by(compiled, rows, line.names)})
         elif line.kind == "sum":
-            sums[line.names[0]] = sum(map(plan.value_of(compiled, line.names[0]), rows), Decimal(0))
+            slot, shown = plan.value_of(compiled, line.names[0])
+            sums[line.names[0]] = sum(map(shown, map(itemgetter(slot), rows)), Decimal(0))
     if counts_out:
         summary["counts"] = counts_out
     if sums:
@@ -244,27 +266,35 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[Item
 
 def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str, ...]) -> dict[str, Any]:
     plan = _output_plan(compiled)
-    readers = [plan.value_of(compiled, n) for n in names]
+    where = [plan.value_of(compiled, n) for n in names]
     orders = [_key_order(compiled, n) for n in names]
-    # count each distinct combination of values once, then turn values into key text
-    key_of = readers[0] if len(readers) == 1 else (lambda row: tuple(r(row) for r in readers))
+    shown = [show for _, show in where]
+    # count each distinct combination of slot values once, then make it key text
+    take = itemgetter(*(slot for slot, _ in where))
+    combinations: Counter[Any] | None
     try:
-        combinations = Counter(map(key_of, rows))
-    except TypeError:  # an unhashable value (a list): count the key texts row by row
-        combinations = Counter(tuple(_key_text(r(row)) for r in readers) for row in rows)
+        combinations = Counter(map(take, rows))
+    except TypeError:  # an unhashable value (a list): make key text row by row
+        combinations = None
+    texts: Counter[tuple[str, ...]] = Counter()
+    if combinations is None:
+        for row in rows:
+            values = take(row)
+            texts[_key_texts(values if len(names) > 1 else (values,), shown)] += 1
     else:
-        texts: Counter[tuple[str, ...]] = Counter()
         for values, n in combinations.items():
-            values = (values,) if len(readers) == 1 else values
-            texts[tuple(_key_text(v) for v in values)] += n
-        combinations = texts
+            texts[_key_texts(values if len(names) > 1 else (values,), shown)] += n
     root: dict[str, Any] = {}
-    for keys, n in combinations.items():
+    for keys, n in texts.items():
         node = root
         for k in keys[:-1]:
             node = node.setdefault(k, {})
         node[keys[-1]] = node.get(keys[-1], 0) + n
     return _sorted_tree(root, orders)
+
+
+def _key_texts(values: tuple[Any, ...], shown: list[Callable[[Any], Any]]) -> tuple[str, ...]:
+    return tuple(_key_text(show(v)) for v, show in zip(values, shown, strict=True))
 
 
 def _key_text(v: Any) -> str:
