@@ -123,7 +123,7 @@ def build():
     grades = rng.shuffle([g for g, n in GRADES.items() for _ in range(n)])
     types = rng.shuffle([t for t, n in TYPES.items() for _ in range(n)])
     points = []
-    for n, (grade, rtype) in enumerate(zip(grades, types), 1):
+    for n, (grade, rtype) in enumerate(zip(grades, types, strict=True), 1):
         tier = rng.pick(TIERS)
         p = {"id": f"SZ-{n:04d}", "name": f"{tier}风险点{n:04d}", "岗位层次": tier}
         if tier == "领导岗位" and rng.below(3) == 0:

@@ -287,7 +287,7 @@ def render(items: list[dict], year: int) -> str:
         cells.append(row)
     widths = [max(width(r[i]) for r in cells) for i in range(len(fields))]
     last_cat = last_power = None
-    for it, row in zip(items, cells):
+    for it, row in zip(items, cells, strict=True):
         if it["权力"] != last_power:
             if it["权力类别"] != last_cat:
                 out.append(f"  # ---------------- {it['权力类别']}")
