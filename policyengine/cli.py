@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -131,7 +132,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     from .api import load_ruleset
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
-    from .render import render, to_json
+    from .render import json_chunks, render
 
     if cases:
         rs = load_ruleset(ruleset)
@@ -151,11 +152,10 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
                                                  file=path))
             result.items = [i for i in result.items if i.id in item_ids]
         results.append(result)
-    if fmt == "json" and len(results) > 1:
-        text = to_json([r.to_dict() for r in results])
+    if fmt == "json":
+        _emit(json_chunks(results), output)
     else:
-        text = "".join(render(r, fmt) for r in results)
-    _emit(text, output)
+        _emit("".join(render(r, fmt) for r in results), output)
 
 
 def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
@@ -171,9 +171,11 @@ def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
     return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str | Iterable[str], output: str | None) -> None:
+    """Print, or write `output` atomically; `text` may come in pieces (large results)."""
     if output is None:
-        click.echo(text, nl=False)
+        for piece in [text] if isinstance(text, str) else text:
+            click.echo(piece, nl=False)
         return
     from .render import write_atomically
 
@@ -258,7 +260,8 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures, notes and the final line.")
 def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit: str | None,
                 coverage: bool, min_coverage: float | None, quiet: bool) -> None:
-    """Run the golden cases under PATH... (files or folders; default: cases/).
+    """Run the golden cases under PATH... (files or folders; default: cases/, or
+    the working folder when it has no cases/ folder).
 
     A case file is a test when it has an `expect` or `expect_summary` block, or a
     `<case>.expected.json` snapshot next to it. Its `ruleset:` line (a path
@@ -269,7 +272,7 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
     """
     from decimal import Decimal
 
-    from .golden import Outcome, format_percent, junit_xml, run_suite, write_file
+    from .golden import Outcome, default_paths, format_percent, junit_xml, run_suite, write_file
 
     def show(outcome: Outcome) -> None:
         if not quiet or outcome.status == "failed" or outcome.notes:
@@ -278,7 +281,8 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
                 text = "\n".join(line for line in text.split("\n") if "note:" in line)
             click.echo(text)
 
-    report = run_suite(paths or ("cases",), pattern, update=update,
+    searched = paths or default_paths()
+    report = run_suite(searched, pattern, update=update,
                        coverage=coverage or min_coverage is not None, missing_ok=not paths,
                        on_outcome=show)
     for snapshot, what in report.written:
@@ -287,21 +291,22 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
         click.echo(report.coverage.render())
     if junit:
         write_file(Path(junit), junit_xml(report))
-    click.echo(report.summary_line())
-    if not report.outcomes:
-        where = ", ".join(paths) if paths else "cases/"
-        click.echo(f"no tests found under {where}" + (f" matching -k {pattern!r}" if pattern else "")
-                   + ": a test is a case file with an `expect` block or a <case>.expected.json snapshot",
-                   err=True)
-        sys.exit(1)
-    if report.failed:
-        sys.exit(1)
-    if min_coverage is not None and report.coverage is not None:
+    # said before the last line, so that a run always ends with `N passed, M failed`
+    problem = None
+    if not report.tested:
+        where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else "the working folder"
+        problem = (f"no tests found under {where}" + (f" matching -k {pattern!r}" if pattern else "")
+                   + ": a test is a case file with an `expect` block or a <case>.expected.json snapshot")
+    elif min_coverage is not None and report.coverage is not None:
         floor = Decimal(str(min_coverage))
         if report.coverage.percent < floor:
-            click.echo(f"coverage {format_percent(report.coverage.percent)} is below the minimum "
-                       f"{format_percent(floor)}", err=True)
-            sys.exit(1)
+            problem = (f"coverage {format_percent(report.coverage.percent)} is below the minimum "
+                       f"{format_percent(floor)}")
+    if problem is not None:
+        click.echo(problem, err=True)
+    click.echo(report.summary_line())
+    if problem is not None or report.failed:
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------- explain

@@ -9,46 +9,135 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
-import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .result import Result
+from .result import ItemResult, Result
 from .runtime import format_number
 
-# json cannot print a Decimal as a bare number, so numbers travel as marked strings
-# and the marks are removed afterwards (user text cannot contain a raw NUL+SOH pair:
-# json escapes control characters, so the pattern only matches our own marks).
-_MARK = "\x00\x01"
-_MARKED = re.compile(r'"\\u0000\\u0001([^"]*)"')
+
+class JsonWriter:
+    """JSON text in the layout of `json.dumps(indent=2, ensure_ascii=False)`, with Decimals
+    printed as exact numbers (json's own encoder can only print them through float).
+
+    One writer serves one rendering: results shared between items (a grade's level and
+    colour, a supervision line) are the same objects, so their text is made once and
+    reused; a province-size case then costs one pass over its values, not two.
+    """
+
+    def __init__(self) -> None:
+        from json.encoder import encode_basestring
+
+        self.quote = encode_basestring  # the C version where available
+        self.numbers: dict[Decimal, str] = {}
+        self.shared: dict[int, str] = {}
+
+    def value(self, v: Any, depth: int = 0) -> str:
+        t = type(v)
+        if t is str:
+            return self.quote(v)
+        if t is Decimal:
+            text = self.numbers.get(v)
+            if text is None:
+                text = self.numbers[v] = format_number(v)
+            return text
+        if v is None:
+            return "null"
+        if t is bool:
+            return "true" if v else "false"
+        if t is dict:
+            if not v:
+                return "{}"
+            pad = "\n" + "  " * (depth + 1)
+            quote, value = self.quote, self.value
+            return ("{" + pad + ("," + pad).join(f"{quote(str(k))}: {value(x, depth + 1)}" for k, x in v.items())
+                    + "\n" + "  " * depth + "}")
+        if t is list or t is tuple:
+            if not v:
+                return "[]"
+            pad = "\n" + "  " * (depth + 1)
+            value = self.value
+            return "[" + pad + ("," + pad).join(value(x, depth + 1) for x in v) + "\n" + "  " * depth + "]"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return int.__repr__(v)
+        if isinstance(v, str):
+            return self.quote(str(v))
+        if isinstance(v, Decimal):
+            return format_number(v)
+        if isinstance(v, _dt.date):
+            return self.quote(v.isoformat())
+        if isinstance(v, dict):
+            return self.value(dict(v), depth)
+        if isinstance(v, (list, tuple)):
+            return self.value(list(v), depth)
+        raise TypeError(f"cannot write a {type(v).__name__} as JSON")
+
+    def once(self, shared: Any, depth: int) -> str:
+        """The text of a result object that many items share (same object, same depth)."""
+        text = self.shared.get(id(shared))
+        if text is None:
+            text = self.shared[id(shared)] = self.value(shared.to_dict(), depth)
+        return text
+
+    def item(self, item: ItemResult, depth: int) -> str:
+        """One item of SPEC §5, equal to `value(item.to_dict(), depth)`."""
+        pad = "\n" + "  " * (depth + 1)
+        inner = "\n" + "  " * (depth + 2)
+        close = "\n" + "  " * (depth + 1)
+        quote, value, once = self.quote, self.value, self.once
+        grades = ("{" + inner + ("," + inner).join(f"{quote(k)}: {once(g, depth + 2)}" for k, g in item.grades.items())
+                  + close + "}") if item.grades else "{}"
+        supervision = ("[" + inner + ("," + inner).join(once(s, depth + 2) for s in item.supervision)
+                       + close + "]") if item.supervision else "[]"
+        sanctions = value([s.to_dict() for s in item.sanctions], depth + 1)
+        return ("{" + pad + f'"id": {value(item.id)},' + pad + f'"name": {value(item.name)},'
+                + pad + f'"values": {value(item.values, depth + 1)},' + pad + f'"grades": {grades},'
+                + pad + f'"supervision": {supervision},' + pad + f'"sanctions": {sanctions}'
+                + "\n" + "  " * depth + "}")
+
+    def result(self, result: Result, depth: int = 0) -> Iterator[str]:
+        """A whole result in pieces (a few items each), so output can be written as it is
+        made instead of first building one string as large as the file."""
+        pad = "\n" + "  " * (depth + 1)
+        yield ("{" + pad + f'"ruleset": {self.value(result.ruleset, depth + 1)},'
+               + pad + f'"case": {self.value(result.case, depth + 1)},' + pad + '"items": ')
+        if not result.items:
+            yield "[]"
+        else:
+            item_pad = "\n" + "  " * (depth + 2)
+            items = result.items
+            for start in range(0, len(items), 256):
+                yield ("[" if start == 0 else ",") + item_pad + ("," + item_pad).join(
+                    self.item(i, depth + 2) for i in items[start:start + 256])
+            yield "\n" + "  " * (depth + 1) + "]"
+        yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}' + "\n" + "  " * depth + "}"
 
 
-def plain(value: Any) -> Any:
-    """A JSON-ready copy: Decimals as marked exact text, dates as ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, Decimal):
-        return _MARK + format_number(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, str) and "\x00" in value:
-        return value.replace("\x00", "\ufffd")  # keep user text from forging a number mark
-    return value
+def to_json(data: Any) -> str:
+    """Any JSON-ready data (dicts, lists, Decimals, dates) as indented JSON text."""
+    return JsonWriter().value(data) + "\n"
 
 
-def to_json(data: Any, indent: int | None = 2) -> str:
-    text = json.dumps(plain(data), ensure_ascii=False, indent=indent)
-    return _MARKED.sub(r"\1", text) + "\n"
+def json_chunks(results: list[Result]) -> Iterator[str]:
+    """The JSON of one result, or of a list of results, in pieces."""
+    writer = JsonWriter()
+    if len(results) == 1:
+        yield from writer.result(results[0])
+    else:
+        yield "[" if results else "[]"
+        for n, result in enumerate(results):
+            yield ("\n  " if n == 0 else ",\n  ")
+            yield from writer.result(result, 1)
+        if results:
+            yield "\n]"
+    yield "\n"
 
 
 def to_yaml(data: Any) -> str:
@@ -177,7 +266,7 @@ def _flatten(tree: dict[str, Any], depth: int) -> list[tuple[tuple[str, ...], An
 
 def render(result: Result, fmt: str) -> str:
     if fmt == "json":
-        return to_json(result.to_dict())
+        return "".join(json_chunks([result]))
     if fmt == "yaml":
         return to_yaml(result.to_dict())
     if fmt == "csv":
@@ -185,13 +274,17 @@ def render(result: Result, fmt: str) -> str:
     return to_table(result)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and rename: never a half-written file."""
+def write_atomically(path: Path, text: str | Iterable[str]) -> None:
+    """Write via a temporary file in the same folder and rename: never a half-written file.
+    `text` may come in pieces, written as they are made."""
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                fh.writelines(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

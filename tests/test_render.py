@@ -1,0 +1,74 @@
+"""The JSON writer: exact decimals, json.dumps's indented layout, pieces that join to the whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from policyengine.render import json_chunks, to_json
+from tests.conftest import ruleset
+
+DATA = {
+    "text": "廉政\x00\n\"quoted\"",
+    "numbers": [Decimal("109.20"), Decimal("8E+3"), Decimal("-0"), Decimal("0.000001"), 7, -3],
+    "flags": (True, False, None),
+    "empty": {"dict": {}, "list": [], "tuple": ()},
+    "date": dt.date(2010, 5, 3),
+    1: "non-text key",
+}
+
+
+def test_layout_is_json_dumps_indent_2_with_exact_numbers() -> None:
+    # the same data with every Decimal turned into the number it should print as
+    expected = json.dumps({
+        "text": "廉政\x00\n\"quoted\"",
+        "numbers": [109.2, 8000, 0, 0.000001, 7, -3],
+        "flags": [True, False, None],
+        "empty": {"dict": {}, "list": [], "tuple": []},
+        "date": "2010-05-03",
+        "1": "non-text key",
+    }, ensure_ascii=False, indent=2)
+    # json prints 1e-06 for the float; the writer prints the decimal exactly
+    expected = expected.replace("1e-06", "0.000001")
+    assert to_json(DATA) == expected + "\n"
+    assert json.loads(to_json(DATA))["numbers"][0] == 109.2
+
+
+RULES = ruleset("""\
+    ruleset r
+    input x: number
+    let y = x * 1.10
+    levels L [高 red, 低 green]
+    grade L {
+      top 1 by y -> 高
+      otherwise  -> 低
+    }
+    sanction s when y > 5 {
+      fine y * 10
+      action "谈话"
+    }
+""")
+
+
+def test_result_pieces_join_to_the_documented_shape() -> None:
+    from policyengine.case import Case
+
+    result = RULES.evaluate(Case(items=[{"id": "A", "x": 10}, {"id": "B", "x": 2}]))
+    text = "".join(json_chunks([result]))
+    data = json.loads(text)
+    # values hold computed values only. A: y = 10 × 1.10 = 11.00, printed 11; rank 1 -> 高;
+    # fine 11 × 10 = 110
+    assert data["items"][0] == {
+        "id": "A", "name": None, "values": {"y": 11},
+        "grades": {"L": {"level": "高", "color": "red", "rank": 1}},
+        "supervision": [],
+        "sanctions": [{"rule": "s", "actions": ["谈话"], "fine": 110, "warning": None}],
+    }
+    # B: y = 2.2, rank 2 -> 低; 2.2 is not > 5: no sanction
+    assert data["items"][1]["values"] == {"y": 2.2}
+    assert data["items"][1]["sanctions"] == []
+    assert data["summary"]["fines"] == 110
+    # a list of results is a JSON list of the same objects
+    both = json.loads("".join(json_chunks([result, result])))
+    assert both == [data, data]
