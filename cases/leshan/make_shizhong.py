@@ -27,7 +27,7 @@ How the items are built (standard library only, byte-for-byte deterministic):
 A few items are hand-checked (HAND_CHECKED below): the script asserts that the generated
 inputs are the ones the hand computation used and that the mirror agrees with the hand
 values, and writes them into the case's `expect:` block. `expect_summary:` carries the
-seed's grade totals; the type totals are asserted here and noted in a comment.
+seed's grade totals and type totals (`counts: 风险类型`, from the ruleset's `count by 风险类型`).
 
 Usage:  python3 cases/leshan/make_shizhong.py            # (re)write the case file
         python3 cases/leshan/make_shizhong.py --check    # exit 1 if the file is stale
@@ -270,8 +270,9 @@ def render(points):
         "    风险等级: {A: 164, B: 401, C: 592}              # the seed's published totals",
         f"    预警等级: {{红色: 3, 橙色: 6, 黄色: 4, 无: {TOTAL - 13}}}   # 13 warned points (illustrative)",
         "  fines: 0",
-        "# count by 风险类型 (asserted by the generator): 思想道德 150, 制度机制 230, 岗位职责 262,",
-        "# 业务流程 395, 外部环境 120 -- the seed's published totals.",
+        "  counts:",
+        "    风险类型: {" + ", ".join(f"{t}: {n}" for t, n in TYPES.items())
+        + "}   # the seed's published totals",
         "",
     ]
     return "\n".join(lines)
