@@ -2,6 +2,7 @@
 """Generate the Luoyang state-tax bureau case files (illustrative data).
 
     python3 cases/tax/make_luoyang_2010.py          # rewrites both case files
+    python3 cases/tax/make_luoyang_2010.py --check  # exit 1 if either file is stale
 
 Writes, next to this script:
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import sys
 import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -300,25 +302,38 @@ def render(items: list[dict], year: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def write(path: str, generated: str) -> None:
+def write(path: str, generated: str, check_only: bool = False) -> bool:
+    """Write `generated` + the file's kept expect block; with check_only, write nothing and
+    return whether the file already holds exactly that text."""
     tail = f"\n{EXPECT_MARKER}\n"
+    old = None
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
             old = fh.read()
         if EXPECT_MARKER in old:
             tail = "\n" + old[old.index(EXPECT_MARKER):]
+    if check_only:
+        return old == generated + tail
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(generated + tail)
     os.replace(tmp, path)
+    return True
 
 
-def main() -> None:
+def main() -> int:
+    check_only = "--check" in sys.argv[1:]
     items = build_items()
     check(items)
+    fresh = True
     for year in (2010, 2011):
-        write(os.path.join(HERE, f"luoyang-{year}.yaml"), render(items, year))
+        path = os.path.join(HERE, f"luoyang-{year}.yaml")
+        if not write(path, render(items, year), check_only):
+            print(f"{os.path.basename(path)} is stale; rerun {os.path.basename(__file__)}",
+                  file=sys.stderr)
+            fresh = False
+    return 0 if fresh else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
