@@ -45,6 +45,13 @@ _LOOKS_GOLDEN = re.compile(r"""(?m)^\s*["']?expect(?:_summary)?["']?\s*:""")
 _MISSING = object()
 
 
+def default_paths() -> tuple[str, ...]:
+    """Where `policyengine test` looks when given no PATH: the `cases/` folder of a
+    repository laid out as SPEC §1 says, or else the working folder itself (a scratch
+    folder holding a case and its ruleset)."""
+    return ("cases",) if Path("cases").is_dir() else (".",)
+
+
 def snapshot_path(case_path: Path) -> Path:
     """`foo.yaml` -> `foo.expected.json`, next to the case file."""
     return case_path.with_name(case_path.stem + SNAPSHOT_SUFFIX)
@@ -103,9 +110,15 @@ def discover(paths: Sequence[str | Path], pattern: str | None = None, update: bo
     return out
 
 
+# Folders that hold tools' own YAML/JSON files, never case files: searching the working
+# folder must not load every file of an installed package as a would-be case.
+_NOT_CASE_FOLDERS = frozenset({"node_modules", "site-packages", "dist-packages"})
+
+
 def _case_files(root: Path) -> Iterable[Path]:
     for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith((".", "_")))
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith((".", "_")) and d not in _NOT_CASE_FOLDERS
+                            and not (Path(directory) / d / "pyvenv.cfg").is_file())
         for name in sorted(files):
             if name.endswith(CASE_SUFFIXES) and not name.endswith(SNAPSHOT_SUFFIX) and not name.startswith("."):
                 yield Path(directory) / name
@@ -205,6 +218,11 @@ class SuiteReport:
     @property
     def skipped(self) -> int:
         return sum(1 for o in self.outcomes if o.status == "skipped")
+
+    @property
+    def tested(self) -> int:
+        """Tests that checked something: a run of skipped files only has found no test."""
+        return self.passed + self.failed
 
     def summary_line(self) -> str:
         line = f"{self.passed} passed, {self.failed} failed"
@@ -712,10 +730,20 @@ def write_file(path: Path, text: str) -> None:
     from .render import write_atomically
 
     try:
+        # the temporary file is private (0600); a snapshot or report is shared like any file in
+        # the repository, so it keeps the mode it had, or gets the one the umask gives new files
+        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask()
         write_atomically(path, text)
+        os.chmod(path, mode)
     except OSError as exc:
         raise PolicyError(Diagnostic("PE603", f"cannot write this file: {exc.strerror or exc}",
                                      file=str(path))) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # ---------------------------------------------------------------- coverage
@@ -835,6 +863,10 @@ class RulesetCoverage:
                 out[kind] = (sum(1 for p in ps if p.hits), len(ps))
         return out
 
+    def exercised(self) -> list[Point]:
+        """What the cases exercised, in file and line order."""
+        return sorted((p for p in self.points.values() if p.hits), key=lambda p: (p.span.file, p.span.line))
+
     def missed(self) -> list[Point]:
         """What was never exercised, in file and line order (sorting is stable, so the cells
         of one matrix row keep their column order)."""
@@ -902,6 +934,12 @@ class Coverage:
             lines.append(f"coverage of {path}: {format_percent(percent(cov.covered, cov.total))} "
                          f"({cov.covered} of {cov.total})")
             lines.append("  " + " · ".join(f"{kind} {hit} of {n}" for kind, (hit, n) in cov.by_kind().items()))
+            exercised = cov.exercised()
+            if exercised:
+                # how often: per item, or per list element for a table called inside `for`
+                lines.append("  exercised:")
+                lines.extend(f"    {p.where()}  {p.describe()}  ({p.hits} time{'s' if p.hits != 1 else ''})"
+                             for p in exercised)
             missed = cov.missed()
             if missed:
                 lines.append("  never exercised:")

@@ -285,6 +285,57 @@ def test_no_tests_found_exits_1(suite: Path) -> None:
     assert r.exit_code == 1 and "matching -k 'nothing-matches'" in r.stderr
 
 
+def test_scratch_folder_without_cases_is_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`policyengine test` with no PATH in a folder holding a case and its ruleset, but no
+    cases/ folder, runs that case (it used to look only for cases/ and find nothing)."""
+    import hashlib
+    import os
+
+    (tmp_path / "r").mkdir()
+    ruleset = tmp_path / "r" / "demo.policy"
+    ruleset.write_text(RULESET, encoding="utf-8")
+    case = tmp_path / "demo.yaml"
+    # A: (4+3)*5 = 35, 35*1.3 = 45.5
+    case.write_text("ruleset: r/demo.policy\n" + ITEMS + "expect:\n  A: {得分: 45.5}\n", encoding="utf-8")
+    venv = tmp_path / "venv"  # a virtualenv's own YAML files are never searched
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("home = x\n", encoding="utf-8")
+    (venv / "broken.yaml").write_text("expect: [\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert last_line(r) == "1 passed, 0 failed"
+
+    case.write_text(case.read_text(encoding="utf-8").replace("45.5", "45"), encoding="utf-8")
+    r = run()
+    # 45.5 - 45 = +0.5
+    assert r.exit_code == 1 and last_line(r) == "0 passed, 1 failed"
+    assert "FAIL demo.yaml  item A  得分: expected 45, got 45.5 (difference +0.5)" in r.stdout
+
+    def digests() -> tuple[str, str]:
+        return tuple(hashlib.sha256(f.read_bytes()).hexdigest() for f in (case, ruleset))  # type: ignore[return-value]
+
+    before = digests()
+    r = run("--update")
+    assert "snapshot created: demo.expected.json" in r.stdout
+    assert digests() == before
+    # a snapshot is shared like the case beside it: not private to whoever ran --update
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "demo.expected.json").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_only_skipped_files_is_no_test_and_the_last_line_stays_last(suite: Path) -> None:
+    plain = case_file(suite, "plain.yaml")
+    r = run(str(plain.relative_to(suite)))
+    assert r.exit_code == 1
+    assert last_line(r) == "0 passed, 0 failed, 1 skipped"
+    assert "no tests found under cases/plain.yaml" in r.stderr
+    # with the streams together, the run still ends with the summary line
+    both = CliRunner().invoke(main, ["test", "--min-coverage", "99", str(plain.relative_to(suite))])
+    assert both.output.rstrip("\n").split("\n")[-1] == "0 passed, 0 failed, 1 skipped"
+
+
 def test_missing_path_is_bad_input(suite: Path) -> None:
     r = run("nope/")
     assert r.exit_code == 2
@@ -334,6 +385,11 @@ def test_coverage_names_what_was_never_exercised(suite: Path) -> None:
     assert "rulesets/demo.policy:22  grade 档次 line 3  otherwise -> 低" in r.stdout
     assert "rulesets/demo.policy:17  level 低 of 档次" in r.stdout
     assert "rulesets/demo.policy:28  supervision 档次 line 3" in r.stdout
+    # what was exercised is listed too, with how often: row 1 (甲) by A, row 2 (-) by B
+    assert "  exercised:\n    rulesets/demo.policy:11  table 系数 row 1  | \"甲\" || 1.3 |  (1 time)" in r.stdout
+    assert "rulesets/demo.policy:20  grade 档次 line 1  得分 >= 40 -> 高  (1 time)" in r.stdout
+    assert "rulesets/demo.policy:31  sanction 吃请  (1 time)" in r.stdout
+    assert r.stdout.index("  exercised:") < r.stdout.index("  never exercised:")
     assert run("--min-coverage", "75").exit_code == 0
     below = run("--min-coverage", "80")
     assert below.exit_code == 1 and "coverage 75% is below the minimum 80%" in below.stderr
