@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -116,12 +117,20 @@ class LoadedRuleset:
 
         return "sha256:" + hashlib.sha256(to_dsl(self.model, comments=False).encode("utf-8")).hexdigest()
 
-    def evaluate(self, case: Case | str | Path) -> Result:
+    def evaluate(self, case: Case | str | Path, progress: Callable[[int], None] | None = None) -> Result:
+        """Validate the whole case, then evaluate it. `progress(n)`, if given, is told as
+        chunks of work get done (`self.work(case)` steps in all)."""
         from .evaluate import evaluate
 
         if not isinstance(case, Case):
             case = load_case(case)
-        return evaluate(self.compiled, case, self.digest)
+        return evaluate(self.compiled, case, self.digest, progress)
+
+    def work(self, case: Case) -> int:
+        """The number of steps `evaluate(case, progress)` reports."""
+        from .evaluate import work
+
+        return work(self.compiled, len(case.items))
 
     def traced(self) -> CompiledRuleset:
         """The same ruleset compiled with tracing on (for explain), built on first use."""

@@ -143,7 +143,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
     results = []
     for path, case in zip(cases, loaded, strict=True):
-        result = rs.evaluate(case)
+        result = _evaluate_with_progress(rs, case, path)
         if item_ids:
             known = [i.id for i in result.items]
             for wanted in item_ids:
@@ -156,6 +156,19 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         _emit(json_chunks(results), output)
     else:
         _emit("".join(render(r, fmt) for r in results), output)
+
+
+PROGRESS_FROM = 20_000  # items: smaller cases finish before a bar would be worth drawing
+
+
+def _evaluate_with_progress(rs: Any, case: Any, path: str) -> Any:
+    """Evaluate, with a progress bar on stderr for a large case when stderr is a terminal
+    (never in pipes, files or CI logs)."""
+    if len(case.items) < PROGRESS_FROM or not sys.stderr.isatty():
+        return rs.evaluate(case)
+    with click.progressbar(length=rs.work(case), label=f"evaluating {path}", file=sys.stderr,
+                           show_eta=True, show_percent=True) as bar:
+        return rs.evaluate(case, progress=bar.update)
 
 
 def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:

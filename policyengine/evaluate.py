@@ -16,7 +16,7 @@ from operator import itemgetter
 from typing import Any
 
 from . import runtime
-from .case import Case, Layout, gc_paused, layout, locate, validate
+from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, locate, validate
 from .compile import CompiledRuleset, RankSpec
 from .errors import Diagnostic, EvaluationError
 from .result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
@@ -31,26 +31,47 @@ def item_layout(compiled: CompiledRuleset) -> Layout:
     return plan
 
 
-def run(compiled: CompiledRuleset, case: Case) -> tuple[list[list[Any]], list[str], list[str | None]]:
+def work(compiled: CompiledRuleset, items: int) -> int:
+    """How many steps `evaluate` reports to `progress` for a case of this many items: each
+    item is validated, passes every stage, and becomes a result."""
+    return items * (len(compiled.stages) + 2)
+
+
+def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None,
+        ) -> tuple[list[list[Any]], list[str], list[str | None]]:
     """Validate and evaluate; return the raw slot lists (used by result and explain)."""
-    rows, ids, names = validate(case, item_layout(compiled))
+    rows, ids, names = validate(case, item_layout(compiled), progress)
     header = case.header()
     with decimal.localcontext(runtime.CONTEXT):
         for stage in compiled.stages:
             rank_all(rows, stage.rankings)
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view else None
             try:
-                stage.run(rows, header, view)
+                if progress is None:
+                    stage.run(rows, header, view)
+                else:  # stages treat items one by one, so a stage can run a chunk at a time
+                    for start in range(0, len(rows), PROGRESS_CHUNK):
+                        part = rows[start:start + PROGRESS_CHUNK]
+                        stage.run(part, header, view)
+                        progress(len(part))
             except runtime.StageFailure as failure:
                 raise _evaluation_error(compiled, case, rows, ids, failure) from None
     return rows, ids, names
 
 
-def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None) -> Result:
+def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
+             progress: ItemsDone | None = None) -> Result:
+    """`progress(n)`, if given, is called as chunks of items get done: `work(compiled,
+    len(case.items))` steps in all."""
     with gc_paused():
-        rows, ids, names = run(compiled, case)
-        items = [build_item(compiled, row, item_id, name)
-                 for row, item_id, name in zip(rows, ids, names, strict=True)]
+        rows, ids, names = run(compiled, case, progress)
+        build = _output_plan(compiled).build
+        chunk = PROGRESS_CHUNK if progress is not None else max(len(rows), 1)
+        items: list[ItemResult] = []
+        for start in range(0, len(rows), chunk):
+            items += map(build, rows[start:start + chunk], ids[start:start + chunk], names[start:start + chunk])
+            if progress is not None:
+                progress(min(chunk, len(rows) - start))
         rs = compiled.ruleset
         return Result(
             ruleset={"id": rs.id, "version": rs.version, "digest": digest},
