@@ -409,7 +409,11 @@ def _severity(s: ScaleImpact, level: str) -> int:
 
 
 def _fired(item: ItemResult) -> list[dict[str, Any]]:
-    return [{"rule": s.rule, "fine": s.fine} for s in item.sanctions]
+    """The sanctions that fired on an item, with what each one does: a new version that
+    only changes a sanction's actions (诫勉谈话 added) or its warning colour changes what
+    happens to the item just as much as a changed fine does."""
+    return [{"rule": s.rule, "fine": s.fine, "actions": list(s.actions), "warning": s.warning}
+            for s in item.sanctions]
 
 
 def _item_change(case: str | None, a: ItemResult, b: ItemResult, scales: list[str]) -> ItemChange | None:
@@ -521,7 +525,10 @@ def _impact_lines(imp: Impact) -> list[str]:
             values = "; ".join(f"{k}: {_cell(a)} → {_cell(b)}" for k, (a, b) in i.values.items())
             sanctions = ""
             if i.sanctions is not None:
-                sanctions = f"{_fired_text(i.sanctions[0])} → {_fired_text(i.sanctions[1])}"
+                before, after = i.sanctions
+                # when rules and fines are the same, what changed is an action or a warning: show them
+                detail = _brief_fired(before) == _brief_fired(after)
+                sanctions = f"{_fired_text(before, detail)} → {_fired_text(after, detail)}"
             rows.append([*([i.case or ""] if several else []), i.id, *([i.name or ""] if named else []),
                          grades, values, sanctions])
         header = [*(["case"] if several else []), "id", *(["name"] if named else []), "grades", "values",
@@ -538,8 +545,19 @@ def _cell(value: Any) -> str:
     return cell(value) if value is not None else "—"
 
 
-def _fired_text(fired: list[dict[str, Any]]) -> str:
+def _brief_fired(fired: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    return [(f["rule"], f["fine"]) for f in fired]
+
+
+def _fired_text(fired: list[dict[str, Any]], detail: bool = False) -> str:
     if not fired:
         return "—"
-    return ", ".join(f"{f['rule']} {_cell(f['fine'])}" if f["fine"] is not None else f["rule"] for f in fired)
+    parts = []
+    for f in fired:
+        text = f"{f['rule']} {_cell(f['fine'])}" if f["fine"] is not None else f["rule"]
+        if detail:
+            extra = [*f["actions"], *([f"warning {f['warning']}"] if f["warning"] else [])]
+            text += f" ({'、'.join(extra)})" if extra else ""
+        parts.append(text)
+    return ", ".join(parts)
 

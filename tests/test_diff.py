@@ -150,11 +150,43 @@ def test_impact_on_the_case(pair) -> None:
     assert changed["E"]["grades"] == {"档次": ["低", "中"]} and changed["E"]["values"] == {}
     assert changed["F"]["values"] == {"频率系数": [D("1.2"), D("1.3")], "得分": [D(36), D(39)]}
     assert changed["H"]["values"] == {} and changed["H"]["grades"] == {}
-    assert changed["H"]["sanctions"] == [[{"rule": "吃请", "fine": D(500)}, {"rule": "经商", "fine": D(1000)}],
-                                         [{"rule": "吃请", "fine": D(500)}]]
+    eat = {"rule": "吃请", "fine": D(500), "actions": ["经济处罚"], "warning": None}
+    assert changed["H"]["sanctions"] == [[eat, {"rule": "经商", "fine": D(1000), "actions": ["诫勉谈话"],
+                                                "warning": None}],
+                                         [eat]]
     assert all("sanctions" not in changed[k] for k in "ABCDEF")
     # old: G 1000 + H (500 + 1000) = 2500; new: G 1000 + H 500 = 1500
     assert imp["fines"] == {"old": D(2500), "new": D(1500)}
+
+
+def test_a_sanction_that_only_does_something_else_changes_the_item(pair, write) -> None:
+    """Same rule, same fine, but 诫勉谈话 added and a yellow warning: the items it fires on
+    changed (they used to be left out, as only rule and fine were compared)."""
+    old, _, case = pair
+    stricter = write("stricter.policy", """\
+ruleset demo
+version "3"
+extends "old.policy"
+
+sanction 吃请 for e in 事件 where e.类型 == "吃请" {
+  fine 10 * e.金额
+  action "经济处罚", "诫勉谈话"
+  warning yellow
+}
+""")
+    d = pe.diff(str(old), str(stricter), cases=[str(case)])
+    imp = d.to_dict()["impact"]
+    changed = {i["id"]: i for i in imp["items_changed"]}
+    assert list(changed) == ["G", "H"]  # the two items with a 吃请 event
+    # G: one 吃请 of 100 → fine 10 × 100 = 1000 in both versions
+    assert changed["G"]["sanctions"] == [
+        [{"rule": "吃请", "fine": D(1000), "actions": ["经济处罚"], "warning": None}],
+        [{"rule": "吃请", "fine": D(1000), "actions": ["经济处罚", "诫勉谈话"], "warning": "yellow"}]]
+    assert changed["G"]["values"] == {} and changed["G"]["grades"] == {}
+    # fines unchanged: G 1000 + H (500 + 1000) = 2500 in both
+    assert imp["fines"] == {"old": D(2500), "new": D(2500)} and imp["regraded"] == 0
+    table = d.to_table()
+    assert "吃请 1000 (经济处罚) → 吃请 1000 (经济处罚、诫勉谈话、warning yellow)" in table
 
 
 def test_cli_json_table_and_exit_codes(pair) -> None:
