@@ -646,7 +646,10 @@ class _Checker:
             if not _compatible(column, vt):
                 self.error("PE104", f"column {index + 1} of '{table.name}' is {column}; this cell "
                            f"tests {vt}", v.span)
-            if test.kind in ("compare", "range") and vt.kind not in ("number", "date", "level", "any"):
+            # `!= x` is an equality test, meaningful for every type (text, bool, …); only
+            # ordering needs values that have an order
+            ordering = test.kind == "range" or (test.kind == "compare" and test.op != "!=")
+            if ordering and vt.kind not in ("number", "date", "level", "any"):
                 self.error("PE104", f"'{test.op or 'range'}' needs numbers, dates or levels, not {vt}",
                            v.span)
 

@@ -446,3 +446,39 @@ let 高于均值 = count(i in items where i.偏离 > 0)
     assert got == {"a": (20, -50, 2, 1), "b": (20, 0, 2, 1), "c": (20, 50, 1, 1)}
     # the average is the same for every item, so it is computed once per stage, not per item
     assert "h0 = average(" in ruleset(text).compiled.source
+
+
+# ---------------------------------------------------------------- held-out checks (core audit)
+
+
+def test_every_unary_test_on_text_and_number_columns() -> None:
+    # `!= "征收权"` is an equality test: it must work on a text column, not only on numbers
+    text = """\
+input 类: text
+input n: number
+table 不等 {
+  | 类          || v |
+  | != "征收权" || 2 |
+  | -           || 3 |
+}
+table 区间 {
+  | n        || v   |
+  | < 0      || "负" |
+  | [0..10]  || "a" |
+  | (10..20) || "b" |
+  | [20..30) || "c" |
+  | (30..40] || "d" |
+  | -        || "e" |
+}
+let a = 不等
+let b = 区间
+"""
+    r = evaluate(text, [{"id": i, "类": c, "n": n} for i, c, n in [
+        ("p1", "征收权", 10), ("p2", "检查权", D("10.5")), ("p3", "检查权", 20), ("p4", "检查权", 30),
+        ("p5", "检查权", 40), ("p6", "检查权", -1), ("p7", "检查权", 0)]])
+    got = {i.id: (i.values["a"], i.values["b"]) for i in r.items}
+    # 征收权 fails != and falls to '-' (3); every other power is != 征收权 (2).
+    # 10 in [0..10]; 10.5 in (10..20); 20 not in (10..20) but in [20..30); 30 in neither [20..30)
+    # nor (30..40] -> '-'; 40 in (30..40]; -1 < 0; 0 in [0..10]
+    assert got == {"p1": (3, "a"), "p2": (2, "b"), "p3": (2, "c"), "p4": (2, "e"), "p5": (2, "d"),
+                   "p6": (2, "负"), "p7": (2, "a")}
