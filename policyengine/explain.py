@@ -78,10 +78,18 @@ def explain(rs: LoadedRuleset | str | Path, case: Case | str | Path, item_id: st
     traced = loaded.traced()
     rows, ids, names = run(traced, case)
     if item_id not in ids:
-        raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + did_you_mean(item_id, ids),
+        raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + _suggest(item_id, ids),
                                    file=case.file or "<case>"))
     index = ids.index(item_id)
     return Explanation(_Explainer(loaded, traced, case, rows[index], index, names[index]).build(item_id))
+
+
+def _suggest(item_id: str, ids: list[str]) -> str:
+    """Did-you-mean for an item id. Ids are codes like `ZF-ZS-01`: one typed in the wrong
+    case (`zf-zs-01`, `a1`) means that id, which plain similarity may rank below another
+    (`a1` is as close to `B1` as to `A1`)."""
+    same = [i for i in ids if i.casefold() == item_id.casefold()]
+    return f" (did you mean '{same[0]}'?)" if same else did_you_mean(item_id, ids)
 
 
 # ---------------------------------------------------------------- building the data
@@ -449,7 +457,8 @@ def render_text(data: dict[str, Any]) -> str:
     head = f"{data['subject']} {item['id']}" + (f" {item['name']}" if item["name"] else "")
     out = [head]
     source = f"ruleset {rs['id']}" + (f" {rs['version']}" if rs["version"] else "") + f" ({rs['file']})"
-    out.append(f"  {source} · case {item['at'] or data['case']['file']}")
+    where = item["at"] or data["case"]["file"]  # neither for a case built in memory (pe.Case)
+    out.append(f"  {source}" + (f" · case {where}" if where else ""))
     inputs = [i for i in data["inputs"] if i["kind"] == "input"]
     dims = [i for i in data["inputs"] if i["kind"] == "dimension"]
     if inputs:

@@ -218,6 +218,25 @@ def test_unknown_item_exits_2_with_did_you_mean(files) -> None:
     assert caught.value.code == "PE304" and caught.value.file == str(c)
 
 
+def test_an_id_typed_in_the_wrong_case_is_suggested_as_itself(write) -> None:
+    """'b1' is as close to 'A1' as to 'B1' by plain similarity; the suggestion is 'B1'."""
+    r = write("audit.policy", RULES)
+    c = write("two.yaml", "items:\n  - {id: A1, 类别: 执法, 权力: 检查权, 裁量: 1, 透明: 1}\n"
+                          "  - {id: B1, 类别: 执法, 权力: 检查权, 裁量: 1, 透明: 1}\n")
+    out = cli("explain", str(r), str(c), "--item", "b1")
+    assert out.returncode == 2
+    assert f"{c}: error[PE304]: no item 'b1' (did you mean 'B1'?)" in out.stderr
+
+
+def test_text_of_a_case_built_in_memory_names_no_case_file() -> None:
+    case = pe.Case(items=[{"id": "X", "类别": "执法", "权力": "检查权", "裁量": 1, "透明": 1}])
+    text = pe.explain(ruleset(RULES), case, item_id="X").to_text()
+    # it used to say "· case None"
+    assert text.split("\n")[1] == "  ruleset audit 2012 (<test>)"
+    # 1 + 1*2 = 3 → 基本分 15; 1.2 × 0.9 = 1.08 → 16.2
+    assert "let 综合分 = round(基本分 * 强度系数 * 频率系数, 2) = 16.2" in text
+
+
 def test_api_takes_loaded_rulesets_and_case_objects() -> None:
     rs = ruleset(RULES)
     case = pe.Case(items=[{"id": "X", "类别": "执法", "权力": "检查权", "裁量": 1, "透明": 1}], period=2012)
