@@ -299,6 +299,15 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
         return _failed(outcome, PolicyError(Diagnostic(
             "PE602", "this case file names no ruleset: add a `ruleset:` line (a path relative to "
             "the case file, or a shipped name such as tax@2010)", file=golden.name)))
+    rivals = _sharing_snapshot(golden.path) if (has_snapshot or update) else []
+    if rivals:
+        # `a.yaml` and `a.json` both map to `a.expected.json`: one would overwrite the other's
+        # snapshot and each would then fail against the other's result
+        outcome.status = "failed"
+        outcome.failures.append(Failure(
+            f"{golden.snapshot.name} would be the snapshot of this case file and of "
+            + ", ".join(r.name for r in rivals) + ": rename one of them (nothing was written)", source="snapshot"))
+        return outcome
     try:
         entry = cache.get(case.ruleset, golden.path.parent)
         outcome.ruleset = entry.loaded.path
@@ -321,6 +330,20 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
     if outcome.failures:
         outcome.status = "failed"
     return outcome
+
+
+def _sharing_snapshot(path: Path) -> list[Path]:
+    """Other case files beside `path` with the same name but another extension."""
+    rivals = []
+    for suffix in CASE_SUFFIXES:
+        other = path.with_suffix(suffix)
+        if suffix != path.suffix and other.is_file():
+            try:
+                load_case(other)
+            except PolicyError:
+                continue  # not a case file (a data file that happens to share the name)
+            rivals.append(other)
+    return rivals
 
 
 def _failed(outcome: Outcome, exc: PolicyError) -> Outcome:

@@ -199,6 +199,26 @@ def test_update_creates_snapshot_and_touches_nothing_else(suite: Path) -> None:
     assert run().exit_code == 0
 
 
+def test_two_case_files_never_share_one_snapshot(suite: Path) -> None:
+    """demo.yaml and demo.json both map to demo.expected.json: --update must not let one
+    overwrite the other's snapshot."""
+    yaml_case = case_file(suite, "demo.yaml")
+    json_case = suite / "cases" / "demo.json"
+    json_case.write_text(json.dumps({"ruleset": "../rulesets/demo.policy",
+                                     "items": [{"id": "C", "类别": "乙", "自由裁量度": 1, "透明度": 1}]}),
+                         encoding="utf-8")
+    before = (yaml_case.read_bytes(), json_case.read_bytes())
+    r = run("--update")
+    assert r.exit_code == 1 and last_line(r) == "0 passed, 2 failed"
+    assert ("FAIL cases/demo.json  snapshot  demo.expected.json would be the snapshot of this case file and "
+            "of demo.yaml: rename one of them (nothing was written)") in r.stdout
+    assert not (suite / "cases" / "demo.expected.json").exists()
+    assert (yaml_case.read_bytes(), json_case.read_bytes()) == before
+    # a data file that is no case file does not count
+    json_case.write_text("[1, 2, 3]\n", encoding="utf-8")
+    assert run("--update", "cases/demo.yaml").exit_code == 0
+
+
 def test_ruleset_change_makes_the_snapshot_fail(suite: Path) -> None:
     case_file(suite, "snap.yaml")  # no expect block: the snapshot is the whole test
     assert run().exit_code == 1  # nothing to test yet
