@@ -1,0 +1,116 @@
+"""The benchmark rules written by hand in plain Python, as a user would write them quickly.
+
+`assess_float` is the yardstick every figure in bench/run.py is divided by: float
+arithmetic and Python's round(). `assess_decimal` is the same code on exact decimals with
+half-up rounding (四舍五入), which is what the engine computes; run.py asserts that the
+engine agrees with it item by item. Both take the items of a JSON case (parsed with plain
+floats for the first, with `parse_float=Decimal, parse_int=Decimal` for the second) and
+return one `(综合得分, 风险档次, fine)` tuple per item.
+
+`rank=True` grades by top 10 / bottom 10 within the unit (bench/tax-bench.policy);
+`rank=False` by fixed score bands (bench/tax-bench-flat.policy).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+STRENGTH = {
+    "征收权": 1.3, "检查权": 1.3, "处罚权": 1.3, "强制权": 1.2, "减免权": 1.2, "许可权": 1.15,
+    "管理权": 1.1, "复议权": 1.05, "人事管理权": 1.2, "财务管理权": 1.2, "基建管理权": 1.2,
+    "物资管理权": 1.15, "纪检监察管理权": 1.1, "信息管理权": 1.05,
+}
+HIGH, GENERAL, LOW = "高风险", "一般风险", "低风险"
+
+
+def frequency(times: float) -> float:
+    if times >= 1000:
+        return 1.2
+    if times >= 100:
+        return 1.1
+    if times >= 10:
+        return 1.0
+    return 0.9
+
+
+def assess_float(items: list[dict[str, Any]], rank: bool = True) -> list[tuple[Any, str, Any]]:
+    scores = []
+    fines = []
+    for it in items:
+        base = (it["自由裁量度"] + it["透明度"] + it["可复核度"] + it["制约度"]) * 5
+        scores.append(round(base * STRENGTH.get(it["权力"], 1.0) * frequency(it["运行次数"]), 2))
+        fines.append(sum(10 * e.get("金额", 0) for e in it.get("事件", ()) if e["类型"] == "接受吃请"))
+    grades = _ranked_grades(items, scores) if rank else [_band(s) for s in scores]
+    return list(zip(scores, grades, fines, strict=True))
+
+
+# ---------------------------------------------------------------- exact variant
+
+D_STRENGTH = {k: Decimal(str(v)) for k, v in STRENGTH.items()}
+D_ONE, D_CENT, D_ZERO = Decimal(1), Decimal("0.01"), Decimal(0)
+D_FREQUENCY = (Decimal("1.2"), Decimal("1.1"), Decimal("1.0"), Decimal("0.9"))
+
+
+def d_frequency(times: Decimal) -> Decimal:
+    if times >= 1000:
+        return D_FREQUENCY[0]
+    if times >= 100:
+        return D_FREQUENCY[1]
+    if times >= 10:
+        return D_FREQUENCY[2]
+    return D_FREQUENCY[3]
+
+
+def assess_decimal(items: list[dict[str, Any]], rank: bool = True) -> list[tuple[Any, str, Any]]:
+    scores = []
+    fines = []
+    for it in items:
+        base = (it["自由裁量度"] + it["透明度"] + it["可复核度"] + it["制约度"]) * 5
+        score = base * D_STRENGTH.get(it["权力"], D_ONE) * d_frequency(it["运行次数"])
+        scores.append(score.quantize(D_CENT, ROUND_HALF_UP))
+        fines.append(sum((10 * e.get("金额", D_ZERO) for e in it.get("事件", ()) if e["类型"] == "接受吃请"),
+                         D_ZERO))
+    grades = _ranked_grades(items, scores) if rank else [_band(s) for s in scores]
+    return list(zip(scores, grades, fines, strict=True))
+
+
+# ---------------------------------------------------------------- grading, shared
+
+
+def _band(score: Any) -> str:
+    if score >= 100:
+        return HIGH
+    if score < 50:
+        return LOW
+    return GENERAL
+
+
+def _ranked_grades(items: list[dict[str, Any]], scores: list[Any]) -> list[str]:
+    """Top 10 / bottom 10 by score within the unit; ties share a rank (1, 2, 2, 4)."""
+    units: dict[str, list[int]] = defaultdict(list)
+    for i, it in enumerate(items):
+        units[it["单位"]].append(i)
+    top = [0] * len(items)
+    bottom = [0] * len(items)
+    for members in units.values():
+        for out, descending in ((top, True), (bottom, False)):
+            ordered = sorted(members, key=scores.__getitem__, reverse=descending)
+            previous, rank = None, 0
+            for position, i in enumerate(ordered, 1):
+                if scores[i] != previous:
+                    rank, previous = position, scores[i]
+                out[i] = rank
+    return [HIGH if t <= 10 else LOW if b <= 10 else GENERAL for t, b in zip(top, bottom, strict=True)]
+
+
+if __name__ == "__main__":
+    # `python bench/handwritten.py CASE.json`: the hand-written path end to end (read the
+    # JSON, assess every item with ranking), for run.py's peak-memory and wall-time yardstick
+    import json
+    import sys
+
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        loaded = json.load(fh)["items"]
+    print(len(assess_float(loaded, rank=True)))

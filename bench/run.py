@@ -1,0 +1,234 @@
+"""policyengine benchmarks: every figure beside the same rules written by hand in Python.
+
+    python bench/run.py            # 10k, 100k and 1M items (about 4 minutes on 2 cores)
+    python bench/run.py --quick    # 10k and 100k items, no 1M run (under a minute)
+
+The workload is a province re-grading the Luoyang tax method (bench/tax-bench.policy):
+risk points in units of about 105, four 1..5 ratings, power class, yearly frequency and
+occasional banquet incidents, ranked top/bottom 10 within each unit. bench/generate.py
+makes the case files (cached in bench/data/); bench/handwritten.py is the yardstick,
+a plain-Python function of the same rules run in this same process: `assess_float`
+(floats, Python's round) as a user would write it quickly, and `assess_decimal` (exact,
+half-up) to check the engine's results item by item. With `pip install zen-engine`,
+the flat rules also run on GoRules ZEN (bench/peer.py), a Rust engine called per item.
+
+Every figure is printed with its ratio to the hand-written float function; the targets
+of bench/README.md are checked at the end (exit status 1 if one is missed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+
+import generate  # noqa: E402
+import handwritten  # noqa: E402
+
+import policyengine as pe  # noqa: E402
+
+RANKED = HERE / "tax-bench.policy"
+FLAT = HERE / "tax-bench-flat.policy"
+
+# the targets of issue 8, as (what, limit, unit)
+TARGETS: list[tuple[str, str, float]] = [
+    ("exact evaluation of 100k items / hand-written float", "ratio", 5.0),
+    ("ranking within units adds", "fraction", 0.5),
+    ("compile a ruleset (parse, resolve, check, compile)", "seconds", 0.050),
+    ("policyengine --help", "seconds", 0.3),
+    ("1M items from a JSON case, one process", "seconds", 30.0),
+    ("peak memory of that run", "bytes", 4 * 2**30),
+]
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    """Best wall time of `repeat` runs, and the last result."""
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def command(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak resident memory (bytes) of one command, measured in a wrapper
+    process so that the figure is that command's own."""
+    wrapper = ("import resource, subprocess, sys, time\n"
+               "t = time.perf_counter()\n"
+               "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", wrapper, *args], check=True, capture_output=True, text=True)
+    seconds, kib = out.stdout.split()
+    return float(seconds), int(kib) * 1024
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "policyengine", *args]
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:>12,.0f} items/s"
+
+
+def ratio(x: float, base: float) -> str:
+    return f"{x / base:6.2f}×"
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:,.0f} MiB"
+
+
+def engine_rows(result: Any) -> list[tuple[Any, str, Any]]:
+    return [(i.values["综合得分"], i.grades["风险档次"].level, i.fine) for i in result.items]
+
+
+def check_agreement(what: str, got: list[tuple[Any, str, Any]], want: list[tuple[Any, str, Any]]) -> None:
+    """Every item's score, grade and fine equal, as exact decimals."""
+    assert len(got) == len(want), f"{what}: {len(got)} results for {len(want)} items"
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        g = (Decimal(str(g[0])), g[1], Decimal(str(g[2])))
+        if g != w:
+            raise SystemExit(f"{what} disagrees with the hand-written exact function on item {k}: {g} != {w}")
+
+
+def section(title: str) -> None:
+    print(f"\n{title}\n{'-' * len(title)}")
+
+
+def library(n: int, flat: Any, ranked: Any, keep: dict[str, Any] | None) -> dict[str, tuple[float, float]]:
+    """Evaluate n items with both rulesets and by hand; print a line each; return the
+    (engine, hand-written float) times per ruleset. `keep` receives the items for the peer."""
+    path = generate.case_path(n)
+    read, case = timed(lambda: pe.load_case(path))
+    with path.open(encoding="utf-8") as fh:
+        items = json.load(fh)["items"]
+    with path.open(encoding="utf-8") as fh:
+        exact_items = json.load(fh, parse_float=Decimal, parse_int=Decimal)["items"]
+    repeat = 5 if n <= 100_000 else 1
+    times: dict[str, tuple[float, float]] = {}
+    for label, ruleset, rank in (("flat", flat, False), ("ranked", ranked, True)):
+        engine, result = timed(lambda ruleset=ruleset: ruleset.evaluate(case), repeat)
+        hand, _ = timed(lambda rank=rank: handwritten.assess_float(items, rank=rank), repeat)
+        exact, want = timed(lambda rank=rank: handwritten.assess_decimal(exact_items, rank=rank), repeat)
+        check_agreement(f"policyengine ({label}, {n} items)", engine_rows(result), want)
+        times[label] = (engine, hand)
+        adds = f"{engine / times['flat'][0] - 1:+12.0%}" if label == "ranked" else ""
+        print(f"{n:>9,}  {label:<7} {rate(n, engine)} {rate(n, hand):>24} {ratio(engine, hand)}"
+              f" {ratio(exact, hand):>11} {adds:>13}")
+    plain, _ = timed(lambda: json.loads(path.read_text("utf-8")))
+    print(f"{'':>9}  reading the JSON case: {read:.2f} s ({rate(n, read).strip()}); "
+          f"json.load alone: {plain:.2f} s")
+    if keep is not None:
+        keep.update(items=items, exact=exact_items, flat=times["flat"])
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10k and 100k items only, no 1M run")
+    parser.add_argument("--sizes", default=None, help="comma-separated item counts (default 10000,100000,1000000)")
+    parser.add_argument("--no-peer", action="store_true", help="skip the ZEN peer even if installed")
+    options = parser.parse_args()
+    sizes = [int(s) for s in options.sizes.split(",")] if options.sizes else (
+        [10_000, 100_000] if options.quick else [10_000, 100_000, 1_000_000])
+    measured: dict[str, float] = {}
+    print(f"policyengine {pe.__version__} · Python {sys.version.split()[0]} · {os.cpu_count()} cores")
+
+    # ---------------------------------------------------------------- start-up and compile
+    section("start-up and compile")
+    nothing = statistics.median(command([sys.executable, "-c", "pass"])[0] for _ in range(5))
+    helps = statistics.median(command(cli("--help"))[0] for _ in range(5))
+    measured["policyengine --help"] = helps
+    print(f"policyengine --help          {helps * 1000:8.1f} ms   (python -c pass: {nothing * 1000:.1f} ms)")
+    cold, _ = timed(lambda: pe.load_ruleset(RANKED))  # builds the grammar's parser once
+    warm, rs = timed(lambda: pe.load_ruleset(RANKED), repeat=20)
+    shipped, _ = timed(lambda: pe.load_ruleset("tax@2010"), repeat=20)
+    from policyengine.compile import compile_ruleset
+
+    only, _ = timed(lambda: compile_ruleset(rs.model, rs.analysis), repeat=20)
+    measured["compile a ruleset (parse, resolve, check, compile)"] = max(warm, shipped)
+    print(f"load tax-bench.policy        {warm * 1000:8.1f} ms   (first in the process: {cold * 1000:.0f} ms, "
+          "building the grammar's parser)")
+    print(f"load shipped tax@2010        {shipped * 1000:8.1f} ms")
+    print(f"  of which compile alone     {only * 1000:8.1f} ms")
+
+    # ---------------------------------------------------------------- evaluation
+    flat = pe.load_ruleset(FLAT)
+    section("evaluation in the library (pe.load_case, then rs.evaluate: validate + evaluate + results)")
+    print(f"{'items':>9}  {'rules':<7} {'policyengine':>22} {'hand-written float':>24} {'ratio':>7}"
+          f" {'hand exact':>11} {'ranking adds':>13}")
+    hundred_k: dict[str, Any] = {}
+    for n in sizes:
+        times = library(n, flat, rs, hundred_k if n == 100_000 else None)
+        if n == 100_000:
+            measured["exact evaluation of 100k items / hand-written float"] = times["flat"][0] / times["flat"][1]
+            measured["ranking within units adds"] = times["ranked"][0] / times["flat"][0] - 1
+
+    # ---------------------------------------------------------------- the peer engine
+    if hundred_k and not options.no_peer:
+        section("a peer engine on the same 100k items (flat rules: per-item engines cannot rank)")
+        try:
+            import peer
+
+            decision = peer.decision()
+        except ImportError:
+            print("GoRules ZEN is not installed (pip install zen-engine); skipped")
+        else:
+            from importlib.metadata import version
+
+            rows = peer.inputs(hundred_k["items"])
+            zen_time, got = timed(lambda: peer.assess(decision, rows))
+            check_agreement("ZEN", got, handwritten.assess_decimal(hundred_k["exact"], rank=False))
+            engine, hand = hundred_k["flat"]
+            print(f"ZEN {version('zen-engine'):<8} per item  {rate(100_000, zen_time)}  {ratio(zen_time, hand)} "
+                  f"the hand-written float function; policyengine is {zen_time / engine:.1f}× as fast")
+        hundred_k.clear()
+
+    # ---------------------------------------------------------------- the command line
+    section("end to end on the command line (read JSON, validate, evaluate, write JSON)")
+    with tempfile.TemporaryDirectory() as scratch:
+        out = str(Path(scratch) / "result.json")
+        for n in [s for s in sizes if s >= 100_000]:
+            path = str(generate.case_path(n))
+            wall, peak = command(cli("eval", str(RANKED), path, "--format", "json", "--output", out))
+            hand_wall, hand_peak = command([sys.executable, str(HERE / "handwritten.py"), path])
+            print(f"{n:>9,} items  policyengine eval {wall:6.2f} s, peak {mib(peak):>9}   "
+                  f"hand-written {hand_wall:5.2f} s, peak {mib(hand_peak):>9}   "
+                  f"{ratio(wall, hand_wall)} time, {ratio(peak, hand_peak)} memory")
+            if n == 1_000_000:
+                measured["1M items from a JSON case, one process"] = wall
+                measured["peak memory of that run"] = peak
+
+    # ---------------------------------------------------------------- targets
+    section("targets (bench/README.md)")
+    missed = 0
+    for what, unit, limit in TARGETS:
+        if what not in measured:
+            print(f"  -      {what}: not measured in this run")
+            continue
+        value = measured[what]
+        shown = {"ratio": lambda v: f"{v:.2f}×", "fraction": lambda v: f"{v:+.0%}",
+                 "seconds": lambda v: f"{v:.3f} s", "bytes": mib}[unit]
+        ok = value <= limit
+        missed += not ok
+        print(f"  {'ok  ' if ok else 'MISS'}   {what}: {shown(value)} (target {shown(limit)})")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
