@@ -490,12 +490,33 @@ def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failu
             if key in ("sanctions", "supervision") and isinstance(expected, str) and key not in item.values:
                 expected = [expected]  # one name needs no list brackets
             actual = _actual_field(item, key, evaluation, inputs)
+            if (key in ("sanctions", "supervision") and key not in item.values and isinstance(expected, list)
+                    and any(isinstance(e, dict) for e in expected)):
+                actual = _entries(item, key, expected)
             if isinstance(actual, _Unknown):
                 out.append(Failure(actual.message, item=item_id, field=key))
             elif not same(expected, actual):
                 out.append(Failure(mismatch(expected, actual) + _level_note(evaluation, key, expected),
                                    item=item_id, field=key))
     return checks
+
+
+def _entries(item: ItemResult, key: str, expected: list[Any]) -> list[Any]:
+    """The item's sanction firings or supervision lines as §5 entries, each cut down to the
+    keys its expectation names, so `sanctions: [{rule: 接受吃请, fine: 8000}]` checks rule
+    and fine only (a plain name stands for the rule of a firing); entries beyond the
+    expected ones are shown in brief."""
+    entries = [e.to_dict() for e in (item.sanctions if key == "sanctions" else item.supervision)]
+    out: list[Any] = []
+    for i, entry in enumerate(entries):
+        wanted = expected[i] if i < len(expected) else None
+        if isinstance(wanted, dict):
+            out.append({str(k): entry.get(str(k), _MISSING) for k in wanted})
+        elif isinstance(wanted, str) and key == "sanctions":
+            out.append(entry["rule"])
+        else:
+            out.append(_brief(entry))
+    return out
 
 
 @dataclass(frozen=True)

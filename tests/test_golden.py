@@ -138,6 +138,24 @@ def test_wrong_level_sanctions_and_supervision_are_named(suite: Path) -> None:
     assert "档次: expected 最高, got 中 (档次 has no level '最高'; its levels are 高, 中, 低)" in out
 
 
+def test_sanctions_and_supervision_entries_are_partial_too(suite: Path) -> None:
+    """`sanctions: [{rule: 吃请, fine: 8000}]` checks those keys of each firing (it used to
+    compare the mapping with the bare rule name and always fail)."""
+    case_file(suite, "demo.yaml", """\
+expect:
+  A:  # 吃请 of 800: fine 10 × 800 = 8000, 经济处罚, orange
+    sanctions: [{rule: 吃请, fine: 8000.00, actions: [经济处罚], warning: orange}]
+    supervision: [{grade: 档次, by: [纪检组, 主要负责人]}]
+""")
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert last_line(r) == "1 passed, 0 failed"
+    case_file(suite, "demo.yaml", "expect:\n  A: {sanctions: [{rule: 吃请, fine: 800}]}\n")
+    r = run()
+    assert "item A  sanctions: expected [{rule: 吃请, fine: 800}], got [{rule: 吃请, fine: 8000}]" in r.stdout
+    assert last_line(r) == "0 passed, 1 failed"
+
+
 def test_unknown_items_and_keys_are_failures_with_did_you_mean(suite: Path) -> None:
     case_file(suite, "demo.yaml", """\
         expect:
