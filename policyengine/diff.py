@@ -309,11 +309,16 @@ def load_cases(cases: Iterable[Case | str | Path]) -> list[Case]:
     from .case import Case, load_case
 
     loaded: list[Case] = []
+    seen: set[Path] = set()  # `--cases cases/tax --cases cases/tax/small.yaml` counts small.yaml once
     for c in cases:
         if isinstance(c, Case):
             loaded.append(c)
-        else:
-            loaded.extend(load_case(f) for f in find_case_files([c]))
+            continue
+        for f in find_case_files([c]):
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                loaded.append(load_case(f))
     return loaded
 
 

@@ -318,6 +318,9 @@ def test_case_folders(pair, write) -> None:
     # Y: 100 × 1.2 = 120 -> 100 × 1.3 = 130, 高 both; Z: 20 低 both
     assert imp["items_changed"] == [{"case": str(folder / "one.json"), "id": "Y", "grades": {},
                                      "values": {"频率系数": [D("1.2"), D("1.3")], "得分": [D(120), D(130)]}}]
+    # a file named again after its folder is one case, not two: still 2 items, 1 changed
+    again = pe.diff(str(old), str(new), cases=[folder, folder / "one.json"]).to_dict()["impact"]
+    assert again["items"] == 2 and len(again["items_changed"]) == 1 and again["cases"] == imp["cases"]
     empty = old.parent / "empty"
     empty.mkdir()
     with pytest.raises(CaseError) as err:
