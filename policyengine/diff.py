@@ -527,7 +527,7 @@ def _impact_lines(imp: Impact) -> list[str]:
         rows = []
         for i in imp.items_changed[:ITEMS_SHOWN]:
             grades = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in i.grades.items())
-            values = "; ".join(f"{k}: {_cell(a)} → {_cell(b)}" for k, (a, b) in i.values.items())
+            values = "; ".join(_value_changes(i.values))
             sanctions = ""
             if i.sanctions is not None:
                 before, after = i.sanctions
@@ -542,6 +542,21 @@ def _impact_lines(imp: Impact) -> list[str]:
         if len(imp.items_changed) > ITEMS_SHOWN:
             out.append(f"… {len(imp.items_changed) - ITEMS_SHOWN} more (all of them with --format json)")
     return out
+
+
+def _value_changes(values: dict[str, tuple[Any, Any]]) -> list[str]:
+    """`name: old → new` per changed value; a multi-output table's record by the columns that
+    changed (`标准.扣分: 5 → 6`), since its whole text (`扣分=5; 等次=重`) would run into the
+    `;` between values."""
+    parts = []
+    for name, (old, new) in values.items():
+        if isinstance(old, dict) and isinstance(new, dict):
+            for column in [*old, *(c for c in new if c not in old)]:
+                if old.get(column) != new.get(column):
+                    parts.append(f"{name}.{column}: {_cell(old.get(column))} → {_cell(new.get(column))}")
+        else:
+            parts.append(f"{name}: {_cell(old)} → {_cell(new)}")
+    return parts
 
 
 def _cell(value: Any) -> str:

@@ -189,6 +189,30 @@ sanction 吃请 for e in 事件 where e.类型 == "吃请" {
     assert "吃请 1000 (经济处罚) → 吃请 1000 (经济处罚、诫勉谈话、warning yellow)" in table
 
 
+def test_a_record_value_shows_the_columns_that_changed(write) -> None:
+    base = """\
+ruleset rec
+version "{v}"
+input 类别: text
+table 标准 {{
+  | 类别 || 扣分 | 等次 |
+  | "甲" || {points} | "重" |
+  | -    || 0    | "轻" |
+}}
+let 分 = 标准.扣分 * 2
+"""
+    old = write("rec1.policy", base.format(v=1, points=5))
+    new = write("rec2.policy", base.format(v=2, points=6))
+    case = write("rec.yaml", "items:\n  - {id: M, 类别: 甲}\n  - {id: N, 类别: 乙}\n")
+    d = pe.diff(str(old), str(new), cases=[str(case)])
+    # M: 扣分 5 → 6, 分 = 2 × 扣分: 10 → 12; N takes row 2 in both versions: no change
+    [m] = d.to_dict()["impact"]["items_changed"]
+    assert m["id"] == "M"
+    assert m["values"] == {"标准": [{"扣分": D(5), "等次": "重"}, {"扣分": D(6), "等次": "重"}],
+                           "分": [D(10), D(12)]}
+    assert "标准.扣分: 5 → 6; 分: 10 → 12" in d.to_table()
+
+
 def test_cli_json_table_and_exit_codes(pair) -> None:
     old, new, case = pair
     first = cli("diff", str(old), str(new), "--cases", str(case), "--format", "json", "--exit-code")
