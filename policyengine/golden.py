@@ -484,8 +484,7 @@ def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failu
             out.append(Failure(f"the expectation must map field names to values, not {shown(fields)}",
                                item=item_id))
             continue
-        for key, expected in fields.items():
-            key = str(key)
+        for key, expected in _flattened(fields, item, inputs):
             checks += 1
             if key in ("sanctions", "supervision") and isinstance(expected, str) and key not in item.values:
                 expected = [expected]  # one name needs no list brackets
@@ -493,12 +492,30 @@ def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failu
             if (key in ("sanctions", "supervision") and key not in item.values and isinstance(expected, list)
                     and any(isinstance(e, dict) for e in expected)):
                 actual = _entries(item, key, expected)
+            elif key in item.grades and key not in item.values and isinstance(expected, dict):
+                # the §5 shape of a grade, `{level: 高风险, rank: 3}`: the keys written are checked
+                grade = item.grades[key].to_dict()
+                actual = {str(k): grade.get(str(k), _MISSING) for k in expected}
             if isinstance(actual, _Unknown):
                 out.append(Failure(actual.message, item=item_id, field=key))
             elif not same(expected, actual):
                 out.append(Failure(mismatch(expected, actual) + _level_note(evaluation, key, expected),
                                    item=item_id, field=key))
     return checks
+
+
+def _flattened(fields: dict[Any, Any], item: ItemResult, inputs: list[str]) -> Iterable[tuple[str, Any]]:
+    """The expectation's (key, value) pairs. An item may also be written in the §5 shape,
+    `{values: {综合得分: 109.2}, grades: {风险档次: 高风险}}` (as copied from `eval`'s JSON):
+    the names inside `values` and `grades` are then checked like keys of their own."""
+    declared = {*item.values, *inputs, *item.grades}
+    for key, expected in fields.items():
+        key = str(key)
+        if key in ("values", "grades") and key not in declared and isinstance(expected, dict):
+            for name, value in expected.items():
+                yield str(name), value
+        else:
+            yield key, expected
 
 
 def _entries(item: ItemResult, key: str, expected: list[Any]) -> list[Any]:

@@ -156,6 +156,21 @@ expect:
     assert last_line(r) == "0 passed, 1 failed"
 
 
+def test_expect_may_use_the_shape_of_eval_json(suite: Path) -> None:
+    """values/grades nested as in §5, and a grade as {level, color, rank}, partially."""
+    case_file(suite, "demo.yaml", """\
+expect:
+  A: {values: {得分: 45.5, 系数: 1.3}, grades: {档次: {level: 高, color: red}}}  # 35 × 1.3 = 45.5
+  B: {grades: {档次: 中}, 档次: {rank: null}}                                  # 20 × 1.0 = 20
+""")
+    r = run()
+    assert r.exit_code == 0, r.output
+    assert "PASS cases/demo.yaml  (5 expectations)" in r.stdout
+    case_file(suite, "demo.yaml", "expect:\n  B: {grades: {档次: {level: 高, color: red}}}\n")
+    r = run()
+    assert "item B  档次: expected {level: 高, color: red}, got {level: 中, color: yellow}" in r.stdout
+
+
 def test_unknown_items_and_keys_are_failures_with_did_you_mean(suite: Path) -> None:
     case_file(suite, "demo.yaml", """\
         expect:
