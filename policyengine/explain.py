@@ -343,19 +343,19 @@ class _Explainer:
     # -- supervision
     def supervision(self, s: Supervision) -> dict[str, Any]:
         index = self.row[self.traced.slots[f"\0supervision:{s.scale}"]]
-        entry: dict[str, Any] = {"scale": s.scale, "line": None, "at": at(s.span)}
         if index is None or index < 0:
-            return entry
+            # every key present, in the documented order, even when no line applied
+            return {"scale": s.scale, "line": None, "text": None, "level": None, "when": None, "operands": {},
+                    "by": [], "every": None, "at": at(s.span), "calls": []}
         line: SupervisionLine = s.lines[index]
         every = None
         if line.every is not None:
             n, unit = line.every
             every = f"{n} {unit}{'s' if n != 1 else ''}"
-        entry.update(line=index + 1, text=_inner_line(Supervision(s.scale, (line,))), level=line.level,
-                     when=dsl.expr(line.when) if line.when is not None else None,
-                     operands=self.operands(line.when), by=list(line.by), every=every, at=at(line.span),
-                     calls=self.calls.get(f"supervision:{s.scale}", []))
-        return entry
+        return {"scale": s.scale, "line": index + 1, "text": _inner_line(Supervision(s.scale, (line,))),
+                "level": line.level, "when": dsl.expr(line.when) if line.when is not None else None,
+                "operands": self.operands(line.when), "by": list(line.by), "every": every, "at": at(line.span),
+                "calls": self.calls.get(f"supervision:{s.scale}", [])}
 
     # -- sanctions
     def sanctions(self, results: list[Any]) -> list[dict[str, Any]]:

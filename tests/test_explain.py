@@ -207,6 +207,31 @@ def test_json_is_stable_and_exact(files, tmp_path: Path) -> None:
     assert [(s["name"], s["fine"]) for s in data["sanctions"]] == [("吃请", 3000), ("礼金", 2000)]
 
 
+def test_supervision_entries_have_every_key_in_the_documented_order() -> None:
+    """docs/explain.md: keys always present, in order; a scale with no line for the item's
+    level used to give only {scale, line, at}, and an applied line put `at` third."""
+    rs = ruleset("""\
+ruleset sup
+input 分: number
+levels 档 [高 red, 低 green]
+grade 档 {
+  分 >= 10 -> 高
+  otherwise -> 低
+}
+supervision 档 {
+  高 -> "纪检组" every 1 year
+}
+""")
+    case = pe.Case(items=[{"id": "H", "分": 12}, {"id": "L", "分": 3}])
+    keys = ["scale", "line", "text", "level", "when", "operands", "by", "every", "at", "calls"]
+    # H: 12 >= 10 → 高 → line 1; L: 3 → 低, which no supervision line names
+    [high] = pe.explain(rs, case, item_id="H")["supervision"]
+    assert list(high) == keys and (high["line"], high["by"], high["every"]) == (1, ["纪检组"], "1 year")
+    [low] = pe.explain(rs, case, item_id="L")["supervision"]
+    assert list(low) == keys
+    assert (low["line"], low["by"], low["operands"], low["calls"]) == (None, [], {}, [])
+
+
 def test_unknown_item_exits_2_with_did_you_mean(files) -> None:
     r, c = files
     out = cli("explain", str(r), str(c), "--item", "AA")
