@@ -748,17 +748,27 @@ def _diff(expected: Any, actual: Any, label: str, out: list[Failure], item: str 
     if isinstance(expected, dict) and isinstance(actual, dict):
         for k in [*expected, *(k for k in actual if k not in expected)]:
             sub = f"{label}.{k}" if label else str(k)
+            if k == "counts" and label.startswith("summary.counts["):
+                sub = label  # `summary.counts[风险档次].高风险`, as expect_summary names it
             _diff(expected.get(k, _MISSING), actual.get(k, _MISSING), sub, out, item)
         return
     if (isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual)
             and any(isinstance(e, (dict, list)) for e in expected)):
         for i, (e, a) in enumerate(zip(expected, actual, strict=True), 1):
-            _diff(e, a, f"{label}[{i}]", out, item)
+            _diff(e, a, f"{label}[{_entry_label(label, e, i)}]", out, item)
         return
     if expected is _MISSING or actual is _MISSING or not same(expected, actual):
         if isinstance(expected, list) and isinstance(actual, list):
             expected, actual = [_brief(e) for e in expected], [_brief(a) for a in actual]
         out.append(Failure(mismatch(expected, actual), item=item, field=label or None, source="snapshot"))
+
+
+def _entry_label(label: str, entry: Any, index: int) -> str:
+    """A `count by` block is named by its names, as in expect_summary (`counts[风险档次, 权力类别]`),
+    which says more than its position; other list entries by their position from 1."""
+    if label == "summary.counts" and isinstance(entry, dict) and isinstance(entry.get("by"), list):
+        return ", ".join(map(str, entry["by"]))
+    return str(index)
 
 
 def _brief(entry: Any) -> Any:

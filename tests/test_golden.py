@@ -266,6 +266,17 @@ def test_ruleset_change_makes_the_snapshot_fail(suite: Path) -> None:
     assert last_line(r) == "0 passed, 1 failed"
 
 
+def test_snapshot_names_a_count_block_by_its_names(suite: Path) -> None:
+    case_file(suite, "snap.yaml")
+    assert run("--update").exit_code == 0
+    ruleset = suite / "rulesets" / "demo.policy"
+    ruleset.write_text(RULESET.replace("得分 >= 40 -> 高", "得分 >= 50 -> 高"), encoding="utf-8")
+    r = run()
+    # A: 45.5 is below 50 now → 中: 高 × 甲 1 → 0, 中 × 甲 0 → 1
+    assert "snapshot  summary.counts[档次, 类别].高.甲: expected 1, got 0 (difference -1)" in r.stdout
+    assert "snapshot  summary.counts[档次, 类别].中.甲: expected 0, got 1 (difference +1)" in r.stdout
+
+
 def test_ruleset_edit_with_same_results_passes_with_a_note(suite: Path) -> None:
     case_file(suite, "snap.yaml")
     run("--update")
