@@ -801,20 +801,10 @@ def write_file(path: Path, text: str) -> None:
     from .render import write_atomically
 
     try:
-        # the temporary file is private (0600); a snapshot or report is shared like any file in
-        # the repository, so it keeps the mode it had, or gets the one the umask gives new files
-        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask()
         write_atomically(path, text)
-        os.chmod(path, mode)
     except OSError as exc:
         raise PolicyError(Diagnostic("PE603", f"cannot write this file: {exc.strerror or exc}",
                                      file=str(path))) from None
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # ---------------------------------------------------------------- coverage

@@ -72,3 +72,30 @@ def test_result_pieces_join_to_the_documented_shape() -> None:
     # a list of results is a JSON list of the same objects
     both = json.loads("".join(json_chunks([result, result])))
     assert both == [data, data]
+
+
+def test_atomic_writes_keep_permissions_and_links(tmp_path) -> None:
+    import os
+    import stat
+
+    from policyengine.render import write_atomically
+
+    kept = tmp_path / "kept.json"
+    kept.write_text("old")
+    os.chmod(kept, 0o640)
+    write_atomically(kept, "new")
+    assert kept.read_text() == "new" and stat.S_IMODE(kept.stat().st_mode) == 0o640
+
+    mask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.json"
+        write_atomically(fresh, iter(["a", "b"]))
+        assert fresh.read_text() == "ab" and stat.S_IMODE(fresh.stat().st_mode) == 0o644  # not 0600
+    finally:
+        os.umask(mask)
+
+    link = tmp_path / "link.json"
+    link.symlink_to(kept)
+    write_atomically(link, "via link")
+    assert link.is_symlink() and kept.read_text() == "via link"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.json", "kept.json", "link.json"]
