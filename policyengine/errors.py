@@ -165,8 +165,14 @@ class InternalError(Exception):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """A ` (did you mean 'x'?)` suffix, or '' when nothing is close."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
+    """A ` (did you mean 'x'?)` suffix, or '' when nothing is close.
+
+    A candidate that differs only in letter case comes first: `a1` means `A1`, which plain
+    similarity ranks no closer than `B1` (ids and codes are often typed in the wrong case)."""
+    candidates = list(candidates)
+    folded = name.casefold()
+    same = [c for c in candidates if c.casefold() == folded]
+    close = same or difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

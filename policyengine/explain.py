@@ -78,18 +78,10 @@ def explain(rs: LoadedRuleset | str | Path, case: Case | str | Path, item_id: st
     traced = loaded.traced()
     rows, ids, names = run(traced, case)
     if item_id not in ids:
-        raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + _suggest(item_id, ids),
+        raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + did_you_mean(item_id, ids),
                                    file=case.file or "<case>"))
     index = ids.index(item_id)
     return Explanation(_Explainer(loaded, traced, case, rows[index], index, names[index]).build(item_id))
-
-
-def _suggest(item_id: str, ids: list[str]) -> str:
-    """Did-you-mean for an item id. Ids are codes like `ZF-ZS-01`: one typed in the wrong
-    case (`zf-zs-01`, `a1`) means that id, which plain similarity may rank below another
-    (`a1` is as close to `B1` as to `A1`)."""
-    same = [i for i in ids if i.casefold() == item_id.casefold()]
-    return f" (did you mean '{same[0]}'?)" if same else did_you_mean(item_id, ids)
 
 
 # ---------------------------------------------------------------- building the data
