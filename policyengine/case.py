@@ -111,6 +111,15 @@ def case_from_data(data: Any, file: str) -> Case:
     if expect is not None and not isinstance(expect, dict):
         raise CaseError(Diagnostic("PE303", "'expect' maps item ids to expected values", file=file,
                                    line=_key_line(file, ["expect"])))
+    for key in ("ruleset", "title", "unit", "period"):
+        value = data.get(key)
+        # header fields are single values: text, a number, or (the period) a date
+        if isinstance(value, (list, dict)) or (isinstance(value, _dt.date) and key != "period"):
+            raise CaseError(Diagnostic("PE303", f"'{key}' must be text or a number, not "
+                                       f"{_describe(value)}", file=file, line=_key_line(file, [key])))
+        if isinstance(value, (Decimal, float)) and not _modest(value):
+            raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
+                                       "not finite", file=file, line=_key_line(file, [key])))
     ruleset = data.get("ruleset")
     return Case(
         items=items, title=_text(data.get("title")), unit=_text(data.get("unit")),
@@ -129,6 +138,13 @@ def _plain(v: Any) -> Any:
     if isinstance(v, Decimal) and v == v.to_integral_value():
         return int(v)
     return v
+
+
+def _modest(v: Decimal | float) -> bool:
+    """A finite number of at most MAX_DIGITS digits before the point: safe to turn into an
+    int or exact text (1e999999999 would take minutes and gigabytes)."""
+    d = v if isinstance(v, Decimal) else Decimal(str(v)) if v == v and abs(v) != float("inf") else None
+    return d is not None and d.is_finite() and (d.is_zero() or d.adjusted() < MAX_DIGITS)
 
 
 def _load_json(text: str, path: Path) -> Any:
@@ -167,6 +183,7 @@ _SHARED_LIMIT = 1 << 16
 
 def _yaml_loader() -> type:
     import yaml
+    import yaml.constructor
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -181,12 +198,40 @@ def _yaml_loader() -> type:
             return loader.construct_yaml_float(node)
 
     def decimal_int(loader: Any, node: Any) -> Any:
-        value = loader.construct_yaml_int(node)
-        return Decimal(value)
+        text = str(node.value).replace("_", "")
+        if len(text) > _PLAIN_INT_DIGITS:
+            # Python refuses to turn a number of more than 4300 digits into an int; a plain
+            # decimal numeral of any length is still a Decimal, which validation then rejects
+            # as too large (other huge forms, like hex, stay text and are rejected as such)
+            return Decimal(text) if _DECIMAL_INT.fullmatch(text) else text
+        return Decimal(loader.construct_yaml_int(node))
+
+    def unique_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+        # YAML keeps the last of two equal keys without a word: an item with `运行次数`
+        # twice would silently lose a value. A merge key (`<<`) replaces node.value with
+        # a new list, and its overridden keys are legitimate, so only a plain mapping
+        # whose result has fewer keys than it lists holds a duplicate.
+        listed = node.value
+        mapping = base.construct_mapping(loader, node, deep)
+        if node.value is listed and len(mapping) != len(listed):
+            seen: set[Any] = set()
+            for key_node, _ in listed:
+                key = loader.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key '{key}' given twice in the same mapping (YAML would keep "
+                        "only the last)", key_node.start_mark)
+                seen.add(key)
+        return mapping
 
     Loader.add_constructor("tag:yaml.org,2002:float", decimal_float)
     Loader.add_constructor("tag:yaml.org,2002:int", decimal_int)
+    Loader.construct_mapping = unique_mapping
     return Loader
+
+
+_PLAIN_INT_DIGITS = 1000
+_DECIMAL_INT = re.compile(r"[-+]?[0-9]+")
 
 
 _LOADER: type | None = None
@@ -595,6 +640,10 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
     """Check every item; return slot lists, ids and names, or raise CaseError with all problems.
 
     `progress(n)` is called after every chunk of n items (for a progress bar)."""
+    if not case.items:
+        # an empty inventory is a mistake (a wrong file, a failed export), not a result to publish
+        raise CaseError(Diagnostic("PE303", "the case has no items to assess", file=case.file or "<case>",
+                                   line=_key_line(case.file, ["items"]) if case.file else 0))
     problems: list[tuple[list[Any], str, str | None]] = []
     rows: list[list[Any]] = []
     ids: list[str] = []
@@ -650,10 +699,18 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
         problems.append((["items", index], f"item {index + 1} must be a mapping of fields", None))
         return
     raw_id = item.get("id")
-    if isinstance(raw_id, Decimal) and raw_id == raw_id.to_integral_value():
+    # a whole-number id reads as its digits: from YAML/JSON it arrives as a Decimal, from
+    # the Python API (`pe.Case(items=[{"id": 7, …}])`) as an int
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        raw_id = str(raw_id)
+    elif isinstance(raw_id, Decimal) and _modest(raw_id) and raw_id == raw_id.to_integral_value():
         raw_id = _fmt(raw_id)
-    if not isinstance(raw_id, str) or not raw_id:
+    if raw_id is None or raw_id == "":
         problems.append((["items", index], f"item {index + 1} has no 'id'", None))
+        item_id = f"#{index + 1}"
+    elif not isinstance(raw_id, str):
+        problems.append((["items", index, "id"], f"item {index + 1}: 'id' must be text or a whole "
+                         f"number, not {_describe(raw_id)}", None))
         item_id = f"#{index + 1}"
     else:
         item_id = raw_id
@@ -663,7 +720,7 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
                              f"{first + 1})", item_id))
     name = item.get("name")
     if name is not None and not isinstance(name, str):
-        name = _fmt(name) if isinstance(name, Decimal) else str(name)
+        name = _fmt(name) if isinstance(name, Decimal) and _modest(name) else str(name)
     known = plan.known
     extra = item.keys() - known
     for key in sorted(map(str, extra)):

@@ -135,6 +135,17 @@ BAD_CASES = {
     "wrong-type": ("items:\n  - {id: A, a: abc, d: 1}\n", "c.yaml:2:", "field 'a': must be a number"),
     "huge-value": ("items:\n  - {id: A, a: 1" + "0" * 500 + ", d: 1}\n", "c.yaml:2:", "too large"),
     "long-list": (None, "c.yaml", "limit"),
+    # a YAML integer longer than Python's 4300-digit int limit used to end in a traceback (exit 3)
+    "huge-yaml-int": ("items:\n  - {id: A, a: 1" + "0" * 100000 + ", d: 1}\n", "c.yaml:2:13:", "too large"),
+    # YAML silently keeps the last of two equal keys: that would lose a value
+    "duplicate-key": ("items:\n  - {id: A, a: 1, a: 2, d: 1}\n", "c.yaml:2:19:", "key 'a' given twice"),
+    "no-items": ("title: t\nitems: []\n", "c.yaml:2:", "the case has no items to assess"),
+    "id-not-whole": ("items:\n  - {id: 1.5, a: 1, d: 1}\n", "c.yaml:2:", "'id' must be text or a whole number"),
+    # turning 1e999999999 into an int or exact text took minutes and gigabytes
+    "huge-period": ("period: 1e999999999\nitems:\n  - {id: A, a: 1, d: 1}\n".replace("1e", "1.0e+"),
+                    "c.yaml:1:", "'period': the number 1.0E+999999999 is too large"),
+    "header-not-text": ("title: [a, b]\nitems:\n  - {id: A, a: 1, d: 1}\n", "c.yaml:1:",
+                        "'title' must be text or a number, not a list"),
 }
 
 

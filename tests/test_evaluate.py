@@ -482,3 +482,18 @@ let b = 区间
     # nor (30..40] -> '-'; 40 in (30..40]; -1 < 0; 0 in [0..10]
     assert got == {"p1": (3, "a"), "p2": (2, "b"), "p3": (2, "c"), "p4": (2, "e"), "p5": (2, "d"),
                    "p6": (2, "负"), "p7": (2, "a")}
+
+
+def test_python_api_accepts_whole_number_ids_and_plain_python_values() -> None:
+    # SPEC §8: pe.Case(items=[…]) with what Python code naturally holds: int ids, ints and floats
+    text = "input a: number\ninput n: integer\nlet s = a * n\n"
+    r = evaluate(text, [{"id": 7, "a": 2.5, "n": 3}, {"id": "B", "a": 1, "n": 2}], unit="单位", period=2021)
+    # 2.5 * 3 = 7.5 (the float 2.5 read by its text, not its binary value); 1 * 2 = 2
+    assert [(i.id, i.values["s"]) for i in r.items] == [("7", D("7.5")), ("B", 2)]
+    assert r.to_dict()["case"] == {"title": None, "unit": "单位", "period": 2021, "file": None}
+    with pytest.raises(CaseError) as info:
+        evaluate(text, [{"id": 1.5, "a": 1, "n": 1}])
+    assert "'id' must be text or a whole number" in info.value.message
+    with pytest.raises(CaseError) as info:
+        evaluate(text, [])
+    assert info.value.message == "the case has no items to assess"
