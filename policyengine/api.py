@@ -57,6 +57,8 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
     for c in candidates:
         if c.is_file():
             return c
+    if candidates[0].is_dir():
+        raise ParseError(Diagnostic("PE005", "this is a folder, not a ruleset file", file=str(candidates[0])))
     if SHIPPED_NAME.match(text) and not text.endswith((".policy", ".yaml", ".yml")):
         dept, _, version = text.partition("@")
         shipped = shipped_rulesets()

@@ -59,7 +59,10 @@ from .model import (
 MAX_BRACKET_DEPTH = 64
 MAX_EXPR_DEPTH = 120
 MAX_DIGITS = 30
-MAX_SOURCE_BYTES = 8 * 1024 * 1024
+MAX_LIST_ITEMS = 10_000  # elements of one [ … ] list, as for a list in a case file
+# The shipped rulesets are about 10 KB; the parser reads some 100 KB a second, so 1 MiB
+# keeps even a hostile file's error within a few seconds.
+MAX_SOURCE_BYTES = 1024 * 1024
 
 STATEMENT_KEYWORDS = (
     "ruleset", "version", "effective", "extends", "remove", "source", "subject", "input",
@@ -95,26 +98,36 @@ def _parser() -> Any:
 class _Brackets:
     """Post-lexer: newlines inside ( ) [ ] and record types `{…}` are not statement ends.
 
-    Also bounds bracket nesting, so 5000 nested parentheses give a clear error.
+    Also bounds bracket nesting, so 5000 nested parentheses give a clear error, and the
+    length of a `[ … ]` list, so a list of a million numbers is refused before Lark
+    spends minutes building it.
     """
 
     always_accept = ("_NL",)
 
     def process(self, stream: Iterator[Any]) -> Iterator[Any]:
         stack: list[str] = []
+        commas: list[int] = []  # commas seen so far at each open bracket
         previous = None
         for tok in stream:
             kind = tok.type
             if kind in ("LPAR", "LSQB") or (kind == "LBRACE" and previous == "OF"):
                 stack.append(kind)
+                commas.append(0)
                 if len(stack) > MAX_BRACKET_DEPTH:
                     raise _TooDeep(tok)
             elif kind in ("RPAR", "RSQB"):
                 if stack and stack[-1] != "LBRACE":
                     stack.pop()
+                    commas.pop()
             elif kind == "RBRACE":
                 if stack and stack[-1] == "LBRACE":
                     stack.pop()
+                    commas.pop()
+            elif kind == "COMMA" and stack and stack[-1] == "LSQB":
+                commas[-1] += 1
+                if commas[-1] >= MAX_LIST_ITEMS:
+                    raise _TooLong(tok)
             elif kind == "_NL" and stack:
                 previous = kind
                 continue
@@ -125,6 +138,10 @@ class _Brackets:
 class _TooDeep(Exception):
     def __init__(self, token: Any):
         self.token = token
+
+
+class _TooLong(_TooDeep):
+    """A list with more than MAX_LIST_ITEMS elements."""
 
 
 # ---------------------------------------------------------------- entry points
@@ -144,7 +161,7 @@ def read_source(path: str | Path) -> str:
     except OSError as exc:
         raise ParseError(Diagnostic("PE005", f"cannot read file: {exc.strerror}", file=str(path))) from None
     if len(data) > MAX_SOURCE_BYTES:
-        raise ParseError(Diagnostic("PE005", "file is larger than 8 MiB", file=str(path)))
+        raise ParseError(Diagnostic("PE005", "file is larger than 1 MiB", file=str(path)))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -161,9 +178,7 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
     try:
         tree = _parser().parse(source)
     except _TooDeep as exc:
-        tok = exc.token
-        raise ParseError(_diag("PE003", f"brackets nested more than {MAX_BRACKET_DEPTH} deep",
-                               file, tok.line, tok.column)) from None
+        raise ParseError(_too_deep(exc, file)) from None
     except lark.exceptions.UnexpectedInput as exc:
         raise ParseError(_syntax_diagnostic(exc, file, lines)) from None
     _check_depth(tree, file)
@@ -174,10 +189,22 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
         if isinstance(exc.orig_exc, ParseError):
             raise exc.orig_exc from None
         raise
+    if not statements:
+        # an empty file (or only comments) is almost always the wrong file or a failed save;
+        # evaluating it would only report every case field as unknown
+        raise ParseError(_diag("PE009", "the file holds no declarations (an empty ruleset)", file,
+                               len(lines) if lines else 1, 1))
     ruleset = _assemble(statements, file)
     ruleset.comments = tuple(_comments(lines))
     ruleset.blank_lines = frozenset(i for i, line in enumerate(lines, 1) if not line.strip())
     return ruleset
+
+
+def _too_deep(exc: _TooDeep, file: str) -> Diagnostic:
+    tok = exc.token
+    if isinstance(exc, _TooLong):
+        return _diag("PE008", f"a list with more than {MAX_LIST_ITEMS} elements", file, tok.line, tok.column)
+    return _diag("PE003", f"brackets nested more than {MAX_BRACKET_DEPTH} deep", file, tok.line, tok.column)
 
 
 def parse_expression(text: str, file: str = "<string>", line: int = 1, column: int = 1) -> Expr:
@@ -228,8 +255,7 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
         _check_depth(tree, file)
         node = _Builder(file).transform(tree)
     except _TooDeep as exc:
-        raise moved(_diag("PE003", f"brackets nested more than {MAX_BRACKET_DEPTH} deep",
-                          file, exc.token.line, exc.token.column)) from None
+        raise moved(_too_deep(exc, file)) from None
     except lark.exceptions.UnexpectedInput as exc:
         raise moved(_syntax_diagnostic(exc, file, lines)) from None
     except ParseError as exc:

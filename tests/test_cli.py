@@ -97,6 +97,16 @@ BAD_RULESETS = {
     "deep-ops": ("input a: number\nlet x = a" + " + a" * 5000 + "\n", "error[PE003]"),
     "huge-number": ("input a: number\nlet x = a * 1" + "0" * 5000 + "\n", "error[PE004]"),
     "not-utf8": (None, "error[PE007]"),
+    "deep-list": ("input a: number\nlet x = a in " + "[" * 5000 + "1" + "]" * 5000 + "\n", "error[PE003]"),
+    "deep-if": ("input a: number\nlet x = " + "if a > 0 then 1 else " * 5000 + "0\n", "error[PE003]"),
+    "deep-not": ("input a: bool\nlet x = " + "not " * 5000 + "a\n", "error[PE003]"),
+    # an empty file is the wrong file, not a ruleset: evaluating it would report every field unknown
+    "empty": ("", "bad.policy:1:1: error[PE009]: the file holds no declarations"),
+    "comments-only": ("# 待补充\n\n", "error[PE009]"),
+    # a 200000-element list took Lark ten seconds to build; refused as soon as it is seen
+    "long-list": ("input a: number\nlet x = a in [" + ", ".join(["1"] * 200000) + "]\n",
+                  "error[PE008]: a list with more than 10000 elements"),
+    "too-big": ("input a: number\n" + "# 注释\n" * 300000, "error[PE005]: file is larger than 1 MiB"),
 }
 
 
@@ -185,6 +195,13 @@ def test_missing_files(write) -> None:
     assert out.returncode == 2 and "nope.policy: error[PE005]" in out.stderr
     out = cli("check", "nosuchdept")
     assert out.returncode == 2 and "no such file or shipped ruleset" in out.stderr
+    folder = r.parent / "folder.policy"
+    folder.mkdir()
+    for command in (("check",), ("schema",), ("eval",)):
+        out = cli(*command, str(folder), *(["nope.yaml"] if command == ("eval",) else []))
+        assert out.returncode == 2 and f"{folder}: error[PE005]: this is a folder, not a ruleset file" in out.stderr
+    out = cli("eval", str(r), str(r.parent))
+    assert out.returncode == 2 and "error[PE301]" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_nothing_is_half_written_on_error(write, tmp_path: Path) -> None:
