@@ -201,15 +201,20 @@ class _Checker:
     # -- driver
     def run(self) -> Analysis:
         self.declare()
+        for rm in self.rs.removes:
+            # resolution consumes the removes of a file that extends another; one left here
+            # sits in a file without a parent, where it would silently do nothing
+            self.error("PE109", f"remove {rm.kind} '{rm.name}': this ruleset has no 'extends' parent "
+                       "to remove it from", rm.span)
         bare = self.bare_table_uses()
         self.an.bare_tables = bare
         for decl in self.rs.declarations:
             if isinstance(decl, Input) and decl.default is not None:
-                self.check_default(decl.default, type_of_spec(decl.type), decl.span)
+                self.check_default(decl.default, decl.type, decl.span)
             if isinstance(decl, Input) and decl.type.kind == "list":
                 for f in decl.type.fields:
                     if f.default is not None:
-                        self.check_default(f.default, type_of_spec(f.type), f.span)
+                        self.check_default(f.default, f.type, f.span)
             elif isinstance(decl, Let):
                 self.type_of_name(decl.name)
             elif isinstance(decl, DecisionTable):
@@ -597,7 +602,8 @@ class _Checker:
                    + did_you_mean(e.function, ["count", "sum", "any", "all", "min", "max", "mean"]), e.span)
         return ANY
 
-    def check_default(self, e: Expr, want: Type, span: Span) -> None:
+    def check_default(self, e: Expr, spec: TypeSpec, span: Span) -> None:
+        want = type_of_spec(spec)
         saved, self.current = self.current, None
         t = self.expr(e, {})
         self.current = saved
@@ -605,6 +611,15 @@ class _Checker:
             self.error("PE104", "a default is a literal value", e.span)
         elif not _compatible(t, want):
             self.error("PE104", f"default must be {want}, not {t}", e.span)
+        elif isinstance(e, Literal) and spec.kind != "list":
+            # the default fills an item that leaves the field out, unvalidated: it must itself
+            # be a value the case file could give (in range, a whole number, one of the values)
+            from .case import _Invalid, converter
+
+            try:
+                converter(spec)(e.value)
+            except _Invalid as exc:
+                self.error("PE104" if spec.kind == "enum" else "PE112", f"default {exc.message}", e.span)
 
     # -- tables
     def check_table(self, t: DecisionTable) -> Type:
@@ -833,8 +848,10 @@ class _Checker:
             self.expect(s.fine, NUMBER, scope, "a fine")
         if s.warning_of is not None:
             if s.warning_of not in {g.scale for g in self.rs.grades}:
-                self.error("PE110", f"'warning {s.warning_of}': no grade assigns a scale of that name"
-                           + did_you_mean(s.warning_of, [g.scale for g in self.rs.grades]), s.span)
+                self.error("PE110", f"'warning {s.warning_of}': not a color (red, orange, yellow, blue, "
+                           "green), and no grade assigns a scale of that name"
+                           + did_you_mean(s.warning_of, [*(g.scale for g in self.rs.grades), "red",
+                                                         "orange", "yellow", "blue", "green"]), s.span)
             else:
                 self.an.deps[self.current].add(f"grade:{s.warning_of}")
         if s.fine is None and not s.actions and s.warning is None and s.warning_of is None:

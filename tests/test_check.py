@@ -217,3 +217,38 @@ def test_every_shipped_ruleset_checks_clean() -> None:
     for f in files:
         an = analyse(resolve(f))
         assert not an.errors, (f, [d.render() for d in an.errors])
+
+
+@pytest.mark.parametrize(("decl", "code", "words"), [
+    # a default fills an item that leaves the field out, so it must be a value the case could give
+    ("input a: integer >= 0 = -1", "PE112", "default -1 is below the minimum >= 0"),
+    ("input a: integer = 1.5", "PE112", "default must be a whole number, not 1.5"),
+    ("input a: 1..5 = 7", "PE112", "default 7 is outside 1..5"),
+    ("input a: number > 0 <= 100% = 2", "PE112", "default 2 is above the maximum <= 1"),
+    ('input a: one of ["执法权", "行政管理权"] = "执法"', "PE104",
+     "default must be one of 执法权, 行政管理权, not text \"执法\" (did you mean '执法权'?)"),
+    ("input e: list of {金额: number >= 0 = -5}", "PE112", "default -5 is below the minimum >= 0"),
+])
+def test_defaults_must_satisfy_their_type(decl: str, code: str, words: str) -> None:
+    found = diagnostics(decl + "\n")
+    assert ("error", code, 1, words) in found, found
+
+
+def test_defaults_that_fit_are_clean() -> None:
+    text = """\
+input a: integer >= 0 <= 10 = 10
+input b: one of ["x", "y"] = "y"
+input c: date = 2020-01-01
+input d: bool = true
+input e: list of {x: 1..5 = 3, y: number > 0 = 0.5, 类型: text = "一般"}
+let z = if d and b == "y" and c > 2019-12-31 then a + len(e) else 0
+"""
+    assert [d for d in diagnostics(text) if d[0] == "error"] == []
+
+
+def test_remove_without_extends_and_unknown_warning_color() -> None:
+    found = diagnostics('input x: number\nremove let y\nsanction s when x > 1 {\n  warning rde\n}\n')
+    assert ("error", "PE109", 2, "remove let 'y': this ruleset has no 'extends' parent to remove it "
+            "from") in found
+    assert ("error", "PE110", 3, "'warning rde': not a color (red, orange, yellow, blue, green), and no "
+            "grade assigns a scale of that name (did you mean 'red'?)") in found
