@@ -73,11 +73,15 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
             if progress is not None:
                 progress(min(chunk, len(rows) - start))
         rs = compiled.ruleset
+        # totals in the same exact context as the rules (the caller's context may round to
+        # 28 digits, half-even, or less)
+        with decimal.localcontext(runtime.CONTEXT):
+            summary = summarise(compiled, rows, items)
         return Result(
             ruleset={"id": rs.id, "version": rs.version, "digest": digest},
             case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
             items=items,
-            summary=summarise(compiled, rows, items),
+            summary=summary,
         )
 
 

@@ -53,7 +53,12 @@ class ItemResult:
 
     @property
     def fine(self) -> Decimal:
-        return sum((s.fine for s in self.sanctions if s.fine is not None), Decimal(0))
+        from decimal import localcontext
+
+        from .runtime import CONTEXT
+
+        with localcontext(CONTEXT):  # exact, whatever the caller's decimal context
+            return sum((s.fine for s in self.sanctions if s.fine is not None), Decimal(0))
 
     @property
     def warning(self) -> str | None:

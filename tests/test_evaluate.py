@@ -497,3 +497,28 @@ def test_python_api_accepts_whole_number_ids_and_plain_python_values() -> None:
     with pytest.raises(CaseError) as info:
         evaluate(text, [])
     assert info.value.message == "the case has no items to assess"
+
+
+def test_totals_are_exact_whatever_the_callers_decimal_context() -> None:
+    import decimal
+
+    text = """\
+input 事件: list of {金额: number}
+let 合计 = sum(e.金额 for e in 事件)
+sanction 罚 for e in 事件 {
+  fine 10 * e.金额
+}
+summary {
+  sum 合计
+  sum fine
+}
+"""
+    items = [{"id": "a", "事件": [{"金额": D("12345.678")}, {"金额": D("0.001")}]},
+             {"id": "b", "事件": [{"金额": D("99999.999")}]}]
+    with decimal.localcontext(decimal.Context(prec=5)):
+        r = evaluate(text, items)
+    # a: 12345.678 + 0.001 = 12345.679, fines 123456.78 + 0.01 = 123456.79
+    # b: 99999.999, fine 999999.99; totals 112345.678 and 1123456.78 (5 digits would give 1.1235E+6)
+    assert r.item("a").fine == D("123456.79")
+    assert r.summary["sums"] == {"合计": D("112345.678")}
+    assert r.summary["fines"] == D("1123456.78")
