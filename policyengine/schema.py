@@ -74,7 +74,7 @@ def case_schema(rs: Ruleset) -> dict[str, Any]:
             "title": {"type": "string"},
             "unit": {"type": "string"},
             "period": {"type": ["string", "integer"]},
-            "items": {"type": "array", "items": item_schema(rs)},
+            "items": {"type": "array", "items": item_schema(rs), "minItems": 1},
             "expect": {"type": "object", "additionalProperties": {"type": "object"}},
             "expect_summary": {"type": "object"},
         },

@@ -224,6 +224,7 @@ def test_schema_command(files) -> None:
     assert item["properties"]["d"] == {"type": "number", "minimum": 1, "maximum": 5}
     assert item["required"] == ["id", "a", "d"]
     assert item["additionalProperties"] is False
+    assert schema["properties"]["items"]["minItems"] == 1  # a case with no items is refused
 
 
 def test_help_lists_the_commands() -> None:
