@@ -259,12 +259,28 @@ class _Checker:
                            "declaration" + did_you_mean(grade.scale, self.scales), grade.span)
 
     def bare_table_uses(self) -> set[str]:
+        """Tables evaluated by name on each item (their value is published with the item's
+        values): those used by name, and those used nowhere whose header reads the item."""
         tables = {t.name for t in self.rs.tables}
         bare: set[str] = set()
+        called: set[str] = set()
         for expr in self.all_expressions():
             for node in walk(expr):
                 if isinstance(node, Name) and node.name in tables:
                     bare.add(node.name)
+                elif isinstance(node, Call) and node.function in tables:
+                    called.add(node.function)
+        for t in self.rs.tables:
+            if t.name in bare or t.name in called:
+                continue
+            # A table nobody names or calls is still part of the method: a policy officer who
+            # declares `table 处置 { | 风险 || 措施 | … }` expects each item's 措施 in the result.
+            # Its header can only be evaluated when it reads the item's own names.
+            names = {n.name for h in t.inputs for n in walk(h) if isinstance(n, Name)}
+            if names and all(n in self.symbols or n in SPECIAL_NAMES for n in names):
+                bare.add(t.name)
+            else:
+                self.warn("PE201", f"table '{t.name}' is never used (named or called)", t.span)
         return bare
 
     def all_expressions(self) -> Iterator[Expr]:

@@ -522,3 +522,29 @@ summary {
     assert r.item("a").fine == D("123456.79")
     assert r.summary["sums"] == {"合计": D("112345.678")}
     assert r.summary["fines"] == D("1123456.78")
+
+
+def test_a_table_nobody_names_still_gives_each_item_its_value() -> None:
+    # declared for its output (措施 per risk level), never referenced by a let: its value is still
+    # published, and a '>= 二级' cell on a level column means "at least as severe as 二级"
+    text = """\
+input 可能性: 1..3
+input 影响: 1..3
+levels 风险 [三级 red, 二级 orange, 一级 yellow]
+grade 风险 by matrix 可能性 x 影响 {
+  |   | 3    | 2    | 1    |
+  | 3 | 三级 | 三级 | 二级 |
+  | 2 | 三级 | 二级 | 一级 |
+  | 1 | 二级 | 一级 | 一级 |
+}
+table 处置 {
+  | 风险    || 措施      |
+  | >= 二级 || "重点监控" |
+  | -       || "常规"    |
+}
+"""
+    r = evaluate(text, [{"id": "a", "可能性": 3, "影响": 3}, {"id": "b", "可能性": 3, "影响": 1},
+                        {"id": "d", "可能性": 1, "影响": 1}])
+    # (3, 3) -> 三级, (3, 1) -> 二级: both at least 二级; (1, 1) -> 一级 falls to '-'
+    assert [(i.grades["风险"].level, i.values) for i in r.items] == [
+        ("三级", {"处置": "重点监控"}), ("二级", {"处置": "重点监控"}), ("一级", {"处置": "常规"})]
