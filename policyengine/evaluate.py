@@ -388,7 +388,7 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     elif isinstance(cause, decimal.InvalidOperation):
         code, message = "PE406", f"invalid arithmetic{where} (a result too large to round, or 0/0)"
     elif isinstance(cause, (TypeError, KeyError, AttributeError)):
-        code, message = "PE404", f"a value of the wrong kind{where}: {cause}"
+        code, message = "PE404", f"a value of the wrong kind{where}: {_in_policy_words(cause)}"
     else:
         raise cause
     span = marker.span if marker else None
@@ -399,3 +399,36 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
             diag.notes.append(f"item {item_id} is at {case.file}:{line}")
     return EvaluationError(diag)
 
+
+
+_KINDS = {"NoneType": "nothing (a missing value, such as a case header field the file does not give)",
+          "Decimal": "a number", "decimal.Decimal": "a number", "int": "a number", "str": "text",
+          "bool": "true/false", "date": "a date", "datetime.date": "a date", "list": "a list",
+          "tuple": "a list", "dict": "a record"}
+
+
+def _kind(python_type: str) -> str:
+    return _KINDS.get(python_type, python_type)
+
+
+def _in_policy_words(cause: BaseException) -> str:
+    """Python's wording of a run-time type error, in the ruleset's terms (a number, text,
+    a date, a missing value) rather than Python's (NoneType, decimal.Decimal, str)."""
+    import re
+
+    text = str(cause)
+    m = re.match(r"unsupported operand type\(s\) for ([^:]+): '([\w.]+)' and '([\w.]+)'", text)
+    if m:
+        return f"cannot apply '{m[1]}' to {_kind(m[2])} and {_kind(m[3])}"
+    m = re.match(r"'([<>=!]+)' not supported between instances of '([\w.]+)' and '([\w.]+)'", text)
+    if m:
+        return f"cannot compare {_kind(m[2])} with {_kind(m[3])} ('{m[1]}')"
+    m = re.match(r'can only concatenate str \(not "([\w.]+)"\) to str', text)
+    if m:
+        return f"cannot apply '+' to text and {_kind(m[1])}"
+    m = re.match(r"bad operand type for unary ([^:]+): '([\w.]+)'", text)
+    if m:
+        return f"cannot apply '{m[1]}' to {_kind(m[2])}"
+    if isinstance(cause, KeyError):
+        return f"no field {text}"
+    return re.sub(r"'(NoneType|decimal\.Decimal|str|datetime\.date)'", lambda k: _kind(k[1]), text)

@@ -548,3 +548,17 @@ table 处置 {
     # (3, 3) -> 三级, (3, 1) -> 二级: both at least 二级; (1, 1) -> 一级 falls to '-'
     assert [(i.grades["风险"].level, i.values) for i in r.items] == [
         ("三级", {"处置": "重点监控"}), ("二级", {"处置": "重点监控"}), ("一级", {"处置": "常规"})]
+
+
+def test_a_missing_case_header_value_is_named_in_policy_words() -> None:
+    text = "input a: number\nlet y = case.period + a\nlet z = if case.period > 2000 then 1 else 0\n"
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "A", "a": 1}])  # no period in the case header
+    assert (info.value.code, info.value.item, info.value.line) == ("PE404", "A", 2)
+    assert info.value.message == ("a value of the wrong kind in let y: cannot apply '+' to nothing (a "
+                                  "missing value, such as a case header field the file does not give) "
+                                  "and a number")
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text.replace("case.period + a", "a"), [{"id": "A", "a": 1}], period="2010Q3")
+    assert info.value.message.endswith("cannot compare text with a number ('>')")
+    assert "NoneType" not in info.value.message and "decimal" not in info.value.message
