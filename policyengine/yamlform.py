@@ -15,10 +15,12 @@ its lines, so comments follow their declarations (dsl.with_comments).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import difflib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -82,7 +84,7 @@ def parse_yaml_file(path: str | Path) -> Ruleset:
 
 def parse_yaml_text(text: str, file: str = "<string>") -> Ruleset:
     root = _compose(text, file)
-    doc = _Document(file)
+    doc = _Document(file, text)
     data = doc.plain(root)
     if data is None:
         data = {}
@@ -146,11 +148,156 @@ def _last_line(node: Any) -> int:
     return last
 
 
+# ---------------------------------------------------------------- positions inside a scalar
+
+_BREAKS = "\n\r\x85\u2028\u2029"
+_ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
+Positions = list[tuple[int, int]]  # (line, column), 1-based, of each character of a value
+
+
+def _value_positions(text: str, node: Any) -> Positions | None:
+    """Where each character of a scalar's value was written in `text`.
+
+    YAML may fold line breaks into spaces, drop indentation and trailing blanks, undo
+    `''` in single quotes and escapes in double quotes, and strip a block scalar's
+    indentation. Every value character still comes from one place in the source (an
+    escape from its backslash), in order, so the two are lined up greedily: source
+    characters YAML dropped (blanks, line breaks, quote doubling) are skipped. None when
+    they cannot be lined up, which would be a bug; the caller then points at the scalar.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    if not text or end > len(text) or start >= end:
+        return None
+    # (character the source contributes, its position, True when it must appear as is)
+    units: list[tuple[str, tuple[int, int], bool]] = []
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    i = start
+    style = node.style
+    if style in ("'", '"'):
+        i, column = i + 1, column + 1  # the opening quote
+        end -= 1  # the closing quote
+    elif style in ("|", ">"):
+        while i < end and text[i] not in _BREAKS:  # the header: `|-`, `>+2`, a comment
+            i, column = i + 1, column + 1
+    line_start = False  # after a line break: a flow scalar's indentation is not in the value
+    while i < end:
+        ch = text[i]
+        width = 1
+        if line_start and ch in " \t" and style not in ("|", ">"):
+            pass
+        elif style == "'" and ch == "'" and i + 1 < end and text[i + 1] == "'":
+            units.append(("'", (line, column), True))
+            width = 2
+        elif style == '"' and ch == "\\" and i + 1 < end:
+            following = text[i + 1]
+            if following in _BREAKS:  # an escaped line break: nothing in the value
+                width = 3 if text[i + 1:i + 3] == "\r\n" else 2
+            else:
+                width = _ESCAPE_LENGTH.get(following, 2)
+                units.append(("\x00", (line, column), True))  # stands for whatever it decodes to
+        else:
+            units.append((ch, (line, column), False))
+        for k in range(i, min(i + width, end)):
+            c = text[k]
+            if c in _BREAKS and not (c == "\r" and k + 1 < len(text) and text[k + 1] == "\n"):
+                line, column, line_start = line + 1, 1, True
+            elif c != "\r":
+                column += 1
+                line_start = line_start and c in " \t"
+        i += width
+    value = str(node.value)
+    out: Positions = []
+    u = 0
+    for ch in value:
+        while u < len(units):
+            source, _, exact = units[u]
+            if source == ch or source == "\x00" or (
+                    not exact and ch in " \n" and source in _BREAKS + " \t"):
+                break
+            if exact or source not in _BREAKS + " \t":
+                return None  # a source character YAML would not drop
+            u += 1
+        if u == len(units):
+            return None
+        out.append(units[u][1])
+        u += 1
+    return out
+
+
+def _place(where: Positions, column: int, end: bool = False) -> tuple[int, int]:
+    """The file position of a 1-based column of the value (for an end: just after it)."""
+    offset = column - 1
+    if end or offset >= len(where):
+        line, col = where[min(max(offset - 1, 0), len(where) - 1)]
+        return line, col + 1
+    return where[max(offset, 0)]
+
+
+def _place_span(span: Span, where: Positions | None) -> Span:
+    if not where or not span.line:
+        return span
+    line, column = _place(where, span.column)
+    end_line, end_column = (_place(where, span.end_column, end=True) if span.end_line == 1 and span.end_column
+                            else (0, 0))
+    return Span(span.file, line, column, end_line, end_column)
+
+
+def _place_diagnostic(d: Diagnostic, where: Positions | None) -> None:
+    if not where or d.line != 1:
+        return
+    line, column = _place(where, d.column or 1)
+    if d.end_column:
+        end_line, end_column = _place(where, d.end_column, end=True)
+        d.end_column = end_column if end_line == line else 0
+    d.line, d.column = line, column
+
+
+def _map_spans(node: Any, place: Callable[[Span], Span]) -> Any:
+    """The same model node with `place` applied to every span in it."""
+    if isinstance(node, Span):
+        return place(node)
+    if isinstance(node, tuple):
+        return tuple(_map_spans(n, place) for n in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {f.name: _map_spans(getattr(node, f.name), place) for f in dataclasses.fields(node)
+                   if isinstance(getattr(node, f.name), (Span, tuple)) or dataclasses.is_dataclass(getattr(node, f.name))}
+        return dataclasses.replace(node, **changes)
+    return node
+
+
+def _expanded_size(root: Any) -> int:
+    """How many values the tree has once aliases are expanded (an alias is the same node
+    object met again), counted per distinct node, without expanding anything."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()  # nodes being sized: meeting one again is an alias to itself
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = ([x for pair in node.value for x in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if done:
+            sizes[id(node)] = min(1 + sum(sizes.get(id(c), 1) for c in children), MAX_NODES + 1)
+            open_.discard(id(node))
+        elif id(node) in open_:
+            return MAX_NODES + 1  # a recursive structure never ends
+        else:
+            open_.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
 class _Document:
     """Plain data from YAML nodes, remembering where every value and key was written."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, text: str = ""):
         self.file = file
+        self.text = text
+        self.lines = text.splitlines()
         self.nodes: dict[Path_, Any] = {}  # path -> value node
         self.keys: dict[Path_, Any] = {}  # path -> key node (mapping entries)
         self.count = 0
@@ -158,6 +305,9 @@ class _Document:
     def plain(self, root: Any) -> Any:
         if root is None:
             return None
+        if _expanded_size(root) > MAX_NODES:  # before walking it: a bomb would take a while
+            raise ParseError(Diagnostic("PE505", "YAML aliases expand to more than a million values "
+                                        "(an alias bomb?)", file=self.file))
         return self._value(root, ())
 
     def _value(self, node: Any, path: Path_) -> Any:
@@ -199,7 +349,8 @@ class _Document:
             return None
         if tag == _TAG + "timestamp":
             return text
-        raise self.error(node, "PE501", f"YAML tag {tag!r} is not allowed in a ruleset")
+        shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+        raise self.error(node, "PE501", f"YAML tag '{shown}' is not allowed in a ruleset")
 
     def number(self, node: Any) -> Decimal:
         import yaml
@@ -262,8 +413,20 @@ def _validate(data: Any, doc: _Document) -> None:
     errors = list(_validator().iter_errors(data))
     if not errors:
         return
+    # a misspelt key is also a missing one: report only the misspelling (with its did-you-mean)
+    misspelt = set()
+    for error in errors:
+        if error.validator == "additionalProperties":
+            allowed = list(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key not in allowed and (close := difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)):
+                    misspelt.add((tuple(error.absolute_path), close[0]))
     diagnostics: dict[tuple[int, int, str], Diagnostic] = {}
     for error in errors:
+        if error.validator == "required" and misspelt:
+            missing = re.findall(r"'([^']+)' is a required property", error.message)
+            if missing and (tuple(error.absolute_path), missing[0]) in misspelt:
+                continue
         for d in _diagnose(error, doc):
             diagnostics.setdefault((d.line, d.column, d.message), d)
     ordered = sorted(diagnostics.values(), key=lambda d: (d.line, d.column))
@@ -388,23 +551,29 @@ class _Reader:
             raise self.error(path, f"{text!r} is not a name (no backticks or line breaks)", key=True)
         return text
 
-    def _text_start(self, node: Any) -> tuple[int, int]:
-        line, column = node.start_mark.line + 1, node.start_mark.column + 1
-        if node.style in ("'", '"'):
-            column += 1
-        elif node.style in ("|", ">"):  # the text starts on the next line; its indent is not kept
-            line, column = line + 1, 1
-        return line, column
-
     def expr(self, path: Path_) -> Expr:
-        node = self.doc.nodes[path]
-        line, column = self._text_start(node)
-        return parse_expression(str(node.value), self.file, line, column)
+        return self.fragment(path, parse_expression)
 
     def test(self, path: Path_) -> Any:
+        return self.fragment(path, parse_unary_test)
+
+    def fragment(self, path: Path_, parse: Callable[..., Any]) -> Any:
+        """DSL text in a YAML scalar, parsed so that every span and error points into the file.
+
+        The scalar's value is what YAML made of the text (quotes, escapes and line folding
+        undone), so positions are mapped back character by character. A line break inside
+        the value is a space: a long expression may be written over several lines.
+        """
         node = self.doc.nodes[path]
-        line, column = self._text_start(node)
-        return parse_unary_test(str(node.value), self.file, line, column)
+        value = str(node.value)
+        where = _value_positions(self.doc.text, node)
+        try:
+            parsed = parse(value.replace("\n", " ").replace("\r", " "), self.file)
+        except ParseError as exc:
+            for d in exc.diagnostics:
+                _place_diagnostic(d, where)
+            raise
+        return _map_spans(parsed, lambda span: _place_span(span, where))
 
     def texts(self, path: Path_, value: Any) -> tuple[str, ...]:
         if isinstance(value, list):
