@@ -46,12 +46,16 @@ from .model import (
 )
 from .runtime import format_number
 
+# The words that need backticks when used as a name: those the grammar reads as a keyword
+# at a place where a name may also stand. The lexer is contextual, so most keywords
+# (`year`, `x`, `weight`, `first`, `by`) are plain names everywhere.
+# An expression may start with if/not/true/false and a table cell with in/not. A line
+# inside a block may start with any block's first word (Lark shares the `_NL+` state
+# between blocks), so a grade or supervision line cannot start with top, bottom,
+# otherwise, raise, fine, action, warning, count or sum; `sum fine` is the fines total.
+# tests/test_fmt.py checks every grammar keyword in every place a name can stand.
 KEYWORDS = frozenset("""
-ruleset version effective extends remove source subject input dimension table let levels grade
-supervision sanction summary weight number integer text bool date one of list hit first unique any
-collect sum min max count in not if then else and or true false otherwise top bottom by within raise
-to when matrix x every year years month months quarter quarters for where fine action warning red
-orange yellow blue green
+if not true false in otherwise top bottom raise fine action warning count sum
 """.split())
 _WORD = re.compile(r"^[^\W\d]\w*$")
 
@@ -470,7 +474,12 @@ def _header(rs: Ruleset) -> Lines:
     def at(key: str) -> int:
         return spans[key].line if key in spans else 0
 
-    out: Lines = [Line(f"ruleset {name(rs.id)}" + (f" {string(rs.title)}" if rs.title else ""), at("ruleset"))]
+    out: Lines = []
+    # A file without a `ruleset` line takes its id from the file name, or, when it
+    # extends another, from its parent: writing the line would change that.
+    if "ruleset" in spans or rs.title is not None:
+        title = f" {string(rs.title)}" if rs.title is not None else ""
+        out.append(Line(f"ruleset {name(rs.id)}{title}", at("ruleset")))
     if rs.version is not None:
         out.append(Line(f"version {string(rs.version)}", at("version")))
     if rs.effective is not None:
@@ -527,10 +536,12 @@ def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: froz
     """Merge source comments and blank-line paragraphs into printed lines, by source line.
 
     An own-line comment goes above the printed line that comes next in the
-    source; a trailing comment stays on its line, or, when that line was not
-    printed on its own (a list spread over lines), joins the line its
-    statement starts on. Works for any printed form (DSL or YAML) whose lines
-    carry source line anchors.
+    source; one at the end of a block whose closing line is not printed (the
+    YAML form has no `}`) goes below the block's last printed line. A trailing
+    comment stays on its line, or, when that line was not printed on its own
+    (a list spread over lines), joins the nearest earlier printed line of its
+    statement. Works for any printed form (DSL or YAML) whose lines carry
+    source line anchors.
     """
     first: dict[int, int] = {}
     for i, line in enumerate(lines):
@@ -538,6 +549,7 @@ def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: froz
             first.setdefault(line.anchor, i)
     anchors = sorted(first)
     above: dict[int, list[Comment]] = {}
+    below: dict[int, list[Comment]] = {}
     trailing: dict[int, list[str]] = {}
     at_end: list[Comment] = []
     for c in sorted(comments, key=lambda c: (c.line, not c.own_line)):
@@ -550,11 +562,16 @@ def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: froz
             if earlier:
                 trailing.setdefault(first[earlier[-1]], []).append(c.text)
                 continue
-        k = bisect.bisect_right(anchors, c.line)
+        # (left: a closing `}` printed for a YAML block is anchored at the block's last line,
+        # which may be this very comment; the comment then goes above it)
+        k = bisect.bisect_left(anchors, c.line)
         inside = next((a for a, b in ranges if a < c.line <= b), None)
         if inside is not None and inside in first and (k == len(anchors) or not anchors[k] <= _end(ranges, inside)):
-            # a note inside a statement printed on fewer lines goes above the statement
-            above.setdefault(first[inside], []).append(c)
+            body = [a for a in anchors[:k] if a > inside]
+            if body:  # after the last printed line of the block, which is printed over lines
+                below.setdefault(_last_of(lines, first[body[-1]]), []).append(c)
+            else:  # a note inside a statement printed on fewer lines goes above the statement
+                above.setdefault(first[inside], []).append(c)
         elif k < len(anchors):
             above.setdefault(first[anchors[k]], []).append(c)
         else:
@@ -573,11 +590,24 @@ def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: froz
         if i in trailing:
             line = line._replace(comment="  ".join(trailing[i]))
         out.append(line)
+        for c in below.get(i, []):
+            if c.line - 1 in blank_lines:
+                out.append(BLANK)
+            out.append(Line(indent + c.text, c.line))
     for c in at_end:
         if c.line - 1 in blank_lines:
             out.append(BLANK)
         out.append(Line(c.text, c.line))
     return out
+
+
+def _last_of(lines: Lines, i: int) -> int:
+    """Line i and the unanchored lines after it that are indented deeper (its continuation)."""
+    depth = len(lines[i].text) - len(lines[i].text.lstrip())
+    while (i + 1 < len(lines) and lines[i + 1].anchor == 0 and lines[i + 1].text.strip()
+           and len(lines[i + 1].text) - len(lines[i + 1].text.lstrip()) > depth):
+        i += 1
+    return i
 
 
 def _end(ranges: list[tuple[int, int]], start: int) -> int:
