@@ -44,31 +44,43 @@ def print_form(rs: Ruleset, form: str) -> str:
     return to_dsl(rs)
 
 
+def explicit_id(rs: Ruleset) -> bool:
+    """Whether the file names its id. A child without `ruleset` takes its parent's id."""
+    return "ruleset" in rs.header_spans
+
+
 def model_key(rs: Ruleset) -> tuple[Any, ...]:
     """What a ruleset file means, for comparing two forms of it.
 
     Spans, comments and layout are left out (model nodes compare without their
-    spans), and declarations are compared per kind: the YAML form groups them
-    by kind, the DSL keeps the author's order across kinds.
+    spans). The order of declarations counts, across kinds too: it orders the
+    values in the output and enters the digest (the YAML form keeps it with `order:`).
     """
-    return (rs.id, rs.title, rs.version, rs.effective, rs.extends, rs.sources, rs.subject,
-            rs.removes, tuple(tuple(rs.of_kind(k)) for k in KINDS))
+    return (rs.id, explicit_id(rs) if rs.extends is not None else None, rs.title, rs.version,
+            rs.effective, rs.extends, rs.sources, rs.subject, rs.removes, tuple(rs.declarations))
 
 
 def differences(a: Ruleset, b: Ruleset) -> list[str]:
     """Readable differences between two models (empty when they mean the same)."""
-    from .model import declaration_name
+    from .model import declaration_kind, declaration_name
 
     out = []
     for field in ("id", "title", "version", "effective", "extends", "sources", "subject", "removes"):
         if getattr(a, field) != getattr(b, field):
             out.append(f"{field}: {getattr(a, field)!r} != {getattr(b, field)!r}")
+    if a.extends is not None and explicit_id(a) != explicit_id(b):
+        out.append("the id is " + ("no longer" if explicit_id(a) else "now") + " given (a child's id "
+                   "comes from its parent unless given)")
     for kind in KINDS:
         left, right = a.of_kind(kind), b.of_kind(kind)
         if left != right:
             names = [declaration_name(d) for d in left]
             changed = [declaration_name(x) for x, y in zip(left, right, strict=False) if x != y]
             out.append(f"{kind}: {', '.join(changed) or 'order or count'} (of {', '.join(names)})")
+    if not out and a.declarations != b.declarations:
+        def order(rs: Ruleset) -> str:
+            return ", ".join(f"{declaration_kind(d)} {declaration_name(d)}" for d in rs.declarations)
+        out.append(f"declaration order: {order(a)} != {order(b)}")
     return out
 
 
@@ -113,6 +125,13 @@ def convert_file(path: str | Path, to: str) -> str:
 def rewrite(text: str, file: str, source_form: str, target_form: str) -> str:
     """`text` (a ruleset in `source_form`) printed canonically in `target_form`, verified."""
     rs = parse_form(text, file, source_form)
+    if target_form == "dsl" and rs.title is not None and rs.extends is not None and not explicit_id(rs):
+        # the DSL writes the title on the `ruleset ID "title"` line, which would also fix the
+        # id; without it this child takes its parent's id
+        raise ParseError(Diagnostic.at(
+            "PE512", "the DSL form gives the title on the 'ruleset' line, which also sets the id; "
+            "add 'ruleset: ID' (the parent's id, which this file now takes) before converting",
+            rs.header_spans.get("title")))
     out = print_form(rs, target_form)
     try:
         again = parse_form(out, file, target_form)
@@ -143,12 +162,7 @@ def ruleset_files(paths: tuple[str, ...]) -> list[Path]:
 
 
 def write_in_place(path: Path, text: str) -> None:
-    """Replace a file atomically, keeping its permissions."""
-    import os
-    import stat
-
+    """Replace a file atomically, keeping its permissions (and a symbolic link a link)."""
     from .render import write_atomically
 
-    mode = stat.S_IMODE(path.stat().st_mode)
     write_atomically(path, text)
-    os.chmod(path, mode)

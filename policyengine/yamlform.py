@@ -31,7 +31,6 @@ from . import dsl
 from .dsl import BLANK, Line, Lines, closing_line, width, with_comments
 from .errors import Diagnostic, ParseError, did_you_mean
 from .model import (
-    KINDS,
     Comment,
     DecisionTable,
     Dimension,
@@ -57,6 +56,8 @@ from .model import (
     Supervision,
     SupervisionLine,
     TypeSpec,
+    declaration_kind,
+    declaration_name,
 )
 from .parse import COLORS, MAX_DIGITS, parse_expression, parse_unary_test, read_source
 
@@ -69,6 +70,7 @@ SECTIONS = {"input": "inputs", "dimension": "dimensions", "table": "tables", "le
 SIMPLE_TYPES = ("number", "integer", "text", "bool", "date")
 _YAML_TYPES = {"one of": "enum", "range": "range", "list of": "list", **{t: t for t in SIMPLE_TYPES}}
 _EVERY = re.compile(r"^(\d+) +(year|month|quarter)s?$")
+_PERCENT = re.compile(r"^-?\d+(\.\d+)?%$")
 _TAG = "tag:yaml.org,2002:"
 
 Path_ = tuple[Any, ...]  # keys and indices from the document root
@@ -497,6 +499,9 @@ def _diagnose(error: Any, doc: _Document) -> list[Diagnostic]:
         if isinstance(error.instance, str) and error.validator_value.startswith("^(number"):
             return [at(node, "PE503", f"{where}: unknown type '{error.instance}'"
                        + did_you_mean(error.instance, list(_YAML_TYPES)))]
+        if error.validator_value == "^summary$":  # an `order:` entry
+            return [at(node, "PE503", f"{where}: write '- summary' or '- SECTION: [names]', not "
+                       f"{_describe_value(error.instance)}" + did_you_mean(str(error.instance), ["summary"]))]
         described = error.schema.get("description", f"text matching {error.validator_value}")
         return [at(node, "PE503", f"{where}: {_describe_value(error.instance)} is not {described}")]
     if validator == "const":
@@ -526,6 +531,18 @@ class _Reader:
         key, value = self.doc.keys.get(path), self.doc.nodes.get(path)
         start = _span(self.file, key if key is not None else value)
         last = _last_line(value) if value is not None else start.line
+        # comments indented below the declaration's key, after its last line, belong to it
+        # (in the DSL they go above its closing `}`)
+        lines = self.doc.lines
+        following = last
+        while following < len(lines):
+            text = lines[following]  # the line after `following` (lines are 0-based)
+            stripped = text.lstrip()
+            if stripped and not (stripped.startswith("#") and len(text) - len(stripped) >= start.column):
+                break
+            following += 1
+            if stripped:
+                last = following
         return Span(self.file, start.line, start.column, max(last, start.line) + 1, 0)
 
     def error(self, path: Path_, message: str, code: str = "PE503", key: bool = False) -> ParseError:
@@ -596,6 +613,8 @@ class _Reader:
             if key in SECTIONS.values():
                 self.section(rs, key, value)
                 continue
+            if key == "order":
+                continue  # applied below, once every declaration is read
             if key in ("source", "sources"):
                 if any(k in data for k in ("source", "sources") if k != key):
                     raise self.error(path, "give 'sources' or 'source', not both", key=True)
@@ -628,7 +647,50 @@ class _Reader:
                     rs.header_spans[f"remove#{i}"] = self.span(item)
         rs.removes = tuple(removes)
         rs.sources = tuple(sources)
+        if "order" in data:
+            rs.declarations = self.ordered(rs.declarations, data["order"])
         return rs
+
+    def ordered(self, declarations: list[Any], runs: list[Any]) -> list[Any]:
+        """Declarations in the order `order:` gives (the DSL's order across kinds, which
+        decides the order of values in the output and enters the digest).
+
+        A declaration the list leaves out follows the one before it in its section, so
+        adding a let to `lets:` without touching `order:` puts it after the other lets.
+        """
+        by_key = {(SECTIONS[declaration_kind(d)], declaration_name(d)): d for d in declarations}
+        placed: list[Any] = []
+        seen: dict[tuple[str, str], Path_] = {}
+        for i, run in enumerate(runs):
+            path: Path_ = ("order", i)
+            if isinstance(run, str):  # `- summary`
+                entries = [(path, "summary", "summary")]
+            else:
+                section, names = next(iter(run.items()))
+                npath = (*path, section)
+                listed = self.names(npath, names)
+                paths = [(*npath, j) for j in range(len(listed))] if isinstance(names, list) else [npath]
+                entries = [(p, section, n) for p, n in zip(paths, listed, strict=True)]
+            for p, section, name in entries:
+                key = (section, name)
+                if key not in by_key:
+                    known = [n for s, n in by_key if s == section]
+                    what = f"no {section} entry '{name}'" if section != "summary" else "no summary"
+                    raise self.error(p, f"order: {what}" + did_you_mean(name, known), "PE507")
+                if key in seen:
+                    raise self.error(p, f"order: '{name}' listed twice (first at {_where(seen[key])})", "PE507")
+                seen[key] = p
+                placed.append(by_key[key])
+        # the rest: after the previous declaration of the same section, else before the next
+        for d in [d for d in declarations if id(d) not in {id(p) for p in placed}]:
+            same = [e for e in declarations if declaration_kind(e) == declaration_kind(d)]
+            k = next(j for j, e in enumerate(same) if e is d)
+            positions = {id(p): n for n, p in enumerate(placed)}
+            earlier = [positions[id(e)] for e in same[:k] if id(e) in positions]
+            later = [positions[id(e)] for e in same[k + 1:] if id(e) in positions]
+            at = max(earlier) + 1 if earlier else min(later) if later else len(placed)
+            placed.insert(at, d)
+        return placed
 
     def section(self, rs: Ruleset, key: str, value: Any) -> None:
         if key == "summary":
@@ -709,6 +771,9 @@ class _Reader:
                 raise self.error(path, f"invalid date {node.value}") from None
         if isinstance(value, Decimal):
             return Literal(value, span, self.raw(path))
+        if (isinstance(value, str) and type_ is not None and type_.kind in ("number", "integer", "range")
+                and _PERCENT.match(value)):
+            return Literal(Decimal(value[:-1]).scaleb(-2), span, value)  # `default: 15%`, as in the DSL
         if isinstance(value, (str, bool)):
             return Literal(value, span)
         raise self.error(path, f"{_where(path)}: a default is a single value or a list of values")
@@ -946,7 +1011,9 @@ def scalar(value: Any, flow: bool = False) -> str:
 
 
 def _plain_ok(text: str, flow: bool, raw: bool) -> bool:
-    if not text or text != text.strip() or text[0] in _PLAIN_FIRST:
+    if not text or text != text.strip():
+        return False
+    if text[0] in _PLAIN_FIRST and not (text[0] == "-" and text[1:2].isdigit()):
         return False
     if ": " in text or " #" in text or text.endswith(":") or "\t" in text:
         return False
@@ -982,11 +1049,16 @@ class _Writer:
         self.lines: Lines = []
 
     def add(self, indent: int, text: str, anchor: int = 0, keep_blank: bool = True) -> None:
+        if self.lines and self.lines[-1].text.endswith(":"):
+            keep_blank = False  # no blank line right below `key:`, the first entry's place
         self.lines.append(Line("  " * indent + text, anchor, keep_blank=keep_blank))
 
-    def entry(self, indent: int, key: str, value: Any, anchor: int = 0, keep_blank: bool = True) -> None:
-        """`key: value` on one line when it fits, else a block mapping/list below the key."""
-        head = f"{scalar(key)}:"
+    def entry(self, indent: int, key: str, value: Any, anchor: int = 0, keep_blank: bool = True,
+              dash: bool = False) -> None:
+        """`key: value` on one line when it fits, else a block mapping/list below the key.
+        With `dash`, the entry is a one-key mapping in a list (`- key: value`)."""
+        head = f"{'- ' if dash else ''}{scalar(key)}:"
+        more = "    " if dash else "  "  # continuation lines: inside the mapping
         one_line = f"{head} {flow(value)}"
         if not isinstance(value, (dict, list)) or width("  " * indent + one_line) <= dsl.MAX_WIDTH:
             self.add(indent, one_line, anchor, keep_blank)
@@ -998,7 +1070,7 @@ class _Writer:
             for item in items[1:]:
                 if width("  " * (indent + 1) + current + ", " + item) > dsl.MAX_WIDTH:
                     self.add(indent, current + ",", anchor, keep_blank)
-                    anchor, keep_blank, current = 0, True, "  " + item
+                    anchor, keep_blank, current = 0, True, more + item
                 else:
                     current += ", " + item
             self.add(indent, current + "]", anchor, keep_blank)
@@ -1018,7 +1090,8 @@ class _Writer:
         def at(key: str) -> int:
             return spans[key].line if key in spans else 0
 
-        self.entry(0, "ruleset", rs.id, at("ruleset"))
+        if "ruleset" in spans:  # else the id comes from the file name (or the parent)
+            self.entry(0, "ruleset", rs.id, at("ruleset"))
         if rs.title is not None:
             self.entry(0, "title", rs.title, at("title") if at("title") != at("ruleset") else 0)
         if rs.version is not None:
@@ -1037,10 +1110,11 @@ class _Writer:
                 self.add(1, "- " + scalar(src), at(f"source#{i}"))
         if rs.subject != "item" or "subject" in spans:
             self.entry(0, "subject", rs.subject, at("subject"))
-        for kind in KINDS:
+        runs = _runs(rs.declarations)
+        # sections in the order their kinds first appear, so a file whose kinds each
+        # stand together needs no `order:` (and fmt of a YAML file keeps its sections)
+        for kind in dict.fromkeys(kind for kind, _ in runs):
             decls = rs.of_kind(kind)
-            if not decls:
-                continue
             self.lines.append(BLANK)
             if kind == "summary":
                 self.summary(decls[0])  # type: ignore[arg-type]
@@ -1050,6 +1124,15 @@ class _Writer:
                 if i and kind in ("table", "grade", "supervision", "sanction"):
                     self.lines.append(BLANK)
                 getattr(self, kind)(d, i == 0)
+        if len(runs) > len({kind for kind, _ in runs}):
+            # a kind comes back after another: the declaration order needs saying
+            self.lines.append(BLANK)
+            self.add(0, "order:")
+            for kind, names in runs:
+                if kind == "summary":
+                    self.add(1, "- summary")
+                else:
+                    self.entry(1, SECTIONS[kind], names, dash=True)
         return self.lines
 
     # -- declarations
@@ -1110,7 +1193,7 @@ class _Writer:
         self.add(1, f"{scalar(d.name)}: {scalar(Raw(dsl.expr(d.expr)))}", d.span.line, keep_blank=not first)
 
     def levels(self, d: GradeScale, first: bool) -> None:
-        value = [{"name": lv.name, "color": lv.color} if lv.color else {"name": lv.name} for lv in d.levels]
+        value = [{"name": lv.name, "color": lv.color} if lv.color else lv.name for lv in d.levels]
         self.entry(1, d.name, value, d.span.line, keep_blank=not first)
 
     def grade(self, g: Grade, first: bool) -> None:
@@ -1180,6 +1263,17 @@ class _Writer:
                 self.add(1, "- sum: " + scalar(f"`{word}`" if word == "fine" else word), line.span.line)
 
 
+def _runs(declarations: list[Any]) -> list[tuple[str, list[str]]]:
+    """The declarations as runs of one kind: [("input", [a, b]), ("let", [c]), …]."""
+    runs: list[tuple[str, list[str]]] = []
+    for d in declarations:
+        kind = declaration_kind(d)
+        if not runs or runs[-1][0] != kind:
+            runs.append((kind, []))
+        runs[-1][1].append(declaration_name(d))
+    return runs
+
+
 def _aligned(rows: list[list[str]]) -> list[str]:
     """Flow-list contents with columns aligned by display width (padding after each comma)."""
     if not rows:
@@ -1214,6 +1308,8 @@ def _default(e: Expr) -> Any:
     if isinstance(e, ListLiteral):
         return [_default(i) for i in e.items]
     if isinstance(e, Literal):
+        if isinstance(e.value, Decimal) and e.text and e.text != dsl.number(e.value):
+            return Raw(e.text)  # `1.0`, `15%`: as the author wrote it (the digest covers it)
         return e.value
     raise ParseError(Diagnostic.at("PE511", "the YAML form holds only literal defaults (a number, text, "
                                    "true/false, a date or a list of them)", e.span))
