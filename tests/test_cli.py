@@ -154,6 +154,12 @@ BAD_CASES = {
     # turning 1e999999999 into an int or exact text took minutes and gigabytes
     "huge-period": ("period: 1e999999999\nitems:\n  - {id: A, a: 1, d: 1}\n".replace("1e", "1.0e+"),
                     "c.yaml:1:", "'period': the number 1.0E+999999999 is too large"),
+    # 150 KB whose items all alias one 10000-element list: 40 million values, 40 s to validate
+    "alias-growth": ("items:\n  - {id: I0, a: 1, d: 1, e: &L [" + ", ".join(["{x: 1}"] * 10000) + "]}\n"
+                     + "".join(f"  - {{id: I{i}, a: 1, d: 1, e: *L}}\n" for i in range(1, 2000)),
+                     "c.yaml: error[PE306]", "YAML aliases expand 42004 values into 40010002"),
+    "name-not-text": ("items:\n  - &x {id: A, a: 1, d: 1, name: *x}\n", "c.yaml:2:",
+                      "item A: 'name' must be text or a number, not a mapping"),
     "header-not-text": ("title: [a, b]\nitems:\n  - {id: A, a: 1, d: 1}\n", "c.yaml:1:",
                         "'title' must be text or a number, not a list"),
 }
