@@ -381,7 +381,7 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     where = f" in {marker.what}" if marker else ""
     if isinstance(cause, runtime.RuleFailure):
         code, message = cause.code, cause.message + where
-    elif isinstance(cause, decimal.DivisionByZero) or isinstance(cause, ZeroDivisionError):
+    elif isinstance(cause, (decimal.DivisionByZero, ZeroDivisionError)) or _zero_by_zero(cause):
         code, message = "PE401", f"division by zero{where}"
     elif isinstance(cause, decimal.Overflow):
         code, message = "PE406", f"number too large{where}"
@@ -392,6 +392,15 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     else:
         raise cause
     span = marker.span if marker else None
+    if code == "PE401" and marker is not None:
+        # name the expression, not only the declaration: when the declaration divides once,
+        # that division is the one whose divisor was 0, and the caret goes under it
+        division = _only_division(compiled, marker.key)
+        if division is not None:
+            from .dsl import expr as expression_text
+
+            message += f": {expression_text(division)} divides by 0"
+            span = division.span
     diag = Diagnostic.at(code, message, span, item=item_id)
     if item_index is not None and case.file:
         line, _ = locate(case, ["items", item_index])
@@ -399,6 +408,27 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
             diag.notes.append(f"item {item_id} is at {case.file}:{line}")
     return EvaluationError(diag)
 
+
+
+def _zero_by_zero(cause: BaseException) -> bool:
+    """0 / 0: the C decimal module signals it as InvalidOperation([DivisionUndefined])."""
+    return (isinstance(cause, decimal.InvalidOperation) and bool(cause.args)
+            and isinstance(cause.args[0], list) and decimal.DivisionUndefined in cause.args[0])
+
+
+def _only_division(compiled: CompiledRuleset, key: str) -> Any:
+    """The single `/` node of the declaration a marker stands for, or None."""
+    from .check import declaration_expressions, walk
+    from .model import Binary, declaration_kind, declaration_name
+
+    kind, _, rest = key.partition(":")
+    kind, name = ("grade", rest.split(":")[0]) if kind == "rank" else (kind, rest)
+    for decl in compiled.ruleset.declarations:
+        if declaration_kind(decl) == kind and declaration_name(decl) == name:
+            found = [node for e in declaration_expressions(decl) for node in walk(e)
+                     if isinstance(node, Binary) and node.op == "/"]
+            return found[0] if len(found) == 1 else None
+    return None
 
 
 _KINDS = {"NoneType": "nothing (a missing value, such as a case header field the file does not give)",

@@ -562,3 +562,18 @@ def test_a_missing_case_header_value_is_named_in_policy_words() -> None:
         evaluate(text.replace("case.period + a", "a"), [{"id": "A", "a": 1}], period="2010Q3")
     assert info.value.message.endswith("cannot compare text with a number ('>')")
     assert "NoneType" not in info.value.message and "decimal" not in info.value.message
+
+
+def test_division_by_zero_points_at_the_division() -> None:
+    text = "input a: number\ninput b: number\nlet q = 1 + round(\n  a * 2 /\n  b, 2)\n"
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "Z", "a": 0, "b": 0}])  # 0 / 0 is a division by zero too, not PE406
+    err = info.value
+    # the let starts on line 3; its only division `a * 2 / b` starts at line 4, column 3
+    assert (err.code, err.item, err.line, err.column) == ("PE401", "Z", 4, 3)
+    assert err.message == "division by zero in let q: a * 2 / b divides by 0"
+    fine = "input b: number\nsanction s when b >= 0 {\n  fine 100 / b\n}\n"
+    with pytest.raises(EvaluationError) as info:
+        evaluate(fine, [{"id": "Z", "b": 0}])
+    assert (info.value.line, info.value.column, info.value.message) == (
+        3, 8, "division by zero in sanction s: 100 / b divides by 0")
