@@ -98,3 +98,65 @@ def test_yaml_and_json_case_files_agree(tmp_path_factory, pairs) -> None:
     b = RANKED.evaluate(pe.load_case(folder / "c.yaml")).to_dict()["items"]
     assert a == b
     assert [i["values"]["r"] for i in a] == [_half_up(v, 2) for v, _ in pairs]
+
+
+PERCENT = ruleset("""\
+input v: number
+input g: one of ["甲", "乙", "丙"]
+levels L [hi red, mid yellow, lo green]
+grade L {
+  top 25% by v within g     -> hi
+  bottom 12.5% by v within g -> lo
+  otherwise                 -> mid
+}
+""")
+
+
+@settings(max_examples=60, deadline=None)
+@given(items)
+def test_top_percent_holds_for_ranks_within_that_share_of_the_group(pairs) -> None:
+    result = PERCENT.evaluate(_case(pairs))
+    for n, item in enumerate(result.items):
+        v, g = pairs[n]
+        size = sum(1 for _, h in pairs if h == g)
+        down = 1 + sum(1 for w, h in pairs if h == g and w > v)
+        up = 1 + sum(1 for w, h in pairs if h == g and w < v)
+        # rank <= P x group size, no rounding: 25% of 7 is 1.75, so only rank 1 qualifies
+        expected = "hi" if down <= Decimal("0.25") * size else "lo" if up <= Decimal("0.125") * size else "mid"
+        assert item.grades["L"].level == expected, (v, g, size, down, up)
+
+
+ESCALATE = ruleset("""\
+input base: one of ["a", "b", "c", "d"]
+input x: bool
+input y: bool
+input z: bool
+levels S [a red, b orange, c yellow, d green]
+grade S {
+  base == "a" -> a
+  base == "b" -> b
+  base == "c" -> c
+  otherwise   -> d
+  raise 1 when x
+  raise to b when y
+  raise 2 when z
+}
+""")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.booleans(), st.booleans(), st.booleans()),
+                min_size=1, max_size=10))
+def test_raises_apply_in_order_never_lower_and_stop_at_the_top(rows) -> None:
+    case = pe.Case(items=[{"id": f"i{n}", "base": b, "x": x, "y": y, "z": z}
+                          for n, (b, x, y, z) in enumerate(rows)])
+    result = ESCALATE.evaluate(case)
+    for item, (b, x, y, z) in zip(result.items, rows, strict=True):
+        level = "abcd".index(b)  # 0 = most severe
+        if x:
+            level = max(0, level - 1)
+        if y:
+            level = min(level, 1)  # raise to b: at least as severe as b, never lower
+        if z:
+            level = max(0, level - 2)
+        assert item.grades["S"].level == "abcd"[level]
