@@ -238,3 +238,88 @@ def test_help_lists_the_commands() -> None:
     assert out.returncode == 0
     for command in ("check", "eval", "schema"):
         assert command in out.stdout
+
+
+TAX = """\
+ruleset tax "国税"
+version "2010"
+input 权力类别: one of ["执法权", "行政管理权"]
+input 运行次数: integer >= 0 = 0
+input 是否领导岗位: bool = false
+input 事件: list of {类型: text, 金额: number = 0}
+dimension 自由裁量度: 1..5
+dimension 透明度: 1..5 weight 2
+table 运行频率系数 hit first {
+  | 运行次数 || 系数 |
+  | >= 1000 || 1.2  |
+  | -       || 0.95 |
+}
+let 基本分 = weighted(dimensions) * 5
+let 综合得分 = round(基本分 * 运行频率系数, 1)
+levels 风险档次 [高风险 red, 一般风险 yellow, 低风险 green]
+grade 风险档次 {
+  top 1 by 综合得分 within 权力类别    -> 高风险
+  bottom 1 by 综合得分 within 权力类别 -> 低风险
+  otherwise                          -> 一般风险
+}
+supervision 风险档次 {
+  高风险 when 是否领导岗位 -> "纪检监察机关" every 1 year
+  高风险                 -> "派驻纪检组", "单位主要负责人" every 1 year
+  otherwise             -> "分管领导" every 2 years
+}
+sanction 接受吃请 for e in 事件 where e.类型 == "接受吃请" {
+  fine 10 * e.金额
+  action "经济处罚"
+}
+sanction 参与经商 when any(e in 事件 where e.类型 == "参与经商") {
+  action "诫勉谈话", "政纪处理"
+  warning orange
+}
+"""
+TAX_CASE = """\
+title: 某局 2010
+unit: 某局
+period: 2010
+items:
+  - {id: A, name: 税款核定, 权力类别: 执法权, 运行次数: 1500, 自由裁量度: 4, 透明度: 3,
+     事件: [{类型: 接受吃请, 金额: 800.05}, {类型: 参与经商}, {类型: 接受吃请, 金额: 12.5}, {类型: 参与经商}]}
+  - {id: B, 权力类别: 执法权, 运行次数: 10, 自由裁量度: 3, 透明度: 3, 是否领导岗位: true}
+  - {id: C, 权力类别: 执法权, 自由裁量度: 1, 透明度: 2}
+  - {id: D, 权力类别: 行政管理权, 自由裁量度: 5, 透明度: 5, 是否领导岗位: true}
+"""
+
+
+def test_eval_json_is_the_whole_contract_to_the_last_digit(write) -> None:
+    r, c = write("tax.policy", TAX), write("c.yaml", TAX_CASE)
+    out = cli("eval", str(r), str(c), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout, parse_float=str, parse_int=str)  # numbers compared as printed
+    assert data["ruleset"]["id"] == "tax" and data["ruleset"]["version"] == "2010"
+    assert data["case"] == {"title": "某局 2010", "unit": "某局", "period": "2010", "file": str(c)}
+    # A: (4 + 3*2) * 5 = 50; 50 * 1.2 = 60.0 -> 60; B: (3 + 6) * 5 = 45; 45 * 0.95 = 42.75 -> 42.8
+    # C: (1 + 4) * 5 = 25; 25 * 0.95 = 23.75 -> 23.8 (half-up); D: (5 + 10) * 5 = 75 * 0.95 = 71.25 -> 71.3
+    # 执法权 ranks 60 (1), 42.8 (2), 23.8 (3): A top, C bottom, B general; D alone: top wins over bottom
+    def grade(level: str, color: str, rank: str) -> dict:
+        return {"风险档次": {"level": level, "color": color, "rank": rank}}
+
+    high = [{"grade": "风险档次", "by": ["派驻纪检组", "单位主要负责人"], "every": "1 year"}]
+    assert data["items"] == [
+        {"id": "A", "name": "税款核定", "values": {"运行频率系数": "1.2", "基本分": "50", "综合得分": "60"},
+         "grades": grade("高风险", "red", "1"), "supervision": high,
+         "sanctions": [  # 10 * 800.05 = 8000.5 and 10 * 12.5 = 125: one per incident; 参与经商 once
+             {"rule": "接受吃请", "actions": ["经济处罚"], "fine": "8000.5", "warning": None},
+             {"rule": "接受吃请", "actions": ["经济处罚"], "fine": "125", "warning": None},
+             {"rule": "参与经商", "actions": ["诫勉谈话", "政纪处理"], "fine": None, "warning": "orange"}]},
+        {"id": "B", "name": None, "values": {"运行频率系数": "0.95", "基本分": "45", "综合得分": "42.8"},
+         "grades": grade("一般风险", "yellow", "2"),
+         "supervision": [{"grade": "风险档次", "by": ["分管领导"], "every": "2 years"}], "sanctions": []},
+        {"id": "C", "name": None, "values": {"运行频率系数": "0.95", "基本分": "25", "综合得分": "23.8"},
+         "grades": grade("低风险", "green", "3"),
+         "supervision": [{"grade": "风险档次", "by": ["分管领导"], "every": "2 years"}], "sanctions": []},
+        {"id": "D", "name": None, "values": {"运行频率系数": "0.95", "基本分": "75", "综合得分": "71.3"},
+         "grades": grade("高风险", "red", "1"),
+         "supervision": [{"grade": "风险档次", "by": ["纪检监察机关"], "every": "1 year"}], "sanctions": []},
+    ]
+    # 8000.5 + 125 = 8125.5; no summary block: counts per level of every grade, zeros included
+    assert data["summary"] == {"items": "4", "levels": {"风险档次": {"高风险": "2", "一般风险": "1", "低风险": "1"}},
+                               "fines": "8125.5"}
