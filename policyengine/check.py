@@ -481,7 +481,13 @@ class _Checker:
         left = self.expr(e.left, scope)
         right = self.expr(e.right, scope)
         if not _compatible(left, right):
-            self.error("PE104", f"cannot compare {left} with {right}", e.span)
+            hint = ""
+            for level_side, other in ((left, e.right), (right, e.left)):
+                # `风险等级 == "三级"`: the level written as text
+                if (level_side.kind == "level" and isinstance(other, Literal) and isinstance(other.value, str)
+                        and other.value in self.scale_levels(level_side.scale or "")):
+                    hint = f" (write the level without quotes: {other.value})"
+            self.error("PE104", f"cannot compare {left} with {right}{hint}", e.span)
         elif op not in ("==", "!=") and _unify(left, right).kind not in ("number", "date", "level", "text", "any"):
             self.error("PE104", f"'{op}' needs numbers, dates or levels, not {left}", e.span)
         if left.kind == "level" or right.kind == "level":

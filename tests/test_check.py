@@ -252,3 +252,12 @@ def test_remove_without_extends_and_unknown_warning_color() -> None:
             "from") in found
     assert ("error", "PE110", 3, "'warning rde': not a color (red, orange, yellow, blue, green), and no "
             "grade assigns a scale of that name (did you mean 'red'?)") in found
+
+
+def test_a_level_written_as_text_gets_a_hint() -> None:
+    found = diagnostics(BASE + 'grade 风险等级 {\n  otherwise -> 一级\n}\nlet a = 风险等级 == "三级"\n'
+                        'let b = "四级" != 风险等级\n')
+    errors = [(c, line, m) for sev, c, line, m in found if sev == "error"]
+    # 三级 is a level of the scale: say how to write it; 四级 is not, so no hint
+    assert errors == [("PE104", 9, "cannot compare level of 风险等级 with text (write the level without "
+                       "quotes: 三级)"), ("PE104", 10, "cannot compare text with level of 风险等级")]
