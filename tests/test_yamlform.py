@@ -355,3 +355,22 @@ def test_the_api_loads_a_yaml_ruleset_like_its_dsl(tmp_path: Path) -> None:
     assert a.digest == b.digest
     assert a.evaluate(case).to_dict() == b.evaluate(case).to_dict()
     assert [i.grades["档"].level for i in a.evaluate(case).items] == ["高", "低"]
+
+
+# ---------------------------------------------------------------- the documentation's examples
+
+
+def test_the_documented_example_is_one_ruleset_in_two_forms() -> None:
+    doc = (ROOT / "docs" / "yaml-form.md").read_text("utf-8")
+    dsl = doc.split("The DSL:\n\n```\n", 1)[1].split("```", 1)[0]
+    as_yaml = doc.split("in YAML (`policyengine convert demo.policy --to yaml`):\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    assert rewrite(dsl, "demo.policy", "dsl", "yaml") == as_yaml  # what convert prints, verbatim
+    assert rewrite(dsl, "demo.policy", "dsl", "dsl") == dsl  # and the DSL is already formatted
+    kinds = {type(d).__name__ for d in parse_text(dsl, "demo.policy").declarations}
+    assert kinds == {"Input", "Dimension", "DecisionTable", "Let", "GradeScale", "Grade", "Supervision",
+                     "Sanction", "Summary"}
+    snippet = doc.split("## Expressions stay DSL text", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    lets = {d.name: d.expr for d in parse_yaml_text(snippet, "s.yaml").declarations}
+    assert sorted(lets) == ["修正", "综合得分", "说明", "负数"]
+    assert lets["综合得分"] == parse_text("let x = round(基本分 * 频率系数 + 档位.加分 - 事件扣分, 2)\n",
+                                          "x.policy").declarations[0].expr
