@@ -6,16 +6,21 @@ that it accepts and rejects exactly what case.validate does.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from .case import input_type
 from .model import Dimension, Input, Ruleset, TypeSpec
 from .runtime import format_number
 
+_NUMERAL = re.compile(r"-?\d+(\.\d+)?")
+
 
 def _num(d: Any) -> Any:
+    # an exact Decimal, not a float: the JSON writer prints Decimals exactly and refuses floats
     text = format_number(d)
-    return int(text) if "." not in text else float(text)
+    return int(text) if "." not in text else Decimal(text)
 
 
 def type_schema(spec: TypeSpec) -> dict[str, Any]:
@@ -30,7 +35,10 @@ def type_schema(spec: TypeSpec) -> dict[str, Any]:
     if kind == "text":
         return {"type": "string"}
     if kind == "enum":
-        return {"enum": list(spec.values)}
+        # a label that reads as a number may be written as one (`级别: 2`): the validator
+        # accepts both, so the schema does too
+        numbers = [_num(Decimal(v)) for v in spec.values if _NUMERAL.fullmatch(v)]
+        return {"enum": [*spec.values, *numbers]}
     if kind == "bool":
         return {"type": "boolean"}
     if kind == "date":

@@ -323,3 +323,19 @@ def test_eval_json_is_the_whole_contract_to_the_last_digit(write) -> None:
     # 8000.5 + 125 = 8125.5; no summary block: counts per level of every grade, zeros included
     assert data["summary"] == {"items": "4", "levels": {"风险档次": {"高风险": "2", "一般风险": "1", "低风险": "1"}},
                                "fines": "8125.5"}
+
+
+def test_schema_with_fractional_bounds_and_numeric_labels(write) -> None:
+    # a bound like 0.5 used to reach the exact JSON writer as a float: exit 3
+    r = write("r.policy", 'input 比例: 0..0.5\ninput 级别: one of [1, 2.5, "甲"]\n'
+                          'let y = if 级别 == "2.5" then 比例 else 0\n')
+    out = cli("schema", str(r))
+    assert out.returncode == 0, out.stderr
+    props = json.loads(out.stdout)["properties"]["items"]["items"]["properties"]
+    assert props["比例"] == {"type": "number", "minimum": 0, "maximum": 0.5}
+    assert '"maximum": 0.5' in out.stdout
+    # labels that read as numbers may be written as numbers, as the validator accepts them
+    assert props["级别"] == {"enum": ["1", "2.5", "甲", 1, 2.5]}
+    c = write("c.yaml", "items:\n  - {id: A, 比例: 0.5, 级别: 2.5}\n  - {id: B, 比例: 0.25, 级别: '1'}\n")
+    out = cli("eval", str(r), str(c), "-f", "csv")
+    assert out.stdout.splitlines()[1:] == ["A,,0.5,,,,", "B,,0,,,,"]
