@@ -386,7 +386,7 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     elif isinstance(cause, decimal.Overflow):
         code, message = "PE406", f"number too large{where}"
     elif isinstance(cause, decimal.InvalidOperation):
-        code, message = "PE406", f"invalid arithmetic{where} (a result too large to round, or 0/0)"
+        code, message = "PE406", f"invalid arithmetic{where}: the result needs more than 40 significant digits"
     elif isinstance(cause, (TypeError, KeyError, AttributeError)):
         code, message = "PE404", f"a value of the wrong kind{where}: {_in_policy_words(cause)}"
     else:

@@ -577,3 +577,15 @@ def test_division_by_zero_points_at_the_division() -> None:
         evaluate(fine, [{"id": "Z", "b": 0}])
     assert (info.value.line, info.value.column, info.value.message) == (
         3, 8, "division by zero in sanction s: 100 / b divides by 0")
+
+
+def test_a_rounding_beyond_40_digits_is_a_located_error() -> None:
+    # 123456789012345678 * 10^18 has 36 digits before the point; 20 decimals more make 56 > 40
+    text = "input a: number\nlet b = round(a * 1000000000000000000, 20)\n"
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "A", "a": 123456789012345678}])
+    assert (info.value.code, info.value.line, info.value.item) == ("PE406", 2, "A")
+    assert info.value.message == "invalid arithmetic in let b: the result needs more than 40 significant digits"
+    # to 2 decimals it fits (38 digits) and is exact
+    r = evaluate(text.replace(", 20)", ", 2)"), [{"id": "A", "a": 123456789012345678}])
+    assert r.items[0].values["b"] == D("123456789012345678" + "0" * 18)
