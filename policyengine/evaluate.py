@@ -315,7 +315,20 @@ def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str
         for k in keys[:-1]:
             node = node.setdefault(k, {})
         node[keys[-1]] = node.get(keys[-1], 0) + n
+    # A cross-table lists the same columns in every row: values that are not declared
+    # (text, numbers, true/false) are every value the case holds, numbers in numeric order,
+    # so `count by 风险等级, 科室` shows 科室 = 0 under a level no item of that 科室 has.
+    for i, order in enumerate(orders):
+        if order is None:
+            orders[i] = sorted({keys[i] for keys in texts}, key=_value_order)
     return _sorted_tree(root, orders)
+
+
+def _value_order(text: str) -> tuple[int, Any, str]:
+    try:
+        return (0, Decimal(text), text)
+    except decimal.InvalidOperation:
+        return (1, 0, text)
 
 
 def _key_texts(values: tuple[Any, ...], shown: list[Callable[[Any], Any]]) -> tuple[str, ...]:

@@ -589,3 +589,29 @@ def test_a_rounding_beyond_40_digits_is_a_located_error() -> None:
     # to 2 decimals it fits (38 digits) and is exact
     r = evaluate(text.replace(", 20)", ", 2)"), [{"id": "A", "a": 123456789012345678}])
     assert r.items[0].values["b"] == D("123456789012345678" + "0" * 18)
+
+
+def test_count_by_is_a_full_cross_table() -> None:
+    text = """\
+input 科室: text
+input 级: number
+input 领导: bool = false
+levels 档 [高 red, 低 green]
+grade 档 {
+  级 >= 5   -> 高
+  otherwise -> 低
+}
+summary {
+  count by 档, 科室
+  count by 级
+  count by 科室, 领导
+}
+"""
+    r = evaluate(text, [{"id": "a", "科室": "征管科", "级": 9}, {"id": "b", "科室": "稽查局", "级": 10},
+                        {"id": "c", "科室": "征管科", "级": 1, "领导": True}])
+    by_level, by_number, by_office = r.summary["counts"]
+    # every 科室 of the case under every level, zeros included (稽查局 has no 低 item)
+    assert by_level["counts"] == {"高": {"征管科": 1, "稽查局": 1}, "低": {"征管科": 1, "稽查局": 0}}
+    # numbers in numeric order (1, 9, 10), not text order (1, 10, 9)
+    assert list(by_number["counts"].items()) == [("1", 1), ("9", 1), ("10", 1)]
+    assert by_office["counts"] == {"征管科": {"false": 1, "true": 1}, "稽查局": {"false": 1, "true": 0}}
