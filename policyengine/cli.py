@@ -190,9 +190,14 @@ def _emit(text: str | Iterable[str], output: str | None) -> None:
         for piece in [text] if isinstance(text, str) else text:
             click.echo(piece, nl=False)
         return
+    from .errors import Diagnostic, PolicyError
     from .render import write_atomically
 
-    write_atomically(Path(output), text)
+    try:
+        write_atomically(Path(output), text)
+    except OSError as exc:  # a missing folder, no permission: bad input, not a crash
+        raise PolicyError(Diagnostic("PE010", f"cannot write this file: {exc.strerror or exc}",
+                                     file=output)) from None
 
 
 # ---------------------------------------------------------------- schema

@@ -222,6 +222,16 @@ def test_nothing_is_half_written_on_error(write, tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 
+def test_an_output_file_that_cannot_be_written_is_bad_input(files, tmp_path: Path) -> None:
+    r, c = files
+    for args in (("eval", str(r), str(c)), ("schema", str(r))):
+        target = tmp_path / "no-such-folder" / "out.json"
+        out = cli(*args, "-o", str(target))
+        assert out.returncode == 2, out.stderr
+        assert f"{target}: error[PE010]: cannot write this file: No such file or directory" in out.stderr
+        assert "Traceback" not in out.stderr and "internal error" not in out.stderr
+
+
 def test_schema_command(files) -> None:
     r, _ = files
     out = cli("schema", str(r))
