@@ -177,6 +177,9 @@ def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
     from .case import load_case
     from .errors import Diagnostic, PolicyError
 
+    if Path(path).suffix.lower() == ".policy":  # `eval RULESET` with the case forgotten
+        raise PolicyError(Diagnostic("PE305", "this is a ruleset: give a case file after it "
+                                     "(policyengine eval RULESET CASE)", file=path))
     case = load_case(path)
     if case.ruleset is None:
         raise PolicyError(Diagnostic("PE305", "this case file names no ruleset: give one on the command "

@@ -75,6 +75,13 @@ def test_eval_with_the_case_naming_its_ruleset(write) -> None:
     assert json.loads(out.stdout)["items"][0]["values"]["q"] == 10.5
 
 
+def test_eval_with_only_a_ruleset_asks_for_the_case(files) -> None:
+    r, _ = files
+    out = cli("eval", str(r))
+    assert out.returncode == 2
+    assert f"{r}: error[PE305]: this is a ruleset: give a case file after it" in out.stderr
+
+
 def test_unknown_item_exits_2_with_did_you_mean(files) -> None:
     r, c = files
     out = cli("eval", str(r), str(c), "--item", "AA")
