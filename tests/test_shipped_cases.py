@@ -98,6 +98,16 @@ def test_tax_ships_2010_and_a_2011_that_extends_it() -> None:
                and g.case.expect for g in GOLDEN)
 
 
+@pytest.mark.parametrize("department", DEPARTMENTS)
+def test_shipped_rulesets_are_in_canonical_layout(department: str) -> None:
+    # what `policyengine fmt --check rulesets/` asserts: year-over-year edits then diff cleanly
+    from policyengine.fmt import format_file
+
+    for path in ruleset_files(department):
+        formatted = format_file(path)
+        assert not formatted.changed, f"run: policyengine fmt {path.relative_to(ROOT)}"
+
+
 def test_at_least_one_department_ships_in_yaml_form() -> None:
     assert any(f.suffix == ".yaml" for d in DEPARTMENTS for f in ruleset_files(d))
 
