@@ -883,6 +883,11 @@ class _Builder(Transformer):
                 _, var, source, where = c
             elif c[0] == "when":
                 when = c[1]
+            elif c[0] == "action":
+                # several action lines read as one list, in order: officers often write one
+                # measure per line (`action "诫勉谈话"` / `action "政纪处理"`)
+                body["action"] = body.get("action", ()) + c[1]
+                lines.append((c[0], c[2].line))
             else:
                 if c[0] in body:
                     raise self.error("PE102", f"'{c[0]}' given twice in sanction '{name}'", c[2])
