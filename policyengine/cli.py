@@ -415,12 +415,13 @@ def convert(ruleset: str, to: str, output: str | None) -> None:
 
     DSL -> YAML -> DSL gives the same ruleset; the result is parsed back and
     compared before anything is printed. Comments are carried over. The YAML
-    form lists declarations grouped by kind.
+    form lists declarations grouped by kind. With --output in another folder, a
+    relative `extends` path is rewritten to name the same parent from there.
     """
     from .api import locate_ruleset
     from .fmt import convert_file
 
-    _emit(convert_file(locate_ruleset(ruleset), to), output)
+    _emit(convert_file(locate_ruleset(ruleset), to, output), output)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,9 @@ a failed check refuses to write (PE510) instead of doing its best.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,15 +118,22 @@ def format_file(path: str | Path) -> Formatted:
     return Formatted(str(path), text, rewrite(text, str(path), form, form))
 
 
-def convert_file(path: str | Path, to: str) -> str:
+def convert_file(path: str | Path, to: str, destination: str | Path | None = None) -> str:
+    """`path` in the form `to`; written to `destination` (if given), whose `extends` must
+    still reach the same parent from there."""
     from .parse import read_source
 
-    return rewrite(read_source(path), str(path), form_of(path), to)
+    return rewrite(read_source(path), str(path), form_of(path), to,
+                   None if destination is None else Path(destination))
 
 
-def rewrite(text: str, file: str, source_form: str, target_form: str) -> str:
-    """`text` (a ruleset in `source_form`) printed canonically in `target_form`, verified."""
+def rewrite(text: str, file: str, source_form: str, target_form: str, destination: Path | None = None) -> str:
+    """`text` (a ruleset in `source_form`) printed canonically in `target_form`, verified.
+    When the text will live at `destination` rather than `file`, a relative `extends` path
+    is rewritten so it still names the same parent file."""
     rs = parse_form(text, file, source_form)
+    if destination is not None and rs.extends is not None:
+        rs = dataclasses.replace(rs, extends=_extends_from(rs.extends, Path(file), destination))
     if target_form == "dsl" and rs.title is not None and rs.extends is not None and not explicit_id(rs):
         # the DSL writes the title on the `ruleset ID "title"` line, which would also fix the
         # id; without it this child takes its parent's id
@@ -147,6 +156,14 @@ def rewrite(text: str, file: str, source_form: str, target_form: str) -> str:
             "PE510", f"{len(lost)} comment(s) would be lost; nothing was written (please report this)",
             file=file, line=first.line, notes=[f"lost: {c.text}" for c in lost[:5]]))
     return out
+
+
+def _extends_from(extends: str, source: Path, destination: Path) -> str:
+    """The `extends` path that names, from `destination`'s folder, the parent that `extends`
+    names from `source`'s folder (POSIX separators, as written in rulesets)."""
+    parent = Path(os.path.abspath(source.parent / extends))
+    moved = os.path.relpath(parent, os.path.abspath(destination.parent))
+    return Path(moved).as_posix()
 
 
 def ruleset_files(paths: tuple[str, ...]) -> list[Path]:

@@ -340,3 +340,21 @@ def test_the_generator_makes_rulesets_with_comments_and_untidy_spacing() -> None
                  and "sanction" in g.text and "  #" in g.text and "\t" in g.text,
                  settings=settings(max_examples=2000, database=None, phases=[Phase.generate], **SETTINGS))
     assert not [d for d in check(parse_text(found.text, "g.policy")).diagnostics if d.severity == "error"]
+
+
+def test_convert_to_another_folder_keeps_extends_pointing_at_the_same_parent(tmp_path: Path) -> None:
+    (tmp_path / "2010").mkdir()
+    parent = tmp_path / "2010" / "base.policy"
+    parent.write_text('ruleset r\ninput x: number\nlet y = x * 2\n', encoding="utf-8")
+    child = tmp_path / "2010" / "child.policy"
+    child.write_text('extends "base.policy"\nlet y = x * 3\n', encoding="utf-8")
+    out = tmp_path / "converted" / "child.yaml"
+    out.parent.mkdir()
+    assert run("convert", str(child), "--to", "yaml", "--output", str(out)).exit_code == 0
+    assert "extends: ../2010/base.policy" in out.read_text(encoding="utf-8")
+    # same folder, or printed: the path stays as written
+    assert "extends: base.policy" in run("convert", str(child), "--to", "yaml").output
+    # the converted child resolves to the same ruleset: y = 5 × 3 = 15 either way
+    case = pe.Case(items=[{"id": "A", "x": 5}])
+    for path in (child, out):
+        assert pe.load_ruleset(path).evaluate(case).items[0].values["y"] == 15
