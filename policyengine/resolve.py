@@ -8,6 +8,7 @@ pointing at the file each declaration came from.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .errors import Diagnostic, ParseError, did_you_mean
@@ -39,7 +40,8 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
         child.lineage = (str(path),)
         return child
     span = child.header_spans.get("extends")
-    parent_path = (path.parent / child.extends)
+    # normalised, so messages name `rulesets/2020.policy`, not `rulesets/sub/../2020.policy`
+    parent_path = Path(os.path.normpath(path.parent / child.extends))
     key = parent_path.resolve()
     if key in chain or key == path.resolve():
         cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))

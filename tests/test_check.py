@@ -261,3 +261,14 @@ def test_a_level_written_as_text_gets_a_hint() -> None:
     # 三级 is a level of the scale: say how to write it; 四级 is not, so no hint
     assert errors == [("PE104", 9, "cannot compare level of 风险等级 with text (write the level without "
                        "quotes: 三级)"), ("PE104", 10, "cannot compare text with level of 风险等级")]
+
+
+def test_extends_from_a_subfolder_names_the_parent_plainly(tmp_path: Path) -> None:
+    (tmp_path / "a.policy").write_text("input 分: number\nlet 得分 = 分 * 2\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.policy").write_text('extends "../a.policy"\nremove input 分\n', encoding="utf-8")
+    an = analyse(resolve(tmp_path / "sub" / "b.policy"))
+    (err,) = an.errors
+    # the parent's let now names a removed input: located in the parent, path without "sub/.."
+    assert (err.code, err.file, err.line) == ("PE101", str(tmp_path / "a.policy"), 2)
+    assert err.message == "unknown name '分' (did you mean '得分'?)"
