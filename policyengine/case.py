@@ -652,6 +652,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
     """Check every item; return slot lists, ids and names, or raise CaseError with all problems.
 
     `progress(n)` is called after every chunk of n items (for a progress bar)."""
+    if not isinstance(case.items, list):  # the API may hand in a tuple or a generator
+        case.items = list(case.items)
     if not case.items:
         # an empty inventory is a mistake (a wrong file, a failed export), not a result to publish
         raise CaseError(Diagnostic("PE303", "the case has no items to assess", file=case.file or "<case>",

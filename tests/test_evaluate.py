@@ -497,6 +497,9 @@ def test_python_api_accepts_whole_number_ids_and_plain_python_values() -> None:
     with pytest.raises(CaseError) as info:
         evaluate(text, [])
     assert info.value.message == "the case has no items to assess"
+    # items as a generator or a tuple: 3 * 2 = 6 for each
+    r = evaluate(text, ({"id": f"i{n}", "a": 3, "n": 2} for n in range(2)))  # type: ignore[arg-type]
+    assert [(i.id, i.values["s"]) for i in r.items] == [("i0", 6), ("i1", 6)]
 
 
 def test_totals_are_exact_whatever_the_callers_decimal_context() -> None:
