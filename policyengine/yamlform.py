@@ -324,7 +324,7 @@ class _Document:
         self.nodes[path] = node
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
-            for key, value in node.value:
+            for key, value in self._commas_rejoined(node):
                 if not isinstance(key, yaml.ScalarNode):
                     raise self.error(key, "PE503", "a key must be a plain word or text, not a list or mapping")
                 if key.tag == _TAG + "merge":
@@ -338,6 +338,27 @@ class _Document:
         if isinstance(node, yaml.SequenceNode):
             return [self._value(v, (*path, i)) for i, v in enumerate(node.value)]
         return self._scalar(node)
+
+    def _commas_rejoined(self, node: Any) -> list[tuple[Any, Any]]:
+        """The entries of a mapping, where a `{…}` mapping's comma inside unquoted text is
+        read as part of the text: `{doc: 自由裁量空间大的,从高评分}` (as SPEC §3 writes it)
+        or `{x: max(a, b)}`. YAML would end the value at the comma and make `从高评分` a key
+        without a value; no ruleset key is ever written that way, so such a "key" continues
+        the plain text before it, exactly as written in the file."""
+        import yaml
+
+        if not node.flow_style or not self.text:
+            return list(node.value)
+        entries: list[tuple[Any, Any]] = []
+        for key, value in node.value:
+            if entries and _continues(entries[-1][1], key, value):
+                before = entries[-1][1]
+                text = self.text[before.start_mark.index:key.end_mark.index]
+                joined = yaml.ScalarNode(_TAG + "str", text, before.start_mark, key.end_mark, style=None)
+                entries[-1] = (entries[-1][0], joined)
+            else:
+                entries.append((key, value))
+        return entries
 
     def _scalar(self, node: Any) -> Any:
         tag, text = node.tag, node.value
@@ -389,6 +410,19 @@ class _Document:
 
 
 @lru_cache(maxsize=1)
+def _continues(before: Any, key: Any, value: Any) -> bool:
+    """Whether `key: value` in a `{…}` mapping is the rest of the plain text `before`, cut
+    off by a comma: both plain text, on one line, the key with no value and no colon."""
+    import yaml
+
+    # a plain scalar's style is None (pure-Python loader) or '' (libyaml's)
+    return (isinstance(before, yaml.ScalarNode) and not before.style and before.tag == _TAG + "str"
+            and isinstance(key, yaml.ScalarNode) and not key.style and key.tag == _TAG + "str"
+            and isinstance(value, yaml.ScalarNode) and value.tag == _TAG + "null" and value.value == ""
+            and value.start_mark.index == key.end_mark.index
+            and before.start_mark.line == key.end_mark.line)
+
+
 def schema() -> dict[str, Any]:
     """The JSON Schema of the YAML form (shipped as policyengine/ruleset.schema.json)."""
     text = resources.files("policyengine").joinpath("ruleset.schema.json").read_text("utf-8")

@@ -374,3 +374,28 @@ def test_the_documented_example_is_one_ruleset_in_two_forms() -> None:
     assert sorted(lets) == ["修正", "综合得分", "说明", "负数"]
     assert lets["综合得分"] == parse_text("let x = round(基本分 * 频率系数 + 档位.加分 - 事件扣分, 2)\n",
                                           "x.policy").declarations[0].expr
+
+
+def test_a_comma_inside_unquoted_text_of_a_flow_mapping_stays_in_the_text() -> None:
+    # SPEC §3 writes `{range: [1, 5], doc: 自由裁量空间大的,从高评分}`: plain YAML would cut
+    # the doc at the comma and read 从高评分 as a key; the text means one doc string
+    rs = parse_yaml_text(edited("  类别: {type: one of, values: [甲, 乙]}\n",
+                                "  类别: {type: one of, values: [甲, 乙]}\n"
+                                "dimensions:\n  自由裁量度: {range: [1, 5], doc: 自由裁量空间大的,从高评分,从严}\n")
+                         .replace("      - {when: 分 > 5, level: 高}",
+                                  "      - {when: max(分, 自由裁量度) > 5, level: 高}"), "r.yaml")
+    assert rs.dimensions[0].doc == "自由裁量空间大的,从高评分,从严"
+    case = pe.Case(items=[{"id": "A", "运行次数": 1, "类别": "甲", "自由裁量度": 5},
+                          {"id": "B", "运行次数": 10, "类别": "甲", "自由裁量度": 1}])
+    from policyengine.api import LoadedRuleset
+    from policyengine.check import check
+    from policyengine.compile import compile_ruleset
+
+    analysis = check(rs)
+    loaded = LoadedRuleset(rs, analysis, compile_ruleset(rs, analysis), "r.yaml")
+    # A: 分 = 1 × 1.0 = 1, max(1, 5) = 5 is not > 5 -> 低; B: 分 = 10 × 1.2 = 12 > 5 -> 高
+    # (cut at its comma, `max(分` would not parse)
+    assert [i.grades["档"].level for i in loaded.evaluate(case).items] == ["低", "高"]
+    # a key with a value is still a key: a misspelt one is reported, not swallowed
+    assert errors(BASE.replace("  运行次数: {type: integer, min: 0, default: 0}",
+                               "  运行次数: {type: integer, min: 0, defualt: 0}"))[0][2] == "PE502"
