@@ -88,8 +88,9 @@ def parse_yaml_text(text: str, file: str = "<string>") -> Ruleset:
     root = _compose(text, file)
     doc = _Document(file, text)
     data = doc.plain(root)
-    if data is None:
-        data = {}
+    if data is None or data == {}:  # as for the DSL: an empty file is a mistake, not a ruleset
+        raise ParseError(Diagnostic("PE009", "the file holds no declarations (an empty ruleset)",
+                                    file=file, line=1, column=1))
     _validate(data, doc)
     rs = _Reader(doc).ruleset(data)
     rs.comments = tuple(yaml_comments(text))

@@ -399,3 +399,8 @@ def test_a_comma_inside_unquoted_text_of_a_flow_mapping_stays_in_the_text() -> N
     # a key with a value is still a key: a misspelt one is reported, not swallowed
     assert errors(BASE.replace("  运行次数: {type: integer, min: 0, default: 0}",
                                "  运行次数: {type: integer, min: 0, defualt: 0}"))[0][2] == "PE502"
+
+
+@pytest.mark.parametrize("text", ["", "# 只有注释\n", "{}\n"])
+def test_an_empty_yaml_ruleset_is_an_error_as_in_the_dsl(text: str) -> None:
+    assert [(line, code) for line, _, code, _ in errors(text)] == [(1, "PE009")]
