@@ -188,6 +188,17 @@ def test_bad_cases_exit_2_named_without_traceback(name: str, write) -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_a_json_case_with_a_key_twice_is_refused_where_it_happens(write) -> None:
+    # json.loads keeps the last of two equal keys without a word: item B's a = 3 would be lost;
+    # the caret is under the second "a" (column 31 of '  {"id": "B", "a": 3, "d": 1, "a": 4}')
+    r = write("r.policy", RULES)
+    c = write("c.json", '{"items": [\n  {"id": "A", "a": 1, "d": 1},\n  {"id": "B", "a": 3, "d": 1, "a": 4}\n]}\n')
+    out = cli("eval", str(r), str(c))
+    assert out.returncode == 2
+    assert "c.json:3:31: error[PE302]: key 'a' given twice in the same object" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_long_rulesets_compile(write) -> None:
     # 5000 grade lines and a 20000-row table: flat generated code, no recursion limit
     lines = "\n".join(f"  n == {i} -> a" for i in range(5000))
