@@ -30,6 +30,7 @@ ALIAS_EXPANSION = 2_000_000  # past this many values, aliases may at most double
 ALIAS_GROWTH = 2
 MAX_DIGITS = 30
 MAX_MAGNITUDE = Decimal(10) ** 18
+_WHOLE_YEAR = re.compile(r"[0-9]{1,6}")
 HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "expect", "expect_summary")
 
 
@@ -47,6 +48,12 @@ class Case:
     expect_summary: dict[str, Any] | None = None
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # `period: "2010"` (quoted out of habit) means the year 2010: as text it would
+        # silently never equal year(d) or 2010 in a rule. Other text ("2008Q3") stays text.
+        if isinstance(self.period, str) and _WHOLE_YEAR.fullmatch(self.period):
+            self.period = int(self.period)
 
     def header(self) -> dict[str, Any]:
         return {"title": self.title, "unit": self.unit, "period": self.period}

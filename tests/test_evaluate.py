@@ -345,6 +345,16 @@ let 比例 = 本年 / 个数 * 100%
     assert v["比例"] == D("0." + "6" * 39 + "7")
 
 
+def test_a_quoted_year_as_period_is_the_year() -> None:
+    # `period: "2010"` in a case file: as text it would never equal year(d), and 本年 would be
+    # 0 without a word; the two events dated 2010 count, the 2009 one does not
+    text = "input 事件: list of {日期: date}\nlet 本年 = count(e in 事件 where year(e.日期) == case.period)\n"
+    items = [{"id": "a", "事件": [{"日期": "2010-03-01"}, {"日期": "2009-12-31"}, {"日期": "2010-02-01"}]}]
+    for period in ("2010", 2010):
+        assert evaluate(text, items, period=period).items[0].values["本年"] == 2
+    assert pe.Case(items=[], period="2008Q3").period == "2008Q3"  # not a year: stays text
+
+
 def test_case_validation_collects_every_problem(tmp_path: Path) -> None:
     case = tmp_path / "c.yaml"
     case.write_text(textwrap.dedent("""\
