@@ -583,7 +583,16 @@ class _Compiler:
             return f"return ({row_index}, {val})" if self.trace else f"return {val}"
 
         args = ", ".join(f"a{i}" for i in range(len(t.inputs)))
-        if t.hit == "first":
+        lookup = None if self.trace else self.lookup(t)
+        if lookup is not None:
+            # a row per value (or list of values) of one input, constant outputs: one dict
+            # lookup instead of testing the rows one by one
+            mapping, otherwise = lookup
+            lines.append(f"    r = {self.const(mapping)}.get(a0)")
+            lines += ["    if r is not None:", "        return r"]
+            lines.append(f"    return {self.const(otherwise)}" if otherwise is not None
+                         else f"    no_row({t.name!r}, {args})")
+        elif t.hit == "first":
             for i, cond in enumerate(conds):
                 lines += [f"    if {cond}:", f"        {ret(i, value(i))}"]
             lines.append(f"    no_row({t.name!r}, {args})")
@@ -631,6 +640,27 @@ class _Compiler:
         self.needed = saved_needed
         self.functions.append("\n".join(lines))
         return fn, free
+
+    @staticmethod
+    def lookup(t: DecisionTable) -> tuple[dict[Any, Any], Any] | None:
+        """For a first-hit table of one input whose rows test literal values (`x` or
+        `in [..]`) and give one literal output, up to an optional `-` row: the value of
+        each literal (the first row naming it wins) and the `-` row's value."""
+        if t.hit != "first" or len(t.inputs) != 1 or len(t.outputs) != 1:
+            return None
+        mapping: dict[Any, Any] = {}
+        for row in t.rows:
+            test, out = row.tests[0], row.outputs[0]
+            if not isinstance(out, Literal) or out.value is None:
+                return None
+            if test.kind == "any":
+                return mapping, out.value
+            if test.kind not in ("equal", "in") or not all(
+                    isinstance(v, Literal) and isinstance(v.value, (str, Decimal)) for v in test.values):
+                return None
+            for v in test.values:
+                mapping.setdefault(v.value, out.value)  # type: ignore[union-attr]
+        return mapping, None
 
     def test(self, test: Test, arg: str) -> str:
         if test.kind == "any":

@@ -66,12 +66,14 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
     with gc_paused():
         rows, ids, names = run(compiled, case, progress)
         build = _output_plan(compiled).build
-        chunk = PROGRESS_CHUNK if progress is not None else max(len(rows), 1)
-        items: list[ItemResult] = []
-        for start in range(0, len(rows), chunk):
-            items += map(build, rows[start:start + chunk], ids[start:start + chunk], names[start:start + chunk])
-            if progress is not None:
-                progress(min(chunk, len(rows) - start))
+        if progress is None:
+            items = list(map(build, rows, ids, names))
+        else:
+            items = []
+            for start in range(0, len(rows), PROGRESS_CHUNK):
+                end = start + PROGRESS_CHUNK
+                items += map(build, rows[start:end], ids[start:end], names[start:end])
+                progress(len(items) - start)
         rs = compiled.ruleset
         # totals in the same exact context as the rules (the caller's context may round to
         # 28 digits, half-even, or less)

@@ -628,3 +628,41 @@ summary {
     # numbers in numeric order (1, 9, 10), not text order (1, 10, 9)
     assert list(by_number["counts"].items()) == [("1", 1), ("9", 1), ("10", 1)]
     assert by_office["counts"] == {"征管科": {"false": 1, "true": 1}, "稽查局": {"false": 1, "true": 0}}
+
+
+def test_value_tables_answer_like_rows_tried_in_order_traced_or_not() -> None:
+    # one input, literal cells and outputs: compiled to a lookup, which must keep the
+    # table's meaning: the first row naming a value wins, 1.0 is the value 1, '-' catches
+    # the rest, and without a '-' row an unlisted value is PE402
+    text = """\
+input 权力: text
+input 档: number
+table 系数 {
+  | 权力                  || 系数 |
+  | in ["征收权", "检查权"] || 1.3  |
+  | "检查权"               || 9    |
+  | "许可权"               || 1.1  |
+  | -                     || 1.0  |
+}
+table 分 {
+  | 档  || 分 |
+  | 1.0 || 10 |
+  | in [2, 3] || 20 |
+}
+"""
+    items = [{"id": "A", "权力": "检查权", "档": 1}, {"id": "B", "权力": "许可权", "档": 3},
+             {"id": "C", "权力": "其他", "档": 2}]
+    rs = ruleset(text)
+    result = rs.evaluate(pe.Case(items=items))
+    expected = [(D("1.3"), 10), (D("1.1"), 20), (D("1.0"), 20)]
+    assert [(i.values["系数"], i.values["分"]) for i in result.items] == expected
+    # explain runs the traced compile, which tries the rows one by one: the same answers,
+    # from rows A: 1 (not 2) and 1; B: 3 and 2; C: 4 ('-') and 2
+    explained = []
+    for item in items:
+        data = pe.explain(rs, pe.Case(items=items), item["id"]).data
+        explained.append([(v["rows"][0]["row"], v["value"]) for v in data["values"] if v["kind"] == "table"])
+    assert explained == [[(1, D("1.3")), (1, 10)], [(3, D("1.1")), (2, 20)], [(4, D("1.0")), (2, 20)]]
+    with pytest.raises(EvaluationError) as info:
+        rs.evaluate(pe.Case(items=[{"id": "D", "权力": "其他", "档": 4}]))
+    assert (info.value.code, info.value.item) == ("PE402", "D")
