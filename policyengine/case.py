@@ -635,6 +635,10 @@ def input_type(decl: Input | Dimension) -> TypeSpec:
     return decl.type
 
 
+# fill(items, start, stop, rows, ids, names, seen) -> index of the first item it left alone
+Fill = Callable[[list[Any], int, int, list[list[Any]], list[str], list["str | None"], dict[str, int]], int]
+
+
 @dataclass
 class Layout:
     """How a validated item becomes a slot list (built once per compiled ruleset)."""
@@ -645,7 +649,7 @@ class Layout:
     sanction_slot: int
     trace_slot: int | None
     # builds a valid item's slot list in one expression; raises on anything unusual
-    fill: Callable[[dict[str, Any]], list[Any]] | None = None
+    fill: Fill | None = None
 
 
 def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sanction_slot: int,
@@ -662,17 +666,20 @@ def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sa
     return plan
 
 
-def _filler(plan: Layout) -> Callable[[dict[str, Any]], list[Any]]:
-    """Generate `fill(item)`: the slot list of an item whose fields are all present and valid.
+def _filler(plan: Layout) -> Fill:
+    """Generate `fill(items, start, stop, rows, ids, names, seen)`: the slot lists of the
+    usual items, a mapping with a new text id, known fields only, all present and valid.
 
-    One list display instead of a loop over the fields: validation is most of the time an
-    evaluation takes. Any problem (a missing field, a converter's _Invalid) raises, and
-    `validate` then redoes that item field by field to report it. Field names, converters
-    and defaults are passed as default arguments: no user text enters the source.
+    It appends each such item's slot list, id and name, and returns the index of the first
+    item that is not usual (or `stop`): `validate` checks that one field by field, to report
+    what is wrong with it, and carries on after it. One loop with a list display per item,
+    instead of a call per item and a loop over the fields: validation is most of the time
+    an evaluation takes. Field names, converters and defaults are passed as default
+    arguments: no user text enters the source.
     """
     cells = ["None"] * plan.size
-    params = ["D=_D"]
-    namespace: dict[str, Any] = {"_D": Decimal}
+    params = ["D=_D", "known=_known"]
+    namespace: dict[str, Any] = {"_D": Decimal, "_known": plan.known.issuperset}
     for i, (name, slot, convert, default) in enumerate(plan.fields):
         params += [f"n{i}=_n{i}", f"c{i}=_c{i}"]
         namespace.update({f"_n{i}": name, f"_c{i}": convert, f"_d{i}": default})
@@ -694,9 +701,25 @@ def _filler(plan: Layout) -> Callable[[dict[str, Any]], list[Any]]:
     cells[plan.sanction_slot] = "[]"
     if plan.trace_slot is not None:
         cells[plan.trace_slot] = "{}"
-    source = (f"def fill(item, {', '.join(params)}):\n"
-              "    get = item.get\n"
-              f"    return [{', '.join(cells)}]\n")
+    source = (f"def fill(items, start, stop, rows, ids, names, seen, {', '.join(params)}):\n"
+              "    add_row, add_id, add_name, first_index = rows.append, ids.append, names.append, seen.setdefault\n"
+              "    for index in range(start, stop):\n"
+              "        item = items[index]\n"
+              "        if item.__class__ is not dict or not known(item):\n"
+              "            return index\n"
+              "        get = item.get\n"
+              "        item_id = get('id')\n"
+              "        name = get('name')\n"
+              "        if (item_id.__class__ is not str or not item_id or not (name is None or name.__class__ is str)\n"
+              "                or first_index(item_id, index) != index):\n"
+              "            return index\n"
+              "        try:\n"
+              f"            add_row([{', '.join(cells)}])\n"
+              "        except Exception:\n"
+              "            return index\n"
+              "        add_id(item_id)\n"
+              "        add_name(name)\n"
+              "    return stop\n")
     exec(compile(source, "<policyengine:case>", "exec"), namespace)
     return namespace["fill"]
 
@@ -722,35 +745,18 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
     names: list[str | None] = []
     seen: dict[str, int] = {}
     fill = plan.fill or _filler(plan)
-    known_superset = plan.known.issuperset
-    first_index = seen.setdefault
     items = case.items
-    chunk = PROGRESS_CHUNK if progress is not None else max(len(items), 1)
+    chunk = PROGRESS_CHUNK if progress is not None else len(items)
     for start in range(0, len(items), chunk):
-        for index, item in enumerate(items[start:start + chunk], start):
-            # the usual item: a mapping with a new text id, known fields only, all valid
-            if item.__class__ is dict and known_superset(item):
-                item_id = item.get("id")
-                name = item.get("name")
-                if (item_id.__class__ is str and item_id and (name is None or name.__class__ is str)
-                        and first_index(item_id, index) == index):
-                    try:
-                        row = fill(item)
-                    except Exception:
-                        pass
-                    else:
-                        rows.append(row)
-                        ids.append(item_id)
-                        names.append(name)
-                        continue
-            _validate_slowly(plan, index, item, seen, problems, rows, ids, names)
-            if len(problems) >= MAX_ERRORS:
-                break
-        else:
-            if progress is not None:
-                progress(min(chunk, len(items) - start))
-            continue
-        break
+        stop = min(start + chunk, len(items))
+        index = fill(items, start, stop, rows, ids, names, seen)
+        while index < stop and len(problems) < MAX_ERRORS:
+            _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names)
+            index = fill(items, index + 1, stop, rows, ids, names, seen)
+        if len(problems) >= MAX_ERRORS:
+            break
+        if progress is not None:
+            progress(stop - start)
     if problems:
         diagnostics = []
         for path, message, item_id in problems[:MAX_ERRORS]:
