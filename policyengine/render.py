@@ -37,6 +37,8 @@ class JsonWriter:
         self.quote = encode_basestring  # the C version where available
         self.numbers: dict[Decimal, str] = {}
         self.shared: dict[int, str] = {}
+        self.keys: dict[str, str] = {}  # a value's name, quoted, with its colon
+        self.pads: dict[int, tuple[str, str, str]] = {}  # line breaks at depth, +1, +2
 
     def value(self, v: Any, depth: int = 0) -> str:
         t = type(v)
@@ -80,6 +82,10 @@ class JsonWriter:
             return self.value(list(v), depth)
         raise TypeError(f"cannot write a {type(v).__name__} as JSON")
 
+    def key(self, k: Any) -> str:
+        text = self.keys[k] = self.quote(str(k)) + ": "
+        return text
+
     def once(self, shared: Any, depth: int) -> str:
         """The text of a result object that many items share (same object, same depth)."""
         text = self.shared.get(id(shared))
@@ -88,20 +94,34 @@ class JsonWriter:
         return text
 
     def item(self, item: ItemResult, depth: int) -> str:
-        """One item of SPEC §5, equal to `value(item.to_dict(), depth)`."""
-        pad = "\n" + "  " * (depth + 1)
-        inner = "\n" + "  " * (depth + 2)
-        close = "\n" + "  " * (depth + 1)
-        quote, value, once = self.quote, self.value, self.once
-        grades = ("{" + inner + ("," + inner).join(f"{quote(k)}: {once(g, depth + 2)}" for k, g in item.grades.items())
-                  + close + "}") if item.grades else "{}"
+        """One item of SPEC §5, equal to `value(item.to_dict(), depth)`; the hot path of a
+        large result, so the common cases (a number, an empty list) are written inline."""
+        pad = self.pads.get(depth)
+        if pad is None:
+            pad = self.pads[depth] = tuple("\n" + "  " * (depth + k) for k in range(3))
+        close, pad, inner = pad
+        keys, numbers, value, once = self.keys, self.numbers, self.value, self.once
+        parts = []
+        for k, v in item.values.items():
+            key = keys.get(k) or self.key(k)
+            if v.__class__ is Decimal:
+                text = numbers.get(v)
+                if text is None:
+                    text = numbers[v] = format_number(v)
+            else:
+                text = value(v, depth + 2)
+            parts.append(key + text)
+        values = "{" + inner + ("," + inner).join(parts) + pad + "}" if parts else "{}"
+        grades = ("{" + inner + ("," + inner).join((keys.get(k) or self.key(k)) + once(g, depth + 2)
+                                                  for k, g in item.grades.items())
+                  + pad + "}") if item.grades else "{}"
         supervision = ("[" + inner + ("," + inner).join(once(s, depth + 2) for s in item.supervision)
-                       + close + "]") if item.supervision else "[]"
-        sanctions = value([s.to_dict() for s in item.sanctions], depth + 1)
-        return ("{" + pad + f'"id": {value(item.id)},' + pad + f'"name": {value(item.name)},'
-                + pad + f'"values": {value(item.values, depth + 1)},' + pad + f'"grades": {grades},'
-                + pad + f'"supervision": {supervision},' + pad + f'"sanctions": {sanctions}'
-                + "\n" + "  " * depth + "}")
+                       + pad + "]") if item.supervision else "[]"
+        sanctions = value([s.to_dict() for s in item.sanctions], depth + 1) if item.sanctions else "[]"
+        return ("{" + pad + '"id": ' + value(item.id) + "," + pad + '"name": ' + value(item.name) + ","
+                + pad + '"values": ' + values + "," + pad + '"grades": ' + grades + ","
+                + pad + '"supervision": ' + supervision + "," + pad + '"sanctions": ' + sanctions
+                + close + "}")
 
     def result(self, result: Result, depth: int = 0) -> Iterator[str]:
         """A whole result in pieces (a few items each), so output can be written as it is
