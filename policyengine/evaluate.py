@@ -181,11 +181,14 @@ class _OutputPlan:
         for i, (scale, slot, rank_slot) in enumerate(self.grades):
             env[f"g{i}"] = scale
             env[f"gc{i}"] = self.grade_results[i]
-            rank = f"row[{rank_slot}]" if rank_slot is not None else "None"
-            body += [f"k = (row[{slot}], {rank})",
-                     f"r{i} = gc{i}.get(k)",
-                     f"if r{i} is None:",
-                     f"    r{i} = plan.grade_result({i}, *k)"]
+            if rank_slot is None:  # the level alone is the key: no tuple to build per item
+                body += [f"r{i} = gc{i}.get(k := row[{slot}])",
+                         f"if r{i} is None:",
+                         f"    r{i} = plan.grade_result({i}, k, None)"]
+            else:
+                body += [f"r{i} = gc{i}.get(k := (row[{slot}], row[{rank_slot}]))",
+                         f"if r{i} is None:",
+                         f"    r{i} = plan.grade_result({i}, *k)"]
             grades.append(f"g{i}: r{i}")
         body.append("supervision = []")
         for i, s in enumerate(self.supervision_outs):
@@ -195,8 +198,9 @@ class _OutputPlan:
                      f"    supervision.append(sc{i}.get(x) or plan.supervision_result({i}, x))"]
         body += ["grades = {" + ", ".join(grades) + "}",
                  f"fired = row[{self.sanction_slot}]",
+                 # no firing: the row's own empty list (new for each item) serves as the result's
                  "return IR(item_id, name, {" + ", ".join(values) + "}, grades, supervision, "
-                 "plan.sanctions(fired, grades) if fired else [])"]
+                 "plan.sanctions(fired, grades) if fired else fired)"]
         params = "".join(f", {k}={k}" for k in env)
         source = f"def build(row, item_id, name{params}):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(env)
@@ -206,7 +210,8 @@ class _OutputPlan:
     def grade_result(self, index: int, level: int, rank: int | None) -> GradeResult:
         g = self.outs[index]
         result = GradeResult(g.levels[level], g.colors[level], rank)
-        self.grade_results[index][(level, rank)] = result
+        ranked = self.grades[index][2] is not None  # keyed as `build` looks it up
+        self.grade_results[index][(level, rank) if ranked else level] = result
         return result
 
     def supervision_result(self, index: int, line_index: int) -> SupervisionResult:
