@@ -5,7 +5,8 @@ arithmetic and Python's round(). `assess_decimal` is the same code on exact deci
 half-up rounding (四舍五入), which is what the engine computes; run.py asserts that the
 engine agrees with it item by item. Both take the items of a JSON case (parsed with plain
 floats for the first, with `parse_float=Decimal, parse_int=Decimal` for the second) and
-return one `(综合得分, 风险档次, fine)` tuple per item.
+return one `(综合得分, 风险档次, fine)` tuple per item, and the ruleset's summary: items per
+grade, per grade and 权力类别, and the total fine.
 
 `rank=True` grades by top 10 / bottom 10 within the unit (bench/tax-bench.policy);
 `rank=False` by fixed score bands (bench/tax-bench-flat.policy).
@@ -13,7 +14,7 @@ return one `(综合得分, 风险档次, fine)` tuple per item.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,7 +36,10 @@ def frequency(times: float) -> float:
     return 0.9
 
 
-def assess_float(items: list[dict[str, Any]], rank: bool = True) -> list[tuple[Any, str, Any]]:
+Results = tuple[list[tuple[Any, str, Any]], dict[str, Any]]
+
+
+def assess_float(items: list[dict[str, Any]], rank: bool = True) -> Results:
     scores = []
     fines = []
     for it in items:
@@ -43,7 +47,7 @@ def assess_float(items: list[dict[str, Any]], rank: bool = True) -> list[tuple[A
         scores.append(round(base * STRENGTH.get(it["权力"], 1.0) * frequency(it["运行次数"]), 2))
         fines.append(sum(10 * e.get("金额", 0) for e in it.get("事件", ()) if e["类型"] == "接受吃请"))
     grades = _ranked_grades(items, scores) if rank else [_band(s) for s in scores]
-    return list(zip(scores, grades, fines, strict=True))
+    return list(zip(scores, grades, fines, strict=True)), _summary(items, grades, fines)
 
 
 # ---------------------------------------------------------------- exact variant
@@ -63,7 +67,7 @@ def d_frequency(times: Decimal) -> Decimal:
     return D_FREQUENCY[3]
 
 
-def assess_decimal(items: list[dict[str, Any]], rank: bool = True) -> list[tuple[Any, str, Any]]:
+def assess_decimal(items: list[dict[str, Any]], rank: bool = True) -> Results:
     scores = []
     fines = []
     for it in items:
@@ -73,10 +77,16 @@ def assess_decimal(items: list[dict[str, Any]], rank: bool = True) -> list[tuple
         fines.append(sum((10 * e.get("金额", D_ZERO) for e in it.get("事件", ()) if e["类型"] == "接受吃请"),
                          D_ZERO))
     grades = _ranked_grades(items, scores) if rank else [_band(s) for s in scores]
-    return list(zip(scores, grades, fines, strict=True))
+    return list(zip(scores, grades, fines, strict=True)), _summary(items, grades, fines)
 
 
-# ---------------------------------------------------------------- grading, shared
+# ---------------------------------------------------------------- grading and summary, shared
+
+
+def _summary(items: list[dict[str, Any]], grades: list[str], fines: list[Any]) -> dict[str, Any]:
+    return {"levels": Counter(grades),
+            "by category": Counter(zip(grades, [it["权力类别"] for it in items], strict=True)),
+            "fines": sum(fines)}
 
 
 def _band(score: Any) -> str:
@@ -113,4 +123,4 @@ if __name__ == "__main__":
 
     with open(sys.argv[1], encoding="utf-8") as fh:
         loaded = json.load(fh)["items"]
-    print(len(assess_float(loaded, rank=True)))
+    print(len(assess_float(loaded, rank=True)[0]))

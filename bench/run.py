@@ -19,6 +19,7 @@ of bench/README.md are checked at the end (exit status 1 if one is missed).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -55,13 +56,24 @@ TARGETS: list[tuple[str, str, float]] = [
 
 
 def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
-    """Best wall time of `repeat` runs, and the last result."""
+    """Best wall time of `repeat` runs, and the last result.
+
+    Each run starts after a full collection and runs with the cyclic garbage collector
+    paused, as the engine pauses it while it evaluates: otherwise the hand-written function
+    would be timed with collections over every object alive in the process (a 1M-item case
+    is millions), and its figure would swing with whatever else the process holds."""
     best = float("inf")
     result = None
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
+        result = None
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - start)
+        finally:
+            gc.enable()
     return best, result
 
 
@@ -97,6 +109,16 @@ def engine_rows(result: Any) -> list[tuple[Any, str, Any]]:
     return [(i.values["综合得分"], i.grades["风险档次"].level, i.fine) for i in result.items]
 
 
+def check_summary(what: str, summary: dict[str, Any], want: dict[str, Any]) -> None:
+    """The engine's summary against the hand-written one: counts per grade, per grade and
+    权力类别, and the total fine."""
+    levels = {k: n for k, n in summary["levels"]["风险档次"].items() if n}
+    by_category = {(g, c): n for g, row in summary["counts"][1]["counts"].items() for c, n in row.items() if n}
+    got = (levels, by_category, summary["fines"])
+    if got != (dict(want["levels"]), dict(want["by category"]), want["fines"]):
+        raise SystemExit(f"{what}: the summary disagrees with the hand-written one: {got} != {want}")
+
+
 def check_agreement(what: str, got: list[tuple[Any, str, Any]], want: list[tuple[Any, str, Any]]) -> None:
     """Every item's score, grade and fine equal, as exact decimals."""
     assert len(got) == len(want), f"{what}: {len(got)} results for {len(want)} items"
@@ -110,32 +132,48 @@ def section(title: str) -> None:
     print(f"\n{title}\n{'-' * len(title)}")
 
 
-def library(n: int, flat: Any, ranked: Any, keep: dict[str, Any] | None) -> dict[str, tuple[float, float]]:
+def library(n: int, flat: Any, ranked: Any, keep: dict[str, Any] | None) -> dict[str, float]:
     """Evaluate n items with both rulesets and by hand; print a line each; return the
-    (engine, hand-written float) times per ruleset. `keep` receives the items for the peer."""
+    ratios the targets speak of. `keep` receives the items for the peer.
+
+    The four timings (engine and hand, flat and ranked) take turns, round after round, and
+    each ratio is the median of the ratios within a round: a machine that slows down for a
+    few seconds then slows both sides of a ratio, not one."""
     path = generate.case_path(n)
     read, case = timed(lambda: pe.load_case(path))
     with path.open(encoding="utf-8") as fh:
         items = json.load(fh)["items"]
     with path.open(encoding="utf-8") as fh:
         exact_items = json.load(fh, parse_float=Decimal, parse_int=Decimal)["items"]
-    repeat = 5 if n <= 100_000 else 1
-    times: dict[str, tuple[float, float]] = {}
-    for label, ruleset, rank in (("flat", flat, False), ("ranked", ranked, True)):
-        engine, result = timed(lambda ruleset=ruleset: ruleset.evaluate(case), repeat)
-        hand, _ = timed(lambda rank=rank: handwritten.assess_float(items, rank=rank), repeat)
-        exact, want = timed(lambda rank=rank: handwritten.assess_decimal(exact_items, rank=rank), repeat)
-        check_agreement(f"policyengine ({label}, {n} items)", engine_rows(result), want)
-        times[label] = (engine, hand)
-        adds = f"{engine / times['flat'][0] - 1:+12.0%}" if label == "ranked" else ""
-        print(f"{n:>9,}  {label:<7} {rate(n, engine)} {rate(n, hand):>24} {ratio(engine, hand)}"
+    rounds = 7 if n <= 100_000 else 3
+    runs: dict[str, list[float]] = {k: [] for k in ("flat", "hand flat", "ranked", "hand ranked")}
+    results: dict[str, Any] = {}
+    for _ in range(rounds):
+        for label, ruleset, rank in (("flat", flat, False), ("ranked", ranked, True)):
+            seconds, results[label] = timed(lambda ruleset=ruleset: ruleset.evaluate(case))
+            runs[label].append(seconds)
+            seconds, _ = timed(lambda rank=rank: handwritten.assess_float(items, rank=rank))
+            runs[f"hand {label}"].append(seconds)
+    figures: dict[str, float] = {}
+    for label, rank in (("flat", False), ("ranked", True)):
+        exact, (want, summary) = timed(lambda rank=rank: handwritten.assess_decimal(exact_items, rank=rank), 3)
+        check_agreement(f"policyengine ({label}, {n} items)", engine_rows(results[label]), want)
+        check_summary(f"policyengine ({label}, {n} items)", results[label].summary, summary)
+        engine, hand = min(runs[label]), min(runs[f"hand {label}"])
+        figures[label] = statistics.median(e / h for e, h in zip(runs[label], runs[f"hand {label}"], strict=True))
+        adds = ""
+        if label == "ranked":
+            figures["adds"] = statistics.median(r / f for r, f in zip(runs["ranked"], runs["flat"], strict=True)) - 1
+            adds = f"{figures['adds']:+12.0%}"
+        print(f"{n:>9,}  {label:<7} {rate(n, engine)} {rate(n, hand):>24} {figures[label]:6.2f}×"
               f" {ratio(exact, hand):>11} {adds:>13}")
+    results.clear()
     plain, _ = timed(lambda: json.loads(path.read_text("utf-8")))
     print(f"{'':>9}  reading the JSON case: {read:.2f} s ({rate(n, read).strip()}); "
           f"json.load alone: {plain:.2f} s")
     if keep is not None:
-        keep.update(items=items, exact=exact_items, flat=times["flat"])
-    return times
+        keep.update(items=items, exact=exact_items, flat=(min(runs["flat"]), min(runs["hand flat"])))
+    return figures
 
 
 def main() -> int:
@@ -172,12 +210,13 @@ def main() -> int:
     section("evaluation in the library (pe.load_case, then rs.evaluate: validate + evaluate + results)")
     print(f"{'items':>9}  {'rules':<7} {'policyengine':>22} {'hand-written float':>24} {'ratio':>7}"
           f" {'hand exact':>11} {'ranking adds':>13}")
+    print(f"{'':>9}  {'':<7} {'(best run)':>22} {'(best run)':>24} {'(median)':>7}")
     hundred_k: dict[str, Any] = {}
     for n in sizes:
-        times = library(n, flat, rs, hundred_k if n == 100_000 else None)
+        figures = library(n, flat, rs, hundred_k if n == 100_000 else None)
         if n == 100_000:
-            measured["exact evaluation of 100k items / hand-written float"] = times["flat"][0] / times["flat"][1]
-            measured["ranking within units adds"] = times["ranked"][0] / times["flat"][0] - 1
+            measured["exact evaluation of 100k items / hand-written float"] = figures["flat"]
+            measured["ranking within units adds"] = figures["adds"]
 
     # ---------------------------------------------------------------- the peer engine
     if hundred_k and not options.no_peer:
@@ -193,7 +232,7 @@ def main() -> int:
 
             rows = peer.inputs(hundred_k["items"])
             zen_time, got = timed(lambda: peer.assess(decision, rows))
-            check_agreement("ZEN", got, handwritten.assess_decimal(hundred_k["exact"], rank=False))
+            check_agreement("ZEN", got, handwritten.assess_decimal(hundred_k["exact"], rank=False)[0])
             engine, hand = hundred_k["flat"]
             print(f"ZEN {version('zen-engine'):<8} per item  {rate(100_000, zen_time)}  {ratio(zen_time, hand)} "
                   f"the hand-written float function; policyengine is {zen_time / engine:.1f}× as fast")
