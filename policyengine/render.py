@@ -165,7 +165,11 @@ def to_yaml(data: Any) -> str:
     import yaml
 
     class Dumper(yaml.SafeDumper):
-        pass
+        # Items share result objects (a table's value, a grade's level): without this,
+        # PyYAML would print them as anchors and aliases (&id001 … *id001), which a
+        # published table must not contain.
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
 
     def decimal(dumper: Any, d: Decimal) -> Any:
         text = format_number(d)

@@ -99,3 +99,29 @@ def test_atomic_writes_keep_permissions_and_links(tmp_path) -> None:
     write_atomically(link, "via link")
     assert link.is_symlink() and kept.read_text() == "via link"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.json", "kept.json", "link.json"]
+
+
+def test_yaml_output_has_no_anchors_or_aliases() -> None:
+    from policyengine.case import Case
+    from policyengine.render import render
+
+    rules = ruleset("""\
+        ruleset r
+        input 权力: text
+        table 系数 {
+          | 权力     || 系数 |
+          | "征收权" || 1.3  |
+          | -        || 1.0  |
+        }
+        let 得分 = round(70 * 系数, 1)
+    """)
+    # both items get the one shared 1.3 of the table's row: 70 × 1.3 = 91, and 1.0 for C
+    result = rules.evaluate(Case(items=[{"id": "A", "权力": "征收权"}, {"id": "B", "权力": "征收权"},
+                                        {"id": "C", "权力": "许可权"}]))
+    text = render(result, "yaml")
+    assert "&id" not in text and "*id" not in text
+    import yaml
+
+    items = yaml.safe_load(text)["items"]
+    assert [(i["id"], i["values"]["系数"], i["values"]["得分"]) for i in items] == [
+        ("A", 1.3, 91), ("B", 1.3, 91), ("C", 1, 70)]
