@@ -133,6 +133,11 @@ class PolicyError(Exception):
         return self.diagnostics[0].item
 
     @property
+    def item_id(self) -> str | None:
+        """The item id, under the name SPEC §8 gives it (`item` is the same)."""
+        return self.diagnostics[0].item
+
+    @property
     def code(self) -> str:
         return self.diagnostics[0].code
 

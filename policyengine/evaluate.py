@@ -399,8 +399,14 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
                 item_id, item_index = ids[i], i
                 break
     where = f" in {marker.what}" if marker else ""
+    table = getattr(cause, "table", None)
+    if table is not None and marker is not None and marker.what == f"table {table}":
+        where = ""  # the message names the table already
+    notes: list[str] = []
     if isinstance(cause, runtime.RuleFailure):
         code, message = cause.code, cause.message + where
+        if table is not None:
+            message, notes = _table_failure_details(compiled, cause, message)
     elif isinstance(cause, (decimal.DivisionByZero, ZeroDivisionError)) or _zero_by_zero(cause):
         code, message = "PE401", f"division by zero{where}"
     elif isinstance(cause, decimal.Overflow):
@@ -422,12 +428,43 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
             message += f": {expression_text(division)} divides by 0"
             span = division.span
     diag = Diagnostic.at(code, message, span, item=item_id)
+    diag.notes.extend(notes)
     if item_index is not None and case.file:
         line, _ = locate(case, ["items", item_index])
         if line:
             diag.notes.append(f"item {item_id} is at {case.file}:{line}")
     return EvaluationError(diag)
 
+
+
+def _table_failure_details(compiled: CompiledRuleset, cause: Any, message: str) -> tuple[str, list[str]]:
+    """What a policy officer needs to mend a table that failed on an item: the lines of the
+    rows that clash, or each input column with the value it was given when no row matched."""
+    from .dsl import expr as expression_text
+    from .model import DecisionTable
+
+    t = next((d for d in compiled.ruleset.declarations
+              if isinstance(d, DecisionTable) and d.name == cause.table), None)
+    if t is None:
+        return message, []
+    if isinstance(cause, runtime.RowsConflict):
+        first, second = cause.rows
+        if 0 < first <= len(t.rows) and 0 < second <= len(t.rows):
+            a, b = t.rows[first - 1].span, t.rows[second - 1].span
+            if a.file == b.file and a.line and b.line:
+                message = message.replace(f"rows {first} and {second}",
+                                          f"rows {first} and {second} (lines {a.line} and {b.line})", 1)
+        return message, []
+    if isinstance(cause, runtime.NoRowMatched) and len(cause.values) == len(t.inputs):
+        given = ", ".join(f"{expression_text(h)} = {runtime.show(v)}"
+                          for h, v in zip(t.inputs, cause.values, strict=True))
+        note = f"the input columns were {given}"
+        if t.hit == "collect" and t.aggregate in ("min", "max"):
+            note += f"; 'collect {t.aggregate}' needs at least one matching row (add a '-' row)"
+        else:
+            note += "; add a row for these values, or a last row with '-' in every input column"
+        return message, [note]
+    return message, []
 
 
 def _zero_by_zero(cause: BaseException) -> bool:

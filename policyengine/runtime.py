@@ -60,6 +60,18 @@ class NoRowMatched(RuleFailure):
     def __init__(self, table: str, values: tuple):
         shown = ", ".join(show(v) for v in values)
         super().__init__("PE402", f"no row of table '{table}' matches ({shown})")
+        self.table = table
+        self.values = values
+
+
+class RowsConflict(RuleFailure):
+    """Two rows of a unique table both match, or two rows of an any table disagree;
+    `rows` are 1-based row numbers (evaluate.py adds their lines to the message)."""
+
+    def __init__(self, table: str, rows: tuple[int, int], message: str):
+        super().__init__("PE403", message)
+        self.table = table
+        self.rows = rows
 
 
 def no_row(table: str, *values: object) -> None:
@@ -67,12 +79,13 @@ def no_row(table: str, *values: object) -> None:
 
 
 def overlap(table: str, first: int, second: int) -> None:
-    raise RuleFailure("PE403", f"unique table '{table}': rows {first} and {second} both match")
+    raise RowsConflict(table, (first, second),
+                       f"unique table '{table}': rows {first} and {second} both match")
 
 
 def disagree(table: str, first: int, second: int) -> None:
-    raise RuleFailure("PE403", f"'any' table '{table}': rows {first} and {second} match but "
-                      "give different outputs")
+    raise RowsConflict(table, (first, second), f"'any' table '{table}': rows {first} and {second} "
+                       "match but give different outputs")
 
 
 def no_grade(scale: str) -> None:

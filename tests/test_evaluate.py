@@ -315,6 +315,58 @@ def test_no_matching_row_names_table_and_item() -> None:
     assert "no row of table 'T' matches (3)" in err.message
 
 
+def test_table_failures_name_columns_and_row_lines_once() -> None:
+    # lines: 1 input 创新项目, 2 input 问卷得分, 3 table …, 4 header, 5 row 1, 6 row 2
+    text = """\
+input 创新项目: integer >= 0 = 0
+input 问卷得分: 0..100
+table 最高加分 hit collect max {
+  | 创新项目 | 问卷得分 || 分 |
+  | >= 1     | -        || 2  |
+  | -        | >= 90    || 1.5 |
+}
+table 档 hit unique {
+  | 问卷得分  || 档 |
+  | >= 80     || 2  |
+  | [60..85]  || 1  |
+  | < 60      || 0  |
+}
+"""
+    # 创新项目 3, 问卷 70: row 1 only -> max 2; 档: 70 matches row 2 only -> 1
+    r = evaluate(text, [{"id": "U1", "创新项目": 3, "问卷得分": 70}])
+    assert (r.items[0].values["最高加分"], r.items[0].values["档"]) == (2, 1)
+    # 创新项目 0 (the default), 问卷 89: no row of 最高加分 matches, and max() of none is undefined
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "U4", "问卷得分": 89}])
+    err = info.value
+    assert (err.code, err.item_id, err.line) == ("PE402", "U4", 3)
+    assert err.message == "no row of table '最高加分' matches (0, 89)"  # the table named once
+    assert err.diagnostics[0].notes[0] == ("the input columns were 创新项目 = 0, 问卷得分 = 89; "
+                                           "'collect max' needs at least one matching row (add a '-' row)")
+    # 问卷 82 with 创新项目 1: 最高加分 = 2; 档: 82 >= 80 (row 1, line 10) and 82 in [60..85] (row 2,
+    # line 11) both match a unique table
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "U5", "创新项目": 1, "问卷得分": 82}])
+    assert info.value.message == "unique table '档': rows 1 and 2 (lines 10 and 11) both match"
+
+
+def test_a_called_table_that_fails_still_names_the_caller() -> None:
+    text = """\
+input 事件: list of {类别: text}
+table 扣分 {
+  | 类别   || 分 |
+  | "吃请" || 2  |
+}
+let 合计 = sum(扣分(e.类别) for e in 事件)
+"""
+    # 吃请 2 + 吃请 2 = 4
+    assert evaluate(text, [{"id": "A", "事件": [{"类别": "吃请"}, {"类别": "吃请"}]}]).items[0].values["合计"] == 4
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "B", "事件": [{"类别": "经商"}]}])
+    assert info.value.message == "no row of table '扣分' matches (\"经商\") in let 合计"
+    assert info.value.diagnostics[0].notes[0].startswith('the input columns were 类别 = "经商"; add a row')
+
+
 def test_division_by_zero_names_line_and_item() -> None:
     text = "input a: number\ninput b: number\nlet q = a / b\n"
     assert evaluate(text, [{"id": "x", "a": 1, "b": 3}]).items[0].values["q"] == D("0." + "3" * 40)  # 40 digits
