@@ -155,7 +155,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     if fmt == "json":
         _emit(json_chunks(results), output)
     else:
-        _emit("".join(render(r, fmt) for r in results), output)
+        _emit(render(results, fmt), output)
 
 
 PROGRESS_FROM = 20_000  # items: smaller cases finish before a bar would be worth drawing

@@ -199,19 +199,27 @@ def cell(value: Any) -> str:
 
 def rows(result: Result) -> tuple[list[str], list[list[str]]]:
     """The flat table every tabular format shares: one row per item."""
-    first = result.items[0] if result.items else None
+    return table_rows([result])
+
+
+def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[str], list[list[str]]]:
+    """One row per item of every result, under one header; with `case_column`, each row
+    starts with the case file it came from (several cases in one spreadsheet)."""
+    items = [i for r in results for i in r.items]
+    first = items[0] if items else None
     value_names = list(first.values) if first else []
     scales = list(first.grades) if first else []
-    has_rank = {s: any(i.grades[s].rank is not None for i in result.items) for s in scales}
-    header = ["id", "name", *value_names]
+    has_rank = {s: any(i.grades[s].rank is not None for i in items) for s in scales}
+    header = (["case"] if case_column else []) + ["id", "name", *value_names]
     for s in scales:
         header.append(s)
         if has_rank[s]:
             header.append(f"{s}.rank")
     header += ["supervision", "sanctions", "fine", "warning"]
     body = []
-    for item in result.items:
-        row = [item.id, item.name or "", *(cell(item.values[n]) for n in value_names)]
+    for item, file in ((i, r.case.get("file")) for r in results for i in r.items):
+        row = ([file or ""] if case_column else []) + [item.id, item.name or "",
+                                                       *(cell(item.values[n]) for n in value_names)]
         for s in scales:
             row.append(item.grades[s].level)
             if has_rank[s]:
@@ -225,9 +233,14 @@ def rows(result: Result) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
-def to_csv(result: Result) -> str:
-    header, body = rows(result)
+def to_csv(result: Result | list[Result]) -> str:
+    """CSV for a spreadsheet: UTF-8 with a byte-order mark (without it Excel reads the
+    Chinese as GBK and shows mojibake); several results share one header, with a first
+    column naming each row's case file."""
+    results = result if isinstance(result, list) else [result]
+    header, body = table_rows(results, case_column=len(results) > 1)
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(body)
@@ -289,14 +302,18 @@ def _flatten(tree: dict[str, Any], depth: int) -> list[tuple[tuple[str, ...], An
     return out
 
 
-def render(result: Result, fmt: str) -> str:
+def render(result: Result | list[Result], fmt: str) -> str:
+    """One result, or several (one per case file) as one document: JSON and YAML give a
+    list, CSV one header, the table one block per case with a blank line between."""
+    results = result if isinstance(result, list) else [result]
     if fmt == "json":
-        return "".join(json_chunks([result]))
+        return "".join(json_chunks(results))
     if fmt == "yaml":
-        return to_yaml(result.to_dict())
+        data = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]
+        return to_yaml(data)
     if fmt == "csv":
-        return to_csv(result)
-    return to_table(result)
+        return to_csv(results)
+    return "\n".join(to_table(r) for r in results)
 
 
 def write_atomically(path: Path, text: str | Iterable[str]) -> None:

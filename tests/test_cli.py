@@ -56,7 +56,8 @@ def test_eval_json_contract(files) -> None:
 def test_eval_other_formats_and_item_filter(files, tmp_path: Path) -> None:
     r, c = files
     csv = cli("eval", str(r), str(c), "-f", "csv").stdout.splitlines()
-    assert csv[0] == "id,name,q,L,supervision,sanctions,fine,warning"
+    # the byte-order mark tells Excel the file is UTF-8 (else it reads the Chinese as GBK)
+    assert csv[0] == "\ufeffid,name,q,L,supervision,sanctions,fine,warning"
     assert csv[2] == "B,,2,低,,,,"  # q = round(1 / 1 * 2, 2) = 2
     table = cli("eval", str(r), str(c), "-f", "table", "--item", "A").stdout
     assert "甲" in table and "\nB " not in table
@@ -65,6 +66,28 @@ def test_eval_other_formats_and_item_filter(files, tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     assert cli("eval", str(r), str(c), "-o", str(target)).returncode == 0
     assert json.loads(target.read_text(encoding="utf-8"))["items"][1]["id"] == "B"
+
+
+def test_eval_of_several_cases_is_one_document_per_format(files, write) -> None:
+    import yaml
+
+    r, c = files
+    d = write("d.yaml", CASE.replace("a: 7", "a: 8"))
+    # one spreadsheet: one header, a first column naming each row's case file
+    csv = cli("eval", str(r), str(c), str(d), "-f", "csv").stdout.splitlines()
+    assert csv[0] == "\ufeffcase,id,name,q,L,supervision,sanctions,fine,warning"
+    # q = round(7 / 2 * 3, 2) = 10.5 in c.yaml, round(8 / 2 * 3, 2) = 12 in d.yaml
+    assert [row.split(",")[:4] for row in csv[1:]] == [
+        [str(c), "A", "甲", "10.5"], [str(c), "B", "", "2"], [str(d), "A", "甲", "12"], [str(d), "B", "", "2"]]
+    # YAML: a list of results, as the JSON is (not two documents run together)
+    data = yaml.safe_load(cli("eval", str(r), str(c), str(d), "-f", "yaml").stdout)
+    assert [x["case"]["file"] for x in data] == [str(c), str(d)]
+    assert [x["items"][0]["values"]["q"] for x in data] == [10.5, 12]
+    assert [x["case"]["file"] for x in json.loads(cli("eval", str(r), str(c), str(d), "-f", "json").stdout)] == [
+        str(c), str(d)]
+    # the table: one block per case, a blank line between the first's summary and the next title
+    table = cli("eval", str(r), str(c), str(d), "-f", "table").stdout
+    assert table.count("t 1 · 样例\n") == 2 and "fines: 0\n\nt 1 · 样例\n" in table
 
 
 def test_eval_with_the_case_naming_its_ruleset(write) -> None:
@@ -367,3 +390,4 @@ def test_schema_with_fractional_bounds_and_numeric_labels(write) -> None:
     c = write("c.yaml", "items:\n  - {id: A, 比例: 0.5, 级别: 2.5}\n  - {id: B, 比例: 0.25, 级别: '1'}\n")
     out = cli("eval", str(r), str(c), "-f", "csv")
     assert out.stdout.splitlines()[1:] == ["A,,0.5,,,,", "B,,0,,,,"]
+
