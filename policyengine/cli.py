@@ -75,7 +75,7 @@ def main() -> None:
 # ---------------------------------------------------------------- check
 
 
-@main.command()
+@main.command(short_help="Check rulesets for errors and lint warnings.")
 @click.argument("rulesets", nargs=-1, required=True)
 @click.option("--strict", is_flag=True, help="Exit 1 when there are warnings (lint findings).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings, no summary line.")
@@ -111,7 +111,7 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 # ---------------------------------------------------------------- eval
 
 
-@main.command(name="eval")
+@main.command(name="eval", short_help="Evaluate case files: each item's values, grades and sanctions.")
 @click.argument("ruleset")
 @click.argument("cases", nargs=-1)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
@@ -206,9 +206,10 @@ def _emit(text: str | Iterable[str], output: str | None) -> None:
 # ---------------------------------------------------------------- schema
 
 
-@main.command()
+@main.command(short_help="Print the JSON Schema of a ruleset's case files.")
 @click.argument("ruleset")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of standard output.")
 def schema(ruleset: str, output: str | None) -> None:
     """Print the JSON Schema of RULESET's case files (for editors and CI)."""
     from .api import load_ruleset
@@ -220,7 +221,7 @@ def schema(ruleset: str, output: str | None) -> None:
 # ---------------------------------------------------------------- list
 
 
-@main.command(name="list")
+@main.command(name="list", short_help="List the shipped rulesets and their versions.")
 def list_() -> None:
     """List the shipped rulesets and their versions."""
     from .api import shipped_rulesets
@@ -232,7 +233,7 @@ def list_() -> None:
 # ---------------------------------------------------------------- diff
 
 
-@main.command(name="diff")
+@main.command(name="diff", short_help="Compare two ruleset versions, and which items change grade.")
 @click.argument("old")
 @click.argument("new")
 @click.option("--cases", "case_paths", multiple=True, metavar="PATH",
@@ -265,7 +266,7 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
 # ---------------------------------------------------------------- test
 
 
-@main.command(name="test")
+@main.command(name="test", short_help="Run the golden cases: expect blocks and snapshots.")
 @click.argument("paths", nargs=-1)
 @click.option("--update", is_flag=True,
               help="Create or refresh the <case>.expected.json snapshot of every case that names a "
@@ -333,7 +334,7 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 # ---------------------------------------------------------------- explain
 
 
-@main.command()
+@main.command(short_help="Explain one item: every value, row, line and sanction behind it.")
 @click.argument("ruleset")
 @click.argument("case", required=False)
 @click.option("--item", "item_id", required=True, metavar="ID", help="The id of the item to explain.")
@@ -365,7 +366,7 @@ def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str 
 # ---------------------------------------------------------------- fmt and convert
 
 
-@main.command()
+@main.command(short_help="Rewrite rulesets in canonical layout (tables aligned).")
 @click.argument("rulesets", nargs=-1, required=True, type=click.Path())
 @click.option("--check", is_flag=True, help="Change nothing; list the files that would change and exit 1 if any.")
 @click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print a unified diff of what would change.")
@@ -405,7 +406,7 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Convert a ruleset between the DSL and the YAML form.")
 @click.argument("ruleset")
 @click.option("--to", "to", type=click.Choice(("yaml", "dsl")), required=True, help="The form to write.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),

@@ -391,3 +391,12 @@ def test_schema_with_fractional_bounds_and_numeric_labels(write) -> None:
     out = cli("eval", str(r), str(c), "-f", "csv")
     assert out.stdout.splitlines()[1:] == ["A,,0.5,,,,", "B,,0,,,,"]
 
+
+def test_main_help_describes_every_command_in_full() -> None:
+    out = cli("--help")
+    assert out.returncode == 0, out.stderr
+    commands = out.stdout.split("Commands:\n", 1)[1].splitlines()
+    names = [line.split()[0] for line in commands if line.startswith("  ") and line[2] != " "]
+    assert names == ["check", "convert", "diff", "eval", "explain", "fmt", "list", "schema", "test"]
+    # click cuts a long first sentence with "..."; each command has a short help of its own
+    assert "..." not in out.stdout.split("Commands:", 1)[1]
