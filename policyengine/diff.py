@@ -524,6 +524,8 @@ def _impact_lines(imp: Impact) -> list[str]:
         out.append(f"changed items ({len(imp.items_changed)}):")
         several = len({i.case for i in imp.items_changed}) > 1
         named = any(i.name for i in imp.items_changed)
+        # a column of blanks says nothing: no sanctions column when no item's sanctions changed
+        fired = any(i.sanctions is not None for i in imp.items_changed)
         rows = []
         for i in imp.items_changed[:ITEMS_SHOWN]:
             grades = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in i.grades.items())
@@ -535,9 +537,9 @@ def _impact_lines(imp: Impact) -> list[str]:
                 detail = _brief_fired(before) == _brief_fired(after)
                 sanctions = f"{_fired_text(before, detail)} → {_fired_text(after, detail)}"
             rows.append([*([i.case or ""] if several else []), i.id, *([i.name or ""] if named else []),
-                         grades, values, sanctions])
+                         grades, values, *([sanctions] if fired else [])])
         header = [*(["case"] if several else []), "id", *(["name"] if named else []), "grades", "values",
-                  "sanctions"]
+                  *(["sanctions"] if fired else [])]
         out.append(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
         if len(imp.items_changed) > ITEMS_SHOWN:
             out.append(f"… {len(imp.items_changed) - ITEMS_SHOWN} more (all of them with --format json)")

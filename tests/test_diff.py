@@ -352,6 +352,24 @@ def test_case_folders(pair, write) -> None:
     assert err.value.code == "PE702"
 
 
+def test_the_changed_items_table_has_a_sanctions_column_only_when_one_changed(pair, write) -> None:
+    old, new, case = pair
+    # with the pair, H loses its 经商 firing: old 吃请 500 + 经商 1000, new 吃请 500 only
+    header = _changed_items_header(pe.diff(str(old), str(new), cases=[str(case)]).to_table())
+    assert header.split() == ["id", "grades", "values", "sanctions"]
+    # a version whose 1.2 band starts at 700 runs instead of 100 changes values only:
+    # A (600 runs) 80 × 1.0 = 80, was 96, 高 both; B (200) 60, was 72, 中 both; D (150) 80, was 96,
+    # 高 both; F (700) keeps 1.2; the others ran fewer than 100 times in both versions
+    later = write("later.policy", OLD.replace('version "1"', 'version "4"').replace(">= 100", ">= 700"))
+    d = pe.diff(str(old), str(later), cases=[str(case)])
+    assert [i["id"] for i in d.to_dict()["impact"]["items_changed"]] == ["A", "B", "D"]
+    assert _changed_items_header(d.to_table()).split() == ["id", "grades", "values"]
+
+
+def _changed_items_header(table: str) -> str:
+    return table.split("changed items (", 1)[1].splitlines()[1]
+
+
 def test_removed_declarations_keep_their_old_place() -> None:
     assert _appearance_order(["a", "b", "c", "d"], ["a", "d", "e"]) == ["a", "b", "c", "d", "e"]
     assert _appearance_order(["x", "a"], ["a"]) == ["x", "a"]
