@@ -79,11 +79,30 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
 
 def _near(path: Path) -> Path:
     """A shipped file as a path relative to the working folder when it lies below it,
-    so messages read `rulesets/tax/2010.policy:62`, not a machine's absolute path."""
+    so messages read `rulesets/tax/2010.policy:62`, not a machine's absolute path.
+
+    An installed package keeps its copies in site-packages; run from a checkout of the
+    project (`pip install .`, then the README's examples), the checkout's `rulesets/`
+    folder is named instead when it holds the very same shipped files, byte for byte
+    (all of them, so that an `extends` read from there reads the same parent too).
+    """
+    cwd = Path.cwd()
     try:
-        return path.relative_to(Path.cwd())
+        return path.relative_to(cwd)
     except ValueError:
-        return path
+        pass
+    local = Path("rulesets") / path.parent.name / path.name
+    return local if _checkout_has_shipped_files(cwd / "rulesets") else path
+
+
+def _checkout_has_shipped_files(local: Path) -> bool:
+    """Whether the folder holds every shipped ruleset file, with the same bytes (ten
+    files of a few KB: read each time, so an edited checkout is noticed at once)."""
+    if not local.is_dir():
+        return False
+    return all((local / f.parent.name / f.name).is_file()
+               and (local / f.parent.name / f.name).read_bytes() == f.read_bytes()
+               for files in shipped_rulesets().values() for f in files)
 
 
 @dataclass
