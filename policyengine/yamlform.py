@@ -822,7 +822,14 @@ class _Reader:
 
     def table(self, path: Path_, name: str, body: Any) -> DecisionTable:
         hit = body.get("hit", "first")
-        if "aggregate" in body and hit != "collect":
+        aggregate = body.get("aggregate")
+        if hit.startswith("collect "):  # `hit: collect sum`, as the DSL writes it
+            hit, word = hit.split()
+            if aggregate is not None and aggregate != word:
+                raise self.error((*path, "aggregate"), f"'hit: collect {word}' and 'aggregate: "
+                                 f"{aggregate}' disagree: give one of them", key=True)
+            aggregate = word
+        elif "aggregate" in body and hit != "collect":
             raise self.error((*path, "aggregate"), "'aggregate' goes with 'hit: collect'", key=True)
         inputs = tuple(self.expr((*path, "inputs", i)) for i in range(len(body["inputs"])))
         outputs = tuple(self.name((*path, "outputs", i)) for i in range(len(body["outputs"])))
@@ -835,7 +842,7 @@ class _Reader:
             tests = tuple(self.test((*rpath, i)) for i in range(len(inputs)))
             values = tuple(self.expr((*rpath, len(inputs) + i)) for i in range(len(outputs)))
             rows.append(Row(tests, values, self.span(rpath)))
-        return DecisionTable(name, inputs, outputs, tuple(rows), hit, body.get("aggregate"),
+        return DecisionTable(name, inputs, outputs, tuple(rows), hit, aggregate,
                              self.declaration_span(path), self.span((*path, "inputs"), key=True).line)
 
     def let(self, path: Path_, name: str, body: Any) -> Let:

@@ -404,3 +404,27 @@ def test_a_comma_inside_unquoted_text_of_a_flow_mapping_stays_in_the_text() -> N
 @pytest.mark.parametrize("text", ["", "# 只有注释\n", "{}\n"])
 def test_an_empty_yaml_ruleset_is_an_error_as_in_the_dsl(text: str) -> None:
     assert [(line, code) for line, _, code, _ in errors(text)] == [(1, "PE009")]
+
+
+def test_hit_collect_sum_as_the_dsl_writes_it(tmp_path: Path) -> None:
+    from .conftest import D
+
+    # `hit: collect sum` reads as `hit: collect` + `aggregate: sum` (same model, same digest)
+    short = BASE.replace("    inputs: [运行次数]\n", "    hit: collect sum\n    inputs: [运行次数]\n", 1)
+    long = BASE.replace("    inputs: [运行次数]\n", "    hit: collect\n    aggregate: sum\n    inputs: [运行次数]\n", 1)
+    a, b = parse_yaml_text(short, "r.yaml"), parse_yaml_text(long, "r.yaml")
+    assert (a.tables[0].hit, a.tables[0].aggregate) == ("collect", "sum")
+    assert model_key(a) == model_key(b)
+    path = tmp_path / "r.yaml"
+    path.write_text(short, encoding="utf-8")
+    # 运行次数 12: rows ">= 10" (1.2) and "-" (1.0) both match, summed: 2.2; 分 = 12 × 2.2 = 26.4 -> 高
+    # 运行次数 0: only "-" matches: 1.0; 分 = 0 × 1.0 = 0 -> 低
+    items = pe.load_ruleset(path).evaluate(pe.Case(items=[{"id": "A", "运行次数": 12, "类别": "甲"},
+                                                          {"id": "B", "类别": "乙"}])).items
+    assert [(i.values["系数"], i.values["分"], i.grades["档"].level) for i in items] == [
+        (D("2.2"), D("26.4"), "高"), (D(1), D(0), "低")]
+    # the two spellings must agree when both are given
+    both = short.replace("    hit: collect sum\n", "    hit: collect sum\n    aggregate: max\n", 1)
+    # lines: 6 tables, 7 系数, 8 hit, 9 aggregate
+    assert errors(both) == [(9, 5, "PE503", "'hit: collect sum' and 'aggregate: max' disagree: "
+                                             "give one of them")]
