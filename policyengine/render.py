@@ -270,6 +270,9 @@ def _title(result: Result) -> str:
 
 
 def summary_text(result: Result) -> str:
+    """The summary under a result table: the one-line figures first (items, levels,
+    counts, sums, fines), then each `count by a, b` as a cross-table of its own, a
+    values down and b values across with totals, as it would be laid out on paper."""
     from tabulate import tabulate
 
     s = result.summary
@@ -277,19 +280,41 @@ def summary_text(result: Result) -> str:
     for scale, counts in s["levels"].items():
         lines.append(f"{scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for block in s.get("counts", []):
-        by = block["by"]
-        if len(by) == 1:
-            continue  # already shown above when it is a grade; else shown flat below
-        flat = _flatten(block["counts"], len(by))
-        lines.append(tabulate([[*k, v] for k, v in flat], headers=[*by, "count"], tablefmt="simple",
-                              disable_numparse=True))
-    for block in s.get("counts", []):
         if len(block["by"]) == 1 and block["by"][0] not in s["levels"]:
             lines.append(f"{block['by'][0]}: " + ", ".join(f"{k} {v}" for k, v in block["counts"].items()))
     for name, total in s.get("sums", {}).items():
         lines.append(f"sum {name}: {cell(total)}")
     lines.append(f"fines: {cell(s['fines'])}")
+    for block in s.get("counts", []):
+        by = block["by"]
+        if len(by) == 1:
+            continue  # one line above
+        lines.append("")
+        lines.append("count by " + ", ".join(by))
+        if len(by) == 2:
+            header, body = _cross_table(by, block["counts"])
+            lines.append(tabulate(body, headers=header, tablefmt="simple", disable_numparse=True,
+                                  colalign=("left", *("right",) * (len(header) - 1))))
+        else:
+            flat = _flatten(block["counts"], len(by))
+            lines.append(tabulate([[*k, str(v)] for k, v in flat], headers=[*by, "count"], tablefmt="simple",
+                                  disable_numparse=True, colalign=(*("left",) * len(by), "right")))
     return "\n".join(lines)
+
+
+def _cross_table(by: list[str], counts: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """`count by a, b` as rows of a values, columns of b values, a total column and a
+    total row."""
+    columns: list[str] = []
+    for inner in counts.values():
+        columns.extend(c for c in inner if c not in columns)
+    body = []
+    for row, inner in counts.items():
+        cells = [inner.get(c, 0) for c in columns]
+        body.append([str(row), *(str(n) for n in cells), str(sum(cells))])
+    totals = [sum(inner.get(c, 0) for inner in counts.values()) for c in columns]
+    body.append(["total", *(str(n) for n in totals), str(sum(totals))])
+    return [f"{by[0]} \\ {by[1]}", *columns, "total"], body
 
 
 def _flatten(tree: dict[str, Any], depth: int) -> list[tuple[tuple[str, ...], Any]]:

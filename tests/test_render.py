@@ -125,3 +125,50 @@ def test_yaml_output_has_no_anchors_or_aliases() -> None:
     items = yaml.safe_load(text)["items"]
     assert [(i["id"], i["values"]["系数"], i["values"]["得分"]) for i in items] == [
         ("A", 1.3, 91), ("B", 1.3, 91), ("C", 1, 70)]
+
+
+def test_table_summary_lays_out_a_two_way_count_as_a_cross_table() -> None:
+    from policyengine.case import Case
+    from policyengine.render import render
+
+    rules = ruleset("""\
+        ruleset r
+        input 分: number
+        input 科室: one of ["征收科", "稽查科"]
+        input 领导: bool = false
+        levels 档 [高 red, 低 green]
+        grade 档 {
+          分 >= 60  -> 高
+          otherwise -> 低
+        }
+        summary {
+          count by 档, 科室
+          count by 档, 科室, 领导
+          sum 分
+        }
+    """)
+    # A 70 高 征收科; B 50 低 征收科; C 80 高 稽查科 (领导); D 40 低 征收科
+    result = rules.evaluate(Case(items=[{"id": "A", "分": 70, "科室": "征收科"},
+                                        {"id": "B", "分": 50, "科室": "征收科"},
+                                        {"id": "C", "分": 80, "科室": "稽查科", "领导": True},
+                                        {"id": "D", "分": 40, "科室": "征收科"}]))
+    text = render(result, "table")
+    summary = text.split("\n\n", 1)[1]
+    # the one-line figures first; sum 分 = 70 + 50 + 80 + 40 = 240
+    assert summary.startswith("items: 4\n档: 高 2, 低 2\nsum 分: 240\nfines: 0\n\ncount by 档, 科室\n")
+    cross = summary.split("count by 档, 科室\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert set(cross[1]) == {"-", " "}
+    assert [line.split() for line in cross[:1] + cross[2:]] == [
+        ["档", "\\", "科室", "征收科", "稽查科", "total"],
+        ["高", "1", "1", "2"],   # A; C
+        ["低", "2", "0", "2"],   # B, D
+        ["total", "3", "1", "4"],
+    ]
+    # counts are right-aligned: every line ends in the same terminal column (CJK counts 2)
+    from wcwidth import wcswidth
+
+    assert len({wcswidth(line.rstrip()) for line in cross}) == 1
+    # three names: one row per combination, the count right-aligned
+    three = summary.split("count by 档, 科室, 领导\n", 1)[1].splitlines()
+    assert three[0].split() == ["档", "科室", "领导", "count"]
+    assert ["高", "稽查科", "true", "1"] in [line.split() for line in three[2:]]
