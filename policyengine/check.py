@@ -352,8 +352,25 @@ class _Checker:
                        "weighted(dimensions)", node.span)
             return ANY
         candidates = [*self.symbols, *self.level_names, *scope, "case"]
-        self.error("PE101", f"unknown name '{name}'" + did_you_mean(name, candidates), node.span)
+        hint = self.text_hint(name, node.span) or did_you_mean(name, candidates)
+        self.error("PE101", f"unknown name '{name}'" + hint, node.span)
         return ANY
+
+    def text_hint(self, name: str, span: Span | None) -> str:
+        """When an unknown name is a value of a `one of` input, the author meant that text
+        (`财务` for `"财务"`, easy to write in a YAML table row): say how to write it."""
+        quoted = f'"{name}"'
+        if span is not None and (span.file or "").endswith((".yaml", ".yml")):
+            quoted = f"'{quoted}'"  # the quotes must survive YAML's own
+        for sym in self.symbols.values():
+            decl = sym.decl
+            if isinstance(decl, Input):
+                specs = [(decl.name, decl.type)] + [(f"{decl.name}.{f.name}", f.type) for f in decl.type.fields]
+                for owner, spec in specs:
+                    if spec.kind == "enum" and name in spec.values:
+                        return (f" ('{name}' is one of the values of {owner}: as text it is written "
+                                f"in double quotes, {quoted})")
+        return ""
 
     # -- expressions
     def expr(self, e: Expr, scope: dict[str, Type]) -> Type:

@@ -47,6 +47,24 @@ def test_unknown_name_with_did_you_mean() -> None:
     assert ("error", "PE101", 6, "unknown name '运行次素' (did you mean '运行次数'?)") in found
 
 
+def test_an_unquoted_value_of_a_one_of_input_says_how_to_write_the_text() -> None:
+    # 执法权 is a value of 权力类别; written bare it is a name, and the fix is the quotes
+    # (the value match wins over a did-you-mean, which would suggest an unrelated name)
+    found = diagnostics(BASE + "let 分 = if 权力类别 == 执法权 then 1 else 0\n")
+    assert ("error", "PE101", 6, "unknown name '执法权' ('执法权' is one of the values of 权力类别: "
+            "as text it is written in double quotes, \"执法权\")") in found
+    from policyengine.yamlform import parse_yaml_text
+
+    yaml_text = ("ruleset: t\nversion: \"1\"\ninputs:\n  类别: {type: one of, values: [财务, 其他]}\n"
+                 "tables:\n  分:\n    inputs: [类别]\n    outputs: [分]\n    rows:\n"
+                 "      - [财务, 3]\n      - [\"-\", 0]\n")
+    an = analyse(parse_yaml_text(yaml_text, "t.yaml"))
+    # in YAML the quotes must be inside YAML's own: '"财务"'
+    assert [(d.code, d.line, d.column, d.message) for d in an.errors] == [
+        ("PE101", 10, 10, "unknown name '财务' ('财务' is one of the values of 类别: as text it is "
+                          "written in double quotes, '\"财务\"')")]
+
+
 def test_unknown_field_and_function() -> None:
     found = diagnostics(BASE + "let a = sum(e.金颜 for e in 事件)\nlet b = rnd(运行次数)\n")
     messages = [m for _, c, _, m in found if c in ("PE101", "PE106")]
