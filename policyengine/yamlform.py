@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import dsl
 from .dsl import BLANK, Line, Lines, closing_line, width, with_comments
@@ -323,6 +323,8 @@ class _Document:
         if len(path) > MAX_DEPTH:
             raise self.error(node, "PE501", f"YAML nested more than {MAX_DEPTH} deep")
         self.nodes[path] = node
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in (_TAG + "map", _TAG + "seq"):
+            self._tag_refused(node)  # `!!python/object {…}`: a tag on a mapping or list, as on a scalar
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key, value in self._commas_rejoined(node):
@@ -373,6 +375,10 @@ class _Document:
             return None
         if tag == _TAG + "timestamp":
             return text
+        self._tag_refused(node)
+
+    def _tag_refused(self, node: Any) -> NoReturn:
+        tag = node.tag
         shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
         raise self.error(node, "PE501", f"YAML tag '{shown}' is not allowed in a ruleset")
 

@@ -87,6 +87,13 @@ def edited(old: str, new: str) -> str:
     pytest.param(edited("  分: 运行次数 * 系数", "  分: !!python/object:os.system 运行次数"),
                  [(14, 6, "PE501", "YAML tag '!!python/object:os.system' is not allowed in a ruleset")],
                  id="python tag"),
+    # a tag on a mapping or a list is refused too, not silently dropped (as it was)
+    pytest.param(edited("  运行次数: {type", "  运行次数: !!python/object {type"),
+                 [(4, 9, "PE501", "YAML tag '!!python/object' is not allowed in a ruleset")],
+                 id="python tag on a mapping"),
+    pytest.param(edited("inputs: [运行次数]", "inputs: !custom [运行次数]"),
+                 [(8, 13, "PE501", "YAML tag '!custom' is not allowed in a ruleset")],
+                 id="tag on a list"),
     pytest.param("ruleset: t\n<<: {title: x}\n",
                  [(2, 1, "PE503", "merge keys (<<) are not supported in rulesets")], id="merge key"),
     pytest.param("ruleset: t\n  bad: [\n",
