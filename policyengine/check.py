@@ -8,9 +8,10 @@ mean the ruleset cannot be evaluated; warnings are lint (`check --strict`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .errors import CheckError, Diagnostic, did_you_mean
 from .model import (
@@ -1083,6 +1084,8 @@ def _satisfies(value: object, test: Test) -> bool | None:
         return value in vals
     if test.kind == "not in":
         return value not in vals
+    if test.kind == "compare" and test.op == "!=":
+        return value != vals[0]
     iv = _interval(test)
     if iv is None or not isinstance(value, Decimal):
         return None
@@ -1133,24 +1136,185 @@ def _tests_overlap(a: Test, b: Test) -> bool:
 
 
 def _coverage_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | None:
-    """For one-column unique/any tables over an enum input: values no row matches."""
+    """For unique/any tables whose input columns are inputs or dimensions of a known domain
+    (`one of`, bool, numbers with their bounds): the values no row matches, or None.
+
+    Every column's domain is cut into pieces on which no row's test changes its answer (the
+    enum values; for numbers, each cell's boundary value and the open spans between them),
+    and every combination of pieces is tried against the rows."""
     if any(all(test.kind == "any" for test in row.tests) for row in t.rows):
         return None
-    if len(t.inputs) != 1 or not isinstance(t.inputs[0], Name):
-        return None
-    sym = symbols.get(t.inputs[0].name)
-    if sym is None or not isinstance(sym.decl, Input) or sym.decl.type.kind != "enum":
-        return None
-    missing = []
-    for value in sym.decl.type.values:
-        results = [_satisfies(value, row.tests[0]) for row in t.rows]
-        if any(r is None for r in results):
+    columns = []
+    for i, header in enumerate(t.inputs):
+        column = _column_pieces(header, [row.tests[i] for row in t.rows], symbols)
+        if column is None:
             return None
-        if not any(results):
-            missing.append(value)
+        columns.append(column)
+    combinations = 1
+    for _, pieces in columns:
+        combinations *= len(pieces)
+    if combinations > _MAX_COMBINATIONS:
+        return None
+    missing: list[tuple] = []
+    for combo in itertools.product(*(pieces for _, pieces in columns)):
+        matched = False
+        for row in t.rows:
+            results = [_satisfies(piece[0], test) for piece, test in zip(combo, row.tests, strict=True)]
+            if any(r is None for r in results):
+                return None
+            if all(results):
+                matched = True
+                break
+        if not matched:
+            missing.append(combo)
     if not missing:
         return None
-    return f"{t.inputs[0].name} = " + ", ".join(missing)
+    if len(columns) == 1 and missing[0][0][1] is None:  # one `one of` or bool column
+        return f"{columns[0][0]} = " + ", ".join(_show_value(piece[0]) for (piece,) in missing)
+    shown = [", ".join(text for (name, _), piece in zip(columns, combo, strict=True)
+                       if (text := _describe(name, piece)))
+             for combo in _merge_number_pieces(missing, columns)]
+    more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
+    return "; ".join(shown[:3]) + more
+
+
+_MAX_COMBINATIONS = 4096
+
+# A piece of a column's domain: (a value in it, its interval or None for an enum/bool value).
+# An interval is (low, low_closed, high, high_closed), None for an unbounded end.
+Piece = tuple[object, "tuple | None"]
+
+
+def _column_pieces(header: Expr, tests: list[Test], symbols: dict[str, Symbol]) -> tuple[str, list] | None:
+    if not isinstance(header, Name):
+        return None
+    sym = symbols.get(header.name)
+    decl = sym.decl if sym is not None else None
+    if isinstance(decl, Dimension):
+        return header.name, _number_pieces(tests, (decl.low, True, decl.high, True), integer=False)
+    if not isinstance(decl, Input):
+        return None
+    spec = decl.type
+    if spec.kind == "enum":
+        return header.name, [(v, None) for v in spec.values]
+    if spec.kind == "bool":
+        return header.name, [(True, None), (False, None)]
+    if spec.kind in ("number", "integer", "range"):
+        domain = (spec.minimum, not spec.min_exclusive, spec.maximum, not spec.max_exclusive)
+        pieces = _number_pieces(tests, domain, integer=spec.kind == "integer")
+        return (header.name, pieces) if pieces is not None else None
+    return None
+
+
+def _number_pieces(tests: list[Test], domain: tuple, integer: bool) -> list | None:
+    cuts: set[Decimal] = set()
+    for test in tests:
+        if test.kind == "any":
+            continue
+        values = _values(test)
+        if values is None or not all(isinstance(v, Decimal) for v in values):
+            return None
+        cuts.update(values)
+    lo, lo_closed, hi, hi_closed = domain
+    cuts.update(x for x in (lo, hi) if x is not None)
+    points = sorted(cuts)
+    spans: list[tuple] = []
+    previous = None
+    for p in points:
+        spans.append((previous, False, p, False))  # the open span below p
+        spans.append((p, True, p, True))
+        previous = p
+    spans.append((previous, False, None, False))
+    pieces = []
+    for span in spans:
+        a, _, b, _ = span
+        if (lo is not None and b is not None and (b < lo or (b == lo and not (lo_closed and span[3])))) or \
+                (hi is not None and a is not None and (a > hi or (a == hi and not (hi_closed and span[1])))):
+            continue  # outside the input's domain
+        value = _point_in(span, integer)
+        if value is not None:
+            pieces.append((value, span))
+    return pieces
+
+
+def _point_in(span: tuple, integer: bool) -> Decimal | None:
+    a, _, b, _ = span
+    if a is not None and a == b:
+        return a if not integer or a == a.to_integral_value() else None
+    if integer:
+        v = (a.to_integral_value(ROUND_FLOOR) + 1) if a is not None else (b.to_integral_value(ROUND_CEILING) - 1)
+        return v if b is None or v < b else None
+    if a is None:
+        return b - 1
+    if b is None:
+        return a + 1
+    return (a + b) / 2
+
+
+def _merge_number_pieces(missing: list[tuple], columns: list) -> list[tuple]:
+    """Join missing pieces of a number column that touch, all else equal ([5] and (5..10)
+    read as [5..10)), one number column after another; a number column missing over its
+    whole domain is left out."""
+    numeric = [i for i, (_, pieces) in enumerate(columns) if pieces and pieces[0][1] is not None]
+    # a number cell becomes (value, first piece, last piece), positions in its column
+    cells = [tuple((piece[0], columns[i][1].index(piece), columns[i][1].index(piece)) if i in numeric
+                   else piece for i, piece in enumerate(combo)) for combo in missing]
+    for k in numeric:
+        groups: dict[tuple, list] = {}
+        for combo in cells:
+            groups.setdefault(combo[:k] + combo[k + 1:], []).append(combo)
+        merged = []
+        for group in groups.values():
+            group.sort(key=lambda c: c[k][1])
+            run = group[0]
+            for combo in group[1:]:
+                if combo[k][1] == run[k][2] + 1:
+                    run = (*run[:k], (run[k][0], run[k][1], combo[k][2]), *run[k + 1:])
+                else:
+                    merged.append(run)
+                    run = combo
+            merged.append(run)
+        cells = merged
+    out = []
+    for combo in cells:
+        row: list = []
+        for i, cell in enumerate(combo):
+            if i not in numeric:
+                row.append(cell)
+                continue
+            pieces = columns[i][1]
+            _, first, last = cell
+            if first == 0 and last == len(pieces) - 1 and len(columns) > 1:
+                row.append(None)  # every value of this number: leave it out
+            else:
+                lo, hi = pieces[first][1], pieces[last][1]
+                row.append((cell[0], (lo[0], lo[1], hi[2], hi[3])))
+        out.append(tuple(row))
+    return out
+
+
+def _show_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _describe(name: str, piece: Piece | None) -> str:
+    if piece is None:
+        return ""
+    value, span = piece
+    if span is None:
+        return f"{name} = {_show_value(value)}"
+    a, ac, b, bc = span
+    from .dsl import number
+
+    if a is not None and a == b:
+        return f"{name} = {number(a)}"
+    if a is None and b is None:
+        return f"{name} anything"
+    if a is None:
+        return f"{name} {'<=' if bc else '<'} {number(b)}"
+    if b is None:
+        return f"{name} {'>=' if ac else '>'} {number(a)}"
+    return f"{name} in {'[' if ac else '('}{number(a)}..{number(b)}{']' if bc else ')'}"
 
 
 def keys_of(names: Iterable[str], symbols: dict[str, Symbol]) -> set[str]:

@@ -175,6 +175,45 @@ let a = T * sum(dimensions) * 运行次数 + count(e in 事件 where true)
     assert ("warning", "PE204", 6, "unique table 'T' has no row for 权力类别 = 行政管理权") in found
 
 
+@pytest.mark.parametrize(("table", "gap"), [
+    # number column with no bounds: rows cover < 5, [10..20] and >= 10; 5 up to 10 is left
+    ("| 金额 || v |\n| >= 10 || 1 |\n| < 5 || 0 |", "金额 in [5..10)"),
+    # integer >= 0: [0..10), [10..100), [100..1000], (1000..100000]: nothing above 100000
+    ("| 次数 || v |\n| [0..10) || 1 |\n| [10..100) || 2 |\n| [100..1000] || 3 |\n| (1000..100000] || 4 |",
+     "次数 > 100000"),
+    # a dimension is any number in 1..5: [1..3) and (3..5] leave out exactly 3
+    ("| 透明度 || v |\n| [1..3) || 1 |\n| (3..5] || 2 |", "透明度 = 3"),
+    # two columns: 执法权 × anything, 行政管理权 only when 领导 is true
+    ("| 权力类别 | 领导 || v |\n| \"执法权\" | - || 1 |\n| \"行政管理权\" | true || 2 |",
+     "权力类别 = 行政管理权, 领导 = false"),
+    # an enum and a number: 行政管理权 covered on [1..3] only; (3..5] missing, the rest whole
+    ("| 权力类别 | 透明度 || v |\n| \"执法权\" | - || 1 |\n| != \"执法权\" | [1..3] || 2 |",
+     "权力类别 = 行政管理权, 透明度 in (3..5]"),
+    # two numbers: 透明度 < 3 with 次数 < 5, or 次数 >= 7: integers 5 and 6 below 3 are missing
+    ("| 透明度 | 次数 || v |\n| >= 3 | - || 1 |\n| < 3 | < 5 || 1 |\n| - | >= 7 || 1 |",
+     "透明度 in [1..3), 次数 in [5..7)"),
+])
+def test_incomplete_unique_table_over_numbers_and_several_columns(table: str, gap: str) -> None:
+    found = diagnostics(BASE.replace("input 运行次数: integer >= 0\n",
+                                     "input 次数: integer >= 0\ninput 金额: number\ninput 领导: bool\n")
+                        + f"table T hit unique {{\n{table}\n}}\n")
+    assert [m for _, c, _, m in found if c == "PE204"] == [f"unique table 'T' has no row for {gap}"]
+
+
+@pytest.mark.parametrize("table", [
+    "| 次数 || v |\n| <= 9 || 1 |\n| >= 10 || 2 |",  # whole numbers: nothing between 9 and 10
+    "| 金额 || v |\n| < 0 || 1 |\n| [0..100] || 2 |\n| > 100 || 3 |",
+    "| 透明度 || v |\n| [1..3) || 1 |\n| [3..5] || 2 |",
+    "| 领导 | 权力类别 || v |\n| true | - || 1 |\n| false | \"执法权\" || 2 |\n| false | != \"执法权\" || 3 |",
+    "| 金额 | 事件 || v |\n| > 0 | - || 1 |",  # a list column: not analysed, no claim
+])
+def test_a_complete_or_unanalysable_unique_table_has_no_gap_warning(table: str) -> None:
+    found = diagnostics(BASE.replace("input 运行次数: integer >= 0\n",
+                                     "input 次数: integer >= 0\ninput 金额: number\ninput 领导: bool\n")
+                        + f"table T hit unique {{\n{table}\n}}\n")
+    assert [m for _, c, _, m in found if c == "PE204"] == []
+
+
 def test_matrix_labels_are_checked_against_the_inputs() -> None:
     found = diagnostics("""\
 input 几率: one of ["高", "低"]
