@@ -517,7 +517,9 @@ def render_text(data: dict[str, Any]) -> str:
             out.append(f"      {condition}" + (f" ({_pairs(f['operands'])})" if f["operands"] else ""))
         parts = []
         if f["fine_expr"] is not None:
-            parts.append(f"fine {f['fine_expr']} = {show(f['fine'])}")
+            # `fine 1000`, not `fine 1000 = 1000`: a computed fine shows its expression and value
+            value = show(f["fine"])
+            parts.append(f"fine {value}" if f["fine_expr"] == value else f"fine {f['fine_expr']} = {value}")
         if f["actions"]:
             parts.append("actions " + "、".join(f["actions"]))
         if f["warning"]:

@@ -410,3 +410,22 @@ def test_inherited_declarations_point_at_their_own_file(write) -> None:
     assert ex.find("values", "强度系数")["rows"][0]["at"] == line_of(parent, '| in ["审计权"')
     # 50 * 1.3 * 2 = 130
     assert ex.find("values", "综合分")["value"] == D(130)
+
+
+def test_a_literal_fine_is_shown_once() -> None:
+    rs = ruleset("""\
+        input 经商: bool = false
+        input 金额: number = 0
+        sanction 参与经商 when 经商 {
+          fine 1000
+          action "诫勉谈话"
+        }
+        sanction 罚款 when 金额 > 0 {
+          fine 金额 * 2
+        }
+    """)
+    # A: 参与经商 fines the literal 1000; 罚款 fines 2 × 300 = 600
+    text = pe.explain(rs, pe.Case(items=[{"id": "A", "经商": True, "金额": 300}]), item_id="A").to_text()
+    assert "      fine 1000; actions 诫勉谈话\n" in text  # not "fine 1000 = 1000"
+    assert "      fine 金额 * 2 = 600\n" in text
+    assert text.endswith("total fine 1600\n")
