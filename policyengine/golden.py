@@ -462,7 +462,16 @@ def mismatch(expected: Any, actual: Any) -> str:
     if _is_number(expected) and _is_number(actual):
         delta = _decimal(actual) - _decimal(expected)
         text += f" (difference {'+' if delta > 0 else ''}{format_number(delta)})"
+    elif isinstance(expected, str) and _is_number(actual) and _same_number(expected, actual):
+        # `fine: "3000"`: the quotes make it a text, which never equals the number 3000
+        text += f" (the quotes make {shown(expected)} a text: write {expected.strip()} without them)"
     return text
+
+
+def _same_number(text: str, number: Any) -> bool:
+    if not re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", text):
+        return False
+    return Decimal(text.strip()) == _decimal(number)
 
 
 # ---------------------------------------------------------------- inline expect
@@ -687,7 +696,8 @@ def snapshot_differences(recorded: dict[str, Any], actual: dict[str, Any]) -> tu
     old_digest, new_digest = old_rs.pop("digest", None), new_rs.pop("digest", None)
     if old_digest != new_digest:
         notes.append(f"the ruleset text changed since the snapshot was recorded ({_short(old_digest)} -> "
-                     f"{_short(new_digest)}); only results are compared")
+                     f"{_short(new_digest)}); only results are compared, and "
+                     "`policyengine test --update` records the new text once they are as intended")
     _diff(old_rs, new_rs, "ruleset", out)
     _diff(recorded.get("case", _MISSING), actual.get("case", _MISSING), "case", out)
     _diff_items(recorded.get("items", _MISSING), actual.get("items", []), out)

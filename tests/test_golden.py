@@ -285,6 +285,7 @@ def test_ruleset_edit_with_same_results_passes_with_a_note(suite: Path) -> None:
     r = run()
     assert r.exit_code == 0
     assert "note: the ruleset text changed since the snapshot was recorded" in r.stdout
+    assert "`policyengine test --update` records the new text" in r.stdout  # what to do about it
     assert last_line(r) == "1 passed, 0 failed"
 
 
@@ -484,3 +485,16 @@ def test_numbers_compare_by_value() -> None:
     assert not same(Decimal("1"), True)
     assert not same("109.2", Decimal("109.2"))
     assert shown("109.2") == '"109.2"' and shown(Decimal("109.20")) == "109.2"
+
+
+def test_a_number_written_in_quotes_is_pointed_out() -> None:
+    from decimal import Decimal
+
+    from policyengine.golden import mismatch
+
+    # fine: "3000" in an expect block is a text; the item's fine is the number 3000
+    assert mismatch("3000", Decimal("3000")) == (
+        'expected "3000", got 3000 (the quotes make "3000" a text: write 3000 without them)')
+    assert mismatch("109.20", Decimal("109.2")).endswith("write 109.20 without them)")
+    assert mismatch("3001", Decimal("3000")) == 'expected "3001", got 3000'  # a different number: no hint
+    assert mismatch("高风险", "一般风险") == "expected 高风险, got 一般风险"
