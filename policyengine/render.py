@@ -277,6 +277,8 @@ def summary_text(result: Result) -> str:
 
     s = result.summary
     lines = [f"items: {s['items']}"]
+    if len(result.items) != s["items"]:  # `eval --item`: the summary still covers the whole case
+        lines[0] += f" ({len(result.items)} shown; the summary counts all {s['items']})"
     for scale, counts in s["levels"].items():
         lines.append(f"{scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for block in s.get("counts", []):

@@ -61,6 +61,7 @@ def test_eval_other_formats_and_item_filter(files, tmp_path: Path) -> None:
     assert csv[2] == "B,,2,低,,,,"  # q = round(1 / 1 * 2, 2) = 2
     table = cli("eval", str(r), str(c), "-f", "table", "--item", "A").stdout
     assert "甲" in table and "\nB " not in table
+    assert "\nitems: 2 (1 shown; the summary counts all 2)\n" in table  # A shown, A and B counted
     yaml_out = cli("eval", str(r), str(c), "-f", "yaml").stdout
     assert "q: 10.5" in yaml_out
     target = tmp_path / "out.json"
