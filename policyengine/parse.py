@@ -346,16 +346,27 @@ def _check_depth(tree: Any, file: str) -> None:
     """Reject expressions nested deeper than MAX_EXPR_DEPTH (iteratively: no recursion)."""
     import lark
 
-    stack = [(tree, 0)]
+    stack = [(tree, 0, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, chained = stack.pop()
         if depth > MAX_EXPR_DEPTH:
             meta = node.meta
-            raise ParseError(_diag("PE003", f"expression nested more than {MAX_EXPR_DEPTH} deep",
-                                   file, getattr(meta, "line", 0), getattr(meta, "column", 0)))
+            d = _diag("PE003", f"expression nested more than {MAX_EXPR_DEPTH} deep",
+                      file, getattr(meta, "line", 0), getattr(meta, "column", 0))
+            if chained > depth // 2:
+                # a flat `a + b + c + …` nests one level per operator: say so, or the
+                # author looks in vain for brackets
+                d.message = (f"expression too long: a chain of operators such as a + b + c + … "
+                             f"nests one level per operator, past the limit of {MAX_EXPR_DEPTH}")
+                d.notes.append("split it into several lets, e.g. let 小计1 = … and let 合计 = 小计1 + 小计2")
+            raise ParseError(d)
+        chain = 1 if node.data in _CHAIN_OPERATORS else 0
         for child in node.children:
             if isinstance(child, lark.Tree):
-                stack.append((child, depth + 1))
+                stack.append((child, depth + 1, chained + chain))
+
+
+_CHAIN_OPERATORS = frozenset({"add", "subtract", "multiply", "divide", "and_op", "or_op"})
 
 
 # ---------------------------------------------------------------- comments

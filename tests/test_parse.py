@@ -246,6 +246,23 @@ def test_syntax_errors_are_located(text: str, code: str, line: int, column: int,
     assert words in d.message
 
 
+def test_a_long_flat_chain_is_called_a_chain_not_brackets() -> None:
+    # 60 terms (59 '+') parse; 200 terms nest one level per '+' and pass the limit of 120,
+    # which the message must explain: there are no brackets to look for
+    assert len(parse_text("input a: number\nlet x = a" + " + a" * 59 + "\n").lets) == 1
+    with pytest.raises(ParseError) as info:
+        parse_text("input a: number\nlet x = a" + " + a" * 199 + "\n", "bad.policy")
+    d = info.value.diagnostics[0]
+    assert (d.code, d.line) == ("PE003", 2)
+    assert d.message == ("expression too long: a chain of operators such as a + b + c + … nests one "
+                         "level per operator, past the limit of 120")
+    assert d.notes == ["split it into several lets, e.g. let 小计1 = … and let 合计 = 小计1 + 小计2"]
+    # nested brackets and unary minus keep their own message
+    with pytest.raises(ParseError) as info:
+        parse_text("let x = " + "-" * 300 + "1\n", "bad.policy")
+    assert info.value.diagnostics[0].message == "expression nested more than 120 deep"
+
+
 def test_error_rendering_has_source_line_and_caret() -> None:
     with pytest.raises(ParseError) as info:
         parse_text("ruleset t\nlet 综合 = 1 +* 2\n", "bad.policy")
