@@ -292,6 +292,7 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
     failed test showing the error. Ends with the line `N passed, M failed`;
     exits 1 on any failure, or when no test was found.
     """
+    import shlex
     from decimal import Decimal
 
     from .golden import Outcome, default_paths, format_percent, junit_xml, run_suite, write_file
@@ -318,7 +319,9 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
     if not report.tested:
         where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else "the working folder"
         problem = (f"no tests found under {where}" + (f" matching -k {pattern!r}" if pattern else "")
-                   + ": a test is a case file with an `expect` block or a <case>.expected.json snapshot")
+                   + ": a test is a case file with an `expect` block or a <case>.expected.json snapshot"
+                   + ("" if update else "; to record a snapshot of each case that names a ruleset, run "
+                      "policyengine test --update" + "".join(f" {shlex.quote(p)}" for p in paths)))
     elif min_coverage is not None and report.coverage is not None:
         floor = Decimal(str(min_coverage))
         if report.coverage.percent < floor:

@@ -396,6 +396,9 @@ def test_only_skipped_files_is_no_test_and_the_last_line_stays_last(suite: Path)
     assert r.exit_code == 1
     assert last_line(r) == "0 passed, 0 failed, 1 skipped"
     assert "no tests found under cases/plain.yaml" in r.stderr
+    # and what to do about it: record a snapshot of that case
+    assert "to record a snapshot of each case that names a ruleset, run policyengine test --update " \
+           "cases/plain.yaml" in r.stderr
     # with the streams together, the run still ends with the summary line
     both = CliRunner().invoke(main, ["test", "--min-coverage", "99", str(plain.relative_to(suite))])
     assert both.output.rstrip("\n").split("\n")[-1] == "0 passed, 0 failed, 1 skipped"
