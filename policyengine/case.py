@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .errors import CaseError, Diagnostic, did_you_mean
+from .errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from .model import Dimension, Input, TypeSpec
 
 MAX_LIST_LENGTH = 10_000
@@ -73,8 +73,7 @@ def load_case(path: str | Path) -> Case:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CaseError(Diagnostic("PE302", "case file is not valid UTF-8", file=str(path), line=line)) from None
+        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
     del raw
     suffix = path.suffix.lower()
     with gc_paused():

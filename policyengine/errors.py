@@ -181,5 +181,24 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def not_utf8(code: str, path: str | Path, data: bytes, exc: UnicodeDecodeError, what: str) -> Diagnostic:
+    """`what` is not UTF-8: where the first bad byte is (line and column), and when the whole
+    file reads as GBK/GB18030 (what Chinese Windows editors save by default), how to mend it."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # read as utf-8-sig: the codec counts from after the byte-order mark
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    line = data[: exc.start].count(b"\n") + 1
+    column = len(data[start:exc.start].decode("utf-8", errors="replace")) + 1
+    d = Diagnostic(code, f"{what} is not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=str(path),
+                   line=line, column=column)
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    else:
+        d.notes.append("it reads as GBK/GB18030 text: save it again as UTF-8 (in Notepad: 另存为, 编码 UTF-8)")
+    return d
+
+
 def file_error(cls: type[PolicyError], code: str, path: str | Path, message: str) -> PolicyError:
     return cls(Diagnostic(code, message, file=str(path)))

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostic, ParseError, did_you_mean
+from .errors import Diagnostic, ParseError, did_you_mean, not_utf8
 from .model import (
     Binary,
     Call,
@@ -165,8 +165,7 @@ def read_source(path: str | Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ParseError(Diagnostic("PE007", "file is not valid UTF-8", file=str(path), line=line)) from None
+        raise ParseError(not_utf8("PE007", path, data, exc, "file")) from None
     return text
 
 

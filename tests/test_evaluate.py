@@ -425,6 +425,17 @@ def test_case_validation_collects_every_problem(tmp_path: Path) -> None:
     assert (4, "C", "unknown field '运行次教' (did you mean '运行次数'?)") in found
 
 
+def test_a_case_file_saved_as_gbk_is_located_and_the_fix_named(tmp_path: Path) -> None:
+    # 'items:\n  - {id: ' is ASCII; '甲' in GBK is bc d7 and bc is not valid UTF-8: line 2, column 10
+    case = tmp_path / "c.yaml"
+    case.write_bytes("items:\n  - {id: 甲, 权力类别: 执法权}\n".encode("gbk"))
+    with pytest.raises(CaseError) as info:
+        pe.load_case(case)
+    d = info.value.diagnostics[0]
+    assert (d.code, d.line, d.column, d.message) == ("PE302", 2, 10, "case file is not valid UTF-8 (byte 0xbc)")
+    assert d.notes == ["it reads as GBK/GB18030 text: save it again as UTF-8 (in Notepad: 另存为, 编码 UTF-8)"]
+
+
 def test_yaml_json_and_csv_cases_agree(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(
         "items:\n  - {id: A, 权力类别: 执法权, 权力: 征收权, 运行次数: 1200, 自由裁量度: 4, 透明度: 3, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -280,3 +281,24 @@ def test_several_action_lines_make_one_list_in_order() -> None:
                     '  action "政纪处理", "通报"\n}\n')
     (s,) = rs.sanctions
     assert s.actions == ("诫勉谈话", "政纪处理", "通报") and s.warning == "red"
+
+
+def test_a_file_saved_as_gbk_is_located_and_the_fix_named(tmp_path: Path) -> None:
+    from policyengine.parse import parse_file
+
+    # '税' in GBK is cb b0, which happens to be valid UTF-8 (one character, ˰); the first
+    # bad byte is b9, the first of '国' (b9 fa): line 1, after 'ruleset ˰ "' = 11 characters
+    path = tmp_path / "gbk.policy"
+    path.write_bytes('ruleset 税 "国税"\nversion "1"\n'.encode("gbk"))
+    with pytest.raises(ParseError) as info:
+        parse_file(path)
+    d = info.value.diagnostics[0]
+    assert (d.code, d.line, d.column, d.message) == ("PE007", 1, 12, "file is not valid UTF-8 (byte 0xb9)")
+    assert d.notes == ["it reads as GBK/GB18030 text: save it again as UTF-8 (in Notepad: 另存为, 编码 UTF-8)"]
+    # a stray byte on line 2 after a byte-order mark: columns count from after the mark;
+    # 0xff is not GBK either, so no note
+    path.write_bytes(b'\xef\xbb\xbfruleset x "x"\nversion "1\xff"\n')
+    with pytest.raises(ParseError) as info:
+        parse_file(path)
+    d = info.value.diagnostics[0]
+    assert (d.line, d.column, d.message, d.notes) == (2, 11, "file is not valid UTF-8 (byte 0xff)", [])
