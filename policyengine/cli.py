@@ -342,7 +342,8 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 @click.argument("case", required=False)
 @click.option("--item", "item_id", required=True, metavar="ID", help="The id of the item to explain.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-              help="An indented tree in plain words, or the JSON structure of docs/explain.md.")
+              help="text: an indented tree in plain words; json: the same as data, for programs "
+                   "(its keys are described in the project's docs/explain.md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
 def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str | None) -> None:
