@@ -729,3 +729,22 @@ table 分 {
     with pytest.raises(EvaluationError) as info:
         rs.evaluate(pe.Case(items=[{"id": "D", "权力": "其他", "档": 4}]))
     assert (info.value.code, info.value.item) == ("PE402", "D")
+
+
+def test_count_by_text_and_bool_values_follow_the_documented_order() -> None:
+    # docs/language.md: text values in Unicode order (丁 U+4E01 < 丙 U+4E19 < 乙 U+4E59 < 甲 U+7532),
+    # whatever order the case lists them in; false before true; zeros filled in the cross-table
+    text = """\
+input 科室: text
+input 领导: bool = false
+summary {
+  count by 科室, 领导
+}
+"""
+    r = evaluate(text, [{"id": "1", "科室": "甲科"}, {"id": "2", "科室": "乙科", "领导": True},
+                        {"id": "3", "科室": "丙科"}, {"id": "4", "科室": "丁科"}, {"id": "5", "科室": "甲科"}])
+    counts = r.summary["counts"][0]["counts"]
+    assert list(counts) == ["丁科", "丙科", "乙科", "甲科"]
+    assert counts == {"丁科": {"false": 1, "true": 0}, "丙科": {"false": 1, "true": 0},
+                      "乙科": {"false": 0, "true": 1}, "甲科": {"false": 2, "true": 0}}
+    assert [list(v) for v in counts.values()] == [["false", "true"]] * 4
