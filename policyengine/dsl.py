@@ -168,24 +168,31 @@ def test(t: Test) -> str:
 # ---------------------------------------------------------------- types
 
 
+def spelled(value: Decimal, text: str | None) -> str:
+    """A declared number as its author wrote it (`100%`, `1.50`), else in canonical form."""
+    return text if text is not None else number(value)
+
+
 def type_spec(t: TypeSpec) -> str:
     if t.kind == "enum":
         return "one of [" + ", ".join(string(v) for v in t.values) + "]"
+    low = spelled(t.minimum, t.spelling[0]) if t.minimum is not None else None
+    high = spelled(t.maximum, t.spelling[1]) if t.maximum is not None else None
     if t.kind == "range":
-        text = f"{number(t.minimum)}..{number(t.maximum)}"  # type: ignore[arg-type]
+        text = f"{low}..{high}"
         # an exclusive end is written as a bound after the range (`0..1 > 0`)
         if t.min_exclusive:
-            text += f" > {number(t.minimum)}"  # type: ignore[arg-type]
+            text += f" > {low}"
         if t.max_exclusive:
-            text += f" < {number(t.maximum)}"  # type: ignore[arg-type]
+            text += f" < {high}"
         return text
     if t.kind == "list":
         return "list of {" + ", ".join(field(f) for f in t.fields) + "}"
     text = t.kind
-    if t.minimum is not None:
-        text += f" {'>' if t.min_exclusive else '>='} {number(t.minimum)}"
-    if t.maximum is not None:
-        text += f" {'<' if t.max_exclusive else '<='} {number(t.maximum)}"
+    if low is not None:
+        text += f" {'>' if t.min_exclusive else '>='} {low}"
+    if high is not None:
+        text += f" {'<' if t.max_exclusive else '<='} {high}"
     return text
 
 
@@ -289,9 +296,9 @@ def _declaration(d: Declaration) -> Lines:
         return [Line(text + default, line, doc, head=len(head))]
     if isinstance(d, Dimension):
         head = f"dimension {name(d.name)}:"
-        text = f"{head} {number(d.low)}..{number(d.high)}"
+        text = f"{head} {spelled(d.low, d.spelling[0])}..{spelled(d.high, d.spelling[1])}"
         if d.weight != 1:
-            text += f" weight {number(d.weight)}"
+            text += f" weight {spelled(d.weight, d.spelling[2])}"
         return [Line(text, line, string(d.doc) if d.doc is not None else None, head=len(head))]
     if isinstance(d, Let):
         return [Line(f"let {name(d.name)} = {expr(d.expr)}", line)]
@@ -389,7 +396,9 @@ def _grade(g: Grade) -> Lines:
         texts = _cells(rows, None)
         spans = list(m.row_spans) or [None] * len(m.rows)
         first = spans[0].line if spans and spans[0] is not None else 0
-        header_line = first - 1 if first - 1 > g.span.line else (g.span.line + 1 if g.span.line else 0)
+        # the header row's line is its labels' line; guessed only for a model built in code
+        header_line = (m.columns[0].span.line if m.columns and m.columns[0].span.line else
+                       first - 1 if first - 1 > g.span.line else (g.span.line + 1 if g.span.line else 0))
         out.append(Line("  " + texts[0], header_line, keep_blank=False))
         out += [Line("  " + text, s.line if s else 0) for text, s in zip(texts[1:], spans, strict=True)]
     else:

@@ -148,6 +148,9 @@ class TypeSpec:
     min_exclusive: bool = False
     max_exclusive: bool = False
     fields: tuple[Field, ...] = ()
+    # How the minimum and maximum were written (`100%`, `1.50`), so printing keeps the
+    # author's form; like Literal.text, not part of the meaning.
+    spelling: tuple[str | None, str | None] = field(default=(None, None), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,8 @@ class Dimension:
     weight: Decimal = Decimal(1)
     doc: str | None = None
     span: Span = field(default=NOWHERE, compare=False)
+    # how low, high and weight were written (see TypeSpec.spelling)
+    spelling: tuple[str | None, str | None, str | None] = field(default=(None, None, None), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

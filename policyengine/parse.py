@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Diagnostic, ParseError, did_you_mean, not_utf8
 from .model import (
@@ -437,6 +437,13 @@ def _tag(*values: Any) -> _Tagged:
     return _Tagged(values)
 
 
+class _Number(NamedTuple):
+    """A number in a declaration (a bound, a range end, a weight) and how it was written."""
+
+    value: Decimal
+    text: str
+
+
 @v_args(meta=True)
 class _Builder(Transformer):
     def __init__(self, file: str):
@@ -454,11 +461,11 @@ class _Builder(Transformer):
         text = str(ch[0])
         return text[1:-1] if ch[0].type == "QUOTED_NAME" else text
 
-    def signed_number(self, meta: Any, ch: list[Token]) -> Decimal:
+    def signed_number(self, meta: Any, ch: list[Token]) -> _Number:
         negative = any(str(t) == "-" for t in ch)
         tok = ch[-1]
         value = self._number_token(tok)
-        return -value if negative else value
+        return _Number(-value if negative else value, ("-" if negative else "") + str(tok))
 
     def _number_token(self, tok: Token) -> Decimal:
         if tok.type == "PERCENT":
@@ -587,9 +594,9 @@ class _Builder(Transformer):
 
     def type_range(self, meta: Any, ch: list) -> TypeSpec:
         low, high = ch
-        if low > high:
-            raise self.error("PE112", f"empty range {low}..{high}", self.sp(meta))
-        return TypeSpec("range", minimum=low, maximum=high)
+        if low.value > high.value:
+            raise self.error("PE112", f"empty range {low.text}..{high.text}", self.sp(meta))
+        return TypeSpec("range", minimum=low.value, maximum=high.value, spelling=(low.text, high.text))
 
     def type_list(self, meta: Any, ch: list) -> TypeSpec:
         return TypeSpec("list", fields=tuple(ch[0]))
@@ -623,11 +630,11 @@ class _Builder(Transformer):
             if type_.kind not in ("number", "integer", "range"):
                 raise self.error("PE112", f"a bound needs a number type, not {type_.kind}", span)
             if op in (">=", ">"):
-                type_ = TypeSpec(type_.kind, minimum=value, min_exclusive=op == ">",
-                                 maximum=type_.maximum, max_exclusive=type_.max_exclusive)
+                type_ = dataclasses.replace(type_, minimum=value.value, min_exclusive=op == ">",
+                                            spelling=(value.text, type_.spelling[1]))
             elif op in ("<=", "<"):
-                type_ = TypeSpec(type_.kind, minimum=type_.minimum, min_exclusive=type_.min_exclusive,
-                                 maximum=value, max_exclusive=op == "<")
+                type_ = dataclasses.replace(type_, maximum=value.value, max_exclusive=op == "<",
+                                            spelling=(type_.spelling[0], value.text))
             else:
                 raise self.error("PE112", f"a bound is one of >= > <= <, not {op}", span)
         return type_
@@ -669,11 +676,12 @@ class _Builder(Transformer):
 
     def dimension_decl(self, meta: Any, ch: list) -> Dimension:
         name, low, high, *extras = ch
-        if low > high:
-            raise self.error("PE112", f"empty range {low}..{high}", self.sp(meta))
-        weight = next((e[1] for e in extras if isinstance(e, _Tagged)), Decimal(1))
+        if low.value > high.value:
+            raise self.error("PE112", f"empty range {low.text}..{high.text}", self.sp(meta))
+        weight = next((e[1] for e in extras if isinstance(e, _Tagged)), None)
         doc = next((unescape(str(e)) for e in extras if isinstance(e, Token)), None)
-        return Dimension(name, low, high, weight, doc, self.sp(meta))
+        return Dimension(name, low.value, high.value, Decimal(1) if weight is None else weight.value, doc,
+                         self.sp(meta), (low.text, high.text, None if weight is None else weight.text))
 
     def hit_policy(self, meta: Any, ch: list) -> _Tagged:
         tok = ch[0]
@@ -820,6 +828,8 @@ class _Builder(Transformer):
         value = ch[0]
         if isinstance(value, Token):
             return Literal(unescape(str(value)), self.sp(meta))
+        if isinstance(value, _Number):
+            return Literal(value.value, self.sp(meta), value.text)
         return Literal(value, self.sp(meta))
 
     def matrix_header(self, meta: Any, ch: list) -> list[Literal]:

@@ -71,6 +71,7 @@ SIMPLE_TYPES = ("number", "integer", "text", "bool", "date")
 _YAML_TYPES = {"one of": "enum", "range": "range", "list of": "list", **{t: t for t in SIMPLE_TYPES}}
 _EVERY = re.compile(r"^(\d+) +(year|month|quarter)s?$")
 _PERCENT = re.compile(r"^-?\d+(\.\d+)?%$")
+_DSL_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")  # a number as the DSL writes it
 _TAG = "tag:yaml.org,2002:"
 
 Path_ = tuple[Any, ...]  # keys and indices from the document root
@@ -776,20 +777,32 @@ class _Reader:
                 fields.append(Field(self.key_name(fpath), ftype, self.default(fpath, spec, ftype),
                                     self.span(fpath, key=True)))
             return TypeSpec("list", fields=tuple(fields))
-        low = high = None
+        low = high = (None, None)
         if kind == "range":
             if "range" in body:
-                low, high = body["range"]
+                low, high = (self.declared_number((*path, "range", i)) for i in (0, 1))
             elif ("min" in body or "above" in body) and ("max" in body or "below" in body):
                 pass
             else:
                 raise self.error(path, f"{_where(path)}: a range needs 'range: [low, high]'")
-        minimum = body.get("min", body.get("above", low))
-        maximum = body.get("max", body.get("below", high))
+        lower = next((k for k in ("min", "above") if k in body), None)
+        upper = next((k for k in ("max", "below") if k in body), None)
+        minimum, min_text = self.declared_number((*path, lower)) if lower else low
+        maximum, max_text = self.declared_number((*path, upper)) if upper else high
         if minimum is not None and maximum is not None and minimum > maximum:
             raise self.error(path, f"empty range {dsl.number(minimum)}..{dsl.number(maximum)}", "PE112")
         return TypeSpec(kind, minimum=minimum, maximum=maximum, min_exclusive="above" in body,
-                        max_exclusive="below" in body)
+                        max_exclusive="below" in body, spelling=(min_text, max_text))
+
+    def declared_number(self, path: Path_) -> tuple[Decimal, str | None]:
+        """A bound, range end or weight (a number or `15%`), and its spelling when the DSL
+        can keep it (`1.50`, `100%`; not YAML-only forms such as `1_000`)."""
+        node = self.doc.nodes[path]
+        text = str(node.value)
+        if _PERCENT.match(text):
+            return Decimal(text[:-1]).scaleb(-2), text
+        value = self.doc.number(node)
+        return value, text if _DSL_NUMBER.match(text) else None
 
     def default(self, path: Path_, body: Any, type_: TypeSpec) -> Expr | None:
         if not isinstance(body, dict) or "default" not in body:
@@ -820,11 +833,13 @@ class _Reader:
         raise self.error(path, f"{_where(path)}: a default is a single value or a list of values")
 
     def dimension(self, path: Path_, name: str, body: Any) -> Dimension:
-        low, high = body["range"]
+        (low, low_text), (high, high_text) = (self.declared_number((*path, "range", i)) for i in (0, 1))
         if low > high:
             raise self.error((*path, "range"), f"empty range {dsl.number(low)}..{dsl.number(high)}", "PE112")
         doc = self.raw((*path, "doc")) if "doc" in body else None
-        return Dimension(name, low, high, body.get("weight", Decimal(1)), doc, self.declaration_span(path))
+        weight, weight_text = self.declared_number((*path, "weight")) if "weight" in body else (Decimal(1), None)
+        return Dimension(name, low, high, weight, doc, self.declaration_span(path),
+                         (low_text, high_text, weight_text))
 
     def table(self, path: Path_, name: str, body: Any) -> DecisionTable:
         hit = body.get("hit", "first")
@@ -1031,6 +1046,12 @@ def yaml_comments(text: str) -> Iterator[Comment]:
 # ---------------------------------------------------------------- model -> YAML text
 
 
+def _spelled(value: Decimal, text: str | None) -> Any:
+    """A declared number for the YAML form: as its author wrote it (`100%`, `1.50`), else
+    the number itself."""
+    return Raw(text) if text is not None else value
+
+
 class Raw(str):
     """DSL text (an expression or a table cell): may be written plain even if YAML would read it
     as a number or a boolean, since the reader takes the text as written."""
@@ -1204,21 +1225,23 @@ class _Writer:
             body["values"] = list(t.values)
         elif t.kind == "list":
             body["fields"] = {f.name: self.type_body(f.type, f.default) for f in t.fields}
-        elif t.kind == "range" and not (t.min_exclusive or t.max_exclusive):
-            body["range"] = [t.minimum, t.maximum]
+        low = _spelled(t.minimum, t.spelling[0]) if t.minimum is not None else None
+        high = _spelled(t.maximum, t.spelling[1]) if t.maximum is not None else None
+        if t.kind == "range" and not (t.min_exclusive or t.max_exclusive):
+            body["range"] = [low, high]
         if t.kind != "range" or t.min_exclusive or t.max_exclusive:
-            if t.minimum is not None:
-                body["above" if t.min_exclusive else "min"] = t.minimum
-            if t.maximum is not None:
-                body["below" if t.max_exclusive else "max"] = t.maximum
+            if low is not None:
+                body["above" if t.min_exclusive else "min"] = low
+            if high is not None:
+                body["below" if t.max_exclusive else "max"] = high
         if default is not None:
             body["default"] = _default(default)
         return body
 
     def dimension(self, d: Dimension, first: bool) -> None:
-        body: dict[str, Any] = {"range": [d.low, d.high]}
+        body: dict[str, Any] = {"range": [_spelled(d.low, d.spelling[0]), _spelled(d.high, d.spelling[1])]}
         if d.weight != 1:
-            body["weight"] = d.weight
+            body["weight"] = _spelled(d.weight, d.spelling[2])
         if d.doc is not None:
             body["doc"] = d.doc
         self.entry(1, d.name, body, d.span.line, keep_blank=not first)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,40 @@ def test_convert_to_another_folder_keeps_extends_pointing_at_the_same_parent(tmp
     case = pe.Case(items=[{"id": "A", "x": 5}])
     for path in (child, out):
         assert pe.load_ruleset(path).evaluate(case).items[0].values["y"] == 15
+
+
+def test_declared_numbers_keep_their_spelling_through_fmt_and_convert(tmp_path: Path) -> None:
+    # docs/language.md's own `<= 100%`: fmt used to print it as `<= 1` (same value, not what
+    # the author wrote); range ends and weights alike
+    text = ("ruleset t\n\ninput 比例: number >= 0 <= 100%\ninput r:    0..1.50\n\n"
+            "dimension d: 1..5 weight 50%\n\nlet x = 比例 * d + r\n")
+    assert rewrite(text, "t.policy", "dsl", "dsl") == text
+    yaml_text = rewrite(text, "t.policy", "dsl", "yaml")
+    assert "max: 100%" in yaml_text and "range: [0, 1.50]" in yaml_text and "weight: 50%" in yaml_text
+    assert rewrite(yaml_text, "t.yaml", "yaml", "yaml") == yaml_text
+    assert rewrite(yaml_text, "t.yaml", "yaml", "dsl") == text
+    # the meaning is the number: 100% bounds 比例 at 1, and d weighs 0.5
+    (tmp_path / "t.policy").write_text(text, encoding="utf-8")
+    rs = pe.load_ruleset(tmp_path / "t.policy")
+    assert rs.model.inputs[0].type.maximum == 1 and rs.model.dimensions[0].weight == Decimal("0.5")
+    # x = 0.8 × 4 + 1.5 = 4.7 (the weight counts in weighted(dimensions), not in d itself)
+    assert rs.evaluate(pe.Case(items=[{"id": "A", "比例": Decimal("0.8"), "r": Decimal("1.5"), "d": 4}])
+                       ).items[0].values["x"] == Decimal("4.7")
+    with pytest.raises(pe.CaseError) as info:
+        rs.evaluate(pe.Case(items=[{"id": "B", "比例": Decimal("1.2"), "r": 0, "d": 1}]))
+    assert "1.2" in info.value.diagnostics[0].message
+
+
+def test_a_comment_on_a_matrix_header_row_stays_on_that_row() -> None:
+    # found by the slow generated-ruleset property: the header's comment joined the `{` line's
+    # (`{  # 开始  # 表头`), because the header's line was guessed from the first row's
+    text = ("ruleset t\ninput 类别: one of [\"甲\", \"乙\"]\ninput 程度: one of [\"高\", \"低\"]\n"
+            "levels 等级 [三级 red, 一级 yellow]\n"
+            "grade 等级 by matrix 类别 x 程度 {  # 开始\n"
+            "  |    | 高   | 低   |  # 表头\n\n"
+            "  # 第一行\n"
+            "  | 甲 | 三级 | 一级 |\n"
+            "  | 乙 | 一级 | 一级 |\n}\n")
+    once = rewrite(text, "t.policy", "dsl", "dsl")
+    assert "{  # 开始\n  |    | 高   | 低   |  # 表头\n\n  # 第一行\n  | 甲 |" in once
+    assert comments(once) == comments(text)
