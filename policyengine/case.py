@@ -496,9 +496,17 @@ def _describe(value: Any) -> str:
 
 def _bounded(spec: TypeSpec, d: Decimal) -> None:
     if spec.minimum is not None and (d < spec.minimum or (spec.min_exclusive and d == spec.minimum)):
-        raise _Invalid(f"{_fmt(d)} is below the minimum {'>' if spec.min_exclusive else '>='} {_fmt(spec.minimum)}")
+        raise _Invalid(f"{_fmt(d)} is below the minimum {'>' if spec.min_exclusive else '>='} "
+                       f"{_as_declared(spec.minimum, spec.spelling[0])}")
     if spec.maximum is not None and (d > spec.maximum or (spec.max_exclusive and d == spec.maximum)):
-        raise _Invalid(f"{_fmt(d)} is above the maximum {'<' if spec.max_exclusive else '<='} {_fmt(spec.maximum)}")
+        raise _Invalid(f"{_fmt(d)} is above the maximum {'<' if spec.max_exclusive else '<='} "
+                       f"{_as_declared(spec.maximum, spec.spelling[1])}")
+
+
+def _as_declared(bound: Decimal, spelling: str | None) -> str:
+    """A bound as the ruleset writes it, with its value where the two differ: `100% (= 1)`."""
+    value = _fmt(bound)
+    return value if spelling is None or spelling == value else f"{spelling} (= {value})"
 
 
 def _fmt(d: Decimal) -> str:
@@ -523,7 +531,8 @@ def converter(spec: TypeSpec) -> Converter:
                 raise _Invalid(f"must be a whole number, not {_fmt(d)}")
             if bounded:
                 if kind == "range" and not (spec.minimum <= d <= spec.maximum):  # type: ignore[operator]
-                    raise _Invalid(f"{_fmt(d)} is outside {_fmt(spec.minimum)}..{_fmt(spec.maximum)}")  # type: ignore[arg-type]
+                    raise _Invalid(f"{_fmt(d)} is outside {_as_declared(spec.minimum, spec.spelling[0])}.."  # type: ignore[arg-type]
+                                   f"{_as_declared(spec.maximum, spec.spelling[1])}")  # type: ignore[arg-type]
                 _bounded(spec, d)
             if d is value and len(accepted) < _ACCEPTED_LIMIT:
                 accepted[d] = d

@@ -650,7 +650,11 @@ class _Checker:
         if not isinstance(e, (Literal, ListLiteral)):
             self.error("PE104", "a default is a literal value", e.span)
         elif not _compatible(t, want):
-            self.error("PE104", f"default must be {want}, not {t}", e.span)
+            hint = ""
+            if spec.kind == "enum" and isinstance(e, Literal) and not isinstance(e.value, (str, bool)):
+                # `one of [1, 2, 3]` lists text labels: the default is written as one of them
+                hint = f": write it as the text \"{e.text or e.value}\", like the values of 'one of'"
+            self.error("PE104", f"default must be {want}, not {t}{hint}", e.span)
         elif isinstance(e, Literal) and spec.kind != "list":
             # the default fills an item that leaves the field out, unvalidated: it must itself
             # be a value the case file could give (in range, a whole number, one of the values)

@@ -281,7 +281,10 @@ def test_every_shipped_ruleset_checks_clean() -> None:
     ("input a: integer >= 0 = -1", "PE112", "default -1 is below the minimum >= 0"),
     ("input a: integer = 1.5", "PE112", "default must be a whole number, not 1.5"),
     ("input a: 1..5 = 7", "PE112", "default 7 is outside 1..5"),
-    ("input a: number > 0 <= 100% = 2", "PE112", "default 2 is above the maximum <= 1"),
+    ("input a: number > 0 <= 100% = 2", "PE112", "default 2 is above the maximum <= 100% (= 1)"),
+    # `one of [1, 2, 3]` lists text labels, so the default is the text "1"
+    ("input a: one of [1, 2, 3] = 1", "PE104",
+     "default must be text, not number: write it as the text \"1\", like the values of 'one of'"),
     ('input a: one of ["执法权", "行政管理权"] = "执法"', "PE104",
      "default must be one of 执法权, 行政管理权, not text \"执法\" (did you mean '执法权'?)"),
     ("input e: list of {金额: number >= 0 = -5}", "PE112", "default -5 is below the minimum >= 0"),
