@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .errors import CaseError, Diagnostic, did_you_mean, not_utf8
+from .errors import CaseError, Diagnostic, did_you_mean, invalid_yaml, not_utf8
 from .model import Dimension, Input, TypeSpec
 
 MAX_LIST_LENGTH = 10_000
@@ -305,11 +305,7 @@ def _load_yaml(text: str, path: Path) -> Any:
     try:
         data = yaml.load(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = exc.problem or str(exc)
-        raise CaseError(Diagnostic("PE302", f"invalid YAML: {message}", file=str(path),
-                                   line=(mark.line + 1) if mark else 0,
-                                   column=(mark.column + 1) if mark else 0)) from None
+        raise CaseError(invalid_yaml("PE302", exc, text, str(path))) from None
     except yaml.YAMLError as exc:
         raise CaseError(Diagnostic("PE302", f"invalid YAML: {exc}", file=str(path))) from None
     except RecursionError:

@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .model import Span
 
@@ -198,6 +199,29 @@ def not_utf8(code: str, path: str | Path, data: bytes, exc: UnicodeDecodeError, 
     else:
         d.notes.append("it reads as GBK/GB18030 text: save it again as UTF-8 (in Notepad: 另存为, 编码 UTF-8)")
     return d
+
+
+def invalid_yaml(code: str, exc: Any, text: str, file: str) -> Diagnostic:
+    """A located diagnostic for YAML that does not parse (a PyYAML MarkedYAMLError).
+
+    YAML often notices a missing `}` or `]` only at the end of the file, past its last
+    line: the caret then goes just after the last character written, and a note says where
+    the unclosed part began (YAML's context, e.g. "while parsing a flow mapping")."""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    lines = text.splitlines()
+    notes = []
+    if line > len(lines) or (line == len(lines) and column > len(lines[-1]) if lines else False):
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines:
+            line, column = len(lines), len(lines[-1].rstrip()) + 1
+            notes.append("the file ends here")
+    context = exc.context_mark
+    if exc.context and context is not None and (context.line + 1, context.column + 1) != (line, column):
+        notes.append(f"{exc.context}, which starts at line {context.line + 1}, column {context.column + 1}")
+    return Diagnostic(code, f"invalid YAML: {exc.problem or exc}", file=file, line=line, column=column,
+                      notes=notes)
 
 
 def file_error(cls: type[PolicyError], code: str, path: str | Path, message: str) -> PolicyError:

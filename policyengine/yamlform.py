@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from . import dsl
 from .dsl import BLANK, Line, Lines, closing_line, width, with_comments
-from .errors import Diagnostic, ParseError, did_you_mean
+from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml
 from .model import (
     Comment,
     DecisionTable,
@@ -114,10 +114,7 @@ def _compose(text: str, file: str) -> Any:
     try:
         return yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ParseError(Diagnostic("PE501", f"invalid YAML: {exc.problem or exc}", file=file,
-                                    line=mark.line + 1 if mark else 0,
-                                    column=mark.column + 1 if mark else 0)) from None
+        raise ParseError(invalid_yaml("PE501", exc, text, file)) from None
     except yaml.YAMLError as exc:
         raise ParseError(Diagnostic("PE501", f"invalid YAML: {exc}", file=file)) from None
     except RecursionError:

@@ -435,3 +435,17 @@ def test_hit_collect_sum_as_the_dsl_writes_it(tmp_path: Path) -> None:
     # lines: 6 tables, 7 系数, 8 hit, 9 aggregate
     assert errors(both) == [(9, 5, "PE503", "'hit: collect sum' and 'aggregate: max' disagree: "
                                              "give one of them")]
+
+
+def test_yaml_that_ends_before_a_brace_closes_points_at_the_end_of_the_text() -> None:
+    # YAML notices the missing '}' at line 3, past the text: the caret goes after the last
+    # character written (line 2, column 19), and a note says where the mapping began
+    with pytest.raises(ParseError) as caught:
+        parse_yaml_text("ruleset: t\ninputs: {a: number\n", "r.yaml")
+    d = caught.value.diagnostics[0]
+    assert (d.code, d.line, d.column) == ("PE501", 2, 19)
+    assert d.notes == ["the file ends here", "while parsing a flow mapping, which starts at line 2, column 9"]
+    assert d.render("inputs: {a: number").endswith("  inputs: {a: number\n                    ^\n"
+                                                    "  note: the file ends here\n"
+                                                    "  note: while parsing a flow mapping, which starts "
+                                                    "at line 2, column 9")
