@@ -498,24 +498,27 @@ def _kind(python_type: str) -> str:
     return _KINDS.get(python_type, python_type)
 
 
+# Python's messages for a value of the wrong kind, and how to say each in the ruleset's terms
+# ({1}, {2}, … are the groups; a type name in them is said as a kind)
+_PYTHON_WORDING = (
+    (r"unsupported operand type\(s\) for ([^:]+): '([\w.]+)' and '([\w.]+)'", "cannot apply '{1}' to {2} and {3}"),
+    (r"'([<>=!]+)' not supported between instances of '([\w.]+)' and '([\w.]+)'",
+     "cannot compare {2} with {3} ('{1}')"),
+    (r'can only concatenate str \(not "([\w.]+)"\) to str', "cannot apply '+' to text and {1}"),
+    (r"bad operand type for unary ([^:]+): '([\w.]+)'", "cannot apply '{1}' to {2}"),
+)
+
+
 def _in_policy_words(cause: BaseException) -> str:
     """Python's wording of a run-time type error, in the ruleset's terms (a number, text,
     a date, a missing value) rather than Python's (NoneType, decimal.Decimal, str)."""
     import re
 
     text = str(cause)
-    m = re.match(r"unsupported operand type\(s\) for ([^:]+): '([\w.]+)' and '([\w.]+)'", text)
-    if m:
-        return f"cannot apply '{m[1]}' to {_kind(m[2])} and {_kind(m[3])}"
-    m = re.match(r"'([<>=!]+)' not supported between instances of '([\w.]+)' and '([\w.]+)'", text)
-    if m:
-        return f"cannot compare {_kind(m[2])} with {_kind(m[3])} ('{m[1]}')"
-    m = re.match(r'can only concatenate str \(not "([\w.]+)"\) to str', text)
-    if m:
-        return f"cannot apply '+' to text and {_kind(m[1])}"
-    m = re.match(r"bad operand type for unary ([^:]+): '([\w.]+)'", text)
-    if m:
-        return f"cannot apply '{m[1]}' to {_kind(m[2])}"
+    for pattern, wording in _PYTHON_WORDING:
+        m = re.match(pattern, text)
+        if m:
+            return wording.format(None, *(_kind(g) for g in m.groups()))
     if isinstance(cause, KeyError):
         return f"no field {text}"
     return re.sub(r"'(NoneType|decimal\.Decimal|str|datetime\.date)'", lambda k: _kind(k[1]), text)
