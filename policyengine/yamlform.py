@@ -792,8 +792,8 @@ class _Reader:
                         max_exclusive="below" in body, spelling=(min_text, max_text))
 
     def declared_number(self, path: Path_) -> tuple[Decimal, str | None]:
-        """A bound, range end or weight (a number or `15%`), and its spelling when the DSL
-        can keep it (`1.50`, `100%`; not YAML-only forms such as `1_000`)."""
+        """A default, bound, range end or weight (a number or `15%`), and its spelling when
+        the DSL can keep it (`1.50`, `100%`; not YAML-only forms such as `1_000`)."""
         node = self.doc.nodes[path]
         text = str(node.value)
         if _PERCENT.match(text):
@@ -820,11 +820,12 @@ class _Reader:
                 return Literal(_dt.date.fromisoformat(node.value), span)
             except ValueError:
                 raise self.error(path, f"invalid date {node.value}") from None
-        if isinstance(value, Decimal):
-            return Literal(value, span, self.raw(path))
-        if (isinstance(value, str) and type_ is not None and type_.kind in ("number", "integer", "range")
-                and _PERCENT.match(value)):
-            return Literal(Decimal(value[:-1]).scaleb(-2), span, value)  # `default: 15%`, as in the DSL
+        if isinstance(value, Decimal) or (isinstance(value, str) and type_ is not None
+                                          and type_.kind in ("number", "integer", "range")
+                                          and _PERCENT.match(value)):
+            # `default: 1.0` or `default: 15%` keeps its spelling, as in the DSL
+            number, text = self.declared_number(path)
+            return Literal(number, span, text)
         if isinstance(value, (str, bool)):
             return Literal(value, span)
         raise self.error(path, f"{_where(path)}: a default is a single value or a list of values")

@@ -449,3 +449,13 @@ def test_yaml_that_ends_before_a_brace_closes_points_at_the_end_of_the_text() ->
                                                     "  note: the file ends here\n"
                                                     "  note: while parsing a flow mapping, which starts "
                                                     "at line 2, column 9")
+
+
+def test_a_default_in_a_yaml_only_number_form_converts_to_a_dsl_number() -> None:
+    # `default: 1_000` is YAML for 1000; printed as written, the DSL could not read it back
+    # (convert ended in an internal error, exit 3); `1.0` and `15%` keep their spelling
+    text = "ruleset: t\ninputs:\n  a: {type: number, default: 1_000}\n  b: {type: number, default: 1.0}\n" \
+           "  c: {type: number, default: 15%}\nlets:\n  x: a * b + c\n"
+    dsl_text = rewrite(text, "t.yaml", "yaml", "dsl")
+    assert "input a: number = 1000\n" in dsl_text
+    assert "input b: number = 1.0\n" in dsl_text and "input c: number = 15%\n" in dsl_text
