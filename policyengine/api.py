@@ -63,12 +63,12 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
         dept, _, version = text.partition("@")
         shipped = shipped_rulesets()
         if dept in shipped:
-            files = [_near(f) for f in shipped[dept]]
+            files = shipped[dept]
             if not version:
-                return files[-1]
+                return _near(files[-1])
             for f in files:
                 if f.stem == version:
-                    return f
+                    return _near(f)
             raise ParseError(Diagnostic("PE005", f"no version '{version}' of shipped ruleset '{dept}' "
                                         f"(have: {', '.join(f.stem for f in files)})", file=text))
         if "/" not in text and not Path(text).suffix:

@@ -652,7 +652,7 @@ class Layout:
     known: frozenset[str]
     sanction_slot: int
     trace_slot: int | None
-    # builds a valid item's slot list in one expression; raises on anything unusual
+    # builds the slot lists of the usual items, stopping at the first unusual one (_filler)
     fill: Fill | None = None
 
 

@@ -136,7 +136,7 @@ class PolicyError(Exception):
     @property
     def item_id(self) -> str | None:
         """The item id, under the name SPEC §8 gives it (`item` is the same)."""
-        return self.diagnostics[0].item
+        return self.item
 
     @property
     def code(self) -> str:

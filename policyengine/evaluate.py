@@ -452,8 +452,8 @@ def _table_failure_details(compiled: CompiledRuleset, cause: Any, message: str) 
         if 0 < first <= len(t.rows) and 0 < second <= len(t.rows):
             a, b = t.rows[first - 1].span, t.rows[second - 1].span
             if a.file == b.file and a.line and b.line:
-                message = message.replace(f"rows {first} and {second}",
-                                          f"rows {first} and {second} (lines {a.line} and {b.line})", 1)
+                rows = f"rows {first} and {second} (lines {a.line} and {b.line})"
+                message = cause.wording.format(rows=rows) + message[len(cause.message):]
         return message, []
     if isinstance(cause, runtime.NoRowMatched) and len(cause.values) == len(t.inputs):
         given = ", ".join(f"{expression_text(h)} = {runtime.show(v)}"

@@ -70,6 +70,7 @@ STATEMENT_KEYWORDS = (
 )
 
 
+@lru_cache(maxsize=1)
 def _grammar_text() -> str:
     """The grammar: installed as policyengine.grammar, or beside the package in a source
     checkout (where `python -m pytest` imports the package from the working folder)."""

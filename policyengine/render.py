@@ -66,9 +66,7 @@ class JsonWriter:
             pad = "\n" + "  " * (depth + 1)
             value = self.value
             return "[" + pad + ("," + pad).join(value(x, depth + 1) for x in v) + "\n" + "  " * depth + "]"
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int):
+        if isinstance(v, int):  # bool was handled above: it has no subclasses
             return int.__repr__(v)
         if isinstance(v, str):
             return self.quote(str(v))

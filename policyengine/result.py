@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
+
+from .runtime import CONTEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +55,6 @@ class ItemResult:
 
     @property
     def fine(self) -> Decimal:
-        from decimal import localcontext
-
-        from .runtime import CONTEXT
-
         with localcontext(CONTEXT):  # exact, whatever the caller's decimal context
             return sum((s.fine for s in self.sanctions if s.fine is not None), Decimal(0))
 

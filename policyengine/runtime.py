@@ -66,12 +66,14 @@ class NoRowMatched(RuleFailure):
 
 class RowsConflict(RuleFailure):
     """Two rows of a unique table both match, or two rows of an any table disagree;
-    `rows` are 1-based row numbers (evaluate.py adds their lines to the message)."""
+    `rows` are 1-based row numbers. `wording` has a `{rows}` place, so that evaluate.py
+    can say the rows again with their lines."""
 
-    def __init__(self, table: str, rows: tuple[int, int], message: str):
-        super().__init__("PE403", message)
+    def __init__(self, table: str, rows: tuple[int, int], wording: str):
+        super().__init__("PE403", wording.format(rows=f"rows {rows[0]} and {rows[1]}"))
         self.table = table
         self.rows = rows
+        self.wording = wording
 
 
 def no_row(table: str, *values: object) -> None:
@@ -79,13 +81,12 @@ def no_row(table: str, *values: object) -> None:
 
 
 def overlap(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second),
-                       f"unique table '{table}': rows {first} and {second} both match")
+    raise RowsConflict(table, (first, second), f"unique table '{table}': {{rows}} both match")
 
 
 def disagree(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second), f"'any' table '{table}': rows {first} and {second} "
-                       "match but give different outputs")
+    raise RowsConflict(table, (first, second), f"'any' table '{table}': {{rows}} match but give "
+                       "different outputs")
 
 
 def no_grade(scale: str) -> None:
