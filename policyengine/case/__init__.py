@@ -1,0 +1,151 @@
+"""Case files: loading (YAML, JSON, CSV) and validation against a ruleset's inputs.
+
+A case is validated in full before anything is evaluated: every problem in
+every item is collected (up to a limit) and reported with file, line, item id
+and field. Validation also converts values to their runtime form (exact
+`Decimal` numbers, `date`s) and lays each item out as the compiled ruleset's
+slot list, so evaluation never looks at raw YAML again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
+from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
+
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "expect", "expect_summary")
+
+
+@dataclass
+class Case:
+    """The items to assess, and the case file's header."""
+
+    items: list[dict[str, Any]]
+    title: str | None = None
+    unit: str | None = None
+    period: Any = None
+    file: str | None = None
+    ruleset: str | None = None
+    expect: dict[str, dict[str, Any]] | None = None
+    expect_summary: dict[str, Any] | None = None
+    # the parsed YAML/JSON node tree, composed only when an error needs a line number
+    _nodes: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # `period: "2010"` (quoted out of habit) means the year 2010: as text it would
+        # silently never equal year(d) or 2010 in a rule. Other text ("2008Q3") stays text.
+        if isinstance(self.period, str) and _WHOLE_YEAR.fullmatch(self.period):
+            self.period = int(self.period)
+
+    def header(self) -> dict[str, Any]:
+        return {"title": self.title, "unit": self.unit, "period": self.period}
+
+
+def load_case(path: str | Path) -> Case:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
+    except OSError as exc:
+        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
+    del raw
+    suffix = path.suffix.lower()
+    # the readers are imported when a file of their kind is read: `--help` stays fast
+    from .csv import read_csv
+    from .json import read_json
+    from .yaml import read_yaml
+
+    with gc_paused():
+        if suffix == ".json":
+            data = read_json(text, path)
+        elif suffix == ".csv":
+            return read_csv(text, path)
+        else:
+            data = read_yaml(text, path)
+    return case_from_data(data, str(path))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building or walking millions of objects.
+
+    Loading and evaluating make no reference cycles, but every few hundred new objects the
+    collector would scan all the live ones again: on a 100k-item case that is most of the
+    time spent. Reference counting still frees everything as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def case_from_data(data: Any, file: str) -> Case:
+    if not isinstance(data, dict):
+        raise CaseError(Diagnostic("PE302", "a case file is a mapping with an 'items' list", file=file, line=1))
+    for key in data:
+        if key not in HEADER_KEYS:
+            raise CaseError(Diagnostic("PE303", f"unknown case file key '{key}'" + did_you_mean(str(key), HEADER_KEYS),
+                                       file=file, line=_key_line(file, [key])))
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise CaseError(Diagnostic("PE303", "the case file has no 'items' list", file=file,
+                                   line=_key_line(file, ["items"]) or 1))
+    expect = data.get("expect")
+    if expect is not None and not isinstance(expect, dict):
+        raise CaseError(Diagnostic("PE303", "'expect' maps item ids to expected values", file=file,
+                                   line=_key_line(file, ["expect"])))
+    for key in ("ruleset", "title", "unit", "period"):
+        value = data.get(key)
+        # header fields are single values: text, a number, or (the period) a date
+        if isinstance(value, (list, dict)) or (isinstance(value, _dt.date) and key != "period"):
+            raise CaseError(Diagnostic("PE303", f"'{key}' must be text or a number, not "
+                                       f"{_describe(value)}", file=file, line=_key_line(file, [key])))
+        if isinstance(value, (Decimal, float)) and not _modest(value):
+            raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
+                                       "not finite", file=file, line=_key_line(file, [key])))
+    ruleset = data.get("ruleset")
+    return Case(
+        items=items, title=_text(data.get("title")), unit=_text(data.get("unit")),
+        period=_plain(data.get("period")), file=file,
+        ruleset=str(ruleset) if ruleset is not None else None,
+        expect={str(k): v for k, v in expect.items()} if expect else None,
+        expect_summary=data.get("expect_summary"),
+    )
+
+
+# Validation and locating come last: they need `Case` defined above.
+from .locate import _key_line, locate  # noqa: E402
+from .validate import (  # noqa: E402
+    PROGRESS_CHUNK,
+    Converter,
+    Fill,
+    ItemsDone,
+    Layout,
+    _Invalid,
+    converter,
+    input_type,
+    layout,
+    validate,
+)
+from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE  # noqa: E402
+
+__all__ = ["HEADER_KEYS", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
+           "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "converter", "gc_paused",
+           "input_type", "layout", "load_case", "locate", "validate"]

@@ -1,0 +1,48 @@
+"""Reading a CSV case file: one item per row under a header row of field names."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..errors import CaseError, Diagnostic
+from . import Case
+
+
+def read_csv(text: str, path: Path) -> Case:
+    """A CSV case: one item per row, a header row of field names (id, name, inputs)."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise CaseError(Diagnostic("PE302", "empty CSV file", file=str(path), line=1))
+    header = [h.strip() for h in rows[0]]
+    items = []
+    for number, row in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise CaseError(Diagnostic("PE302", f"row has {len(row)} cells; the header has {len(header)}",
+                                       file=str(path), line=number))
+        items.append({h: _csv_value(c) for h, c in zip(header, row, strict=True) if c.strip() != ""})
+    case = Case(items=items, file=str(path))
+    case._nodes = ("csv", [0, *range(2, len(rows) + 1)], header)
+    return case
+
+
+def _csv_value(cell: str) -> Any:
+    cell = cell.strip()
+    if re.fullmatch(r"-?\d+(\.\d+)?", cell):
+        return Decimal(cell)
+    if cell in ("true", "false"):
+        return cell == "true"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+        try:
+            return _dt.date.fromisoformat(cell)
+        except ValueError:
+            return cell
+    return cell

@@ -1,0 +1,383 @@
+"""Validating a case against a ruleset's inputs, and laying each item out as slots."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CaseError, Diagnostic, did_you_mean
+from ..model import Dimension, Input, TypeSpec
+from .locate import _key_line, locate
+from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE, _describe, _modest
+
+if TYPE_CHECKING:
+    from . import Case
+
+
+class _Invalid(Exception):
+    def __init__(self, message: str, sub: list[Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.sub = sub or []
+
+
+Converter = Callable[[Any], Any]
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
+        raise _Invalid(f"must be a number, not {_describe(value)}")
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not d.is_finite():
+        raise _Invalid("must be a finite number")
+    if abs(d) >= MAX_MAGNITUDE or len(d.as_tuple().digits) > MAX_DIGITS:
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "…"
+        raise _Invalid(f"number {shown} is too large (limit: 18 digits before the point, 30 in all)")
+    return d
+
+
+def _bounded(spec: TypeSpec, d: Decimal) -> None:
+    if spec.minimum is not None and (d < spec.minimum or (spec.min_exclusive and d == spec.minimum)):
+        raise _Invalid(f"{_fmt(d)} is below the minimum {'>' if spec.min_exclusive else '>='} "
+                       f"{_as_declared(spec.minimum, spec.spelling[0])}")
+    if spec.maximum is not None and (d > spec.maximum or (spec.max_exclusive and d == spec.maximum)):
+        raise _Invalid(f"{_fmt(d)} is above the maximum {'<' if spec.max_exclusive else '<='} "
+                       f"{_as_declared(spec.maximum, spec.spelling[1])}")
+
+
+def _as_declared(bound: Decimal, spelling: str | None) -> str:
+    """A bound as the ruleset writes it, with its value where the two differ: `100% (= 1)`."""
+    value = _fmt(bound)
+    return value if spelling is None or spelling == value else f"{spelling} (= {value})"
+
+
+def _fmt(d: Decimal) -> str:
+    from ..runtime import format_number
+
+    return format_number(d)
+
+
+def converter(spec: TypeSpec) -> Converter:
+    kind = spec.kind
+    if kind in ("number", "range", "integer"):
+        bounded = spec.minimum is not None or spec.maximum is not None
+        # Decimals are immutable and case loaders share one object per number text
+        # (see _shared_decimals), so an object accepted once is accepted again by identity.
+        accepted: dict[Decimal, Decimal] = {}
+
+        def number(value: Any) -> Decimal:
+            if value.__class__ is Decimal and not value.is_snan() and accepted.get(value) is value:
+                return value
+            d = _number(value)
+            if kind == "integer" and d != d.to_integral_value():
+                raise _Invalid(f"must be a whole number, not {_fmt(d)}")
+            if bounded:
+                if kind == "range" and not (spec.minimum <= d <= spec.maximum):  # type: ignore[operator]
+                    raise _Invalid(f"{_fmt(d)} is outside {_as_declared(spec.minimum, spec.spelling[0])}.."  # type: ignore[arg-type]
+                                   f"{_as_declared(spec.maximum, spec.spelling[1])}")  # type: ignore[arg-type]
+                _bounded(spec, d)
+            if d is value and len(accepted) < _ACCEPTED_LIMIT:
+                accepted[d] = d
+            return d
+
+        number.shortcut = ("{first}.__class__ is D and {a}({v}) is {v}", accepted.get)  # type: ignore[attr-defined]
+        return number
+    if kind == "text":
+        def text(value: Any) -> str:
+            if value.__class__ is str:
+                return value
+            if not isinstance(value, str):
+                raise _Invalid(f"must be text, not {_describe(value)}")
+            return value
+
+        text.shortcut = ("{first}.__class__ is str", None)  # type: ignore[attr-defined]
+        return text
+    if kind == "enum":
+        allowed = frozenset(spec.values)
+
+        def enum(value: Any) -> str:
+            if value.__class__ is str and value in allowed:
+                return value
+            if isinstance(value, Decimal):
+                value = _fmt(value)
+            if not isinstance(value, str) or value not in allowed:
+                raise _Invalid(f"must be one of {', '.join(spec.values)}, not {_describe(value)}"
+                               + (did_you_mean(value, spec.values) if isinstance(value, str) else ""))
+            return value
+
+        enum.shortcut = ("{first}.__class__ is str and {v} in {a}", allowed)  # type: ignore[attr-defined]
+        return enum
+    if kind == "bool":
+        def boolean(value: Any) -> bool:
+            if not isinstance(value, bool):
+                raise _Invalid(f"must be true or false, not {_describe(value)}")
+            return value
+
+        return boolean
+    if kind == "date":
+        def date(value: Any) -> _dt.date:
+            if isinstance(value, _dt.datetime):
+                return value.date()
+            if isinstance(value, _dt.date):
+                return value
+            if isinstance(value, str):
+                try:
+                    return _dt.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            raise _Invalid(f"must be a date (YYYY-MM-DD), not {_describe(value)}")
+
+        return date
+    if kind == "list":
+        fields = [(f.name, converter(f.type), _default_value(f.default)) for f in spec.fields]
+        names = frozenset(f.name for f in spec.fields)
+
+        def records(value: Any) -> list[dict[str, Any]]:
+            if not isinstance(value, list):
+                raise _Invalid(f"must be a list, not {_describe(value)}")
+            if len(value) > MAX_LIST_LENGTH:
+                raise _Invalid(f"list has {len(value)} elements (limit {MAX_LIST_LENGTH})")
+            out = []
+            for i, element in enumerate(value):
+                if not isinstance(element, dict):
+                    raise _Invalid(f"element {i + 1} must be a mapping {{…}}, not {_describe(element)}", [i])
+                extra = element.keys() - names
+                if extra:
+                    bad = sorted(map(str, extra))[0]
+                    raise _Invalid(f"element {i + 1} has unknown field '{bad}'" + did_you_mean(bad, names), [i, bad])
+                record = {}
+                for name, convert, default in fields:
+                    if name in element and element[name] is not None:
+                        try:
+                            record[name] = convert(element[name])
+                        except _Invalid as exc:
+                            raise _Invalid(f"element {i + 1}, field '{name}': {exc.message}", [i, name]) from None
+                    elif default is not _REQUIRED:
+                        record[name] = default
+                    else:
+                        raise _Invalid(f"element {i + 1} is missing field '{name}'", [i])
+                out.append(record)
+            return out
+
+        return records
+    raise AssertionError(kind)  # pragma: no cover
+
+
+_REQUIRED = object()
+_ACCEPTED_LIMIT = 1 << 16  # distinct numbers remembered per input
+
+
+def _default_value(expr: Any) -> Any:
+    from ..model import ListLiteral, Literal
+
+    if expr is None:
+        return _REQUIRED
+    if isinstance(expr, Literal):
+        return expr.value
+    if isinstance(expr, ListLiteral):
+        return [i.value for i in expr.items]  # type: ignore[union-attr]
+    return _REQUIRED  # pragma: no cover - check() insists on literal defaults
+
+
+def input_type(decl: Input | Dimension) -> TypeSpec:
+    if isinstance(decl, Dimension):
+        return TypeSpec("range", minimum=decl.low, maximum=decl.high)
+    return decl.type
+
+
+# fill(items, start, stop, rows, ids, names, seen) -> index of the first item it left alone
+Fill = Callable[[list[Any], int, int, list[list[Any]], list[str], list["str | None"], dict[str, int]], int]
+
+
+@dataclass
+class Layout:
+    """How a validated item becomes a slot list (built once per compiled ruleset)."""
+
+    size: int
+    fields: list[tuple[str, int, Converter, Any]]
+    known: frozenset[str]
+    sanction_slot: int
+    trace_slot: int | None
+    # builds the slot lists of the usual items, stopping at the first unusual one (_filler)
+    fill: Fill | None = None
+
+
+def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sanction_slot: int,
+           trace_slot: int | None) -> Layout:
+    fields = []
+    for decl in inputs:
+        default = _default_value(decl.default) if isinstance(decl, Input) else _REQUIRED
+        if default is _REQUIRED and isinstance(decl, Input) and decl.type.kind == "list":
+            default = ()  # no incidents listed means none happened
+        fields.append((decl.name, slots[decl.name], converter(input_type(decl)), default))
+    known = frozenset([*(f[0] for f in fields), "id", "name"])
+    plan = Layout(size, fields, known, sanction_slot, trace_slot)
+    plan.fill = _filler(plan)
+    return plan
+
+
+def _filler(plan: Layout) -> Fill:
+    """Generate `fill(items, start, stop, rows, ids, names, seen)`: the slot lists of the
+    usual items, a mapping with a new text id, known fields only, all present and valid.
+
+    It appends each such item's slot list, id and name, and returns the index of the first
+    item that is not usual (or `stop`): `validate` checks that one field by field, to report
+    what is wrong with it, and carries on after it. One loop with a list display per item,
+    instead of a call per item and a loop over the fields: validation is most of the time
+    an evaluation takes. Field names, converters and defaults are passed as default
+    arguments: no user text enters the source.
+    """
+    cells = ["None"] * plan.size
+    params = ["D=_D", "known=_known"]
+    namespace: dict[str, Any] = {"_D": Decimal, "_known": plan.known.issuperset}
+    for i, (name, slot, convert, default) in enumerate(plan.fields):
+        params += [f"n{i}=_n{i}", f"c{i}=_c{i}"]
+        namespace.update({f"_n{i}": name, f"_c{i}": convert, f"_d{i}": default})
+        required = default is _REQUIRED
+        if not required:
+            params.append(f"d{i}=_d{i}")
+        # the value is fetched where it is first used: inside the shortcut, or as the argument
+        first = f"(v{i} := item[n{i}])" if required else f"v{i}"
+        # a converter's shortcut accepts the common value inline, without calling it
+        shortcut = getattr(convert, "shortcut", None)
+        if shortcut is not None:
+            params.append(f"a{i}=_a{i}")
+            namespace[f"_a{i}"] = shortcut[1]
+            test = shortcut[0].format(first=first, v=f"v{i}", a=f"a{i}")
+            value = f"(v{i} if {test} else c{i}(v{i}))"
+        else:
+            value = f"c{i}({first})"
+        cells[slot] = value if required else f"(d{i} if (v{i} := get(n{i})) is None else {value})"
+    cells[plan.sanction_slot] = "[]"
+    if plan.trace_slot is not None:
+        cells[plan.trace_slot] = "{}"
+    source = (f"def fill(items, start, stop, rows, ids, names, seen, {', '.join(params)}):\n"
+              "    add_row, add_id, add_name, first_index = rows.append, ids.append, names.append, seen.setdefault\n"
+              "    for index in range(start, stop):\n"
+              "        item = items[index]\n"
+              "        if item.__class__ is not dict or not known(item):\n"
+              "            return index\n"
+              "        get = item.get\n"
+              "        item_id = get('id')\n"
+              "        name = get('name')\n"
+              "        if (item_id.__class__ is not str or not item_id or not (name is None or name.__class__ is str)\n"
+              "                or first_index(item_id, index) != index):\n"
+              "            return index\n"
+              "        try:\n"
+              f"            add_row([{', '.join(cells)}])\n"
+              "        except Exception:\n"
+              "            return index\n"
+              "        add_id(item_id)\n"
+              "        add_name(name)\n"
+              "    return stop\n")
+    exec(compile(source, "<policyengine:case>", "exec"), namespace)
+    return namespace["fill"]
+
+
+ItemsDone = Callable[[int], None]
+PROGRESS_CHUNK = 10_000  # items between two progress reports
+
+
+def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
+             ) -> tuple[list[list[Any]], list[str], list[str | None]]:
+    """Check every item; return slot lists, ids and names, or raise CaseError with all problems.
+
+    `progress(n)` is called after every chunk of n items (for a progress bar)."""
+    if not isinstance(case.items, list):  # the API may hand in a tuple or a generator
+        case.items = list(case.items)
+    if not case.items:
+        # an empty inventory is a mistake (a wrong file, a failed export), not a result to publish
+        raise CaseError(Diagnostic("PE303", "the case has no items to assess", file=case.file or "<case>",
+                                   line=_key_line(case.file, ["items"]) if case.file else 0))
+    problems: list[tuple[list[Any], str, str | None]] = []
+    rows: list[list[Any]] = []
+    ids: list[str] = []
+    names: list[str | None] = []
+    seen: dict[str, int] = {}
+    fill = plan.fill or _filler(plan)
+    items = case.items
+    chunk = PROGRESS_CHUNK if progress is not None else len(items)
+    for start in range(0, len(items), chunk):
+        stop = min(start + chunk, len(items))
+        index = fill(items, start, stop, rows, ids, names, seen)
+        while index < stop and len(problems) < MAX_ERRORS:
+            _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names)
+            index = fill(items, index + 1, stop, rows, ids, names, seen)
+        if len(problems) >= MAX_ERRORS:
+            break
+        if progress is not None:
+            progress(stop - start)
+    if problems:
+        diagnostics = []
+        for path, message, item_id in problems[:MAX_ERRORS]:
+            line, column = locate(case, path)
+            diagnostics.append(Diagnostic("PE303", message, file=case.file or "<case>", line=line,
+                                          column=column, item=item_id))
+        if len(problems) >= MAX_ERRORS:
+            diagnostics[-1].notes.append(f"stopped after {MAX_ERRORS} problems")
+        raise CaseError(diagnostics)
+    return rows, ids, names
+
+
+def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
+                     problems: list[tuple[list[Any], str, str | None]], rows: list[list[Any]],
+                     ids: list[str], names: list[str | None]) -> None:
+    """Validate one item field by field, collecting every problem it has."""
+    if not isinstance(item, dict):
+        problems.append((["items", index], f"item {index + 1} must be a mapping of fields", None))
+        return
+    raw_id = item.get("id")
+    # a whole-number id reads as its digits: from YAML/JSON it arrives as a Decimal, from
+    # the Python API (`pe.Case(items=[{"id": 7, …}])`) as an int
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        raw_id = str(raw_id)
+    elif isinstance(raw_id, Decimal) and _modest(raw_id) and raw_id == raw_id.to_integral_value():
+        raw_id = _fmt(raw_id)
+    if raw_id is None or raw_id == "":
+        problems.append((["items", index], f"item {index + 1} has no 'id'", None))
+        item_id = f"#{index + 1}"
+    elif not isinstance(raw_id, str):
+        problems.append((["items", index, "id"], f"item {index + 1}: 'id' must be text or a whole "
+                         f"number, not {_describe(raw_id)}", None))
+        item_id = f"#{index + 1}"
+    else:
+        item_id = raw_id
+        first = seen.setdefault(item_id, index)
+        if first != index:
+            problems.append((["items", index, "id"], f"duplicate id '{item_id}' (first used by item "
+                             f"{first + 1})", item_id))
+    name = item.get("name")
+    if isinstance(name, (list, dict)):
+        problems.append((["items", index, "name"], f"'name' must be text or a number, not {_describe(name)}",
+                         item_id))
+        name = None
+    elif name is not None and not isinstance(name, str):
+        name = _fmt(name) if isinstance(name, Decimal) and _modest(name) else str(name)
+    known = plan.known
+    extra = item.keys() - known
+    for key in sorted(map(str, extra)):
+        problems.append((["items", index, key], f"unknown field '{key}'"
+                         + did_you_mean(key, known), item_id))
+    row: list[Any] = [None] * plan.size
+    for field_name, slot, convert, default in plan.fields:
+        value = item.get(field_name)
+        if value is None:
+            if default is _REQUIRED:
+                problems.append((["items", index], f"missing field '{field_name}'", item_id))
+                continue
+            row[slot] = default
+            continue
+        try:
+            row[slot] = convert(value)
+        except _Invalid as exc:
+            problems.append((["items", index, field_name, *exc.sub], f"field '{field_name}': {exc.message}",
+                             item_id))
+    row[plan.sanction_slot] = []
+    if plan.trace_slot is not None:
+        row[plan.trace_slot] = {}
+    rows.append(row)
+    ids.append(item_id)
+    names.append(name)

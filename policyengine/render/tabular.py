@@ -1,0 +1,62 @@
+"""The flat table that every tabular output (CSV, the terminal table) shares: one row per item."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Any
+
+from ..result import Result
+from ..runtime import format_number
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format_number(value)
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={cell(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "; ".join(cell(v) for v in value)
+    return str(value)
+
+
+def rows(result: Result) -> tuple[list[str], list[list[str]]]:
+    """The flat table every tabular format shares: one row per item."""
+    return table_rows([result])
+
+
+def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[str], list[list[str]]]:
+    """One row per item of every result, under one header; with `case_column`, each row
+    starts with the case file it came from (several cases in one spreadsheet)."""
+    items = [i for r in results for i in r.items]
+    first = items[0] if items else None
+    value_names = list(first.values) if first else []
+    scales = list(first.grades) if first else []
+    has_rank = {s: any(i.grades[s].rank is not None for i in items) for s in scales}
+    header = (["case"] if case_column else []) + ["id", "name", *value_names]
+    for s in scales:
+        header.append(s)
+        if has_rank[s]:
+            header.append(f"{s}.rank")
+    header += ["supervision", "sanctions", "fine", "warning"]
+    body = []
+    for item, file in ((i, r.case.get("file")) for r in results for i in r.items):
+        row = ([file or ""] if case_column else []) + [item.id, item.name or "",
+                                                       *(cell(item.values[n]) for n in value_names)]
+        for s in scales:
+            row.append(item.grades[s].level)
+            if has_rank[s]:
+                row.append(cell(item.grades[s].rank))
+        row.append("; ".join(f"{'、'.join(sv.by)}" + (f" (every {sv.every})" if sv.every else "")
+                             for sv in item.supervision))
+        row.append("; ".join(f"{s.rule}: {'、'.join(s.actions)}" if s.actions else s.rule for s in item.sanctions))
+        row.append(cell(item.fine) if any(s.fine is not None for s in item.sanctions) else "")
+        row.append(item.warning or "")
+        body.append(row)
+    return header, body
