@@ -263,6 +263,46 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
         sys.exit(1)
 
 
+# ---------------------------------------------------------------- compare
+
+
+COMPARE_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+@main.command(name="compare", short_help="Compare two periods' results of one ruleset, item by item.")
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json", "yaml")),
+              help="Output format [default: from the --output suffix (.json, .yaml; otherwise a table); "
+                   "on standard output a table on a terminal, json otherwise].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of standard output.")
+@click.option("--any-order", is_flag=True,
+              help="Take OLD as the earlier result whatever periods the two record (for periods that "
+                   "cannot be placed in time, such as '第一轮').")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any item is new, gone or changed, 0 when none.")
+def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order: bool, exit_code: bool) -> None:
+    """Compare result OLD (an earlier period) with result NEW, both written by `eval -o FILE`
+    (.json or .yaml) with the same ruleset.
+
+    Items are matched by id. Per grade scale: the migration matrix (old level x new
+    level, with rows for new items and a column for gone ones), the items that went up
+    (more severe) or down; the items new and gone; for the items in both, the grades,
+    values (with the difference of numbers) and sanctions that changed; fine totals.
+    OLD's period must come before NEW's (or be the same); the ruleset versions may differ,
+    which the output notes.
+    """
+    from .compare import compare
+
+    result = compare(old, new, any_order=any_order)
+    if fmt is None and output is not None:
+        fmt = COMPARE_SUFFIXES.get(Path(output).suffix.lower(), "table")
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    _emit(result.render(fmt), output)
+    if exit_code and result.differs:
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- test
 
 
