@@ -120,8 +120,20 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--item", "item_ids", multiple=True, metavar="ID",
               help="Only show this item (repeatable). Ranking still uses every item.")
+@click.option("--previous", "previous", multiple=True, metavar="FILE",
+              help="An earlier result of the same ruleset (eval -o FILE, .json or .yaml), of an earlier "
+                   "period (repeatable; a case's `previous:` list adds more). Checked, recorded in the "
+                   "result, and used by --due.")
+@click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="List the items whose next review (last review + the supervision cadence) falls on or "
+                   "before DATE (YYYY-MM-DD), by supervisor; the result gains each item's last and next "
+                   "review.")
+@click.option("--last-review-field", metavar="NAME",
+              help="The case field holding each item's last review date (with --due); the ruleset need "
+                   "not declare it.")
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
-          item_ids: tuple[str, ...]) -> None:
+          item_ids: tuple[str, ...], previous: tuple[str, ...], due: Any, last_review_field: str | None,
+          ) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
     With a single argument, that argument is the case file and its `ruleset:`
@@ -141,9 +153,12 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         rs, loaded = _ruleset_of_case(ruleset)
         cases = (ruleset,)
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    if last_review_field and due is None:
+        raise click.UsageError("--last-review-field is read for --due: give --due DATE too")
     results = []
     for path, case in zip(cases, loaded, strict=True):
-        result = _evaluate_with_progress(rs, case, path)
+        result = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
+                                        last_review_field)
         if item_ids:
             known = [i.id for i in result.items]
             for wanted in item_ids:
@@ -156,6 +171,26 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         _emit(json_chunks(results), output)
     else:
         _emit(render(results, fmt), output)
+
+
+def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...], due: Any,
+                           field: str | None) -> Any:
+    """Evaluate one case; with earlier results (given, or the case's `previous:`), check and
+    record them; with `due`, date each item's reviews and list those due."""
+    from .previous import load_previous, previous_paths, recorded
+    from .reviews import last_review_field, schedule
+
+    paths = previous_paths(case, given)
+    earlier = load_previous(paths, rs.id, case) if paths else []
+    dates = None
+    if field:
+        case, dates = last_review_field(rs, case, field)
+    result = _evaluate_with_progress(rs, case, path)
+    if paths:
+        result.previous = recorded(earlier)
+    if due is not None:
+        schedule(result, due, dates, earlier)
+    return result
 
 
 PROGRESS_FROM = 20_000  # items: smaller cases finish before a bar would be worth drawing

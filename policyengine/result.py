@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
@@ -26,9 +27,18 @@ class SupervisionResult:
     by: tuple[str, ...]
     every: str | None
     line: int = -1  # index of the supervision line that applied
+    # `eval --due`: when the item was last reviewed (None: never, as far as is known) and when
+    # its next review falls due; only then are they part of the result (`dated`)
+    last_review: _dt.date | None = None
+    next_review: _dt.date | None = None
+    dated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"grade": self.grade, "by": list(self.by), "every": self.every}
+        out = {"grade": self.grade, "by": list(self.by), "every": self.every}
+        if self.dated:
+            out["last_review"] = self.last_review
+            out["next_review"] = self.next_review
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +94,9 @@ class Result:
     case: dict[str, Any]
     items: list[ItemResult]
     summary: dict[str, Any] = field(default_factory=dict)
+    # only when asked: the earlier results used (`eval --previous`), the reviews due (`--due`)
+    previous: list[dict[str, Any]] | None = None
+    reviews_due: dict[str, Any] | None = None
 
     def item(self, item_id: str) -> ItemResult:
         for it in self.items:
@@ -92,9 +105,14 @@ class Result:
         raise KeyError(item_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "ruleset": dict(self.ruleset),
             "case": dict(self.case),
             "items": [i.to_dict() for i in self.items],
             "summary": self.summary,
         }
+        if self.previous is not None:
+            out["previous"] = self.previous
+        if self.reviews_due is not None:
+            out["reviews_due"] = self.reviews_due
+        return out

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_every_diagnostic_code_is_documented() -> None:
     used = set()
-    for path in (ROOT / "policyengine").glob("*.py"):
+    for path in (ROOT / "policyengine").rglob("*.py"):  # the packages (case/, render/, results/) too
         used |= set(re.findall(r'"(PE\d{3})"', path.read_text(encoding="utf-8")))
     documented = set(re.findall(r"\| (PE\d{3}) \|", (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")))
     assert sorted(used - documented) == []

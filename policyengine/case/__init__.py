@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
-HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "expect", "expect_summary")
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "previous", "items", "expect", "expect_summary")
 
 
 @dataclass
@@ -36,6 +36,8 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # earlier results this case is evaluated against (paths relative to the case file)
+    previous: list[str] | None = None
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -120,13 +122,21 @@ def case_from_data(data: Any, file: str) -> Case:
         if isinstance(value, (Decimal, float)) and not _modest(value):
             raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
                                        "not finite", file=file, line=_key_line(file, [key])))
+    previous = data.get("previous")
+    if previous is not None:
+        if isinstance(previous, str):
+            previous = [previous]
+        if not isinstance(previous, list) or not previous or not all(isinstance(p, str) and p for p in previous):
+            raise CaseError(Diagnostic("PE355", "'previous' lists earlier result files (written by policyengine "
+                                       "eval -o FILE), as paths relative to this case file", file=file,
+                                       line=_key_line(file, ["previous"])))
     ruleset = data.get("ruleset")
     return Case(
         items=items, title=_text(data.get("title")), unit=_text(data.get("unit")),
         period=_plain(data.get("period")), file=file,
         ruleset=str(ruleset) if ruleset is not None else None,
         expect={str(k): v for k, v in expect.items()} if expect else None,
-        expect_summary=data.get("expect_summary"),
+        expect_summary=data.get("expect_summary"), previous=previous,
     )
 
 

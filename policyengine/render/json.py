@@ -125,7 +125,11 @@ class JsonWriter:
                 yield ("[" if start == 0 else ",") + item_pad + ("," + item_pad).join(
                     self.item(i, depth + 2) for i in items[start:start + 256])
             yield "\n" + "  " * (depth + 1) + "]"
-        yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}' + "\n" + "  " * depth + "}"
+        yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}'
+        for key, extra in (("previous", result.previous), ("reviews_due", result.reviews_due)):
+            if extra is not None:  # only when asked (eval --previous, --due): SPEC §5 stays as it was
+                yield "," + pad + f'"{key}": {self.value(extra, depth + 1)}'
+        yield "\n" + "  " * depth + "}"
 
 
 def to_json(data: Any) -> str:

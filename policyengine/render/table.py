@@ -20,6 +20,15 @@ def to_table(result: Result) -> str:
                                     disable_numparse=True)]
     out.append("")
     out.append(summary_text(result))
+    if result.previous is not None:
+        out.append("previous: " + "; ".join(f"{p['file']} ({p['ruleset']['id']} {p['ruleset'].get('version') or ''}"
+                                            f"{', period ' + str(p['period']) if p['period'] is not None else ''})"
+                                            for p in result.previous))
+    if result.reviews_due is not None:
+        from ..reviews import reviews_lines
+
+        out.append("")
+        out.extend(reviews_lines(result.reviews_due))
     return "\n".join(out) + "\n"
 
 
