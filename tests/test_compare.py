@@ -320,3 +320,30 @@ def test_shipped_tax_2011_against_2010(tmp_path: Path) -> None:
     assert changed["ZF-QZ-02"]["values"]["综合得分"] == [D(99), D(90)]
     assert c["fines"] == {"old": D(65105), "new": D(38000), "delta": D(-27105)}
     assert c["notes"][0].startswith("the ruleset versions differ (2010 → 2011)")
+
+
+def test_the_worked_example_prints_what_the_documentation_shows(tmp_path: Path, monkeypatch) -> None:
+    """docs/compare.md's worked example writes two result files, so it runs here, in a scratch
+    folder (with the project's cases/ linked in), rather than among the console examples."""
+    from click.testing import CliRunner
+
+    from policyengine.cli import main
+
+    from .test_examples import matches
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "compare.md").read_text(encoding="utf-8")
+    block = doc.split("## Worked example", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "cases").symlink_to(root / "cases")
+    monkeypatch.chdir(tmp_path)
+    commands: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        else:
+            commands[-1][1].append(line)
+    assert [c.split()[1] for c, _ in commands] == ["eval", "eval", "compare"]
+    for command, shown in commands:
+        result = CliRunner().invoke(main, command.split()[1:], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert matches(shown, result.output.splitlines()), f"`{command}` printed\n{result.output}"
