@@ -95,6 +95,7 @@ def test_exact_decimals_survive(tmp_path: Path) -> None:
     (lambda d: d["ruleset"].update(digest="md5:1"), "PE352", (5, 15), "digest"),
     (lambda d: d.update(extra=1), "PE352", None, "unknown key 'extra'"),
     (lambda d: [d], "PE352", (1, 1), "holds 1 results"),
+    (lambda d: d["items"][1]["values"].update(分=float("nan")), "PE352", None, "not an exact number"),
 ])
 def test_what_is_not_a_result_is_located(tmp_path: Path, edit, code, where, words) -> None:
     path = _result_file(tmp_path, "r", [{"id": "A", "裁量": 4}, {"id": "B", "裁量": 1}], 2010)
@@ -347,3 +348,24 @@ def test_the_worked_example_prints_what_the_documentation_shows(tmp_path: Path, 
         result = CliRunner().invoke(main, command.split()[1:], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         assert matches(shown, result.output.splitlines()), f"`{command}` printed\n{result.output}"
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    ('"rank": 1', '"rank": true', "expected a whole number"),  # true == 1, but is no rank
+    ('"every": "1 quarter"', '"every": "1 fortnight"', "not a cadence"),
+    ('"by": [\n            "纪检组"\n          ]', '"by": "纪检组"', "expected a list of text"),
+    ('"color": "red"', '"color": "pink"', "not a colour"),
+])
+def test_a_bad_value_in_a_later_item_is_found(tmp_path: Path, old: str, new: str, words: str) -> None:
+    """The reader recognises values it has seen before by lookup; a bad one in the second of two
+    otherwise equal items must still be refused."""
+    ranked = RULES.replace("  分 >= 40 -> 高", "  top 5 by 分 -> 高")  # both rank 1 (50 and 50)
+    path = _result_file(tmp_path, "r", [{"id": "A", "裁量": 5}, {"id": "B", "裁量": 5}], 2010, ranked)
+    content = path.read_text(encoding="utf-8")
+    first = content.index('"id": "B"')
+    assert old in content[first:], content[first:]
+    path.write_text(content[:first] + content[first:].replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ResultFileError) as err:
+        read_result(path)
+    assert err.value.code == "PE352" and words in err.value.message, err.value.message
+    assert err.value.line > content[:first].count("\n")

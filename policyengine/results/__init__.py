@@ -98,13 +98,16 @@ def read_result(path: str | Path) -> ResultFile:
             from .json import read_json
 
             data = read_json(text, path)
+            # JSON numbers are read as exact decimals; only NaN and Infinity become floats
+            floats = "NaN" in text or "Infinity" in text
         else:
             from .yaml import read_yaml
 
             data = read_yaml(text, path)
+            floats = True
         del text
         try:
-            result, levels = result_from_data(data)
+            result, levels = result_from_data(data, floats)
         except Malformed as bad:
             line, column = locate_in(file, bad.path, bad.key)
             raise ResultFileError(Diagnostic(

@@ -87,9 +87,10 @@ def _texts(value: Any, path: list[Any]) -> tuple[str, ...]:
     return tuple(_text(v, [*path, i]) for i, v in enumerate(value))  # type: ignore[misc]
 
 
-def result_from_data(data: Any) -> tuple[Result, dict[str, tuple[str, ...]]]:
+def result_from_data(data: Any, floats: bool = True) -> tuple[Result, dict[str, tuple[str, ...]]]:
     """The result, and each grade scale's levels, most severe first (the summary lists every
-    level of a scale in its declared order, with zero counts too)."""
+    level of a scale in its declared order, with zero counts too). `floats`: whether the
+    reader can have given floats (NaN, infinity) among the values, which must be refused."""
     if isinstance(data, list):
         raise Malformed([], f"this file holds {len(data)} results (one per case file of one eval run); "
                         "give a file with one result (evaluate each case with its own -o FILE)")
@@ -120,7 +121,7 @@ def result_from_data(data: Any) -> tuple[Result, dict[str, tuple[str, ...]]]:
     levels = _levels(summary["levels"])
     if not isinstance(top["items"], list):
         raise Malformed(["items"], f"expected a list of items, found {_kind(top['items'])}")
-    items = _items(top["items"], levels)
+    items = _items(top["items"], levels, floats)
     total = _count(summary["items"], ["summary", "items"])
     if total != len(items):
         raise Malformed(["summary", "items"], f"the summary counts {total} items but the file lists "
@@ -144,66 +145,92 @@ def _levels(value: Any) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> list[ItemResult]:
+def _items(raw: list[Any], levels: dict[str, tuple[str, ...]], floats: bool) -> list[ItemResult]:
+    """The items, checked. The hot path of a province-size result: what every item has in
+    common (its keys, a grade seen before, a supervision line seen before) is recognised
+    with one dictionary lookup; anything unusual goes through the full checks above, which
+    say what is wrong."""
     grades_seen: dict[tuple[Any, ...], GradeResult] = {}
     lines_seen: dict[tuple[Any, ...], SupervisionResult] = {}
     ids: dict[str, int] = {}
+    first_index = ids.setdefault
     items = []
+    add = items.append
+    keys = frozenset(ITEM_KEYS)
     for index, item in enumerate(raw):
-        path: list[Any] = ["items", index]
-        if item.__class__ is not dict or len(item) != len(ITEM_KEYS) or any(k not in item for k in ITEM_KEYS):
-            _mapping(item, path, ITEM_KEYS)
+        if item.__class__ is not dict or item.keys() != keys:
+            _mapping(item, ["items", index], ITEM_KEYS)
         item_id = item["id"]
-        if isinstance(item_id, Decimal) and item_id == item_id.to_integral_value():
-            item_id = str(int(item_id))
-        elif item_id.__class__ is not str or not item_id:
-            raise Malformed([*path, "id"], f"an item id is text, found {_kind(item_id)}")
-        first = ids.setdefault(item_id, index)
-        if first != index:
-            raise Malformed([*path, "id"], f"duplicate id '{item_id}' (first used by item {first + 1})")
+        if item_id.__class__ is not str or not item_id:
+            item_id = _id(item_id, index)
+        if first_index(item_id, index) != index:
+            raise Malformed(["items", index, "id"], f"duplicate id '{item_id}' (first used by item "
+                            f"{ids[item_id] + 1})")
         name = item["name"]
         if name is not None and name.__class__ is not str:
-            _text(name, [*path, "name"], null=True)
+            _text(name, ["items", index, "name"], null=True)
         values = item["values"]
         if values.__class__ is not dict:
-            raise Malformed([*path, "values"], f"expected a mapping of names to values, found {_kind(values)}")
-        for k, v in values.items():
-            if v.__class__ is float:  # only YAML's .inf and .nan are read as floats
-                raise Malformed([*path, "values", k], "not an exact number")
-        grades = {}
-        raw_grades = item["grades"]
-        if raw_grades.__class__ is not dict:
-            raise Malformed([*path, "grades"], f"expected a mapping of grade scales, found {_kind(raw_grades)}")
-        for scale, g in raw_grades.items():
-            where = [*path, "grades", scale]
-            key = (scale, g.get("level"), g.get("color"), g.get("rank")) if g.__class__ is dict else None
-            shared = grades_seen.get(key) if key is not None and len(g) == 3 else None
-            if shared is None:
-                shared = _grade(g, where, levels)
-                if key is not None:
-                    grades_seen[key] = shared
-            grades[scale] = shared
-        supervision = []
-        raw_lines = item["supervision"]
-        if raw_lines.__class__ is not list:
-            raise Malformed([*path, "supervision"], f"expected a list, found {_kind(raw_lines)}")
-        for n, s in enumerate(raw_lines):
-            key = (s.get("grade"), tuple(s["by"]) if isinstance(s.get("by"), list) else None,
-                   s.get("every")) if s.__class__ is dict and len(s) == 3 else None
-            line = lines_seen.get(key) if key is not None else None
-            if line is None:
-                line = _supervision(s, [*path, "supervision", n], raw_grades)
-                if key is not None:
-                    lines_seen[key] = line
-            supervision.append(line)
-        sanctions = []
-        raw_sanctions = item["sanctions"]
-        if raw_sanctions.__class__ is not list:
-            raise Malformed([*path, "sanctions"], f"expected a list, found {_kind(raw_sanctions)}")
-        for n, s in enumerate(raw_sanctions):
-            sanctions.append(_sanction(s, [*path, "sanctions", n]))
-        items.append(ItemResult(item_id, name, values, grades, supervision, sanctions))
+            raise Malformed(["items", index, "values"], f"expected a mapping of names to values, found "
+                            f"{_kind(values)}")
+        if floats:
+            for k, v in values.items():
+                if v.__class__ is float:  # NaN or infinity: not a number this tool writes
+                    raise Malformed(["items", index, "values", k], "not an exact number")
+        grades = item["grades"]
+        if grades.__class__ is not dict:
+            raise Malformed(["items", index, "grades"], f"expected a mapping of grade scales, found "
+                            f"{_kind(grades)}")
+        if grades:
+            checked = {}
+            for scale, g in grades.items():
+                try:
+                    # the rank's class too: `true` and 1 are equal keys, and only one is a rank
+                    rank = g["rank"]
+                    key = (scale, g["level"], g["color"], rank, rank.__class__) if len(g) == 3 else None
+                    shared = grades_seen.get(key) if key is not None else None
+                except (KeyError, TypeError):
+                    key = shared = None
+                if shared is None:
+                    shared = _grade(g, ["items", index, "grades", scale], levels)
+                    if key is not None:
+                        grades_seen[key] = shared
+                checked[scale] = shared
+            grades = checked
+        supervision = item["supervision"]
+        if supervision.__class__ is not list:
+            raise Malformed(["items", index, "supervision"], f"expected a list, found {_kind(supervision)}")
+        if supervision:
+            lines = []
+            for n, s in enumerate(supervision):
+                try:
+                    by = s["by"]
+                    key = (s["grade"], tuple(by), s["every"]) if len(s) == 3 and by.__class__ is list else None
+                    line = lines_seen.get(key) if key is not None else None
+                except (KeyError, TypeError):
+                    key = line = None
+                if line is None:
+                    line = _supervision(s, ["items", index, "supervision", n], grades)
+                    if key is not None:
+                        lines_seen[key] = line
+                elif line.grade not in grades:
+                    _supervision(s, ["items", index, "supervision", n], grades)  # says why
+                lines.append(line)
+            supervision = lines
+        sanctions = item["sanctions"]
+        if sanctions.__class__ is not list:
+            raise Malformed(["items", index, "sanctions"], f"expected a list, found {_kind(sanctions)}")
+        if sanctions:
+            sanctions = [_sanction(s, ["items", index, "sanctions", n]) for n, s in enumerate(sanctions)]
+        add(ItemResult(item_id, name, values, grades, supervision, sanctions))
     return items
+
+
+def _id(value: Any, index: int) -> str:
+    """An item id written as a whole number (a hand-made YAML result): its text."""
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value == int(value):
+        return str(int(value))
+    raise Malformed(["items", index, "id"], f"an item id is text, found {_kind(value)}")
 
 
 def _grade(g: Any, path: list[Any], levels: dict[str, tuple[str, ...]]) -> GradeResult:
