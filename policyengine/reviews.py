@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .case import MAX_ERRORS, Case, locate
 from .errors import CaseError, Diagnostic
 from .period import add_cadence, parse_cadence, parse_period
-from .result import Result
+from .result import Result, SupervisionResult
 
 if TYPE_CHECKING:
     from .api import LoadedRuleset
@@ -86,20 +86,38 @@ def schedule(result: Result, due: _dt.date, field_dates: Sequence[_dt.date | Non
             reviewed[item.id] = period.last_day
     by: dict[str, list[dict[str, Any]]] = {}
     due_ids: set[str] = set()
+    cadences: dict[str, tuple[int, str] | None] = {}
+    # most items share a last review (the end of the previous period): one addition each
+    following_of: dict[tuple[_dt.date, tuple[int, str]], _dt.date | None] = {}
     for index, item in enumerate(result.items):
-        known = [d for d in (field_dates[index] if field_dates else None, reviewed.get(item.id)) if d is not None]
-        last = max(known) if known else None
+        last = reviewed.get(item.id)
+        if field_dates is not None and field_dates[index] is not None and (last is None or field_dates[index] > last):
+            last = field_dates[index]
+        if not item.supervision:
+            continue
         dated = []
         for s in item.supervision:
-            every = parse_cadence(s.every) if s.every else None
+            if s.every is None:
+                dated.append(s)
+                continue
+            every = cadences.get(s.every, ())
+            if every == ():
+                every = cadences[s.every] = parse_cadence(s.every)
             if every is None:
                 dated.append(s)
                 continue
-            try:
-                following = add_cadence(last, every) if last is not None else None
-            except OverflowError:
-                following = None
-            dated.append(dataclasses.replace(s, last_review=last, next_review=following, dated=True))
+            following = None
+            if last is not None:
+                key = (last, every)
+                if key in following_of:
+                    following = following_of[key]
+                else:
+                    try:
+                        following = add_cadence(last, every)
+                    except OverflowError:  # past the year 9999: never due in any date one can give
+                        following = _dt.date.max
+                    following_of[key] = following
+            dated.append(SupervisionResult(s.grade, s.by, s.every, s.line, last, following, True))
             if following is None or following <= due:
                 due_ids.add(item.id)
                 entry = {"id": item.id, "name": item.name, "grade": s.grade, "level": item.grades[s.grade].level,

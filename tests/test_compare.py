@@ -369,3 +369,22 @@ def test_a_bad_value_in_a_later_item_is_found(tmp_path: Path, old: str, new: str
         read_result(path)
     assert err.value.code == "PE352" and words in err.value.message, err.value.message
     assert err.value.line > content[:first].count("\n")
+
+
+def test_a_key_given_twice_is_found_however_the_file_is_written(tmp_path: Path) -> None:
+    """Large results are read without a hook per object; the key counts catch a key given
+    twice, and text that only looks like keys (`":` inside a name) is read correctly."""
+    path = _result_file(tmp_path, "r", [{"id": "A", "name": 'say ":" and "x": 1', "裁量": 4},
+                                        {"id": "B", "裁量": 1}], 2010)
+    text = path.read_text(encoding="utf-8")
+    assert read_result(path).result.items[0].name == 'say ":" and "x": 1'
+    # a value given twice in one item's values: nothing else about the file is wrong
+    doubled = text.replace('"分": 10', '"分": 10,\n        "分": 11', 1)
+    path.write_text(doubled, encoding="utf-8")
+    with pytest.raises(ResultFileError) as err:
+        read_result(path)
+    assert err.value.code == "PE351" and "key '分' given twice" in err.value.message
+    assert doubled.splitlines()[err.value.line - 1].strip() == '"分": 11'
+    # keys written with a space before the colon: read by the strict parser, same result
+    path.write_text(text.replace('": ', '" : '), encoding="utf-8")
+    assert read_result(path).result.items[1].values == {"分": D(10)}

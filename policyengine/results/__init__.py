@@ -15,11 +15,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, not_utf8
 from ..period import Period, parse_period
 from ..result import Result
+
+if TYPE_CHECKING:
+    from .shape import Checked
 
 SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -70,8 +73,6 @@ def as_result_error(exc: CaseError) -> ResultFileError:
 
 def read_result(path: str | Path) -> ResultFile:
     """Read and check a result file written by `eval -o FILE` (JSON or YAML)."""
-    from .shape import Malformed, result_from_data
-
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
@@ -94,26 +95,36 @@ def read_result(path: str | Path) -> ResultFile:
     from ..case import gc_paused
 
     with gc_paused():
-        if suffix == ".json":
-            from .json import read_json
+        checked = _checked(text, path, suffix)
+    return ResultFile(checked.result, file, checked.levels)
 
-            data = read_json(text, path)
-            # JSON numbers are read as exact decimals; only NaN and Infinity become floats
-            floats = "NaN" in text or "Infinity" in text
-        else:
+
+def _checked(text: str, path: Path, suffix: str) -> Checked:
+    """The decoded and checked result; a shape problem located in the file (PE352)."""
+    from .shape import Malformed, result_from_data
+
+    file = str(path)
+    try:
+        if suffix != ".json":
             from .yaml import read_yaml
 
-            data = read_yaml(text, path)
-            floats = True
-        del text
+            return result_from_data(read_yaml(text, path))
+        from .json import read_json, read_json_strictly
+
+        data, text_keys = read_json(text, path)
         try:
-            result, levels = result_from_data(data, floats)
-        except Malformed as bad:
-            line, column = locate_in(file, bad.path, bad.key)
-            raise ResultFileError(Diagnostic(
-                "PE352", f"not a result of policyengine eval: {bad.message}", file=file, line=line,
-                column=column)) from None
-    return ResultFile(result, file, levels)
+            checked = result_from_data(data)
+        except Malformed:
+            read_json_strictly(text, path)  # a key given twice is said first: it may be the cause
+            raise
+        if checked.keys != text_keys:  # a key given twice, or keys written another way: read strictly
+            checked = result_from_data(read_json_strictly(text, path))
+        return checked
+    except Malformed as bad:
+        line, column = locate_in(file, bad.path, bad.key)
+        raise ResultFileError(Diagnostic(
+            "PE352", f"not a result of policyengine eval: {bad.message}", file=file, line=line,
+            column=column)) from None
 
 
 def from_result(result: Result, file: str | None = None) -> ResultFile:

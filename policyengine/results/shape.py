@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ..result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
 
 TOP_KEYS = ("ruleset", "case", "items", "summary")
+_PLAIN = frozenset({Decimal, str, bool, type(None), _dt.date})  # item values that hold no keys
 OPTIONAL_TOP_KEYS = ("previous", "reviews_due")  # written only when asked (eval --previous, --due)
 ITEM_KEYS = ("id", "name", "values", "grades", "supervision", "sanctions")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -87,10 +89,20 @@ def _texts(value: Any, path: list[Any]) -> tuple[str, ...]:
     return tuple(_text(v, [*path, i]) for i, v in enumerate(value))  # type: ignore[misc]
 
 
-def result_from_data(data: Any, floats: bool = True) -> tuple[Result, dict[str, tuple[str, ...]]]:
-    """The result, and each grade scale's levels, most severe first (the summary lists every
-    level of a scale in its declared order, with zero counts too). `floats`: whether the
-    reader can have given floats (NaN, infinity) among the values, which must be refused."""
+@dataclass
+class Checked:
+    """A checked result, each grade scale's levels (most severe first: the summary lists
+    every level of a scale in its declared order, with zero counts too), and how many
+    mapping keys the tree holds (the fast JSON reader compares it with the text's)."""
+
+    result: Result
+    levels: dict[str, tuple[str, ...]]
+    keys: int
+
+
+def result_from_data(data: Any) -> Checked:
+    """Check a decoded result (every number an exact Decimal; YAML's .inf and .nan and
+    JSON's NaN and Infinity are floats, which are refused) and build it."""
     if isinstance(data, list):
         raise Malformed([], f"this file holds {len(data)} results (one per case file of one eval run); "
                         "give a file with one result (evaluate each case with its own -o FILE)")
@@ -112,7 +124,7 @@ def result_from_data(data: Any, floats: bool = True) -> tuple[Result, dict[str, 
         if not period.is_finite() or period != period.to_integral_value() or abs(period) > 10**6:
             raise Malformed(["case", "period"], "a period is a year, text or a date")
         period = int(period)
-    elif not (period is None or isinstance(period, (str, _dt.date))) or isinstance(period, bool):
+    elif not (period is None or period.__class__ is int or isinstance(period, (str, _dt.date))):
         raise Malformed(["case", "period"], f"a period is a year, text or a date, not {_kind(period)}")
     header = {"title": _text(case["title"], ["case", "title"], null=True),
               "unit": _text(case["unit"], ["case", "unit"], null=True),
@@ -121,14 +133,25 @@ def result_from_data(data: Any, floats: bool = True) -> tuple[Result, dict[str, 
     levels = _levels(summary["levels"])
     if not isinstance(top["items"], list):
         raise Malformed(["items"], f"expected a list of items, found {_kind(top['items'])}")
-    items = _items(top["items"], levels, floats)
+    items, keys = _items(top["items"], levels)
     total = _count(summary["items"], ["summary", "items"])
     if total != len(items):
         raise Malformed(["summary", "items"], f"the summary counts {total} items but the file lists "
                         f"{len(items)} (written with --item?): a result must list every item of its case")
     out = Result(ruleset={"id": rs_id, "version": version, "digest": digest}, case=header, items=items,
                  summary={**summary, "items": total, "fines": _number(summary["fines"], ["summary", "fines"])})
-    return out, levels
+    keys += len(top) + len(rs) + len(case) + _keys(summary) + sum(_keys(top[k]) for k in OPTIONAL_TOP_KEYS
+                                                                     if k in top)
+    return Checked(out, levels, keys)
+
+
+def _keys(value: Any) -> int:
+    """The mapping keys in a decoded tree, nested ones included."""
+    if value.__class__ is dict:
+        return len(value) + sum(_keys(v) for v in value.values() if v.__class__ in (dict, list))
+    if value.__class__ is list:
+        return sum(_keys(v) for v in value if v.__class__ in (dict, list))
+    return 0
 
 
 def _levels(value: Any) -> dict[str, tuple[str, ...]]:
@@ -145,7 +168,7 @@ def _levels(value: Any) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _items(raw: list[Any], levels: dict[str, tuple[str, ...]], floats: bool) -> list[ItemResult]:
+def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[ItemResult], int]:
     """The items, checked. The hot path of a province-size result: what every item has in
     common (its keys, a grade seen before, a supervision line seen before) is recognised
     with one dictionary lookup; anything unusual goes through the full checks above, which
@@ -156,9 +179,10 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]], floats: bool) -> 
     first_index = ids.setdefault
     items = []
     add = items.append
-    keys = frozenset(ITEM_KEYS)
+    item_keys = frozenset(ITEM_KEYS)
+    keys = 0
     for index, item in enumerate(raw):
-        if item.__class__ is not dict or item.keys() != keys:
+        if item.__class__ is not dict or item.keys() != item_keys:
             _mapping(item, ["items", index], ITEM_KEYS)
         item_id = item["id"]
         if item_id.__class__ is not str or not item_id:
@@ -173,10 +197,12 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]], floats: bool) -> 
         if values.__class__ is not dict:
             raise Malformed(["items", index, "values"], f"expected a mapping of names to values, found "
                             f"{_kind(values)}")
-        if floats:
+        keys += 6 + len(values)
+        if not _PLAIN.issuperset(map(type, values.values())):  # one pass in C for the usual item
             for k, v in values.items():
                 if v.__class__ is float:  # NaN or infinity: not a number this tool writes
                     raise Malformed(["items", index, "values", k], "not an exact number")
+                keys += _keys(v)  # a multi-output table's record
         grades = item["grades"]
         if grades.__class__ is not dict:
             raise Malformed(["items", index, "grades"], f"expected a mapping of grade scales, found "
@@ -197,6 +223,7 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]], floats: bool) -> 
                         grades_seen[key] = shared
                 checked[scale] = shared
             grades = checked
+            keys += 4 * len(grades)  # each scale's key and its level, color, rank
         supervision = item["supervision"]
         if supervision.__class__ is not list:
             raise Malformed(["items", index, "supervision"], f"expected a list, found {_kind(supervision)}")
@@ -216,14 +243,16 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]], floats: bool) -> 
                 elif line.grade not in grades:
                     _supervision(s, ["items", index, "supervision", n], grades)  # says why
                 lines.append(line)
+                keys += len(s)
             supervision = lines
         sanctions = item["sanctions"]
         if sanctions.__class__ is not list:
             raise Malformed(["items", index, "sanctions"], f"expected a list, found {_kind(sanctions)}")
         if sanctions:
             sanctions = [_sanction(s, ["items", index, "sanctions", n]) for n, s in enumerate(sanctions)]
+            keys += 4 * len(sanctions)
         add(ItemResult(item_id, name, values, grades, supervision, sanctions))
-    return items
+    return items, keys
 
 
 def _id(value: Any, index: int) -> str:
