@@ -28,13 +28,15 @@ from .migration import (
     changed_items_lines,
     item_change,
     migration_lines,
+    one_sided_lines,
 )
 from .period import EARLIER, LATER, SAME, order
 from .result import ItemResult, Result
 from .results import ResultFile, from_result, read_result
 
 COMPARE_WORDS = Words(before="old", after="new", severer="up", milder="down", severer_key="up",
-                      milder_key="down")
+                      milder_key="down", only_after="grade scales only the new result has",
+                      only_before="grade scales only the old result has")
 NEW_ITEMS, GONE_ITEMS = "(new items)", "(gone)"
 UNKNOWN, NOT_CHECKED = "unknown", "not checked"
 ITEMS_LISTED = 50  # new and gone items listed in a table (the JSON lists all)
@@ -246,10 +248,7 @@ def render_table(c: Comparison) -> str:
     delta = c.to_dict()["fines"]["delta"]
     out.append(f"fines: {format_number(fines_old)} → {format_number(fines_new)} "
                f"({'+' if delta > 0 else ''}{format_number(delta)})")
-    if c.scales_added:
-        out.append("grade scales only the new result has (no migration): " + ", ".join(c.scales_added))
-    if c.scales_removed:
-        out.append("grade scales only the old result has (no migration): " + ", ".join(c.scales_removed))
+    out.extend(one_sided_lines(c.scales_added, c.scales_removed, COMPARE_WORDS))
     for s in c.scales:
         out.append("")
         out.extend(migration_lines(s, COMPARE_WORDS, NEW_ITEMS, GONE_ITEMS))

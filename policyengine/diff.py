@@ -33,6 +33,7 @@ from .migration import (
     changed_items_lines,
     item_change,
     migration_lines,
+    one_sided_lines,
 )
 from .model import KINDS, Declaration, GradeScale, Literal, Ruleset, declaration_name
 
@@ -408,10 +409,7 @@ def _impact_lines(imp: Impact) -> list[str]:
     out = [f"impact: {imp.items} item(s) in {len(imp.cases)} case(s); {len(imp.items_changed)} changed, "
            f"{regraded} regraded",
            f"fines: {format_number(imp.fines_old)} → {format_number(imp.fines_new)}"]
-    if imp.scales_added:
-        out.append("grade scales added (no migration): " + ", ".join(imp.scales_added))
-    if imp.scales_removed:
-        out.append("grade scales removed (no migration): " + ", ".join(imp.scales_removed))
+    out.extend(one_sided_lines(imp.scales_added, imp.scales_removed))
     for s in imp.scales:
         out.append("")
         out.extend(migration_lines(s))

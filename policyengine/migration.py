@@ -35,6 +35,8 @@ class Words:
     milder: str = LENIENT
     severer_key: str = "stricter"  # JSON keys of the id lists
     milder_key: str = "more_lenient"
+    only_after: str = "grade scales added"  # scales one side has: no matrix for them
+    only_before: str = "grade scales removed"
 
 
 DIFF_WORDS = Words()
@@ -161,6 +163,12 @@ def number_deltas(values: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- table layout
+
+
+def one_sided_lines(added: list[str], removed: list[str], words: Words = DIFF_WORDS) -> list[str]:
+    """The grade scales only one side has, which get no matrix."""
+    return [f"{label} (no migration): " + ", ".join(scales)
+            for label, scales in ((words.only_after, added), (words.only_before, removed)) if scales]
 
 
 def migration_lines(s: ScaleImpact, words: Words = DIFF_WORDS, entered: str = "", left: str = "") -> list[str]:

@@ -40,16 +40,23 @@ def last_review_field(rs: LoadedRuleset, case: Case, name: str) -> tuple[Case, l
         decl = declared[name]
         raise CaseError(Diagnostic.at("PE356", f"--last-review-field {name}: the ruleset declares '{name}' as "
                                       f"{decl.type.kind}, not as a date", decl.span))
+    from .case import _Invalid, converter
+    from .model import TypeSpec
+
+    as_date = converter(TypeSpec("date"))  # the date rule of every case field: YYYY-MM-DD
     dates: list[_dt.date | None] = []
     problems: list[Diagnostic] = []
     for index, item in enumerate(case.items):
         value = item.get(name) if isinstance(item, dict) else None
-        day = _as_date(value)
-        if value is not None and day is None and len(problems) < MAX_ERRORS:
-            line, column = locate(case, ["items", index, name])
-            problems.append(Diagnostic("PE356", f"field '{name}' (the last review): {value!r} is not a date "
-                                       "(write 2010-05-31)", file=case.file, line=line, column=column,
-                                       item=str(item.get("id")) if isinstance(item, dict) else None))
+        day = None
+        if value is not None:
+            try:
+                day = as_date(value)
+            except _Invalid as bad:
+                if len(problems) < MAX_ERRORS:
+                    line, column = locate(case, ["items", index, name])
+                    problems.append(Diagnostic("PE356", f"field '{name}' (the last review) {bad.message}", file=case.file,
+                                               line=line, column=column, item=str(item.get("id"))))
         dates.append(day)
     if problems:
         raise CaseError(problems)
@@ -58,19 +65,6 @@ def last_review_field(rs: LoadedRuleset, case: Case, name: str) -> tuple[Case, l
                  for item in case.items]
         case = dataclasses.replace(case, items=items)
     return case, dates
-
-
-def _as_date(value: Any) -> _dt.date | None:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
-        except ValueError:
-            return None
-    return None
 
 
 def schedule(result: Result, due: _dt.date, field_dates: Sequence[_dt.date | None] | None = None,

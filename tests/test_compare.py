@@ -388,3 +388,14 @@ def test_a_key_given_twice_is_found_however_the_file_is_written(tmp_path: Path) 
     # keys written with a space before the colon: read by the strict parser, same result
     path.write_text(text.replace('": ', '" : '), encoding="utf-8")
     assert read_result(path).result.items[1].values == {"分": D(10)}
+
+
+def test_a_scale_only_one_result_has(periods, tmp_path: Path) -> None:
+    old, _ = periods
+    extra = RULES + "levels 等次 [甲 red, 乙 green]\ngrade 等次 {\n  分 >= 30 -> 甲\n  otherwise -> 乙\n}\n"
+    new = _result_file(tmp_path, "n", [{"id": "A", "裁量": 4}], 2011, extra)
+    c = compare(old, new)
+    assert c.to_dict()["scales"] == {"added": ["等次"], "removed": []}
+    assert list(c.to_dict()["migration"]) == ["档次"]
+    assert "grade scales only the new result has (no migration): 等次" in c.to_table()
+    assert "grade scales only the old result has (no migration): 等次" in compare(new, old, any_order=True).to_table()

@@ -150,7 +150,7 @@ def test_a_declared_date_input_is_used_and_kept(files) -> None:
     ("later", "PE354", "period 2012, which does not come before"),
     ("two-same", "PE354", "earlier results must be of distinct periods"),
     ("undated", "PE354", "records no period"),
-    ("bad-date", "PE356", "'2010/5/31' is not a date"),
+    ("bad-date", "PE356", "field 'd' (the last review) must be a date (YYYY-MM-DD), not text \"2010/5/31\""),
     ("bad-header", "PE355", "'previous' lists earlier result files"),
     ("missing", "PE350", "result file not found"),
 ])
