@@ -36,6 +36,7 @@ def test_the_departments_page_has_a_row_per_system_of_the_seeds() -> None:
     rows = seed_table_rows()
     # 16 systems: the 9 first modelled, the 7 of issue 18
     assert len(rows) == 16, [r[0] for r in rows]
+    assert all(len(r) == 5 for r in rows), "system | seed | ruleset | modelled | not modelled"
     named = {r[2].strip("`") for r in rows if r[2] != "—"}
     assert named == set(SHIPPED), named ^ set(SHIPPED)
     # only the two unit-level systems wait for rollups; when they land, their row names the ruleset
