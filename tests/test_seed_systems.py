@@ -120,6 +120,13 @@ def test_court_raises_only_on_verified_complaints(received: int, verified: int, 
     assert item["grades"]["风险等级"]["level"] == level
     assert item["values"]["待核实"] == pending
     assert ("还以清白" in fired(item)) == (false > 0)
+    assert "核对件数" not in fired(item)
+
+
+def test_court_flags_more_verdicts_than_complaints() -> None:
+    item = evaluate_one("court", {"岗位类别": "审判", "信访举报": 1, "信访举报查实": 1, "错告": 1}, 2010)
+    assert item["values"]["待核实"] == 0          # max(1 - 1 - 1, 0), never negative
+    assert "核对件数" in fired(item)
 
 
 @pytest.mark.parametrize(("reply", "late"), [("2012-04-30", Decimal(0)), ("2012-05-01", Decimal(1))])
