@@ -200,3 +200,17 @@ def test_a_result_with_reviews_reads_back(files) -> None:
     back = read_result(out)
     assert back.result.items[0].supervision[0].by == ("纪检组", "科室")
     assert dt.date(2011, 1, 1) == back.period.start
+
+
+def test_review_dates_in_a_result_are_checked_when_read_back(files) -> None:
+    from policyengine.results import ResultFileError, read_result
+
+    _tmp, case, result = files
+    out = result("r.json", case("c.yaml", 2011, "  - {id: A, 裁量: 4, d: 2011-01-31}\n"),
+                 "--due", "2011-12-31", "--last-review-field", "d")
+    text = out.read_text(encoding="utf-8")
+    assert '"next_review": "2011-04-30"' in text  # 2011-01-31 + 3 months: April has 30 days
+    out.write_text(text.replace('"next_review": "2011-04-30"', '"next_review": "soon"', 1), encoding="utf-8")
+    with pytest.raises(ResultFileError) as err:
+        read_result(out)
+    assert err.value.code == "PE352" and "expected a date (YYYY-MM-DD) or null" in err.value.message

@@ -20,6 +20,7 @@ _PLAIN = frozenset({Decimal, str, bool, type(None), _dt.date})  # item values th
 OPTIONAL_TOP_KEYS = ("previous", "reviews_due")  # written only when asked (eval --previous, --due)
 ITEM_KEYS = ("id", "name", "values", "grades", "supervision", "sanctions")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 COLORS = ("red", "orange", "yellow", "blue", "green")
 
 
@@ -284,6 +285,10 @@ def _supervision(s: Any, path: list[Any], grades: dict[str, Any]) -> Supervision
     grade = _text(s["grade"], [*path, "grade"])
     if grade not in grades:
         raise Malformed([*path, "grade"], f"supervision of grade scale '{grade}', which the item has no grade of")
+    for key in ("last_review", "next_review"):  # written by eval --due: dates or null
+        day = s.get(key)
+        if day is not None and not isinstance(day, _dt.date) and not (isinstance(day, str) and _ISO_DAY.fullmatch(day)):
+            raise Malformed([*path, key], f"expected a date (YYYY-MM-DD) or null, found {_kind(day)}")
     every = _text(s["every"], [*path, "every"], null=True)
     if every is not None and parse_cadence(every) is None:
         raise Malformed([*path, "every"], f"'{every}' is not a cadence such as '1 year' or '2 quarters'")
