@@ -399,3 +399,12 @@ def test_a_scale_only_one_result_has(periods, tmp_path: Path) -> None:
     assert list(c.to_dict()["migration"]) == ["档次"]
     assert "grade scales only the new result has (no migration): 等次" in c.to_table()
     assert "grade scales only the old result has (no migration): 等次" in compare(new, old, any_order=True).to_table()
+
+
+def test_the_library_compares_results_in_memory(periods) -> None:
+    old, new = periods
+    import policyengine as pe
+
+    # this module imported policyengine.compare (the submodule): pe.compare is still the function
+    a, b = pe.read_result(old).result, pe.read_result(new).result
+    assert pe.compare(a, b).to_dict()["migration"] == compare(old, new).to_dict()["migration"]
