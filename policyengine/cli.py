@@ -301,14 +301,14 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
 # ---------------------------------------------------------------- compare
 
 
-COMPARE_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+COMPARE_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": "table", "": "table"}
 
 
 @main.command(name="compare", short_help="Compare two periods' results of one ruleset, item by item.")
 @click.argument("old")
 @click.argument("new")
 @click.option("--format", "-f", "fmt", type=click.Choice(("table", "json", "yaml")),
-              help="Output format [default: from the --output suffix (.json, .yaml; otherwise a table); "
+              help="Output format [default: from the --output suffix (.json, .yaml, .txt for a table); "
                    "on standard output a table on a terminal, json otherwise].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
@@ -331,7 +331,11 @@ def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order:
 
     result = compare(old, new, any_order=any_order)
     if fmt is None and output is not None:
-        fmt = COMPARE_SUFFIXES.get(Path(output).suffix.lower(), "table")
+        suffix = Path(output).suffix.lower()
+        if suffix not in COMPARE_SUFFIXES:
+            raise click.UsageError(f"compare writes .json, .yaml or a text table (.txt), not '{suffix}': name "
+                                   "the file so, or choose with --format")
+        fmt = COMPARE_SUFFIXES[suffix]
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     _emit(result.render(fmt), output)
     if exit_code and result.differs:

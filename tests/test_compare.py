@@ -278,6 +278,10 @@ def test_compare_cli(periods, tmp_path: Path) -> None:
     assert cli("compare", str(old), str(old), "--exit-code").returncode == 0
     run = cli("compare", str(new), str(old))
     assert run.returncode == 2 and "error[PE746]" in run.stderr and "Traceback" not in run.stderr
+    run = cli("compare", str(old), str(new), "-o", str(tmp_path / "c.xlsx"))
+    assert run.returncode == 2 and "not '.xlsx'" in run.stderr and not (tmp_path / "c.xlsx").exists()
+    run = cli("compare", str(old), str(new), "-o", str(tmp_path / "c.txt"))
+    assert run.returncode == 0 and (tmp_path / "c.txt").read_text(encoding="utf-8").startswith("compare mini 1")
     run = cli("compare", str(old), str(tmp_path / "none.json"))
     assert run.returncode == 2 and "error[PE350]: result file not found" in run.stderr
 
