@@ -203,6 +203,56 @@ def _emit(text: str | Iterable[str], output: str | None) -> None:
                                      file=output)) from None
 
 
+# ---------------------------------------------------------------- report
+
+
+@main.command(short_help="Write the 公示 report: one self-contained HTML file with charts.")
+@click.argument("ruleset")
+@click.argument("cases", nargs=-1)
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The HTML file to write (atomically).")
+@click.option("--date", "date_", metavar="YYYY-MM-DD",
+              help="The date printed on the report [default: today]. Give it to get the same bytes "
+                   "from the same inputs.")
+@click.option("--explain-limit", type=click.IntRange(0), default=None, metavar="N",
+              help="Attach each row's explain trace when a case has at most N items [default: 2000].")
+def report(ruleset: str, cases: tuple[str, ...], output: str, date_: str | None,
+           explain_limit: int | None) -> None:
+    """Write the report of each CASE under RULESET to one HTML file: case header,
+    ruleset id, version and digest, the date, counts per level as bars, a matrix
+    grade and each `count by` as heat maps, the 公示 table (sortable, filterable by
+    level and group, searchable, each row expanding into its explain trace), who
+    supervises what, sanctions and fines. Inline CSS and SVG only: it opens
+    without a network. With a single argument, that argument is the case file and
+    its `ruleset:` line names the ruleset.
+    """
+    from .api import load_ruleset
+    from .case import load_case
+    from .report import EXPLAIN_LIMIT, report_html
+
+    day = _report_date(date_)
+    if cases:
+        rs = load_ruleset(ruleset)
+        loaded = [load_case(path) for path in cases]
+    else:
+        rs, loaded = _ruleset_of_case(ruleset)
+    _emit(report_html(rs, loaded, day, EXPLAIN_LIMIT if explain_limit is None else explain_limit), output)
+
+
+def _report_date(text: str | None) -> Any:
+    import datetime as dt
+
+    from .errors import Diagnostic, PolicyError
+
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PolicyError(Diagnostic("PE801", f"--date {text!r} is not a date: write it as YYYY-MM-DD",
+                                     file="<command line>")) from None
+
+
 # ---------------------------------------------------------------- schema
 
 
@@ -244,21 +294,29 @@ def list_() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is any difference, 0 when none.")
+@click.option("--date", "date_", metavar="YYYY-MM-DD",
+              help="With -o FILE.html: the date printed on the report [default: today].")
 def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, output: str | None,
-         exit_code: bool) -> None:
+         exit_code: bool, date_: str | None) -> None:
     """What changed between ruleset versions OLD and NEW, and whom it affects.
 
     Both are compared resolved (after `extends`), declaration by declaration;
     layout and comments are not changes. With --cases: the items whose values,
     grades or sanctions change, a migration matrix per grade scale (old level x
     new level), counts per level and fine totals before and after, and a verdict
-    per scale (stricter, more lenient, mixed, unchanged).
+    per scale (stricter, more lenient, mixed, unchanged). With -o FILE.html (and no
+    --format): the same as a self-contained HTML report, migration matrices as heat maps.
     """
     from .diff import diff as compare
 
     result = compare(old, new, cases=list(case_paths) if case_paths else None)
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
-    _emit(result.to_json() if fmt == "json" else result.to_table(), output)
+    if fmt is None and output is not None and Path(output).suffix.lower() in (".html", ".htm"):
+        from .report import diff_html
+
+        _emit(diff_html(result, _report_date(date_)), output)
+    else:
+        fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+        _emit(result.to_json() if fmt == "json" else result.to_table(), output)
     if exit_code and result.differs:
         sys.exit(1)
 
