@@ -175,7 +175,8 @@ def test_no_sanctions_no_fine_columns(write, tmp_path: Path) -> None:
     out = tmp_path / "plain.html"
     assert cli("report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
     html = out.read_text(encoding="utf-8")
-    assert '"fine"' not in html and '"warning"' not in html and "处置与罚款" not in html
+    assert '"fine"' not in html and '"warning"' not in html and '"sanctions"' not in html
+    assert "处置与罚款" not in html and "罚款合计" not in html
 
 
 @pytest.mark.parametrize("date", ["2026-13-01", "yesterday"])

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..api import LoadedRuleset
 from ..case import Case
+from ..render.table import SANCTION_COLUMNS
 from ..render.tabular import cell, table_rows
 from ..result import Result
 from .figures import Bars, HeatMap, bars, heat_map, level_colour
@@ -179,7 +180,7 @@ def _table(rs: LoadedRuleset, result: Result, rows: list[list[Any]]) -> tuple[li
     groups = [i.name for i in model.inputs if i.type.kind == "enum"]
     slots = rs.compiled.slots
     if not model.sanctions:
-        header, body = header[:-2], [r[:-2] for r in body]
+        header, body = header[:-SANCTION_COLUMNS], [r[:-SANCTION_COLUMNS] for r in body]
     columns: list[Column] = [Column("id", "text", "编号"), Column("name", "text", "名称")]
     columns += [Column(n, "text", n, group=True) for n in groups]
     numeric = set(header[2:])
