@@ -9,6 +9,7 @@ ruleset has nothing of the kind.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -183,38 +184,30 @@ def _table(rs: LoadedRuleset, result: Result, rows: list[list[Any]]) -> tuple[li
         header, body = header[:-SANCTION_COLUMNS], [r[:-SANCTION_COLUMNS] for r in body]
     columns: list[Column] = [Column("id", "text", "编号"), Column("name", "text", "名称")]
     columns += [Column(n, "text", n, group=True) for n in groups]
-    numeric = set(header[2:])
     for k, name in enumerate(header[2:], start=2):
         if name in scales:
             s = scales[name]
             columns.append(Column(name, "level", name, [lv.name for lv in s.levels],
                                   [level_colour(lv.color) for lv in s.levels]))
-            numeric.discard(name)
         else:
-            if not all(_is_number(r[k]) for r in body):
-                numeric.discard(name)
+            numeric = all(map(_NUMBER, {r[k] for r in body} - {""}))  # each distinct text once
             label = LABELS.get(name) or (f"{name[:-5]} 排名" if name.endswith(".rank") else name)
-            columns.append(Column(name, "number" if name in numeric else "text", label,
+            columns.append(Column(name, "number" if numeric else "text", label,
                                   group=name in ("supervision", "warning")))
     group_slots = [slots[n] for n in groups]
-    out = []
-    for line, raw in zip(body, rows, strict=True):
-        out.append([line[0], line[1], *(cell(raw[s]) for s in group_slots), *line[2:]])
+    if not group_slots:
+        return columns, body
+    # `one of` inputs hold text: the cell is the text itself
+    out = [[line[0], line[1], *(raw[s] if raw[s].__class__ is str else cell(raw[s]) for s in group_slots),
+            *line[2:]] for line, raw in zip(body, rows, strict=True)]
     return columns, out
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?").fullmatch  # as the terminal table right-aligns
 
 
 # the table's fixed columns, as the page shows them
 LABELS = {"supervision": "监督", "sanctions": "处置", "fine": "罚款", "warning": "预警"}
-
-
-def _is_number(text: str) -> bool:
-    if text == "":
-        return True
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return text.lstrip("-").replace(".", "", 1).isdigit()
 
 
 def _supervisors(result: Result) -> list[dict[str, Any]]:
