@@ -153,6 +153,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
     from .render import json_chunks, render, to_table
+    from .selection import select_items, table_view
 
     if cases:
         rs = load_ruleset(ruleset)
@@ -178,8 +179,6 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
                 if wanted not in known:
                     raise PolicyError(Diagnostic("PE304", f"no item '{wanted}'" + did_you_mean(wanted, known),
                                                  file=path))
-        from .selection import select_items, table_view
-
         result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
         results.append(result)
         if fmt == "table":
@@ -400,8 +399,9 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
 
         _emit(diff_html(result, _report_date(date_)), output)
     else:
-        fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
-        _emit(result.to_json() if fmt == "json" else result.to_table(), output)
+        terminal = output is None and sys.stdout.isatty()
+        fmt = fmt or ("table" if terminal else "json")
+        _emit(result.to_json() if fmt == "json" else result.to_table(), output, page=terminal)
     if exit_code and result.differs:
         sys.exit(1)
 
@@ -507,7 +507,8 @@ def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str 
         explanation = explain_item(rs, cases[0], item_id)
     else:
         explanation = explain_item(ruleset, case, item_id)
-    _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output)
+    _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output,
+          page=output is None and sys.stdout.isatty())
 
 
 # ---------------------------------------------------------------- fmt and convert

@@ -192,3 +192,31 @@ def test_diff_report_opens_clean(browser: Any, tmp_path: Path) -> None:
     assert p.page.locator("#impact-changed").text_content() == str(len(data["impact"]["items_changed"]))
     assert p.page.locator("div.change").count() == len(data["changes"])
     assert p.problems == []
+
+
+def test_a_large_table_prints_the_page_on_screen_and_says_so(browser: Any, write, tmp_path: Path) -> None:
+    rs = write("big.policy", """\
+        ruleset big
+        input 分数: number
+        levels 等级 [高 red, 低 green]
+        grade 等级 {
+          分数 >= 5 -> 高
+          otherwise -> 低
+        }
+        """)
+    case = write("big.json", json.dumps({"items": [{"id": f"I{n:05}", "分数": n % 10} for n in range(5001)]}))
+    out = tmp_path / "big.html"
+    assert cli("report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
+    p = Page(browser, out)
+    assert len(p.column("id")) == 100  # 5001 items: paged, 100 a page
+    p.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert len(p.column("id")) == 100
+    assert "超过 5000 行" in p.page.locator(".print-note").text_content()
+    # filtered to the 高 rows (fewer than 5000): all of them print
+    p.page.select_option('select.level-filter[data-name="等级"]', "高")
+    p.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert len(p.column("id")) == 2500  # n % 10 in 5..9: 500 per 1000 of the 5000, none of 5000 itself
+    assert p.page.locator(".print-note").text_content() == ""
+    p.page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert len(p.column("id")) == 100
+    assert p.problems == []

@@ -62,6 +62,8 @@
         td.className = "level";
         var colour = c.colours[levelIndex[k][value]];
         td.style.borderLeft = "6px solid " + colour;
+        // a light wash of the level's colour (#rrggbb plus an alpha byte)
+        if (colour.length === 7) { td.style.backgroundColor = colour + "2e"; }
         td.dataset.level = value;
       }
       return td;
@@ -148,8 +150,15 @@
     pageSizeSelect.addEventListener("change", function () { state.size = Number(pageSizeSelect.value); state.page = 0; draw(); });
     section.querySelector("button.prev").addEventListener("click", function () { state.page -= 1; draw(); });
     section.querySelector("button.next").addEventListener("click", function () { state.page += 1; draw(); });
-    // Printing shows every row that passes the filters, not only the page on screen.
-    window.addEventListener("beforeprint", function () { draw(true); });
+    // Printing shows every row that passes the filters, not only the page on screen, up to
+    // PRINT_ALL rows (a browser asked to lay out 100k rows at once stalls); beyond, the page
+    // on screen is printed and the printed note says so.
+    var PRINT_ALL = 5000;
+    var printNote = section.querySelector(".print-note");
+    window.addEventListener("beforeprint", function () {
+      if (shown.length <= PRINT_ALL) { draw(true); printNote.textContent = ""; }
+      else { printNote.textContent = "打印本页 " + info.textContent + ";超过 " + PRINT_ALL + " 行时请先筛选。"; }
+    });
     window.addEventListener("afterprint", function () { draw(); });
     refilter();
   }
