@@ -23,6 +23,8 @@ COMMAND_LINE = "<command line>"
 
 def select_items(rs: LoadedRuleset, result: Result, rows: list[list[Any]], ids: Sequence[str],
                  levels: Sequence[str], sort_by: str | None) -> tuple[list[ItemResult], list[list[Any]]]:
+    if not ids and not levels and not sort_by:
+        return result.items, rows  # the common case: nothing to copy
     pairs = list(zip(result.items, rows, strict=True))
     if ids:
         pairs = [(i, r) for i, r in pairs if i.id in ids]

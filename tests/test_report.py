@@ -207,3 +207,16 @@ def test_diff_html_has_the_migration_of_the_json(tmp_path: Path) -> None:
         assert f'data-kind="{change["kind"]}" data-name="{change["name"]}"' in html
     for item in data["impact"]["items_changed"]:
         assert f'<td>{item["id"]}</td>' in html
+
+
+def test_several_cases_one_section_each(tmp_path: Path) -> None:
+    out = tmp_path / "two.html"
+    cases = [ROOT / "cases/commerce/matrix-2010.yaml", ROOT / "cases/commerce/pingliang-2010.yaml"]
+    run = cli("report", "commerce@2010", *map(str, cases), "-o", str(out), "--date", "2026-01-02",
+              "--explain-limit", "0")
+    assert run.returncode == 0, run.stderr
+    html = out.read_text(encoding="utf-8")
+    blocks = re.findall(r'<script type="application/json" class="table-data">(.*?)</script>', html, flags=re.S)
+    assert [len(json.loads(b)["rows"]) for b in blocks] == [12, 530]
+    assert all(json.loads(b)["traces"] is None for b in blocks)  # --explain-limit 0
+    assert re.findall(r'<dd class="item-count">(\d+)</dd>', html) == ["12", "530"]

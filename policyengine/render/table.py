@@ -243,7 +243,7 @@ def summary_text(result: Result, fines: bool = True) -> str:
             lines.append(tabulate(body, headers=header, tablefmt="simple", disable_numparse=True,
                                   colalign=("left", *("right",) * (len(header) - 1))))
         else:
-            flat = _flatten(block["counts"], len(by))
+            flat = flatten_counts(block["counts"], len(by))
             lines.append(tabulate([[*k, str(v)] for k, v in flat], headers=[*by, "count"], tablefmt="simple",
                                   disable_numparse=True, colalign=(*("left",) * len(by), "right")))
     return "\n".join(lines)
@@ -264,11 +264,11 @@ def _cross_table(by: list[str], counts: dict[str, Any]) -> tuple[list[str], list
     return [f"{by[0]} \\ {by[1]}", *columns, "total"], body
 
 
-def _flatten(tree: dict[str, Any], depth: int) -> list[tuple[tuple[str, ...], Any]]:
+def flatten_counts(tree: dict[str, Any], depth: int) -> list[tuple[tuple[str, ...], Any]]:
     out: list[tuple[tuple[str, ...], Any]] = []
     for k, v in tree.items():
         if depth > 1 and isinstance(v, dict):
-            out.extend(((k, *kk), vv) for kk, vv in _flatten(v, depth - 1))
+            out.extend(((k, *kk), vv) for kk, vv in flatten_counts(v, depth - 1))
         else:
             out.append(((k,), v))
     return out

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..api import LoadedRuleset
 from ..case import Case
-from ..render.table import SANCTION_COLUMNS
+from ..render.table import SANCTION_COLUMNS, flatten_counts
 from ..render.tabular import cell, table_rows
 from ..result import Result
 from .figures import Bars, HeatMap, bars, heat_map, level_colour
@@ -166,9 +166,7 @@ def _count_figure(block: dict[str, Any], colours: dict[str, dict[str, str | None
         if by[0] in colours:
             fills = {lv: level_colour(c) for lv, c in colours[by[0]].items()}
         return heat_map(title, by[0], by[1], list(counts), columns, counts, fills=fills)
-    from ..render.table import _flatten
-
-    return {"title": title, "by": by, "rows": [[*k, str(v)] for k, v in _flatten(counts, len(by))]}
+    return {"title": title, "by": by, "rows": [[*k, str(v)] for k, v in flatten_counts(counts, len(by))]}
 
 
 def _table(rs: LoadedRuleset, result: Result, rows: list[list[Any]]) -> tuple[list[Column], list[list[str]]]:
