@@ -14,10 +14,13 @@ STRICTER_FILL = "#d73027"
 LENIENT_FILL = "#2e9e4f"
 SAME_FILL = "#8c8c8c"
 ITEMS_SHOWN = 2000  # changed items listed; the count is always complete
+# declaration kinds as the page names them (the DSL keyword follows in brackets)
+KINDS = {"header": "文件头", "input": "输入", "dimension": "评价维度", "table": "决策表", "let": "计算值",
+         "levels": "等级", "grade": "定级规则", "supervision": "监督", "sanction": "处置", "summary": "汇总"}
 
 
 def changes_page(d: Diff) -> dict[str, Any]:
-    changes = [{"kind": c.kind, "name": c.name, "change": c.change,
+    changes = [{"kind": c.kind, "kind_label": KINDS.get(c.kind, c.kind), "name": c.name, "change": c.change,
                 "lines": [(line[:1], line[2:]) for line in _text_diff(c.old, c.new)]} for c in d.changes]
     page: dict[str, Any] = {"old": _side(d.old, d.old_path), "new": _side(d.new, d.new_path),
                             "changes": changes, "impact": None}
