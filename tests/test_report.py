@@ -161,16 +161,20 @@ def test_each_row_carries_the_trace_explain_gives(tmp_path: Path) -> None:
     assert '"traces":null' in html and "policyengine explain" in html
 
 
+# a ruleset with no sanctions: one number graded on two levels
+PLAIN = """\
+ruleset plain
+input 分数: number
+levels 等级 [高 red, 低 green]
+grade 等级 {
+  分数 >= 5 -> 高
+  otherwise -> 低
+}
+"""
+
+
 def test_no_sanctions_no_fine_columns(write, tmp_path: Path) -> None:
-    rs = write("plain.policy", """\
-        ruleset plain
-        input 分数: number
-        levels 等级 [高 red, 低 green]
-        grade 等级 {
-          分数 >= 5 -> 高
-          otherwise -> 低
-        }
-        """)
+    rs = write("plain.policy", PLAIN)
     case = write("plain.yaml", "items:\n  - {id: A, 分数: 6}\n  - {id: B, 分数: 1}\n")
     out = tmp_path / "plain.html"
     assert cli("report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0

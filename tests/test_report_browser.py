@@ -195,15 +195,9 @@ def test_diff_report_opens_clean(browser: Any, tmp_path: Path) -> None:
 
 
 def test_a_large_table_prints_the_page_on_screen_and_says_so(browser: Any, write, tmp_path: Path) -> None:
-    rs = write("big.policy", """\
-        ruleset big
-        input 分数: number
-        levels 等级 [高 red, 低 green]
-        grade 等级 {
-          分数 >= 5 -> 高
-          otherwise -> 低
-        }
-        """)
+    from .test_report import PLAIN
+
+    rs = write("big.policy", PLAIN)
     case = write("big.json", json.dumps({"items": [{"id": f"I{n:05}", "分数": n % 10} for n in range(5001)]}))
     out = tmp_path / "big.html"
     assert cli("report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
