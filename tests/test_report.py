@@ -224,3 +224,28 @@ def test_several_cases_one_section_each(tmp_path: Path) -> None:
     assert [len(json.loads(b)["rows"]) for b in blocks] == [12, 530]
     assert all(json.loads(b)["traces"] is None for b in blocks)  # --explain-limit 0
     assert re.findall(r'<dd class="item-count">(\d+)</dd>', html) == ["12", "530"]
+
+
+def test_a_section_builder_adds_a_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The way rollups and periods join the report: a builder in SECTIONS returns a Section
+    (or None when the ruleset has nothing of the kind); its text is escaped like the rest."""
+    import policyengine as pe
+    from policyengine.report import SECTIONS, Section, report_html
+
+    def units(pub, rs):
+        if rs.id != "commerce":
+            return None
+        per_level = pub.result.summary["levels"]["风险等级"]
+        return Section("按单位汇总", "table.html.j2",
+                       {"header": ["单位", *per_level], "rows": [[HOSTILE, *per_level.values()]]})
+
+    from policyengine.report import publication
+
+    monkeypatch.setattr(publication, "SECTIONS", [*SECTIONS, units])
+    case = ROOT / "cases/commerce/matrix-2010.yaml"
+    html = report_html(pe.load_ruleset("commerce@2010"), [case], dt.date(2026, 1, 2))
+    assert "<h3>按单位汇总</h3>" in html
+    assert "<th>三级</th><th>二级</th><th>一级</th>" in html
+    assert "<td>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td><td>3</td><td>6</td><td>3</td>" in html
+    other = report_html(pe.load_ruleset("tax@2010"), [ROOT / "cases/tax/small-2010.yaml"], dt.date(2026, 1, 2))
+    assert "按单位汇总" not in other

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..api import LoadedRuleset
 from ..case import Case, load_case
-from .publication import EXPLAIN_LIMIT, SECTIONS, Publication, Section, publication
+from .publication import EXPLAIN_LIMIT, SECTIONS, Publication, Section, case_publication
 
 __all__ = ["EXPLAIN_LIMIT", "SECTIONS", "Publication", "Section", "diff_html", "report_html"]
 
@@ -67,7 +67,7 @@ def report_html(rs: LoadedRuleset, cases: Sequence[Case | str | Path], date: _dt
     for k, case in enumerate(cases):
         loaded = case if isinstance(case, Case) else load_case(case)
         result, rows = evaluate_with_rows(rs.compiled, loaded, rs.digest)
-        pubs.append(publication(k, rs, loaded, result, rows, explain_limit))
+        pubs.append(case_publication(k, rs, loaded, result, rows, explain_limit))
     model = rs.model
     return environment().get_template("report.html.j2").render(
         title=model.title or model.id, ruleset=pubs[0].ruleset if pubs else None, model=model,

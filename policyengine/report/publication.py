@@ -87,7 +87,7 @@ class Publication:
 SECTIONS: list[Callable[[Publication, LoadedRuleset], Section | None]] = []
 
 
-def publication(index: int, rs: LoadedRuleset, case: Case, result: Result, rows: list[list[Any]],
+def case_publication(index: int, rs: LoadedRuleset, case: Case, result: Result, rows: list[list[Any]],
                 explain_limit: int = EXPLAIN_LIMIT) -> Publication:
     model = rs.model
     colours = {s.name: {lv.name: lv.color for lv in s.levels} for s in model.scales}
