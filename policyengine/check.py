@@ -31,6 +31,7 @@ from .model import (
     Literal,
     Member,
     Name,
+    Rollup,
     Ruleset,
     Sanction,
     Span,
@@ -38,6 +39,7 @@ from .model import (
     Test,
     TypeSpec,
     Unary,
+    rollup_ruleset,
 )
 
 # ---------------------------------------------------------------- types
@@ -127,12 +129,15 @@ BUILTINS = {
     "round": (1, 2), "floor": (1, 1), "ceil": (1, 1), "abs": (1, 1),
     "min": (1, 99), "max": (1, 99), "sum": (1, 1), "weighted": (1, 1), "len": (1, 1),
     "year": (1, 1), "month": (1, 1), "days": (2, 2), "count": (1, 1), "any": (1, 1),
-    "all": (1, 1), "mean": (1, 1),
+    "all": (1, 1), "mean": (1, 1), "share": (1, 1),
 }
 SPECIAL_NAMES = ("case", "dimensions", "items")
 # `items`: every item of the case, as records (for averages and counts across the case)
 ITEM_RECORD = Type("record", scale="\0items")
 ITEMS = Type("list", element=ITEM_RECORD)
+# inside a rollup, `items` is the group's items: `i.X` reads any value or grade of an item
+GROUP_RECORD = Type("record", scale="\0group")
+GROUP = Type("list", element=GROUP_RECORD)
 
 
 @dataclass
@@ -153,6 +158,10 @@ class Analysis:
     # the type of every let, table, input and grade by name
     value_types: dict[str, Type] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # rollup name -> the analysis of its declarations (read against the items' values)
+    rollups: dict[str, Analysis] = field(default_factory=dict)
+    # the item-level analysis, in the analysis of a rollup
+    parent: Analysis | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -182,12 +191,13 @@ def check(ruleset: Ruleset) -> Analysis:
 
 
 class _Checker:
-    def __init__(self, ruleset: Ruleset):
+    def __init__(self, ruleset: Ruleset, parent: _Checker | None = None):
         self.rs = ruleset
+        self.parent = parent
         self.symbols: dict[str, Symbol] = {}
         self.scales: dict[str, GradeScale] = {s.name: s for s in ruleset.scales}
         self.level_names: dict[str, list[str]] = {}
-        self.an = Analysis(ruleset, self.symbols)
+        self.an = Analysis(ruleset, self.symbols, parent=parent.an if parent else None)
         self.decl_types: dict[str, Type] = {}
         self.in_progress: set[str] = set()
         self.current: str | None = None  # node key whose expressions are being checked
@@ -229,13 +239,17 @@ class _Checker:
         if self.rs.summary is not None:
             self.check_summary()
         self.find_cycles()
+        for rollup in self.rs.rollups:
+            self.check_rollup(rollup)
         self.lint_unused()
         self.an.value_types = dict(self.decl_types)
         self.an.diagnostics.sort(key=lambda d: (d.severity != "error", d.file or "", d.line, d.column))
         return self.an
 
     def declare(self) -> None:
-        for scale in self.rs.scales:
+        # a rollup's conditions name the items' levels too (`i.风险等级 == 高风险`)
+        outer = self.parent.rs.scales if self.parent is not None else []
+        for scale in [*self.rs.scales, *outer]:
             for lv in scale.levels:
                 self.level_names.setdefault(lv.name, []).append(scale.name)
         for decl in self.rs.declarations:
@@ -347,15 +361,26 @@ class _Checker:
         if name == "case":
             return CASE
         if name == "items":
-            return ITEMS
+            return GROUP if self.parent is not None else ITEMS
         if name == "dimensions":
             self.error("PE104", "'dimensions' is only meaningful in sum(dimensions) or "
                        "weighted(dimensions)", node.span)
             return ANY
         candidates = [*self.symbols, *self.level_names, *scope, "case"]
-        hint = self.text_hint(name, node.span) or did_you_mean(name, candidates)
+        hint = self.text_hint(name, node.span) or self.level_hint(name) or did_you_mean(name, candidates)
         self.error("PE101", f"unknown name '{name}'" + hint, node.span)
         return ANY
+
+    def level_hint(self, name: str) -> str:
+        """A name of the other level: an item value inside a rollup, a rollup outside."""
+        if self.parent is not None and name in self.parent.symbols:
+            return (f" ('{name}' is a value of each {self.parent.rs.subject}: in rollup '{self.rs.subject}' "
+                    f"read it through the group's items, e.g. sum(i.{name} for i in items))")
+        rollup = next((r for r in self.rs.rollups if r.name == name), None)
+        if rollup is not None:
+            return (f" ('{name}' is a rollup: item rules cannot read a rollup's values; "
+                    "compute the figure inside the rollup)")
+        return ""
 
     def text_hint(self, name: str, span: Span | None) -> str:
         """When an unknown name is a value of a `one of` input, the author meant that text
@@ -436,6 +461,8 @@ class _Checker:
             return ANY
         if target is ITEM_RECORD or target == ITEM_RECORD:
             return self.item_field(e)
+        if target == GROUP_RECORD and self.parent is not None:
+            return self.group_field(e)
         if target.kind != "record":
             self.error("PE104", f"'.{e.name}' needs a record, but this is {target}", e.span)
             return ANY
@@ -463,6 +490,42 @@ class _Checker:
             self.an.barriers.setdefault(self.current, set()).add(key)
             self.an.deps.setdefault(self.current, set()).add(key)
         return self.type_of_name(e.name)
+
+    def group_field(self, e: Member) -> Type:
+        """`i.X` for `i` in a rollup's `items`: any value or grade of an item, known once
+        every item is evaluated (the rollup runs after the items)."""
+        outer = self.parent
+        assert outer is not None
+        sym = outer.symbols.get(e.name)
+        if sym is None or sym.kind == "level":
+            self.error("PE101", f"the items ({outer.rs.subject}) have no value '{e.name}'"
+                       + did_you_mean(e.name, [n for n, v in outer.symbols.items() if v.kind != "level"]),
+                       e.span)
+            return ANY
+        if sym.kind in ("input", "dimension"):
+            outer.an.used.add(e.name)
+        elif sym.kind == "table":
+            outer.an.bare_tables.add(e.name)
+        return outer.type_of_name(e.name)
+
+    def check_rollup(self, r: Rollup) -> None:
+        """A rollup is checked as a ruleset of its own whose `items` are the group's items."""
+        key = self.symbols.get(r.by)
+        if key is None or key.kind == "level":
+            self.error("PE101", f"rollup '{r.name}' by '{r.by}': the items have no value '{r.by}'"
+                       + did_you_mean(r.by, [n for n, v in self.symbols.items() if v.kind != "level"]), r.span)
+        else:
+            if key.kind in ("input", "dimension"):
+                self.an.used.add(r.by)
+            t = self.type_of_name(r.by)
+            if t.kind not in ("text", "any"):
+                self.error("PE130", f"rollup '{r.name}' groups the items by '{r.by}', which is {t}: "
+                           "a rollup's key is text (a unit's or a person's name)", r.span)
+        if r.name in self.symbols or r.name in SPECIAL_NAMES or r.name in self.level_names:
+            self.error("PE102", f"'{r.name}' names both a rollup and another declaration or built-in name", r.span)
+        child = _Checker(rollup_ruleset(self.rs, r), parent=self).run()
+        self.an.diagnostics.extend(child.diagnostics)
+        self.an.rollups[r.name] = child
 
     def pin_level(self, e: Expr, scale: str | None) -> None:
         """Resolve a level name that several scales share, from the other operand."""
@@ -616,9 +679,9 @@ class _Checker:
         inner = {**scope, e.var: (source.element or ANY) if source.kind == "list" else ANY}
         if e.where is not None:
             self.expect(e.where, BOOL, inner, "a 'where' condition")
-        if e.function in ("count",):
+        if e.function in ("count", "share"):
             if e.element is not None:
-                self.error("PE104", "count() takes 'v in LIST where …', not 'for'", e.span)
+                self.error("PE104", f"{e.function}() takes 'v in LIST where …', not 'for'", e.span)
             return NUMBER
         if e.function in ("any", "all"):
             if e.element is not None:
@@ -639,7 +702,7 @@ class _Checker:
                 self.error("PE104", f"{e.function}() compares numbers or dates, not {t}", e.element.span)
             return t
         self.error("PE106", f"{e.function}() does not take a comprehension"
-                   + did_you_mean(e.function, ["count", "sum", "any", "all", "min", "max", "mean"]), e.span)
+                   + did_you_mean(e.function, ["count", "share", "sum", "any", "all", "min", "max", "mean"]), e.span)
         return ANY
 
     def check_default(self, e: Expr, spec: TypeSpec, span: Span) -> None:

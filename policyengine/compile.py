@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import runtime
-from .check import ITEM_RECORD, Analysis, children, walk
+from .check import GROUP_RECORD, ITEM_RECORD, Analysis, children, walk
 from .model import (
     Binary,
     Call,
@@ -37,12 +37,14 @@ from .model import (
     Literal,
     Member,
     Name,
+    Rollup,
     Ruleset,
     Sanction,
     Span,
     Supervision,
     Test,
     Unary,
+    rollup_ruleset,
 )
 
 
@@ -91,6 +93,17 @@ class SupervisionOut:
 
 
 @dataclass
+class CompiledRollup:
+    """A rollup compiled as a ruleset of its own: its rows are the groups, each holding the
+    list of its items' slot lists at `members_slot`; `key_slot` is the item slot grouped by."""
+
+    rollup: Rollup
+    compiled: CompiledRuleset
+    key_slot: int
+    members_slot: int
+
+
+@dataclass
 class CompiledRuleset:
     ruleset: Ruleset
     analysis: Analysis
@@ -107,10 +120,18 @@ class CompiledRuleset:
     source: str
     trace_slot: int | None = None
     constants: dict[str, Any] = field(default_factory=dict)
+    rollups: list[CompiledRollup] = field(default_factory=list)
 
 
 def compile_ruleset(ruleset: Ruleset, analysis: Analysis, trace: bool = False) -> CompiledRuleset:
-    return _Compiler(ruleset, analysis, trace).build()
+    compiled = _Compiler(ruleset, analysis, trace).build()
+    for r in ruleset.rollups:
+        # a rollup's aggregates need every item of its group: it runs after all item stages,
+        # a stage boundary like ranking, as a compiled ruleset over the groups
+        inner = _Compiler(rollup_ruleset(ruleset, r), analysis.rollups[r.name], trace, compiled)
+        unit = inner.build()
+        compiled.rollups.append(CompiledRollup(r, unit, compiled.slots[r.by], unit.slots["\0members"]))
+    return compiled
 
 
 # ---------------------------------------------------------------- scheduling
@@ -127,10 +148,11 @@ class _Node:
 
 
 class _Compiler:
-    def __init__(self, ruleset: Ruleset, analysis: Analysis, trace: bool):
+    def __init__(self, ruleset: Ruleset, analysis: Analysis, trace: bool, parent: CompiledRuleset | None = None):
         self.rs = ruleset
         self.an = analysis
         self.trace = trace
+        self.parent = parent
         self.slots: dict[str, int] = {}
         self.hidden = 0
         self.consts: dict[str, Any] = {}
@@ -139,7 +161,9 @@ class _Compiler:
         self.markers: list[Marker] = []
         self.tables = {t.name: t for t in ruleset.tables}
         self.table_fn: dict[str, tuple[str, list[int]]] = {}
-        self.scales = {s.name: s for s in ruleset.scales}
+        # a rollup compares its items' levels (`i.风险等级 == 高风险`) as the items store them
+        outer = parent.ruleset.scales if parent is not None else []
+        self.scales = {s.name: s for s in [*outer, *ruleset.scales]}
         self.fresh = 0
         self.needed: set[int] = set()
         self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
@@ -175,6 +199,8 @@ class _Compiler:
             if isinstance(decl, (Input, Dimension)):
                 self.slot(decl.name)
                 inputs.append(decl)
+        if self.parent is not None:
+            self.slot("\0members")
         nodes = self.nodes()
         order = self.schedule(nodes)
         for node in order:
@@ -720,11 +746,13 @@ class _Compiler:
             if e.name == "case":
                 return "C"
             if e.name == "items":
-                return "I"
+                return self.use(self.slots["\0members"]) if self.parent is not None else "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
             if self.an.type_of(e.target) == ITEM_RECORD:
                 self.view_fields.add(e.name)
+            if self.parent is not None and self.an.type_of(e.target) == GROUP_RECORD:
+                return f"{self.ex(e.target, scope)}[{self.parent.slots[e.name]}]"
             return f"{self.ex(e.target, scope)}[{e.name!r}]"
         if isinstance(e, Unary):
             if e.op == "-":
@@ -799,6 +827,8 @@ class _Compiler:
         return code
 
     def same_for_every_item(self, e: Comprehension, scope: dict[str, str]) -> bool:
+        if self.parent is not None:  # a rollup's `items` differ from group to group
+            return False
         if not (isinstance(e.source, Name) and e.source.name == "items" and "items" not in scope):
             return False
         for part in (e.element, e.where):
@@ -817,6 +847,9 @@ class _Compiler:
         where = f" if {self.ex(e.where, inner)}" if e.where is not None else ""
         if e.function == "count":
             return f"num(len([0 for {var} in {source}{where}]))"
+        if e.function == "share":
+            flag = self.ex(e.where, inner) if e.where is not None else "True"
+            return f"share([{flag} for {var} in {source}])"
         if e.function in ("any", "all"):
             if e.element is not None:
                 return f"{e.function}({self.ex(e.element, inner)} for {var} in {source}{where})"

@@ -17,9 +17,9 @@ from typing import Any
 
 from . import runtime
 from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, locate, validate
-from .compile import CompiledRuleset, RankSpec
-from .errors import Diagnostic, EvaluationError
-from .result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
+from .compile import CompiledRollup, CompiledRuleset, RankSpec
+from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
+from .result import GradeResult, ItemResult, Result, RollupResult, SanctionResult, SupervisionResult
 
 
 def item_layout(compiled: CompiledRuleset) -> Layout:
@@ -41,6 +41,12 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
         ) -> tuple[list[list[Any]], list[str], list[str | None]]:
     """Validate and evaluate; return the raw slot lists (used by result and explain)."""
     rows, ids, names = validate(case, item_layout(compiled), progress)
+    _run_stages(compiled, case, rows, ids, progress)
+    return rows, ids, names
+
+
+def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                progress: ItemsDone | None = None) -> None:
     header = case.header()
     with decimal.localcontext(runtime.CONTEXT):
         for stage in compiled.stages:
@@ -56,7 +62,84 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
                         progress(len(part))
             except runtime.StageFailure as failure:
                 raise _evaluation_error(compiled, case, rows, ids, failure) from None
-    return rows, ids, names
+
+
+# ---------------------------------------------------------------- rollups
+
+
+def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids: list[str],
+               ) -> tuple[list[list[Any]], list[str], list[str | None], Case]:
+    """The units of one rollup, evaluated: group the evaluated items by the rollup's key,
+    lay out each unit (its own inputs from the case's `units:` section), run the rollup's
+    stages. Returns the unit rows, ids, names and the case view that locates them."""
+    r = compiled.rollup
+    groups: dict[Any, list[list[Any]]] = {}
+    first: dict[Any, int] = {}
+    key = compiled.key_slot
+    for index, row in enumerate(rows):
+        k = row[key]
+        members = groups.get(k)
+        if members is None:
+            groups[k] = members = []
+            first[k] = index
+        members.append(row)
+    given = (case.units or {}).get(r.name)
+    section = Case(items=given if given is not None else [{"id": k} for k in groups if isinstance(k, str)],
+                   file=case.file, section=("units", r.name), title=case.title, unit=case.unit,
+                   period=case.period)
+    section._nodes = case._nodes
+    inner = compiled.compiled
+    needs_inputs = bool(inner.inputs)
+    if given is None and needs_inputs:
+        raise CaseError(Diagnostic("PE341", f"rollup '{r.name}' has inputs ({', '.join(d.name for d in inner.inputs)})"
+                                   f": the case needs a 'units:' section with '{r.name}:', a list of its units "
+                                   "(each with an 'id' and those fields)", file=case.file or "<case>",
+                                   line=locate(case, ["units"])[0] or 1))
+    try:
+        unit_rows, unit_ids, unit_names = validate(section, item_layout(inner))
+    except CaseError as exc:
+        for d in exc.diagnostics:  # the same checks as for items, said of units
+            d.message = (f"unit {d.item} of units.{r.name}: " if d.item else f"units.{r.name}: ") \
+                + d.message.replace("item ", "unit ")
+            d.item = None
+        raise
+    problems = []
+    known = set(unit_ids)
+    # a misspelt key shows on both sides: suggest only among the keys the other side lacks
+    unmatched_units = [u for u in unit_ids if u not in groups]
+    unmatched_keys = [str(k) for k in groups if k not in known]
+    for k, index in first.items():
+        if k not in known:
+            line, column = locate(case, ["items", index, r.by])
+            problems.append(Diagnostic("PE342", f"{r.by} '{k}' has no unit in units.{r.name}"
+                                       + did_you_mean(str(k), unmatched_units), file=case.file or "<case>", line=line,
+                                       column=column, item=ids[index]))
+    for index, unit_id in enumerate(unit_ids):
+        if unit_id not in groups:
+            line, column = locate(section, ["items", index, "id"])
+            problems.append(Diagnostic("PE343", f"unit '{unit_id}' of units.{r.name}: no item has {r.by} = "
+                                       f"'{unit_id}'" + did_you_mean(unit_id, unmatched_keys),
+                                       file=case.file or "<case>", line=line, column=column))
+    if problems:
+        raise CaseError(problems[:20])
+    members_slot = compiled.members_slot
+    for row, unit_id in zip(unit_rows, unit_ids, strict=True):
+        row[members_slot] = groups[unit_id]
+    _run_stages(inner, section, unit_rows, unit_ids)
+    return unit_rows, unit_ids, unit_names, section
+
+
+def _rollup_results(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                    ) -> dict[str, RollupResult]:
+    out = {}
+    for cr in compiled.rollups:
+        unit_rows, unit_ids, unit_names, _ = run_rollup(cr, case, rows, ids)
+        build = _output_plan(cr.compiled).build
+        units = list(map(build, unit_rows, unit_ids, unit_names))
+        with decimal.localcontext(runtime.CONTEXT):
+            summary = summarise(cr.compiled, unit_rows, units)
+        out[cr.rollup.name] = RollupResult(cr.rollup.name, units, summary)
+    return out
 
 
 def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
@@ -65,6 +148,7 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
     len(case.items))` steps in all."""
     with gc_paused():
         rows, ids, names = run(compiled, case, progress)
+        rollups = _rollup_results(compiled, case, rows, ids) if compiled.rollups else {}
         build = _output_plan(compiled).build
         if progress is None:
             items = list(map(build, rows, ids, names))
@@ -84,6 +168,7 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
             case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
             items=items,
             summary=summary,
+            rollups=rollups,
         )
 
 

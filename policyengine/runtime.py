@@ -154,6 +154,13 @@ def average(values: list) -> Decimal:
     return total(values) / len(values)
 
 
+def share(flags: list) -> Decimal:
+    """The share of true flags: `share(i in items where c)`, a count over the group's size."""
+    if not flags:
+        raise RuleFailure("PE405", "share() of an empty list")
+    return Decimal(sum(flags)) / len(flags)
+
+
 def days(start: object, end: object) -> Decimal:
     return Decimal((end - start).days)  # type: ignore[operator]
 

@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
-HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "expect", "expect_summary")
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary")
 
 
 @dataclass
@@ -36,6 +36,10 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # rollup name -> its units' own inputs, a list shaped like `items` (`id` is the group key)
+    units: dict[str, Any] | None = None
+    # where this case's `items` stand in the file: ("units", "单位") for a rollup's units
+    section: tuple[str, ...] = ()
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -107,6 +111,10 @@ def case_from_data(data: Any, file: str) -> Case:
     if not isinstance(items, list):
         raise CaseError(Diagnostic("PE303", "the case file has no 'items' list", file=file,
                                    line=_key_line(file, ["items"]) or 1))
+    units = data.get("units")
+    if units is not None and not (isinstance(units, dict) and all(isinstance(v, list) for v in units.values())):
+        raise CaseError(Diagnostic("PE340", "'units' maps each rollup's name to a list of its units "
+                                   "(each with an 'id', like items)", file=file, line=_key_line(file, ["units"])))
     expect = data.get("expect")
     if expect is not None and not isinstance(expect, dict):
         raise CaseError(Diagnostic("PE303", "'expect' maps item ids to expected values", file=file,
@@ -127,6 +135,7 @@ def case_from_data(data: Any, file: str) -> Case:
         ruleset=str(ruleset) if ruleset is not None else None,
         expect={str(k): v for k, v in expect.items()} if expect else None,
         expect_summary=data.get("expect_summary"),
+        units={str(k): v for k, v in units.items()} if units else None,
     )
 
 

@@ -1,0 +1,216 @@
+"""Rollups: units and people graded from their items (docs/language.md "Rollups")."""
+
+from __future__ import annotations
+
+import pytest
+
+import policyengine as pe
+from policyengine.check import analyse
+from policyengine.dsl import to_dsl
+from policyengine.errors import CaseError
+from policyengine.parse import parse_text
+from policyengine.render import to_json
+
+from .conftest import D, cli, ruleset
+
+RULES = """\
+ruleset 示例 "单位汇总示例"
+subject 风险点
+
+input 所属单位: text
+input 责任人: text
+input 分: number
+
+levels 等级 [高 red, 中 yellow, 低 green]
+
+grade 等级 {
+  分 >= 10  -> 高
+  分 >= 5   -> 中
+  otherwise -> 低
+}
+
+# the units that own the risk points
+rollup 单位 by 所属单位 {
+  input 目标完成: 0..40
+  input 系统: one of ["市局", "县局"] = "市局"
+
+  let 高数 = count(i in items where i.等级 == 高)
+  let 占比 = share(i in items where i.等级 == 高)
+  let 至少中 = count(i in items where i.等级 >= 中)
+  let 平均 = mean(i.分 for i in items)
+  let 最高 = max(i.分 for i in items)
+  let 总分 = sum(i.分 for i in items where i.分 > 2)
+  let 全低 = all(i in items where i.等级 == 低)
+  let 指数 = 目标完成 - 高数 * 5
+
+  levels 单位等级 [差 red, 好 green]
+
+  grade 单位等级 {
+    bottom 1 by 指数 within 系统 -> 差
+    otherwise                   -> 好
+  }
+
+  sanction 约谈 when 高数 >= 2 {
+    fine 100 * 高数
+    action "约谈"
+  }
+
+  summary {
+    count by 单位等级
+    sum 高数
+  }
+}
+
+rollup 干部 by 责任人 {
+  sanction 警示谈话 when any(i in items where i.等级 == 高) {
+    action "警示谈话"
+  }
+}
+"""
+
+ITEMS = [
+    {"id": "A1", "所属单位": "甲局", "责任人": "张", "分": 12},
+    {"id": "A2", "所属单位": "甲局", "责任人": "张", "分": 11},
+    {"id": "A3", "所属单位": "甲局", "责任人": "李", "分": 3},
+    {"id": "B1", "所属单位": "乙局", "责任人": "王", "分": 10},
+    {"id": "B2", "所属单位": "乙局", "责任人": "王", "分": 2},
+    {"id": "C1", "所属单位": "丙局", "责任人": "李", "分": 6},
+]
+UNITS = {"单位": [
+    {"id": "甲局", "目标完成": 30},
+    {"id": "乙局", "目标完成": 35},
+    {"id": "丙局", "name": "丙县局", "目标完成": 20, "系统": "县局"},
+]}
+
+
+@pytest.fixture(scope="module")
+def result() -> pe.Result:  # type: ignore[name-defined]
+    return ruleset(RULES).evaluate(pe.Case(items=ITEMS, units=UNITS))
+
+
+def test_aggregates_over_values_and_grades(result) -> None:
+    jia = result.rollups["单位"].unit("甲局").values
+    # 甲局: A1 12 (高), A2 11 (高), A3 3 (低)
+    assert jia["高数"] == 2
+    assert jia["占比"] == D("0." + "6" * 39 + "7")  # 2 of 3 points are 高: 40 digits, half-up
+    assert jia["至少中"] == 2  # 高 and 中 are at least 中: A1, A2
+    assert jia["平均"] == D("8." + "6" * 38 + "7")  # (12 + 11 + 3) / 3, 40 digits
+    assert jia["最高"] == 12
+    assert jia["总分"] == 26  # 12 + 11 + 3, all above 2
+    assert jia["全低"] is False
+    assert jia["指数"] == 20  # 30 - 2 * 5
+    yi = result.rollups["单位"].unit("乙局").values
+    assert (yi["高数"], yi["占比"], yi["总分"], yi["指数"]) == (1, D("0.5"), 10, 30)  # B2's 2 is not > 2
+    bing = result.rollups["单位"].unit("丙局")
+    assert bing.name == "丙县局"
+    assert (bing.values["高数"], bing.values["全低"], bing.values["指数"]) == (0, False, 20)  # C1 6 is 中
+
+
+def test_units_are_ranked_within_their_system_and_sanctioned_once(result) -> None:
+    units = result.rollups["单位"]
+    assert [u.id for u in units.units] == ["甲局", "乙局", "丙局"]  # the order of the units: section
+    # 市局: 甲局 20, 乙局 30 -> 甲局 is the bottom one; 县局: 丙局 alone is its bottom one
+    assert {u.id: u.grades["单位等级"].level for u in units.units} == {"甲局": "差", "乙局": "好", "丙局": "差"}
+    jia = units.unit("甲局")
+    assert [(s.rule, s.fine) for s in jia.sanctions] == [("约谈", 200)]  # 100 * 2
+    assert units.unit("乙局").sanctions == []
+    assert units.summary["levels"] == {"单位等级": {"差": 2, "好": 1}}
+    assert units.summary["fines"] == 200
+    assert units.summary["sums"] == {"高数": 3}  # 2 + 1 + 0
+
+
+def test_a_person_is_warned_once_however_many_points(result) -> None:
+    people = result.rollups["干部"]
+    # 张 has two 高 points (A1, A2), 王 one (B1), 李 none (A3 低, C1 中)
+    assert [u.id for u in people.units] == ["张", "李", "王"]  # first appearance
+    warned = [u.id for u in people.units for s in u.sanctions if s.rule == "警示谈话"]
+    assert warned == ["张", "王"]
+
+
+def test_json_has_a_section_per_rollup_and_none_without(result) -> None:
+    text = to_json(result.to_dict())
+    assert '"rollups": {' in text
+    assert list(result.to_dict()["rollups"]) == ["单位", "干部"]
+    plain = ruleset("input a: number\nlet b = a * 2\n").evaluate(pe.Case(items=[{"id": "x", "a": 1}]))
+    assert "rollups" not in plain.to_dict()
+
+
+def test_format_round_trip_keeps_comments() -> None:
+    once = to_dsl(parse_text(RULES, "r.policy"))
+    assert "# the units that own the risk points\nrollup 单位 by 所属单位 {\n  input 目标完成: 0..40" in once
+    assert to_dsl(parse_text(once, "r.policy")) == once
+
+
+def errors(text: str) -> list[str]:
+    return [f"{d.code} {d.line}: {d.message}" for d in analyse(parse_text(text, "r.policy")).errors]
+
+
+def test_check_names_across_levels() -> None:
+    found = errors("""\
+input 所属单位: text
+input 分: number
+let 总 = 分 + 单位
+rollup 单位 by 所属单 {
+  let 高数 = count(p in items where p.分数 > 1)
+  let x = 分 + 1
+}
+""")
+    assert found == [
+        "PE101 3: unknown name '单位' ('单位' is a rollup: item rules cannot read a rollup's values; "
+        "compute the figure inside the rollup)",
+        "PE101 4: rollup '单位' by '所属单': the items have no value '所属单' (did you mean '所属单位'?)",
+        "PE101 5: the items (item) have no value '分数' (did you mean '分'?)",
+        "PE101 6: unknown name '分' ('分' is a value of each item: in rollup '单位' read it through the "
+        "group's items, e.g. sum(i.分 for i in items))",
+    ]
+
+
+def test_check_key_type_cycles_and_clashes() -> None:
+    found = errors("""\
+input 分: number
+rollup 单位 by 分 {
+  let a = b + count(i in items)
+  let b = a
+}
+rollup 分 by 分 {
+}
+""")
+    assert "PE130 2: rollup '单位' groups the items by '分', which is number: a rollup's key is text " \
+           "(a unit's or a person's name)" in found
+    assert any(f.startswith("PE105 ") and "a -> b -> a" in f for f in found)
+    assert any(f.startswith("PE102 6:") for f in found)
+
+
+def test_missing_and_unknown_units_are_located(write) -> None:
+    rules = write("r.policy", RULES)
+    case = write("c.yaml", """\
+        items:
+          - {id: A1, 所属单位: 甲局, 责任人: 张, 分: 12}
+          - {id: B1, 所属单位: 乙县局, 责任人: 王, 分: 10}
+        units:
+          单位:
+            - {id: 甲局, 目标完成: 30}
+            - {id: 乙局, 目标完成: 35}
+            - {id: 丁局, 目标完成: 50}
+        """)
+    run = cli("eval", str(rules), str(case))
+    assert run.returncode == 2
+    assert run.stdout == ""
+    lines = [line for line in run.stderr.splitlines() if "error[" in line]
+    assert lines == [
+        f"{case}:8:16: error[PE303]: unit 丁局 of units.单位: field '目标完成': 50 is outside 0..40",
+    ]
+    case.write_text(case.read_text(encoding="utf-8").replace("50", "5"), encoding="utf-8")
+    run = cli("eval", str(rules), str(case))
+    lines = [line for line in run.stderr.splitlines() if "error[" in line]
+    assert lines == [
+        f"{case}:3:14: error[PE342]: item B1: 所属单位 '乙县局' has no unit in units.单位 (did you mean '乙局'?)",
+        f"{case}:7:8: error[PE343]: unit '乙局' of units.单位: no item has 所属单位 = '乙局' (did you mean '乙县局'?)",
+        f"{case}:8:8: error[PE343]: unit '丁局' of units.单位: no item has 所属单位 = '丁局'",
+    ]
+
+
+def test_a_rollup_with_inputs_needs_its_units() -> None:
+    with pytest.raises(CaseError) as caught:
+        ruleset(RULES).evaluate(pe.Case(items=ITEMS))
+    assert caught.value.diagnostics[0].code == "PE341"
