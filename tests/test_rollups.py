@@ -214,3 +214,22 @@ def test_a_rollup_with_inputs_needs_its_units() -> None:
     with pytest.raises(CaseError) as caught:
         ruleset(RULES).evaluate(pe.Case(items=ITEMS))
     assert caught.value.diagnostics[0].code == "PE341"
+
+
+def test_table_csv_and_yaml_have_a_block_per_rollup(result) -> None:
+    from policyengine.render import render
+
+    table = render(result, "table")
+    assert "\nrollup 单位 · 3 units\n" in table
+    assert "\nrollup 干部 · 3 units\n" in table
+    assert "\nunits: 3\n单位等级: 差 2, 好 1\nsum 高数: 3\nfines: 200" in table
+    csv_lines = render(result, "csv").splitlines()
+    start = csv_lines.index("单位,name,高数,占比,至少中,平均,最高,总分,全低,指数,单位等级,单位等级.rank,"
+                            "supervision,sanctions,fine,warning")
+    assert csv_lines[start - 1] == ""
+    # (10 + 2) / 2 = 6; rank 1 of 市局: its 指数 30 is above 甲局's 20
+    assert csv_lines[start + 2] == "乙局,,1,0.5,1,6,10,10,false,30,好,1,,,,"
+    assert "干部,name,supervision,sanctions,fine,warning" in csv_lines
+    assert "张,,,警示谈话: 警示谈话,," in csv_lines
+    yaml_text = render(result, "yaml")
+    assert "rollups:\n  单位:\n    units:\n    - id: 甲局\n" in yaml_text

@@ -6,21 +6,25 @@ import re
 from typing import Any
 
 from ..result import Result
-from .tabular import cell, rows
+from .tabular import cell, rollup_rows, rows
 
 
 def to_table(result: Result) -> str:
+    out = [_title(result), _aligned(*rows(result)), "", summary_text(result)]
+    for name, rollup in result.rollups.items():
+        # one block per rollup: its units as the items are shown, then its summary
+        out += ["", f"rollup {name} · {len(rollup.units)} units", _aligned(*rollup_rows([result], name)), "",
+                summary_lines(rollup.summary, len(rollup.units), "units")]
+    return "\n".join(out) + "\n"
+
+
+def _aligned(header: list[str], body: list[list[str]]) -> str:
     from tabulate import tabulate
 
-    header, body = rows(result)
-    numeric = {i for i, h in enumerate(header) if h not in ("id", "name") and all(
+    numeric = {i for i, h in enumerate(header) if i > 1 and all(
         re.fullmatch(r"-?\d+(\.\d+)?", r[i]) or r[i] == "" for r in body)}
     align = ["right" if i in numeric else "left" for i in range(len(header))]
-    out = [_title(result), tabulate(body, headers=header, tablefmt="simple", colalign=align,
-                                    disable_numparse=True)]
-    out.append("")
-    out.append(summary_text(result))
-    return "\n".join(out) + "\n"
+    return tabulate(body, headers=header, tablefmt="simple", colalign=align, disable_numparse=True)
 
 
 def _title(result: Result) -> str:
@@ -35,12 +39,15 @@ def summary_text(result: Result) -> str:
     """The summary under a result table: the one-line figures first (items, levels,
     counts, sums, fines), then each `count by a, b` as a cross-table of its own, a
     values down and b values across with totals, as it would be laid out on paper."""
+    return summary_lines(result.summary, len(result.items), "items")
+
+
+def summary_lines(s: dict[str, Any], shown: int, subject: str) -> str:
     from tabulate import tabulate
 
-    s = result.summary
-    lines = [f"items: {s['items']}"]
-    if len(result.items) != s["items"]:  # `eval --item`: the summary still covers the whole case
-        lines[0] += f" ({len(result.items)} shown; the summary counts all {s['items']})"
+    lines = [f"{subject}: {s['items']}"]
+    if shown != s["items"]:  # `eval --item`: the summary still covers the whole case
+        lines[0] += f" ({shown} shown; the summary counts all {s['items']})"
     for scale, counts in s["levels"].items():
         lines.append(f"{scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for block in s.get("counts", []):
