@@ -233,3 +233,18 @@ def test_table_csv_and_yaml_have_a_block_per_rollup(result) -> None:
     assert "张,,,警示谈话: 警示谈话,," in csv_lines
     yaml_text = render(result, "yaml")
     assert "rollups:\n  单位:\n    units:\n    - id: 甲局\n" in yaml_text
+
+
+def test_yaml_form_round_trip() -> None:
+    from policyengine.yamlform import parse_yaml_text, to_yaml
+
+    model = parse_text(RULES, "r.policy")
+    text = to_yaml(model)
+    assert "\nrollups:\n  # the units that own the risk points\n  单位:\n    by: 所属单位\n" in text
+    assert "\n  干部:\n    by: 责任人\n" in text
+    back = parse_yaml_text(text, "r.yaml")
+    assert to_dsl(back, comments=False) == to_dsl(model, comments=False)
+    assert to_yaml(back) == text
+    # and the YAML rollup evaluates as the DSL one does
+    again = ruleset(to_dsl(back)).evaluate(pe.Case(items=ITEMS, units=UNITS))
+    assert again.rollups["单位"].unit("甲局").values["指数"] == 20
