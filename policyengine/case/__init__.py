@@ -21,7 +21,8 @@ from typing import Any
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
-HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary")
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary", "expect_units",
+               "expect_units_summary")
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # rollup name -> unit id -> expected fields; rollup name -> expected summary entries
+    expect_units: dict[str, Any] | None = None
+    expect_units_summary: dict[str, Any] | None = None
     # rollup name -> its units' own inputs, a list shaped like `items` (`id` is the group key)
     units: dict[str, Any] | None = None
     # where this case's `items` stand in the file: ("units", "单位") for a rollup's units
@@ -128,6 +132,10 @@ def case_from_data(data: Any, file: str) -> Case:
         if isinstance(value, (Decimal, float)) and not _modest(value):
             raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
                                        "not finite", file=file, line=_key_line(file, [key])))
+    for key in ("expect_units", "expect_units_summary"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise CaseError(Diagnostic("PE344", f"'{key}' maps each rollup's name to its expectations", file=file,
+                                       line=_key_line(file, [key])))
     ruleset = data.get("ruleset")
     return Case(
         items=items, title=_text(data.get("title")), unit=_text(data.get("unit")),
@@ -136,6 +144,7 @@ def case_from_data(data: Any, file: str) -> Case:
         expect={str(k): v for k, v in expect.items()} if expect else None,
         expect_summary=data.get("expect_summary"),
         units={str(k): v for k, v in units.items()} if units else None,
+        expect_units=data.get("expect_units"), expect_units_summary=data.get("expect_units_summary"),
     )
 
 
