@@ -121,6 +121,9 @@ class CompiledRuleset:
     trace_slot: int | None = None
     constants: dict[str, Any] = field(default_factory=dict)
     rollups: list[CompiledRollup] = field(default_factory=list)
+    # in a traced rollup: its aggregates (comprehensions over the group's items), whose
+    # counted items the trace records under ("agg", index)
+    aggregates: list[Comprehension] = field(default_factory=list)
 
 
 def compile_ruleset(ruleset: Ruleset, analysis: Analysis, trace: bool = False) -> CompiledRuleset:
@@ -165,6 +168,7 @@ class _Compiler:
         outer = parent.ruleset.scales if parent is not None else []
         self.scales = {s.name: s for s in [*outer, *ruleset.scales]}
         self.fresh = 0
+        self.aggregates: list[Comprehension] = []
         self.needed: set[int] = set()
         self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
         self.rank_keys: dict[tuple[str, Expr | None, Expr | None], tuple[int, int | None]] = {}
@@ -242,6 +246,7 @@ class _Compiler:
             inputs=inputs, value_names=value_names, grades=grade_outs, supervisions=supervisions,
             sanctions=list(self.rs.sanctions), sanction_slot=sanction_slot, stages=stages,
             markers=self.markers, source=source, trace_slot=trace_slot, constants=self.consts,
+            aggregates=self.aggregates,
         )
 
     def nodes(self) -> dict[str, _Node]:
@@ -844,6 +849,9 @@ class _Compiler:
         var = self.var()
         inner = {**scope, e.var: var}
         source = self.ex(e.source, scope)
+        if (self.trace and self.parent is not None and isinstance(e.source, Name) and e.source.name == "items"
+                and "items" not in scope):
+            return self._counted(e, var, inner, source)
         where = f" if {self.ex(e.where, inner)}" if e.where is not None else ""
         if e.function == "count":
             return f"num(len([0 for {var} in {source}{where}]))"
@@ -861,6 +869,30 @@ class _Compiler:
         if e.function == "mean":
             return f"average([{element} for {var} in {source}{where}])"
         return f"{'smallest' if e.function == 'min' else 'largest'}([{element} for {var} in {source}{where}])"
+
+    def _counted(self, e: Comprehension, var: str, inner: dict[str, str], group: str) -> str:
+        """A rollup's aggregate in trace mode: the group's items that its `where` (or, for
+        count/share/any/all without an element, its condition) lets through are recorded,
+        so explain can list the items an aggregate counted."""
+        self.aggregates.append(e)
+        k = len(self.aggregates) - 1
+        where = f" if {self.ex(e.where, inner)}" if e.where is not None else ""
+        kept = f"counted(TR, {k}, [{var} for {var} in {group}{where}])"
+        fn = e.function
+        if fn == "count":
+            return f"num(len({kept}))"
+        if fn == "share":
+            return f"share_of({kept}, {group})"
+        if fn in ("any", "all") and e.element is None:
+            return f"(len({kept}) > 0)" if fn == "any" else f"(len({kept}) == len({group}))"
+        element = self.ex(e.element, inner)  # type: ignore[arg-type]
+        if fn in ("any", "all"):
+            return f"{fn}({element} for {var} in {kept})"
+        if fn == "sum":
+            return f"total({element} for {var} in {kept})"
+        if fn == "mean":
+            return f"average([{element} for {var} in {kept}])"
+        return f"{'smallest' if fn == 'min' else 'largest'}([{element} for {var} in {kept}])"
 
 
 __all__ = ["CompiledRuleset", "children", "compile_ruleset"]

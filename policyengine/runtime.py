@@ -161,6 +161,19 @@ def share(flags: list) -> Decimal:
     return Decimal(sum(flags)) / len(flags)
 
 
+def share_of(kept: list, group: list) -> Decimal:
+    """`share(…)` in trace mode: the kept items over the group's size."""
+    if not group:
+        raise RuleFailure("PE405", "share() of an empty list")
+    return Decimal(len(kept)) / len(group)
+
+
+def counted(trace: dict, index: int, kept: list) -> list:
+    """Record which items a rollup's aggregate kept (trace mode), and pass them on."""
+    trace[("agg", index)] = kept
+    return kept
+
+
 def days(start: object, end: object) -> Decimal:
     return Decimal((end - start).days)  # type: ignore[operator]
 

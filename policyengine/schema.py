@@ -91,6 +91,8 @@ def case_schema(rs: Ruleset) -> dict[str, Any]:
     schema = _case_schema(rs)
     if rs.rollups:  # a ruleset without rollups keeps the schema it always had
         schema["properties"]["units"] = units_schema(rs)
+        schema["properties"]["expect_units"] = {"type": "object", "additionalProperties": {"type": "object"}}
+        schema["properties"]["expect_units_summary"] = {"type": "object", "additionalProperties": {"type": "object"}}
         if "required" in schema["properties"]["units"]:
             schema["required"].append("units")
     return schema

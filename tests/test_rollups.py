@@ -248,3 +248,105 @@ def test_yaml_form_round_trip() -> None:
     # and the YAML rollup evaluates as the DSL one does
     again = ruleset(to_dsl(back)).evaluate(pe.Case(items=ITEMS, units=UNITS))
     assert again.rollups["单位"].unit("甲局").values["指数"] == 20
+
+
+CASE = """\
+ruleset: r.policy
+items:
+  - {id: A1, 所属单位: 甲局, 责任人: 张, 分: 12}
+  - {id: A2, 所属单位: 甲局, 责任人: 张, 分: 11}
+  - {id: A3, 所属单位: 甲局, 责任人: 李, 分: 3}
+  - {id: B1, 所属单位: 乙局, 责任人: 王, 分: 10}
+  - {id: B2, 所属单位: 乙局, 责任人: 王, 分: 2}
+  - {id: C1, 所属单位: 丙局, 责任人: 李, 分: 6}
+units:
+  单位:
+    - {id: 甲局, 目标完成: 30}
+    - {id: 乙局, 目标完成: 35}
+    - {id: 丙局, name: 丙县局, 目标完成: 20, 系统: 县局}
+"""
+
+
+def test_explain_a_unit_lists_the_items_each_aggregate_counted(write) -> None:
+    from policyengine.explain import explain_unit
+
+    rules = write("r.policy", RULES)
+    case = write("c.yaml", CASE)
+    ex = explain_unit(str(rules), str(case), "甲局")
+    high = ex.find("values", "高数")
+    assert high["value"] == 2
+    assert high["aggregates"] == [{"expr": "count(i in items where i.等级 == 高)", "of": 3, "at": f"{rules}:21",
+                                   "counted": [{"id": "A1", "at": f"{case}:3"}, {"id": "A2", "at": f"{case}:4"}]}]
+    assert ex["rollup"] == {"name": "单位", "by": "所属单位", "at": f"{rules}:17"}
+    assert ex.find("grades", "单位等级")["level"] == "差"
+    text = ex.to_text()
+    assert text.startswith(f"单位 甲局 (rollup 单位 by 所属单位   [{rules}:17])\n")
+    assert f"      count(i in items where i.等级 == 高): 2 of 3 items: A1 [{case}:3], A2 [{case}:4]\n" in text
+    # a person: the sanction's condition and the items that made it fire
+    person = cli("explain", str(rules), str(case), "--unit", "干部:张")
+    assert person.returncode == 0, person.stderr
+    assert "  sanction 警示谈话 fired" in person.stdout
+    assert f"any(i in items where i.等级 == 高): 2 of 2 items: A1 [{case}:3], A2 [{case}:4]" in person.stdout
+    missing = cli("explain", str(rules), str(case), "--unit", "甲")
+    assert missing.returncode == 2
+    assert "error[PE345]: no unit '甲' (did you mean '甲局'?)" in missing.stderr
+
+
+def test_diff_shows_changed_rollup_declarations_and_unit_migration(write) -> None:
+    old = write("r.policy", RULES)
+    new = write("r2.policy", RULES.replace("let 指数 = 目标完成 - 高数 * 5", "let 指数 = 目标完成 - 高数 * 20"))
+    case = write("c.yaml", CASE)
+    d = pe.diff(str(old), str(new), [str(case)])
+    assert [(c.kind, c.name, c.change) for c in d.changes] == [("let", "单位.指数", "modified")]
+    units = d.to_dict()["impact"]["rollups"]["单位"]
+    # 指数 old: 甲 30-10=20, 乙 35-5=30, 丙 20; new: 甲 30-40=-10, 乙 35-20=15, 丙 20.
+    # 市局 bottom stays 甲局, 县局 stays 丙局: no unit changes grade; 甲 and 乙 change 指数
+    assert units["migration"] == {"单位等级": {"差": {"差": 2}, "好": {"好": 1}}}
+    assert [(u["id"], u["values"]) for u in units["units_changed"]] == [
+        ("甲局", {"指数": [20, -10]}), ("乙局", {"指数": [30, 15]})]
+    assert "\nrollup 单位: 3 unit(s); 2 changed, 0 regraded\n" in d.to_table()
+    plain = ruleset("input a: number\nlet b = a * 2\n")
+    assert "rollups" not in pe.diff(plain, plain, [pe.Case(items=[{"id": "x", "a": 1}])]).to_dict()["impact"]
+
+
+def test_golden_expect_units_and_snapshot(write) -> None:
+    write("r.policy", RULES)
+    case = write("c.yaml", CASE + """\
+expect_units:
+  单位:
+    甲局: {指数: 20, 单位等级: 差, 目标完成: 30, sanctions: [约谈]}
+    乙局: {指数: 31}
+  干部:
+    张: {sanctions: [警示谈话]}
+expect_units_summary:
+  单位: {levels: {单位等级: {差: 2, 好: 1}}}
+""")
+    run = cli("test", str(case))
+    assert run.returncode == 1
+    assert f"FAIL {case}  item 单位 乙局  指数: expected 31, got 30 (difference -1)" in run.stdout
+    case.write_text(case.read_text(encoding="utf-8").replace("指数: 31", "指数: 30"), encoding="utf-8")
+    assert cli("test", str(case), "--update").returncode == 0
+    assert '"rollups": {' in case.with_name("c.expected.json").read_text(encoding="utf-8")
+    case.write_text(case.read_text(encoding="utf-8").replace("目标完成: 35}", "目标完成: 36}"), encoding="utf-8")
+    run = cli("test", str(case))
+    assert f"FAIL {case}  item 单位 乙局  指数: expected 30, got 31 (difference +1)" in run.stdout
+    assert f"FAIL {case}  snapshot  item 单位 乙局  指数: expected 30, got 31 (difference +1)" in run.stdout
+
+
+def test_schema_has_the_units_section() -> None:
+    import jsonschema
+    import yaml
+
+    from policyengine.schema import case_schema
+
+    schema = case_schema(parse_text(RULES, "r.policy"))
+    units = schema["properties"]["units"]
+    assert units["required"] == ["单位"]
+    assert units["properties"]["单位"]["items"]["required"] == ["id", "目标完成"]
+    assert "units" in schema["required"]
+    jsonschema.validate(yaml.safe_load(CASE), schema)
+    bad = yaml.safe_load(CASE.replace("目标完成: 20", "目标完成: 50"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+    plain = case_schema(parse_text("input a: number\n", "p.policy"))
+    assert "units" not in plain["properties"]
