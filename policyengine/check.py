@@ -258,7 +258,8 @@ class _Checker:
             if kind is None:
                 continue
             name = decl.scale if isinstance(decl, Grade) else decl.name  # type: ignore[attr-defined]
-            if name in SPECIAL_NAMES or (name in BUILTINS and kind != "table"):
+            special = (*SPECIAL_NAMES, "units") if self.parent is not None else SPECIAL_NAMES
+            if name in special or (name in BUILTINS and kind != "table"):
                 self.error("PE102", f"'{name}' is a built-in name; choose another", decl.span)
             prior = self.symbols.get(name)
             if prior is not None:
@@ -362,6 +363,9 @@ class _Checker:
             return CASE
         if name == "items":
             return GROUP if self.parent is not None else ITEMS
+        if name == "units" and self.parent is not None:
+            # every unit of this rollup, as `items` is every item at the item level
+            return ITEMS
         if name == "dimensions":
             self.error("PE104", "'dimensions' is only meaningful in sum(dimensions) or "
                        "weighted(dimensions)", node.span)

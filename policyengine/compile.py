@@ -752,6 +752,8 @@ class _Compiler:
                 return "C"
             if e.name == "items":
                 return self.use(self.slots["\0members"]) if self.parent is not None else "I"
+            if e.name == "units" and self.parent is not None:
+                return "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
             if self.an.type_of(e.target) == ITEM_RECORD:
@@ -832,9 +834,9 @@ class _Compiler:
         return code
 
     def same_for_every_item(self, e: Comprehension, scope: dict[str, str]) -> bool:
-        if self.parent is not None:  # a rollup's `items` differ from group to group
-            return False
-        if not (isinstance(e.source, Name) and e.source.name == "items" and "items" not in scope):
+        # every item (`items`), or in a rollup every unit (`units`; its `items` differ by group)
+        every = "units" if self.parent is not None else "items"
+        if not (isinstance(e.source, Name) and e.source.name == every and every not in scope):
             return False
         for part in (e.element, e.where):
             for node in walk(part):
