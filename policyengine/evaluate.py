@@ -41,8 +41,22 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
         ) -> tuple[list[list[Any]], list[str], list[str | None]]:
     """Validate and evaluate; return the raw slot lists (used by result and explain)."""
     rows, ids, names = validate(case, item_layout(compiled), progress)
+    _check_unit_sections(compiled, case)
     _run_stages(compiled, case, rows, ids, progress)
     return rows, ids, names
+
+
+def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
+    """Every list under `units:` is a rollup's: a misspelt rollup name would otherwise leave
+    its units unread (and, for a rollup without inputs, unnoticed)."""
+    names = [cr.rollup.name for cr in compiled.rollups]
+    unknown = [k for k in (case.units or {}) if k not in names]
+    if unknown:
+        raise CaseError([Diagnostic("PE346", f"units.{k}: the ruleset has no rollup '{k}'"
+                                    + (did_you_mean(k, names) + f" (rollups: {', '.join(names)})" if names
+                                       else " (it declares no rollups)"),
+                                    file=case.file or "<case>", line=line, column=column)
+                         for k in unknown for line, column in [locate(case, ["units", k])]])
 
 
 def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],

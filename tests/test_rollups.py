@@ -350,3 +350,20 @@ def test_schema_has_the_units_section() -> None:
         jsonschema.validate(bad, schema)
     plain = case_schema(parse_text("input a: number\n", "p.policy"))
     assert "units" not in plain["properties"]
+
+
+def test_a_units_list_for_no_rollup_is_located(write) -> None:
+    rules = write("r.policy", RULES)
+    case = write("c.yaml", CASE.replace("units:\n  单位:", "units:\n  单元:"))
+    run = cli("eval", str(rules), str(case))
+    assert run.returncode == 2 and run.stdout == ""
+    assert (f"{case}:10:3: error[PE346]: units.单元: the ruleset has no rollup '单元' (did you mean '单位'?) "
+            "(rollups: 单位, 干部)") in run.stderr
+    bad = write("d.yaml", CASE.replace("units:\n  单位:", "units:\n  单位: 3\n  x:"))
+    run = cli("eval", str(rules), str(bad))
+    assert run.returncode == 2
+    assert "error[PE340]: 'units' maps each rollup's name to a list of its units" in run.stderr
+    entry = write("e.yaml", CASE.replace("- {id: 甲局, 目标完成: 30}", "- [甲局, 30]"))
+    run = cli("eval", str(rules), str(entry))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"{entry}:11:7: error[PE303]: units.单位: unit 1 must be a mapping of fields" in run.stderr
