@@ -201,6 +201,7 @@ class _Checker:
         self.decl_types: dict[str, Type] = {}
         self.in_progress: set[str] = set()
         self.current: str | None = None  # node key whose expressions are being checked
+        self.rollups_in_progress: set[str] = set()
 
     # -- diagnostics
     def error(self, code: str, message: str, span: Span | None, **kw: object) -> None:
@@ -238,18 +239,20 @@ class _Checker:
                 self.check_sanction(decl)
         if self.rs.summary is not None:
             self.check_summary()
-        self.find_cycles()
         for rollup in self.rs.rollups:
             self.check_rollup(rollup)
+        self.find_cycles()
         self.lint_unused()
         self.an.value_types = dict(self.decl_types)
         self.an.diagnostics.sort(key=lambda d: (d.severity != "error", d.file or "", d.line, d.column))
         return self.an
 
     def declare(self) -> None:
-        # a rollup's conditions name the items' levels too (`i.风险等级 == 高风险`)
+        # a rollup's conditions name the items' levels too (`i.风险等级 == 高风险`), and item
+        # rules the units' (`单位.单位档次 == 较差`)
         outer = self.parent.rs.scales if self.parent is not None else []
-        for scale in [*self.rs.scales, *outer]:
+        inner = [d for r in self.rs.rollups for d in r.declarations if isinstance(d, GradeScale)]
+        for scale in [*self.rs.scales, *outer, *inner]:
             for lv in scale.levels:
                 self.level_names.setdefault(lv.name, []).append(scale.name)
         for decl in self.rs.declarations:
@@ -370,21 +373,55 @@ class _Checker:
             self.error("PE104", "'dimensions' is only meaningful in sum(dimensions) or "
                        "weighted(dimensions)", node.span)
             return ANY
+        rollup = self.rollup_named(name)
+        if rollup is not None:
+            self.check_rollup(rollup)  # (once) to name one of its values in the message
+            self.error("PE131", f"'{name}' is a rollup: an item reads its unit's values as {name}.NAME "
+                       f"(e.g. {name}.{self.some_unit_value(name)})", node.span)
+            return ANY
         candidates = [*self.symbols, *self.level_names, *scope, "case"]
         hint = self.text_hint(name, node.span) or self.level_hint(name) or did_you_mean(name, candidates)
         self.error("PE101", f"unknown name '{name}'" + hint, node.span)
         return ANY
 
     def level_hint(self, name: str) -> str:
-        """A name of the other level: an item value inside a rollup, a rollup outside."""
+        """A name of the other level: an item value inside a rollup, a unit value outside."""
         if self.parent is not None and name in self.parent.symbols:
             return (f" ('{name}' is a value of each {self.parent.rs.subject}: in rollup '{self.rs.subject}' "
                     f"read it through the group's items, e.g. sum(i.{name} for i in items))")
-        rollup = next((r for r in self.rs.rollups if r.name == name), None)
-        if rollup is not None:
-            return (f" ('{name}' is a rollup: item rules cannot read a rollup's values; "
-                    "compute the figure inside the rollup)")
+        for r in self.rs.rollups:
+            child = self.an.rollups.get(r.name)
+            if child is not None and name in child.symbols and child.symbols[name].kind != "level":
+                return f" ('{name}' is a value of rollup '{r.name}': an item reads its unit's as {r.name}.{name})"
         return ""
+
+    def rollup_named(self, name: str) -> Rollup | None:
+        if self.parent is not None or name in self.symbols:
+            return None
+        return next((r for r in self.rs.rollups if r.name == name), None)
+
+    def some_unit_value(self, name: str) -> str:
+        child = self.an.rollups.get(name)
+        values = [n for n, v in child.symbols.items() if v.kind != "level"] if child else []
+        return values[0] if values else "NAME"
+
+    def unit_field(self, e: Member, r: Rollup) -> Type:
+        """`单位.指数` in an item's rule: the value of the item's unit. The rollup must run
+        before this rule, so the rule depends on the rollup (a cycle when the rollup reads
+        this rule's value from its items)."""
+        child = self.check_rollup(r)
+        if self.current is not None:
+            self.an.deps.setdefault(self.current, set()).add(f"rollup:{r.name}")
+        if child is None:  # being checked: a cycle, reported by find_cycles
+            return ANY
+        sym = child.symbols.get(e.name)
+        if sym is None or sym.kind == "level":
+            self.error("PE101", f"rollup '{r.name}' has no value '{e.name}'"
+                       + did_you_mean(e.name, [n for n, v in child.symbols.items() if v.kind != "level"]), e.span)
+            return ANY
+        if sym.kind in ("input", "dimension"):
+            child.used.add(e.name)
+        return child.value_types.get(e.name, ANY)
 
     def text_hint(self, name: str, span: Span | None) -> str:
         """When an unknown name is a value of a `one of` input, the author meant that text
@@ -460,6 +497,10 @@ class _Checker:
         raise AssertionError(f"unknown node {e!r}")  # pragma: no cover
 
     def member(self, e: Member, scope: dict[str, Type]) -> Type:
+        if isinstance(e.target, Name) and e.target.name not in scope:
+            rollup = self.rollup_named(e.target.name)
+            if rollup is not None:
+                return self.unit_field(e, rollup)
         target = self.expr(e.target, scope)
         if target.kind == "any":
             return ANY
@@ -508,12 +549,24 @@ class _Checker:
             return ANY
         if sym.kind in ("input", "dimension"):
             outer.an.used.add(e.name)
-        elif sym.kind == "table":
-            outer.an.bare_tables.add(e.name)
+        else:
+            if sym.kind == "table":
+                outer.an.bare_tables.add(e.name)
+            # the rollup needs this value of every item: it runs after it (compile.py)
+            outer.an.deps.setdefault(f"rollup:{self.rs.subject}", set()).add(f"{sym.kind}:{e.name}")
         return outer.type_of_name(e.name)
 
-    def check_rollup(self, r: Rollup) -> None:
-        """A rollup is checked as a ruleset of its own whose `items` are the group's items."""
+    def check_rollup(self, r: Rollup) -> Analysis | None:
+        """A rollup is checked as a ruleset of its own whose `items` are the group's items.
+        Once: item rules that read its values check it first; None while it is being
+        checked (an item value it reads reads it back: a cycle)."""
+        if r.name in self.an.rollups:
+            return self.an.rollups[r.name]
+        if r.name in self.rollups_in_progress:
+            return None
+        self.rollups_in_progress.add(r.name)
+        saved, self.current = self.current, f"rollup:{r.name}"
+        self.an.deps.setdefault(self.current, set())
         key = self.symbols.get(r.by)
         if key is None or key.kind == "level":
             self.error("PE101", f"rollup '{r.name}' by '{r.by}': the items have no value '{r.by}'"
@@ -525,11 +578,16 @@ class _Checker:
             if t.kind not in ("text", "any"):
                 self.error("PE130", f"rollup '{r.name}' groups the items by '{r.by}', which is {t}: "
                            "a rollup's key is text (a unit's or a person's name)", r.span)
+            if key.kind in ("let", "table", "grade"):
+                self.an.deps[f"rollup:{r.name}"].add(f"{key.kind}:{r.by}")
         if r.name in self.symbols or r.name in SPECIAL_NAMES or r.name in self.level_names:
             self.error("PE102", f"'{r.name}' names both a rollup and another declaration or built-in name", r.span)
         child = _Checker(rollup_ruleset(self.rs, r), parent=self).run()
         self.an.diagnostics.extend(child.diagnostics)
         self.an.rollups[r.name] = child
+        self.rollups_in_progress.discard(r.name)
+        self.current = saved
+        return child
 
     def pin_level(self, e: Expr, scale: str | None) -> None:
         """Resolve a level name that several scales share, from the other operand."""
@@ -1006,7 +1064,8 @@ class _Checker:
                             reported.add(key)
                             decl_span = self.span_of(child)
                             self.error("PE105", "dependency cycle: " + " -> ".join(
-                                k.split(":", 1)[1] for k in cycle), decl_span)
+                                f"rollup {k[7:]}" if k.startswith("rollup:") else k.split(":", 1)[1]
+                                for k in cycle), decl_span)
                     elif child not in state:
                         state[child] = 1
                         path.append(child)
@@ -1023,6 +1082,8 @@ class _Checker:
 
     def span_of(self, key: str) -> Span | None:
         _kind, name = key.split(":", 1)
+        if _kind == "rollup":
+            return next((r.span for r in self.rs.rollups if r.name == name), None)
         sym = self.symbols.get(name)
         return sym.span if sym else None
 

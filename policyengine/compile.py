@@ -30,6 +30,7 @@ from .model import (
     Dimension,
     Expr,
     Grade,
+    GradeScale,
     IfExpr,
     Input,
     Let,
@@ -65,6 +66,9 @@ class Stage:
     rankings: list[RankSpec]
     # values of every item that this stage reads through `items` (name, slot)
     view: tuple[tuple[str, int], ...] = ()
+    # rollups (indices in CompiledRuleset.rollups) run before this stage: its rules read
+    # their unit's values (`单位.指数`)
+    rollups: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,16 @@ class CompiledRollup:
     compiled: CompiledRuleset
     key_slot: int
     members_slot: int
+    # the item slot that holds the item's unit row, when item rules read the unit's values
+    unit_slot: int | None = None
+
+
+@dataclass(frozen=True)
+class _ItemLevel:
+    """What a rollup's compiler needs of the items': their slots and grade scales."""
+
+    slots: dict[str, int]
+    scales: list[GradeScale]
 
 
 @dataclass
@@ -127,14 +141,23 @@ class CompiledRuleset:
 
 
 def compile_ruleset(ruleset: Ruleset, analysis: Analysis, trace: bool = False) -> CompiledRuleset:
-    compiled = _Compiler(ruleset, analysis, trace).build()
-    for r in ruleset.rollups:
-        # a rollup's aggregates need every item of its group: it runs after all item stages,
-        # a stage boundary like ranking, as a compiled ruleset over the groups
-        inner = _Compiler(rollup_ruleset(ruleset, r), analysis.rollups[r.name], trace, compiled)
-        unit = inner.build()
-        compiled.rollups.append(CompiledRollup(r, unit, compiled.slots[r.by], unit.slots["\0members"]))
-    return compiled
+    outer = _Compiler(ruleset, analysis, trace)
+
+    def rollups() -> list[CompiledRollup]:
+        # a rollup's aggregates need every item of its group: it runs once the item values it
+        # reads are known for all items (a stage boundary like ranking), as a compiled ruleset
+        # over the groups; it is compiled once the items' slots are laid out, and before the
+        # item stages that read its values are generated
+        out = []
+        for r in ruleset.rollups:
+            inner = _Compiler(rollup_ruleset(ruleset, r), analysis.rollups[r.name], trace,
+                              _ItemLevel(dict(outer.slots), list(ruleset.scales)))
+            unit = inner.build()
+            out.append(CompiledRollup(r, unit, outer.slots[r.by], unit.slots["\0members"],
+                                      outer.slots.get(f"\0unit:{r.name}")))
+        return out
+
+    return outer.build(rollups)
 
 
 # ---------------------------------------------------------------- scheduling
@@ -151,7 +174,7 @@ class _Node:
 
 
 class _Compiler:
-    def __init__(self, ruleset: Ruleset, analysis: Analysis, trace: bool, parent: CompiledRuleset | None = None):
+    def __init__(self, ruleset: Ruleset, analysis: Analysis, trace: bool, parent: _ItemLevel | None = None):
         self.rs = ruleset
         self.an = analysis
         self.trace = trace
@@ -165,7 +188,7 @@ class _Compiler:
         self.tables = {t.name: t for t in ruleset.tables}
         self.table_fn: dict[str, tuple[str, list[int]]] = {}
         # a rollup compares its items' levels (`i.风险等级 == 高风险`) as the items store them
-        outer = parent.ruleset.scales if parent is not None else []
+        outer = parent.scales if parent is not None else []
         self.scales = {s.name: s for s in [*outer, *ruleset.scales]}
         self.fresh = 0
         self.aggregates: list[Comprehension] = []
@@ -197,7 +220,7 @@ class _Compiler:
         return len(self.markers) - 1
 
     # -- build
-    def build(self) -> CompiledRuleset:
+    def build(self, rollups: Callable[[], list[CompiledRollup]] | None = None) -> CompiledRuleset:
         inputs: list[Input | Dimension] = []
         for decl in self.rs.declarations:
             if isinstance(decl, (Input, Dimension)):
@@ -205,6 +228,7 @@ class _Compiler:
                 inputs.append(decl)
         if self.parent is not None:
             self.slot("\0members")
+        self.rollups: list[CompiledRollup] = []
         nodes = self.nodes()
         order = self.schedule(nodes)
         for node in order:
@@ -212,6 +236,14 @@ class _Compiler:
                 self.slot(node.key.split(":", 1)[1])
         sanction_slot = self.slot("\0sanctions")
         trace_slot = self.slot("\0trace") if self.trace else None
+        for node in order:
+            if node.key.startswith("rollup:"):
+                self.slot(f"\0unit:{node.key[7:]}")
+        self.rollups = rollups() if rollups is not None else []
+        # item rules compare their unit's levels (`单位.单位档次 == 较差`) as the units store them
+        for cr in self.rollups:
+            for scale in cr.compiled.ruleset.scales:
+                self.scales.setdefault(scale.name, scale)
         grade_outs = []
         for g in self.rs.grades:
             scale = self.scales[g.scale]
@@ -225,6 +257,9 @@ class _Compiler:
         by_stage: dict[int, list[_Node]] = {}
         for node in order:
             by_stage.setdefault(self.stage_of[node.key], []).append(node)
+        names = [cr.rollup.name for cr in self.rollups]
+        stage_rollups = [[names.index(n.key[7:]) for n in by_stage[number] if n.key.startswith("rollup:")]
+                         for number in sorted(by_stage)]
         for number in sorted(by_stage):
             members = by_stage[number]
             rankings = self.rankings_for(members)
@@ -237,8 +272,8 @@ class _Compiler:
         namespace.update(self.consts)
         code = compile(source, f"<policyengine:{self.rs.id}>", "exec")
         exec(code, namespace)
-        stages = [Stage(namespace[f"stage{i}"], rk, view)
-                  for i, (_, rk, view) in zip(sorted(by_stage), stages_src, strict=True)]
+        stages = [Stage(namespace[f"stage{i}"], rk, view, before)
+                  for i, (_, rk, view), before in zip(sorted(by_stage), stages_src, stage_rollups, strict=True)]
         value_names = [d.name for d in self.rs.declarations
                        if isinstance(d, Let) or (isinstance(d, DecisionTable) and d.name in self.an.bare_tables)]
         return CompiledRuleset(
@@ -246,7 +281,7 @@ class _Compiler:
             inputs=inputs, value_names=value_names, grades=grade_outs, supervisions=supervisions,
             sanctions=list(self.rs.sanctions), sanction_slot=sanction_slot, stages=stages,
             markers=self.markers, source=source, trace_slot=trace_slot, constants=self.consts,
-            aggregates=self.aggregates,
+            aggregates=self.aggregates, rollups=self.rollups,
         )
 
     def nodes(self) -> dict[str, _Node]:
@@ -278,6 +313,13 @@ class _Compiler:
                 key = f"supervision:{decl.scale}"
             elif isinstance(decl, Sanction):
                 key = f"sanction:{decl.name}"
+            elif isinstance(decl, Rollup):
+                key = f"rollup:{decl.name}"
+                if not any(key in deps for deps in self.an.deps.values()):
+                    continue  # no item rule reads it: it runs after every item stage
+                # it needs the item values it reads for every item: a barrier, like ranking
+                nodes[key] = _Node(key, (index, 0), set(), expand(self.an.deps.get(key, set())), decl)
+                continue
             else:
                 continue
             # reading another item's value through `items` needs it for every item first
@@ -467,6 +509,7 @@ class _Compiler:
         elif key.startswith("sanction:"):
             assert isinstance(decl, Sanction)
             out += self.sanction_source(decl)
+        # "rollup:": no code in the stage; the evaluator runs the rollup before the stage
         return out
 
     # -- grades
@@ -590,6 +633,8 @@ class _Compiler:
             for cell in (*[v for test in row.tests for v in test.values], *row.outputs):
                 free_keys |= {n.name for n in walk(cell) if isinstance(n, Name) and n.name in self.an.symbols
                               and self.an.symbols[n.name].kind != "table"}
+                free_keys |= {f"\0unit:{n.name}" for n in walk(cell) if isinstance(n, Name)
+                              and f"\0unit:{n.name}" in self.slots}
         free = sorted(self.slot(n) for n in free_keys)
         self.table_fn[t.name] = (fn, free)
         saved_needed = self.needed
@@ -756,6 +801,9 @@ class _Compiler:
                 return "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
+            unit = self.unit_read(e, scope)
+            if unit is not None:
+                return unit
             if self.an.type_of(e.target) == ITEM_RECORD:
                 self.view_fields.add(e.name)
             if self.parent is not None and self.an.type_of(e.target) == GROUP_RECORD:
@@ -782,6 +830,15 @@ class _Compiler:
         if isinstance(e, Comprehension):
             return self.comprehension(e, scope)
         raise AssertionError(f"unknown node {e!r}")  # pragma: no cover
+
+    def unit_read(self, e: Member, scope: dict[str, str]) -> str | None:
+        """`单位.指数` in an item's rule: the slot of the item's unit row, then the value's."""
+        if not (isinstance(e.target, Name) and e.target.name not in scope and e.target.name not in self.an.symbols):
+            return None
+        cr = next((c for c in self.rollups if c.rollup.name == e.target.name), None)
+        if cr is None or cr.unit_slot is None:
+            return None
+        return f"{self.use(cr.unit_slot)}[{cr.compiled.slots[e.name]}]"
 
     def call(self, e: Call, scope: dict[str, str]) -> str:
         fn = e.function

@@ -37,12 +37,17 @@ def work(compiled: CompiledRuleset, items: int) -> int:
     return items * (len(compiled.stages) + 2)
 
 
-def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None,
+Units = dict[str, tuple[list[list[Any]], list[str], list[str | None], Case]]
+
+
+def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None, units: Units | None = None,
         ) -> tuple[list[list[Any]], list[str], list[str | None]]:
-    """Validate and evaluate; return the raw slot lists (used by result and explain)."""
+    """Validate and evaluate; return the raw slot lists (used by result and explain). The
+    rollups whose values item rules read run between the item stages; `units`, if given,
+    receives what they made (see run_rollup)."""
     rows, ids, names = validate(case, item_layout(compiled), progress)
     _check_unit_sections(compiled, case)
-    _run_stages(compiled, case, rows, ids, progress)
+    _run_stages(compiled, case, rows, ids, progress, units)
     return rows, ids, names
 
 
@@ -60,11 +65,15 @@ def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
 
 
 def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
-                progress: ItemsDone | None = None) -> None:
+                progress: ItemsDone | None = None, units: Units | None = None) -> None:
     header = case.header()
     with decimal.localcontext(runtime.CONTEXT):
         for stage in compiled.stages:
             rank_all(rows, stage.rankings)
+            for k in stage.rollups:
+                made = run_rollup(compiled.rollups[k], case, rows, ids)
+                if units is not None:
+                    units[compiled.rollups[k].rollup.name] = made
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view else None
             try:
                 if progress is None:
@@ -139,15 +148,20 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     members_slot = compiled.members_slot
     for row, unit_id in zip(unit_rows, unit_ids, strict=True):
         row[members_slot] = groups[unit_id]
+    if compiled.unit_slot is not None:  # item rules read their unit's values: point them at it
+        for row, unit_id in zip(unit_rows, unit_ids, strict=True):
+            for item in groups[unit_id]:
+                item[compiled.unit_slot] = row
     _run_stages(inner, section, unit_rows, unit_ids)
     return unit_rows, unit_ids, unit_names, section
 
 
 def _rollup_results(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
-                    ) -> dict[str, RollupResult]:
+                    done: Units) -> dict[str, RollupResult]:
     out = {}
     for cr in compiled.rollups:
-        unit_rows, unit_ids, unit_names, _ = run_rollup(cr, case, rows, ids)
+        made = done.get(cr.rollup.name)
+        unit_rows, unit_ids, unit_names, _ = made if made is not None else run_rollup(cr, case, rows, ids)
         build = _output_plan(cr.compiled).build
         units = list(map(build, unit_rows, unit_ids, unit_names))
         with decimal.localcontext(runtime.CONTEXT):
@@ -161,8 +175,9 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
     """`progress(n)`, if given, is called as chunks of items get done: `work(compiled,
     len(case.items))` steps in all."""
     with gc_paused():
-        rows, ids, names = run(compiled, case, progress)
-        rollups = _rollup_results(compiled, case, rows, ids) if compiled.rollups else {}
+        done: Units = {}
+        rows, ids, names = run(compiled, case, progress, done)
+        rollups = _rollup_results(compiled, case, rows, ids, done) if compiled.rollups else {}
         build = _output_plan(compiled).build
         if progress is None:
             items = list(map(build, rows, ids, names))

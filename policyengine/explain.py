@@ -145,7 +145,10 @@ class _Explainer:
         self.name = name
         self.trace: dict[str, Any] = row[traced.trace_slot]  # type: ignore[index]
         outer = traced.analysis.parent.ruleset.scales if traced.analysis.parent is not None else []
-        self.levels = {s.name: s.levels for s in [*outer, *self.rs.scales]}
+        inner = [s for cr in traced.rollups for s in cr.compiled.ruleset.scales]
+        self.levels = {s.name: s.levels for s in [*outer, *self.rs.scales, *inner]}
+        # rollups whose values this item's rules read (`单位.指数`), by name
+        self.units = {cr.rollup.name: cr for cr in traced.rollups if cr.unit_slot is not None}
         self.tables = {t.name: t for t in self.rs.tables}
         self.calls: dict[str, list[dict[str, Any]]] = {}
         for table, hit, value, args, marker in self.trace.get("calls", []):
@@ -212,6 +215,14 @@ class _Explainer:
             if (isinstance(e, Member) and isinstance(e.target, Name) and e.target.name == "case"
                     and "case" not in bound and "case" not in self.an.symbols):
                 found.setdefault(f"case.{e.name}", header.get(e.name))
+                return
+            if isinstance(e, Member) and isinstance(e.target, Name) and e.target.name in self.units:
+                cr = self.units[e.target.name]
+                unit = self.row[cr.unit_slot]  # type: ignore[index]
+                value = unit[cr.compiled.slots[e.name]] if unit is not None else None
+                graded = any(g.scale == e.name for g in cr.compiled.grades)
+                t = Type("level", scale=e.name) if graded else cr.compiled.analysis.value_types.get(e.name)
+                found.setdefault(f"{e.target.name}.{e.name}", self.public(value, t))
                 return
             if isinstance(e, Comprehension):
                 visit(e.source, bound)

@@ -156,8 +156,7 @@ rollup 单位 by 所属单 {
 }
 """)
     assert found == [
-        "PE101 3: unknown name '单位' ('单位' is a rollup: item rules cannot read a rollup's values; "
-        "compute the figure inside the rollup)",
+        "PE131 3: '单位' is a rollup: an item reads its unit's values as 单位.NAME (e.g. 单位.高数)",
         "PE101 4: rollup '单位' by '所属单': the items have no value '所属单' (did you mean '所属单位'?)",
         "PE101 5: the items (item) have no value '分数' (did you mean '分'?)",
         "PE101 6: unknown name '分' ('分' is a value of each item: in rollup '单位' read it through the "
@@ -367,3 +366,69 @@ def test_a_units_list_for_no_rollup_is_located(write) -> None:
     run = cli("eval", str(rules), str(entry))
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert f"{entry}:11:7: error[PE303]: units.单位: unit 1 must be a mapping of fields" in run.stderr
+
+
+UNIT_READS = """\
+input 所属单位: text
+input 分: number
+levels 等级 [高 red, 低 green]
+grade 等级 {
+  分 >= 10  -> 高
+  otherwise -> 低
+}
+let 相对分 = 分 - 单位.平均分
+let 在较差单位 = 单位.单位档次 == 较差
+rollup 单位 by 所属单位 {
+  input 目标: number
+  let 平均分 = mean(i.分 for i in items)
+  let 指数 = 目标 + 平均分
+  levels 单位档次 [较差 red, 较好 green]
+  grade 单位档次 {
+    bottom 1 by 指数 -> 较差
+    otherwise        -> 较好
+  }
+}
+"""
+
+
+def test_item_rules_read_their_units_values() -> None:
+    items = [{"id": "a", "所属单位": "X", "分": 12}, {"id": "b", "所属单位": "X", "分": 4},
+             {"id": "c", "所属单位": "Y", "分": 6}]
+    result = ruleset(UNIT_READS).evaluate(pe.Case(items=items, units={"单位": [
+        {"id": "X", "目标": 1}, {"id": "Y", "目标": 10}]}))
+    # X: 平均分 (12 + 4) / 2 = 8, 指数 1 + 8 = 9; Y: 平均分 6, 指数 16 -> X is the bottom one: 较差
+    assert [(i.id, i.values["相对分"], i.values["在较差单位"]) for i in result.items] == [
+        ("a", 4, True), ("b", -4, True), ("c", 0, False)]  # 12 - 8, 4 - 8, 6 - 6
+    assert result.rollups["单位"].unit("X").grades["单位档次"].level == "较差"
+    model = parse_text(UNIT_READS, "r.policy")
+    assert to_dsl(parse_text(to_dsl(model), "r.policy")) == to_dsl(model)
+
+
+def test_explain_an_item_shows_the_unit_values_it_read(write) -> None:
+    rules = write("r.policy", UNIT_READS)
+    case = write("c.yaml", """\
+        items:
+          - {id: a, 所属单位: X, 分: 12}
+          - {id: c, 所属单位: Y, 分: 6}
+        units:
+          单位: [{id: X, 目标: 1}, {id: Y, 目标: 10}]
+        """)
+    ex = pe.explain(str(rules), str(case), "a")
+    assert ex.find("values", "相对分")["operands"] == {"分": 12, "单位.平均分": 12}
+    assert ex.find("values", "在较差单位")["operands"] == {"单位.单位档次": "较差"}  # X 13 < Y 16
+
+
+def test_a_unit_value_read_back_by_its_rollup_is_a_cycle() -> None:
+    found = errors("""\
+input 所属单位: text
+input 分: number
+let 修正分 = 分 + 单位.平均分
+rollup 单位 by 所属单位 {
+  let 平均分 = mean(i.修正分 for i in items)
+}
+let x = 单位.平场分
+""")
+    assert found == [
+        "PE105 4: dependency cycle: rollup 单位 -> 修正分 -> rollup 单位",
+        "PE101 7: rollup '单位' has no value '平场分' (did you mean '平均分'?)",
+    ]
