@@ -39,6 +39,7 @@ from .model import (
     Test,
     TypeSpec,
     Unary,
+    all_rollups,
     rollup_ruleset,
 )
 
@@ -241,6 +242,8 @@ class _Checker:
             self.check_summary()
         for rollup in self.rs.rollups:
             self.check_rollup(rollup)
+        if self.parent is None:
+            self.check_rollup_names()
         self.find_cycles()
         self.lint_unused()
         self.an.value_types = dict(self.decl_types)
@@ -588,6 +591,16 @@ class _Checker:
         self.rollups_in_progress.discard(r.name)
         self.current = saved
         return child
+
+    def check_rollup_names(self) -> None:
+        """Results, `units:` sections and `--unit` name rollups alone: one name, one rollup,
+        nested ones included."""
+        seen: dict[str, Rollup] = {}
+        for r in all_rollups(self.rs.declarations):
+            first = seen.setdefault(r.name, r)
+            if first is not r:
+                self.error("PE102", f"rollup '{r.name}' is declared twice (first at line {first.span.line}); "
+                           "a rollup inside another one needs a name of its own", r.span)
 
     def pin_level(self, e: Expr, scale: str | None) -> None:
         """Resolve a level name that several scales share, from the other operand."""

@@ -141,18 +141,22 @@ class CompiledRuleset:
 
 
 def compile_ruleset(ruleset: Ruleset, analysis: Analysis, trace: bool = False) -> CompiledRuleset:
-    outer = _Compiler(ruleset, analysis, trace)
+    return _compile(ruleset, analysis, trace, None)
+
+
+def _compile(ruleset: Ruleset, analysis: Analysis, trace: bool, parent: _ItemLevel | None) -> CompiledRuleset:
+    outer = _Compiler(ruleset, analysis, trace, parent)
 
     def rollups() -> list[CompiledRollup]:
         # a rollup's aggregates need every item of its group: it runs once the item values it
         # reads are known for all items (a stage boundary like ranking), as a compiled ruleset
         # over the groups; it is compiled once the items' slots are laid out, and before the
-        # item stages that read its values are generated
+        # item stages that read its values are generated. A rollup inside a rollup groups
+        # that rollup's units the same way.
         out = []
         for r in ruleset.rollups:
-            inner = _Compiler(rollup_ruleset(ruleset, r), analysis.rollups[r.name], trace,
-                              _ItemLevel(dict(outer.slots), list(ruleset.scales)))
-            unit = inner.build()
+            unit = _compile(rollup_ruleset(ruleset, r), analysis.rollups[r.name], trace,
+                            _ItemLevel(dict(outer.slots), list(ruleset.scales)))
             out.append(CompiledRollup(r, unit, outer.slots[r.by], unit.slots["\0members"],
                                       outer.slots.get(f"\0unit:{r.name}")))
         return out

@@ -33,6 +33,7 @@ from .model import (
     Literal,
     Rollup,
     Ruleset,
+    all_rollups,
     declaration_kind,
     declaration_name,
 )
@@ -444,8 +445,8 @@ def impact(old: LoadedRuleset, new: LoadedRuleset, cases: Sequence[Case]) -> Imp
 
 def _rollup_impacts(old: Ruleset, new: Ruleset) -> list[RollupImpact]:
     out = []
-    old_rollups = {r.name: r for r in old.rollups}
-    for r in new.rollups:
+    old_rollups = {r.name: r for r in all_rollups(old.declarations)}
+    for r in all_rollups(new.declarations):
         before = old_rollups.get(r.name)
         if before is None:
             continue  # a new rollup is a structural change; it has nothing to migrate from

@@ -54,7 +54,7 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
 def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
     """Every list under `units:` is a rollup's: a misspelt rollup name would otherwise leave
     its units unread (and, for a rollup without inputs, unnoticed)."""
-    names = [cr.rollup.name for cr in compiled.rollups]
+    names = [cr.rollup.name for cr in all_compiled_rollups(compiled)]
     unknown = [k for k in (case.units or {}) if k not in names]
     if unknown:
         raise CaseError([Diagnostic("PE346", f"units.{k}: the ruleset has no rollup '{k}'"
@@ -90,6 +90,15 @@ def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], id
 # ---------------------------------------------------------------- rollups
 
 
+def all_compiled_rollups(compiled: CompiledRuleset) -> list[CompiledRollup]:
+    """Every compiled rollup, a rollup of a rollup's units after the one it groups."""
+    out = []
+    for cr in compiled.rollups:
+        out.append(cr)
+        out += all_compiled_rollups(cr.compiled)
+    return out
+
+
 def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids: list[str],
                ) -> tuple[list[list[Any]], list[str], list[str | None], Case]:
     """The units of one rollup, evaluated: group the evaluated items by the rollup's key,
@@ -109,7 +118,7 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     given = (case.units or {}).get(r.name)
     section = Case(items=given if given is not None else [{"id": k} for k in groups if isinstance(k, str)],
                    file=case.file, section=("units", r.name), title=case.title, unit=case.unit,
-                   period=case.period)
+                   period=case.period, units=case.units)
     section._nodes = case._nodes
     inner = compiled.compiled
     needs_inputs = bool(inner.inputs)
@@ -134,9 +143,11 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     for k, index in first.items():
         if k not in known:
             line, column = locate(case, ["items", index, r.by])
-            problems.append(Diagnostic("PE342", f"{r.by} '{k}' has no unit in units.{r.name}"
+            # what is grouped: items, or (a rollup of a rollup) the units of the rollup below
+            whose = f"unit {ids[index]} of units.{case.section[1]}: " if case.section else ""
+            problems.append(Diagnostic("PE342", f"{whose}{r.by} '{k}' has no unit in units.{r.name}"
                                        + did_you_mean(str(k), unmatched_units), file=case.file or "<case>", line=line,
-                                       column=column, item=ids[index]))
+                                       column=column, item=None if case.section else ids[index]))
     for index, unit_id in enumerate(unit_ids):
         if unit_id not in groups:
             line, column = locate(section, ["items", index, "id"])
@@ -161,12 +172,14 @@ def _rollup_results(compiled: CompiledRuleset, case: Case, rows: list[list[Any]]
     out = {}
     for cr in compiled.rollups:
         made = done.get(cr.rollup.name)
-        unit_rows, unit_ids, unit_names, _ = made if made is not None else run_rollup(cr, case, rows, ids)
+        unit_rows, unit_ids, unit_names, section = made if made is not None else run_rollup(cr, case, rows, ids)
         build = _output_plan(cr.compiled).build
         units = list(map(build, unit_rows, unit_ids, unit_names))
         with decimal.localcontext(runtime.CONTEXT):
             summary = summarise(cr.compiled, unit_rows, units)
         out[cr.rollup.name] = RollupResult(cr.rollup.name, units, summary)
+        if cr.compiled.rollups:  # rollups of these units: their units are grouped in turn
+            out.update(_rollup_results(cr.compiled, section, unit_rows, unit_ids, {}))
     return out
 
 

@@ -99,24 +99,30 @@ def explain_unit(rs: LoadedRuleset | str | Path, case: Case | str | Path, unit: 
     wanted_rollup, _, wanted = unit.rpartition(":") if ":" in unit else ("", "", unit)
     found = []
     known: list[str] = []
-    for cr in traced.rollups:
+    # every rollup, nested ones grouping the units of the one they are in: (rollup, the
+    # ruleset it is declared in, the case and rows of what it groups, their ids)
+    todo = [(cr, loaded.model, case, rows, ids) for cr in traced.rollups]
+    while todo:
+        cr, owner, below, below_rows, below_ids = todo.pop(0)
+        unit_rows, unit_ids, unit_names, section = run_rollup(cr, below, below_rows, below_ids)
+        inner = rollup_ruleset(owner, cr.rollup)
+        todo += [(nested, inner, section, unit_rows, unit_ids) for nested in cr.compiled.rollups]
         if wanted_rollup and cr.rollup.name != wanted_rollup:
             continue
-        unit_rows, unit_ids, unit_names, section = run_rollup(cr, case, rows, ids)
         known += [f"{cr.rollup.name}:{u}" for u in unit_ids]
         if wanted in unit_ids:
-            found.append((cr, unit_rows, unit_ids, unit_names, section))
+            found.append((cr, inner, below, below_rows, below_ids, unit_rows, unit_ids, unit_names, section))
     if len(found) != 1:
         message = (f"units of several rollups have the id '{wanted}': write ROLLUP:ID, one of "
                    + ", ".join(f"{f[0].rollup.name}:{wanted}" for f in found)) if found else (
             f"no unit '{unit}'" + did_you_mean(unit, known + [k.split(":", 1)[1] for k in known])
             if traced.rollups else "this ruleset has no rollups (no units to explain)")
         raise CaseError(Diagnostic("PE345", message, file=case.file or "<case>"))
-    cr, unit_rows, unit_ids, unit_names, section = found[0]
+    cr, inner, below, below_rows, below_ids, unit_rows, unit_ids, unit_names, section = found[0]
     index = unit_ids.index(wanted)
-    item_ids = {id(row): (i, item_id) for i, (row, item_id) in enumerate(zip(rows, ids, strict=True))}
-    explainer = _Explainer(rollup_ruleset(loaded.model, cr.rollup), loaded.path, cr.compiled, section,
-                           unit_rows[index], index, unit_names[index], (case, item_ids))
+    item_ids = {id(row): (i, item_id) for i, (row, item_id) in enumerate(zip(below_rows, below_ids, strict=True))}
+    explainer = _Explainer(inner, loaded.path, cr.compiled, section,
+                           unit_rows[index], index, unit_names[index], (below, item_ids))
     data = explainer.build(wanted)
     data["rollup"] = {"name": cr.rollup.name, "by": cr.rollup.by, "at": at(cr.rollup.span)}
     return Explanation(data)

@@ -31,7 +31,7 @@ from .api import LoadedRuleset, load_ruleset, locate_ruleset
 from .case import Case, load_case, validate
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
-from .evaluate import evaluate, item_layout, run
+from .evaluate import all_compiled_rollups, evaluate, item_layout, run
 from .model import DecisionTable, Grade, Span, Supervision
 from .render import to_json
 from .result import ItemResult, Result
@@ -340,7 +340,7 @@ def check_units(case: Case, evaluation: Evaluation, out: list[Failure]) -> int:
     """`expect_units: {单位: {甲局: {…}}}` and `expect_units_summary: {单位: {…}}`: a rollup's
     units checked as `expect` checks items, its summary as `expect_summary` does."""
     checks = 0
-    rollups = {cr.rollup.name: cr for cr in evaluation.compiled.rollups}
+    rollups = {cr.rollup.name: cr for cr in all_compiled_rollups(evaluation.compiled)}
     for block in ("expect_units", "expect_units_summary"):
         for name, expected in (getattr(case, block) or {}).items():
             name = str(name)

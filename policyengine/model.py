@@ -491,3 +491,13 @@ def rollup_ruleset(parent: Ruleset, rollup: Rollup) -> Ruleset:
     check, compile and evaluate treat a unit as they treat an item."""
     return Ruleset(id=parent.id, file=parent.file, title=parent.title, version=parent.version,
                    subject=rollup.name, declarations=list(rollup.declarations), span=rollup.span)
+
+
+def all_rollups(declarations: list[Declaration] | tuple[Declaration, ...]) -> list[Rollup]:
+    """Every rollup, nested ones (a rollup of a rollup's units) after the one they are in."""
+    out: list[Rollup] = []
+    for d in declarations:
+        if isinstance(d, Rollup):
+            out.append(d)
+            out += all_rollups(d.declarations)
+    return out

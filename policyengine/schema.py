@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .case import input_type
-from .model import Dimension, Input, Ruleset, TypeSpec, rollup_ruleset
+from .model import Dimension, Input, Ruleset, TypeSpec, all_rollups, rollup_ruleset
 from .runtime import format_number
 
 _NUMERAL = re.compile(r"-?\d+(\.\d+)?")
@@ -76,7 +76,7 @@ def units_schema(rs: Ruleset) -> dict[str, Any]:
     """The case's `units:` section: per rollup, a list of its units shaped like items."""
     props = {}
     required = []
-    for r in rs.rollups:
+    for r in all_rollups(rs.declarations):
         props[r.name] = {"type": "array", "items": item_schema(rollup_ruleset(rs, r)),
                          "description": f"the units of rollup {r.name}: id = the items' {r.by}"}
         if any(isinstance(d, (Input, Dimension)) for d in r.declarations):

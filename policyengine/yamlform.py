@@ -738,7 +738,8 @@ class _Reader:
             return
         if key == "rollups":
             for name, body in value.items():
-                rs.declarations.append(self.rollup((key, name), self.key_name((key, name)), body))
+                path = (*prefix, key, name)
+                rs.declarations.append(self.rollup(path, self.key_name(path), body))
             return
         build = {"inputs": self.input, "dimensions": self.dimension, "tables": self.table, "lets": self.let,
                  "levels": self.levels, "grades": self.grade, "supervision": self.supervision,

@@ -19,7 +19,7 @@ subject 风险点
 
 input 所属单位: text
 input 责任人: text
-input 分: number
+input 分:     number
 
 levels 等级 [高 red, 中 yellow, 低 green]
 
@@ -148,7 +148,7 @@ def errors(text: str) -> list[str]:
 def test_check_names_across_levels() -> None:
     found = errors("""\
 input 所属单位: text
-input 分: number
+input 分:     number
 let 总 = 分 + 单位
 rollup 单位 by 所属单 {
   let 高数 = count(p in items where p.分数 > 1)
@@ -166,7 +166,7 @@ rollup 单位 by 所属单 {
 
 def test_check_key_type_cycles_and_clashes() -> None:
     found = errors("""\
-input 分: number
+input 分:     number
 rollup 单位 by 分 {
   let a = b + count(i in items)
   let b = a
@@ -370,7 +370,7 @@ def test_a_units_list_for_no_rollup_is_located(write) -> None:
 
 UNIT_READS = """\
 input 所属单位: text
-input 分: number
+input 分:     number
 levels 等级 [高 red, 低 green]
 grade 等级 {
   分 >= 10  -> 高
@@ -421,7 +421,7 @@ def test_explain_an_item_shows_the_unit_values_it_read(write) -> None:
 def test_a_unit_value_read_back_by_its_rollup_is_a_cycle() -> None:
     found = errors("""\
 input 所属单位: text
-input 分: number
+input 分:     number
 let 修正分 = 分 + 单位.平均分
 rollup 单位 by 所属单位 {
   let 平均分 = mean(i.修正分 for i in items)
@@ -432,3 +432,92 @@ let x = 单位.平场分
         "PE105 4: dependency cycle: rollup 单位 -> 修正分 -> rollup 单位",
         "PE101 7: rollup '单位' has no value '平场分' (did you mean '平均分'?)",
     ]
+
+
+NESTED = """\
+input 岗位名: text
+input 分:     number
+
+levels 等级 [高 red, 低 green]
+
+grade 等级 {
+  分 >= 10  -> 高
+  otherwise -> 低
+}
+
+# risk point -> post -> unit
+rollup 岗位 by 岗位名 {
+  input 所属单位: text
+
+  let 高数 = count(i in items where i.等级 == 高)
+
+  levels 岗位档次 [重点岗位 red, 一般岗位 green]
+
+  grade 岗位档次 {
+    高数 >= 2 -> 重点岗位
+    otherwise -> 一般岗位
+  }
+
+  # the posts grouped by their unit
+  rollup 单位 by 所属单位 {
+    input 目标: number
+
+    let 岗位数 = len(items)
+    let 重点岗位数 = count(p in items where p.岗位档次 == 重点岗位)
+    let 高风险点数 = sum(p.高数 for p in items)
+    let 指数 = 目标 - 重点岗位数 * 5
+  }
+}
+"""
+
+NESTED_CASE = """\
+items:
+  - {id: a, 岗位名: 会计, 分: 12}
+  - {id: b, 岗位名: 会计, 分: 11}
+  - {id: c, 岗位名: 出纳, 分: 3}
+  - {id: d, 岗位名: 采购, 分: 15}
+units:
+  岗位:
+    - {id: 会计, 所属单位: 财政局}
+    - {id: 出纳, 所属单位: 财政局}
+    - {id: 采购, 所属单位: 住建局}
+  单位:
+    - {id: 财政局, 目标: 30}
+    - {id: 住建局, 目标: 20}
+"""
+
+
+def test_rollups_nest_point_post_unit(write) -> None:
+    import yaml
+
+    from policyengine.yamlform import parse_yaml_text, to_yaml
+
+    model = parse_text(NESTED, "r.policy")
+    assert to_dsl(model) == NESTED  # canonical already: fmt keeps it, comments and all
+    back = parse_yaml_text(to_yaml(model), "r.yaml")
+    assert to_dsl(back, comments=False) == to_dsl(model, comments=False)
+    data = yaml.safe_load(NESTED_CASE)
+    result = ruleset(NESTED).evaluate(pe.Case(items=data["items"], units=data["units"]))
+    # posts: 会计 a 12 高, b 11 高 -> 2 -> 重点岗位; 出纳 c 3 低 -> 0; 采购 d 15 高 -> 1
+    posts = result.rollups["岗位"]
+    assert {u.id: (u.values["高数"], u.grades["岗位档次"].level) for u in posts.units} == {
+        "会计": (2, "重点岗位"), "出纳": (0, "一般岗位"), "采购": (1, "一般岗位")}
+    # units: 财政局 = 会计 + 出纳: 2 posts, 1 重点, 2 + 0 = 2 high points, 30 - 5 = 25;
+    # 住建局 = 采购: 1 post, 0 重点, 1 high point, 20 - 0 = 20
+    units = result.rollups["单位"]
+    assert [(u.id, u.values["岗位数"], u.values["重点岗位数"], u.values["高风险点数"], u.values["指数"])
+            for u in units.units] == [("财政局", 2, 1, 2, 25), ("住建局", 1, 0, 1, 20)]
+    assert list(result.to_dict()["rollups"]) == ["岗位", "单位"]
+    rules = write("r.policy", NESTED)
+    case = write("c.yaml", NESTED_CASE)
+    ex = cli("explain", str(rules), str(case), "--unit", "财政局")
+    assert f"count(p in items where p.岗位档次 == 重点岗位): 1 of 2 items: 会计 [{case}:8]" in ex.stdout
+    bad = write("d.yaml", NESTED_CASE.replace("- {id: 采购, 所属单位: 住建局}", "- {id: 采购, 所属单位: 住建厅}"))
+    run = cli("eval", str(rules), str(bad))
+    assert run.returncode == 2
+    assert f"{bad}:10:16: error[PE342]: unit 采购 of units.岗位: 所属单位 '住建厅' has no unit in units.单位" in run.stderr
+
+
+def test_a_nested_rollup_needs_a_name_of_its_own() -> None:
+    found = errors(NESTED.replace("rollup 单位 by 所属单位", "rollup 岗位 by 所属单位"))
+    assert any(f.startswith("PE102 ") and "rollup '岗位' is declared twice" in f for f in found), found
