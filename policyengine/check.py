@@ -417,10 +417,8 @@ class _Checker:
             self.an.deps.setdefault(self.current, set()).add(f"rollup:{r.name}")
         if child is None:  # being checked: a cycle, reported by find_cycles
             return ANY
-        sym = child.symbols.get(e.name)
-        if sym is None or sym.kind == "level":
-            self.error("PE101", f"rollup '{r.name}' has no value '{e.name}'"
-                       + did_you_mean(e.name, [n for n, v in child.symbols.items() if v.kind != "level"]), e.span)
+        sym = self.value_symbol(child.symbols, e, f"rollup '{r.name}' has")
+        if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
             child.used.add(e.name)
@@ -525,11 +523,8 @@ class _Checker:
     def item_field(self, e: Member) -> Type:
         """`i.X` for `i` in `items`: X of another item, so X must be known for every item
         first — a barrier, like ranking (the compiler puts this node in a later stage)."""
-        sym = self.symbols.get(e.name)
-        if sym is None or sym.kind == "level":
-            self.error("PE101", f"items have no value '{e.name}'"
-                       + did_you_mean(e.name, [n for n, v in self.symbols.items() if v.kind != "level"]),
-                       e.span)
+        sym = self.value_symbol(self.symbols, e, "items have")
+        if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
             self.an.used.add(e.name)
@@ -539,16 +534,23 @@ class _Checker:
             self.an.deps.setdefault(self.current, set()).add(key)
         return self.type_of_name(e.name)
 
+    def value_symbol(self, symbols: dict[str, Symbol], e: Member, who: str) -> Symbol | None:
+        """The value or grade `.NAME` names among another subject's `symbols` (other items,
+        the group's items, the item's unit), or None after a PE101 with a did-you-mean."""
+        sym = symbols.get(e.name)
+        if sym is None or sym.kind == "level":
+            self.error("PE101", f"{who} no value '{e.name}'"
+                       + did_you_mean(e.name, [n for n, v in symbols.items() if v.kind != "level"]), e.span)
+            return None
+        return sym
+
     def group_field(self, e: Member) -> Type:
         """`i.X` for `i` in a rollup's `items`: any value or grade of an item, known once
         every item is evaluated (the rollup runs after the items)."""
         outer = self.parent
         assert outer is not None
-        sym = outer.symbols.get(e.name)
-        if sym is None or sym.kind == "level":
-            self.error("PE101", f"the items ({outer.rs.subject}) have no value '{e.name}'"
-                       + did_you_mean(e.name, [n for n, v in outer.symbols.items() if v.kind != "level"]),
-                       e.span)
+        sym = self.value_symbol(outer.symbols, e, f"the items ({outer.rs.subject}) have")
+        if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
             outer.an.used.add(e.name)

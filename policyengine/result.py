@@ -88,10 +88,7 @@ class RollupResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def unit(self, unit_id: str) -> ItemResult:
-        for u in self.units:
-            if u.id == unit_id:
-                return u
-        raise KeyError(unit_id)
+        return _by_id(self.units, unit_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {"units": [u.to_dict() for u in self.units], "summary": self.summary}
@@ -107,10 +104,7 @@ class Result:
     rollups: dict[str, RollupResult] = field(default_factory=dict)
 
     def item(self, item_id: str) -> ItemResult:
-        for it in self.items:
-            if it.id == item_id:
-                return it
-        raise KeyError(item_id)
+        return _by_id(self.items, item_id)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -122,3 +116,10 @@ class Result:
         if self.rollups:
             out["rollups"] = {name: r.to_dict() for name, r in self.rollups.items()}
         return out
+
+
+def _by_id(results: list[ItemResult], wanted: str) -> ItemResult:
+    for r in results:
+        if r.id == wanted:
+            return r
+    raise KeyError(wanted)
