@@ -120,6 +120,9 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
                    file=case.file, section=("units", r.name), title=case.title, unit=case.unit,
                    period=case.period, units=case.units)
     section._nodes = case._nodes
+    if r.name in (case.unit_sources or {}):  # its units are a file of their own: locate there
+        section.file, section._nodes = case.unit_sources[r.name]  # type: ignore[index]
+        section.section = ()
     inner = compiled.compiled
     needs_inputs = bool(inner.inputs)
     if given is None and needs_inputs:

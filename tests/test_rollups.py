@@ -521,3 +521,17 @@ def test_rollups_nest_point_post_unit(write) -> None:
 def test_a_nested_rollup_needs_a_name_of_its_own() -> None:
     found = errors(NESTED.replace("rollup 单位 by 所属单位", "rollup 岗位 by 所属单位"))
     assert any(f.startswith("PE102 ") and "rollup '岗位' is declared twice" in f for f in found), found
+
+
+def test_a_csv_case_takes_its_units_from_a_companion_file(write) -> None:
+    rules = write("r.policy", UNIT_READS)
+    case = write("c.csv", "id,所属单位,分\na,X,12\nb,X,4\nc,Y,6\n")
+    units = write("c.units.单位.csv", "id,目标\nX,1\nY,abc\n")
+    run = cli("eval", str(rules), str(case), "--format", "csv")
+    assert run.returncode == 2
+    assert f"{units}:3:2: error[PE303]: unit Y of units.单位: field '目标': must be a number" in run.stderr
+    units.write_text("id,目标\nX,1\nY,10\n", encoding="utf-8")
+    run = cli("eval", str(rules), str(case), "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    # as in test_item_rules_read_their_units_values: X 指数 1 + 8 = 9 < Y 6 + 10 = 16
+    assert "\nX,,8,9,较差,2,,,,\nY,,6,16,较好,1,,,,\n" in run.stdout

@@ -44,6 +44,9 @@ class Case:
     units: dict[str, Any] | None = None
     # where this case's `items` stand in the file: ("units", "单位") for a rollup's units
     section: tuple[str, ...] = ()
+    # rollup name -> (file, located rows) of units read from a file of their own (a CSV
+    # case's `<case>.units.<rollup>.csv`)
+    unit_sources: dict[str, tuple[str, Any]] | None = None
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -59,17 +62,7 @@ class Case:
 
 def load_case(path: str | Path) -> Case:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
-    except OSError as exc:
-        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
-    del raw
+    text = load_text(path)
     suffix = path.suffix.lower()
     # the readers are imported when a file of their kind is read: `--help` stays fast
     from .csv import read_csv
@@ -84,6 +77,20 @@ def load_case(path: str | Path) -> Case:
         else:
             data = read_yaml(text, path)
     return case_from_data(data, str(path))
+
+
+def load_text(path: Path) -> str:
+    """A case file's text (or a companion file's: a CSV case's units), with located errors."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
+    except OSError as exc:
+        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
 
 
 @contextmanager
