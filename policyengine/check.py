@@ -382,7 +382,8 @@ class _Checker:
             self.error("PE131", f"'{name}' is a rollup: an item reads its unit's values as {name}.NAME "
                        f"(e.g. {name}.{self.some_unit_value(name)})", node.span)
             return ANY
-        candidates = [*self.symbols, *self.level_names, *scope, "case"]
+        candidates = [*self.symbols, *self.level_names, *scope, "case", "items",
+                      *(["units"] if self.parent is not None else [])]
         hint = self.text_hint(name, node.span) or self.level_hint(name) or did_you_mean(name, candidates)
         self.error("PE101", f"unknown name '{name}'" + hint, node.span)
         return ANY
