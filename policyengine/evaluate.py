@@ -190,6 +190,13 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
              progress: ItemsDone | None = None) -> Result:
     """`progress(n)`, if given, is called as chunks of items get done: `work(compiled,
     len(case.items))` steps in all."""
+    return evaluate_with_rows(compiled, case, digest, progress)[0]
+
+
+def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None = None,
+                       progress: ItemsDone | None = None) -> tuple[Result, list[list[Any]]]:
+    """`evaluate`, also giving each item's slot list (its inputs at `compiled.slots`): the
+    report reads the matrix coordinates of each item there instead of evaluating twice."""
     with gc_paused():
         done: Units = {}
         rows, ids, names = run(compiled, case, progress, done)
@@ -214,7 +221,7 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
             items=items,
             summary=summary,
             rollups=rollups,
-        )
+        ), rows
 
 
 def rank(rows: list[list[Any]], spec: RankSpec) -> None:
