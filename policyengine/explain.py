@@ -135,7 +135,8 @@ def explain_all(rs: LoadedRuleset, case: Case, limit: int | None = None) -> list
     traced = rs.traced()
     rows, ids, names = run(traced, case)
     count = len(ids) if limit is None else min(limit, len(ids))
-    return [Explanation(_Explainer(rs, traced, case, rows[i], i, names[i]).build(ids[i])) for i in range(count)]
+    return [Explanation(_Explainer(rs.model, rs.path, traced, case, rows[i], i, names[i]).build(ids[i]))
+            for i in range(count)]
 
 
 # ---------------------------------------------------------------- building the data
