@@ -205,14 +205,15 @@ def migration_lines(s: ScaleImpact, words: Words = DIFF_WORDS, entered: str = ""
     return out
 
 
-def changed_items_lines(changed: list[ItemChange], shown: int = ITEMS_SHOWN) -> list[str]:
-    """`changed items (N):` and a table of them: grades, values (with deltas where known)
-    and, only when some item's sanctions changed, a sanctions column."""
+def changed_items_lines(changed: list[ItemChange], shown: int = ITEMS_SHOWN, what: str = "items") -> list[str]:
+    """`changed items (N):` (or units, for a rollup) and a table of them: grades, values
+    (with deltas where known) and, only when some item's sanctions changed, a sanctions
+    column."""
     from tabulate import tabulate
 
     if not changed:
         return []
-    out = ["", f"changed items ({len(changed)}):"]
+    out = ["", f"changed {what} ({len(changed)}):"]
     several = len({i.case for i in changed}) > 1
     named = any(i.name for i in changed)
     # a column of blanks says nothing: no sanctions column when no item's sanctions changed

@@ -17,7 +17,8 @@ from ..result import GradeResult, ItemResult, Result, SanctionResult, Supervisio
 
 TOP_KEYS = ("ruleset", "case", "items", "summary")
 _PLAIN = frozenset({Decimal, str, bool, type(None), _dt.date})  # item values that hold no keys
-OPTIONAL_TOP_KEYS = ("previous", "reviews_due")  # written only when asked (eval --previous, --due)
+# written only by some rulesets (rollups) or when asked (eval --previous, --due); read, not compared
+OPTIONAL_TOP_KEYS = ("rollups", "previous", "reviews_due")
 ITEM_KEYS = ("id", "name", "values", "grades", "supervision", "sanctions")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
