@@ -412,3 +412,17 @@ def test_the_library_compares_results_in_memory(periods) -> None:
     # this module imported policyengine.compare (the submodule): pe.compare is still the function
     a, b = pe.read_result(old).result, pe.read_result(new).result
     assert pe.compare(a, b).to_dict()["migration"] == compare(old, new).to_dict()["migration"]
+
+
+def test_a_result_with_rollups_reads_back_and_compares(tmp_path: Path) -> None:
+    """A ruleset with rollups (tax 2012: units of risk points) writes a `rollups` section;
+    the reader accepts it (it is read, not compared: items are matched as always)."""
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "units.json"
+    run = cli("eval", str(root / "cases" / "tax" / "units-2012.yaml"), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert '"rollups": {' in out.read_text(encoding="utf-8")
+    back = read_result(out)
+    c = compare(back, back).to_dict()
+    assert c["items"]["matched"] == len(back.result.items) and c["items_changed"] == []
+    assert c["notes"] == ["both results are of period 2012"]
