@@ -139,6 +139,14 @@ ITEMS = Type("list", element=ITEM_RECORD)
 # inside a rollup, `items` is the group's items: `i.X` reads any value or grade of an item
 GROUP_RECORD = Type("record", scale="\0group")
 GROUP = Type("list", element=GROUP_RECORD)
+# `previous`: the item's values and grades in the latest earlier result (`eval --previous`);
+# `history`: one such record per earlier result that lists the item, oldest first; `new`:
+# the latest earlier result does not list the item. Names of the language only where the
+# ruleset declares nothing of that name, so rulesets that already use them keep working.
+PREVIOUS_RECORD = Type("record", scale="\0previous")
+HISTORY_RECORD = Type("record", scale="\0history")
+HISTORY = Type("list", element=HISTORY_RECORD)
+PERIOD_NAMES = ("previous", "history", "new")
 
 
 @dataclass
@@ -163,6 +171,10 @@ class Analysis:
     rollups: dict[str, Analysis] = field(default_factory=dict)
     # the item-level analysis, in the analysis of a rollup
     parent: Analysis | None = None
+    # values and grades read from earlier results (`previous.X`, `h.X` for h in history),
+    # and where the ruleset first reads an earlier result (`previous`, `history`, `new`)
+    earlier_fields: set[str] = field(default_factory=set)
+    reads_earlier: Span | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -367,6 +379,8 @@ class _Checker:
             return Type("level", scale=None)
         if name == "case":
             return CASE
+        if name in PERIOD_NAMES:
+            return self.period_name(node)
         if name == "items":
             return GROUP if self.parent is not None else ITEMS
         if name == "units" and self.parent is not None:
@@ -382,11 +396,49 @@ class _Checker:
             self.error("PE131", f"'{name}' is a rollup: an item reads its unit's values as {name}.NAME "
                        f"(e.g. {name}.{self.some_unit_value(name)})", node.span)
             return ANY
-        candidates = [*self.symbols, *self.level_names, *scope, "case", "items",
+        candidates = [*self.symbols, *self.level_names, *scope, "case", "items", *PERIOD_NAMES,
                       *(["units"] if self.parent is not None else [])]
         hint = self.text_hint(name, node.span) or self.level_hint(name) or did_you_mean(name, candidates)
         self.error("PE101", f"unknown name '{name}'" + hint, node.span)
         return ANY
+
+    def period_name(self, node: Name, member: bool = False) -> Type:
+        """`previous`, `history` or `new`: what earlier results say of this item."""
+        if self.parent is not None:
+            self.error("PE160", f"'{node.name}' reads an item's earlier results: a rollup's rules cannot read them "
+                       "yet (read them in an item rule, and the items' values in the rollup)"
+                       , node.span)
+            return ANY
+        if self.an.reads_earlier is None:
+            self.an.reads_earlier = node.span
+        if node.name == "previous":
+            if not member:
+                self.error("PE160", "'previous' is read one value at a time: previous.NAME, e.g. "
+                           f"previous.{self.some_value()}", node.span)
+                return ANY
+            return PREVIOUS_RECORD
+        if node.name == "history":
+            return HISTORY
+        return BOOL
+
+    def some_value(self) -> str:
+        return next((n for n, v in self.symbols.items() if v.kind in ("let", "grade")), "NAME")
+
+    def earlier_field(self, e: Member) -> Type:
+        """`previous.X` or `h.X`: X as an earlier result recorded it, so X is a value (a let or
+        a table) or a grade of this ruleset, and has the type it has now."""
+        sym = self.value_symbol(self.symbols, e, "earlier results have")
+        if sym is None:
+            return ANY
+        if sym.kind in ("input", "dimension"):
+            self.error("PE160", f"'{e.name}' is an {sym.kind}: a result records the values and grades the rules "
+                       f"computed, not the case's inputs (read a let that copies it, e.g. let {e.name}2 = {e.name})"
+                       , e.span)
+            return ANY
+        if sym.kind == "table":
+            self.an.bare_tables.add(e.name)  # recorded with the item's values, so published now too
+        self.an.earlier_fields.add(e.name)
+        return self.type_of_name(e.name)
 
     def level_hint(self, name: str) -> str:
         """A name of the other level: an item value inside a rollup, a unit value outside."""
@@ -499,6 +551,10 @@ class _Checker:
         raise AssertionError(f"unknown node {e!r}")  # pragma: no cover
 
     def member(self, e: Member, scope: dict[str, Type]) -> Type:
+        if (isinstance(e.target, Name) and e.target.name == "previous" and "previous" not in scope
+                and "previous" not in self.symbols):
+            record = self.an.types[id(e.target)] = self.period_name(e.target, member=True)
+            return ANY if record == ANY else self.earlier_field(e)
         if isinstance(e.target, Name) and e.target.name not in scope:
             rollup = self.rollup_named(e.target.name)
             if rollup is not None:
@@ -508,6 +564,8 @@ class _Checker:
             return ANY
         if target is ITEM_RECORD or target == ITEM_RECORD:
             return self.item_field(e)
+        if target == PREVIOUS_RECORD or target == HISTORY_RECORD:
+            return self.earlier_field(e)
         if target == GROUP_RECORD and self.parent is not None:
             return self.group_field(e)
         if target.kind != "record":

@@ -212,16 +212,16 @@ def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...]
                            field: str | None) -> tuple[Any, list[list[Any]]]:
     """Evaluate one case; with earlier results (given, or the case's `previous:`), check and
     record them; with `due`, date each item's reviews and list those due."""
-    from .previous import load_previous, previous_paths, recorded
+    from .previous import attach_earlier, recorded
     from .reviews import last_review_field, schedule
 
-    paths = previous_paths(case, given)
-    earlier = load_previous(paths, rs.id, case) if paths else []
+    earlier = attach_earlier(case, rs.id, given)
     dates = None
     if field:
         case, dates = last_review_field(rs, case, field)
+        case.earlier = earlier
     result, rows = _evaluate_with_progress(rs, case, path)
-    if paths:
+    if earlier:
         result.previous = recorded(earlier)
     if due is not None:  # before --item, --level choose items: the reviews cover the case, as the summary
         schedule(result, due, dates, earlier)

@@ -21,7 +21,15 @@ from decimal import Decimal
 from typing import Any
 
 from . import runtime
-from .check import GROUP_RECORD, ITEM_RECORD, Analysis, children, walk
+from .check import (
+    GROUP_RECORD,
+    ITEM_RECORD,
+    PERIOD_NAMES,
+    PREVIOUS_RECORD,
+    Analysis,
+    children,
+    walk,
+)
 from .model import (
     Binary,
     Call,
@@ -138,6 +146,18 @@ class CompiledRuleset:
     # in a traced rollup: its aggregates (comprehensions over the group's items), whose
     # counted items the trace records under ("agg", index)
     aggregates: list[Comprehension] = field(default_factory=list)
+    # what the rules read of earlier results: the slots that evaluation fills by matching
+    # item ids before the stages run (see previous.fill_earlier); empty when they read none
+    earlier: EarlierSlots | None = None
+
+
+@dataclass(frozen=True)
+class EarlierSlots:
+    """`new` and `history` at their slots; `previous.X` at `fields[X]`."""
+
+    new: int
+    history: int
+    fields: dict[str, int]
 
 
 def compile_ruleset(ruleset: Ruleset, analysis: Analysis, trace: bool = False) -> CompiledRuleset:
@@ -238,6 +258,10 @@ class _Compiler:
         for node in order:
             if node.key.startswith(("let:", "table:", "grade:")):
                 self.slot(node.key.split(":", 1)[1])
+        earlier = None
+        if self.an.reads_earlier is not None:
+            earlier = EarlierSlots(self.slot("\0new"), self.slot("\0history"),
+                                   {n: self.slot(f"\0previous:{n}") for n in sorted(self.an.earlier_fields)})
         sanction_slot = self.slot("\0sanctions")
         trace_slot = self.slot("\0trace") if self.trace else None
         for node in order:
@@ -285,7 +309,7 @@ class _Compiler:
             inputs=inputs, value_names=value_names, grades=grade_outs, supervisions=supervisions,
             sanctions=list(self.rs.sanctions), sanction_slot=sanction_slot, stages=stages,
             markers=self.markers, source=source, trace_slot=trace_slot, constants=self.consts,
-            aggregates=self.aggregates, rollups=self.rollups,
+            aggregates=self.aggregates, rollups=self.rollups, earlier=earlier,
         )
 
     def nodes(self) -> dict[str, _Node]:
@@ -639,6 +663,10 @@ class _Compiler:
                               and self.an.symbols[n.name].kind != "table"}
                 free_keys |= {f"\0unit:{n.name}" for n in walk(cell) if isinstance(n, Name)
                               and f"\0unit:{n.name}" in self.slots}
+                if any(isinstance(n, Name) and n.name in PERIOD_NAMES and n.name not in self.an.symbols
+                       for n in walk(cell)):  # earlier results: `new`, `history`, `previous.X`
+                    free_keys |= {k for k in self.slots if k[1:].startswith(("new", "history", "previous:"))
+                                  and k[0] == "\0"}
         free = sorted(self.slot(n) for n in free_keys)
         self.table_fn[t.name] = (fn, free)
         saved_needed = self.needed
@@ -799,12 +827,16 @@ class _Compiler:
                 return str(self.level_value(e))
             if e.name == "case":
                 return "C"
+            if e.name in ("new", "history"):
+                return self.use(self.slots[f"\0{e.name}"])
             if e.name == "items":
                 return self.use(self.slots["\0members"]) if self.parent is not None else "I"
             if e.name == "units" and self.parent is not None:
                 return "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
+            if self.an.type_of(e.target) == PREVIOUS_RECORD:
+                return f"prior({self.use(self.slots[chr(0) + 'previous:' + e.name])}, {self.const(e.name)})"
             unit = self.unit_read(e, scope)
             if unit is not None:
                 return unit

@@ -47,6 +47,10 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
     receives what they made (see run_rollup)."""
     rows, ids, names = validate(case, item_layout(compiled), progress)
     _check_unit_sections(compiled, case)
+    if compiled.earlier is not None:
+        from .previous import fill_earlier
+
+        fill_earlier(compiled, case, rows, ids)
     _run_stages(compiled, case, rows, ids, progress, units)
     return rows, ids, names
 
@@ -221,6 +225,8 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
             items=items,
             summary=summary,
             rollups=rollups,
+            # the earlier results it used (file, ruleset, period), as `eval --previous` records them
+            previous=[f.identity() for f in case.earlier] if case.earlier else None,
         ), rows
 
 

@@ -6,22 +6,31 @@ must be of distinct periods, which orders them. Anything else (another ruleset, 
 or overlapping period, a period that cannot be placed in time) is a located error, never
 a guess. The result then records which files it used and their ruleset digests.
 
-For now they feed the reviews due (`reviews.py`): an item that an earlier result lists was
-reviewed in that period. Rules reading earlier values (`previous.综合得分`) come with the
-language work of issue 16.
+They feed the reviews due (`reviews.py`: an item that an earlier result lists was reviewed
+in that period), and the rules that read them: `previous.X` (X in the latest earlier
+result), `history` (one record per earlier result listing the item, oldest first) and `new`
+(the latest earlier result does not list the item). Their values are put in the items'
+slots by matching ids before the compiled stages run (`fill_earlier`), never into the
+generated code.
+
+A result whose period lies inside the case's (the quarters of the year being graded) counts
+as earlier too: a yearly grade is built from its quarters.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 from collections.abc import Sequence
+from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from . import runtime
 from .case import Case
 from .errors import CaseError, Diagnostic
-from .period import EARLIER, order, parse_period
+from .period import EARLIER, Period, order, parse_period
 from .results import ResultFile, ResultFileError, read_result
 
 PERIOD_FORMS = ("periods are years (2010), half years (2010H1), quarters (2010Q3, 2010年第三季度), "
@@ -66,10 +75,10 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> l
             what = "records no period" if raw is None else f"is of period '{raw}', which cannot be placed in time"
             raise f.error("PE354", f"this earlier result {what}: its order among the periods is unknown",
                           ["case", "period"] if raw is not None else ["case"], notes=[PERIOD_FORMS])
-        if here is not None and order(p, here) != EARLIER:
+        if here is not None and order(p, here) != EARLIER and not _part_of(p, here):
             raise f.error("PE354", f"this result is of period {raw}, which does not come before the case's "
-                          f"period {case.period} ({case.file}): an earlier result must be of an earlier period",
-                          ["case", "period"])
+                          f"period {case.period} ({case.file}): an earlier result must be of an earlier period "
+                          "(or a part of the case's, as the quarters of a year)", ["case", "period"])
         periods.append(p)
     ranked = sorted(zip(periods, files, strict=True), key=lambda pf: (pf[0].start, pf[0].end))
     for (p, f), (q, g) in pairwise(ranked):
@@ -78,6 +87,11 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> l
                           f"that of {f.file} ({p}): earlier results must be of distinct periods",
                           ["case", "period"])
     return [f for _, f in ranked]
+
+
+def _part_of(p: Period, whole: Period) -> bool:
+    """A shorter period inside `whole`: 2010Q3 in 2010, not 2010 in 2010."""
+    return whole.start <= p.start and p.end <= whole.end and (p.start, p.end) != (whole.start, whole.end)
 
 
 def _case_period_error(case: Case, message: str) -> CaseError:
@@ -91,3 +105,91 @@ def _case_period_error(case: Case, message: str) -> CaseError:
 def recorded(files: Sequence[ResultFile]) -> list[dict[str, Any]]:
     """What a result records about the earlier results it used: file, ruleset, period."""
     return [f.identity() for f in files]
+
+
+def attach_earlier(case: Case, rs_id: str, given: Sequence[str | Path] = ()) -> list[ResultFile]:
+    """Read and check the earlier results of `case` (given, then its `previous:` list) and
+    keep them with the case for the rules that read them; oldest first."""
+    paths = previous_paths(case, given)
+    case.earlier = load_previous(paths, rs_id, case) if paths else []
+    return case.earlier
+
+
+def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str]) -> None:
+    """Put what the rules read of earlier results into each item's slots, matching by id."""
+    slots = compiled.earlier
+    if slots is None:
+        return
+    if case.earlier is None:  # evaluated through the API or `test`: its `previous:` header alone
+        attach_earlier(case, compiled.ruleset.id)
+    files = case.earlier or []
+    if not files and case.previous != []:
+        span = compiled.analysis.reads_earlier
+        from .case import locate
+
+        line, column = locate(case, ["period"]) if case.file else (0, 0)
+        raise CaseError(Diagnostic(
+            "PE366", "ruleset '{id}' reads earlier results (at {where}), but none was given for this case: "
+            "give them with --previous FILE or a 'previous:' list in the case header ('previous: []' for a first "
+            "period, where every item is new)".format(
+                id=compiled.ruleset.id, where=f"{span.file or compiled.ruleset.id}:{span.line}:{span.column}"),
+            file=case.file or "<case>", line=line or 1, column=column))
+    names = list(slots.fields)
+    records = [_records(compiled, f, names) for f in files]
+    latest = records[-1] if records else {}
+    new, history = slots.new, slots.history
+    previous = [(slots.fields[n], n) for n in names]
+    absent = runtime.ABSENT
+    for row, item_id in zip(rows, ids, strict=True):
+        record = latest.get(item_id)
+        row[new] = record is None
+        for slot, name in previous:
+            row[slot] = absent if record is None else record[name]
+        row[history] = [r[item_id] for r in records if item_id in r]
+
+
+def _records(compiled: Any, f: ResultFile, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Each item of an earlier result as {name: value}, in the types of the ruleset now: a
+    level as its index in the current scale, a number exact, a date a date."""
+    from .check import BOOL, DATE, NUMBER, TEXT
+
+    an = compiled.analysis
+    scales = {g.scale: g.levels for g in compiled.grades}
+    out: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(f.result.items):
+        record: dict[str, Any] = {}
+        for name in names:
+            if name in scales:
+                grade = item.grades.get(name)
+                if grade is None:
+                    raise f.error("PE365", f"item {item.id} has no grade '{name}' in this earlier result, which the "
+                                  "rules read", ["items", index, "grades"])
+                if grade.level not in scales[name]:
+                    raise f.error("PE365", "item {id}: level '{level}' of {name} in this earlier result is not a "
+                                  "level of the scale now ({levels})".format(
+                                      id=item.id, level=grade.level, name=name, levels=", ".join(scales[name])),
+                                  ["items", index, "grades", name, "level"])
+                record[name] = scales[name].index(grade.level)
+                continue
+            if name not in item.values:
+                raise f.error("PE365", f"item {item.id} has no value '{name}' in this earlier result, which the rules "
+                              "read (was it computed by that version of the ruleset?)",
+                              ["items", index, "values"])
+            value = item.values[name]
+            want = an.value_types.get(name)
+            if want == NUMBER and isinstance(value, int) and not isinstance(value, bool):
+                value = Decimal(value)
+            elif want == DATE and isinstance(value, str):
+                try:
+                    value = _dt.date.fromisoformat(value)
+                except ValueError:
+                    value = None
+            ok = {NUMBER: lambda v: isinstance(v, Decimal), TEXT: lambda v: isinstance(v, str),
+                  BOOL: lambda v: isinstance(v, bool), DATE: lambda v: isinstance(v, _dt.date)}.get(want)
+            if ok is not None and not ok(value):
+                raise f.error("PE365", f"item {item.id}: value '{name}' in this earlier result is {runtime.show(value)}, but the rules "
+                              f"read it as {want}",
+                              ["items", index, "values", name])
+            record[name] = value
+        out[item.id] = record
+    return out

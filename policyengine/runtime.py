@@ -76,6 +76,27 @@ class RowsConflict(RuleFailure):
         self.wording = wording
 
 
+class Absent:
+    """The value of `previous.X` for an item that the latest earlier result does not list."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = Absent()
+
+
+def prior(value: object, name: str) -> object:
+    """`previous.NAME`: its value, or a located error for an item new this period."""
+    if value is ABSENT:
+        raise RuleFailure("PE435", f"previous.{name}: the item is new this period (the latest earlier result "
+                          "does not list it), so it has no previous value; test 'new' first, e.g. "
+                          f"if new then … else previous.{name}")
+    return value
+
+
 def no_row(table: str, *values: object) -> None:
     raise NoRowMatched(table, values)
 

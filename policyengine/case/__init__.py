@@ -49,6 +49,9 @@ class Case:
     # rollup name -> (file, located rows) of units read from a file of their own (a CSV
     # case's `<case>.units.<rollup>.csv`)
     unit_sources: dict[str, tuple[str, Any]] | None = None
+    # the earlier results read for this case (previous.ResultFile, oldest first), which the
+    # rules read as `previous`, `history` and `new` (attached by previous.attach_earlier)
+    earlier: list[Any] | None = field(default=None, repr=False, compare=False)
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -145,7 +148,8 @@ def case_from_data(data: Any, file: str) -> Case:
     if previous is not None:
         if isinstance(previous, str):
             previous = [previous]
-        if not isinstance(previous, list) or not previous or not all(isinstance(p, str) and p for p in previous):
+        # `previous: []` says so: the first period, no earlier results (every item is new)
+        if not isinstance(previous, list) or not all(isinstance(p, str) and p for p in previous):
             raise CaseError(Diagnostic("PE355", "'previous' lists earlier result files (written by policyengine "
                                        "eval -o FILE), as paths relative to this case file", file=file,
                                        line=_key_line(file, ["previous"])))
