@@ -571,8 +571,11 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
                    "(its keys are described in the project's docs/explain.md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
+@click.option("--previous", "previous", multiple=True, metavar="FILE",
+              help="An earlier result, as for eval --previous: explain shows the earlier values the rules "
+                   "read and the file and period each came from.")
 def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | None, fmt: str,
-            output: str | None) -> None:
+            output: str | None, previous: tuple[str, ...]) -> None:
     """Why item ID of CASE got its values, grades, supervision and sanctions under RULESET.
 
     Shows every input, each table with the row that matched, each let with its
@@ -593,6 +596,15 @@ def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | 
         rs_and_case: tuple[Any, Any] = (rs, cases[0])
     else:
         rs_and_case = (ruleset, case)
+    if previous:
+        from .api import load_ruleset
+        from .case import load_case
+        from .previous import attach_earlier
+
+        loaded = load_ruleset(rs_and_case[0]) if isinstance(rs_and_case[0], str) else rs_and_case[0]
+        given = load_case(rs_and_case[1]) if isinstance(rs_and_case[1], str) else rs_and_case[1]
+        attach_earlier(given, loaded.id, previous)
+        rs_and_case = (loaded, given)
     if unit_id is not None:
         explanation = explain_unit(*rs_and_case, unit_id)
     else:

@@ -193,6 +193,8 @@ class _Explainer:
             "sanctions": self.sanctions(item.sanctions),
             "not_fired": self.not_fired(),
             "fine": item.fine,
+            # only for a ruleset that reads earlier results: the files and periods its values came from
+            **({"previous": self.earlier_files(item_id)} if self.traced.earlier is not None else {}),
         }
 
     # -- values as the user wrote them (levels by name, not by index)
@@ -218,6 +220,16 @@ class _Explainer:
         def visit(e: Expr | None, bound: frozenset[str]) -> None:
             if e is None:
                 return
+            earlier = self.traced.earlier
+            if earlier is not None and self.an.parent is None:
+                if (isinstance(e, Name) and e.name in ("new", "history") and e.name not in bound
+                        and e.name not in self.an.symbols):
+                    found.setdefault(e.name, self.earlier_value(e.name))
+                    return
+                if (isinstance(e, Member) and isinstance(e.target, Name) and e.target.name == "previous"
+                        and "previous" not in bound and "previous" not in self.an.symbols):
+                    found.setdefault(f"previous.{e.name}", self.earlier_value(e.name, previous=True))
+                    return
             if isinstance(e, Name):
                 if e.name in bound:
                     return
@@ -253,6 +265,26 @@ class _Explainer:
         for e in exprs:
             visit(e, bound)
         return found
+
+    # -- earlier results (`previous.X`, `new`, `history`)
+    def earlier_value(self, name: str, previous: bool = False) -> Any:
+        """What the item read of its earlier results, levels by name; `previous.X` of a new
+        item is none."""
+        slots = self.traced.earlier
+        assert slots is not None
+        if previous:
+            value = self.row[slots.fields[name]]
+            return None if value is runtime.ABSENT else self.public(value, self.an.value_types.get(name))
+        value = self.row[getattr(slots, name)]
+        if name == "new":
+            return value
+        return [{k: self.public(v, self.an.value_types.get(k)) for k, v in record.items()} for record in value]
+
+    def earlier_files(self, item_id: str) -> list[dict[str, Any]]:
+        """Where the earlier values came from: each earlier result, oldest first, and whether it
+        lists this item."""
+        return [{**f.identity(), "lists": any(i.id == item_id for i in f.result.items)}
+                for f in self.case.earlier or []]
 
     # -- inputs
     def inputs(self) -> list[dict[str, Any]]:
@@ -556,6 +588,11 @@ def render_text(data: dict[str, Any]) -> str:
     out.append(f"  {source}" + (f" · case {where}" if where else ""))
     inputs = [i for i in data["inputs"] if i["kind"] == "input"]
     dims = [i for i in data["inputs"] if i["kind"] == "dimension"]
+    if data.get("previous") is not None:
+        out.append("  earlier results: " + (", ".join(
+            "{file} (period {period}{listed})".format(file=p["file"], period=p["period"],
+                                                      listed="" if p["lists"] else ", not listed: new")
+            for p in data["previous"]) or "none (a first period: every item is new)"))
     if inputs:
         out.append("  inputs: " + ", ".join(
             f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else " (default)") for i in inputs))

@@ -205,3 +205,65 @@ def test_a_level_the_scale_no_longer_has_is_located(years) -> None:
     d = err.value.diagnostics[0]
     assert d.code == "PE365" and "level '极高' of 档次" in d.message and d.file.endswith("y2010.json")
     assert d.line > 1
+
+
+def test_explain_shows_the_earlier_values_and_where_they_came_from(years) -> None:
+    from policyengine.explain import explain
+
+    rs, tmp = years
+    a = explain(rs, tmp / "c2011.yaml", "A")
+    data = a.data
+    assert [(p["file"], p["period"], p["lists"]) for p in data["previous"]] == [(str(tmp / "y2010.json"), 2010, True)]
+    values = {v["name"]: v for v in data["values"]}
+    # A in 2010: 得分 120, 档次 高; in 2011 it is listed, so not new
+    assert values["增幅"]["operands"] == {"new": False, "得分": D(40), "previous.得分": D(120)}
+    assert values["红次数"]["operands"] == {"history": [{"得分": D(120), "档次": "高"}]}
+    text = a.to_text()
+    assert "earlier results: " in text and "(period 2010)" in text
+    assert "raise 1 when not new and previous.档次 == 高 (new = false, previous.档次 = 高): applies → 中" in text
+    c = explain(rs, tmp / "c2011.yaml", "C").to_text()
+    assert "(period 2010, not listed: new)" in c and "previous.得分 = none" in c
+
+
+def test_eval_and_explain_take_previous_on_the_command_line(years) -> None:
+    from .conftest import cli
+
+    _rs, tmp = years
+    _write(tmp / "bare.yaml", "period: 2011\nitems:\n  - {id: A, 分: 20}\n")
+    run = cli("eval", str(tmp / "mini.policy"), str(tmp / "bare.yaml"), "--previous", str(tmp / "y2010.json"),
+              "--format", "json")
+    assert run.returncode == 0, run.stderr
+    item = json.loads(run.stdout)["items"][0]
+    assert item["values"]["增幅"] == -80 and item["grades"]["档次"]["level"] == "中"
+    run = cli("explain", str(tmp / "mini.policy"), str(tmp / "bare.yaml"), "--item", "A",
+              "--previous", str(tmp / "y2010.json"))
+    assert run.returncode == 0 and "previous.得分 = 120" in run.stdout
+    run = cli("eval", str(tmp / "mini.policy"), str(tmp / "bare.yaml"), "-o", str(tmp / "out.json"))
+    assert run.returncode == 2 and "error[PE366]" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp / "out.json").exists()
+
+
+def test_a_golden_case_names_its_earlier_results(years) -> None:
+    from .conftest import cli
+
+    _rs, tmp = years
+    # as in test_previous_values_new_items_and_history: A 增幅 -80, 中, one red year; C 0, 高
+    _write(tmp / "g.yaml", "ruleset: mini.policy\nperiod: 2011\nprevious: [y2010.json]\nitems:\n"
+           "  - {id: A, 分: 20}\n  - {id: C, 分: 70}\nexpect:\n  A: {增幅: -80, 档次: 中, 红次数: 1}\n"
+           "  C: {增幅: 0, 档次: 高}\n")
+    run = cli("test", str(tmp / "g.yaml"))
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    _write(tmp / "g.yaml", (tmp / "g.yaml").read_text(encoding="utf-8").replace("增幅: -80", "增幅: -81"))
+    run = cli("test", str(tmp / "g.yaml"))
+    assert run.returncode == 1 and "增幅: expected -81, got -80" in run.stdout
+
+
+def test_dsl_and_yaml_forms_round_trip(years) -> None:
+    from policyengine.dsl import to_dsl
+    from policyengine.yamlform import parse_yaml_text, to_yaml
+
+    rs, _tmp = years
+    yaml_text = to_yaml(rs.model)
+    assert "if new then 0 else 得分 - previous.得分" in yaml_text
+    back = parse_yaml_text(yaml_text, "<yaml>")
+    assert to_dsl(back, comments=False) == to_dsl(rs.model, comments=False)
