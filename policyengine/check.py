@@ -403,12 +403,8 @@ class _Checker:
         return ANY
 
     def period_name(self, node: Name, member: bool = False) -> Type:
-        """`previous`, `history` or `new`: what earlier results say of this item."""
-        if self.parent is not None:
-            self.error("PE160", f"'{node.name}' reads an item's earlier results: a rollup's rules cannot read them "
-                       "yet (read them in an item rule, and the items' values in the rollup)"
-                       , node.span)
-            return ANY
+        """`previous`, `history` or `new`: what earlier results say of this item (in a rollup's
+        rules, of this unit, matched by its id in the earlier results' rollup of that name)."""
         if self.an.reads_earlier is None:
             self.an.reads_earlier = node.span
         if node.name == "previous":

@@ -170,6 +170,12 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
         for row, unit_id in zip(unit_rows, unit_ids, strict=True):
             for item in groups[unit_id]:
                 item[compiled.unit_slot] = row
+    if inner.earlier is not None:
+        from .previous import fill_earlier
+
+        fill_earlier(inner, case, unit_rows, unit_ids, rollup=r.name)
+    # the units' rules read earlier results by unit id: what they read is the case's (explain shows it)
+    section.earlier, section.previous = case.earlier, case.previous
     _run_stages(inner, section, unit_rows, unit_ids)
     return unit_rows, unit_ids, unit_names, section
 

@@ -221,7 +221,7 @@ class _Explainer:
             if e is None:
                 return
             earlier = self.traced.earlier
-            if earlier is not None and self.an.parent is None:
+            if earlier is not None:
                 if (isinstance(e, Name) and e.name in ("new", "history") and e.name not in bound
                         and e.name not in self.an.symbols):
                     found.setdefault(e.name, self.earlier_value(e.name))
@@ -283,7 +283,13 @@ class _Explainer:
     def earlier_files(self, item_id: str) -> list[dict[str, Any]]:
         """Where the earlier values came from: each earlier result, oldest first, and whether it
         lists this item."""
-        return [{**f.identity(), "lists": any(i.id == item_id for i in f.result.items)}
+        def entries(f: Any) -> list[Any]:  # a unit is matched among that rollup's units
+            if self.an.parent is None:
+                return f.result.items
+            rollup = f.result.rollups.get(self.rs.subject)
+            return rollup.units if rollup is not None else []
+
+        return [{**f.identity(), "lists": any(i.id == item_id for i in entries(f))}
                 for f in self.case.earlier or []]
 
     # -- inputs

@@ -115,8 +115,10 @@ def attach_earlier(case: Case, rs_id: str, given: Sequence[str | Path] = ()) -> 
     return case.earlier
 
 
-def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str]) -> None:
-    """Put what the rules read of earlier results into each item's slots, matching by id."""
+def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str], rollup: str | None = None,
+                 ) -> None:
+    """Put what the rules read of earlier results into each item's slots, matching by id (a
+    rollup's units: by unit id, among the earlier results' units of that rollup)."""
     slots = compiled.earlier
     if slots is None:
         return
@@ -135,7 +137,7 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
                 id=compiled.ruleset.id, where=f"{span.file or compiled.ruleset.id}:{span.line}:{span.column}"),
             file=case.file or "<case>", line=line or 1, column=column))
     names = list(slots.fields)
-    records = [_records(compiled, f, names) for f in files]
+    records = [_records(compiled, f, names, rollup) for f in files]
     latest = records[-1] if records else {}
     new, history = slots.new, slots.history
     previous = [(slots.fields[n], n) for n in names]
@@ -148,33 +150,41 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
         row[history] = [r[item_id] for r in records if item_id in r]
 
 
-def _records(compiled: Any, f: ResultFile, names: list[str]) -> dict[str, dict[str, Any]]:
-    """Each item of an earlier result as {name: value}, in the types of the ruleset now: a
-    level as its index in the current scale, a number exact, a date a date."""
+def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None = None) -> dict[str, dict[str, Any]]:
+    """Each item (or unit of `rollup`) of an earlier result as {name: value}, in the types of
+    the ruleset now: a level as its index in the current scale, a number exact, a date a date."""
     from .check import BOOL, DATE, NUMBER, TEXT
 
     an = compiled.analysis
     scales = {g.scale: g.levels for g in compiled.grades}
     out: dict[str, dict[str, Any]] = {}
-    for index, item in enumerate(f.result.items):
+    entries = f.result.items
+    where: list[Any] = ["items"]
+    if rollup is not None:
+        if rollup not in f.result.rollups:
+            raise f.error("PE365", f"this earlier result has no units of rollup '{rollup}', whose rules read "
+                          "earlier results (was it written by a version of the ruleset without it?)", [])
+        entries = f.result.rollups[rollup].units
+        where = ["rollups", rollup, "units"]
+    for index, item in enumerate(entries):
         record: dict[str, Any] = {}
         for name in names:
             if name in scales:
                 grade = item.grades.get(name)
                 if grade is None:
                     raise f.error("PE365", f"item {item.id} has no grade '{name}' in this earlier result, which the "
-                                  "rules read", ["items", index, "grades"])
+                                  "rules read", [*where, index, "grades"])
                 if grade.level not in scales[name]:
                     raise f.error("PE365", "item {id}: level '{level}' of {name} in this earlier result is not a "
                                   "level of the scale now ({levels})".format(
                                       id=item.id, level=grade.level, name=name, levels=", ".join(scales[name])),
-                                  ["items", index, "grades", name, "level"])
+                                  [*where, index, "grades", name, "level"])
                 record[name] = scales[name].index(grade.level)
                 continue
             if name not in item.values:
                 raise f.error("PE365", f"item {item.id} has no value '{name}' in this earlier result, which the rules "
                               "read (was it computed by that version of the ruleset?)",
-                              ["items", index, "values"])
+                              [*where, index, "values"])
             value = item.values[name]
             want = an.value_types.get(name)
             if want == NUMBER and isinstance(value, int) and not isinstance(value, bool):
@@ -189,7 +199,7 @@ def _records(compiled: Any, f: ResultFile, names: list[str]) -> dict[str, dict[s
             if ok is not None and not ok(value):
                 raise f.error("PE365", f"item {item.id}: value '{name}' in this earlier result is {runtime.show(value)}, but the rules "
                               f"read it as {want}",
-                              ["items", index, "values", name])
+                              [*where, index, "values", name])
             record[name] = value
         out[item.id] = record
     return out

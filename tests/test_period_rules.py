@@ -266,3 +266,61 @@ def test_dsl_and_yaml_forms_round_trip(years) -> None:
     assert "if new then 0 else 得分 - previous.得分" in yaml_text
     back = parse_yaml_text(yaml_text, "<yaml>")
     assert to_dsl(back, comments=False) == to_dsl(rs.model, comments=False)
+
+
+UNITS = """\
+ruleset uq "units by quarter"
+input 单位名: text
+input 分: number
+rollup 单位 by 单位名 {
+  let 均分 = mean(i.分 for i in items)
+  levels 颜色 [红色 red, 橙色 orange, 绿色 green]
+  grade 颜色 {
+    均分 >= 85 -> 绿色
+    均分 >= 60 -> 橙色
+    otherwise  -> 红色
+  }
+  let 红季 = count(h in history where h.颜色 == 红色)
+  let 橙季 = count(h in history where h.颜色 == 橙色)
+  let 上季均分 = if new then 0 else previous.均分
+  levels 年度等级 [C red, B orange, A green]
+  grade 年度等级 {
+    红季 >= 1 -> C
+    橙季 >= 2 -> B
+    otherwise -> A
+  }
+}
+"""
+
+
+def test_a_rollup_grades_its_units_year_from_their_quarters(tmp_path: Path) -> None:
+    rs = api.load_ruleset(_write(tmp_path / "u.policy", UNITS))
+    # 甲's one point scores 60, 70, 80, 90 in Q1–Q4 (橙 橙 橙 绿), 乙's 90, 90, 50, 90 (绿 绿 红 绿)
+    for q, (a, b) in enumerate(((60, 90), (70, 90), (80, 50), (90, 90)), start=1):
+        case = _write(tmp_path / f"q{q}.yaml", f"period: 2008Q{q}\nprevious: []\nitems:\n"
+                      f"  - {{id: a{q}, 单位名: 甲, 分: {a}}}\n  - {{id: b{q}, 单位名: 乙, 分: {b}}}\n")
+        _result_file(rs, case, tmp_path / f"q{q}.json")
+    _write(tmp_path / "y.yaml", "period: 2008\nprevious: [q1.json, q2.json, q3.json, q4.json]\nitems:\n"
+           "  - {id: a, 单位名: 甲, 分: 90}\n  - {id: b, 单位名: 乙, 分: 90}\n")
+    units = {u.id: u for u in rs.evaluate(tmp_path / "y.yaml").rollups["单位"].units}
+    # 甲: 3 orange quarters, no red -> B; 乙: one red quarter (Q3) -> C
+    assert units["甲"].values["橙季"] == D(3) and units["甲"].grades["年度等级"].level == "B"
+    assert units["乙"].values["红季"] == D(1) and units["乙"].grades["年度等级"].level == "C"
+    # previous is Q4 (the latest): both units' 均分 was 90
+    assert units["甲"].values["上季均分"] == D(90) and units["乙"].values["上季均分"] == D(90)
+    from policyengine.explain import explain_unit
+
+    text = explain_unit(rs, tmp_path / "y.yaml", "乙").to_text()
+    assert "(period 2008Q1), " in text and "(period 2008Q4)" in text
+    assert ("history = [{均分: 90, 颜色: 绿色}, {均分: 90, 颜色: 绿色}, {均分: 50, 颜色: 红色}, "
+            "{均分: 90, 颜色: 绿色}]") in text
+
+
+def test_an_earlier_result_without_the_rollup_is_located(tmp_path: Path, years) -> None:
+    _rs, tmp = years
+    rs = api.load_ruleset(_write(tmp / "u.policy", UNITS.replace("ruleset uq", "ruleset mini")))
+    _write(tmp / "y.yaml", "period: 2011\nprevious: [y2010.json]\nitems:\n  - {id: a, 单位名: 甲, 分: 90}\n")
+    with pytest.raises(CaseError) as err:
+        rs.evaluate(tmp / "y.yaml")
+    d = err.value.diagnostics[0]
+    assert d.code == "PE365" and "no units of rollup '单位'" in d.message and d.file.endswith("y2010.json")

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
+from ..result import (
+    GradeResult,
+    ItemResult,
+    Result,
+    RollupResult,
+    SanctionResult,
+    SupervisionResult,
+)
 
 TOP_KEYS = ("ruleset", "case", "items", "summary")
 _PLAIN = frozenset({Decimal, str, bool, type(None), _dt.date})  # item values that hold no keys
@@ -141,10 +148,35 @@ def result_from_data(data: Any) -> Checked:
         raise Malformed(["summary", "items"], f"the summary counts {total} items but the file lists "
                         f"{len(items)} (written with --item?): a result must list every item of its case")
     out = Result(ruleset={"id": rs_id, "version": version, "digest": digest}, case=header, items=items,
-                 summary={**summary, "items": total, "fines": _number(summary["fines"], ["summary", "fines"])})
+                 summary={**summary, "items": total, "fines": _number(summary["fines"], ["summary", "fines"])},
+                 rollups=_rollups(top.get("rollups"), levels))
     keys += len(top) + len(rs) + len(case) + _keys(summary) + sum(_keys(top[k]) for k in OPTIONAL_TOP_KEYS
                                                                      if k in top)
     return Checked(out, levels, keys)
+
+
+def _rollups(raw: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, RollupResult]:
+    """Each rollup's units, checked as items are (rules of a later period read them by id:
+    `previous.单位档次` of a unit). A problem is located under `rollups.NAME`."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise Malformed(["rollups"], f"expected a mapping of rollup names to their units, found {_kind(raw)}")
+    out = {}
+    for name, rollup in raw.items():
+        base = ["rollups", name]
+        section = _mapping(rollup, base, ("units", "summary"))
+        try:
+            summary = _mapping(section["summary"], ["summary"], ("items", "levels", "fines"), ("counts", "sums"))
+            scales = {**levels, **_levels(summary["levels"])}
+            if not isinstance(section["units"], list):
+                raise Malformed(["items"], f"expected a list of units, found {_kind(section['units'])}")
+            units, _ = _items(section["units"], scales)
+        except Malformed as exc:  # the item checks locate under `items`: here it is the units
+            where = [*base, "units", *exc.path[1:]] if exc.path[:1] == ["items"] else [*base, *exc.path]
+            raise Malformed(where, exc.message, exc.key) from None
+        out[str(name)] = RollupResult(str(name), units, summary)
+    return out
 
 
 def _keys(value: Any) -> int:
