@@ -36,6 +36,9 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # read from spreadsheet cells (CSV, XLSX): text is converted to the declared type
+    # ("5,000" where a number is declared, "是" where a bool is), see case/cells.py
+    cells: bool = False
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -49,30 +52,49 @@ class Case:
         return {"title": self.title, "unit": self.unit, "period": self.period}
 
 
-def load_case(path: str | Path) -> Case:
-    path = Path(path)
+def load_case(path: str | Path, header: dict[str, Any] | None = None) -> Case:
+    """Read a case file (YAML, JSON, CSV or XLSX, by its extension). `header` (title, unit,
+    period: the command line's --title/--unit/--period) overrides the file's own."""
+    case = _read_case(Path(path))
+    for key, value in (header or {}).items():
+        if value is not None:
+            setattr(case, key, int(value) if key == "period" and _WHOLE_YEAR.fullmatch(str(value)) else value)
+    return case
+
+
+def _read_case(path: Path) -> Case:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm") and path.is_file():
+        from .xlsx import read_xlsx
+
+        with gc_paused():
+            return read_xlsx(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
     except OSError as exc:
         raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+    # the readers are imported when a file of their kind is read: `--help` stays fast
+    if suffix == ".csv":
+        from .csv import read_csv
+
+        with gc_paused():
+            return read_csv(raw, path)
+    if raw.startswith(b"PK\x03\x04"):
+        raise CaseError(Diagnostic("PE320", "this is a zip archive (an .xlsx workbook?), not a "
+                                   f"{suffix or 'YAML'} case file: give it the .xlsx extension", file=str(path)))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
     del raw
-    suffix = path.suffix.lower()
-    # the readers are imported when a file of their kind is read: `--help` stays fast
-    from .csv import read_csv
     from .json import read_json
     from .yaml import read_yaml
 
     with gc_paused():
         if suffix == ".json":
             data = read_json(text, path)
-        elif suffix == ".csv":
-            return read_csv(text, path)
         else:
             data = read_yaml(text, path)
     return case_from_data(data, str(path))

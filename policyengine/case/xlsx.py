@@ -1,0 +1,121 @@
+"""Reading an XLSX case workbook (docs/spreadsheets.md has the layout).
+
+- the first sheet holds the items: a header row of field names, one item per row;
+- a sheet named `case` (optional): key and value columns for title, unit, period, ruleset;
+- a `list of {…}` field comes from the sheet named after it: an `id` column naming the
+  item, one column per element field, one element per row.
+
+Read with openpyxl's read-only mode, which streams rows instead of building every cell
+object (bench/README.md has the measurements). Formula cells give the value the program
+that saved the file calculated; a formula saved without one is an error.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import CaseError, Diagnostic, did_you_mean
+from . import HEADER_KEYS, Case
+from .cells import Problems, attach_list, cell_text, cell_value, read_grid
+from .values import _plain
+
+CASE_SHEET = "case"
+CASE_KEYS = ("ruleset", "title", "unit", "period")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def read_xlsx(path: Path) -> Case:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    file = str(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
+        detail = "it is not a zip archive" if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120]
+        raise CaseError(Diagnostic("PE320", f"this is not a readable XLSX workbook ({detail}); a .xls "
+                                   "file must be saved again as .xlsx", file=file)) from None
+    try:
+        return _read_book(book, path)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+        # a damaged part inside the archive: openpyxl reads sheets only as they are iterated
+        raise CaseError(Diagnostic("PE320", f"this workbook is damaged and cannot be read ({str(exc)[:120]})",
+                                   file=file)) from None
+    finally:
+        book.close()
+
+
+def _read_book(book: Any, path: Path) -> Case:
+    file = str(path)
+    problems = Problems()
+    sheets = [ws for ws in book.worksheets if ws.title != CASE_SHEET]
+    if not sheets:
+        raise CaseError(Diagnostic("PE321", "the workbook has no sheet of items", file=file))
+    first = sheets[0]
+    grid, items = read_grid(_rows(first), file, first.title, problems)
+    _no_lost_formulas(book, path, first, problems)
+    for ws in sheets[1:]:
+        inner, elements = read_grid(_rows(ws), file, ws.title, problems)
+        _no_lost_formulas(book, path, ws, problems)
+        attach_list(ws.title, items, grid, elements, inner, problems)
+    header = _case_sheet(book, file, problems) if CASE_SHEET in book.sheetnames else {}
+    problems.raise_any()
+    text = {key: cell_text(value) or value for key, value in header.items()}
+    case = Case(items=items, file=file, cells=True, title=text.get("title"), unit=text.get("unit"),
+                period=_plain(header.get("period")), ruleset=text.get("ruleset"))
+    case._nodes = grid
+    return case
+
+
+def _rows(ws: Any) -> Any:
+    yield from enumerate(ws.iter_rows(values_only=True), 1)
+
+
+def _case_sheet(book: Any, file: str, problems: Problems) -> dict[str, Any]:
+    """The `case` sheet: key in column A, value in column B (a `key | value` header row may
+    stand above them)."""
+    header: dict[str, Any] = {}
+    for number, row in _rows(book[CASE_SHEET]):
+        cells = [cell_value(v) for v in row[:2]] + [None] * (2 - len(row[:2]))
+        key, value = cells
+        if key is None or (number == 1 and key == "key"):
+            continue
+        key = cell_text(key) or str(key)
+        if key not in CASE_KEYS:
+            known = [k for k in HEADER_KEYS if k in CASE_KEYS]
+            problems.add("PE321", f"unknown case key '{key}'" + did_you_mean(key, known), file, CASE_SHEET,
+                         number, 1)
+        elif value is not None:
+            header[key] = value
+    return header
+
+
+def _no_lost_formulas(book: Any, path: Path, ws: Any, problems: Problems) -> None:
+    """A formula saved without its value (a file written by a program that does not
+    calculate) reads as an empty cell: say so instead of reporting a missing field.
+
+    Only when the sheet holds formulas at all (a byte search) is it read a second time
+    with the formulas, to find the cells whose value is missing."""
+    import openpyxl
+
+    with book._archive.open(ws._worksheet_path) as source:  # the sheet's XML, for a byte search
+        if _FORMULA.search(source.read()) is None:
+            return
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        values = book[ws.title].iter_rows(values_only=True)
+        for number, (cached, written) in enumerate(zip(values, formulas[ws.title].iter_rows(values_only=True),
+                                                       strict=False), 1):
+            for column, (value, formula) in enumerate(zip(cached, written, strict=False), 1):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    problems.add("PE323", f"the formula {formula[:40]} has no saved value (the file was "
+                                 "written by a program that does not calculate): open it in Excel, WPS or "
+                                 "LibreOffice and save it again", str(path), ws.title, number, column)
+                elif value is None and formula is not None and not isinstance(formula, str):
+                    problems.add("PE323", "an array formula with no saved value: open the file in Excel, "
+                                 "WPS or LibreOffice and save it again", str(path), ws.title, number, column)
+    finally:
+        formulas.close()
