@@ -287,7 +287,7 @@ def declaration(d: Declaration) -> str:
 def _declaration(d: Declaration) -> Lines:
     line = d.span.line
     if isinstance(d, Input):
-        head = f"input {name(d.name)}:"
+        head = f"{'note' if d.carried else 'input'} {name(d.name)}:"
         text = f"{head} {type_spec(d.type)}"
         default = f" = {expr(d.default)}" if d.default is not None else ""
         doc = string(d.doc) if d.doc is not None else None

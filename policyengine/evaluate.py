@@ -19,6 +19,7 @@ from . import runtime
 from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, locate, validate
 from .compile import CompiledRuleset, RankSpec
 from .errors import Diagnostic, EvaluationError
+from .model import Input
 from .result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
 
 
@@ -164,6 +165,8 @@ class _OutputPlan:
         self.supervision_results: list[dict[int, SupervisionResult]] = [{} for _ in compiled.supervisions]
         self.sanction_slot = compiled.sanction_slot
         self.sanction_decls = compiled.sanctions
+        self.notes = [(d.name, compiled.slots[d.name]) for d in compiled.inputs
+                      if isinstance(d, Input) and d.carried]
         self.build: Callable[[list[Any], str, str | None], ItemResult] = self._generate()
 
     def _generate(self) -> Callable[[list[Any], str, str | None], ItemResult]:
@@ -196,11 +199,16 @@ class _OutputPlan:
             body += [f"x = row[{s.slot}]",
                      "if x is not None and x >= 0:",
                      f"    supervision.append(sc{i}.get(x) or plan.supervision_result({i}, x))"]
+        notes = []
+        for i, (note_name, slot) in enumerate(self.notes):
+            env[f"nn{i}"] = note_name
+            notes.append(f"nn{i}: row[{slot}]")
         body += ["grades = {" + ", ".join(grades) + "}",
                  f"fired = row[{self.sanction_slot}]",
                  # no firing: the row's own empty list (new for each item) serves as the result's
                  "return IR(item_id, name, {" + ", ".join(values) + "}, grades, supervision, "
-                 "plan.sanctions(fired, grades) if fired else fired)"]
+                 "plan.sanctions(fired, grades) if fired else fired"
+                 + (", {" + ", ".join(notes) + "})" if notes else ")")]
         params = "".join(f", {k}={k}" for k in env)
         source = f"def build(row, item_id, name{params}):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(env)

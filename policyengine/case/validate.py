@@ -269,6 +269,8 @@ def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sa
         default = _default_value(decl.default) if isinstance(decl, Input) else _REQUIRED
         if default is _REQUIRED and isinstance(decl, Input) and decl.type.kind == "list":
             default = ()  # no incidents listed means none happened
+        elif default is _REQUIRED and isinstance(decl, Input) and decl.carried:
+            default = None  # a descriptive field left empty is simply not shown
         fields.append((decl.name, slots[decl.name], converter(input_type(decl), cells), default))
     known = frozenset([*(f[0] for f in fields), "id", "name"])
     plan = Layout(size, fields, known, sanction_slot, trace_slot, inputs=list(inputs))

@@ -37,9 +37,10 @@ def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[s
     items = [i for r in results for i in r.items]
     first = items[0] if items else None
     value_names = list(first.values) if first else []
+    note_names = list(first.notes or {}) if first else []
     scales = list(first.grades) if first else []
     has_rank = {s: any(i.grades[s].rank is not None for i in items) for s in scales}
-    header = (["case"] if case_column else []) + ["id", "name", *value_names]
+    header = (["case"] if case_column else []) + ["id", "name", *note_names, *value_names]
     for s in scales:
         header.append(s)
         if has_rank[s]:
@@ -47,7 +48,9 @@ def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[s
     header += ["supervision", "sanctions", "fine", "warning"]
     body = []
     for item, file in ((i, r.case.get("file")) for r in results for i in r.items):
+        notes = item.notes or {}
         row = ([file or ""] if case_column else []) + [item.id, item.name or "",
+                                                       *(cell(notes.get(n)) for n in note_names),
                                                        *(cell(item.values[n]) for n in value_names)]
         for s in scales:
             row.append(item.grades[s].level)
