@@ -16,7 +16,33 @@ from typing import Any, NoReturn
 
 import click
 
-FORMATS = ("table", "json", "yaml", "csv")
+FORMATS = ("table", "json", "yaml", "csv", "xlsx")
+# without --format, the output file's extension says the format
+EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx", ".txt": "table"}
+
+
+def _format_for(fmt: str | None, output: str | None, formats: tuple[str, ...], default: str = "json") -> str:
+    """--format when given; else the format the --output file's extension names (.json .yaml
+    .csv .xlsx); else a table on a terminal and `default` otherwise."""
+    if fmt is None and output is not None:
+        by_extension = EXTENSIONS.get(Path(output).suffix.lower())
+        if by_extension in formats:
+            fmt = by_extension
+    if fmt is None:
+        fmt = "table" if output is None and sys.stdout.isatty() and "table" in formats else default
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("an XLSX workbook is written to a file: give --output FILE.xlsx")
+    return fmt
+
+
+def _header_options(command: Any) -> Any:
+    """--title, --unit, --period: a case's header, for case files that cannot hold one (CSV)
+    or to override the file's."""
+    for name, what in (("period", "the period assessed (a year: 2013)"), ("unit", "the unit assessed"),
+                       ("title", "the case's title")):
+        command = click.option(f"--{name}", metavar="TEXT", help=f"The case header's {name}: {what}; "
+                               "overrides the case file's.")(command)
+    return command
 
 
 class _Group(click.Group):
@@ -115,32 +141,36 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.argument("ruleset")
 @click.argument("cases", nargs=-1)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
-              help="Output format [default: table on a terminal, json otherwise].")
+              help="Output format [default: the --output file's extension (.json .yaml .csv .xlsx), "
+                   "else table on a terminal, json otherwise].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--item", "item_ids", multiple=True, metavar="ID",
               help="Only show this item (repeatable). Ranking still uses every item.")
+@_header_options
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
-          item_ids: tuple[str, ...]) -> None:
+          item_ids: tuple[str, ...], title: str | None, unit: str | None, period: str | None) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
     With a single argument, that argument is the case file and its `ruleset:`
     line (a path relative to the case file, or a shipped name) says which
-    ruleset to use. Every case is validated in full first; nothing is printed
-    or written unless all cases evaluate.
+    ruleset to use. A case is a YAML, JSON, CSV or XLSX file (docs/spreadsheets.md).
+    Every case is validated in full first; nothing is printed or written unless
+    all cases evaluate.
     """
     from .api import load_ruleset
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
     from .render import json_chunks, render
 
+    header = {"title": title, "unit": unit, "period": period}
+    fmt = _format_for(fmt, output, FORMATS)
     if cases:
         rs = load_ruleset(ruleset)
-        loaded = [load_case(path) for path in cases]
+        loaded = [load_case(path, header) for path in cases]
     else:
-        rs, loaded = _ruleset_of_case(ruleset)
+        rs, loaded = _ruleset_of_case(ruleset, header)
         cases = (ruleset,)
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
     results = []
     for path, case in zip(cases, loaded, strict=True):
         result = _evaluate_with_progress(rs, case, path)
@@ -154,8 +184,41 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         results.append(result)
     if fmt == "json":
         _emit(json_chunks(results), output)
+    elif fmt == "xlsx":
+        from .render.xlsx import to_xlsx
+
+        _emit(to_xlsx(results, [_inputs_of(rs, case) for case in loaded]), output)
     else:
         _emit(render(results, fmt), output)
+
+
+def _inputs_of(rs: Any, case: Any) -> dict[str, dict[str, Any]]:
+    """Each item's inputs (not its notes, which the result carries), as validation reads
+    them: for the inputs columns of a result workbook."""
+    from .case.validate import _REQUIRED
+    from .evaluate import item_layout
+
+    plan = item_layout(rs.compiled)
+    plan = plan.for_cells() if case.cells else plan
+    notes = {d.name for d in rs.model.inputs if d.carried}
+    fields = [(name, convert, default) for name, _slot, convert, default in plan.fields if name not in notes]
+    out: dict[str, dict[str, Any]] = {}
+    for item in case.items:
+        if not isinstance(item, dict):
+            continue
+        row = {}
+        for name, convert, default in fields:
+            value = item.get(name)
+            row[name] = convert(value) if value is not None else None if default is _REQUIRED else default
+        raw_id = item.get("id")
+        out.setdefault(raw_id if isinstance(raw_id, str) else _id_text(raw_id), row)
+    return out
+
+
+def _id_text(value: Any) -> str:
+    from .case.cells import cell_text
+
+    return cell_text(value) or str(value)
 
 
 PROGRESS_FROM = 20_000  # items: smaller cases finish before a bar would be worth drawing
@@ -171,7 +234,7 @@ def _evaluate_with_progress(rs: Any, case: Any, path: str) -> Any:
         return rs.evaluate(case, progress=bar.update)
 
 
-def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
+def _ruleset_of_case(path: str, header: dict[str, Any] | None = None) -> tuple[Any, list[Any]]:
     """For `eval CASE`: load the case and the ruleset its `ruleset:` line names."""
     from .api import load_ruleset
     from .case import load_case
@@ -180,14 +243,14 @@ def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
     if Path(path).suffix.lower() == ".policy":  # `eval RULESET` with the case forgotten
         raise PolicyError(Diagnostic("PE305", "this is a ruleset: give a case file after it "
                                      "(policyengine eval RULESET CASE)", file=path))
-    case = load_case(path)
+    case = load_case(path, header)
     if case.ruleset is None:
         raise PolicyError(Diagnostic("PE305", "this case file names no ruleset: give one on the command "
                                      "line (policyengine eval RULESET CASE)", file=path))
     return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
-def _emit(text: str | Iterable[str], output: str | None) -> None:
+def _emit(text: str | bytes | Iterable[str], output: str | None) -> None:
     """Print, or write `output` atomically; `text` may come in pieces (large results)."""
     if output is None:
         for piece in [text] if isinstance(text, str) else text:
@@ -232,6 +295,8 @@ def list_() -> None:
 
 # ---------------------------------------------------------------- diff
 
+DIFF_FORMATS = ("table", "json", "yaml", "xlsx")
+
 
 @main.command(name="diff", short_help="Compare two ruleset versions, and which items change grade.")
 @click.argument("old")
@@ -239,8 +304,9 @@ def list_() -> None:
 @click.option("--cases", "case_paths", multiple=True, metavar="PATH",
               help="A case file, or a folder searched for *.yaml/*.yml/*.json case files (repeatable). "
                    "Every item is evaluated under both versions.")
-@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")),
-              help="Output format [default: table on a terminal, json otherwise].")
+@click.option("--format", "-f", "fmt", type=click.Choice(DIFF_FORMATS),
+              help="Output format [default: the --output file's extension (.json .yaml .xlsx), else "
+                   "table on a terminal, json otherwise].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is any difference, 0 when none.")
@@ -256,9 +322,18 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
     """
     from .diff import diff as compare
 
+    fmt = _format_for(fmt, output, DIFF_FORMATS)
     result = compare(old, new, cases=list(case_paths) if case_paths else None)
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
-    _emit(result.to_json() if fmt == "json" else result.to_table(), output)
+    if fmt == "xlsx":
+        from .render.xlsx import diff_xlsx
+
+        _emit(diff_xlsx(result), output)
+    elif fmt == "yaml":
+        from .render import to_yaml
+
+        _emit(to_yaml(result.to_dict()), output)
+    else:
+        _emit(result.to_json() if fmt == "json" else result.to_table(), output)
     if exit_code and result.differs:
         sys.exit(1)
 
@@ -341,12 +416,13 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 @click.argument("ruleset")
 @click.argument("case", required=False)
 @click.option("--item", "item_id", required=True, metavar="ID", help="The id of the item to explain.")
-@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-              help="text: an indented tree in plain words; json: the same as data, for programs "
-                   "(its keys are described in the project's docs/explain.md).")
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")),
+              help="text (the default; also for an --output file not ending in .json): an indented tree "
+                   "in plain words; json: the same as data, for programs (its keys are described in the "
+                   "project's docs/explain.md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
-def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str | None) -> None:
+def explain(ruleset: str, case: str | None, item_id: str, fmt: str | None, output: str | None) -> None:
     """Why item ID of CASE got its values, grades, supervision and sanctions under RULESET.
 
     Shows every input, each table with the row that matched, each let with its
@@ -359,6 +435,8 @@ def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str 
     """
     from .explain import explain as explain_item
 
+    if fmt is None:
+        fmt = "json" if output is not None and Path(output).suffix.lower() == ".json" else "text"
     if case is None:
         rs, cases = _ruleset_of_case(ruleset)
         explanation = explain_item(rs, cases[0], item_id)
