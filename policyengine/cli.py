@@ -266,6 +266,56 @@ def _emit(text: str | bytes | Iterable[str], output: str | None) -> None:
                                      file=output)) from None
 
 
+# ---------------------------------------------------------------- template
+
+
+@main.command(short_help="Write a case workbook (or CSV) for a ruleset: empty, or from a case.")
+@click.argument("ruleset", required=False)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="The file to write: .xlsx (a workbook) or .csv (with a <name>.<field>.csv file per "
+                   "list field).")
+@click.option("--from", "source", metavar="CASE",
+              help="Fill it with this case's items and header (any case file: converts it).")
+def template(ruleset: str | None, output: str, source: str | None) -> None:
+    """Write the case file of RULESET for officers to fill in (docs/spreadsheets.md).
+
+    An .xlsx workbook: the items sheet with a header per input, note and dimension
+    (its doc as a cell comment), drop-down lists for `one of` and bool, number
+    ranges, date cells; a sheet per list field; a `case` sheet naming the ruleset.
+    Filled in, `policyengine eval FILE.xlsx` evaluates it. With --from CASE, the
+    case's items are written in that layout (RULESET defaults to the case's own).
+    """
+    import os
+
+    from .api import load_ruleset, locate_ruleset
+    from .case import load_case
+    from .case.template import case_csv, case_workbook
+    from .errors import Diagnostic, PolicyError
+
+    case = load_case(source) if source else None
+    base = None
+    if ruleset is None:
+        if case is None or case.ruleset is None:
+            raise click.UsageError("give a RULESET (or --from a case file that names one)")
+        ruleset, base = case.ruleset, Path(source or ".").parent
+    loaded = load_ruleset(ruleset, base=base)
+    suffix = Path(output).suffix.lower()
+    if suffix == ".csv":
+        files = case_csv(loaded.model, case)
+        target = Path(output)
+        for field_name, text in sorted(files.items(), key=lambda kv: kv[0] or ""):
+            _emit(text, str(target if field_name is None else target.with_name(f"{target.stem}.{field_name}.csv")))
+        return
+    if suffix not in (".xlsx", ".xlsm"):
+        raise PolicyError(Diagnostic("PE324", "a template is an .xlsx workbook or a .csv file", file=output))
+    # the case sheet names the ruleset as the workbook's folder sees it (a shipped name stays a name)
+    ref = ruleset
+    located = locate_ruleset(ruleset, base=base)
+    if Path(ruleset).suffix or os.sep in ruleset or "/" in ruleset or base is not None:
+        ref = os.path.relpath(located, Path(output).resolve().parent).replace(os.sep, "/")
+    _emit(case_workbook(loaded.model, ref, case), output)
+
+
 # ---------------------------------------------------------------- schema
 
 
