@@ -312,7 +312,7 @@ def template(ruleset: str | None, output: str, source: str | None) -> None:
     ref = ruleset
     located = locate_ruleset(ruleset, base=base)
     if Path(ruleset).suffix or os.sep in ruleset or "/" in ruleset or base is not None:
-        ref = os.path.relpath(located, Path(output).resolve().parent).replace(os.sep, "/")
+        ref = os.path.relpath(located.resolve(), Path(output).resolve().parent).replace(os.sep, "/")
     _emit(case_workbook(loaded.model, ref, case), output)
 
 

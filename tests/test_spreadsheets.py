@@ -240,7 +240,7 @@ def test_a_file_that_is_not_a_workbook(data: bytes, message: str, tmp_path: Path
 def test_a_workbook_named_yaml_is_refused_as_such(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_bytes((FIXTURES / "register.xlsx").read_bytes())
-    with pytest.raises(CaseError, match="give it the .xlsx extension") as exc:
+    with pytest.raises(CaseError, match=r"give it the \.xlsx extension") as exc:
         load_case(path)
     assert exc.value.code == "PE320"
 
@@ -265,3 +265,187 @@ def test_an_unknown_case_key(tmp_path: Path) -> None:
     path = _book(tmp_path, [["id"], ["A"]], case=[["key", "value"], ["titel", "x"]])
     with pytest.raises(CaseError, match=r"unknown case key 'titel' \(did you mean 'title'\?\)"):
         load_case(path)
+
+
+# ---------------------------------------------------------------- results as a workbook
+
+
+def test_eval_writes_a_result_workbook_by_the_output_extension(tmp_path: Path) -> None:
+    out = tmp_path / "result.xlsx"
+    run = cli("eval", str(REGISTER), str(FIXTURES / "register.xlsx"), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["items", "summary"]
+    ws = book["items"]
+    header = [c.value for c in ws[1]]
+    assert header == ["id", "name", "责任部门", "防控措施", "岗位类别", "涉及金额", "领导岗位", "排查日期", "事件",
+                      "自由裁量度", "透明度", "分", "年度", "等级", "supervision", "sanctions", "fine", "warning"]
+    rows = {r[0].value: {h: c for h, c in zip(header, r, strict=True)} for r in ws.iter_rows(min_row=2)}
+    first = rows["ZF-01"]
+    assert (first["责任部门"].value, first["涉及金额"].value, first["领导岗位"].value) == ("征管科", 5000, True)
+    assert first["排查日期"].value == _dt.datetime(2013, 3, 2) and first["排查日期"].number_format == "yyyy-mm-dd"
+    assert (first["分"].value, first["等级"].value, first["fine"].value) == (9, "高", 1600)
+    assert rows["ZF-02"]["涉及金额"].value == 0.1
+    # each level's cell filled in its colour (高 red, 中 yellow, 低 green)
+    assert {k: r["等级"].fill.fgColor.rgb[-6:] for k, r in rows.items()} == {
+        "ZF-01": "FFC7CE", "ZF-02": "FFEB9C", "GL-01": "C6EFCE", "GL-02": "FFEB9C"}
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:R5"
+    assert ws.column_dimensions["B"].width == 10  # 税款核定: 4 CJK characters, 8 columns, + 2
+    summary = [tuple(v for v in r if v is not None) for r in book["summary"].iter_rows(values_only=True)]
+    assert ("items", 4) in summary and ("高", 1) in summary and ("中", 2) in summary
+    assert ("等级 \\ 岗位类别", "执法", "管理", "total") in summary and ("中", 1, 1, 2) in summary
+    assert ("fines", 1701) in summary
+
+
+def test_the_result_workbook_is_the_same_bytes_every_time(tmp_path: Path) -> None:
+    from policyengine.render.xlsx import to_xlsx
+
+    rs = pe.load_ruleset(REGISTER)
+    first = to_xlsx([rs.evaluate(load_case(FIXTURES / "register.xlsx"))])
+    import time
+
+    time.sleep(1.1)  # openpyxl would stamp another second
+    assert to_xlsx([rs.evaluate(load_case(FIXTURES / "register.xlsx"))]) == first
+
+
+def test_a_number_a_double_cannot_hold_is_written_as_its_exact_text() -> None:
+    from policyengine.render.xlsx import cell_value
+
+    assert cell_value(Decimal("0.1")) == 0.1
+    assert cell_value(Decimal("109.20")) == 109.2
+    assert cell_value(Decimal("123456789012345")) == 123456789012345  # 15 digits: Excel shows them all
+    assert cell_value(Decimal("1234567890123456")) == "1234567890123456"  # 16: Excel would show …450
+    assert cell_value(Decimal("2") ** 60) == "1152921504606846976"
+    assert cell_value(Decimal("0.1234567890123456789")) == "0.1234567890123456789"
+    assert cell_value(Decimal("1.0000000000000001")) == "1.0000000000000001"
+
+
+@pytest.mark.parametrize(("ext", "start"), [(".json", b"{"), (".yaml", b"ruleset:"), (".csv", "\ufeffid".encode()),
+                                            (".xlsx", b"PK\x03\x04")])
+def test_the_output_format_follows_the_extension(ext: str, start: bytes, tmp_path: Path) -> None:
+    out = tmp_path / f"out{ext}"
+    run = cli("eval", str(REGISTER), str(FIXTURES / "register.xlsx"), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes().startswith(start)
+
+
+def test_notes_reach_the_csv_yaml_and_table(tmp_path: Path) -> None:
+    for fmt, wanted in (("csv", "ZF-01,税款核定,征管科,双人审核"), ("yaml", "    责任部门: 征管科"), ("table", "双人审核")):
+        run = cli("eval", str(REGISTER), str(FIXTURES / "register.xlsx"), "-f", fmt)
+        assert wanted in run.stdout, (fmt, run.stdout[:300])
+
+
+def test_diff_writes_a_workbook(tmp_path: Path) -> None:
+    stricter = tmp_path / "stricter.policy"
+    stricter.write_text(REGISTER.read_text("utf-8").replace("分 >= 5   -> 中", "分 >= 5   -> 高"), "utf-8")
+    out = tmp_path / "diff.xlsx"
+    run = cli("diff", str(REGISTER), str(stricter), "--cases", str(FIXTURES / "register.xlsx"), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["changes", "items", "migration 等级"]
+    assert [c.value for c in book["changes"][2]][:3] == ["grade", "等级", "modified"]
+    # ZF-02 (5) and GL-02 (7) move from 中 to 高; ZF-01 stays 高, GL-01 低
+    items = list(book["items"].iter_rows(min_row=2, values_only=True))
+    assert sorted((r[1], r[3], r[4]) for r in items) == [("GL-02", "中", "高"), ("ZF-02", "中", "高")]
+    matrix = list(book["migration 等级"].iter_rows(values_only=True))
+    assert matrix[:5] == [("等级: old \\ new", "高", "中", "低", "total"), ("高", 1, 0, 0, 1), ("中", 2, 0, 0, 2),
+                          ("低", 0, 0, 1, 1), ("total", 3, 0, 1, 4)]
+    assert ("verdict", "stricter", None, None, None) in matrix
+
+
+# ---------------------------------------------------------------- templates
+
+
+def test_a_filled_template_evaluates_with_no_other_step(tmp_path: Path) -> None:
+    book_path = tmp_path / "台账.xlsx"
+    (tmp_path / "register.policy").write_text(REGISTER.read_text("utf-8"), "utf-8")
+    run = cli("template", str(tmp_path / "register.policy"), "-o", str(book_path))
+    assert run.returncode == 0, run.stderr
+    book = openpyxl.load_workbook(book_path)
+    assert book.sheetnames == ["风险点", "事件", "case"]
+    ws = book["风险点"]
+    header = [c.value for c in ws[1]]
+    assert header == ["id", "name", "岗位类别", "涉及金额", "领导岗位", "排查日期", "责任部门", "防控措施",
+                      "自由裁量度", "透明度"]
+    assert ws["C1"].comment.text.startswith("岗位的类别")
+    rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    assert rules["C2:C1000"].formula1 == '"执法,管理"' and rules["E2:E1000"].formula1 == '"是,否"'
+    assert (rules["I2:I1000"].type, rules["I2:I1000"].formula1, rules["I2:I1000"].formula2) == ("decimal", "1", "5")
+    assert (rules["D2:D1000"].operator, rules["D2:D1000"].formula1) == ("greaterThanOrEqual", "0")
+    assert rules["F2:F1000"].type == "date"
+    assert [c.value for c in book["事件"][1]] == ["id", "类型", "金额", "日期"]
+    assert [r for r in book["case"].iter_rows(values_only=True)][:2] == [("key", "value"), ("ruleset", "register.policy")]
+    # fill it in as an officer would (text, 是/否, a date typed as text)
+    ws.append(["A", "甲", "执法", 2000, "是", "2013/3/2", "办公室", None, 4, 4])
+    ws.append(["B", "乙", "管理", None, "否", _dt.datetime(2013, 3, 2), None, None, 1, 2])
+    book["事件"].append(["A", "吃请", 10, "2013-05-01"])
+    book.save(book_path)
+    run = cli("eval", str(book_path), "-f", "json")
+    assert run.returncode == 0, run.stderr
+    items = {i["id"]: i for i in json.loads(run.stdout)["items"]}
+    # A: 4 + 4 + 2 = 10 -> 高, fine 2 × 10 = 20; B: 1 + 2 = 3 -> 低
+    assert items["A"]["grades"]["等级"]["level"] == "高" and items["A"]["sanctions"][0]["fine"] == 20
+    assert items["B"]["grades"]["等级"]["level"] == "低" and items["A"]["notes"]["责任部门"] == "办公室"
+
+
+def test_a_template_is_deterministic_and_csv_has_companions(tmp_path: Path) -> None:
+    assert cli("template", str(REGISTER), "-o", str(tmp_path / "a.xlsx")).returncode == 0
+    assert cli("template", str(REGISTER), "-o", str(tmp_path / "b.xlsx")).returncode == 0
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    assert cli("template", str(REGISTER), "-o", str(tmp_path / "t.csv")).returncode == 0
+    assert (tmp_path / "t.csv").read_text("utf-8-sig") == "id,name,岗位类别,涉及金额,领导岗位,排查日期,责任部门,防控措施,自由裁量度,透明度\n"
+    assert (tmp_path / "t.事件.csv").read_text("utf-8-sig") == "id,类型,金额,日期\n"
+
+
+# ---------------------------------------------------------------- notes
+
+
+NOTED = """\
+ruleset t
+input q: number
+note 责任部门, 防控措施: text "描述"
+levels L [高 red, 低 green]
+grade L {
+  q > 1     -> 高
+  otherwise -> 低
+}
+"""
+
+
+def test_notes_are_never_unused_and_round_trip_through_yaml(tmp_path: Path) -> None:
+    from policyengine.fmt import convert_file
+
+    path = tmp_path / "t.policy"
+    path.write_text(NOTED, "utf-8")
+    run = cli("check", "--strict", str(path))
+    assert run.returncode == 0 and "0 warning(s)" in run.stdout
+    as_yaml = convert_file(path, "yaml", None)
+    assert "  责任部门: {type: text, doc: 描述, note: true}" in as_yaml
+    (tmp_path / "t.yaml").write_text(as_yaml, "utf-8")
+    back = convert_file(tmp_path / "t.yaml", "dsl", None)
+    assert 'note 责任部门: text "描述"' in back and 'note 防控措施: text "描述"' in back
+    assert pe.load_ruleset(tmp_path / "t.yaml").digest == pe.load_ruleset(path).digest
+
+
+def test_a_rule_reading_a_note_is_linted(tmp_path: Path) -> None:
+    path = tmp_path / "t.policy"
+    path.write_text(NOTED + 'let x = 责任部门 == "a"\n', "utf-8")
+    run = cli("check", str(path))
+    assert "warning[PE210]: note '责任部门' is used by a rule" in run.stderr
+
+
+def test_notes_are_validated_optional_and_in_the_json(tmp_path: Path) -> None:
+    rs = ruleset_from_text(NOTED)
+    result = rs.evaluate(pe.Case(items=[{"id": "A", "q": 2, "责任部门": "办公室"}, {"id": "B", "q": 0}]))
+    assert [i.notes for i in result.items] == [{"责任部门": "办公室", "防控措施": None},
+                                               {"责任部门": None, "防控措施": None}]
+    data = json.loads("".join(json_chunks([result])))
+    assert list(data["items"][0]) == ["id", "name", "notes", "values", "grades", "supervision", "sanctions"]
+    with pytest.raises(CaseError, match="must be text, not number 5"):
+        rs.evaluate(pe.Case(items=[{"id": "A", "q": 2, "责任部门": Decimal(5)}]))
+
+
+def test_a_ruleset_without_notes_keeps_its_json_unchanged() -> None:
+    rs = ruleset_from_text("ruleset t\ninput q: number\nlet y = q\n")
+    data = json.loads("".join(json_chunks([rs.evaluate(pe.Case(items=[{"id": "A", "q": 2}]))])))
+    assert "notes" not in data["items"][0]

@@ -48,16 +48,15 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         if not value.is_finite():
             return str(value)
-        text = format_number(value)
-        if value == value.to_integral_value() and abs(value) < 2 ** 53:
+        digits = len(value.normalize().as_tuple().digits) if value else 1
+        if digits > _MAX_EXACT_DIGITS:
+            return format_number(value)
+        if value == value.to_integral_value():
             return int(value)
-        digits = len(value.normalize().as_tuple().digits)
         as_float = float(value)
-        if digits <= _MAX_EXACT_DIGITS and Decimal(repr(as_float)) == value:
-            return as_float
-        return text
-    if isinstance(value, int):
-        return value if abs(value) < 2 ** 53 else str(value)
+        return as_float if Decimal(repr(as_float)) == value else format_number(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if len(str(abs(value))) <= _MAX_EXACT_DIGITS else str(value)
     if isinstance(value, _dt.date):
         return value
     if isinstance(value, dict):
