@@ -449,3 +449,36 @@ def test_a_ruleset_without_notes_keeps_its_json_unchanged() -> None:
     rs = ruleset_from_text("ruleset t\ninput q: number\nlet y = q\n")
     data = json.loads("".join(json_chunks([rs.evaluate(pe.Case(items=[{"id": "A", "q": 2}]))])))
     assert "notes" not in data["items"][0]
+
+
+def test_both_readers_read_the_same_case() -> None:
+    from policyengine.case.xlsx import _read_with_openpyxl, read_xlsx
+
+    for name in ("register.xlsx", "register-calc.xlsx"):
+        fast, slow = read_xlsx(FIXTURES / name), _read_with_openpyxl(FIXTURES / name)
+        assert fast.items == slow.items and fast.header() == slow.header()
+
+
+def test_an_error_cell_is_not_read_as_empty(tmp_path: Path) -> None:
+    # 涉及金额 has a default: an error cell read as empty would silently become 0
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["id", "岗位类别", "涉及金额", "排查日期", "自由裁量度", "透明度"])
+    ws.append(["A", "执法", "#DIV/0!", "2013-03-02", 1, 1])
+    ws["C2"].data_type = "e"
+    book.save(tmp_path / "c.xlsx")
+    with pytest.raises(CaseError) as exc:
+        pe.load_ruleset(REGISTER).evaluate(load_case(tmp_path / "c.xlsx"))
+    assert exc.value.diagnostics[0].render().split("\n")[0] == (
+        f"{tmp_path / 'c.xlsx'}[Sheet]!C2: error[PE303]: item A: field '涉及金额': must be a number, not text \"#DIV/0!\"")
+
+
+def test_rows_and_columns_are_the_sheets_own_when_the_table_does_not_start_at_a1(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["C3"], ws["D3"], ws["C4"], ws["D4"] = "id", "x", "A", "bad"
+    book.save(tmp_path / "c.xlsx")
+    rs = ruleset_from_text("ruleset t\ninput x: number\nlet y = x\n")
+    with pytest.raises(CaseError) as exc:
+        rs.evaluate(load_case(tmp_path / "c.xlsx"))
+    assert exc.value.diagnostics[0].location() == f"{tmp_path / 'c.xlsx'}[Sheet]!D4"

@@ -5,9 +5,12 @@
 - a `list of {…}` field comes from the sheet named after it: an `id` column naming the
   item, one column per element field, one element per row.
 
-Read with openpyxl's read-only mode, which streams rows instead of building every cell
-object (bench/README.md has the measurements). Formula cells give the value the program
-that saved the file calculated; a formula saved without one is an error.
+Read with python-calamine (a Rust reader: 100k items in about 1.5 s where openpyxl's
+read-only mode takes 12 s, bench/README.md). A workbook holding formulas or error cells is
+read with openpyxl's read-only mode instead: calamine reads a formula saved without its
+value, and an error cell (#DIV/0!), as an empty cell, which would pass silently for a field
+with a default. Formula cells give the value the program that saved the file calculated; a
+formula saved without one is an error that says so.
 """
 
 from __future__ import annotations
@@ -25,9 +28,57 @@ from .values import _plain
 CASE_SHEET = "case"
 CASE_KEYS = ("ruleset", "title", "unit", "period")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c [^>]*t=\"e\"")
 
 
 def read_xlsx(path: Path) -> Case:
+    file = str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            calculated = _calculated_cells(archive)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        detail = "it is not a zip archive" if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120]
+        raise CaseError(Diagnostic("PE320", f"this is not a readable XLSX workbook ({detail}); a .xls "
+                                   "file must be saved again as .xlsx", file=file)) from None
+    if not calculated:
+        sheets = _calamine_sheets(path)
+        if sheets is not None:
+            return _read_sheets(sheets, path, None)
+    return _read_with_openpyxl(path)
+
+
+def _calculated_cells(archive: zipfile.ZipFile) -> bool:
+    """Whether any sheet holds a formula or an error cell (a byte search of its XML).
+
+    python-calamine reads a formula with no saved value, and an error cell (#DIV/0!), as an
+    empty cell: such workbooks are read with openpyxl instead, which tells them apart."""
+    for name in archive.namelist():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            with archive.open(name) as source:
+                data = source.read()
+            if _FORMULA.search(data) or _ERROR_CELL.search(data):
+                return True
+    return False
+
+
+def _calamine_sheets(path: Path) -> list[tuple[str, Any]] | None:
+    """The sheets as (title, rows), read by python-calamine (Rust: several times faster
+    than openpyxl on a large register, see bench/README.md); None when it is not installed
+    or cannot read the file (openpyxl then gives the error)."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - a dependency; openpyxl alone also works
+        return None
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        # skip_empty_area=False: rows from A1, so that row and column numbers are the sheet's
+        return [(name, enumerate(book.get_sheet_by_name(name).to_python(skip_empty_area=False), 1))
+                for name in book.sheet_names]
+    except Exception:  # python-calamine's errors have no common base class to name
+        return None
+
+
+def _read_with_openpyxl(path: Path) -> Case:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -35,11 +86,11 @@ def read_xlsx(path: Path) -> Case:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
-        detail = "it is not a zip archive" if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120]
-        raise CaseError(Diagnostic("PE320", f"this is not a readable XLSX workbook ({detail}); a .xls "
-                                   "file must be saved again as .xlsx", file=file)) from None
+        raise CaseError(Diagnostic("PE320", f"this is not a readable XLSX workbook ({str(exc)[:120]})",
+                                   file=file)) from None
     try:
-        return _read_book(book, path)
+        sheets = [(ws.title, enumerate(ws.iter_rows(values_only=True), 1)) for ws in book.worksheets]
+        return _read_sheets(sheets, path, book)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         # a damaged part inside the archive: openpyxl reads sheets only as they are iterated
         raise CaseError(Diagnostic("PE320", f"this workbook is damaged and cannot be read ({str(exc)[:120]})",
@@ -48,20 +99,23 @@ def read_xlsx(path: Path) -> Case:
         book.close()
 
 
-def _read_book(book: Any, path: Path) -> Case:
+def _read_sheets(sheets: list[tuple[str, Any]], path: Path, book: Any) -> Case:
+    """The case from its sheets' rows; `book` (openpyxl) is given when the workbook holds
+    formulas, to check that each has its saved value."""
     file = str(path)
     problems = Problems()
-    sheets = [ws for ws in book.worksheets if ws.title != CASE_SHEET]
-    if not sheets:
+    items_sheets = [(title, rows) for title, rows in sheets if title != CASE_SHEET]
+    if not items_sheets:
         raise CaseError(Diagnostic("PE321", "the workbook has no sheet of items", file=file))
-    first = sheets[0]
-    grid, items = read_grid(_rows(first), file, first.title, problems)
-    _no_lost_formulas(book, path, first, problems)
-    for ws in sheets[1:]:
-        inner, elements = read_grid(_rows(ws), file, ws.title, problems)
-        _no_lost_formulas(book, path, ws, problems)
-        attach_list(ws.title, items, grid, elements, inner, problems)
-    header = _case_sheet(book, file, problems) if CASE_SHEET in book.sheetnames else {}
+    (title, rows), *lists = items_sheets
+    grid, items = read_grid(rows, file, title, problems)
+    for inner_title, inner_rows in lists:
+        inner, elements = read_grid(inner_rows, file, inner_title, problems)
+        attach_list(inner_title, items, grid, elements, inner, problems)
+    if book is not None:
+        for ws in book.worksheets:
+            _no_lost_formulas(book, path, ws, problems)
+    header = next((_case_sheet(rows, file, problems) for title, rows in sheets if title == CASE_SHEET), {})
     problems.raise_any()
     text = {key: cell_text(value) or value for key, value in header.items()}
     case = Case(items=items, file=file, cells=True, title=text.get("title"), unit=text.get("unit"),
@@ -70,15 +124,11 @@ def _read_book(book: Any, path: Path) -> Case:
     return case
 
 
-def _rows(ws: Any) -> Any:
-    yield from enumerate(ws.iter_rows(values_only=True), 1)
-
-
-def _case_sheet(book: Any, file: str, problems: Problems) -> dict[str, Any]:
+def _case_sheet(rows: Any, file: str, problems: Problems) -> dict[str, Any]:
     """The `case` sheet: key in column A, value in column B (a `key | value` header row may
     stand above them)."""
     header: dict[str, Any] = {}
-    for number, row in _rows(book[CASE_SHEET]):
+    for number, row in rows:
         cells = [cell_value(v) for v in row[:2]] + [None] * (2 - len(row[:2]))
         key, value = cells
         if key is None or (number == 1 and key == "key"):
