@@ -352,7 +352,7 @@ DIFF_FORMATS = ("table", "json", "yaml", "xlsx")
 @click.argument("old")
 @click.argument("new")
 @click.option("--cases", "case_paths", multiple=True, metavar="PATH",
-              help="A case file, or a folder searched for *.yaml/*.yml/*.json case files (repeatable). "
+              help="A case file, or a folder searched for *.yaml/*.yml/*.json/*.xlsx case files (repeatable). "
                    "Every item is evaluated under both versions.")
 @click.option("--format", "-f", "fmt", type=click.Choice(DIFF_FORMATS),
               help="Output format [default: the --output file's extension (.json .yaml .xlsx), else "

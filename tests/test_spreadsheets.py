@@ -482,3 +482,20 @@ def test_rows_and_columns_are_the_sheets_own_when_the_table_does_not_start_at_a1
     with pytest.raises(CaseError) as exc:
         rs.evaluate(load_case(tmp_path / "c.xlsx"))
     assert exc.value.diagnostics[0].location() == f"{tmp_path / 'c.xlsx'}[Sheet]!D4"
+
+
+def test_a_workbook_is_a_golden_case_and_a_diff_case(tmp_path: Path) -> None:
+    (tmp_path / "register.policy").write_text(REGISTER.read_text("utf-8"), "utf-8")
+    made = cli("template", "--from", str(FIXTURES / "register.xlsx"), str(tmp_path / "register.policy"),
+               "-o", str(tmp_path / "台账.xlsx"))
+    assert made.returncode == 0, made.stderr
+    assert cli("test", "--update", str(tmp_path)).returncode == 0
+    snapshot = json.loads((tmp_path / "台账.expected.json").read_text("utf-8"))
+    assert snapshot["summary"]["fines"] == 1701
+    run = cli("test", str(tmp_path))
+    assert run.returncode == 0 and run.stdout.splitlines()[-1] == "1 passed, 0 failed"
+    stricter = tmp_path / "stricter.policy"
+    stricter.write_text(REGISTER.read_text("utf-8").replace("fine 2 * e.金额", "fine 3 * e.金额"), "utf-8")
+    diff = json.loads(cli("diff", str(tmp_path / "register.policy"), str(stricter), "--cases", str(tmp_path),
+                          "-f", "json").stdout)
+    assert diff["impact"]["fines"] == {"old": 1701, "new": 2551.5}  # 3 × (800 + 50.5)

@@ -176,30 +176,20 @@ def _from_cells(spec: TypeSpec, strict: Converter) -> Converter:
     number or date cell as text where text is declared (an id typed as 2013)."""
     from . import cells
 
-    kind = spec.kind
-    if kind in ("number", "range", "integer"):
+    kind = "number" if spec.kind in ("range", "integer") else spec.kind
+    if kind in ("number", "bool", "date"):
+        parse, wanted = {
+            "number": (cells.text_number, "a number"),
+            "bool": (cells.text_bool, "true or false (TRUE/FALSE, 是/否, √/×)"),
+            "date": (cells.text_date, "a date (2013-03-02, 2013/3/2 or 2013年3月2日)"),
+        }[kind]
+
         def read(value: Any) -> Any:
             if value.__class__ is str:
-                number = cells.text_number(value)
-                if number is None:
-                    raise _Invalid(f"must be a number, not {_describe(value)}")
-                return strict(number)
-            return strict(value)
-    elif kind == "bool":
-        def read(value: Any) -> Any:
-            if value.__class__ is str:
-                flag = cells.text_bool(value)
-                if flag is None:
-                    raise _Invalid(f"must be true or false (TRUE/FALSE, 是/否, √/×), not {_describe(value)}")
-                return flag
-            return strict(value)
-    elif kind == "date":
-        def read(value: Any) -> Any:
-            if value.__class__ is str:
-                day = cells.text_date(value)
-                if day is None:
-                    raise _Invalid(f"must be a date (2013-03-02, 2013/3/2 or 2013年3月2日), not {_describe(value)}")
-                return day
+                parsed = parse(value)
+                if parsed is None:
+                    raise _Invalid(f"must be {wanted}, not {_describe(value)}")
+                return strict(parsed)
             return strict(value)
     else:  # text and `one of`: a number or date cell stands for its text
         def read(value: Any) -> Any:
