@@ -16,7 +16,7 @@ from operator import itemgetter
 from typing import Any
 
 from . import runtime
-from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, locate, validate
+from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, place_text, validate
 from .compile import CompiledRuleset, RankSpec
 from .errors import Diagnostic, EvaluationError
 from .model import Input
@@ -438,9 +438,9 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     diag = Diagnostic.at(code, message, span, item=item_id)
     diag.notes.extend(notes)
     if item_index is not None and case.file:
-        line, _ = locate(case, ["items", item_index])
-        if line:
-            diag.notes.append(f"item {item_id} is at {case.file}:{line}")
+        where = place_text(case, ["items", item_index])
+        if where:
+            diag.notes.append(f"item {item_id} is at {where}")
     return EvaluationError(diag)
 
 

@@ -499,3 +499,11 @@ def test_a_workbook_is_a_golden_case_and_a_diff_case(tmp_path: Path) -> None:
     diff = json.loads(cli("diff", str(tmp_path / "register.policy"), str(stricter), "--cases", str(tmp_path),
                           "-f", "json").stdout)
     assert diff["impact"]["fines"] == {"old": 1701, "new": 2551.5}  # 3 × (800 + 50.5)
+
+
+def test_an_evaluation_error_names_the_items_row_in_the_workbook(tmp_path: Path) -> None:
+    rs = ruleset_from_text("ruleset z\ninput a: number\nlet b = 1 / a\n")
+    path = _book(tmp_path, [["id", "a"], ["A", 1], ["B", 0]])
+    with pytest.raises(pe.EvaluationError) as exc:
+        rs.evaluate(load_case(path))
+    assert exc.value.diagnostics[0].notes[-1] == f"item B is at {path}[风险点]!A3"

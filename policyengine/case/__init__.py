@@ -153,7 +153,7 @@ def case_from_data(data: Any, file: str) -> Case:
 
 
 # Validation and locating come last: they need `Case` defined above.
-from .locate import _key_line, locate  # noqa: E402
+from .locate import _key_line, locate, place_text  # noqa: E402
 from .validate import (  # noqa: E402
     PROGRESS_CHUNK,
     Converter,
@@ -170,4 +170,4 @@ from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE  # no
 
 __all__ = ["HEADER_KEYS", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
            "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "converter", "gc_paused",
-           "input_type", "layout", "load_case", "locate", "validate"]
+           "input_type", "layout", "load_case", "locate", "place_text", "validate"]

@@ -56,6 +56,17 @@ def _key_line(file: str, path: list[Any]) -> int:
     return node.start_mark.line + 1 if node is not None else 0
 
 
+def place_text(case: Case, path: list[Any]) -> str | None:
+    """Where `path` stands, as a message names it: `file:line`, or `file[sheet]!A7` in a
+    workbook; None when unknown."""
+    from ..errors import Diagnostic
+
+    file, sheet, line, column = place(case, path)
+    if not line:
+        return None
+    return Diagnostic("", "", file=file, line=line, column=column if sheet else 0, sheet=sheet).location()
+
+
 def locate(case: Case, path: list[Any]) -> tuple[int, int]:
     """Line and column of `path` (keys and indices) in the case file, or (0, 0)."""
     if case.file is None:
