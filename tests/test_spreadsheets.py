@@ -507,3 +507,16 @@ def test_an_evaluation_error_names_the_items_row_in_the_workbook(tmp_path: Path)
     with pytest.raises(pe.EvaluationError) as exc:
         rs.evaluate(load_case(path))
     assert exc.value.diagnostics[0].notes[-1] == f"item B is at {path}[风险点]!A3"
+
+
+def test_a_stray_cell_far_from_the_table_is_refused_before_it_is_laid_out(tmp_path: Path) -> None:
+    # A1:XFD200000 would be 3.3 billion cells: python-calamine aborts the process allocating them
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["id", "a"])
+    ws.append(["A", 1])
+    ws["XFD200000"] = "x"
+    book.save(tmp_path / "c.xlsx")
+    run = cli("eval", str(REGISTER), str(tmp_path / "c.xlsx"))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "error[PE320]: a sheet of this workbook reaches row 200000 and column XFD" in run.stderr

@@ -27,15 +27,23 @@ from .values import _plain
 
 CASE_SHEET = "case"
 CASE_KEYS = ("ruleset", "title", "unit", "period")
-_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
-_ERROR_CELL = re.compile(rb"<(?:\w+:)?c [^>]*t=\"e\"")
+# a formula (<f>, <f t="shared" …/>, with or without a namespace prefix) or an error cell
+# (t="e"): plain byte searches, fast on a large sheet; a false alarm only costs the slower reader
+_FORMULAS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
+_CALCULATED = (*_FORMULAS, b't="e"')
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row [^>]*?\br=\"(\d+)\"")
+_CELL_ROW = re.compile(rb" r=\"[A-Z]{1,3}(\d+)\"")
+# cell references past column Z: their literal start makes the search fast
+_WIDE_COLUMN = re.compile(rb" r=\"([A-Z]{2,3})\d")
+MAX_SHEET_CELLS = 50_000_000  # 1M items of 50 columns
+MAX_SHEET_BYTES = 1 << 30
 
 
 def read_xlsx(path: Path) -> Case:
     file = str(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            calculated = _calculated_cells(archive)
+            calculated = _survey(archive, file)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         detail = "it is not a zip archive" if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120]
         raise CaseError(Diagnostic("PE320", f"this is not a readable XLSX workbook ({detail}); a .xls "
@@ -47,18 +55,48 @@ def read_xlsx(path: Path) -> Case:
     return _read_with_openpyxl(path)
 
 
-def _calculated_cells(archive: zipfile.ZipFile) -> bool:
-    """Whether any sheet holds a formula or an error cell (a byte search of its XML).
+def _survey(archive: zipfile.ZipFile, file: str) -> bool:
+    """Check each sheet's size and extent before any reader builds it; return whether any
+    sheet holds a formula or an error cell (byte searches of its XML).
 
-    python-calamine reads a formula with no saved value, and an error cell (#DIV/0!), as an
-    empty cell: such workbooks are read with openpyxl instead, which tells them apart."""
-    for name in archive.namelist():
-        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            with archive.open(name) as source:
-                data = source.read()
-            if _FORMULA.search(data) or _ERROR_CELL.search(data):
-                return True
-    return False
+    Both readers lay a sheet out as a rectangle from A1 to its farthest cell: one stray
+    cell at XFD200000 would make that 3 billion cells (python-calamine aborts the process
+    trying to allocate them). And python-calamine reads a formula with no saved value, and
+    an error cell (#DIV/0!), as an empty cell: such workbooks are read with openpyxl
+    instead, which tells them apart."""
+    calculated = False
+    for info in archive.infolist():
+        name = info.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        if info.file_size > MAX_SHEET_BYTES:
+            raise CaseError(Diagnostic("PE320", f"a sheet of this workbook is {info.file_size >> 20} MiB of XML "
+                                       f"(limit {MAX_SHEET_BYTES >> 20} MiB)", file=file))
+        with archive.open(name) as source:
+            data = source.read(MAX_SHEET_BYTES + 1)
+        # rows are numbered on <row r="…">, or (when a writer leaves that out) on the last cells
+        # rows come in order: the last ones hold the largest number
+        tail = data[-8192:]
+        rows = max((int(r) for r in [*_ROW_NUMBER.findall(tail), *_CELL_ROW.findall(tail)]), default=0)
+        columns = 26
+        if _WIDE_COLUMN.search(data):  # past column Z: rare in a register, then every cell is looked at
+            columns = max(_column_number(c) for c in _WIDE_COLUMN.findall(data))
+        if rows * columns > MAX_SHEET_CELLS:
+            from .cells import column_letter
+
+            raise CaseError(Diagnostic("PE320", f"a sheet of this workbook reaches row {rows} and column "
+                                       f"{column_letter(columns)}: {rows * columns:,} cells from A1 (limit "
+                                       f"{MAX_SHEET_CELLS:,}); a stray cell far from the table? Delete the "
+                                       "rows and columns past the table and save again", file=file))
+        calculated = calculated or any(mark in data for mark in _CALCULATED)
+    return calculated
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _calamine_sheets(path: Path) -> list[tuple[str, Any]] | None:
@@ -152,8 +190,9 @@ def _no_lost_formulas(book: Any, path: Path, ws: Any, problems: Problems) -> Non
     import openpyxl
 
     with book._archive.open(ws._worksheet_path) as source:  # the sheet's XML, for a byte search
-        if _FORMULA.search(source.read()) is None:
-            return
+        data = source.read()
+    if not any(mark in data for mark in _FORMULAS):
+        return
     formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         values = book[ws.title].iter_rows(values_only=True)
