@@ -520,3 +520,16 @@ def test_a_stray_cell_far_from_the_table_is_refused_before_it_is_laid_out(tmp_pa
     run = cli("eval", str(REGISTER), str(tmp_path / "c.xlsx"))
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "error[PE320]: a sheet of this workbook reaches row 200000 and column XFD" in run.stderr
+
+
+def test_a_note_is_diffed_and_optional_in_the_case_schema(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.policy", tmp_path / "new.policy"
+    old.write_text(NOTED.replace('note 责任部门, 防控措施: text "描述"\n', ""), "utf-8")
+    new.write_text(NOTED, "utf-8")
+    changes = pe.diff(str(old), str(new)).to_dict()["changes"]
+    assert [(c["kind"], c["name"], c["change"], c["new"]) for c in changes] == [
+        ("input", "责任部门", "added", 'note 责任部门: text "描述"'),
+        ("input", "防控措施", "added", 'note 防控措施: text "描述"')]
+    item = pe.load_ruleset(new).schema()["properties"]["items"]["items"]
+    assert item["required"] == ["id", "q"]
+    assert item["properties"]["责任部门"] == {"type": "string", "description": "描述"}
