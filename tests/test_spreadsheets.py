@@ -533,3 +533,10 @@ def test_a_note_is_diffed_and_optional_in_the_case_schema(tmp_path: Path) -> Non
     item = pe.load_ruleset(new).schema()["properties"]["items"]["items"]
     assert item["required"] == ["id", "q"]
     assert item["properties"]["责任部门"] == {"type": "string", "description": "描述"}
+
+
+def test_explain_reads_a_workbook_and_names_the_items_row() -> None:
+    text = pe.explain(str(REGISTER), str(FIXTURES / "register.xlsx"), "GL-02").to_text()
+    assert f"case {FIXTURES / 'register.xlsx'}[风险点]!A5" in text
+    # 分 = 3 + 2 + 2 (√) = 7; the note 防控措施 is shown with the inputs
+    assert "防控措施 = 公开招标" in text and "= 7   [" in text
