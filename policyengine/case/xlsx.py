@@ -28,8 +28,9 @@ from .values import _plain
 CASE_SHEET = "case"
 CASE_KEYS = ("ruleset", "title", "unit", "period")
 # a formula (<f>, <f t="shared" …/>, with or without a namespace prefix) or an error cell
-# (t="e"): plain byte searches, fast on a large sheet; a false alarm only costs the slower reader
-_FORMULAS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
+# (t="e"): plain byte searches, fast on a large sheet; a false alarm (<filterColumn>) only
+# costs the slower reader
+_FORMULAS = (b"<f", b":f>", b":f ", b":f/")
 _CALCULATED = (*_FORMULAS, b't="e"')
 _ROW_NUMBER = re.compile(rb"<(?:\w+:)?row [^>]*?\br=\"(\d+)\"")
 _CELL_ROW = re.compile(rb" r=\"[A-Z]{1,3}(\d+)\"")
