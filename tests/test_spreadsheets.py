@@ -540,3 +540,13 @@ def test_explain_reads_a_workbook_and_names_the_items_row() -> None:
     assert f"case {FIXTURES / 'register.xlsx'}[风险点]!A5" in text
     # 分 = 3 + 2 + 2 (√) = 7; the note 防控措施 is shown with the inputs
     assert "防控措施 = 公开招标" in text and "= 7   [" in text
+
+
+def test_a_sheet_that_is_no_list_field_is_reported_once_at_its_header(tmp_path: Path) -> None:
+    rows = [["id", "岗位类别", "排查日期", "自由裁量度", "透明度"], ["A", "执法", "2013-03-02", 1, 1],
+            ["B", "执法", "2013-03-02", 1, 1]]
+    path = _book(tmp_path, rows, 事故=[["id", "类型"], ["A", "x"], ["B", "y"]])
+    with pytest.raises(CaseError) as exc:
+        pe.load_ruleset(REGISTER).evaluate(load_case(path))
+    assert [d.render().split("\n")[0] for d in exc.value.diagnostics] == [
+        f"{path}[事故]!A1: error[PE303]: unknown sheet '事故' (did you mean '事件'?)"]
