@@ -20,10 +20,23 @@ from policyengine.case.template import case_csv, case_workbook
 from policyengine.errors import CaseError
 from policyengine.render import json_chunks
 
-from .conftest import ROOT, cli
+from .conftest import ROOT
+from .conftest import cli as in_a_process
 
 FIXTURES = ROOT / "tests" / "fixtures" / "spreadsheets"
 SHIPPED_CASES = sorted(p for p in (ROOT / "cases").rglob("*.yaml") if not p.name.endswith(".expected.yaml"))
+
+
+def cli(*args: str) -> Any:
+    """The command line in-process (as tests/test_examples.py runs it): a subprocess per
+    call would cost a second each on a busy machine. `returncode` as a subprocess has it."""
+    from click.testing import CliRunner
+
+    from policyengine.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    result.returncode = result.exit_code
+    return result
 
 
 def _json(rs: Any, case: Any) -> str:
@@ -517,7 +530,7 @@ def test_a_stray_cell_far_from_the_table_is_refused_before_it_is_laid_out(tmp_pa
     ws.append(["A", 1])
     ws["XFD200000"] = "x"
     book.save(tmp_path / "c.xlsx")
-    run = cli("eval", str(REGISTER), str(tmp_path / "c.xlsx"))
+    run = in_a_process("eval", str(REGISTER), str(tmp_path / "c.xlsx"))  # an abort would take pytest along
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "error[PE320]: a sheet of this workbook reaches row 200000 and column XFD" in run.stderr
 
