@@ -563,3 +563,13 @@ def test_a_sheet_that_is_no_list_field_is_reported_once_at_its_header(tmp_path: 
         pe.load_ruleset(REGISTER).evaluate(load_case(path))
     assert [d.render().split("\n")[0] for d in exc.value.diagnostics] == [
         f"{path}[事故]!A1: error[PE303]: unknown sheet '事故' (did you mean '事件'?)"]
+
+
+def test_a_companion_file_that_is_no_list_field(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text("id,岗位类别,排查日期,自由裁量度,透明度\nA,执法,2013-03-02,1,1\n", encoding="utf-8")
+    (tmp_path / "c.事故.csv").write_text("id,类型\nA,x\n", encoding="utf-8")
+    with pytest.raises(CaseError) as exc:
+        pe.load_ruleset(REGISTER).evaluate(load_case(tmp_path / "c.csv"))
+    d = exc.value.diagnostics[0]
+    assert (d.location(), d.message) == (f"{tmp_path / 'c.事故.csv'}:1:1",
+                                         "unknown companion file '事故' (did you mean '事件'?)")

@@ -346,8 +346,11 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
     ids: list[str] = []
     names: list[str | None] = []
     seen: dict[str, int] = {}
-    # a spreadsheet's unknown columns, reported once each (at the header), not once per row
-    columns: set[str] | None = set() if isinstance(case._nodes, Grid) else None
+    # a spreadsheet's unknown columns, reported once each (at the header), not once per row;
+    # an unknown list field is a sheet of a workbook, a companion file of a CSV case
+    columns: tuple[set[str], str] | None = None
+    if isinstance(case._nodes, Grid):
+        columns = set(), "sheet" if case._nodes.sheet is not None else "companion file"
     if case.cells:
         plan = plan.for_cells()
     fill = plan.fill or _filler(plan)
@@ -377,7 +380,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
 
 def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
                      problems: list[tuple[list[Any], str, str | None]], rows: list[list[Any]],
-                     ids: list[str], names: list[str | None], columns: set[str] | None = None) -> None:
+                     ids: list[str], names: list[str | None], columns: tuple[set[str], str] | None = None,
+                     ) -> None:
     """Validate one item field by field, collecting every problem it has."""
     if not isinstance(item, dict):
         problems.append((["items", index], f"item {index + 1} must be a mapping of fields", None))
@@ -413,10 +417,11 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
     extra = item.keys() - known
     for key in sorted(map(str, extra)):
         if columns is not None:
-            if key in columns:
+            reported, list_word = columns
+            if key in reported:
                 continue
-            columns.add(key)
-            what = "sheet" if isinstance(item[key], list) else "column"
+            reported.add(key)
+            what = list_word if isinstance(item[key], list) else "column"
             problems.append((["header", key], f"unknown {what} '{key}'" + did_you_mean(key, known), None))
             continue
         problems.append((["items", index, key], f"unknown field '{key}'"
