@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..result import Result
 from ..runtime import format_number
-from .table import _cross_table, _flatten
+from .table import _cross_table, flatten_counts
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -212,7 +212,7 @@ def _summary(ws: Worksheet, results: list[Result]) -> None:
                 lines.extend([row[0], *(int(x) for x in row[1:])] for row in body)
             else:
                 head(*by, "count")
-                lines.extend([*k, v] for k, v in _flatten(block["counts"], len(by)))
+                lines.extend([*k, v] for k, v in flatten_counts(block["counts"], len(by)))
         if s.get("sums"):
             lines.append([])
             head("sum", "total")
