@@ -89,7 +89,7 @@ def main() -> None:
     """policyengine — integrity-risk assessment (廉政风险防控) methods as rulesets.
 
     A RULESET is a .policy (DSL) or .yaml file, or a shipped ruleset by name:
-    `tax` (its latest version) or `tax@2010`. A CASE is a YAML, JSON or CSV file
+    `tax` (its latest version) or `tax@2010`. A CASE is a YAML, JSON, CSV or XLSX file
     listing the items (risk points or units) to assess.
 
     \b
