@@ -228,12 +228,17 @@ def test_a_list_element_error_names_its_sheet_and_cell(tmp_path: Path) -> None:
         f"{path}[事件]!C2: error[PE303]: item A: field '事件': element 1, field '金额': -5 is below the minimum >= 0")
 
 
-def test_a_csv_companion_error_names_the_companion_file(tmp_path: Path) -> None:
+def _companion_error(tmp_path: Path, field: str, text: str) -> Any:
+    """The first diagnostic of a one-item CSV register with the companion `c.<field>.csv`."""
     (tmp_path / "c.csv").write_text("id,岗位类别,排查日期,自由裁量度,透明度\nA,执法,2013-03-02,1,1\n", encoding="utf-8")
-    (tmp_path / "c.事件.csv").write_text("id,类型,金额\nA,吃请,x\n", encoding="utf-8")
+    (tmp_path / f"c.{field}.csv").write_text(text, encoding="utf-8")
     with pytest.raises(CaseError) as exc:
         pe.load_ruleset(REGISTER).evaluate(load_case(tmp_path / "c.csv"))
-    d = exc.value.diagnostics[0]
+    return exc.value.diagnostics[0]
+
+
+def test_a_csv_companion_error_names_the_companion_file(tmp_path: Path) -> None:
+    d = _companion_error(tmp_path, "事件", "id,类型,金额\nA,吃请,x\n")
     assert (d.file, d.line, d.column) == (str(tmp_path / "c.事件.csv"), 2, 3)
     assert d.message == "field '事件': element 1, field '金额': must be a number, not text \"x\""
 
@@ -566,10 +571,6 @@ def test_a_sheet_that_is_no_list_field_is_reported_once_at_its_header(tmp_path: 
 
 
 def test_a_companion_file_that_is_no_list_field(tmp_path: Path) -> None:
-    (tmp_path / "c.csv").write_text("id,岗位类别,排查日期,自由裁量度,透明度\nA,执法,2013-03-02,1,1\n", encoding="utf-8")
-    (tmp_path / "c.事故.csv").write_text("id,类型\nA,x\n", encoding="utf-8")
-    with pytest.raises(CaseError) as exc:
-        pe.load_ruleset(REGISTER).evaluate(load_case(tmp_path / "c.csv"))
-    d = exc.value.diagnostics[0]
+    d = _companion_error(tmp_path, "事故", "id,类型\nA,x\n")
     assert (d.location(), d.message) == (f"{tmp_path / 'c.事故.csv'}:1:1",
                                          "unknown companion file '事故' (did you mean '事件'?)")

@@ -5,8 +5,8 @@
 - a `list of {…}` field comes from the sheet named after it: an `id` column naming the
   item, one column per element field, one element per row.
 
-Read with python-calamine (a Rust reader: 100k items in about 1.5 s where openpyxl's
-read-only mode takes 12 s, bench/README.md). A workbook holding formulas or error cells is
+Read with python-calamine (a Rust reader: 100k items in 2.2 s where openpyxl's read-only
+mode took 12.4 s on the same machine, bench/README.md). A workbook holding formulas or error cells is
 read with openpyxl's read-only mode instead: calamine reads a formula saved without its
 value, and an error cell (#DIV/0!), as an empty cell, which would pass silently for a field
 with a default. Formula cells give the value the program that saved the file calculated; a
