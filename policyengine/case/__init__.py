@@ -21,7 +21,8 @@ from typing import Any
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
-HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "expect", "expect_summary")
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary", "expect_units",
+               "expect_units_summary")
 
 
 @dataclass
@@ -39,6 +40,16 @@ class Case:
     # read from spreadsheet cells (CSV, XLSX): text is converted to the declared type
     # ("5,000" where a number is declared, "是" where a bool is), see case/cells.py
     cells: bool = False
+    # rollup name -> unit id -> expected fields; rollup name -> expected summary entries
+    expect_units: dict[str, Any] | None = None
+    expect_units_summary: dict[str, Any] | None = None
+    # rollup name -> its units' own inputs, a list shaped like `items` (`id` is the group key)
+    units: dict[str, Any] | None = None
+    # where this case's `items` stand in the file: ("units", "单位") for a rollup's units
+    section: tuple[str, ...] = ()
+    # rollup name -> (file, located rows) of units read from a file of their own (a CSV
+    # case's `<case>.units.<rollup>.csv`)
+    unit_sources: dict[str, tuple[str, Any]] | None = None
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -64,31 +75,19 @@ def load_case(path: str | Path, header: dict[str, Any] | None = None) -> Case:
 
 def _read_case(path: Path) -> Case:
     suffix = path.suffix.lower()
+    # the readers are imported when a file of their kind is read: `--help` stays fast
     if suffix in (".xlsx", ".xlsm") and path.is_file():
         from .xlsx import read_xlsx
 
         with gc_paused():
             return read_xlsx(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
-    except OSError as exc:
-        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
-    # the readers are imported when a file of their kind is read: `--help` stays fast
     if suffix == ".csv":
         from .csv import read_csv
 
+        raw = read_bytes(path)
         with gc_paused():
             return read_csv(raw, path)
-    if raw.startswith(b"PK\x03\x04"):
-        raise CaseError(Diagnostic("PE320", "this is a zip archive (an .xlsx workbook?), not a "
-                                   f"{suffix or 'YAML'} case file: give it the .xlsx extension", file=str(path)))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
-    del raw
+    text = load_text(path)
     from .json import read_json
     from .yaml import read_yaml
 
@@ -98,6 +97,28 @@ def _read_case(path: Path) -> Case:
         else:
             data = read_yaml(text, path)
     return case_from_data(data, str(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """A case file's bytes (or a companion file's), with located errors."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
+    except OSError as exc:
+        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+
+
+def load_text(path: Path) -> str:
+    """A YAML or JSON case file's text, with located errors."""
+    raw = read_bytes(path)
+    if raw.startswith(b"PK\x03\x04"):
+        raise CaseError(Diagnostic("PE320", "this is a zip archive (an .xlsx workbook?), not a "
+                                   f"{path.suffix or 'YAML'} case file: give it the .xlsx extension", file=str(path)))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
 
 
 @contextmanager
@@ -129,6 +150,10 @@ def case_from_data(data: Any, file: str) -> Case:
     if not isinstance(items, list):
         raise CaseError(Diagnostic("PE303", "the case file has no 'items' list", file=file,
                                    line=_key_line(file, ["items"]) or 1))
+    units = data.get("units")
+    if units is not None and not (isinstance(units, dict) and all(isinstance(v, list) for v in units.values())):
+        raise CaseError(Diagnostic("PE340", "'units' maps each rollup's name to a list of its units "
+                                   "(each with an 'id', like items)", file=file, line=_key_line(file, ["units"])))
     expect = data.get("expect")
     if expect is not None and not isinstance(expect, dict):
         raise CaseError(Diagnostic("PE303", "'expect' maps item ids to expected values", file=file,
@@ -142,6 +167,10 @@ def case_from_data(data: Any, file: str) -> Case:
         if isinstance(value, (Decimal, float)) and not _modest(value):
             raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
                                        "not finite", file=file, line=_key_line(file, [key])))
+    for key in ("expect_units", "expect_units_summary"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise CaseError(Diagnostic("PE344", f"'{key}' maps each rollup's name to its expectations", file=file,
+                                       line=_key_line(file, [key])))
     ruleset = data.get("ruleset")
     return Case(
         items=items, title=_text(data.get("title")), unit=_text(data.get("unit")),
@@ -149,6 +178,8 @@ def case_from_data(data: Any, file: str) -> Case:
         ruleset=str(ruleset) if ruleset is not None else None,
         expect={str(k): v for k, v in expect.items()} if expect else None,
         expect_summary=data.get("expect_summary"),
+        units={str(k): v for k, v in units.items()} if units else None,
+        expect_units=data.get("expect_units"), expect_units_summary=data.get("expect_units_summary"),
     )
 
 

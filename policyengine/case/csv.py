@@ -14,29 +14,33 @@ import io
 from pathlib import Path
 
 from ..errors import CaseError, Diagnostic
-from . import Case
+from . import Case, read_bytes
 from .cells import Problems, attach_list, decode_text, read_grid
 
 
 def read_csv(raw: bytes, path: Path) -> Case:
-    """A CSV case: one item per row, a header row of field names (id, name, inputs)."""
+    """A CSV case: one item per row, a header row of field names (id, name, inputs).
+
+    Companion files beside it, named after it: `<case>.<field>.csv` holds a list field
+    (`台账.csv` has its `事件` in `台账.事件.csv`); `<case>.units.<rollup>.csv` a rollup's
+    units, one unit per row in the same layout (id = the unit's key value)."""
     problems = Problems()
     grid, items = _read_table(raw, path, problems)
-    # companions: `台账.csv` has its `事件` list in `台账.事件.csv`
-    for companion in sorted(path.parent.glob(f"{_glob_escape(path.stem)}.*.csv")):
+    case = Case(items=items, file=str(path), cells=True)
+    case._nodes = grid
+    stem = _glob_escape(path.stem)
+    for companion in sorted(path.parent.glob(f"{stem}.*.csv")):
         field_name = companion.name[len(path.stem) + 1:-len(".csv")]
         if not field_name or "." in field_name:
             continue
-        try:
-            companion_raw = companion.read_bytes()
-        except OSError as exc:
-            raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}",
-                                       file=str(companion))) from None
-        inner, elements = _read_table(companion_raw, companion, problems)
+        inner, elements = _read_table(read_bytes(companion), companion, problems)
         attach_list(field_name, items, grid, elements, inner, problems)
+    for companion in sorted(path.parent.glob(f"{stem}.units.*.csv")):
+        rollup = companion.name[len(path.stem) + len(".units."):-len(".csv")]
+        unit_grid, units = _read_table(read_bytes(companion), companion, problems)
+        case.units = {**(case.units or {}), rollup: units}
+        case.unit_sources = {**(case.unit_sources or {}), rollup: (str(companion), unit_grid)}
     problems.raise_any()
-    case = Case(items=items, file=str(path), cells=True)
-    case._nodes = grid
     return case
 
 

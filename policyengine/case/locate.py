@@ -71,6 +71,8 @@ def locate(case: Case, path: list[Any]) -> tuple[int, int]:
     """Line and column of `path` (keys and indices) in the case file, or (0, 0)."""
     if case.file is None:
         return 0, 0
+    if case.section and path and path[0] == "items":
+        path = [*case.section, *path[1:]]
     if isinstance(case._nodes, Grid):
         _file, _sheet, line, column = place(case, path)
         return line, column

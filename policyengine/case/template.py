@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..model import Dimension, Input, Ruleset, TypeSpec
 from .cells import column_letter
 from .validate import input_type
-from .xlsx import CASE_KEYS, CASE_SHEET
+from .xlsx import CASE_KEYS, CASE_SHEET, UNITS_PREFIX
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -80,6 +80,13 @@ def case_workbook(model: Ruleset, ruleset_ref: str | None, case: Case | None = N
             _put(sheet, r, 1, owner)
             for c, (name, _spec, _doc_text) in enumerate(inner[1:], 2):
                 _put(sheet, r, c, element.get(name))
+    for rollup, units in _units(model, case).items():
+        sheet = book.create_sheet(f"{UNITS_PREFIX}{rollup}"[:31])
+        names = _unit_columns(model, rollup, units)
+        _header(sheet, [(n, None, None) for n in names], len(units))
+        for r, unit in enumerate(units, 2):
+            for c, name in enumerate(names, 1):
+                _put(sheet, r, c, unit.get(name) if isinstance(unit, dict) else None)
     info = book.create_sheet(CASE_SHEET)
     info.append(["key", "value"])
     values = {"ruleset": ruleset_ref}
@@ -115,7 +122,32 @@ def case_csv(model: Ruleset, case: Case | None = None) -> dict[str | None, str]:
         rows = [[item.get("id"), *(element.get(f) for f in inner[1:])] for item in items
                 for element in (item.get(decl.name) or []) if isinstance(element, dict)]
         files[decl.name] = text([inner, *rows])
+    for rollup, units in _units(model, case).items():
+        names = _unit_columns(model, rollup, units)
+        files[f"{UNITS_PREFIX}{rollup}"] = text([names, *([u.get(n) for n in names] for u in units
+                                                           if isinstance(u, dict))])
     return files
+
+
+def _units(model: Ruleset, case: Case | None) -> dict[str, list[Any]]:
+    """Each rollup with inputs and its units (none in an empty template): the case's
+    `units:` section, a sheet or companion file of its own in a spreadsheet."""
+    from ..model import all_rollups
+
+    given = (case.units or {}) if case is not None else {}
+    out = {r.name: list(given.get(r.name) or []) for r in all_rollups(model.declarations)
+           if any(isinstance(d, (Input, Dimension)) for d in r.declarations)}
+    out.update({name: list(units or []) for name, units in given.items() if name not in out})
+    return out
+
+
+def _unit_columns(model: Ruleset, rollup: str, units: list[Any]) -> list[str]:
+    from ..model import all_rollups
+
+    declared = [d.name for r in all_rollups(model.declarations) if r.name == rollup
+                for d in r.declarations if isinstance(d, (Input, Dimension))]
+    names = ["id", "name", *declared]
+    return names + _extra_columns(units, set(names))
 
 
 def _extra_columns(items: list[Any], known: set[str]) -> list[str]:

@@ -3,7 +3,9 @@
 - the first sheet holds the items: a header row of field names, one item per row;
 - a sheet named `case` (optional): key and value columns for title, unit, period, ruleset;
 - a `list of {…}` field comes from the sheet named after it: an `id` column naming the
-  item, one column per element field, one element per row.
+  item, one column per element field, one element per row;
+- a rollup's units (the case's `units:` section) come from the sheet `units.<rollup>`: one
+  unit per row, `id` its key value.
 
 Read with python-calamine (a Rust reader: 100k items in 2.2 s where openpyxl's read-only
 mode took 12.4 s on the same machine, bench/README.md). A workbook holding formulas or error cells is
@@ -26,6 +28,7 @@ from .cells import Problems, attach_list, cell_text, cell_value, read_grid
 from .values import _plain
 
 CASE_SHEET = "case"
+UNITS_PREFIX = "units."  # the sheet `units.单位` holds rollup 单位's units
 CASE_KEYS = ("ruleset", "title", "unit", "period")
 # a formula (<f>, <f t="shared" …/>, with or without a namespace prefix) or an error cell
 # (t="e"): plain byte searches, fast on a large sheet; a false alarm (<filterColumn>) only
@@ -148,9 +151,15 @@ def _read_sheets(sheets: list[tuple[str, Any]], path: Path, book: Any) -> Case:
         raise CaseError(Diagnostic("PE321", "the workbook has no sheet of items", file=file))
     (title, rows), *lists = items_sheets
     grid, items = read_grid(rows, file, title, problems)
+    units: dict[str, Any] = {}
+    unit_sources: dict[str, tuple[str, Any]] = {}
     for inner_title, inner_rows in lists:
         inner, elements = read_grid(inner_rows, file, inner_title, problems)
-        attach_list(inner_title, items, grid, elements, inner, problems)
+        if inner_title.startswith(UNITS_PREFIX):  # a rollup's units, as a case's `units:` section
+            units[inner_title[len(UNITS_PREFIX):]] = elements
+            unit_sources[inner_title[len(UNITS_PREFIX):]] = (file, inner)
+        else:
+            attach_list(inner_title, items, grid, elements, inner, problems)
     if book is not None:
         for ws in book.worksheets:
             _no_lost_formulas(book, path, ws, problems)
@@ -158,7 +167,8 @@ def _read_sheets(sheets: list[tuple[str, Any]], path: Path, book: Any) -> Case:
     problems.raise_any()
     text = {key: cell_text(value) or value for key, value in header.items()}
     case = Case(items=items, file=file, cells=True, title=text.get("title"), unit=text.get("unit"),
-                period=_plain(header.get("period")), ruleset=text.get("ruleset"))
+                period=_plain(header.get("period")), ruleset=text.get("ruleset"), units=units or None,
+                unit_sources=unit_sources or None)
     case._nodes = grid
     return case
 

@@ -6,7 +6,7 @@ import csv
 import io
 
 from ..result import Result
-from .tabular import table_rows
+from .tabular import rollup_rows, table_rows
 
 
 def to_csv(result: Result | list[Result]) -> str:
@@ -20,4 +20,17 @@ def to_csv(result: Result | list[Result]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(body)
+    # each rollup in a block of its own below, after a blank row, its id column headed by its name
+    for name in rollup_names(results):
+        header, body = rollup_rows(results, name, case_column=len(results) > 1)
+        writer.writerow([])
+        writer.writerow(header)
+        writer.writerows(body)
     return buffer.getvalue()
+
+
+def rollup_names(results: list[Result]) -> list[str]:
+    names: list[str] = []
+    for r in results:
+        names += [n for n in r.rollups if n not in names]
+    return names
