@@ -574,3 +574,11 @@ def test_a_companion_file_that_is_no_list_field(tmp_path: Path) -> None:
     d = _companion_error(tmp_path, "事故", "id,类型\nA,x\n")
     assert (d.location(), d.message) == (f"{tmp_path / 'c.事故.csv'}:1:1",
                                          "unknown companion file '事故' (did you mean '事件'?)")
+
+
+def test_a_template_needs_an_xlsx_or_csv_name_and_a_workbook_needs_a_file(tmp_path: Path) -> None:
+    run = cli("template", str(REGISTER), "-o", str(tmp_path / "t.ods"))
+    assert run.returncode == 2 and "error[PE324]: a template is an .xlsx workbook or a .csv file" in run.stderr
+    assert not (tmp_path / "t.ods").exists()
+    run = cli("eval", str(REGISTER), str(FIXTURES / "register.xlsx"), "-f", "xlsx")
+    assert run.returncode == 2 and "an XLSX workbook is written to a file: give --output FILE.xlsx" in run.stderr
