@@ -18,7 +18,10 @@ as the engine pauses it):
 
 Then, end to end on the command line, `policyengine eval RULESET CASE --format json
 --output FILE` with and without `--previous FILE` (read the case, evaluate, write the
-result; the previous result read, checked and recorded).
+result; the previous result read, checked and recorded), and with rules that read the
+previous values (bench/tax-bench-trend.policy: `previous.综合得分`, `previous.风险档次`,
+`new`; the values matched by id into each item's slots) against the same command without
+them.
 
 Each figure is the median of the per-round ratios; the target (≤ 30%) is checked against
 the command line, where evaluation is what a user waits for (exit status 1 if missed).
@@ -48,6 +51,7 @@ from policyengine.reviews import schedule  # noqa: E402
 
 TARGET = 0.30
 RULES = HERE / "tax-bench-reviews.policy"
+TREND = HERE / "tax-bench-trend.policy"
 
 
 def main() -> int:
@@ -70,7 +74,8 @@ def main() -> int:
             index = {item.id: item for item in earlier.result.items}
             return sum(1 for item in now.items if index.get(item["id"]) is not None)
 
-        runs: dict[str, list[float]] = {k: [] for k in ("evaluate", "previous", "reviews", "cli", "cli previous")}
+        runs: dict[str, list[float]] = {k: [] for k in ("evaluate", "previous", "reviews", "cli", "cli previous",
+                                                       "cli rules")}
         for _ in range(options.rounds):
             seconds, result = timed(lambda: rs.evaluate(now))
             runs["evaluate"].append(seconds)
@@ -85,6 +90,8 @@ def main() -> int:
             runs["cli"].append(command(cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out))[0])
             runs["cli previous"].append(command(cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out,
                                                     "--previous", str(path)))[0])
+            runs["cli rules"].append(command(cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
+                                                 "--previous", str(path)))[0])
 
     def adds(part: str, whole: str) -> float:
         return statistics.median(p / w for p, w in zip(runs[part], runs[whole], strict=True))
@@ -99,8 +106,12 @@ def main() -> int:
           f"rs.evaluate ({listed:,} items due by {due})")
     print(f"policyengine eval            {min(runs['cli']):6.2f} s   with --previous {min(runs['cli previous']):.2f} s:"
           f" adds {on_cli:+.0%}")
-    ok = on_cli <= TARGET
-    print(f"target: --previous adds ≤ {TARGET:.0%} to policyengine eval: {'met' if ok else 'MISSED'}")
+    in_rules = adds("cli rules", "cli") - 1
+    print(f"  rules reading previous.X   {min(runs['cli rules']):6.2f} s   adds {in_rules:+.0%} to policyengine eval "
+          "(reading, matching and the rules that read it)")
+    ok = on_cli <= TARGET and in_rules <= TARGET
+    print(f"target: --previous adds ≤ {TARGET:.0%} to policyengine eval: {'met' if on_cli <= TARGET else 'MISSED'}"
+          f"; with rules reading it: {'met' if in_rules <= TARGET else 'MISSED'}")
     return 0 if ok else 1
 
 
