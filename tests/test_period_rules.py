@@ -324,3 +324,18 @@ def test_an_earlier_result_without_the_rollup_is_located(tmp_path: Path, years) 
         rs.evaluate(tmp / "y.yaml")
     d = err.value.diagnostics[0]
     assert d.code == "PE365" and "no units of rollup '单位'" in d.message and d.file.endswith("y2010.json")
+
+
+def test_diff_evaluates_both_versions_against_the_case_s_earlier_results(years) -> None:
+    from .conftest import cli
+
+    _rs, tmp = years
+    _write(tmp / "mini2.policy", RULES.replace("previous.档次 == 高", "previous.档次 >= 中"))
+    run = cli("diff", str(tmp / "mini.policy"), str(tmp / "mini2.policy"), "--cases", str(tmp / "c2011.yaml"),
+              "--format", "json")
+    assert run.returncode == 0, run.stderr
+    changed = json.loads(run.stdout)["impact"]["items_changed"]
+    # only B: 60 -> 中 by the lines, and 2010's 中 now raises it 1 -> 高 (A was 高: raised in both;
+    # C is new: never raised); 升档 follows (高 above 2010's 中)
+    assert [(c["id"], c["grades"], c["values"]) for c in changed] == [
+        ("B", {"档次": ["中", "高"]}, {"升档": [False, True]})]
