@@ -92,7 +92,8 @@ def test_department_has_a_case_with_an_expect_block(department: str) -> None:
 
 def test_tax_ships_2010_a_2011_that_extends_it_and_a_2012_with_the_units_index() -> None:
     names = [f.name for f in ruleset_files("tax")]
-    assert names == ["2010.policy", "2011.policy", "2012.policy"]
+    # (and 2011-trend: 2011 against the 2010 result, issue 16)
+    assert names == ["2010.policy", "2011-trend.policy", "2011.policy", "2012.policy"]
     written = parse_file(RULESETS / "tax" / "2011.policy")  # as written, before resolving
     assert written.extends == "2010.policy"
     assert written.version == "2011"
