@@ -109,7 +109,8 @@ def _case_schema(rs: Ruleset) -> dict[str, Any]:
             "unit": {"type": "string"},
             "period": {"type": ["string", "integer"]},
             "previous": {"oneOf": [{"type": "string", "minLength": 1},
-                                   {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]},
+                                   # `previous: []`: a first period, for a ruleset that reads earlier results
+                                   {"type": "array", "items": {"type": "string", "minLength": 1}}]},
             "items": {"type": "array", "items": item_schema(rs), "minItems": 1},
             "expect": {"type": "object", "additionalProperties": {"type": "object"}},
             "expect_summary": {"type": "object"},

@@ -339,3 +339,16 @@ def test_diff_evaluates_both_versions_against_the_case_s_earlier_results(years) 
     # C is new: never raised); 升档 follows (高 above 2010's 中)
     assert [(c["id"], c["grades"], c["values"]) for c in changed] == [
         ("B", {"档次": ["中", "高"]}, {"升档": [False, True]})]
+
+
+def test_the_case_schema_takes_an_empty_previous_list_as_the_loader_does(tmp_path: Path) -> None:
+    import jsonschema
+
+    from policyengine.schema import case_schema
+
+    schema = case_schema(api.ruleset_from_text(RULES).model)
+    validator = jsonschema.Draft202012Validator(schema)
+    first = {"period": 2010, "previous": [], "items": [{"id": "A", "分": 1}]}
+    assert validator.is_valid(first)
+    assert load_case(_write(tmp_path / "c.yaml", "period: 2010\nprevious: []\nitems:\n  - {id: A, 分: 1}\n")).previous == []
+    assert not validator.is_valid({**first, "previous": [""]})
