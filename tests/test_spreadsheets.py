@@ -18,6 +18,7 @@ from policyengine.api import ruleset_from_text
 from policyengine.case import load_case
 from policyengine.case.template import case_csv, case_workbook
 from policyengine.errors import CaseError
+from policyengine.previous import attach_earlier, previous_paths
 from policyengine.render import json_chunks
 
 from .conftest import ROOT
@@ -54,11 +55,19 @@ def test_a_shipped_case_as_xlsx_and_as_csv_gives_the_same_json(path: Path, tmp_p
     expected = _json(rs, case)
     book = tmp_path / "case.xlsx"
     book.write_bytes(case_workbook(rs.model, str(Path(rs.path).resolve()), case))
-    assert _json(rs, load_case(book)) == expected
+    # a spreadsheet case names no earlier results: they come as `eval --previous` gives them
+    earlier = previous_paths(case)
+    assert _json(rs, _with_earlier(load_case(book), rs, earlier)) == expected
     for field, text in case_csv(rs.model, case).items():
         (tmp_path / ("case.csv" if field is None else f"case.{field}.csv")).write_text(text, encoding="utf-8")
     header = {"title": case.title, "unit": case.unit, "period": case.period}
-    assert _json(rs, load_case(tmp_path / "case.csv", header)) == expected
+    assert _json(rs, _with_earlier(load_case(tmp_path / "case.csv", header), rs, earlier)) == expected
+
+
+def _with_earlier(case: Any, rs: Any, paths: list[str]) -> Any:
+    if paths:
+        attach_earlier(case, rs.id, paths)
+    return case
 
 
 # ---------------------------------------------------------------- the register fixtures
