@@ -45,6 +45,10 @@ from .model import (
     Unary,
 )
 
+_COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
+# the only built-ins the stage functions call (generated code sees nothing else)
+STAGE_BUILTINS = ("Exception", "enumerate", "len", "any", "all", "min", "max", "abs")
+
 
 @dataclass(frozen=True)
 class RankSpec:
@@ -203,10 +207,10 @@ class _Compiler:
         supervisions = [SupervisionOut(s.scale, self.slots[f"\0supervision:{s.scale}"], s.lines)
                         for s in self.rs.supervisions]
         source = "\n\n".join(self.functions + [src for src, _, _ in stages_src]) + "\n"
-        namespace: dict[str, Any] = {k: getattr(runtime, k) for k in dir(runtime) if not k.startswith("_")}
+        namespace: dict[str, Any] = {k: getattr(runtime, k) for k in dir(runtime)
+                                     if not k.startswith("_") and k != "load_generated"}
         namespace.update(self.consts)
-        code = compile(source, f"<policyengine:{self.rs.id}>", "exec")
-        exec(code, namespace)
+        runtime.load_generated(source, "<policyengine:ruleset>", namespace, STAGE_BUILTINS)
         stages = [Stage(namespace[f"stage{i}"], rk, view)
                   for i, (_, rk, view) in zip(sorted(by_stage), stages_src, strict=True)]
         value_names = [d.name for d in self.rs.declarations
@@ -395,8 +399,8 @@ class _Compiler:
             if self.trace:
                 heads = "".join(f"{a}, " for a in args[:len(decl.inputs)])
                 call = f"{fn}(TR, L, *A{''.join(f', {a}' for a in args[len(decl.inputs):])})"
-                out += [f"L = {m}", f"TR['args:{decl.name}'] = A = ({heads})",
-                        f"TR[{key!r}], v{slot} = {call}", f"s[{slot}] = v{slot}"]
+                out += [f"L = {m}", f"TR[{self.const('args:' + decl.name)}] = A = ({heads})",
+                        f"TR[{self.const(key)}], v{slot} = {call}", f"s[{slot}] = v{slot}"]
             else:
                 out += [f"L = {m}", f"s[{slot}] = v{slot} = {call}"]
             produced.add(slot)
@@ -458,9 +462,9 @@ class _Compiler:
             a = self.name_ref(mx.row_input)
             b = self.name_ref(mx.column_input)
             out += [f"g = {table}.get(({a}, {b}))", "if g is None:",
-                    f"    no_cell({g.scale!r}, {a}, {b})"]
+                    f"    no_cell({self.const(g.scale)}, {a}, {b})"]
             if self.trace:
-                out.append(f"TR['line:{g.scale}'] = 'matrix'")
+                out.append(f"TR[{self.const('line:' + g.scale)}] = {self.const('matrix')}")
         else:
             # a flat run of `if`s guarded by "not decided yet" rather than an elif chain:
             # Python's compiler recurses on elif, and a grade may have thousands of lines
@@ -480,23 +484,24 @@ class _Compiler:
                 out.append(f"if {cond}:" if j == 0 else f"if g < 0 and ({cond}):")
                 out.append(f"    g = {level}")
                 if self.trace:
-                    out.append(f"    TR['line:{g.scale}'] = {j}")
+                    out.append(f"    TR[{self.const('line:' + g.scale)}] = {j}")
                 if rule.kind == "otherwise":
                     break
             if all(r.kind != "otherwise" for r in g.rules):
-                out += ["if g < 0:", f"    no_grade({g.scale!r})"]
+                out += ["if g < 0:", f"    no_grade({self.const(g.scale)})"]
         if self.trace:
-            out.append(f"TR['base:{g.scale}'] = g")
-            out.append(f"TR['raises:{g.scale}'] = []")
+            out.append(f"TR[{self.const('base:' + g.scale)}] = g")
+            out.append(f"TR[{self.const('raises:' + g.scale)}] = []")
         for j, r in enumerate(g.raises):
             out.append(f"if {self.ex(r.condition, {})}:")
             if r.to_level is not None:
                 to = self.level_index(g.scale, r.to_level)
                 out.append(f"    g = {to} if g > {to} else g")
             else:
-                out.append(f"    g = g - {r.steps} if g > {r.steps} else 0")
+                steps = int(r.steps)
+                out.append(f"    g = g - {steps} if g > {steps} else 0")
             if self.trace:
-                out.append(f"    TR['raises:{g.scale}'].append({j})")
+                out.append(f"    TR[{self.const('raises:' + g.scale)}].append({j})")
         out.append(f"s[{slot}] = v{slot} = g")
         return out
 
@@ -576,7 +581,7 @@ class _Compiler:
             row = t.rows[row_index]
             if len(row.outputs) == 1:
                 return self.ex(row.outputs[0], {})
-            return "{" + ", ".join(f"{n!r}: {self.ex(o, {})}" for n, o in
+            return "{" + ", ".join(f"{self.const(n)}: {self.ex(o, {})}" for n, o in
                                    zip(t.outputs, row.outputs, strict=True)) + "}"
 
         def ret(row_index: int, val: str) -> str:
@@ -591,31 +596,31 @@ class _Compiler:
             lines.append(f"    r = {self.const(mapping)}.get(a0)")
             lines += ["    if r is not None:", "        return r"]
             lines.append(f"    return {self.const(otherwise)}" if otherwise is not None
-                         else f"    no_row({t.name!r}, {args})")
+                         else f"    no_row({self.const(t.name)}, {args})")
         elif t.hit == "first":
             for i, cond in enumerate(conds):
                 lines += [f"    if {cond}:", f"        {ret(i, value(i))}"]
-            lines.append(f"    no_row({t.name!r}, {args})")
+            lines.append(f"    no_row({self.const(t.name)}, {args})")
         elif t.hit in ("unique", "any"):
             lines.append("    hit = -1")
             for i, cond in enumerate(conds):
                 lines.append(f"    if {cond}:")
                 if t.hit == "unique":
                     lines += ["        if hit >= 0:",
-                              f"            overlap({t.name!r}, hit + 1, {i + 1})",
+                              f"            overlap({self.const(t.name)}, hit + 1, {i + 1})",
                               f"        hit = {i}"]
                 else:
                     lines += ["        if hit >= 0:",
                               f"            if out != {value(i)}:",
-                              f"                disagree({t.name!r}, hit + 1, {i + 1})",
+                              f"                disagree({self.const(t.name)}, hit + 1, {i + 1})",
                               "        else:",
                               f"            hit = {i}",
                               f"            out = {value(i)}"]
             if t.hit == "any":
-                lines += ["    if hit < 0:", f"        no_row({t.name!r}, {args})",
+                lines += ["    if hit < 0:", f"        no_row({self.const(t.name)}, {args})",
                           f"    {ret('hit', 'out') if self.trace else 'return out'}"]
             else:
-                lines += ["    if hit < 0:", f"        no_row({t.name!r}, {args})"]
+                lines += ["    if hit < 0:", f"        no_row({self.const(t.name)}, {args})"]
                 for i in range(len(t.rows)):
                     lines += [f"    if hit == {i}:", f"        {ret(i, value(i))}"]
         else:  # collect
@@ -632,7 +637,7 @@ class _Compiler:
             elif agg == "sum":
                 result = "total(found)"
             else:
-                lines += ["    if not found:", f"        no_row({t.name!r}, {args})"]
+                lines += ["    if not found:", f"        no_row({self.const(t.name)}, {args})"]
                 result = f"{'smallest' if agg == 'min' else 'largest'}(found)"
             lines.append(f"    {ret('hits', result)}")
         if self.needed - set(free):  # pragma: no cover - free names are collected above
@@ -695,6 +700,8 @@ class _Compiler:
 
     @staticmethod
     def compare(op: str, a: str, b: str, levels: bool) -> str:
+        if op not in _COMPARISONS:  # operators come from the grammar; anything else is a bug
+            raise AssertionError(f"unknown comparison {op!r}")
         if levels:
             # levels are stored as indices, most severe = 0: ">= 二级" means index <= 二级's
             op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
@@ -725,7 +732,7 @@ class _Compiler:
         if isinstance(e, Member):
             if self.an.type_of(e.target) == ITEM_RECORD:
                 self.view_fields.add(e.name)
-            return f"{self.ex(e.target, scope)}[{e.name!r}]"
+            return f"{self.ex(e.target, scope)}[{self.const(e.name)}]"
         if isinstance(e, Unary):
             if e.op == "-":
                 return f"(-{self.ex(e.operand, scope)})"
@@ -755,7 +762,7 @@ class _Compiler:
             args = [self.ex(a, scope) for a in e.args]
             frees = [self.use(f) for f in free]
             if self.trace:
-                return (f"traced_call(TR, L, {fn!r}, {name}, ({''.join(a + ', ' for a in args)}), "
+                return (f"traced_call(TR, L, {self.const(fn)}, {name}, ({''.join(a + ', ' for a in args)}), "
                         f"({''.join(f + ', ' for f in frees)}))")
             return f"{name}({', '.join(args + frees)})"
         if fn in ("sum", "weighted") and isinstance(e.args[0], Name) and e.args[0].name == "dimensions":

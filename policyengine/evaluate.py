@@ -20,6 +20,7 @@ from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, lo
 from .compile import CompiledRuleset, RankSpec
 from .errors import Diagnostic, EvaluationError
 from .result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
+from .runtime import load_generated
 
 
 def item_layout(compiled: CompiledRuleset) -> Layout:
@@ -204,8 +205,7 @@ class _OutputPlan:
         params = "".join(f", {k}={k}" for k in env)
         source = f"def build(row, item_id, name{params}):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(env)
-        exec(compile(source, "<policyengine:result>", "exec"), namespace)
-        return namespace["build"]
+        return load_generated(source, "<policyengine:result>", namespace, ("isinstance", "int"))["build"]
 
     def grade_result(self, index: int, level: int, rank: int | None) -> GradeResult:
         g = self.outs[index]

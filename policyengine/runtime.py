@@ -8,6 +8,7 @@ its globals, plus its own constants.
 
 from __future__ import annotations
 
+import builtins as _builtins
 import typing as _typing
 from decimal import (
     ROUND_CEILING,
@@ -170,3 +171,12 @@ def format_number(v: Decimal) -> str:
     """Exact decimal text without exponent or trailing zeros: 109.20 -> 109.2, 8E+3 -> 8000."""
     text = format(v.normalize(CONTEXT), "f")
     return "0" if text == "-0" else text
+
+
+def load_generated(source: str, filename: str, namespace: dict, builtins: tuple[str, ...]) -> dict:
+    """Run generated source in `namespace` with only the named built-ins: no `__import__`,
+    `open`, `eval` or `getattr`, so even a bug that let text into the source could not
+    reach the system. Returns the namespace with the functions it defined."""
+    namespace["__builtins__"] = {name: getattr(_builtins, name) for name in builtins}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace

@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from . import dsl
 from .dsl import BLANK, Line, Lines, closing_line, width, with_comments
-from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml
+from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml, source_lines
 from .model import (
     Comment,
     DecisionTable,
@@ -95,7 +95,7 @@ def parse_yaml_text(text: str, file: str = "<string>") -> Ruleset:
     _validate(data, doc)
     rs = _Reader(doc).ruleset(data)
     rs.comments = tuple(yaml_comments(text))
-    rs.blank_lines = frozenset(i for i, line in enumerate(text.splitlines(), 1) if not line.strip())
+    rs.blank_lines = frozenset(i for i, line in enumerate(source_lines(text, yaml=True), 1) if not line.strip())
     return rs
 
 
@@ -298,7 +298,7 @@ class _Document:
     def __init__(self, file: str, text: str = ""):
         self.file = file
         self.text = text
-        self.lines = text.splitlines()
+        self.lines = source_lines(text, yaml=True)
         self.nodes: dict[Path_, Any] = {}  # path -> value node
         self.keys: dict[Path_, Any] = {}  # path -> key node (mapping entries)
         self.count = 0
@@ -1027,7 +1027,7 @@ def yaml_comments(text: str) -> Iterator[Comment]:
     except yaml.YAMLError:  # pragma: no cover - the text was composed already
         return
     k = 0
-    for number, line in enumerate(text.splitlines()):
+    for number, line in enumerate(source_lines(text, yaml=True)):
         start = 0
         while (i := line.find("#", start)) >= 0:
             start = i + 1

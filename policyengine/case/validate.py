@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
 from ..model import Dimension, Input, TypeSpec
+from ..runtime import load_generated
 from .locate import _key_line, locate
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE, _describe, _modest
 
@@ -273,8 +274,7 @@ def _filler(plan: Layout) -> Fill:
               "        add_id(item_id)\n"
               "        add_name(name)\n"
               "    return stop\n")
-    exec(compile(source, "<policyengine:case>", "exec"), namespace)
-    return namespace["fill"]
+    return load_generated(source, "<policyengine:case>", namespace, ("range", "dict", "str", "Exception"))["fill"]
 
 
 ItemsDone = Callable[[int], None]
