@@ -65,8 +65,9 @@ class RankSpec:
 class Stage:
     run: Callable[..., None]
     rankings: list[RankSpec]
-    # values of every item that this stage reads through `items` (name, slot)
-    view: tuple[tuple[str, int], ...] = ()
+    # values of every item that this stage reads through `items` (name, slot); None when
+    # the stage does not read `items` at all (`len(items)` reads it, and no field)
+    view: tuple[tuple[str, int], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class _Compiler:
         self.needed: set[int] = set()
         self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
         self.rank_keys: dict[tuple[str, Expr | None, Expr | None], tuple[int, int | None]] = {}
+        self.hoisting = True  # False inside a table function (see table_function)
 
     # -- slots
     def slot(self, key: str) -> int:
@@ -195,7 +197,7 @@ class _Compiler:
                 rank_slot = self.slot(f"\0display-rank:{g.scale}")
             grade_outs.append(GradeOut(g.scale, self.slots[g.scale], tuple(lv.name for lv in scale.levels),
                                        tuple(lv.color for lv in scale.levels), rank_slot))
-        stages_src: list[tuple[str, list[RankSpec], tuple[tuple[str, int], ...]]] = []
+        stages_src: list[tuple[str, list[RankSpec], tuple[tuple[str, int], ...] | None]] = []
         by_stage: dict[int, list[_Node]] = {}
         for node in order:
             by_stage.setdefault(self.stage_of[node.key], []).append(node)
@@ -203,7 +205,8 @@ class _Compiler:
             members = by_stage[number]
             rankings = self.rankings_for(members)
             src = self.stage_source(number, members)
-            stages_src.append((src, rankings, tuple((n, self.slots[n]) for n in sorted(self.view_fields))))
+            view = tuple((n, self.slots[n]) for n in sorted(self.view_fields)) if self.reads_items else None
+            stages_src.append((src, rankings, view))
         supervisions = [SupervisionOut(s.scale, self.slots[f"\0supervision:{s.scale}"], s.lines)
                         for s in self.rs.supervisions]
         source = "\n\n".join(self.functions + [src for src, _, _ in stages_src]) + "\n"
@@ -357,6 +360,7 @@ class _Compiler:
     def stage_source(self, number: int, members: list[_Node]) -> str:
         self.needed = set()
         self.view_fields: set[str] = set()
+        self.reads_items = False
         self.hoisted: list[str] = []
         produced: set[int] = set()
         body: list[str] = []
@@ -395,6 +399,7 @@ class _Compiler:
             m = self.marker(key, decl.span, f"table {decl.name}")
             fn, free = self.table_function(decl)
             args = [self.ex(h, {}) for h in decl.inputs] + [self.use(f) for f in free]
+            args += ["C", "I"]
             call = f"{fn}({', '.join(args)})"
             if self.trace:
                 heads = "".join(f"{a}, " for a in args[:len(decl.inputs)])
@@ -559,18 +564,12 @@ class _Compiler:
         if t.name in self.table_fn:
             return self.table_fn[t.name]
         fn = f"T{len(self.table_fn)}"
-        free_keys = set()
-        for row in t.rows:
-            for cell in (*[v for test in row.tests for v in test.values], *row.outputs):
-                free_keys |= {n.name for n in walk(cell) if isinstance(n, Name) and n.name in self.an.symbols
-                              and self.an.symbols[n.name].kind != "table"}
-        free = sorted(self.slot(n) for n in free_keys)
-        self.table_fn[t.name] = (fn, free)
-        saved_needed = self.needed
-        self.needed = set()
-        params = (["TR", "L"] if self.trace else []) + [f"a{i}" for i in range(len(t.inputs))] \
-            + [f"v{i}" for i in free]
-        lines = [f"def {fn}({', '.join(params)}):"]
+        # the cells may read any value of the item (`v…`, found while generating), the case
+        # (`C`) and every item (`I`); a comprehension over `items` is not hoisted out of
+        # the stage's loop here, since the table function cannot see the stage's locals
+        saved = self.needed, self.hoisting
+        self.needed, self.hoisting = set(), False
+        lines: list[str] = []
         conds = []
         for row in t.rows:
             parts = [self.test(test, f"a{i}") for i, test in enumerate(row.tests)]
@@ -640,10 +639,12 @@ class _Compiler:
                 lines += ["    if not found:", f"        no_row({self.const(t.name)}, {args})"]
                 result = f"{'smallest' if agg == 'min' else 'largest'}(found)"
             lines.append(f"    {ret('hits', result)}")
-        if self.needed - set(free):  # pragma: no cover - free names are collected above
-            raise AssertionError("table reads names it was not given")
-        self.needed = saved_needed
-        self.functions.append("\n".join(lines))
+        free = sorted(self.needed)
+        self.needed, self.hoisting = saved
+        params = (["TR", "L"] if self.trace else []) + [f"a{i}" for i in range(len(t.inputs))] \
+            + [f"v{i}" for i in free] + ["C", "I"]
+        self.functions.append("\n".join([f"def {fn}({', '.join(params)}):", *lines]))
+        self.table_fn[t.name] = (fn, free)
         return fn, free
 
     @staticmethod
@@ -727,6 +728,7 @@ class _Compiler:
             if e.name == "case":
                 return "C"
             if e.name == "items":
+                self.reads_items = True
                 return "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
@@ -760,7 +762,7 @@ class _Compiler:
         if fn in self.tables and fn not in scope:
             name, free = self.table_function(self.tables[fn])
             args = [self.ex(a, scope) for a in e.args]
-            frees = [self.use(f) for f in free]
+            frees = [self.use(f) for f in free] + ["C", "I"]
             if self.trace:
                 return (f"traced_call(TR, L, {self.const(fn)}, {name}, ({''.join(a + ', ' for a in args)}), "
                         f"({''.join(f + ', ' for f in frees)}))")
@@ -798,7 +800,7 @@ class _Compiler:
 
     def comprehension(self, e: Comprehension, scope: dict[str, str]) -> str:
         code = self._comprehension(e, scope)
-        if self.same_for_every_item(e, scope):
+        if self.hoisting and self.same_for_every_item(e, scope):
             # e.g. mean(i.人均成本 for i in items): computed once per stage, not once per item
             name = f"h{len(self.hoisted)}"
             self.hoisted.append(f"{name} = {code}")

@@ -46,7 +46,7 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
     with decimal.localcontext(runtime.CONTEXT):
         for stage in compiled.stages:
             rank_all(rows, stage.rankings)
-            view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view else None
+            view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view is not None else None
             try:
                 if progress is None:
                     stage.run(rows, header, view)
@@ -453,7 +453,7 @@ def _table_failure_details(compiled: CompiledRuleset, cause: Any, message: str) 
             a, b = t.rows[first - 1].span, t.rows[second - 1].span
             if a.file == b.file and a.line and b.line:
                 rows = f"rows {first} and {second} (lines {a.line} and {b.line})"
-                message = cause.wording.format(rows=rows) + message[len(cause.message):]
+                message = cause.say(rows) + message[len(cause.message):]
         return message, []
     if isinstance(cause, runtime.NoRowMatched) and len(cause.values) == len(t.inputs):
         given = ", ".join(f"{expression_text(h)} = {runtime.show(v)}"

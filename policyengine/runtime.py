@@ -67,14 +67,18 @@ class NoRowMatched(RuleFailure):
 
 class RowsConflict(RuleFailure):
     """Two rows of a unique table both match, or two rows of an any table disagree;
-    `rows` are 1-based row numbers. `wording` has a `{rows}` place, so that evaluate.py
-    can say the rows again with their lines."""
+    `rows` are 1-based row numbers. `wording` is the text before and after the rows, so
+    that evaluate.py can say the rows again with their lines (joined, never `str.format`:
+    a table may be named `{0}`)."""
 
-    def __init__(self, table: str, rows: tuple[int, int], wording: str):
-        super().__init__("PE403", wording.format(rows=f"rows {rows[0]} and {rows[1]}"))
+    def __init__(self, table: str, rows: tuple[int, int], wording: tuple[str, str]):
         self.table = table
         self.rows = rows
         self.wording = wording
+        super().__init__("PE403", self.say(f"rows {rows[0]} and {rows[1]}"))
+
+    def say(self, rows: str) -> str:
+        return self.wording[0] + rows + self.wording[1]
 
 
 def no_row(table: str, *values: object) -> None:
@@ -82,12 +86,11 @@ def no_row(table: str, *values: object) -> None:
 
 
 def overlap(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second), f"unique table '{table}': {{rows}} both match")
+    raise RowsConflict(table, (first, second), (f"unique table '{table}': ", " both match"))
 
 
 def disagree(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second), f"'any' table '{table}': {{rows}} match but give "
-                       "different outputs")
+    raise RowsConflict(table, (first, second), (f"'any' table '{table}': ", " match but give different outputs"))
 
 
 def no_grade(scale: str) -> None:

@@ -3,6 +3,8 @@ misbehaved; now it gets a located error (exit 2) or the right result."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,78 @@ def test_escaped_quote_before_hash_is_not_a_comment(tmp_path: Path) -> None:
     code, out = run("convert", str(path), "--to", "yaml")
     assert code == 0, out
     assert "a\\\"b # c" in out or "'a\"b # c'" in out, out
+
+
+CELLS = {
+    # cell: (value for item a, value for item b); two items, case period 2010, d = 2 and 4
+    "len(items)": (2, 2),
+    "case.period": (2010, 2010),
+    "sum(dimensions)": (2, 4),
+    "count(i in items where i.n > 5)": (1, 1),  # only a has n = 7 > 5
+    "mean(i.n for i in items)": (5, 5),  # (7 + 3) / 2
+}
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_table_cells_read_the_case_items_and_dimensions(tmp_path: Path, cell: str) -> None:
+    """check accepted these cells and eval crashed (NameError, AssertionError); a table only
+    called as a function and summed in the summary crashed with KeyError."""
+    (tmp_path / "r.policy").write_text(
+        'input n: number\ndimension d: 1..5\ninput k: one of ["甲", "乙"]\n'
+        f'table T {{\n  | k || v |\n  | "甲" || {cell} |\n  | - || 1 |\n}}\n'
+        f"let w = T2(n)\ntable T2 {{\n  | n || v |\n  | > 1 || {cell} |\n  | - || 0 |\n}}\n"
+        "summary {\n  sum T2\n}\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"period": 2010, "items": [{"id": "a", "n": 7, "d": 2, "k": "甲"}, '
+                                     '{"id": "b", "n": 3, "d": 4, "k": "甲"}]}', encoding="utf-8")
+    a, b = CELLS[cell]
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    # both items have k = 甲 and n > 1: T and T2 both give the cell's value
+    assert [i["values"]["T"] for i in result["items"]] == [a, b]
+    assert [i["values"]["w"] for i in result["items"]] == [a, b]
+    assert result["summary"]["sums"]["T2"] == a + b
+    for item in ("a", "b"):
+        code, out = run("explain", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "--item", item)
+        assert code == 0, out
+
+
+def test_unique_table_over_unbounded_columns(tmp_path: Path) -> None:
+    (tmp_path / "r.policy").write_text("input r: 2..10\ninput n: number\ntable T hit unique {\n"
+                                       "  | r | n || v |\n  | 3 | - || 1 |\n}\n", encoding="utf-8")
+    code, out = run("check", str(tmp_path / "r.policy"))
+    assert code == 0, out
+    assert "has no row for r in [2..3); r in (3..10]" in out
+
+
+def test_unique_lint_of_a_large_lookup_table_is_fast(tmp_path: Path) -> None:
+    rows = "".join(f"  | {i} || {i} |\n" for i in range(8000))
+    (tmp_path / "r.policy").write_text(f"input n: integer\ntable T hit unique {{\n  | n || v |\n{rows}"
+                                       "  | 5 || 1 |\n}\n", encoding="utf-8")
+    start = time.perf_counter()
+    code, out = run("check", str(tmp_path / "r.policy"))
+    assert time.perf_counter() - start < 30  # was 65 s comparing all 32 million pairs
+    assert code == 0, out
+    # the only overlap: the rows for 5
+    assert "rows at lines 9 and 8004 of unique table 'T' can both match" in out
+    assert "1 warning(s)" in out
+
+
+def test_a_table_cannot_take_a_built_in_name(tmp_path: Path) -> None:
+    """`table round` made `round(n)` run the table (7.4 gave 100)."""
+    (tmp_path / "r.policy").write_text("input n: number\ntable round {\n  | n || v |\n  | > 5 || 100 |\n"
+                                       "  | - || 1 |\n}\nlet z = round(n)\n", encoding="utf-8")
+    code, out = run("check", str(tmp_path / "r.policy"))
+    assert code == 2
+    assert "r.policy:2:1: error[PE102]: 'round' is a built-in name; choose another" in out
+
+
+@pytest.mark.parametrize("name", ["{0}", "{rows.__class__.__mro__}", "{rows}", "{}"])
+def test_format_fields_in_a_conflicting_table_name(tmp_path: Path, name: str) -> None:
+    (tmp_path / "r.policy").write_text(f"input x: number\ntable `{name}` hit unique {{\n  | x || v |\n"
+                                       "  | > 1 || 1 |\n  | > 0 || 2 |\n}\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"items": [{"id": "a", "x": 2}]}', encoding="utf-8")
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
+    assert code == 2, out
+    assert f"unique table '{name}': rows 1 and 2 (lines 4 and 5) both match" in out
+    assert "class" not in out.replace(name, "")
