@@ -20,7 +20,8 @@ _NUMERAL = re.compile(r"-?\d+(\.\d+)?")
 def _num(d: Any) -> Any:
     # an exact Decimal, not a float: the JSON writer prints Decimals exactly and refuses floats
     text = format_number(d)
-    return int(text) if "." not in text else Decimal(text)
+    # (Python refuses int() of more than 4300 digits; a label may be longer)
+    return int(text) if "." not in text and len(text) < 4000 else Decimal(text)
 
 
 def type_schema(spec: TypeSpec) -> dict[str, Any]:

@@ -1074,7 +1074,14 @@ def scalar(value: Any, flow: bool = False) -> str:
         if '"' in text or "\\" in text:
             return "'" + text.replace("'", "''") + "'"
         return '"' + text + '"'
-    return json.dumps(text, ensure_ascii=False)
+    # double-quoted with escapes for every character YAML would not keep as it is: NEL, LS
+    # and PS are line breaks to YAML (folded to spaces), control characters are refused
+    return '"' + "".join(_YAML_ESCAPES.get(ch) or (ch if ch.isprintable() else
+                         f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+                         for ch in text) + '"'
+
+
+_YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def _plain_ok(text: str, flow: bool, raw: bool) -> bool:
@@ -1281,7 +1288,9 @@ class _Writer:
             for key, row, span in zip(keys, rows, spans, strict=True):
                 self.add(4, f"{dsl.pad(key, key_width)} [{row}]", span.line if span else 0)
         else:
-            self.add(2, "rules:")
+            # a grade of only raises has no lines (check reports it): `rules: []`, not a bare
+            # `rules:` that reads as null
+            self.add(2, "rules:" if g.rules else "rules: []")
             for r in g.rules:
                 self.add(3, "- " + flow(_rule(r)), r.span.line)
         if g.raises:

@@ -126,3 +126,61 @@ def test_format_fields_in_a_conflicting_table_name(tmp_path: Path, name: str) ->
     assert code == 2, out
     assert f"unique table '{name}': rows 1 and 2 (lines 4 and 5) both match" in out
     assert "class" not in out.replace(name, "")
+
+
+def _round_trip(tmp_path: Path, text: str) -> str:
+    """fmt twice (no change the second time), DSL -> YAML -> DSL, and the schema; returns the
+    YAML."""
+    path = tmp_path / "r.policy"
+    path.write_text(text, encoding="utf-8", newline="")
+    code, out = run("fmt", str(path))
+    assert code == 0, out
+    once = path.read_bytes()
+    assert run("fmt", str(path))[0] == 0 and path.read_bytes() == once
+    code, out = run("convert", str(path), "--to", "yaml", "-o", str(tmp_path / "r.yaml"))
+    assert code == 0, out
+    code, back = run("convert", str(tmp_path / "r.yaml"), "--to", "dsl")
+    assert code == 0, back
+    assert back == once.decode("utf-8")
+    code, out = run("schema", str(path))
+    assert code == 0, out
+    return (tmp_path / "r.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("table", ["not", "true"])
+def test_calls_to_tables_named_like_keywords(tmp_path: Path, table: str) -> None:
+    _round_trip(tmp_path, f'input k: one of ["a"]\ntable `{table}` {{\n  | k || v |\n  | - || 1 |\n}}\n'
+                          f"let z = `{table}`(k)\n")
+    assert f"let z = `{table}`(k)" in (tmp_path / "r.policy").read_text(encoding="utf-8")
+
+
+def test_count_at_the_start_of_a_grade_line_keeps_its_brackets(tmp_path: Path) -> None:
+    _round_trip(tmp_path, "levels Z [高档, 低档]\ngrade Z {\n  (count(i in items where true) > 1) -> 高档\n"
+                          "  otherwise -> 低档\n}\n")
+
+
+def test_strings_with_line_separators(tmp_path: Path) -> None:
+    yaml_text = _round_trip(tmp_path, 'input k: one of ["a\x85b", "c\rd", "e\u2028f", "\u2029", "🙂"]\n')
+    assert '"a\\u0085b", "c\\rd", "e\\u2028f", "\\u2029"' in yaml_text
+    from policyengine.yamlform import parse_yaml_text
+
+    rs = parse_yaml_text(yaml_text, "r.yaml")
+    assert rs.inputs[0].type.values == ("a\x85b", "c\rd", "e\u2028f", "\u2029", "🙂")
+
+
+def test_a_grade_of_only_raises_converts_and_is_refused_alike(tmp_path: Path) -> None:
+    (tmp_path / "r.policy").write_text("levels Z [a, b]\ngrade Z {\n  raise 1 when true\n}\n", encoding="utf-8")
+    code, out = run("convert", str(tmp_path / "r.policy"), "--to", "yaml", "-o", str(tmp_path / "r.yaml"))
+    assert code == 0, out
+    assert "rules: []" in (tmp_path / "r.yaml").read_text(encoding="utf-8")
+    for name in ("r.policy", "r.yaml"):
+        code, out = run("check", str(tmp_path / name))
+        assert code == 2 and "error[PE110]: grade 'Z' has no lines" in out, out
+
+
+def test_schema_of_a_label_of_5000_digits(tmp_path: Path) -> None:
+    label = "9" * 5000
+    (tmp_path / "r.policy").write_text(f'input k: one of ["{label}", "a"]\n', encoding="utf-8")
+    code, out = run("schema", str(tmp_path / "r.policy"))
+    assert code == 0, out
+    assert label in out
