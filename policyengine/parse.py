@@ -156,7 +156,8 @@ def read_source(path: str | Path) -> str:
     """A ruleset file's text (DSL or YAML): bounded in size, UTF-8, located errors."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_SOURCE_BYTES + 1)  # not a 3 GB file read whole to refuse it
     except FileNotFoundError:
         raise ParseError(Diagnostic("PE005", "file not found", file=str(path))) from None
     except OSError as exc:

@@ -49,14 +49,25 @@ class Case:
         return {"title": self.title, "unit": self.unit, "period": self.period}
 
 
-def load_case(path: str | Path) -> Case:
+# A case file larger than this is refused before it is read whole (`--max-case-size` or
+# `load_case(path, max_bytes=…)` raise it): a JSON case takes about 15 times its size in
+# memory, and /dev/zero never ends. 1M items of the tax benchmark are about 180 MB.
+MAX_CASE_BYTES = 256 << 20
+
+
+def load_case(path: str | Path, max_bytes: int | None = None) -> Case:
     path = Path(path)
+    limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
     except OSError as exc:
         raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+    if len(raw) > limit:
+        raise CaseError(Diagnostic("PE307", f"the case file is larger than {_size(limit)} (the limit; "
+                                   "raise it with --max-case-size)", file=str(path)))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -76,6 +87,10 @@ def load_case(path: str | Path) -> Case:
         else:
             data = read_yaml(text, path)
     return case_from_data(data, str(path))
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else f"{n} bytes"
 
 
 @contextmanager
@@ -146,6 +161,6 @@ from .validate import (  # noqa: E402
 )
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE  # noqa: E402
 
-__all__ = ["HEADER_KEYS", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
+__all__ = ["HEADER_KEYS", "MAX_CASE_BYTES", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
            "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "converter", "gc_paused",
            "input_type", "layout", "load_case", "locate", "validate"]

@@ -17,10 +17,21 @@ def read_csv(text: str, path: Path) -> Case:
     import csv
     import io
 
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        # a bare CR inside a field, a field over the csv module's 128 KiB limit, a NUL…
+        raise CaseError(Diagnostic("PE302", f"invalid CSV: {exc}", file=str(path), line=reader.line_num)) from None
     if not rows:
         raise CaseError(Diagnostic("PE302", "empty CSV file", file=str(path), line=1))
     header = [h.strip() for h in rows[0]]
+    seen: set[str] = set()
+    for column, name in enumerate(header, 1):
+        if name in seen:  # the row's mapping would silently keep the last value
+            raise CaseError(Diagnostic("PE302", f"column '{name}' given twice in the header", file=str(path),
+                                       line=1, column=column))
+        seen.add(name)
     items = []
     for number, row in enumerate(rows[1:], 2):
         if not any(cell.strip() for cell in row):

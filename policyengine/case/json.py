@@ -46,9 +46,56 @@ def read_json(text: str, path: Path) -> Any:
 def _duplicate_key_at(text: str) -> tuple[str, int]:
     """The first key given twice in one JSON object, and where its second use starts.
 
-    Only on the error path: the text is read again by json's pure-Python scanner, whose
-    object parser knows where each object starts; the key is then found in that object's
-    own text (the last occurrence before its end)."""
+    Only on the error path. The item holding it is found with the C scanner (each item
+    scanned on its own), then only that item is read again by json's pure-Python scanner,
+    whose object parser knows where each object starts; the key is then found in that
+    object's own text (the last occurrence before its end). The text may also have a syntax
+    error after the duplicate: then the place is only approximate, never a crash."""
+    try:
+        return _duplicate_in(text, _suspect_start(text))
+    except (ValueError, RecursionError, IndexError):
+        return ("?", 0)
+
+
+def _suspect_start(text: str) -> int:
+    """Where the top-level value holding the duplicate starts: an element of a top-level
+    list (items) or a top-level member's value; 0 when it is the top-level object itself."""
+    from json.decoder import scanstring
+    from json.scanner import make_scanner
+
+    space = re.compile(r"[ \t\n\r]*")
+    scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str,
+                                         object_pairs_hook=_unique_object))
+    at = space.match(text, 0).end()
+    if text[at] != "{":
+        return 0
+    at = space.match(text, at + 1).end()
+    while text[at] == '"':
+        _, at = scanstring(text, at + 1)
+        at = space.match(text, space.match(text, at).end() + 1).end()
+        if text[at] == "[":  # a list: its elements one by one
+            at = space.match(text, at + 1).end()
+            while text[at] != "]":
+                start = at
+                try:
+                    _, at = scan(text, at)
+                except _DuplicateKey:
+                    return start
+                at = space.match(text, at).end()
+                at = space.match(text, at + 1).end() if text[at] == "," else at
+            at += 1
+        else:
+            start = at
+            try:
+                _, at = scan(text, at)
+            except _DuplicateKey:
+                return start
+        at = space.match(text, at).end()
+        at = space.match(text, at + 1).end() if text[at] == "," else at
+    return 0
+
+
+def _duplicate_in(text: str, start: int) -> tuple[str, int]:
     from json.decoder import JSONObject
     from json.scanner import py_make_scanner
 
@@ -67,10 +114,15 @@ def _duplicate_key_at(text: str) -> tuple[str, int]:
             seen.add(key)
         return dict(pairs), end
 
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str)
     decoder.parse_object = parse_object  # type: ignore[assignment]
     decoder.scan_once = py_make_scanner(decoder)
-    decoder.decode(text)
+    try:
+        decoder.scan_once(text, start)
+    except StopIteration:
+        pass
+    except ValueError:  # a syntax error after the duplicate
+        pass
     return found[0] if found else ("?", 0)
 
 

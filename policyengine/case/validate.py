@@ -34,9 +34,14 @@ def _number(value: Any) -> Decimal:
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
         raise _Invalid("must be a finite number")
-    if abs(d) >= MAX_MAGNITUDE or len(d.as_tuple().digits) > MAX_DIGITS:
-        shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "…"
-        raise _Invalid(f"number {shown} is too large (limit: 18 digits before the point, 30 in all)")
+    # compared by exponent, not by arithmetic: abs() of 1e999999999 overflows the context
+    digits, exponent = d.as_tuple()[1:]
+    if (not d.is_zero() and d.adjusted() >= MAX_MAGNITUDE.adjusted()) or len(digits) > MAX_DIGITS \
+            or exponent < -MAX_DIGITS:  # type: ignore[operator]
+        text = str(value)
+        shown = text if len(text) <= 24 else text[:20] + "…"
+        raise _Invalid(f"number {shown} is too large or too precise (limit: 18 digits before the point, "
+                       f"{MAX_DIGITS} in all and after it)")
     return d
 
 
