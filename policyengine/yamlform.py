@@ -1398,5 +1398,16 @@ def to_yaml(rs: Ruleset, comments: bool = True) -> str:
     lines = _Writer(rs).write()
     if comments:
         ranges = [(d.span.line, closing_line(d.span, rs.blank_lines)) for d in rs.declarations if d.span.line]
-        lines = with_comments(lines, rs.comments, rs.blank_lines, ranges)
+        # a DSL comment may hold what YAML reads as a line break (NEL, LS, PS, a bare CR):
+        # the rest of it would become YAML; it is kept as a space
+        kept = tuple(dataclasses.replace(c, text=yaml_comment_text(c.text)) for c in rs.comments)
+        lines = with_comments(lines, kept, rs.blank_lines, ranges)
     return dsl.render(lines)
+
+
+_YAML_LINE_BREAKS = str.maketrans({"\r": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
+
+
+def yaml_comment_text(text: str) -> str:
+    """A comment as the YAML form can hold it (its line breaks as spaces)."""
+    return text.translate(_YAML_LINE_BREAKS)
