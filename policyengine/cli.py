@@ -23,6 +23,17 @@ class _Group(click.Group):
     """Turns PolicyError into exit code 2 and anything unexpected into exit code 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # the group's options set module settings for this run only: a program (or a test)
+        # calling the library after the command line must not inherit them
+        from . import case, resolve
+
+        saved = resolve.CONFINED, case.MAX_CASE_BYTES
+        try:
+            return self._invoke(ctx)
+        finally:
+            resolve.CONFINED, case.MAX_CASE_BYTES = saved
+
+    def _invoke(self, ctx: click.Context) -> Any:
         from .errors import PolicyError
 
         try:
@@ -61,7 +72,10 @@ def _fail(exc: Any) -> NoReturn:
 @click.version_option(package_name="policyengine")
 @click.option("--max-case-size", type=click.IntRange(1), metavar="MIB",
               help="Refuse case files larger than this many MiB [default: 256].")
-def main(max_case_size: int | None) -> None:
+@click.option("--allow-any-path", is_flag=True,
+              help="Let `extends` and a case's `ruleset:` name files outside the naming file's folder, "
+                   "the working folder and the shipped rulesets.")
+def main(max_case_size: int | None, allow_any_path: bool) -> None:
     """policyengine — integrity-risk assessment (廉政风险防控) methods as rulesets.
 
     A RULESET is a .policy (DSL) or .yaml file, or a shipped ruleset by name:
@@ -72,6 +86,9 @@ def main(max_case_size: int | None) -> None:
     Exit codes: 0 fine · 1 findings (failed tests, --strict lint, --exit-code
     differences) · 2 bad input (with file:line:col) · 3 internal error.
     """
+    from . import resolve
+
+    resolve.CONFINED = not allow_any_path
     if max_case_size is not None:
         from . import case
 

@@ -184,3 +184,224 @@ def test_schema_of_a_label_of_5000_digits(tmp_path: Path) -> None:
     code, out = run("schema", str(tmp_path / "r.policy"))
     assert code == 0, out
     assert label in out
+
+
+# ---------------------------------------------------------------- case files
+
+NUMBER_RULESET = "input x: number\n"
+
+
+def _eval(tmp_path: Path, name: str, text: str | bytes, *options: str) -> tuple[int, str]:
+    (tmp_path / "r.policy").write_text(NUMBER_RULESET, encoding="utf-8")
+    case = tmp_path / name
+    case.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return run(*options, "eval", str(tmp_path / "r.policy"), str(case), "-f", "json")
+
+
+@pytest.mark.parametrize("number", ["1e-999999", "1e999999999", "1" * 1_000_000, "0." + "0" * 40 + "1", "-1e-999999"])
+def test_numbers_bounded_both_ways(tmp_path: Path, number: str) -> None:
+    code, out = _eval(tmp_path, "c.json", f'{{"items": [{{"id": "a", "x": {number}}}]}}')
+    assert code == 2, out
+    assert "c.json:1:24: error[PE303]: item a: field 'x': number" in out  # at the key "x"
+    assert "is too large or too precise" in out
+    assert len(out) < 2000  # the value is not echoed whole
+
+
+def test_a_precise_but_modest_number_is_accepted(tmp_path: Path) -> None:
+    code, out = _eval(tmp_path, "c.json", '{"items": [{"id": "a", "x": 0.000001}]}')
+    assert code == 0, out
+
+
+def test_json_duplicate_key_then_a_syntax_error(tmp_path: Path) -> None:
+    code, out = _eval(tmp_path, "c.json", '{"items": [{"id": "a", "x": 1}, {"id": "b", "x": 1, "x": 2}')
+    assert code == 2, out
+    assert "c.json:1:53: error[PE302]: key 'x' given twice" in out
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("id,x\na,1\rb\n", "c.csv:3: error[PE302]: row has 1 cells; the header has 2"),
+    ("id,x\na," + "1" * 140_000 + "\n", "c.csv:2: error[PE302]: invalid CSV: field larger than field limit"),
+    ("id,x,x\na,1,2\n", "c.csv:1:3: error[PE302]: column 'x' given twice in the header"),
+])
+def test_csv_case_errors(tmp_path: Path, text: str, message: str) -> None:
+    code, out = _eval(tmp_path, "c.csv", text)
+    assert code == 2, out
+    assert message in out
+
+
+def test_case_size_limit_and_its_option(tmp_path: Path) -> None:
+    items = ",".join(f'{{"id": "i{n}", "x": {n}}}' for n in range(60_000))
+    text = f'{{"items": [{items}]}}'
+    assert len(text) > 1 << 20
+    code, out = _eval(tmp_path, "c.json", text, "--max-case-size", "1")
+    assert code == 2
+    assert "c.json: error[PE307]: the case file is larger than 1 MiB" in out
+    code, out = _eval(tmp_path, "c.json", text, "--max-case-size", "2")
+    assert code == 0, out[-500:]
+    assert len(json.loads(out)["items"]) == 60_000
+
+
+def test_endless_case_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import policyengine.case as case_module
+
+    monkeypatch.setattr(case_module, "MAX_CASE_BYTES", 1 << 16)
+    with pytest.raises(case_module.CaseError, match="larger than 65536 bytes"):
+        case_module.load_case("/dev/zero")
+
+
+def test_locating_keeps_each_case_to_itself(tmp_path: Path) -> None:
+    """The location cache was global: an edited file kept its old line numbers, and
+    threads evaluating invalid cases cleared it under each other (KeyError)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import policyengine as pe
+
+    from policyengine.api import ruleset_from_text
+
+    rs = ruleset_from_text(NUMBER_RULESET)
+    case = tmp_path / "c.json"
+
+    def line_of_error(text: str) -> int:
+        case.write_text(text, encoding="utf-8")
+        try:
+            rs.evaluate(pe.load_case(case))
+        except pe.PolicyError as exc:
+            return exc.line
+        raise AssertionError("no error")
+
+    assert line_of_error('{"items": [\n{"id": "a", "x": "bad"}]}') == 2
+    assert line_of_error('{"items": [\n\n\n{"id": "a", "x": "bad"}]}') == 4  # not the old 2
+    files = []
+    for n in range(8):
+        f = tmp_path / f"c{n}.json"
+        f.write_text('{"items": [' + "\n" * n + '{"id": "a", "x": "bad"}]}', encoding="utf-8")
+        files.append(f)
+
+    def attempt(n: int) -> int:
+        try:
+            rs.evaluate(pe.load_case(files[n % 8]))
+        except pe.PolicyError as exc:
+            return exc.line
+        return -1
+
+    with ThreadPoolExecutor(8) as pool:
+        lines = list(pool.map(attempt, range(160)))
+    assert lines == [n % 8 + 1 for n in range(160)]
+
+
+# ---------------------------------------------------------------- output
+
+
+def test_csv_output_neutralises_formulas(tmp_path: Path) -> None:
+    (tmp_path / "r.policy").write_text('input x: number\nlet y = x\n', encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"items": [{"id": "=HYPERLINK(\\"http://x\\")", "name": "@SUM(A1)", "x": -5},'
+                                     ' {"id": "+1", "name": "-", "x": 2}]}', encoding="utf-8")
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "csv")
+    assert code == 0, out
+    lines = out.lstrip("\ufeff").splitlines()
+    assert lines[1] == '"\'=HYPERLINK(""http://x"")",\'@SUM(A1),-5,,,,'
+    assert lines[2] == "'+1,'-,2,,,,"
+
+
+def test_junit_xml_with_control_characters_is_well_formed(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    (tmp_path / "r.policy").write_text('input x: text\nlet y = x\n', encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps({"ruleset": "r.policy", "items": [{"id": "a", "x": "a\x07b\x00"}],
+                                                 "expect": {"a": {"y": "other\x1b"}}}), encoding="utf-8")
+    code, out = run("test", str(tmp_path / "c.json"), "--junit", str(tmp_path / "j.xml"))
+    assert code == 1, out
+    root = ET.parse(tmp_path / "j.xml").getroot()
+    failure = root.find("./testsuite/testcase/failure")
+    assert failure is not None and "\\x07" in (failure.text or "") and "\\x1b" in (failure.text or "")
+
+
+def test_output_to_dev_stdout(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "r.policy").write_text(NUMBER_RULESET, encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"items": [{"id": "a", "x": 1}]}', encoding="utf-8")
+    # a real process: /dev/stdout must be its pipe
+    done = subprocess.run([sys.executable, "-m", "policyengine", "eval", str(tmp_path / "r.policy"),
+                           str(tmp_path / "c.json"), "-f", "csv", "-o", "/dev/stdout"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.lstrip("\ufeff").splitlines()[1] == "a,,,,,"
+
+
+def test_output_to_a_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "r.policy").write_text(NUMBER_RULESET, encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"items": [{"id": "a", "x": 1}]}', encoding="utf-8")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-o", str(tmp_path / "a"))
+    assert code == 2
+    assert "error[PE010]: cannot write this file: Too many levels of symbolic links" in out
+
+
+def test_fmt_write_error_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import policyengine.fmt as fmt_module
+
+    def full(path: Path, text: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fmt_module, "write_in_place", full)
+    (tmp_path / "r.policy").write_text("input  x: number\n", encoding="utf-8")
+    code, out = run("fmt", str(tmp_path / "r.policy"))
+    assert code == 2
+    assert "r.policy: error[PE010]: cannot write this file: No space left on device" in out
+    assert (tmp_path / "r.policy").read_text(encoding="utf-8") == "input  x: number\n"
+
+
+def test_fmt_keeps_hard_links(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "r.policy").write_text("input  x: number\n", encoding="utf-8")
+    os.link(tmp_path / "r.policy", tmp_path / "same.policy")
+    code, out = run("fmt", str(tmp_path / "r.policy"))
+    assert code == 0, out
+    assert (tmp_path / "same.policy").read_text(encoding="utf-8") == "input x: number\n"
+    assert os.stat(tmp_path / "r.policy").st_ino == os.stat(tmp_path / "same.policy").st_ino
+
+
+# ---------------------------------------------------------------- what a ruleset may read
+
+
+def test_extends_a_file_that_is_not_a_ruleset_prints_nothing_of_it(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("root:SECRET-HASH:19000:0:99999:7:::\n", encoding="utf-8")
+    (tmp_path / "r.policy").write_text(f'extends "{secret}"\n', encoding="utf-8")
+    code, out = run("check", str(tmp_path / "r.policy"))
+    assert code == 2
+    assert "error[PE012]: extends must name a ruleset file (.policy, .yaml or .yml), not 'secret'" in out
+    assert "SECRET" not in out
+
+
+def test_extends_and_ruleset_lines_stay_in_their_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outside = tmp_path / "outside"
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "base.policy").write_text("input x: number\nlet y = x * 2\n", encoding="utf-8")
+    (project / "child.policy").write_text(f'extends "{outside / "base.policy"}"\n', encoding="utf-8")
+    (project / "case.json").write_text(json.dumps({"ruleset": str(outside / "base.policy"),
+                                                   "items": [{"id": "a", "x": 3}]}), encoding="utf-8")
+    (project / "sub" / "child.policy").write_text('extends "../../outside/base.policy"\n', encoding="utf-8")
+    monkeypatch.chdir(project)
+    code, out = run("check", "child.policy")
+    assert code == 2 and "child.policy:1:1: error[PE011]: extends names a file outside" in out, out
+    code, out = run("check", "sub/child.policy")
+    assert code == 2 and "error[PE011]" in out, out
+    code, out = run("eval", "case.json", "-f", "json")
+    assert code == 2 and "error[PE011]: the case's 'ruleset:' names a file outside" in out, out
+    # allowed by the option: y = 3 * 2
+    code, out = run("--allow-any-path", "eval", "case.json", "-f", "json")
+    assert code == 0, out
+    assert json.loads(out)["items"][0]["values"]["y"] == 6
+    code, out = run("--allow-any-path", "check", "child.policy")
+    assert code == 0, out
+    # inside the working folder's tree: allowed
+    monkeypatch.chdir(tmp_path)
+    code, out = run("check", "project/child.policy")
+    assert code == 0, out
