@@ -255,7 +255,6 @@ def test_locating_keeps_each_case_to_itself(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     import policyengine as pe
-
     from policyengine.api import ruleset_from_text
 
     rs = ruleset_from_text(NUMBER_RULESET)
