@@ -31,6 +31,13 @@ class Diagnostic:
     end_column: int = 0
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # a message quotes names, ids and values from the input: a megabyte id or field name
+        # must not make a megabyte message (twice, for a duplicate)
+        self.message = shorten(self.message)
+        self.item = shorten(self.item, 200) if self.item is not None else None
+        self.notes = [shorten(n) for n in self.notes]
+
     @classmethod
     def at(cls, code: str, message: str, span: Span | None, **kw: object) -> Diagnostic:
         if span is None:
@@ -78,6 +85,14 @@ class Diagnostic:
 
 
 WINDOW = 100
+MESSAGE_LIMIT = 1000  # characters of a message or note; the rest is cut out of its middle
+
+
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}…({len(text) - 2 * keep} characters)…{text[-keep:]}"
 
 
 def _pad_to(line: str, chars: int) -> str:

@@ -64,12 +64,14 @@ def item_schema(rs: Ruleset) -> dict[str, Any]:
         if not isinstance(decl, (Input, Dimension)):
             continue
         schema = type_schema(input_type(decl))
+        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list"):
+            required.append(decl.name)
+        else:  # the validator reads null as "not given": the default (or an empty list) applies
+            schema = {"anyOf": [schema, {"type": "null"}]}
         doc = decl.doc
         if doc:
             schema["description"] = doc
         props[decl.name] = schema
-        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list"):
-            required.append(decl.name)
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 

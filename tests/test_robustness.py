@@ -404,3 +404,38 @@ def test_extends_and_ruleset_lines_stay_in_their_root(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     code, out = run("check", "project/child.policy")
     assert code == 0, out
+
+
+def test_messages_do_not_echo_megabyte_values(tmp_path: Path) -> None:
+    (tmp_path / "r.policy").write_text("input k: text\n", encoding="utf-8")
+    big = "x" * 1_000_000
+    (tmp_path / "c.json").write_text(json.dumps({"items": [{"id": big, "k": "a"}, {"id": big, "k": "a"}]}),
+                                     encoding="utf-8")
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"))
+    assert code == 2
+    assert "error[PE303]" in out and "characters)…" in out
+    assert len(out) < 5000  # was 2 MB: the id twice
+
+
+def test_yaml_base_60_stays_text(tmp_path: Path) -> None:
+    """YAML 1.1 reads 190:20:30 as the number 685230."""
+    (tmp_path / "r.policy").write_text("input k: text\nlet z = k\n", encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("items:\n  - {id: a, k: 190:20:30}\n  - {id: b, k: 1:30.5}\n", encoding="utf-8")
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.yaml"), "-f", "json")
+    assert code == 0, out
+    assert [i["values"]["z"] for i in json.loads(out)["items"]] == ["190:20:30", "1:30.5"]
+
+
+def test_schema_accepts_null_where_the_validator_does(tmp_path: Path) -> None:
+    import jsonschema
+
+    (tmp_path / "r.policy").write_text('input n: number = 3 "doc"\ninput l: list of {a: number}\n'
+                                       "let z = n + count(e in l)\n", encoding="utf-8")
+    case = {"items": [{"id": "a", "n": None, "l": None}]}
+    (tmp_path / "c.json").write_text(json.dumps(case), encoding="utf-8")
+    code, out = run("schema", str(tmp_path / "r.policy"))
+    assert code == 0, out
+    jsonschema.validate(case, json.loads(out))
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
+    assert code == 0, out
+    assert json.loads(out)["items"][0]["values"]["z"] == 3  # the default 3 + no elements

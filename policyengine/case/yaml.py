@@ -22,6 +22,8 @@ def _yaml_loader() -> type:
 
     def decimal_float(loader: Any, node: Any) -> Any:
         text = str(node.value).replace("_", "")
+        if ":" in text:  # YAML 1.1's base 60 (190:20:30.5): a time or a code, kept as written
+            return str(node.value)
         try:
             return Decimal(text)
         except InvalidOperation:
@@ -29,6 +31,8 @@ def _yaml_loader() -> type:
 
     def decimal_int(loader: Any, node: Any) -> Any:
         text = str(node.value).replace("_", "")
+        if ":" in text:  # YAML 1.1 reads 190:20:30 as 685230 (base 60): keep the text
+            return str(node.value)
         if len(text) > _PLAIN_INT_DIGITS:
             # Python refuses to turn a number of more than 4300 digits into an int; a plain
             # decimal numeral of any length is still a Decimal, which validation then rejects
