@@ -143,19 +143,40 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--item", "item_ids", multiple=True, metavar="ID",
               help="Only show this item (repeatable). Ranking still uses every item.")
+@click.option("--level", "levels", multiple=True, metavar="LEVEL",
+              help="Only show the items at this level (repeatable; SCALE=LEVEL names the scale). "
+                   "The summary still counts every item.")
+@click.option("--sort", "sort_by", metavar="NAME",
+              help="Order the items by this value, input, grade (most severe first), rank, id, name "
+                   "or fine; -NAME for the reverse order.")
+@click.option("--columns", metavar="A,B,…",
+              help="Table: only these columns, in this order: the table's own (id, name, values, "
+                   "grades, supervision, …) or any input.")
+@click.option("--width", type=click.IntRange(20), metavar="N",
+              help="Table: fit N display columns, shortening or leaving out columns and saying which "
+                   "[default: the terminal's width on a terminal; no limit in a pipe or file].")
+@click.option("--color", "colour", type=click.Choice(("auto", "always", "never")), default="auto",
+              show_default=True, help="Table: level cells in their level's colour; auto: on a terminal, "
+                                      "unless NO_COLOR is set.")
+@click.option("--pager/--no-pager", default=True,
+              help="Page long table output on a terminal through $PAGER (less, with LESS=FRX), as git "
+                   "does [default: on]; never in a pipe or file.")
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
-          item_ids: tuple[str, ...]) -> None:
+          item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,
+          width: int | None, colour: str, pager: bool) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
     With a single argument, that argument is the case file and its `ruleset:`
     line (a path relative to the case file, or a shipped name) says which
     ruleset to use. Every case is validated in full first; nothing is printed
-    or written unless all cases evaluate.
+    or written unless all cases evaluate. --level and --sort choose and order
+    the items in every format; --columns, --width and --color shape the table.
     """
     from .api import load_ruleset
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
-    from .render import json_chunks, render
+    from .render import json_chunks, render, to_table
+    from .selection import select_items, table_view
 
     if cases:
         rs = load_ruleset(ruleset)
@@ -164,34 +185,65 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         rs, loaded = _ruleset_of_case(ruleset)
         cases = (ruleset,)
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    if fmt != "table":
+        for name, given in (("--columns", columns), ("--width", width)):
+            if given is not None:
+                raise PolicyError(Diagnostic("PE743", f"{name} shapes the table: add --format table",
+                                             file="<command line>"))
     results = []
+    views = []
+    terminal = output is None and sys.stdout.isatty()
+    painted = _use_colour(colour, terminal)
     for path, case in zip(cases, loaded, strict=True):
-        result = _evaluate_with_progress(rs, case, path)
+        result, rows = _evaluate_with_progress(rs, case, path)
         if item_ids:
             known = [i.id for i in result.items]
             for wanted in item_ids:
                 if wanted not in known:
                     raise PolicyError(Diagnostic("PE304", f"no item '{wanted}'" + did_you_mean(wanted, known),
                                                  file=path))
-            result.items = [i for i in result.items if i.id in item_ids]
+        result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
         results.append(result)
+        if fmt == "table":
+            views.append(table_view(rs, result, rows, columns, width if width is not None else
+                                    (_terminal_width() if terminal else None), painted))
     if fmt == "json":
         _emit(json_chunks(results), output)
+    elif fmt == "table":
+        text = "\n".join(to_table(r, v) for r, v in zip(results, views, strict=True))
+        _emit(text, output, page=pager and terminal, colour=painted)
     else:
         _emit(render(results, fmt), output)
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def _use_colour(choice: str, terminal: bool) -> bool:
+    """git's rule: colour on a terminal unless NO_COLOR (https://no-color.org) is set or
+    TERM is dumb; never in a pipe or file unless asked with --color always."""
+    if choice != "auto":
+        return choice == "always"
+    return terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 PROGRESS_FROM = 20_000  # items: smaller cases finish before a bar would be worth drawing
 
 
-def _evaluate_with_progress(rs: Any, case: Any, path: str) -> Any:
+def _evaluate_with_progress(rs: Any, case: Any, path: str) -> tuple[Any, list[list[Any]]]:
     """Evaluate, with a progress bar on stderr for a large case when stderr is a terminal
-    (never in pipes, files or CI logs)."""
+    (never in pipes, files or CI logs). Gives the items' slot lists too (for --columns of
+    inputs and --sort by an input)."""
+    from .evaluate import evaluate_with_rows
+
     if len(case.items) < PROGRESS_FROM or not sys.stderr.isatty():
-        return rs.evaluate(case)
+        return evaluate_with_rows(rs.compiled, case, rs.digest)
     with click.progressbar(length=rs.work(case), label=f"evaluating {path}", file=sys.stderr,
                            show_eta=True, show_percent=True) as bar:
-        return rs.evaluate(case, progress=bar.update)
+        return evaluate_with_rows(rs.compiled, case, rs.digest, progress=bar.update)
 
 
 def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
@@ -210,11 +262,16 @@ def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
     return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
-def _emit(text: str | Iterable[str], output: str | None) -> None:
-    """Print, or write `output` atomically; `text` may come in pieces (large results)."""
+def _emit(text: str | Iterable[str], output: str | None, page: bool = False, colour: bool = False) -> None:
+    """Print, or write `output` atomically; `text` may come in pieces (large results).
+    With `page` (only ever asked on a terminal), text longer than the screen goes through
+    the pager. `colour`: keep the colour codes even in a pipe (--color always); otherwise
+    click drops them when standard output is not a terminal."""
     if output is None:
+        if page and isinstance(text, str) and _page(text):
+            return
         for piece in [text] if isinstance(text, str) else text:
-            click.echo(piece, nl=False)
+            click.echo(piece, nl=False, color=True if colour else None)
         return
     from .errors import Diagnostic, PolicyError
     from .render import write_atomically
@@ -224,6 +281,83 @@ def _emit(text: str | Iterable[str], output: str | None) -> None:
     except OSError as exc:  # a missing folder, no permission: bad input, not a crash
         raise PolicyError(Diagnostic("PE010", f"cannot write this file: {exc.strerror or exc}",
                                      file=output)) from None
+
+
+def _page(text: str) -> bool:
+    """Show `text` through $PAGER (default less; LESS=FRX unless LESS is set: quit if it fits,
+    colours raw, no screen clearing), as git does. False when it fits on the screen or there
+    is no pager to run, so the caller prints it."""
+    import shlex
+    import shutil
+    import subprocess
+
+    if text.count("\n") < shutil.get_terminal_size().lines - 1:
+        return False
+    command = shlex.split(os.environ.get("PAGER", "less"))
+    if not command or command[0] == "cat" or shutil.which(command[0]) is None:
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")
+    with subprocess.Popen(command, stdin=subprocess.PIPE, env=env) as pager:
+        assert pager.stdin is not None
+        try:
+            pager.stdin.write(text.encode("utf-8"))
+            pager.stdin.close()
+        except BrokenPipeError:  # the reader quit the pager early: not an error
+            pass
+        pager.wait()
+    return True
+
+
+# ---------------------------------------------------------------- report
+
+
+@main.command(short_help="Write the 公示 report: one self-contained HTML file with charts.")
+@click.argument("ruleset")
+@click.argument("cases", nargs=-1)
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The HTML file to write (atomically).")
+@click.option("--date", "date_", metavar="YYYY-MM-DD",
+              help="The date printed on the report [default: today]. Give it to get the same bytes "
+                   "from the same inputs.")
+@click.option("--explain-limit", type=click.IntRange(0), default=None, metavar="N",
+              help="Attach each row's explain trace when a case has at most N items [default: 2000].")
+def report(ruleset: str, cases: tuple[str, ...], output: str, date_: str | None,
+           explain_limit: int | None) -> None:
+    """Write the report of each CASE under RULESET to one HTML file: case header,
+    ruleset id, version and digest, the date, counts per level as bars, a matrix
+    grade and each `count by` as heat maps, the 公示 table (sortable, filterable by
+    level and group, searchable, each row expanding into its explain trace), who
+    supervises what, sanctions and fines. Inline CSS and SVG only: it opens
+    without a network. With a single argument, that argument is the case file and
+    its `ruleset:` line names the ruleset.
+    """
+    from .api import load_ruleset
+    from .case import load_case
+    from .report import EXPLAIN_LIMIT, report_html
+
+    day = _report_date(date_)
+    if cases:
+        rs = load_ruleset(ruleset)
+        loaded = [load_case(path) for path in cases]
+    else:
+        rs, loaded = _ruleset_of_case(ruleset)
+    _emit(report_html(rs, loaded, day, EXPLAIN_LIMIT if explain_limit is None else explain_limit), output)
+
+
+def _report_date(text: str | None) -> Any:
+    import datetime as dt
+
+    from .errors import Diagnostic, PolicyError
+
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PolicyError(Diagnostic("PE801", f"--date {text!r} is not a date: write it as YYYY-MM-DD",
+                                     file="<command line>")) from None
 
 
 # ---------------------------------------------------------------- schema
@@ -267,21 +401,30 @@ def list_() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is any difference, 0 when none.")
+@click.option("--date", "date_", metavar="YYYY-MM-DD",
+              help="With -o FILE.html: the date printed on the report [default: today].")
 def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, output: str | None,
-         exit_code: bool) -> None:
+         exit_code: bool, date_: str | None) -> None:
     """What changed between ruleset versions OLD and NEW, and whom it affects.
 
     Both are compared resolved (after `extends`), declaration by declaration;
     layout and comments are not changes. With --cases: the items whose values,
     grades or sanctions change, a migration matrix per grade scale (old level x
     new level), counts per level and fine totals before and after, and a verdict
-    per scale (stricter, more lenient, mixed, unchanged).
+    per scale (stricter, more lenient, mixed, unchanged). With -o FILE.html (and no
+    --format): the same as a self-contained HTML report, migration matrices as heat maps.
     """
     from .diff import diff as compare
 
     result = compare(old, new, cases=list(case_paths) if case_paths else None)
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
-    _emit(result.to_json() if fmt == "json" else result.to_table(), output)
+    if fmt is None and output is not None and Path(output).suffix.lower() in (".html", ".htm"):
+        from .report import diff_html
+
+        _emit(diff_html(result, _report_date(date_)), output)
+    else:
+        terminal = output is None and sys.stdout.isatty()
+        fmt = fmt or ("table" if terminal else "json")
+        _emit(result.to_json() if fmt == "json" else result.to_table(), output, page=terminal)
     if exit_code and result.differs:
         sys.exit(1)
 
@@ -387,7 +530,8 @@ def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str 
         explanation = explain_item(rs, cases[0], item_id)
     else:
         explanation = explain_item(ruleset, case, item_id)
-    _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output)
+    _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output,
+          page=output is None and sys.stdout.isatty())
 
 
 # ---------------------------------------------------------------- fmt and convert

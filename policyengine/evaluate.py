@@ -64,6 +64,13 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
              progress: ItemsDone | None = None) -> Result:
     """`progress(n)`, if given, is called as chunks of items get done: `work(compiled,
     len(case.items))` steps in all."""
+    return evaluate_with_rows(compiled, case, digest, progress)[0]
+
+
+def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None = None,
+                       progress: ItemsDone | None = None) -> tuple[Result, list[list[Any]]]:
+    """`evaluate`, also giving each item's slot list (its inputs at `compiled.slots`): the
+    report reads the matrix coordinates of each item there instead of evaluating twice."""
     with gc_paused():
         rows, ids, names = run(compiled, case, progress)
         build = _output_plan(compiled).build
@@ -85,7 +92,7 @@ def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
             case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
             items=items,
             summary=summary,
-        )
+        ), rows
 
 
 def rank(rows: list[list[Any]], spec: RankSpec) -> None:

@@ -84,6 +84,16 @@ def explain(rs: LoadedRuleset | str | Path, case: Case | str | Path, item_id: st
     return Explanation(_Explainer(loaded, traced, case, rows[index], index, names[index]).build(item_id))
 
 
+def explain_all(rs: LoadedRuleset, case: Case, limit: int | None = None) -> list[Explanation]:
+    """The explanation of every item of `case` (the first `limit` ones), from one traced
+    evaluation: what `explain` gives for each id, without evaluating the case once per item
+    (the HTML report expands each row of its table into this)."""
+    traced = rs.traced()
+    rows, ids, names = run(traced, case)
+    count = len(ids) if limit is None else min(limit, len(ids))
+    return [Explanation(_Explainer(rs, traced, case, rows[i], i, names[i]).build(ids[i])) for i in range(count)]
+
+
 # ---------------------------------------------------------------- building the data
 
 

@@ -88,7 +88,9 @@ def test_eval_of_several_cases_is_one_document_per_format(files, write) -> None:
         str(c), str(d)]
     # the table: one block per case, a blank line between the first's summary and the next title
     table = cli("eval", str(r), str(c), str(d), "-f", "table").stdout
-    assert table.count("t 1 · 样例\n") == 2 and "fines: 0\n\nt 1 · 样例\n" in table
+    # (the ruleset has no sanctions: no sanctions, fine or warning columns, no fines line)
+    assert table.count("t 1 · 样例\n") == 2 and "L: 高 1, 低 1\n\nt 1 · 样例\n" in table
+    assert "fines" not in table and "warning" not in table and "sanctions" not in table
 
 
 def test_eval_with_the_case_naming_its_ruleset(write) -> None:
@@ -398,6 +400,6 @@ def test_main_help_describes_every_command_in_full() -> None:
     assert out.returncode == 0, out.stderr
     commands = out.stdout.split("Commands:\n", 1)[1].splitlines()
     names = [line.split()[0] for line in commands if line.startswith("  ") and line[2] != " "]
-    assert names == ["check", "convert", "diff", "eval", "explain", "fmt", "list", "schema", "test"]
+    assert names == ["check", "convert", "diff", "eval", "explain", "fmt", "list", "report", "schema", "test"]
     # click cuts a long first sentence with "..."; each command has a short help of its own
     assert "..." not in out.stdout.split("Commands:", 1)[1]

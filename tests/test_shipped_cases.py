@@ -30,7 +30,9 @@ GOLDEN = discover([CASES], missing_ok=True)
 CACHE = RulesetCache()
 
 DEPARTMENTS = ["tax", "commerce", "sports", "court", "judicial", "township", "county-office",
-               "leshan", "zhenhai"]
+               "leshan", "zhenhai",
+               # issue 18: the systems of the seeds that had no ruleset
+               "county-plan", "procuratorate", "business-office", "hubei", "enterprise"]
 RULESET_SUFFIXES = (".policy", ".yaml")
 
 

@@ -46,9 +46,19 @@ def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[s
             header.append(f"{s}.rank")
     header += ["supervision", "sanctions", "fine", "warning"]
     body = []
+    shown: dict[Any, str] = {}  # a province has few distinct scores: each is printed once
+
+    def text(value: Any) -> str:
+        if value.__class__ is Decimal or value.__class__ is str:
+            found = shown.get(value)
+            if found is None:
+                found = shown[value] = cell(value)
+            return found
+        return cell(value)
+
     for item, file in ((i, r.case.get("file")) for r in results for i in r.items):
         row = ([file or ""] if case_column else []) + [item.id, item.name or "",
-                                                       *(cell(item.values[n]) for n in value_names)]
+                                                       *(text(item.values[n]) for n in value_names)]
         for s in scales:
             row.append(item.grades[s].level)
             if has_rank[s]:
