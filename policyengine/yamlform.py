@@ -962,6 +962,8 @@ class _Reader:
             if "every" in entry:
                 match = _EVERY.match(entry["every"])
                 assert match is not None  # the schema's pattern
+                if len(match.group(1).lstrip("0")) > MAX_DIGITS:  # as the DSL (int() refuses 4300+)
+                    raise self.error((*lpath, "every"), f"number has more than {MAX_DIGITS} digits", "PE004")
                 n = int(match.group(1))
                 if n < 1:
                     raise self.error((*lpath, "every"), "every N needs a whole number >= 1", "PE112")
@@ -999,6 +1001,8 @@ class _Reader:
             lpath = ("summary", i)
             if "count by" in entry:
                 names = self.names((*lpath, "count by"), entry["count by"])
+                if not names:  # the DSL cannot write `count by` with no name either
+                    raise self.error((*lpath, "count by"), "count by needs at least one name")
                 lines.append(SummaryLine("count", names, self.span(lpath)))
             else:
                 word = self.raw((*lpath, "sum"))
@@ -1406,8 +1410,11 @@ def to_yaml(rs: Ruleset, comments: bool = True) -> str:
 
 
 _YAML_LINE_BREAKS = str.maketrans({"\r": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
+# what YAML refuses anywhere in a file, comments included
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def yaml_comment_text(text: str) -> str:
-    """A comment as the YAML form can hold it (its line breaks as spaces)."""
-    return text.translate(_YAML_LINE_BREAKS)
+    """A comment as the YAML form can hold it: its line breaks as spaces, the control
+    characters YAML refuses as U+FFFD."""
+    return _NOT_YAML.sub("\ufffd", text.translate(_YAML_LINE_BREAKS))

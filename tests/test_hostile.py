@@ -36,6 +36,7 @@ PAYLOADS = [
     "a\\' \\\" b\\",
     "nul\x00tab\tbell\x07",
     "%s%(x)s$x${x}",
+    "</script><img src=x onerror=alert(1)>&amp;",
 ]
 
 
@@ -100,6 +101,11 @@ def exercise(tmp_path: Path, ruleset: Path, p: str) -> None:
     assert "1 passed, 0 failed" in out
     code, out = run("schema", str(ruleset))
     assert code == 0, out
+    code, out = run("report", str(ruleset), str(case), "-o", str(tmp_path / "report.html"))
+    assert code == 0, out
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "</script><img" not in html  # markup in a name is escaped
+    (tmp_path / "report.html").unlink()
     assert not (tmp_path / "owned.txt").exists()
 
 

@@ -439,3 +439,25 @@ def test_schema_accepts_null_where_the_validator_does(tmp_path: Path) -> None:
     code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
     assert code == 0, out
     assert json.loads(out)["items"][0]["values"]["z"] == 3  # the default 3 + no elements
+
+
+def test_control_characters_in_a_comment_convert_to_yaml(tmp_path: Path) -> None:
+    (tmp_path / "r.policy").write_text("input x: number  # a\x07b\x1bc\x85d\n", encoding="utf-8")
+    code, out = run("convert", str(tmp_path / "r.policy"), "--to", "yaml")
+    assert code == 0, out
+    assert "x: number  # a\ufffdb\ufffdc d" in out
+
+
+def test_yaml_count_by_nothing_and_a_huge_every_are_refused(tmp_path: Path) -> None:
+    head = ("inputs:\n  x: {type: number}\nlevels:\n  L: [a, b]\ngrades:\n  L:\n    rules:\n"
+            "      - {otherwise: true, level: a}\n")
+    (tmp_path / "cb.yaml").write_text(head + "summary:\n  - count by: []\n", encoding="utf-8")
+    (tmp_path / "ev.yaml").write_text(head + "supervision:\n  L:\n    - {otherwise: true, by: [x], every: "
+                                      + "9" * 4400 + " years}\n", encoding="utf-8")
+    for name, message in (("cb.yaml", "cb.yaml:10:15: error[PE503]: count by needs at least one name"),
+                          ("ev.yaml", "ev.yaml:11:41: error[PE004]: number has more than 30 digits")):
+        for verb in ("check", "fmt"):
+            code, out = run(verb, str(tmp_path / name))
+            assert code == 2 and message in out, out
+        code, out = run("convert", str(tmp_path / name), "--to", "dsl")
+        assert code == 2 and message in out, out

@@ -66,33 +66,39 @@ def _suspect_start(text: str) -> int:
     space = re.compile(r"[ \t\n\r]*")
     scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str,
                                          object_pairs_hook=_unique_object))
+    def after(end: int) -> int:  # past spaces and one comma
+        end = space.match(text, end).end()
+        return space.match(text, end + 1).end() if text[end] == "," else end
+
+    def past(at: int) -> int:  # past the value at `at`; raises _Suspect when it holds the duplicate
+        try:
+            return after(scan(text, at)[1])
+        except _DuplicateKey:
+            raise _Suspect(at) from None
+
     at = space.match(text, 0).end()
     if text[at] != "{":
         return 0
     at = space.match(text, at + 1).end()
-    while text[at] == '"':
-        _, at = scanstring(text, at + 1)
-        at = space.match(text, space.match(text, at).end() + 1).end()
-        if text[at] == "[":  # a list: its elements one by one
-            at = space.match(text, at + 1).end()
+    try:
+        while text[at] == '"':
+            _, at = scanstring(text, at + 1)
+            at = space.match(text, space.match(text, at).end() + 1).end()
+            if text[at] != "[":
+                at = past(at)
+                continue
+            at = space.match(text, at + 1).end()  # a list: its elements one by one
             while text[at] != "]":
-                start = at
-                try:
-                    _, at = scan(text, at)
-                except _DuplicateKey:
-                    return start
-                at = space.match(text, at).end()
-                at = space.match(text, at + 1).end() if text[at] == "," else at
-            at += 1
-        else:
-            start = at
-            try:
-                _, at = scan(text, at)
-            except _DuplicateKey:
-                return start
-        at = space.match(text, at).end()
-        at = space.match(text, at + 1).end() if text[at] == "," else at
+                at = past(at)
+            at = after(at + 1)
+    except _Suspect as suspect:
+        return suspect.start
     return 0
+
+
+class _Suspect(Exception):
+    def __init__(self, start: int):
+        self.start = start
 
 
 def _duplicate_in(text: str, start: int) -> tuple[str, int]:
