@@ -366,7 +366,8 @@ class _Document:
         if tag == _TAG + "str":
             return text
         if tag in (_TAG + "int", _TAG + "float"):
-            return self.number(node)
+            # YAML 1.1 reads 1:30 as 90 (base 60): in a ruleset it is text, as in YAML 1.2
+            return text if ":" in text else self.number(node)
         if tag == _TAG + "bool":
             return text.lower() in ("true", "yes", "on", "y")
         if tag == _TAG + "null":

@@ -461,3 +461,14 @@ def test_yaml_count_by_nothing_and_a_huge_every_are_refused(tmp_path: Path) -> N
             assert code == 2 and message in out, out
         code, out = run("convert", str(tmp_path / name), "--to", "dsl")
         assert code == 2 and message in out, out
+
+
+def test_yaml_ruleset_base_60_is_not_a_number(tmp_path: Path) -> None:
+    """`default: 1:30` was silently 90 (YAML 1.1 base 60)."""
+    (tmp_path / "r.yaml").write_text("inputs:\n  k: {type: one of, values: [190:20:30, b]}\n"
+                                     "  n: {type: number, default: 1:30}\n", encoding="utf-8")
+    code, out = run("convert", str(tmp_path / "r.yaml"), "--to", "dsl")
+    assert code == 0, out
+    assert out == 'input k: one of ["190:20:30", "b"]\ninput n: number = "1:30"\n'
+    code, out = run("check", str(tmp_path / "r.yaml"))
+    assert code == 2 and "error[PE104]" in out, out
