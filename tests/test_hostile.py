@@ -101,6 +101,8 @@ def exercise(tmp_path: Path, ruleset: Path, p: str) -> None:
     assert "1 passed, 0 failed" in out
     code, out = run("schema", str(ruleset))
     assert code == 0, out
+    code, out = run("diff", str(ruleset), str(ruleset), "--cases", str(case), "-f", "json", "--exit-code")
+    assert code == 0, out  # the same ruleset: no item changes
     code, out = run("report", str(ruleset), str(case), "-o", str(tmp_path / "report.html"))
     assert code == 0, out
     html = (tmp_path / "report.html").read_text(encoding="utf-8")

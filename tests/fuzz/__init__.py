@@ -1,5 +1,6 @@
 """A grammar-aware fuzz harness (issue 11): generated and mutated rulesets in both forms
-and case files in every format, through every verb, in process.
+and case files in every format, through every verb (check, fmt, convert, schema, eval,
+explain, test, diff, report), in process.
 
 `inputs.py` draws the inputs (hypothesis strategies built on tests/generated_rulesets.py),
 `oracle.py` runs the verbs and checks the invariants. tests/test_fuzz.py runs a few

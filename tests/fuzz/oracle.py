@@ -6,7 +6,7 @@
 - fmt is idempotent and keeps the meaning; DSL → YAML → DSL keeps the meaning;
 - the same run twice gives the same bytes; explain agrees with eval; a golden case
   written from eval's result passes `test`; the ruleset diffed with its formatted self
-  changes no item; the input files are never modified.
+  changes no item; the report renders; the input files are never modified.
 A broken invariant raises `Broken` with a short signature (the same bug found twice has
 the same signature) and the details.
 """
@@ -216,6 +216,12 @@ def run(example: Example, folder: Path) -> str:
         if tested.exit_code != 0:
             raise Broken("test: a golden case from eval's own result fails", tested.output[-2000:])
     golden.unlink()
+
+    # the HTML report of the same result
+    report = cli("report", str(rs), str(case), "-o", str(folder / "report.html"))
+    if report.exit_code != 0:
+        raise Broken("report: fails where eval succeeds", report.output[-2000:])
+    (folder / "report.html").unlink()
 
     # diffed with its formatted self, nothing changes
     diffed = cli("diff", str(rs), str(copy), "--cases", str(case), "-f", "json", "--exit-code")
