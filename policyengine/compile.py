@@ -150,6 +150,7 @@ class _Compiler:
         self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
         self.rank_keys: dict[tuple[str, Expr | None, Expr | None], tuple[int, int | None]] = {}
         self.hoisting = True  # False inside a table function (see table_function)
+        self.table_count = 0
 
     # -- slots
     def slot(self, key: str) -> int:
@@ -563,7 +564,9 @@ class _Compiler:
     def table_function(self, t: DecisionTable) -> tuple[str, list[int]]:
         if t.name in self.table_fn:
             return self.table_fn[t.name]
-        fn = f"T{len(self.table_fn)}"
+        # numbered before the body is generated: a cell may call another table, generated first
+        self.table_count += 1
+        fn = f"T{self.table_count - 1}"
         # the cells may read any value of the item (`v…`, found while generating), the case
         # (`C`) and every item (`I`); a comprehension over `items` is not hoisted out of
         # the stage's loop here, since the table function cannot see the stage's locals

@@ -472,3 +472,21 @@ def test_yaml_ruleset_base_60_is_not_a_number(tmp_path: Path) -> None:
     assert out == 'input k: one of ["190:20:30", "b"]\ninput n: number = "1:30"\n'
     code, out = run("check", str(tmp_path / "r.yaml"))
     assert code == 2 and "error[PE104]" in out, out
+
+
+def test_a_table_cell_calls_another_table(tmp_path: Path) -> None:
+    """Each table function gets its own name even when its cells call a table generated
+    while its own body is (the nested one once took the same name and replaced it)."""
+    (tmp_path / "r.policy").write_text(
+        "input n: number\n"
+        "table A {\n  | n || v |\n  | > 5 || B(n) + 1 |\n  | - || 0 |\n}\n"
+        "table B {\n  | m || w |\n  | > 6 || 10 |\n  | - || 20 |\n}\n"
+        "let z = A(n)\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"items": [{"id": "a", "n": 7}, {"id": "b", "n": 6}, {"id": "c", "n": 1}]}',
+                                     encoding="utf-8")
+    for verb in (["eval", "-f", "json"], ["explain", "--item", "b", "-f", "json"]):
+        code, out = run(verb[0], str(tmp_path / "r.policy"), str(tmp_path / "c.json"), *verb[1:])
+        assert code == 0, out
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
+    # a: 7 > 5 -> B(7) + 1 = 10 + 1; b: 6 > 5 -> B(6) + 1 = 20 + 1; c: 1 -> 0
+    assert [i["values"]["z"] for i in json.loads(out)["items"]] == [11, 21, 0]

@@ -56,6 +56,8 @@ TRICKY = [
     "table `not` {\n  | 类别 || v |\n  | - || 1 |\n}\nlet Z16 = `not`(类别)",
     "table `true` {\n  | 类别 || v |\n  | - || 1 |\n}\nlet Z16 = `true`(类别)",
     "input Z1: number = 1\nlet Z17 = Z1 / 0",
+    "input Z1: number = 7\ntable Z18 {\n  | Z1 || v |\n  | > 5 || Z19(Z1) + 1 |\n  | - || 0 |\n}\n"
+    "table Z19 {\n  | m || w |\n  | > 6 || 10 |\n  | - || 20 |\n}\nlet Z20 = Z18(Z1) + Z18",
     "input Z1: number = 1\nlet Z17 = round(Z1, 1000)",
 ]
 
