@@ -29,8 +29,10 @@ if _typing.TYPE_CHECKING:  # generated code sees only public names: keep imports
 CONTEXT = Context(
     prec=40,
     rounding=ROUND_HALF_UP,
-    Emax=10**6,
-    Emin=-(10**6),
+    # magnitudes within 10^±999: a chain of lets squaring a number could otherwise reach
+    # 10^999999 and print a megabyte per item (past Emax: PE406; below Emin: towards 0)
+    Emax=999,
+    Emin=-999,
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
 

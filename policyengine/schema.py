@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .case import input_type
+from .case import MAX_DIGITS, input_type
 from .model import Dimension, Input, Ruleset, TypeSpec
 from .runtime import format_number
 
@@ -20,8 +20,7 @@ _NUMERAL = re.compile(r"-?\d+(\.\d+)?")
 def _num(d: Any) -> Any:
     # an exact Decimal, not a float: the JSON writer prints Decimals exactly and refuses floats
     text = format_number(d)
-    # (Python refuses int() of more than 4300 digits; a label may be longer)
-    return int(text) if "." not in text and len(text) < 4000 else Decimal(text)
+    return int(text) if "." not in text else Decimal(text)
 
 
 def type_schema(spec: TypeSpec) -> dict[str, Any]:
@@ -38,7 +37,9 @@ def type_schema(spec: TypeSpec) -> dict[str, Any]:
     if kind == "enum":
         # a label that reads as a number may be written as one (`级别: 2`): the validator
         # accepts both, so the schema does too
-        numbers = [_num(Decimal(v)) for v in spec.values if _NUMERAL.fullmatch(v)]
+        # (a case number has at most MAX_DIGITS digits: a longer numeral label is only text)
+        numbers = [_num(Decimal(v)) for v in spec.values
+                   if _NUMERAL.fullmatch(v) and len(v.replace("-", "").replace(".", "")) <= MAX_DIGITS]
         return {"enum": [*spec.values, *numbers]}
     if kind == "bool":
         return {"type": "boolean"}

@@ -490,3 +490,13 @@ def test_a_table_cell_calls_another_table(tmp_path: Path) -> None:
     code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
     # a: 7 > 5 -> B(7) + 1 = 10 + 1; b: 6 > 5 -> B(6) + 1 = 20 + 1; c: 1 -> 0
     assert [i["values"]["z"] for i in json.loads(out)["items"]] == [11, 21, 0]
+
+
+def test_squaring_lets_cannot_print_a_megabyte(tmp_path: Path) -> None:
+    lets = "".join(f"let {b} = {a} * {a}\n" for a, b in zip("abcdef", "bcdefg", strict=True))
+    (tmp_path / "r.policy").write_text(f"input x: number\nlet a = x * 1000000000000000000000000000\n{lets}",
+                                       encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"items": [{"id": "a", "x": 10}]}', encoding="utf-8")
+    code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
+    # a = 10^28, b = 10^56, … g = 10^1792: past 10^999
+    assert code == 2 and "r.policy:8:1: error[PE406]: item a: number too large in let g" in out, out
