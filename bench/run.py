@@ -43,11 +43,13 @@ import policyengine as pe  # noqa: E402
 
 RANKED = HERE / "tax-bench.policy"
 FLAT = HERE / "tax-bench-flat.policy"
+UNITS = HERE / "tax-bench-units.policy"
 
 # the targets of issue 8, as (what, limit, unit)
 TARGETS: list[tuple[str, str, float]] = [
     ("exact evaluation of 100k items / hand-written float", "ratio", 5.0),
     ("ranking within units adds", "fraction", 0.5),
+    ("a rollup into units (index, grade, ranking) adds", "fraction", 0.3),
     ("compile a ruleset (parse, resolve, check, compile)", "seconds", 0.050),
     ("policyengine --help", "seconds", 0.3),
     ("1M items from a JSON case, one process", "seconds", 30.0),
@@ -180,6 +182,64 @@ def library(n: int, flat: Any, ranked: Any, keep: dict[str, Any] | None) -> dict
     return figures
 
 
+def hand_units(items: list[dict[str, Any]], rows: list[tuple[Any, str, Any]]) -> dict[str, tuple]:
+    """tax-bench-units.policy's rollup computed by hand from the hand-written exact item
+    results: per unit its points, 高风险 count, mean score (40 digits, half-up, as the
+    engine's arithmetic), index round(mean + 2 × count, 2), and its grade — top 10% of the
+    units by index (competition rank × 100 ≤ 10 × units) 重点, else bottom 10% 良好."""
+    from decimal import ROUND_HALF_UP, localcontext
+
+    groups: dict[str, list[tuple[Any, str, Any]]] = {}
+    for item, row in zip(items, rows, strict=True):
+        groups.setdefault(item["单位"], []).append(row)
+    out: dict[str, list[Any]] = {}
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = 40, ROUND_HALF_UP
+        for unit, members in groups.items():
+            high = sum(1 for _, grade, _ in members if grade == "高风险")
+            mean = sum((score for score, _, _ in members), Decimal(0)) / len(members)
+            index = (mean + 2 * high).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            out[unit] = [len(members), high, mean, index]
+    n = len(out)
+    indices = sorted((v[3] for v in out.values()), reverse=True)
+    for v in out.values():
+        above = sum(1 for x in indices if x > v[3])  # competition rank from the top: 1 + above
+        below = sum(1 for x in indices if x < v[3])  # … and from the bottom: 1 + below
+        v.append("重点" if (1 + above) * 100 <= 10 * n else "良好" if (1 + below) * 100 <= 10 * n else "一般")
+    return {unit: tuple(v) for unit, v in out.items()}
+
+
+def rollup(n: int, ranked: Any, units: Any) -> float:
+    """What the rollup into units costs: tax-bench.policy with and without it, taking turns
+    round after round; the median of the per-round ratios. The units' figures are checked
+    against hand_units first."""
+    case = pe.load_case(generate.case_path(n))
+    rounds = 7
+    runs: dict[str, list[float]] = {"ranked": [], "units": []}
+    result = None
+    for _ in range(rounds):
+        seconds, _ = timed(lambda: ranked.evaluate(case))
+        runs["ranked"].append(seconds)
+        seconds, result = timed(lambda: units.evaluate(case))
+        runs["units"].append(seconds)
+    assert result is not None
+    with generate.case_path(n).open(encoding="utf-8") as fh:
+        exact_items = json.load(fh, parse_float=Decimal, parse_int=Decimal)["items"]
+    want = hand_units(exact_items, handwritten.assess_decimal(exact_items, rank=True)[0])
+    got = {u.id: (u.values["风险点数"], u.values["高风险数"], u.values["平均得分"], u.values["单位指数"],
+                  u.grades["单位档次"].level) for u in result.rollups["各单位"].units}
+    if got != want:
+        wrong = next(k for k in want if got.get(k) != want[k])
+        raise SystemExit(f"the rollup disagrees with the hand computation on unit {wrong}: {got.get(wrong)} "
+                         f"!= {want[wrong]}")
+    adds = statistics.median(u / r for u, r in zip(runs["units"], runs["ranked"], strict=True)) - 1
+    levels = result.rollups["各单位"].summary["levels"]["单位档次"]
+    print(f"{n:>9,}  ranked + rollup into {len(want)} units {rate(n, min(runs['units']))}   "
+          f"without: {rate(n, min(runs['ranked'])).strip()}   the rollup adds {adds:+.0%} (median of "
+          f"{rounds} rounds); units {dict(levels)}")
+    return adds
+
+
 def in_browser(page: Path) -> dict[str, float]:
     """Open the report in Debian's Chromium (through Playwright, as the tests do) and time
     what a reader does: open it, sort the table, filter and search. Nothing when there is
@@ -263,6 +323,12 @@ def main() -> int:
         if n == 100_000:
             measured["exact evaluation of 100k items / hand-written float"] = figures["flat"]
             measured["ranking within units adds"] = figures["adds"]
+
+    # ---------------------------------------------------------------- rollups
+    if 100_000 in sizes:
+        section("a rollup into units (tax-bench-units.policy: unit index, grade, ranking across units)")
+        units = pe.load_ruleset(UNITS)
+        measured["a rollup into units (index, grade, ranking) adds"] = rollup(100_000, rs, units)
 
     # ---------------------------------------------------------------- the peer engine
     if hundred_k and not options.no_peer:

@@ -31,6 +31,7 @@ from .model import (
     Literal,
     Member,
     Name,
+    Rollup,
     Row,
     Ruleset,
     Sanction,
@@ -39,6 +40,8 @@ from .model import (
     Test,
     TypeSpec,
     Unary,
+    all_rollups,
+    rollup_ruleset,
 )
 
 # ---------------------------------------------------------------- types
@@ -128,12 +131,15 @@ BUILTINS = {
     "round": (1, 2), "floor": (1, 1), "ceil": (1, 1), "abs": (1, 1),
     "min": (1, 99), "max": (1, 99), "sum": (1, 1), "weighted": (1, 1), "len": (1, 1),
     "year": (1, 1), "month": (1, 1), "days": (2, 2), "count": (1, 1), "any": (1, 1),
-    "all": (1, 1), "mean": (1, 1),
+    "all": (1, 1), "mean": (1, 1), "share": (1, 1),
 }
 SPECIAL_NAMES = ("case", "dimensions", "items")
 # `items`: every item of the case, as records (for averages and counts across the case)
 ITEM_RECORD = Type("record", scale="\0items")
 ITEMS = Type("list", element=ITEM_RECORD)
+# inside a rollup, `items` is the group's items: `i.X` reads any value or grade of an item
+GROUP_RECORD = Type("record", scale="\0group")
+GROUP = Type("list", element=GROUP_RECORD)
 
 
 @dataclass
@@ -154,6 +160,10 @@ class Analysis:
     # the type of every let, table, input and grade by name
     value_types: dict[str, Type] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # rollup name -> the analysis of its declarations (read against the items' values)
+    rollups: dict[str, Analysis] = field(default_factory=dict)
+    # the item-level analysis, in the analysis of a rollup
+    parent: Analysis | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -183,15 +193,17 @@ def check(ruleset: Ruleset) -> Analysis:
 
 
 class _Checker:
-    def __init__(self, ruleset: Ruleset):
+    def __init__(self, ruleset: Ruleset, parent: _Checker | None = None):
         self.rs = ruleset
+        self.parent = parent
         self.symbols: dict[str, Symbol] = {}
         self.scales: dict[str, GradeScale] = {s.name: s for s in ruleset.scales}
         self.level_names: dict[str, list[str]] = {}
-        self.an = Analysis(ruleset, self.symbols)
+        self.an = Analysis(ruleset, self.symbols, parent=parent.an if parent else None)
         self.decl_types: dict[str, Type] = {}
         self.in_progress: set[str] = set()
         self.current: str | None = None  # node key whose expressions are being checked
+        self.rollups_in_progress: set[str] = set()
 
     # -- diagnostics
     def error(self, code: str, message: str, span: Span | None, **kw: object) -> None:
@@ -229,6 +241,10 @@ class _Checker:
                 self.check_sanction(decl)
         if self.rs.summary is not None:
             self.check_summary()
+        for rollup in self.rs.rollups:
+            self.check_rollup(rollup)
+        if self.parent is None:
+            self.check_rollup_names()
         self.find_cycles()
         self.lint_unused()
         self.an.value_types = dict(self.decl_types)
@@ -236,7 +252,11 @@ class _Checker:
         return self.an
 
     def declare(self) -> None:
-        for scale in self.rs.scales:
+        # a rollup's conditions name the items' levels too (`i.风险等级 == 高风险`), and item
+        # rules the units' (`单位.单位档次 == 较差`)
+        outer = self.parent.rs.scales if self.parent is not None else []
+        inner = [d for r in self.rs.rollups for d in r.declarations if isinstance(d, GradeScale)]
+        for scale in [*self.rs.scales, *outer, *inner]:
             for lv in scale.levels:
                 self.level_names.setdefault(lv.name, []).append(scale.name)
         for decl in self.rs.declarations:
@@ -245,8 +265,9 @@ class _Checker:
             if kind is None:
                 continue
             name = decl.scale if isinstance(decl, Grade) else decl.name  # type: ignore[attr-defined]
+            special = (*SPECIAL_NAMES, "units") if self.parent is not None else SPECIAL_NAMES
             # a table named `round` would make `round(x)` mean two things
-            if name in SPECIAL_NAMES or name in BUILTINS:
+            if name in special or name in BUILTINS:
                 self.error("PE102", f"'{name}' is a built-in name; choose another", decl.span)
             prior = self.symbols.get(name)
             if prior is not None:
@@ -354,15 +375,62 @@ class _Checker:
         if name == "case":
             return CASE
         if name == "items":
+            return GROUP if self.parent is not None else ITEMS
+        if name == "units" and self.parent is not None:
+            # every unit of this rollup, as `items` is every item at the item level
             return ITEMS
         if name == "dimensions":
             self.error("PE104", "'dimensions' is only meaningful in sum(dimensions) or "
                        "weighted(dimensions)", node.span)
             return ANY
-        candidates = [*self.symbols, *self.level_names, *scope, "case"]
-        hint = self.text_hint(name, node.span) or did_you_mean(name, candidates)
+        rollup = self.rollup_named(name)
+        if rollup is not None:
+            self.check_rollup(rollup)  # (once) to name one of its values in the message
+            self.error("PE131", f"'{name}' is a rollup: an item reads its unit's values as {name}.NAME "
+                       f"(e.g. {name}.{self.some_unit_value(name)})", node.span)
+            return ANY
+        candidates = [*self.symbols, *self.level_names, *scope, "case", "items",
+                      *(["units"] if self.parent is not None else [])]
+        hint = self.text_hint(name, node.span) or self.level_hint(name) or did_you_mean(name, candidates)
         self.error("PE101", f"unknown name '{name}'" + hint, node.span)
         return ANY
+
+    def level_hint(self, name: str) -> str:
+        """A name of the other level: an item value inside a rollup, a unit value outside."""
+        if self.parent is not None and name in self.parent.symbols:
+            return (f" ('{name}' is a value of each {self.parent.rs.subject}: in rollup '{self.rs.subject}' "
+                    f"read it through the group's items, e.g. sum(i.{name} for i in items))")
+        for r in self.rs.rollups:
+            child = self.an.rollups.get(r.name)
+            if child is not None and name in child.symbols and child.symbols[name].kind != "level":
+                return f" ('{name}' is a value of rollup '{r.name}': an item reads its unit's as {r.name}.{name})"
+        return ""
+
+    def rollup_named(self, name: str) -> Rollup | None:
+        if self.parent is not None or name in self.symbols:
+            return None
+        return next((r for r in self.rs.rollups if r.name == name), None)
+
+    def some_unit_value(self, name: str) -> str:
+        child = self.an.rollups.get(name)
+        values = [n for n, v in child.symbols.items() if v.kind != "level"] if child else []
+        return values[0] if values else "NAME"
+
+    def unit_field(self, e: Member, r: Rollup) -> Type:
+        """`单位.指数` in an item's rule: the value of the item's unit. The rollup must run
+        before this rule, so the rule depends on the rollup (a cycle when the rollup reads
+        this rule's value from its items)."""
+        child = self.check_rollup(r)
+        if self.current is not None:
+            self.an.deps.setdefault(self.current, set()).add(f"rollup:{r.name}")
+        if child is None:  # being checked: a cycle, reported by find_cycles
+            return ANY
+        sym = self.value_symbol(child.symbols, e, f"rollup '{r.name}' has")
+        if sym is None:
+            return ANY
+        if sym.kind in ("input", "dimension"):
+            child.used.add(e.name)
+        return child.value_types.get(e.name, ANY)
 
     def text_hint(self, name: str, span: Span | None) -> str:
         """When an unknown name is a value of a `one of` input, the author meant that text
@@ -438,11 +506,17 @@ class _Checker:
         raise AssertionError(f"unknown node {e!r}")  # pragma: no cover
 
     def member(self, e: Member, scope: dict[str, Type]) -> Type:
+        if isinstance(e.target, Name) and e.target.name not in scope:
+            rollup = self.rollup_named(e.target.name)
+            if rollup is not None:
+                return self.unit_field(e, rollup)
         target = self.expr(e.target, scope)
         if target.kind == "any":
             return ANY
         if target is ITEM_RECORD or target == ITEM_RECORD:
             return self.item_field(e)
+        if target == GROUP_RECORD and self.parent is not None:
+            return self.group_field(e)
         if target.kind != "record":
             self.error("PE104", f"'.{e.name}' needs a record, but this is {target}", e.span)
             return ANY
@@ -457,11 +531,8 @@ class _Checker:
     def item_field(self, e: Member) -> Type:
         """`i.X` for `i` in `items`: X of another item, so X must be known for every item
         first — a barrier, like ranking (the compiler puts this node in a later stage)."""
-        sym = self.symbols.get(e.name)
-        if sym is None or sym.kind == "level":
-            self.error("PE101", f"items have no value '{e.name}'"
-                       + did_you_mean(e.name, [n for n, v in self.symbols.items() if v.kind != "level"]),
-                       e.span)
+        sym = self.value_symbol(self.symbols, e, "items have")
+        if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
             self.an.used.add(e.name)
@@ -470,6 +541,76 @@ class _Checker:
             self.an.barriers.setdefault(self.current, set()).add(key)
             self.an.deps.setdefault(self.current, set()).add(key)
         return self.type_of_name(e.name)
+
+    def value_symbol(self, symbols: dict[str, Symbol], e: Member, who: str) -> Symbol | None:
+        """The value or grade `.NAME` names among another subject's `symbols` (other items,
+        the group's items, the item's unit), or None after a PE101 with a did-you-mean."""
+        sym = symbols.get(e.name)
+        if sym is None or sym.kind == "level":
+            self.error("PE101", f"{who} no value '{e.name}'"
+                       + did_you_mean(e.name, [n for n, v in symbols.items() if v.kind != "level"]), e.span)
+            return None
+        return sym
+
+    def group_field(self, e: Member) -> Type:
+        """`i.X` for `i` in a rollup's `items`: any value or grade of an item, known once
+        every item is evaluated (the rollup runs after the items)."""
+        outer = self.parent
+        assert outer is not None
+        sym = self.value_symbol(outer.symbols, e, f"the items ({outer.rs.subject}) have")
+        if sym is None:
+            return ANY
+        if sym.kind in ("input", "dimension"):
+            outer.an.used.add(e.name)
+        else:
+            if sym.kind == "table":
+                outer.an.bare_tables.add(e.name)
+            # the rollup needs this value of every item: it runs after it (compile.py)
+            outer.an.deps.setdefault(f"rollup:{self.rs.subject}", set()).add(f"{sym.kind}:{e.name}")
+        return outer.type_of_name(e.name)
+
+    def check_rollup(self, r: Rollup) -> Analysis | None:
+        """A rollup is checked as a ruleset of its own whose `items` are the group's items.
+        Once: item rules that read its values check it first; None while it is being
+        checked (an item value it reads reads it back: a cycle)."""
+        if r.name in self.an.rollups:
+            return self.an.rollups[r.name]
+        if r.name in self.rollups_in_progress:
+            return None
+        self.rollups_in_progress.add(r.name)
+        saved, self.current = self.current, f"rollup:{r.name}"
+        self.an.deps.setdefault(self.current, set())
+        key = self.symbols.get(r.by)
+        if key is None or key.kind == "level":
+            self.error("PE101", f"rollup '{r.name}' by '{r.by}': the items have no value '{r.by}'"
+                       + did_you_mean(r.by, [n for n, v in self.symbols.items() if v.kind != "level"]), r.span)
+        else:
+            if key.kind in ("input", "dimension"):
+                self.an.used.add(r.by)
+            t = self.type_of_name(r.by)
+            if t.kind not in ("text", "any"):
+                self.error("PE130", f"rollup '{r.name}' groups the items by '{r.by}', which is {t}: "
+                           "a rollup's key is text (a unit's or a person's name)", r.span)
+            if key.kind in ("let", "table", "grade"):
+                self.an.deps[f"rollup:{r.name}"].add(f"{key.kind}:{r.by}")
+        if r.name in self.symbols or r.name in SPECIAL_NAMES or r.name in self.level_names:
+            self.error("PE102", f"'{r.name}' names both a rollup and another declaration or built-in name", r.span)
+        child = _Checker(rollup_ruleset(self.rs, r), parent=self).run()
+        self.an.diagnostics.extend(child.diagnostics)
+        self.an.rollups[r.name] = child
+        self.rollups_in_progress.discard(r.name)
+        self.current = saved
+        return child
+
+    def check_rollup_names(self) -> None:
+        """Results, `units:` sections and `--unit` name rollups alone: one name, one rollup,
+        nested ones included."""
+        seen: dict[str, Rollup] = {}
+        for r in all_rollups(self.rs.declarations):
+            first = seen.setdefault(r.name, r)
+            if first is not r:
+                self.error("PE102", f"rollup '{r.name}' is declared twice (first at line {first.span.line}); "
+                           "a rollup inside another one needs a name of its own", r.span)
 
     def pin_level(self, e: Expr, scale: str | None) -> None:
         """Resolve a level name that several scales share, from the other operand."""
@@ -623,9 +764,9 @@ class _Checker:
         inner = {**scope, e.var: (source.element or ANY) if source.kind == "list" else ANY}
         if e.where is not None:
             self.expect(e.where, BOOL, inner, "a 'where' condition")
-        if e.function in ("count",):
+        if e.function in ("count", "share"):
             if e.element is not None:
-                self.error("PE104", "count() takes 'v in LIST where …', not 'for'", e.span)
+                self.error("PE104", f"{e.function}() takes 'v in LIST where …', not 'for'", e.span)
             return NUMBER
         if e.function in ("any", "all"):
             if e.element is not None:
@@ -646,7 +787,7 @@ class _Checker:
                 self.error("PE104", f"{e.function}() compares numbers or dates, not {t}", e.element.span)
             return t
         self.error("PE106", f"{e.function}() does not take a comprehension"
-                   + did_you_mean(e.function, ["count", "sum", "any", "all", "min", "max", "mean"]), e.span)
+                   + did_you_mean(e.function, ["count", "share", "sum", "any", "all", "min", "max", "mean"]), e.span)
         return ANY
 
     def check_default(self, e: Expr, spec: TypeSpec, span: Span) -> None:
@@ -944,7 +1085,8 @@ class _Checker:
                             reported.add(key)
                             decl_span = self.span_of(child)
                             self.error("PE105", "dependency cycle: " + " -> ".join(
-                                k.split(":", 1)[1] for k in cycle), decl_span)
+                                f"rollup {k[7:]}" if k.startswith("rollup:") else k.split(":", 1)[1]
+                                for k in cycle), decl_span)
                     elif child not in state:
                         state[child] = 1
                         path.append(child)
@@ -961,6 +1103,8 @@ class _Checker:
 
     def span_of(self, key: str) -> Span | None:
         _kind, name = key.split(":", 1)
+        if _kind == "rollup":
+            return next((r.span for r in self.rs.rollups if r.name == name), None)
         sym = self.symbols.get(name)
         return sym.span if sym else None
 

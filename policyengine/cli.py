@@ -506,13 +506,17 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 @main.command(short_help="Explain one item: every value, row, line and sanction behind it.")
 @click.argument("ruleset")
 @click.argument("case", required=False)
-@click.option("--item", "item_id", required=True, metavar="ID", help="The id of the item to explain.")
+@click.option("--item", "item_id", metavar="ID", help="The id of the item to explain.")
+@click.option("--unit", "unit_id", metavar="ID",
+              help="Explain a unit of a rollup instead (its id; ROLLUP:ID when several rollups have it): its "
+                   "values, grades and sanctions, and the items each aggregate counted.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="text: an indented tree in plain words; json: the same as data, for programs "
                    "(its keys are described in the project's docs/explain.md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
-def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str | None) -> None:
+def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | None, fmt: str,
+            output: str | None) -> None:
     """Why item ID of CASE got its values, grades, supervision and sanctions under RULESET.
 
     Shows every input, each table with the row that matched, each let with its
@@ -524,12 +528,19 @@ def explain(ruleset: str, case: str | None, item_id: str, fmt: str, output: str 
     argument is the case file and its `ruleset:` line names the ruleset.
     """
     from .explain import explain as explain_item
+    from .explain import explain_unit
 
+    if (item_id is None) == (unit_id is None):
+        raise click.UsageError("give --item ID or --unit ID (one of them)")
     if case is None:
         rs, cases = _ruleset_of_case(ruleset)
-        explanation = explain_item(rs, cases[0], item_id)
+        rs_and_case: tuple[Any, Any] = (rs, cases[0])
     else:
-        explanation = explain_item(ruleset, case, item_id)
+        rs_and_case = (ruleset, case)
+    if unit_id is not None:
+        explanation = explain_unit(*rs_and_case, unit_id)
+    else:
+        explanation = explain_item(*rs_and_case, item_id)
     _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output,
           page=output is None and sys.stdout.isatty())
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import runtime
-from .check import ITEM_RECORD, Analysis, children, walk
+from .check import GROUP_RECORD, ITEM_RECORD, Analysis, children, walk
 from .model import (
     Binary,
     Call,
@@ -30,6 +30,7 @@ from .model import (
     Dimension,
     Expr,
     Grade,
+    GradeScale,
     IfExpr,
     Input,
     Let,
@@ -37,12 +38,14 @@ from .model import (
     Literal,
     Member,
     Name,
+    Rollup,
     Ruleset,
     Sanction,
     Span,
     Supervision,
     Test,
     Unary,
+    rollup_ruleset,
 )
 
 _COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
@@ -68,6 +71,9 @@ class Stage:
     # values of every item that this stage reads through `items` (name, slot); None when
     # the stage does not read `items` at all (`len(items)` reads it, and no field)
     view: tuple[tuple[str, int], ...] | None = None
+    # rollups (indices in CompiledRuleset.rollups) run before this stage: its rules read
+    # their unit's values (`单位.指数`)
+    rollups: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,27 @@ class SupervisionOut:
 
 
 @dataclass
+class CompiledRollup:
+    """A rollup compiled as a ruleset of its own: its rows are the groups, each holding the
+    list of its items' slot lists at `members_slot`; `key_slot` is the item slot grouped by."""
+
+    rollup: Rollup
+    compiled: CompiledRuleset
+    key_slot: int
+    members_slot: int
+    # the item slot that holds the item's unit row, when item rules read the unit's values
+    unit_slot: int | None = None
+
+
+@dataclass(frozen=True)
+class _ItemLevel:
+    """What a rollup's compiler needs of the items': their slots and grade scales."""
+
+    slots: dict[str, int]
+    scales: list[GradeScale]
+
+
+@dataclass
 class CompiledRuleset:
     ruleset: Ruleset
     analysis: Analysis
@@ -112,10 +139,34 @@ class CompiledRuleset:
     source: str
     trace_slot: int | None = None
     constants: dict[str, Any] = field(default_factory=dict)
+    rollups: list[CompiledRollup] = field(default_factory=list)
+    # in a traced rollup: its aggregates (comprehensions over the group's items), whose
+    # counted items the trace records under ("agg", index)
+    aggregates: list[Comprehension] = field(default_factory=list)
 
 
 def compile_ruleset(ruleset: Ruleset, analysis: Analysis, trace: bool = False) -> CompiledRuleset:
-    return _Compiler(ruleset, analysis, trace).build()
+    return _compile(ruleset, analysis, trace, None)
+
+
+def _compile(ruleset: Ruleset, analysis: Analysis, trace: bool, parent: _ItemLevel | None) -> CompiledRuleset:
+    outer = _Compiler(ruleset, analysis, trace, parent)
+
+    def rollups() -> list[CompiledRollup]:
+        # a rollup's aggregates need every item of its group: it runs once the item values it
+        # reads are known for all items (a stage boundary like ranking), as a compiled ruleset
+        # over the groups; it is compiled once the items' slots are laid out, and before the
+        # item stages that read its values are generated. A rollup inside a rollup groups
+        # that rollup's units the same way.
+        out = []
+        for r in ruleset.rollups:
+            unit = _compile(rollup_ruleset(ruleset, r), analysis.rollups[r.name], trace,
+                            _ItemLevel(dict(outer.slots), list(ruleset.scales)))
+            out.append(CompiledRollup(r, unit, outer.slots[r.by], unit.slots["\0members"],
+                                      outer.slots.get(f"\0unit:{r.name}")))
+        return out
+
+    return outer.build(rollups)
 
 
 # ---------------------------------------------------------------- scheduling
@@ -132,10 +183,11 @@ class _Node:
 
 
 class _Compiler:
-    def __init__(self, ruleset: Ruleset, analysis: Analysis, trace: bool):
+    def __init__(self, ruleset: Ruleset, analysis: Analysis, trace: bool, parent: _ItemLevel | None = None):
         self.rs = ruleset
         self.an = analysis
         self.trace = trace
+        self.parent = parent
         self.slots: dict[str, int] = {}
         self.hidden = 0
         self.consts: dict[str, Any] = {}
@@ -144,8 +196,11 @@ class _Compiler:
         self.markers: list[Marker] = []
         self.tables = {t.name: t for t in ruleset.tables}
         self.table_fn: dict[str, tuple[str, list[int]]] = {}
-        self.scales = {s.name: s for s in ruleset.scales}
+        # a rollup compares its items' levels (`i.风险等级 == 高风险`) as the items store them
+        outer = parent.scales if parent is not None else []
+        self.scales = {s.name: s for s in [*outer, *ruleset.scales]}
         self.fresh = 0
+        self.aggregates: list[Comprehension] = []
         self.needed: set[int] = set()
         self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
         self.rank_keys: dict[tuple[str, Expr | None, Expr | None], tuple[int, int | None]] = {}
@@ -176,12 +231,15 @@ class _Compiler:
         return len(self.markers) - 1
 
     # -- build
-    def build(self) -> CompiledRuleset:
+    def build(self, rollups: Callable[[], list[CompiledRollup]] | None = None) -> CompiledRuleset:
         inputs: list[Input | Dimension] = []
         for decl in self.rs.declarations:
             if isinstance(decl, (Input, Dimension)):
                 self.slot(decl.name)
                 inputs.append(decl)
+        if self.parent is not None:
+            self.slot("\0members")
+        self.rollups: list[CompiledRollup] = []
         nodes = self.nodes()
         order = self.schedule(nodes)
         for node in order:
@@ -189,6 +247,14 @@ class _Compiler:
                 self.slot(node.key.split(":", 1)[1])
         sanction_slot = self.slot("\0sanctions")
         trace_slot = self.slot("\0trace") if self.trace else None
+        for node in order:
+            if node.key.startswith("rollup:"):
+                self.slot(f"\0unit:{node.key[7:]}")
+        self.rollups = rollups() if rollups is not None else []
+        # item rules compare their unit's levels (`单位.单位档次 == 较差`) as the units store them
+        for cr in self.rollups:
+            for scale in cr.compiled.ruleset.scales:
+                self.scales.setdefault(scale.name, scale)
         grade_outs = []
         for g in self.rs.grades:
             scale = self.scales[g.scale]
@@ -202,6 +268,9 @@ class _Compiler:
         by_stage: dict[int, list[_Node]] = {}
         for node in order:
             by_stage.setdefault(self.stage_of[node.key], []).append(node)
+        names = [cr.rollup.name for cr in self.rollups]
+        stage_rollups = [[names.index(n.key[7:]) for n in by_stage[number] if n.key.startswith("rollup:")]
+                         for number in sorted(by_stage)]
         for number in sorted(by_stage):
             members = by_stage[number]
             rankings = self.rankings_for(members)
@@ -215,8 +284,8 @@ class _Compiler:
                                      if not k.startswith("_") and k != "load_generated"}
         namespace.update(self.consts)
         runtime.load_generated(source, "<policyengine:ruleset>", namespace, STAGE_BUILTINS)
-        stages = [Stage(namespace[f"stage{i}"], rk, view)
-                  for i, (_, rk, view) in zip(sorted(by_stage), stages_src, strict=True)]
+        stages = [Stage(namespace[f"stage{i}"], rk, view, before)
+                  for i, (_, rk, view), before in zip(sorted(by_stage), stages_src, stage_rollups, strict=True)]
         value_names = [d.name for d in self.rs.declarations
                        if isinstance(d, Let) or (isinstance(d, DecisionTable) and d.name in self.an.bare_tables)]
         return CompiledRuleset(
@@ -224,6 +293,7 @@ class _Compiler:
             inputs=inputs, value_names=value_names, grades=grade_outs, supervisions=supervisions,
             sanctions=list(self.rs.sanctions), sanction_slot=sanction_slot, stages=stages,
             markers=self.markers, source=source, trace_slot=trace_slot, constants=self.consts,
+            aggregates=self.aggregates, rollups=self.rollups,
         )
 
     def nodes(self) -> dict[str, _Node]:
@@ -255,6 +325,13 @@ class _Compiler:
                 key = f"supervision:{decl.scale}"
             elif isinstance(decl, Sanction):
                 key = f"sanction:{decl.name}"
+            elif isinstance(decl, Rollup):
+                key = f"rollup:{decl.name}"
+                if not any(key in deps for deps in self.an.deps.values()):
+                    continue  # no item rule reads it: it runs after every item stage
+                # it needs the item values it reads for every item: a barrier, like ranking
+                nodes[key] = _Node(key, (index, 0), set(), expand(self.an.deps.get(key, set())), decl)
+                continue
             else:
                 continue
             # reading another item's value through `items` needs it for every item first
@@ -446,6 +523,7 @@ class _Compiler:
         elif key.startswith("sanction:"):
             assert isinstance(decl, Sanction)
             out += self.sanction_source(decl)
+        # "rollup:": no code in the stage; the evaluator runs the rollup before the stage
         return out
 
     # -- grades
@@ -731,12 +809,22 @@ class _Compiler:
             if e.name == "case":
                 return "C"
             if e.name == "items":
+                if self.parent is not None:
+                    return self.use(self.slots["\0members"])
+                self.reads_items = True
+                return "I"
+            if e.name == "units" and self.parent is not None:
                 self.reads_items = True
                 return "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
+            unit = self.unit_read(e, scope)
+            if unit is not None:
+                return unit
             if self.an.type_of(e.target) == ITEM_RECORD:
                 self.view_fields.add(e.name)
+            if self.parent is not None and self.an.type_of(e.target) == GROUP_RECORD:
+                return f"{self.ex(e.target, scope)}[{self.parent.slots[e.name]}]"
             return f"{self.ex(e.target, scope)}[{self.const(e.name)}]"
         if isinstance(e, Unary):
             if e.op == "-":
@@ -759,6 +847,15 @@ class _Compiler:
         if isinstance(e, Comprehension):
             return self.comprehension(e, scope)
         raise AssertionError(f"unknown node {e!r}")  # pragma: no cover
+
+    def unit_read(self, e: Member, scope: dict[str, str]) -> str | None:
+        """`单位.指数` in an item's rule: the slot of the item's unit row, then the value's."""
+        if not (isinstance(e.target, Name) and e.target.name not in scope and e.target.name not in self.an.symbols):
+            return None
+        cr = next((c for c in self.rollups if c.rollup.name == e.target.name), None)
+        if cr is None or cr.unit_slot is None:
+            return None
+        return f"{self.use(cr.unit_slot)}[{cr.compiled.slots[e.name]}]"
 
     def call(self, e: Call, scope: dict[str, str]) -> str:
         fn = e.function
@@ -811,7 +908,9 @@ class _Compiler:
         return code
 
     def same_for_every_item(self, e: Comprehension, scope: dict[str, str]) -> bool:
-        if not (isinstance(e.source, Name) and e.source.name == "items" and "items" not in scope):
+        # every item (`items`), or in a rollup every unit (`units`; its `items` differ by group)
+        every = "units" if self.parent is not None else "items"
+        if not (isinstance(e.source, Name) and e.source.name == every and every not in scope):
             return False
         for part in (e.element, e.where):
             for node in walk(part):
@@ -826,9 +925,15 @@ class _Compiler:
         var = self.var()
         inner = {**scope, e.var: var}
         source = self.ex(e.source, scope)
+        if (self.trace and self.parent is not None and isinstance(e.source, Name) and e.source.name == "items"
+                and "items" not in scope):
+            return self._counted(e, var, inner, source)
         where = f" if {self.ex(e.where, inner)}" if e.where is not None else ""
         if e.function == "count":
             return f"num(len([0 for {var} in {source}{where}]))"
+        if e.function == "share":
+            flag = self.ex(e.where, inner) if e.where is not None else "True"
+            return f"share([{flag} for {var} in {source}])"
         if e.function in ("any", "all"):
             if e.element is not None:
                 return f"{e.function}({self.ex(e.element, inner)} for {var} in {source}{where})"
@@ -840,6 +945,30 @@ class _Compiler:
         if e.function == "mean":
             return f"average([{element} for {var} in {source}{where}])"
         return f"{'smallest' if e.function == 'min' else 'largest'}([{element} for {var} in {source}{where}])"
+
+    def _counted(self, e: Comprehension, var: str, inner: dict[str, str], group: str) -> str:
+        """A rollup's aggregate in trace mode: the group's items that its `where` (or, for
+        count/share/any/all without an element, its condition) lets through are recorded,
+        so explain can list the items an aggregate counted."""
+        self.aggregates.append(e)
+        k = len(self.aggregates) - 1
+        where = f" if {self.ex(e.where, inner)}" if e.where is not None else ""
+        kept = f"counted(TR, {k}, [{var} for {var} in {group}{where}])"
+        fn = e.function
+        if fn == "count":
+            return f"num(len({kept}))"
+        if fn == "share":
+            return f"share_of({kept}, {group})"
+        if fn in ("any", "all") and e.element is None:
+            return f"(len({kept}) > 0)" if fn == "any" else f"(len({kept}) == len({group}))"
+        element = self.ex(e.element, inner)  # type: ignore[arg-type]
+        if fn in ("any", "all"):
+            return f"{fn}({element} for {var} in {kept})"
+        if fn == "sum":
+            return f"total({element} for {var} in {kept})"
+        if fn == "mean":
+            return f"average([{element} for {var} in {kept}])"
+        return f"{'smallest' if fn == 'min' else 'largest'}([{element} for {var} in {kept}])"
 
 
 __all__ = ["CompiledRuleset", "children", "compile_ruleset"]

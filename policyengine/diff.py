@@ -25,7 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 from . import dsl
 from .errors import CaseError, Diagnostic, PolicyError
-from .model import KINDS, Declaration, GradeScale, Literal, Ruleset, declaration_name
+from .model import (
+    KINDS,
+    Declaration,
+    Grade,
+    GradeScale,
+    Literal,
+    Rollup,
+    Ruleset,
+    all_rollups,
+    declaration_kind,
+    declaration_name,
+)
 
 if TYPE_CHECKING:
     from .api import LoadedRuleset
@@ -116,6 +127,28 @@ class ScaleImpact:
 
 
 @dataclass(slots=True)
+class RollupImpact:
+    """How the units of one rollup (present in both versions) move: a migration matrix per
+    unit grade scale, and the units whose values, grades or sanctions changed."""
+
+    name: str
+    units: int
+    scales: list[ScaleImpact]
+    units_changed: list[ItemChange]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "units": self.units,
+            "regraded": sum(1 for u in self.units_changed if u.grades),
+            "migration": {s.scale: s.sorted_migration() for s in self.scales},
+            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
+            "verdict": {s.scale: {"verdict": s.verdict, "stricter": s.stricter, "more_lenient": s.lenient}
+                        for s in self.scales},
+            "units_changed": [u.to_dict() for u in self.units_changed],
+        }
+
+
+@dataclass(slots=True)
 class Impact:
     cases: list[str | None]
     items: int
@@ -125,6 +158,8 @@ class Impact:
     items_changed: list[ItemChange]
     fines_old: Decimal
     fines_new: Decimal
+    # rollups of both versions (none: the §6 shape without a "rollups" key)
+    rollups: list[RollupImpact] = field(default_factory=list)
 
     @property
     def regraded(self) -> int:
@@ -142,6 +177,7 @@ class Impact:
             "scales": {"added": self.scales_added, "removed": self.scales_removed},
             "items_changed": [i.to_dict() for i in self.items_changed],
             "fines": {"old": self.fines_old, "new": self.fines_new},
+            **({"rollups": {r.name: r.to_dict() for r in self.rollups}} if self.rollups else {}),
         }
 
 
@@ -160,7 +196,8 @@ class Diff:
     def differs(self) -> bool:
         """Any structural change, or any item that evaluates differently."""
         return bool(self.changes) or bool(self.impact and (
-            self.impact.items_changed or self.impact.scales_added or self.impact.scales_removed))
+            self.impact.items_changed or self.impact.scales_added or self.impact.scales_removed
+            or any(r.units_changed for r in self.impact.rollups)))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"old": dict(self.old), "new": dict(self.new),
@@ -205,12 +242,22 @@ def _identity(rs: LoadedRuleset) -> dict[str, Any]:
 
 def structural_changes(old: Ruleset, new: Ruleset) -> list[Change]:
     """Header fields, then declarations in SPEC kind order; unchanged ones are never listed."""
-    changes = _header_changes(old, new)
+    return _header_changes(old, new) + _declaration_changes(old.declarations, new.declarations)
+
+
+def _declaration_changes(old: list[Declaration], new: list[Declaration], within: str = "") -> list[Change]:
+    """Declarations in SPEC kind order; a rollup in both versions with the same key is
+    compared declaration by declaration, its names written `单位.指数`."""
+    changes = []
     for kind in KINDS:
-        old_decls = {declaration_name(d): d for d in old.of_kind(kind)}
-        new_decls = {declaration_name(d): d for d in new.of_kind(kind)}
+        old_decls = {declaration_name(d): d for d in old if declaration_kind(d) == kind}
+        new_decls = {declaration_name(d): d for d in new if declaration_kind(d) == kind}
         for name in _appearance_order(list(old_decls), list(new_decls)):
             before, after = old_decls.get(name), new_decls.get(name)
+            if isinstance(before, Rollup) and isinstance(after, Rollup) and before.by == after.by:
+                changes += _declaration_changes(list(before.declarations), list(after.declarations), f"{name}.")
+                continue
+            name = within + name
             if before is None:
                 changes.append(Change(kind, name, "added", None, dsl.declaration(after)))  # type: ignore[arg-type]
             elif after is None:
@@ -373,9 +420,12 @@ def impact(old: LoadedRuleset, new: LoadedRuleset, cases: Sequence[Case]) -> Imp
     changed: list[ItemChange] = []
     items = 0
     fines_old = fines_new = Decimal(0)
+    rollups = _rollup_impacts(old.model, new.model)
     for case in cases:
         before = _evaluate(old, new, case, "old")
         after = _evaluate(new, old, case, "new")
+        for r in rollups:
+            _units_move(r, case.file, before.rollups[r.name].units, after.rollups[r.name].units)
         items += len(after.items)
         for a, b in zip(before.items, after.items, strict=True):
             fines_old += a.fine
@@ -389,8 +439,41 @@ def impact(old: LoadedRuleset, new: LoadedRuleset, cases: Sequence[Case]) -> Imp
         cases=[c.file for c in cases], items=items, scales=scales,
         scales_added=[n for n in new_scales if n not in old_scales],
         scales_removed=[n for n in old_scales if n not in new_scales],
-        items_changed=changed, fines_old=fines_old, fines_new=fines_new,
+        items_changed=changed, fines_old=fines_old, fines_new=fines_new, rollups=rollups,
     )
+
+
+def _rollup_impacts(old: Ruleset, new: Ruleset) -> list[RollupImpact]:
+    out = []
+    old_rollups = {r.name: r for r in all_rollups(old.declarations)}
+    for r in all_rollups(new.declarations):
+        before = old_rollups.get(r.name)
+        if before is None:
+            continue  # a new rollup is a structural change; it has nothing to migrate from
+        old_scales = {s.name: s for s in before.declarations if isinstance(s, GradeScale)}
+        graded_old = {g.scale for g in before.declarations if isinstance(g, Grade)}
+        scales = [ScaleImpact(s.name, _level_names(old_scales[s.name]), _level_names(s), {})
+                  for s in r.declarations if isinstance(s, GradeScale) and s.name in old_scales
+                  and s.name in graded_old and any(isinstance(g, Grade) and g.scale == s.name
+                                                   for g in r.declarations)]
+        out.append(RollupImpact(r.name, 0, scales, []))
+    return out
+
+
+def _units_move(r: RollupImpact, case: str | None, before: list[ItemResult], after: list[ItemResult]) -> None:
+    """Units are paired by id: a unit only one version has (its key changed) is not paired."""
+    old_units = {u.id: u for u in before}
+    common = [s.scale for s in r.scales]
+    for b in after:
+        a = old_units.get(b.id)
+        if a is None:
+            continue
+        r.units += 1
+        for s in r.scales:
+            _migrate(s, a, b)
+        unit = _item_change(case, a, b, common)
+        if unit is not None:
+            r.units_changed.append(unit)
 
 
 def _level_names(scale: GradeScale) -> tuple[str, ...]:
@@ -489,8 +572,6 @@ def _text_diff(old: str | None, new: str | None) -> list[str]:
 
 
 def _impact_lines(imp: Impact) -> list[str]:
-    from tabulate import tabulate
-
     from .runtime import format_number
 
     regraded = imp.regraded
@@ -501,7 +582,22 @@ def _impact_lines(imp: Impact) -> list[str]:
         out.append("grade scales added (no migration): " + ", ".join(imp.scales_added))
     if imp.scales_removed:
         out.append("grade scales removed (no migration): " + ", ".join(imp.scales_removed))
-    for s in imp.scales:
+    out += _migration_lines(imp.scales)
+    out += _changed_lines(imp.items_changed, "items")
+    for r in imp.rollups:
+        out.append("")
+        out.append(f"rollup {r.name}: {r.units} unit(s); {len(r.units_changed)} changed, "
+                   f"{sum(1 for u in r.units_changed if u.grades)} regraded")
+        out += _migration_lines(r.scales)
+        out += _changed_lines(r.units_changed, "units")
+    return out
+
+
+def _migration_lines(scales: list[ScaleImpact]) -> list[str]:
+    from tabulate import tabulate
+
+    out: list[str] = []
+    for s in scales:
         out.append("")
         out.append(f"{s.scale}: migration, old level (rows) → new level (columns); the diagonal is unchanged")
         old_counts, new_counts = s.counts("old"), s.counts("new")
@@ -519,30 +615,38 @@ def _impact_lines(imp: Impact) -> list[str]:
             if ids:
                 shown = ", ".join(ids[:20]) + (f", … {len(ids) - 20} more" if len(ids) > 20 else "")
                 out.append(f"  {label} ({len(ids)}): {shown}")
-    if imp.items_changed:
-        out.append("")
-        out.append(f"changed items ({len(imp.items_changed)}):")
-        several = len({i.case for i in imp.items_changed}) > 1
-        named = any(i.name for i in imp.items_changed)
-        # a column of blanks says nothing: no sanctions column when no item's sanctions changed
-        fired = any(i.sanctions is not None for i in imp.items_changed)
-        rows = []
-        for i in imp.items_changed[:ITEMS_SHOWN]:
-            grades = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in i.grades.items())
-            values = "; ".join(_value_changes(i.values))
-            sanctions = ""
-            if i.sanctions is not None:
-                before, after = i.sanctions
-                # when rules and fines are the same, what changed is an action or a warning: show them
-                detail = _brief_fired(before) == _brief_fired(after)
-                sanctions = f"{_fired_text(before, detail)} → {_fired_text(after, detail)}"
-            rows.append([*([i.case or ""] if several else []), i.id, *([i.name or ""] if named else []),
-                         grades, values, *([sanctions] if fired else [])])
-        header = [*(["case"] if several else []), "id", *(["name"] if named else []), "grades", "values",
-                  *(["sanctions"] if fired else [])]
-        out.append(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
-        if len(imp.items_changed) > ITEMS_SHOWN:
-            out.append(f"… {len(imp.items_changed) - ITEMS_SHOWN} more (all of them with --format json)")
+    return out
+
+
+def _changed_lines(changed: list[ItemChange], what: str) -> list[str]:
+    from tabulate import tabulate
+
+    out: list[str] = []
+    if not changed:
+        return out
+    out.append("")
+    out.append(f"changed {what} ({len(changed)}):")
+    several = len({i.case for i in changed}) > 1
+    named = any(i.name for i in changed)
+    # a column of blanks says nothing: no sanctions column when no item's sanctions changed
+    fired = any(i.sanctions is not None for i in changed)
+    rows = []
+    for i in changed[:ITEMS_SHOWN]:
+        grades = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in i.grades.items())
+        values = "; ".join(_value_changes(i.values))
+        sanctions = ""
+        if i.sanctions is not None:
+            before, after = i.sanctions
+            # when rules and fines are the same, what changed is an action or a warning: show them
+            detail = _brief_fired(before) == _brief_fired(after)
+            sanctions = f"{_fired_text(before, detail)} → {_fired_text(after, detail)}"
+        rows.append([*([i.case or ""] if several else []), i.id, *([i.name or ""] if named else []),
+                     grades, values, *([sanctions] if fired else [])])
+    header = [*(["case"] if several else []), "id", *(["name"] if named else []), "grades", "values",
+              *(["sanctions"] if fired else [])]
+    out.append(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
+    if len(changed) > ITEMS_SHOWN:
+        out.append(f"… {len(changed) - ITEMS_SHOWN} more (all of them with --format json)")
     return out
 
 

@@ -35,6 +35,7 @@ from .model import (
     Literal,
     Member,
     Name,
+    Rollup,
     Ruleset,
     Sanction,
     Span,
@@ -285,8 +286,16 @@ def declaration(d: Declaration) -> str:
                      for line in _declaration(d))
 
 
-def _declaration(d: Declaration) -> Lines:
+def _declaration(d: Declaration, blank_lines: frozenset[int] = frozenset()) -> Lines:
     line = d.span.line
+    if isinstance(d, Rollup):
+        out = [Line(f"rollup {name(d.name)} by {name(d.by)} {{", line)]
+        for inner in _body(list(d.declarations), blank_lines):
+            indent = "  " + inner.indent if inner.indent is not None else None
+            out.append(inner._replace(text="  " + inner.text if inner.text else "", indent=indent,
+                                      head=inner.head + 2 if inner.head else 0))
+        out.append(_closing())
+        return out
     if isinstance(d, Input):
         head = f"input {name(d.name)}:"
         text = f"{head} {type_spec(d.type)}"
@@ -508,7 +517,7 @@ def _header(rs: Ruleset) -> Lines:
     return out
 
 
-_BRACED = (DecisionTable, Grade, Supervision, Sanction, Summary)
+_BRACED = (DecisionTable, Grade, Supervision, Sanction, Summary, Rollup)
 
 
 def closing_line(span: Span, blank_lines: frozenset[int]) -> int:
@@ -523,25 +532,41 @@ def closing_line(span: Span, blank_lines: frozenset[int]) -> int:
 
 def to_dsl(rs: Ruleset, comments: bool = True) -> str:
     """The whole ruleset as canonical DSL text."""
-    blocks: list[Lines] = [_header(rs)]
+    lines: Lines = _header(rs)
+    body = _body(rs.declarations, rs.blank_lines)
+    if lines and body:
+        lines.append(BLANK)
+    lines += body
+    if comments:
+        lines = with_comments(lines, rs.comments, rs.blank_lines, declaration_ranges(rs))
+    return render(lines)
+
+
+def declaration_ranges(rs: Ruleset) -> list[tuple[int, int]]:
+    """Source lines of each declaration, those inside a rollup before the rollup itself
+    (a comment inside a rollup's grade belongs to the grade)."""
+    ranges = []
     for d in rs.declarations:
-        block = _declaration(d)
-        if len(block) > 1 and block[-1].text == "}" and d.span.line:
-            block[-1] = block[-1]._replace(anchor=closing_line(d.span, rs.blank_lines))
-        blocks.append(block)
+        if isinstance(d, Rollup):
+            ranges += [(x.span.line, closing_line(x.span, rs.blank_lines)) for x in d.declarations if x.span.line]
+        if d.span.line:
+            ranges.append((d.span.line, closing_line(d.span, rs.blank_lines)))
+    return ranges
+
+
+def _body(declarations: list[Declaration], blank_lines: frozenset[int]) -> Lines:
+    """Declarations in paragraphs: blocks `{ … }` and each change of kind stand apart."""
     lines: Lines = []
-    for i, block in enumerate(blocks):
+    for i, d in enumerate(declarations):
+        block = _declaration(d, blank_lines)
+        if len(block) > 1 and block[-1].text == "}" and d.span.line:
+            block[-1] = block[-1]._replace(anchor=closing_line(d.span, blank_lines))
         if i > 0:
-            # blocks `{ … }`, the header and each change of kind stand in paragraphs of their own
-            kind = type(rs.declarations[i - 1])
-            previous = type(rs.declarations[i - 2]) if i >= 2 else None
+            kind, previous = type(d), type(declarations[i - 1])
             if kind in _BRACED or previous in _BRACED or previous is not kind:
                 lines.append(BLANK)
         lines.extend(block)
-    if comments:
-        ranges = [(d.span.line, closing_line(d.span, rs.blank_lines)) for d in rs.declarations if d.span.line]
-        lines = with_comments(lines, rs.comments, rs.blank_lines, ranges)
-    return render(lines)
+    return lines
 
 
 def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: frozenset[int],

@@ -17,9 +17,9 @@ from typing import Any
 
 from . import runtime
 from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, locate, validate
-from .compile import CompiledRuleset, RankSpec
-from .errors import Diagnostic, EvaluationError
-from .result import GradeResult, ItemResult, Result, SanctionResult, SupervisionResult
+from .compile import CompiledRollup, CompiledRuleset, RankSpec
+from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
+from .result import GradeResult, ItemResult, Result, RollupResult, SanctionResult, SupervisionResult
 from .runtime import load_generated
 
 
@@ -38,14 +38,43 @@ def work(compiled: CompiledRuleset, items: int) -> int:
     return items * (len(compiled.stages) + 2)
 
 
-def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None,
+Units = dict[str, tuple[list[list[Any]], list[str], list[str | None], Case]]
+
+
+def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None, units: Units | None = None,
         ) -> tuple[list[list[Any]], list[str], list[str | None]]:
-    """Validate and evaluate; return the raw slot lists (used by result and explain)."""
+    """Validate and evaluate; return the raw slot lists (used by result and explain). The
+    rollups whose values item rules read run between the item stages; `units`, if given,
+    receives what they made (see run_rollup)."""
     rows, ids, names = validate(case, item_layout(compiled), progress)
+    _check_unit_sections(compiled, case)
+    _run_stages(compiled, case, rows, ids, progress, units)
+    return rows, ids, names
+
+
+def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
+    """Every list under `units:` is a rollup's: a misspelt rollup name would otherwise leave
+    its units unread (and, for a rollup without inputs, unnoticed)."""
+    names = [cr.rollup.name for cr in all_compiled_rollups(compiled)]
+    unknown = [k for k in (case.units or {}) if k not in names]
+    if unknown:
+        raise CaseError([Diagnostic("PE346", f"units.{k}: the ruleset has no rollup '{k}'"
+                                    + (did_you_mean(k, names) + f" (rollups: {', '.join(names)})" if names
+                                       else " (it declares no rollups)"),
+                                    file=case.file or "<case>", line=line, column=column)
+                         for k in unknown for line, column in [locate(case, ["units", k])]])
+
+
+def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                progress: ItemsDone | None = None, units: Units | None = None) -> None:
     header = case.header()
     with decimal.localcontext(runtime.CONTEXT):
         for stage in compiled.stages:
             rank_all(rows, stage.rankings)
+            for k in stage.rollups:
+                made = run_rollup(compiled.rollups[k], case, rows, ids)
+                if units is not None:
+                    units[compiled.rollups[k].rollup.name] = made
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view is not None else None
             try:
                 if progress is None:
@@ -57,7 +86,105 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
                         progress(len(part))
             except runtime.StageFailure as failure:
                 raise _evaluation_error(compiled, case, rows, ids, failure) from None
-    return rows, ids, names
+
+
+# ---------------------------------------------------------------- rollups
+
+
+def all_compiled_rollups(compiled: CompiledRuleset) -> list[CompiledRollup]:
+    """Every compiled rollup, a rollup of a rollup's units after the one it groups."""
+    out = []
+    for cr in compiled.rollups:
+        out.append(cr)
+        out += all_compiled_rollups(cr.compiled)
+    return out
+
+
+def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids: list[str],
+               ) -> tuple[list[list[Any]], list[str], list[str | None], Case]:
+    """The units of one rollup, evaluated: group the evaluated items by the rollup's key,
+    lay out each unit (its own inputs from the case's `units:` section), run the rollup's
+    stages. Returns the unit rows, ids, names and the case view that locates them."""
+    r = compiled.rollup
+    groups: dict[Any, list[list[Any]]] = {}
+    first: dict[Any, int] = {}
+    key = compiled.key_slot
+    for index, row in enumerate(rows):
+        k = row[key]
+        members = groups.get(k)
+        if members is None:
+            groups[k] = members = []
+            first[k] = index
+        members.append(row)
+    given = (case.units or {}).get(r.name)
+    section = Case(items=given if given is not None else [{"id": k} for k in groups if isinstance(k, str)],
+                   file=case.file, section=("units", r.name), title=case.title, unit=case.unit,
+                   period=case.period, units=case.units)
+    section._nodes = case._nodes
+    if r.name in (case.unit_sources or {}):  # its units are a file of their own: locate there
+        section.file, section._nodes = case.unit_sources[r.name]  # type: ignore[index]
+        section.section = ()
+    inner = compiled.compiled
+    needs_inputs = bool(inner.inputs)
+    if given is None and needs_inputs:
+        raise CaseError(Diagnostic("PE341", f"rollup '{r.name}' has inputs ({', '.join(d.name for d in inner.inputs)})"
+                                   f": the case needs a 'units:' section with '{r.name}:', a list of its units "
+                                   "(each with an 'id' and those fields)", file=case.file or "<case>",
+                                   line=locate(case, ["units"])[0] or 1))
+    try:
+        unit_rows, unit_ids, unit_names = validate(section, item_layout(inner))
+    except CaseError as exc:
+        for d in exc.diagnostics:  # the same checks as for items, said of units
+            d.message = (f"unit {d.item} of units.{r.name}: " if d.item else f"units.{r.name}: ") \
+                + d.message.replace("item ", "unit ")
+            d.item = None
+        raise
+    problems = []
+    known = set(unit_ids)
+    # a misspelt key shows on both sides: suggest only among the keys the other side lacks
+    unmatched_units = [u for u in unit_ids if u not in groups]
+    unmatched_keys = [str(k) for k in groups if k not in known]
+    for k, index in first.items():
+        if k not in known:
+            line, column = locate(case, ["items", index, r.by])
+            # what is grouped: items, or (a rollup of a rollup) the units of the rollup below
+            whose = f"unit {ids[index]} of units.{case.section[1]}: " if case.section else ""
+            problems.append(Diagnostic("PE342", f"{whose}{r.by} '{k}' has no unit in units.{r.name}"
+                                       + did_you_mean(str(k), unmatched_units), file=case.file or "<case>", line=line,
+                                       column=column, item=None if case.section else ids[index]))
+    for index, unit_id in enumerate(unit_ids):
+        if unit_id not in groups:
+            line, column = locate(section, ["items", index, "id"])
+            problems.append(Diagnostic("PE343", f"unit '{unit_id}' of units.{r.name}: no item has {r.by} = "
+                                       f"'{unit_id}'" + did_you_mean(unit_id, unmatched_keys),
+                                       file=case.file or "<case>", line=line, column=column))
+    if problems:
+        raise CaseError(problems[:20])
+    members_slot = compiled.members_slot
+    for row, unit_id in zip(unit_rows, unit_ids, strict=True):
+        row[members_slot] = groups[unit_id]
+    if compiled.unit_slot is not None:  # item rules read their unit's values: point them at it
+        for row, unit_id in zip(unit_rows, unit_ids, strict=True):
+            for item in groups[unit_id]:
+                item[compiled.unit_slot] = row
+    _run_stages(inner, section, unit_rows, unit_ids)
+    return unit_rows, unit_ids, unit_names, section
+
+
+def _rollup_results(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                    done: Units) -> dict[str, RollupResult]:
+    out = {}
+    for cr in compiled.rollups:
+        made = done.get(cr.rollup.name)
+        unit_rows, unit_ids, unit_names, section = made if made is not None else run_rollup(cr, case, rows, ids)
+        build = _output_plan(cr.compiled).build
+        units = list(map(build, unit_rows, unit_ids, unit_names))
+        with decimal.localcontext(runtime.CONTEXT):
+            summary = summarise(cr.compiled, unit_rows, units)
+        out[cr.rollup.name] = RollupResult(cr.rollup.name, units, summary)
+        if cr.compiled.rollups:  # rollups of these units: their units are grouped in turn
+            out.update(_rollup_results(cr.compiled, section, unit_rows, unit_ids, {}))
+    return out
 
 
 def evaluate(compiled: CompiledRuleset, case: Case, digest: str | None = None,
@@ -72,7 +199,9 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
     """`evaluate`, also giving each item's slot list (its inputs at `compiled.slots`): the
     report reads the matrix coordinates of each item there instead of evaluating twice."""
     with gc_paused():
-        rows, ids, names = run(compiled, case, progress)
+        done: Units = {}
+        rows, ids, names = run(compiled, case, progress, done)
+        rollups = _rollup_results(compiled, case, rows, ids, done) if compiled.rollups else {}
         build = _output_plan(compiled).build
         if progress is None:
             items = list(map(build, rows, ids, names))
@@ -92,6 +221,7 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
             case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
             items=items,
             summary=summary,
+            rollups=rollups,
         ), rows
 
 

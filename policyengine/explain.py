@@ -18,10 +18,10 @@ from typing import Any
 from . import dsl, runtime
 from .api import LoadedRuleset, load_ruleset
 from .case import Case, load_case, locate
-from .check import Type, children
+from .check import Type, children, walk
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, did_you_mean
-from .evaluate import build_item, run
+from .evaluate import build_item, run, run_rollup
 from .model import (
     Comprehension,
     DecisionTable,
@@ -33,10 +33,12 @@ from .model import (
     Member,
     Name,
     Raise,
+    Ruleset,
     Sanction,
     Span,
     Supervision,
     SupervisionLine,
+    rollup_ruleset,
 )
 from .render import cell, to_json
 
@@ -81,7 +83,49 @@ def explain(rs: LoadedRuleset | str | Path, case: Case | str | Path, item_id: st
         raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + did_you_mean(item_id, ids),
                                    file=case.file or "<case>"))
     index = ids.index(item_id)
-    return Explanation(_Explainer(loaded, traced, case, rows[index], index, names[index]).build(item_id))
+    return Explanation(_Explainer(loaded.model, loaded.path, traced, case, rows[index], index,
+                                  names[index]).build(item_id))
+
+
+def explain_unit(rs: LoadedRuleset | str | Path, case: Case | str | Path, unit: str) -> Explanation:
+    """Explain one unit of a rollup: `unit` is its id (the items' key value), or
+    `ROLLUP:ID` when several rollups have a unit of that id. Its aggregates list the
+    items they counted."""
+    loaded = rs if isinstance(rs, LoadedRuleset) else load_ruleset(rs)
+    if not isinstance(case, Case):
+        case = load_case(case)
+    traced = loaded.traced()
+    rows, ids, _names = run(traced, case)
+    wanted_rollup, _, wanted = unit.rpartition(":") if ":" in unit else ("", "", unit)
+    found = []
+    known: list[str] = []
+    # every rollup, nested ones grouping the units of the one they are in: (rollup, the
+    # ruleset it is declared in, the case and rows of what it groups, their ids)
+    todo = [(cr, loaded.model, case, rows, ids) for cr in traced.rollups]
+    while todo:
+        cr, owner, below, below_rows, below_ids = todo.pop(0)
+        unit_rows, unit_ids, unit_names, section = run_rollup(cr, below, below_rows, below_ids)
+        inner = rollup_ruleset(owner, cr.rollup)
+        todo += [(nested, inner, section, unit_rows, unit_ids) for nested in cr.compiled.rollups]
+        if wanted_rollup and cr.rollup.name != wanted_rollup:
+            continue
+        known += [f"{cr.rollup.name}:{u}" for u in unit_ids]
+        if wanted in unit_ids:
+            found.append((cr, inner, below, below_rows, below_ids, unit_rows, unit_ids, unit_names, section))
+    if len(found) != 1:
+        message = (f"units of several rollups have the id '{wanted}': write ROLLUP:ID, one of "
+                   + ", ".join(f"{f[0].rollup.name}:{wanted}" for f in found)) if found else (
+            f"no unit '{unit}'" + did_you_mean(unit, known + [k.split(":", 1)[1] for k in known])
+            if traced.rollups else "this ruleset has no rollups (no units to explain)")
+        raise CaseError(Diagnostic("PE345", message, file=case.file or "<case>"))
+    cr, inner, below, below_rows, below_ids, unit_rows, unit_ids, unit_names, section = found[0]
+    index = unit_ids.index(wanted)
+    item_ids = {id(row): (i, item_id) for i, (row, item_id) in enumerate(zip(below_rows, below_ids, strict=True))}
+    explainer = _Explainer(inner, loaded.path, cr.compiled, section,
+                           unit_rows[index], index, unit_names[index], (below, item_ids))
+    data = explainer.build(wanted)
+    data["rollup"] = {"name": cr.rollup.name, "by": cr.rollup.by, "at": at(cr.rollup.span)}
+    return Explanation(data)
 
 
 def explain_all(rs: LoadedRuleset, case: Case, limit: int | None = None) -> list[Explanation]:
@@ -91,7 +135,8 @@ def explain_all(rs: LoadedRuleset, case: Case, limit: int | None = None) -> list
     traced = rs.traced()
     rows, ids, names = run(traced, case)
     count = len(ids) if limit is None else min(limit, len(ids))
-    return [Explanation(_Explainer(rs, traced, case, rows[i], i, names[i]).build(ids[i])) for i in range(count)]
+    return [Explanation(_Explainer(rs.model, rs.path, traced, case, rows[i], i, names[i]).build(ids[i]))
+            for i in range(count)]
 
 
 # ---------------------------------------------------------------- building the data
@@ -102,10 +147,13 @@ def at(span: Span) -> str:
 
 
 class _Explainer:
-    def __init__(self, loaded: LoadedRuleset, traced: CompiledRuleset, case: Case, row: list[Any],
-                 index: int, name: str | None):
-        self.loaded = loaded
-        self.rs = loaded.model
+    def __init__(self, rs: Ruleset, path: str, traced: CompiledRuleset, case: Case, row: list[Any],
+                 index: int, name: str | None,
+                 items: tuple[Case, dict[int, tuple[int, str]]] | None = None):
+        self.path = path
+        self.rs = rs
+        # for a unit: the case its items come from, and each item row's index and id
+        self.items = items
         self.an = traced.analysis
         self.traced = traced
         self.case = case
@@ -113,7 +161,11 @@ class _Explainer:
         self.index = index
         self.name = name
         self.trace: dict[str, Any] = row[traced.trace_slot]  # type: ignore[index]
-        self.levels = {s.name: s.levels for s in self.rs.scales}
+        outer = traced.analysis.parent.ruleset.scales if traced.analysis.parent is not None else []
+        inner = [s for cr in traced.rollups for s in cr.compiled.ruleset.scales]
+        self.levels = {s.name: s.levels for s in [*outer, *self.rs.scales, *inner]}
+        # rollups whose values this item's rules read (`单位.指数`), by name
+        self.units = {cr.rollup.name: cr for cr in traced.rollups if cr.unit_slot is not None}
         self.tables = {t.name: t for t in self.rs.tables}
         self.calls: dict[str, list[dict[str, Any]]] = {}
         for table, hit, value, args, marker in self.trace.get("calls", []):
@@ -126,7 +178,7 @@ class _Explainer:
         line, _ = locate(self.case, ["items", self.index])
         return {
             "format": FORMAT,
-            "ruleset": {"id": rs.id, "version": rs.version, "title": rs.title, "file": self.loaded.path},
+            "ruleset": {"id": rs.id, "version": rs.version, "title": rs.title, "file": self.path},
             "case": {"file": self.case.file, "title": self.case.title, "unit": self.case.unit,
                      "period": self.case.period},
             "subject": rs.subject,
@@ -180,6 +232,14 @@ class _Explainer:
             if (isinstance(e, Member) and isinstance(e.target, Name) and e.target.name == "case"
                     and "case" not in bound and "case" not in self.an.symbols):
                 found.setdefault(f"case.{e.name}", header.get(e.name))
+                return
+            if isinstance(e, Member) and isinstance(e.target, Name) and e.target.name in self.units:
+                cr = self.units[e.target.name]
+                unit = self.row[cr.unit_slot]  # type: ignore[index]
+                value = unit[cr.compiled.slots[e.name]] if unit is not None else None
+                graded = any(g.scale == e.name for g in cr.compiled.grades)
+                t = Type("level", scale=e.name) if graded else cr.compiled.analysis.value_types.get(e.name)
+                found.setdefault(f"{e.target.name}.{e.name}", self.public(value, t))
                 return
             if isinstance(e, Comprehension):
                 visit(e.source, bound)
@@ -249,9 +309,30 @@ class _Explainer:
 
     # -- lets
     def let_(self, decl: Let) -> dict[str, Any]:
-        return {"kind": "let", "name": decl.name, "expr": dsl.expr(decl.expr), "operands": self.operands(decl.expr),
-                "value": self.value_of(decl.name), "at": at(decl.span),
-                "calls": self.calls.get(f"let:{decl.name}", [])}
+        out = {"kind": "let", "name": decl.name, "expr": dsl.expr(decl.expr), "operands": self.operands(decl.expr),
+               "value": self.value_of(decl.name), "at": at(decl.span),
+               "calls": self.calls.get(f"let:{decl.name}", [])}
+        if self.items is not None:
+            out["aggregates"] = self.aggregates(decl.expr)
+        return out
+
+    def aggregates(self, *exprs: Expr | None) -> list[dict[str, Any]]:
+        """A unit's aggregates in `e` (comprehensions over its items), each with the items it
+        counted (kept by its `where`) and where they stand in the case file."""
+        assert self.items is not None
+        case, index_of = self.items
+        out = []
+        for k, comp in enumerate(self.traced.aggregates):
+            if not any(node is comp for e in exprs for node in walk(e)):
+                continue
+            kept = []
+            for row in self.trace.get(("agg", k), []):
+                index, item_id = index_of[id(row)]
+                line, _ = locate(case, ["items", index])
+                kept.append({"id": item_id, "at": f"{case.file}:{line}" if line else None})
+            out.append({"expr": dsl.expr(comp), "counted": kept, "of": len(self.row[self.traced.slots["\0members"]]),
+                        "at": at(comp.span)})
+        return out
 
     # -- grades
     def level_name(self, scale: str, index: int) -> str:
@@ -380,6 +461,8 @@ class _Explainer:
                          fine_expr=dsl.expr(decl.fine) if decl.fine is not None else None, fine=fine,
                          actions=list(result.actions), warning=result.warning, at=at(decl.span),
                          calls=self.calls.get(f"sanction:{decl.name}", []))
+            if self.items is not None:
+                entry["aggregates"] = self.aggregates(decl.source, decl.where, decl.when, decl.fine)
             out.append(entry)
         return out
 
@@ -453,10 +536,20 @@ def _ranking_text(r: dict[str, Any]) -> str:
             f"({'≤' if held else '>'} {edge})")
 
 
+def _aggregates_text(aggregates: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for a in aggregates:
+        ids = ", ".join(f"{i['id']} [{i['at']}]" if i["at"] else i["id"] for i in a["counted"])
+        out.append(f"      {a['expr']}: {len(a['counted'])} of {a['of']} items{': ' + ids if ids else ''}")
+    return out
+
+
 def render_text(data: dict[str, Any]) -> str:
     item = data["item"]
     rs = data["ruleset"]
     head = f"{data['subject']} {item['id']}" + (f" {item['name']}" if item["name"] else "")
+    if "rollup" in data:
+        head += f" (rollup {data['rollup']['name']} by {data['rollup']['by']}   [{data['rollup']['at']}])"
     out = [head]
     source = f"ruleset {rs['id']}" + (f" {rs['version']}" if rs["version"] else "") + f" ({rs['file']})"
     where = item["at"] or data["case"]["file"]  # neither for a case built in memory (pe.Case)
@@ -484,6 +577,7 @@ def render_text(data: dict[str, Any]) -> str:
             out.append(f"  let {name} = {x['expr']} = {show(x['value'])}   [{x['at']}]")
             if x["operands"]:
                 out.append(f"      {_pairs(x['operands'])}")
+            out += _aggregates_text(x.get("aggregates", []))
             out += _calls_text(x["calls"], "      ")
     for g in data["grades"]:
         color = f" ({g['color']})" if g["color"] else ""
@@ -525,6 +619,7 @@ def render_text(data: dict[str, Any]) -> str:
         condition = f["rule"].removeprefix(f"sanction {dsl.name(f['name'])}").strip()
         if condition:
             out.append(f"      {condition}" + (f" ({_pairs(f['operands'])})" if f["operands"] else ""))
+        out += _aggregates_text(f.get("aggregates", []))
         parts = []
         if f["fine_expr"] is not None:
             # `fine 1000`, not `fine 1000 = 1000`: a computed fine shows its expression and value

@@ -15,6 +15,7 @@ not a regression; a changed digest is reported as a note).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import linecache
@@ -30,7 +31,7 @@ from .api import LoadedRuleset, load_ruleset, locate_ruleset
 from .case import Case, load_case, validate
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
-from .evaluate import evaluate, item_layout, run
+from .evaluate import all_compiled_rollups, evaluate, item_layout, run
 from .model import DecisionTable, Grade, Span, Supervision
 from .render import to_json
 from .result import ItemResult, Result
@@ -41,7 +42,7 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 # Per-item expectation keys that are not ruleset names.
 ITEM_KEYS = ("fine", "sanctions", "warning", "supervision", "name")
 # A file that fails to load still counts as a golden case when it visibly carries an expect block.
-_LOOKS_GOLDEN = re.compile(r"""(?m)^\s*["']?expect(?:_summary)?["']?\s*:""")
+_LOOKS_GOLDEN = re.compile(r"""(?m)^\s*["']?expect(?:_summary|_units|_units_summary)?["']?\s*:""")
 _MISSING = object()
 
 
@@ -79,7 +80,8 @@ class GoldenCase:
 
     def has_expectations(self) -> bool:
         c = self.case
-        return c is not None and (bool(c.expect) or c.expect_summary is not None)
+        return c is not None and (bool(c.expect) or c.expect_summary is not None or bool(c.expect_units)
+                                  or c.expect_units_summary is not None)
 
 
 def discover(paths: Sequence[str | Path], pattern: str | None = None, update: bool = False,
@@ -320,6 +322,8 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
         outcome.checks += check_expect(case.expect, evaluation, outcome.failures)
     if case.expect_summary is not None:
         outcome.checks += check_summary(case.expect_summary, result.summary, outcome.failures)
+    if case.expect_units or case.expect_units_summary:
+        outcome.checks += check_units(case, evaluation, outcome.failures)
     if update:
         outcome.snapshot = _write_snapshot(golden.snapshot, result)
     elif has_snapshot:
@@ -330,6 +334,37 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
     if outcome.failures:
         outcome.status = "failed"
     return outcome
+
+
+def check_units(case: Case, evaluation: Evaluation, out: list[Failure]) -> int:
+    """`expect_units: {单位: {甲局: {…}}}` and `expect_units_summary: {单位: {…}}`: a rollup's
+    units checked as `expect` checks items, its summary as `expect_summary` does."""
+    checks = 0
+    rollups = {cr.rollup.name: cr for cr in all_compiled_rollups(evaluation.compiled)}
+    for block in ("expect_units", "expect_units_summary"):
+        for name, expected in (getattr(case, block) or {}).items():
+            name = str(name)
+            rollup = evaluation.result.rollups.get(name)
+            if rollup is None:
+                out.append(Failure(f"{block}: the ruleset has no rollup '{name}'" + did_you_mean(name, rollups),
+                                   source="error"))
+                continue
+            found: list[Failure] = []
+            if block == "expect_units_summary":
+                checks += check_summary(expected, rollup.summary, found)
+            elif not isinstance(expected, dict):
+                found.append(Failure(f"expect_units: '{name}' must map unit ids to expected fields"))
+            else:
+                cr = rollups[name]
+                # the units' own inputs, for expectations about them, as `units:` gives them
+                section = Case(items=(case.units or {}).get(name) or [], file=case.file, section=("units", name))
+                units = Evaluation(Result(evaluation.result.ruleset, evaluation.result.case, rollup.units,
+                                          rollup.summary), cr.compiled, section)
+                checks += check_expect(expected, units, found)
+            # said of the rollup: `单位 甲局  指数: expected 20, got 18`
+            out += [dataclasses.replace(f, item=f"{name} {f.item}" if f.item else name, source="expect")
+                    if block == "expect_units" else f for f in found]
+    return checks
 
 
 def _sharing_snapshot(path: Path) -> list[Path]:
@@ -703,9 +738,25 @@ def snapshot_differences(recorded: dict[str, Any], actual: dict[str, Any]) -> tu
     _diff_items(recorded.get("items", _MISSING), actual.get("items", []), out)
     _diff(recorded.get("summary", _MISSING), actual.get("summary", _MISSING), "summary", out)
     for key in [*recorded, *(k for k in actual if k not in recorded)]:
-        if key not in ("ruleset", "case", "items", "summary"):
+        if key == "rollups" and isinstance(recorded.get(key), dict) and isinstance(actual.get(key), dict):
+            _diff_rollups(recorded[key], actual[key], out)
+        elif key not in ("ruleset", "case", "items", "summary"):
             _diff(recorded.get(key, _MISSING), actual.get(key, _MISSING), key, out)
     return out, notes
+
+
+def _diff_rollups(recorded: dict[str, Any], actual: dict[str, Any], out: list[Failure]) -> None:
+    """Each rollup's units compared as items are (named `单位 甲局`), then its summary."""
+    for name in [*recorded, *(k for k in actual if k not in recorded)]:
+        old, new = recorded.get(name), actual.get(name)
+        if not (isinstance(old, dict) and isinstance(new, dict)):
+            _diff(old if old is not None else _MISSING, new if new is not None else _MISSING, f"rollups.{name}", out)
+            continue
+        found: list[Failure] = []
+        _diff_items(old.get("units", _MISSING), new.get("units", []), found)
+        out += [dataclasses.replace(f, item=f"{name} {f.item}" if f.item else None,
+                                    message=f.message if f.item else f"rollup {name}: {f.message}") for f in found]
+        _diff(old.get("summary", _MISSING), new.get("summary", _MISSING), f"rollups.{name}.summary", out)
 
 
 def _short(digest: Any) -> str:

@@ -348,6 +348,20 @@ class Comment:
     own_line: bool  # True: the comment stands alone on its line
 
 
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """`rollup 单位 by 所属单位 { … }`: a further subject, one per distinct value of the
+    items' `by` value, with its own declarations (inputs given in the case's `units:`
+    section, lets, tables, grades, supervision, sanctions, summary). Inside it `items`
+    is the group's items, read as `i.NAME` for any item value or grade."""
+
+    name: str
+    by: str
+    declarations: tuple[Declaration, ...]
+    span: Span = field(default=NOWHERE, compare=False)
+    by_span: Span = field(default=NOWHERE, compare=False)
+
+
 # The declaration kinds, in canonical order (also the order diff reports in).
 KINDS = (
     "input",
@@ -359,10 +373,12 @@ KINDS = (
     "supervision",
     "sanction",
     "summary",
+    "rollup",
 )
 
 Declaration = (
     Input | Dimension | DecisionTable | Let | GradeScale | Grade | Supervision | Sanction | Summary
+    | Rollup
 )
 
 
@@ -388,6 +404,7 @@ _KIND_OF: dict[type, str] = {
     Supervision: "supervision",
     Sanction: "sanction",
     Summary: "summary",
+    Rollup: "rollup",
 }
 
 
@@ -460,6 +477,27 @@ class Ruleset:
         return self.of_kind("sanction")  # type: ignore[return-value]
 
     @property
+    def rollups(self) -> list[Rollup]:
+        return self.of_kind("rollup")  # type: ignore[return-value]
+
+    @property
     def summary(self) -> Summary | None:
         found = self.of_kind("summary")
         return found[0] if found else None  # type: ignore[return-value]
+
+
+def rollup_ruleset(parent: Ruleset, rollup: Rollup) -> Ruleset:
+    """A rollup's declarations as a ruleset of their own (subject: the rollup), so that
+    check, compile and evaluate treat a unit as they treat an item."""
+    return Ruleset(id=parent.id, file=parent.file, title=parent.title, version=parent.version,
+                   subject=rollup.name, declarations=list(rollup.declarations), span=rollup.span)
+
+
+def all_rollups(declarations: list[Declaration] | tuple[Declaration, ...]) -> list[Rollup]:
+    """Every rollup, nested ones (a rollup of a rollup's units) after the one they are in."""
+    out: list[Rollup] = []
+    for d in declarations:
+        if isinstance(d, Rollup):
+            out.append(d)
+            out += all_rollups(d.declarations)
+    return out

@@ -42,6 +42,7 @@ from .model import (
     Name,
     Raise,
     Remove,
+    Rollup,
     Row,
     Ruleset,
     Sanction,
@@ -53,6 +54,8 @@ from .model import (
     Test,
     TypeSpec,
     Unary,
+    declaration_kind,
+    declaration_name,
 )
 
 # Limits that keep hostile files from hanging or crashing later stages.
@@ -67,6 +70,7 @@ MAX_SOURCE_BYTES = 1024 * 1024
 STATEMENT_KEYWORDS = (
     "ruleset", "version", "effective", "extends", "remove", "source", "subject", "input",
     "dimension", "table", "let", "levels", "grade", "supervision", "sanction", "summary",
+    "rollup",
 )
 
 
@@ -554,7 +558,7 @@ class _Builder(Transformer):
         span = self.sp(meta)
         comps = [a for a in args if isinstance(a, _Tagged)]
         if not comps:
-            if (function in ("count", "any", "all") and len(args) == 1
+            if (function in ("count", "share", "any", "all") and len(args) == 1
                     and isinstance(args[0], Binary) and args[0].op == "in"
                     and isinstance(args[0].left, Name)):
                 return Comprehension(function, args[0].left.name, args[0].right, None, None, span)
@@ -935,6 +939,17 @@ class _Builder(Transformer):
     def summary_decl(self, meta: Any, ch: list) -> Summary:
         return Summary(tuple(ch), self.sp(meta))
 
+    def rollup_decl(self, meta: Any, ch: list) -> Rollup:
+        body = [c for c in ch[2:] if c is not None and not isinstance(c, Token)]
+        seen: dict[tuple[str, str], Span] = {}
+        for st in body:
+            key = (declaration_kind(st), declaration_name(st))
+            if key in seen:
+                raise self.error("PE102", f"{key[0]} '{key[1]}' is declared twice in rollup '{ch[0]}' "
+                                 f"(first at line {seen[key].line})", st.span)
+            seen[key] = st.span
+        return Rollup(ch[0], ch[1], tuple(body), self.sp(meta))
+
     def start(self, meta: Any, ch: list) -> list:
         return [c for c in ch if c is not None and not isinstance(c, Token)]
 
@@ -947,8 +962,6 @@ def _assemble(statements: list, file: str) -> Ruleset:
     header_seen: dict[str, Span] = {}
     removes: list[Remove] = []
     sources: list[str] = []
-    from .model import declaration_kind, declaration_name
-
     seen: dict[tuple[str, str], Span] = {}
     for st in statements:
         if isinstance(st, _Tagged):

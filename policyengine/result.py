@@ -79,22 +79,47 @@ WARNING_ORDER = ["red", "orange", "yellow", "blue", "green"]
 
 
 @dataclass(slots=True)
+class RollupResult:
+    """A rollup's units (each shaped like an item result; `id` is the group key) and its
+    summary."""
+
+    name: str
+    units: list[ItemResult]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def unit(self, unit_id: str) -> ItemResult:
+        return _by_id(self.units, unit_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"units": [u.to_dict() for u in self.units], "summary": self.summary}
+
+
+@dataclass(slots=True)
 class Result:
     ruleset: dict[str, Any]
     case: dict[str, Any]
     items: list[ItemResult]
     summary: dict[str, Any] = field(default_factory=dict)
+    # rollup name -> its result; empty for a ruleset without rollups (and then not in to_dict)
+    rollups: dict[str, RollupResult] = field(default_factory=dict)
 
     def item(self, item_id: str) -> ItemResult:
-        for it in self.items:
-            if it.id == item_id:
-                return it
-        raise KeyError(item_id)
+        return _by_id(self.items, item_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "ruleset": dict(self.ruleset),
             "case": dict(self.case),
             "items": [i.to_dict() for i in self.items],
             "summary": self.summary,
         }
+        if self.rollups:
+            out["rollups"] = {name: r.to_dict() for name, r in self.rollups.items()}
+        return out
+
+
+def _by_id(results: list[ItemResult], wanted: str) -> ItemResult:
+    for r in results:
+        if r.id == wanted:
+            return r
+    raise KeyError(wanted)

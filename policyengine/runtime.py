@@ -160,6 +160,26 @@ def average(values: list) -> Decimal:
     return total(values) / len(values)
 
 
+def share(flags: list) -> Decimal:
+    """The share of true flags: `share(i in items where c)`, a count over the group's size."""
+    if not flags:
+        raise RuleFailure("PE405", "share() of an empty list")
+    return Decimal(sum(flags)) / len(flags)
+
+
+def share_of(kept: list, group: list) -> Decimal:
+    """`share(…)` in trace mode: the kept items over the group's size."""
+    if not group:
+        raise RuleFailure("PE405", "share() of an empty list")
+    return Decimal(len(kept)) / len(group)
+
+
+def counted(trace: dict, index: int, kept: list) -> list:
+    """Record which items a rollup's aggregate kept (trace mode), and pass them on."""
+    trace[("agg", index)] = kept
+    return kept
+
+
 def days(start: object, end: object) -> Decimal:
     return Decimal((end - start).days)  # type: ignore[operator]
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .case import MAX_DIGITS, input_type
-from .model import Dimension, Input, Ruleset, TypeSpec
+from .model import Dimension, Input, Ruleset, TypeSpec, all_rollups, rollup_ruleset
 from .runtime import format_number
 
 _NUMERAL = re.compile(r"-?\d+(\.\d+)?")
@@ -76,7 +76,33 @@ def item_schema(rs: Ruleset) -> dict[str, Any]:
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 
+def units_schema(rs: Ruleset) -> dict[str, Any]:
+    """The case's `units:` section: per rollup, a list of its units shaped like items."""
+    props = {}
+    required = []
+    for r in all_rollups(rs.declarations):
+        props[r.name] = {"type": "array", "items": item_schema(rollup_ruleset(rs, r)),
+                         "description": f"the units of rollup {r.name}: id = the items' {r.by}"}
+        if any(isinstance(d, (Input, Dimension)) for d in r.declarations):
+            required.append(r.name)
+    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        out["required"] = required
+    return out
+
+
 def case_schema(rs: Ruleset) -> dict[str, Any]:
+    schema = _case_schema(rs)
+    if rs.rollups:  # a ruleset without rollups keeps the schema it always had
+        schema["properties"]["units"] = units_schema(rs)
+        schema["properties"]["expect_units"] = {"type": "object", "additionalProperties": {"type": "object"}}
+        schema["properties"]["expect_units_summary"] = {"type": "object", "additionalProperties": {"type": "object"}}
+        if "required" in schema["properties"]["units"]:
+            schema["required"].append("units")
+    return schema
+
+
+def _case_schema(rs: Ruleset) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Case file for ruleset {rs.id}" + (f" {rs.version}" if rs.version else ""),

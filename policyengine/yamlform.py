@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import dsl
-from .dsl import BLANK, Line, Lines, closing_line, width, with_comments
+from .dsl import BLANK, Line, Lines, declaration_ranges, width, with_comments
 from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml, source_lines
 from .model import (
     Comment,
@@ -47,6 +47,7 @@ from .model import (
     Matrix,
     Raise,
     Remove,
+    Rollup,
     Row,
     Ruleset,
     Sanction,
@@ -66,7 +67,7 @@ MAX_DEPTH = 64
 MAX_ERRORS = 20
 SECTIONS = {"input": "inputs", "dimension": "dimensions", "table": "tables", "let": "lets",
             "levels": "levels", "grade": "grades", "supervision": "supervision",
-            "sanction": "sanctions", "summary": "summary"}
+            "sanction": "sanctions", "summary": "summary", "rollup": "rollups"}
 SIMPLE_TYPES = ("number", "integer", "text", "bool", "date")
 _YAML_TYPES = {"one of": "enum", "range": "range", "list of": "list", **{t: t for t in SIMPLE_TYPES}}
 _EVERY = re.compile(r"^(\d+) +(year|month|quarter)s?$")
@@ -691,7 +692,7 @@ class _Reader:
             rs.declarations = self.ordered(rs.declarations, data["order"])
         return rs
 
-    def ordered(self, declarations: list[Any], runs: list[Any]) -> list[Any]:
+    def ordered(self, declarations: list[Any], runs: list[Any], prefix: Path_ = ()) -> list[Any]:
         """Declarations in the order `order:` gives (the DSL's order across kinds, which
         decides the order of values in the output and enters the digest).
 
@@ -702,7 +703,7 @@ class _Reader:
         placed: list[Any] = []
         seen: dict[tuple[str, str], Path_] = {}
         for i, run in enumerate(runs):
-            path: Path_ = ("order", i)
+            path: Path_ = (*prefix, "order", i)
             if isinstance(run, str):  # `- summary`
                 entries = [(path, "summary", "summary")]
             else:
@@ -732,16 +733,31 @@ class _Reader:
             placed.insert(at, d)
         return placed
 
-    def section(self, rs: Ruleset, key: str, value: Any) -> None:
+    def section(self, rs: Ruleset, key: str, value: Any, prefix: Path_ = ()) -> None:
         if key == "summary":
-            rs.declarations.append(self.summary(value))
+            rs.declarations.append(self.summary(value, prefix))
+            return
+        if key == "rollups":
+            for name, body in value.items():
+                path = (*prefix, key, name)
+                rs.declarations.append(self.rollup(path, self.key_name(path), body))
             return
         build = {"inputs": self.input, "dimensions": self.dimension, "tables": self.table, "lets": self.let,
                  "levels": self.levels, "grades": self.grade, "supervision": self.supervision,
                  "sanctions": self.sanction}[key]
         for name, body in value.items():
-            path = (key, name)
+            path = (*prefix, key, name)
             rs.declarations.append(build(path, self.key_name(path), body))
+
+    def rollup(self, path: Path_, name: str, body: dict[str, Any]) -> Rollup:
+        """`rollups: {单位: {by: 所属单位, inputs: …, lets: …}}`: the sections of a ruleset, one level in."""
+        inner = Ruleset(id=name, file=self.file)
+        for key, value in body.items():
+            if key in SECTIONS.values():
+                self.section(inner, key, value, path)
+        if "order" in body:
+            inner.declarations = self.ordered(inner.declarations, body["order"], path)
+        return Rollup(name, self.name((*path, "by")), tuple(inner.declarations), self.declaration_span(path))
 
     # -- declarations
     def input(self, path: Path_, name: str, body: Any) -> Input:
@@ -996,10 +1012,10 @@ class _Reader:
         return Sanction(name, var, source, where, when, fine, actions, warning, warning_of,
                         self.declaration_span(path), lines)
 
-    def summary(self, value: list[dict[str, Any]]) -> Summary:
+    def summary(self, value: list[dict[str, Any]], prefix: Path_ = ()) -> Summary:
         lines = []
         for i, entry in enumerate(value):
-            lpath = ("summary", i)
+            lpath = (*prefix, "summary", i)
             if "count by" in entry:
                 names = self.names((*lpath, "count by"), entry["count by"])
                 if not names:  # the DSL cannot write `count by` with no name either
@@ -1011,7 +1027,7 @@ class _Reader:
                     lines.append(SummaryLine("fine", (), self.span(lpath)))
                 else:
                     lines.append(SummaryLine("sum", (word.strip("`"),), self.span(lpath)))
-        return Summary(tuple(lines), self.declaration_span(("summary",)))
+        return Summary(tuple(lines), self.declaration_span((*prefix, "summary")))
 
 
 # ---------------------------------------------------------------- comments in YAML text
@@ -1126,11 +1142,12 @@ class _Writer:
     def __init__(self, rs: Ruleset):
         self.rs = rs
         self.lines: Lines = []
+        self.base = 0  # the indentation of the sections being written: 2 inside a rollup
 
     def add(self, indent: int, text: str, anchor: int = 0, keep_blank: bool = True) -> None:
         if self.lines and self.lines[-1].text.endswith(":"):
             keep_blank = False  # no blank line right below `key:`, the first entry's place
-        self.lines.append(Line("  " * indent + text, anchor, keep_blank=keep_blank))
+        self.lines.append(Line("  " * (indent + self.base) + text, anchor, keep_blank=keep_blank))
 
     def entry(self, indent: int, key: str, value: Any, anchor: int = 0, keep_blank: bool = True,
               dash: bool = False) -> None:
@@ -1189,14 +1206,18 @@ class _Writer:
                 self.add(1, "- " + scalar(src), at(f"source#{i}"))
         if rs.subject != "item" or "subject" in spans:
             self.entry(0, "subject", rs.subject, at("subject"))
-        runs = _runs(rs.declarations)
+        self.sections(rs.declarations)
+        return self.lines
+
+    def sections(self, declarations: list[Any]) -> None:
+        runs = _runs(declarations)
         # sections in the order their kinds first appear, so a file whose kinds each
         # stand together needs no `order:` (and fmt of a YAML file keeps its sections)
         for kind in dict.fromkeys(kind for kind, _ in runs):
-            decls = rs.of_kind(kind)
+            decls = [d for d in declarations if declaration_kind(d) == kind]
             self.lines.append(BLANK)
             if kind == "summary":
-                self.summary(decls[0])  # type: ignore[arg-type]
+                self.summary(decls[0])
                 continue
             self.add(0, f"{SECTIONS[kind]}:")
             for i, d in enumerate(decls):
@@ -1212,7 +1233,15 @@ class _Writer:
                     self.add(1, "- summary")
                 else:
                     self.entry(1, SECTIONS[kind], names, dash=True)
-        return self.lines
+
+    def rollup(self, r: Rollup, first: bool) -> None:
+        if not first:
+            self.lines.append(BLANK)
+        self.add(1, f"{scalar(r.name)}:", r.span.line)
+        self.add(2, f"by: {scalar(r.by)}")
+        self.base += 2
+        self.sections(list(r.declarations))
+        self.base -= 2
 
     # -- declarations
     def input(self, d: Input, first: bool) -> None:
@@ -1402,11 +1431,10 @@ def to_yaml(rs: Ruleset, comments: bool = True) -> str:
     """The ruleset (unresolved) as canonical YAML text, comments kept by source line."""
     lines = _Writer(rs).write()
     if comments:
-        ranges = [(d.span.line, closing_line(d.span, rs.blank_lines)) for d in rs.declarations if d.span.line]
         # a DSL comment may hold what YAML reads as a line break (NEL, LS, PS, a bare CR):
         # the rest of it would become YAML; it is kept as a space
         kept = tuple(dataclasses.replace(c, text=yaml_comment_text(c.text)) for c in rs.comments)
-        lines = with_comments(lines, kept, rs.blank_lines, ranges)
+        lines = with_comments(lines, kept, rs.blank_lines, declaration_ranges(rs))
     return dsl.render(lines)
 
 

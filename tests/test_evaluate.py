@@ -454,7 +454,8 @@ def test_yaml_json_and_csv_cases_agree(tmp_path: Path) -> None:
 def test_shipped_name_resolves() -> None:
     rs = pe.load_ruleset("tax@2010")
     assert rs.id == "tax" and rs.version == "2010"
-    assert pe.load_ruleset("tax").version == "2011"
+    assert pe.load_ruleset("tax").version == "2012"  # the latest: 2012 adds the units' index
+    assert pe.load_ruleset("tax@2011").version == "2011"
 
 
 def test_ruleset_is_reusable_and_thread_safe() -> None:

@@ -198,17 +198,18 @@ def _eval(tmp_path: Path, name: str, text: str | bytes, *options: str) -> tuple[
     return run(*options, "eval", str(tmp_path / "r.policy"), str(case), "-f", "json")
 
 
-@pytest.mark.parametrize("number", ["1e-999999", "1e999999999", "1" * 1_000_000, "0." + "0" * 40 + "1", "-1e-999999"])
+@pytest.mark.parametrize("number", ["1e-999999", "1e999999999", "1" * 1_000_000, "0." + "0" * 1000 + "1", "-1e-999999"])
 def test_numbers_bounded_both_ways(tmp_path: Path, number: str) -> None:
     code, out = _eval(tmp_path, "c.json", f'{{"items": [{{"id": "a", "x": {number}}}]}}')
     assert code == 2, out
     assert "c.json:1:24: error[PE303]: item a: field 'x': number" in out  # at the key "x"
-    assert "is too large or too precise" in out
+    assert "is too large or too small" in out
     assert len(out) < 2000  # the value is not echoed whole
 
 
-def test_a_precise_but_modest_number_is_accepted(tmp_path: Path) -> None:
-    code, out = _eval(tmp_path, "c.json", '{"items": [{"id": "a", "x": 0.000001}]}')
+@pytest.mark.parametrize("number", ["0.000001", "3.862480649537515e-254", "1e-999"])
+def test_a_small_but_modest_number_is_accepted(tmp_path: Path, number: str) -> None:
+    code, out = _eval(tmp_path, "c.json", f'{{"items": [{{"id": "a", "x": {number}}}]}}')
     assert code == 0, out
 
 

@@ -90,14 +90,20 @@ def test_department_has_a_case_with_an_expect_block(department: str) -> None:
         assert (g.path.parent / g.case.ruleset).resolve() in own, (g.name, g.case.ruleset)
 
 
-def test_tax_ships_2010_and_a_2011_that_extends_it() -> None:
+def test_tax_ships_2010_a_2011_that_extends_it_and_a_2012_with_the_units_index() -> None:
     names = [f.name for f in ruleset_files("tax")]
-    assert names == ["2010.policy", "2011.policy"]
+    assert names == ["2010.policy", "2011.policy", "2012.policy"]
     written = parse_file(RULESETS / "tax" / "2011.policy")  # as written, before resolving
     assert written.extends == "2010.policy"
     assert written.version == "2011"
     assert any(g.case is not None and g.case.ruleset and g.case.ruleset.endswith("tax/2011.policy")
                and g.case.expect for g in GOLDEN)
+    # 2012 adds the 廉政风险指数 of the units (seed 000 第一篇 三(一)) as a rollup over 2011
+    written = parse_file(RULESETS / "tax" / "2012.policy")
+    assert written.extends == "2011.policy"
+    assert [r.name for r in written.rollups] == ["单位"]
+    assert any(g.case is not None and g.case.ruleset and g.case.ruleset.endswith("tax/2012.policy")
+               and g.case.expect_units for g in GOLDEN)
 
 
 @pytest.mark.parametrize("department", DEPARTMENTS)

@@ -24,6 +24,14 @@ How the items are built (standard library only, byte-for-byte deterministic):
     fixed, spread-out positions; the matrix cell each one uses is listed in WARNED.
   * If the ruleset's weights, thresholds or matrix change, update the mirror and rerun.
 
+Units and people (for the ruleset's two rollups, [假设9] [假设10]): the seed names neither, so
+each point gets one of 30 invented units and, within it, one of 12 invented people, drawn from
+a second LCG (the draws above stay as they were). Each of the 13 warned points gets a person
+of its own who holds no other point, so the talks counted once per person are the seed's
+"6名干部警示谈话、3名干部诫勉谈话" (the 6 orange and 3 red points; yellow brings no talk), and
+the 2 points to rectify lie in 2 different units: "已对2个单位发出《整改通知书》". These are
+illustrative data constructed to match the published totals, not the district's people.
+
 A few items are hand-checked (HAND_CHECKED below): the script asserts that the generated
 inputs are the ones the hand computation used and that the mirror agrees with the hand
 values, and writes them into the case's `expect:` block. `expect_summary:` carries the
@@ -54,6 +62,8 @@ WARNED = [
 WARN_TOTALS = {"红色": 3, "橙色": 6, "黄色": 4}
 
 DIMS = ["权力重要程度", "行使频率", "自由裁量空间", "群众利益关联度"]
+UNITS = [f"区级单位{k:02d}" for k in range(1, 31)]  # invented: the seed names no unit
+PEOPLE_PER_UNIT = 12
 TIERS = ["领导岗位", "中层岗位", "中层岗位", "重要岗位", "重要岗位", "重要岗位", "重要岗位"]
 
 
@@ -136,14 +146,26 @@ def build():
                 break
         points.append(p)
     used = set()
+    warned = []
     for k, (grade, tendency, _, fix) in enumerate(WARNED):
         i = (k * 89 + 7) % TOTAL                       # fixed, spread-out start positions
         while points[i]["id"] in used or evaluate(points[i])["风险等级"] != grade:
             i = (i + 1) % TOTAL
         used.add(points[i]["id"])
+        warned.append(i)
         points[i]["倾向性程度"] = tendency
         if fix:
             points[i]["责令整改"] = True
+    people = LCG(20120102)  # a second stream: the points drawn above do not change
+    for p in points:
+        p["所属单位"] = people.pick(UNITS)
+        p["责任人"] = f"{p['所属单位']}干部{1 + people.below(PEOPLE_PER_UNIT):02d}"
+    fixes = [i for i in warned if points[i].get("责令整改")]
+    if points[fixes[0]]["所属单位"] == points[fixes[1]]["所属单位"]:  # two units get a notice
+        points[fixes[1]]["所属单位"] = UNITS[(UNITS.index(points[fixes[0]]["所属单位"]) + 1) % len(UNITS)]
+    for k, i in enumerate(warned):
+        # a person of one's own, outside the 12 drawn per unit: each talk is one person's
+        points[i]["责任人"] = f"{points[i]['所属单位']}干部{PEOPLE_PER_UNIT + 1 + k:02d}"
     return points
 
 
@@ -223,7 +245,7 @@ def fmt_value(v):
 
 
 def fmt_item(p):
-    keys = ["id", "name", "岗位层次", "是否一把手", "风险类型", *DIMS, "倾向性程度", "责令整改"]
+    keys = ["id", "name", "所属单位", "责任人", "岗位层次", "是否一把手", "风险类型", *DIMS, "倾向性程度", "责令整改"]
     return "  - {" + ", ".join(f"{k}: {fmt_value(p[k])}" for k in keys if k in p) + "}"
 
 
@@ -273,6 +295,10 @@ def render(points):
         "  counts:",
         "    风险类型: {" + ", ".join(f"{t}: {n}" for t, n in TYPES.items())
         + "}   # the seed's published totals",
+        "expect_units_summary:",
+        f"  单位: {{items: {len(UNITS)}, sums: {{A级数: {GRADES['A']}}}, counts: {{须整改: {{\"true\": 2}}}}}}"
+        "   # 2 units get a notice (the seed's 2)",
+        "  干部: {levels: {谈话: {诫勉: 3, 警示: 6}}}   # the seed's 3 and 6 people, counted once per person",
         "",
     ]
     return "\n".join(lines)

@@ -21,7 +21,8 @@ from typing import Any
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
-HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "expect", "expect_summary")
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary", "expect_units",
+               "expect_units_summary")
 
 
 @dataclass
@@ -36,6 +37,16 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # rollup name -> unit id -> expected fields; rollup name -> expected summary entries
+    expect_units: dict[str, Any] | None = None
+    expect_units_summary: dict[str, Any] | None = None
+    # rollup name -> its units' own inputs, a list shaped like `items` (`id` is the group key)
+    units: dict[str, Any] | None = None
+    # where this case's `items` stand in the file: ("units", "单位") for a rollup's units
+    section: tuple[str, ...] = ()
+    # rollup name -> (file, located rows) of units read from a file of their own (a CSV
+    # case's `<case>.units.<rollup>.csv`)
+    unit_sources: dict[str, tuple[str, Any]] | None = None
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -57,22 +68,7 @@ MAX_CASE_BYTES = 256 << 20
 
 def load_case(path: str | Path, max_bytes: int | None = None) -> Case:
     path = Path(path)
-    limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
-    except OSError as exc:
-        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
-    if len(raw) > limit:
-        raise CaseError(Diagnostic("PE307", f"the case file is larger than {_size(limit)} (the limit; "
-                                   "raise it with --max-case-size)", file=str(path)))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
-    del raw
+    text = load_text(path, max_bytes)
     suffix = path.suffix.lower()
     # the readers are imported when a file of their kind is read: `--help` stays fast
     from .csv import read_csv
@@ -87,6 +83,26 @@ def load_case(path: str | Path, max_bytes: int | None = None) -> Case:
         else:
             data = read_yaml(text, path)
     return case_from_data(data, str(path))
+
+
+def load_text(path: Path, max_bytes: int | None = None) -> str:
+    """A case file's text (or a companion file's: a CSV case's units), with located errors;
+    read up to the limit and refused past it, never read whole first."""
+    limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
+    except OSError as exc:
+        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+    if len(raw) > limit:
+        raise CaseError(Diagnostic("PE307", f"the case file is larger than {_size(limit)} (the limit; "
+                                   "raise it with --max-case-size)", file=str(path)))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
 
 
 def _size(n: int) -> str:
@@ -122,6 +138,10 @@ def case_from_data(data: Any, file: str) -> Case:
     if not isinstance(items, list):
         raise CaseError(Diagnostic("PE303", "the case file has no 'items' list", file=file,
                                    line=_key_line(file, ["items"]) or 1))
+    units = data.get("units")
+    if units is not None and not (isinstance(units, dict) and all(isinstance(v, list) for v in units.values())):
+        raise CaseError(Diagnostic("PE340", "'units' maps each rollup's name to a list of its units "
+                                   "(each with an 'id', like items)", file=file, line=_key_line(file, ["units"])))
     expect = data.get("expect")
     if expect is not None and not isinstance(expect, dict):
         raise CaseError(Diagnostic("PE303", "'expect' maps item ids to expected values", file=file,
@@ -135,6 +155,10 @@ def case_from_data(data: Any, file: str) -> Case:
         if isinstance(value, (Decimal, float)) and not _modest(value):
             raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
                                        "not finite", file=file, line=_key_line(file, [key])))
+    for key in ("expect_units", "expect_units_summary"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise CaseError(Diagnostic("PE344", f"'{key}' maps each rollup's name to its expectations", file=file,
+                                       line=_key_line(file, [key])))
     ruleset = data.get("ruleset")
     return Case(
         items=items, title=_text(data.get("title")), unit=_text(data.get("unit")),
@@ -142,6 +166,8 @@ def case_from_data(data: Any, file: str) -> Case:
         ruleset=str(ruleset) if ruleset is not None else None,
         expect={str(k): v for k, v in expect.items()} if expect else None,
         expect_summary=data.get("expect_summary"),
+        units={str(k): v for k, v in units.items()} if units else None,
+        expect_units=data.get("expect_units"), expect_units_summary=data.get("expect_units_summary"),
     )
 
 

@@ -9,11 +9,27 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic
-from . import Case
+from . import Case, load_text
 
 
 def read_csv(text: str, path: Path) -> Case:
-    """A CSV case: one item per row, a header row of field names (id, name, inputs)."""
+    """A CSV case: one item per row, a header row of field names (id, name, inputs).
+
+    A rollup's units come from a companion file beside it, `<case>.units.<rollup>.csv`,
+    one unit per row in the same layout (id = the unit's key value)."""
+    items, nodes = _rows(text, path)
+    case = Case(items=items, file=str(path))
+    case._nodes = nodes
+    for companion in sorted(path.parent.glob(f"{path.stem}.units.*.csv")):
+        rollup = companion.name[len(path.stem) + len(".units."):-len(".csv")]
+        units, unit_nodes = _rows(load_text(companion), companion)
+        case.units = {**(case.units or {}), rollup: units}
+        case.unit_sources = {**(case.unit_sources or {}), rollup: (str(companion), unit_nodes)}
+    return case
+
+
+def _rows(text: str, path: Path) -> tuple[list[dict[str, Any]], tuple[str, list[int], list[str]]]:
+    """The rows of a CSV file as mappings of the header's names, and where each row is."""
     import csv
     import io
 
@@ -40,9 +56,7 @@ def read_csv(text: str, path: Path) -> Case:
             raise CaseError(Diagnostic("PE302", f"row has {len(row)} cells; the header has {len(header)}",
                                        file=str(path), line=number))
         items.append({h: _csv_value(c) for h, c in zip(header, row, strict=True) if c.strip() != ""})
-    case = Case(items=items, file=str(path))
-    case._nodes = ("csv", [0, *range(2, len(rows) + 1)], header)
-    return case
+    return items, ("csv", [0, *range(2, len(rows) + 1)], header)
 
 
 def _csv_value(cell: str) -> Any:

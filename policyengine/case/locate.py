@@ -29,6 +29,8 @@ def locate(case: Case, path: list[Any]) -> tuple[int, int]:
     """Line and column of `path` (keys and indices) in the case file, or (0, 0)."""
     if case.file is None:
         return 0, 0
+    if case.section and path and path[0] == "items":
+        path = [*case.section, *path[1:]]
     if isinstance(case._nodes, tuple) and case._nodes[0] == "csv":
         _, lines, header = case._nodes
         if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int) and path[1] + 1 < len(lines):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
 from ..model import Dimension, Input, TypeSpec
-from ..runtime import load_generated
+from ..runtime import CONTEXT, load_generated
 from .locate import _key_line, locate
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE, _describe, _modest
 
@@ -34,14 +34,14 @@ def _number(value: Any) -> Decimal:
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
         raise _Invalid("must be a finite number")
-    # compared by exponent, not by arithmetic: abs() of 1e999999999 overflows the context
-    digits, exponent = d.as_tuple()[1:]
-    if (not d.is_zero() and d.adjusted() >= MAX_MAGNITUDE.adjusted()) or len(digits) > MAX_DIGITS \
-            or exponent < -MAX_DIGITS:  # type: ignore[operator]
+    # compared by exponent, not by arithmetic: abs() of 1e999999999 overflows the context;
+    # and no smaller than arithmetic can hold (1e-999999 would print a megabyte)
+    if (not d.is_zero() and not CONTEXT.Emin <= d.adjusted() < MAX_MAGNITUDE.adjusted()) \
+            or len(d.as_tuple().digits) > MAX_DIGITS:
         text = str(value)
         shown = text if len(text) <= 24 else text[:20] + "…"
-        raise _Invalid(f"number {shown} is too large or too precise (limit: 18 digits before the point, "
-                       f"{MAX_DIGITS} in all and after it)")
+        raise _Invalid(f"number {shown} is too large or too small (limit: 18 digits before the point, "
+                       f"{MAX_DIGITS} in all, nothing below 1e{CONTEXT.Emin})")
     return d
 
 

@@ -7,7 +7,7 @@ import io
 import re
 
 from ..result import Result
-from .tabular import table_rows
+from .tabular import rollup_rows, table_rows
 
 
 def to_csv(result: Result | list[Result]) -> str:
@@ -21,7 +21,20 @@ def to_csv(result: Result | list[Result]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([neutral(c) for c in header])
     writer.writerows([neutral(c) for c in row] for row in body)
+    # each rollup in a block of its own below, after a blank row, its id column headed by its name
+    for name in rollup_names(results):
+        header, body = rollup_rows(results, name, case_column=len(results) > 1)
+        writer.writerow([])
+        writer.writerow([neutral(c) for c in header])
+        writer.writerows([neutral(c) for c in row] for row in body)
     return buffer.getvalue()
+
+
+def rollup_names(results: list[Result]) -> list[str]:
+    names: list[str] = []
+    for r in results:
+        names += [n for n in r.rollups if n not in names]
+    return names
 
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")

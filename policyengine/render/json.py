@@ -125,7 +125,20 @@ class JsonWriter:
                 yield ("[" if start == 0 else ",") + item_pad + ("," + item_pad).join(
                     self.item(i, depth + 2) for i in items[start:start + 256])
             yield "\n" + "  " * (depth + 1) + "]"
-        yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}' + "\n" + "  " * depth + "}"
+        yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}'
+        if result.rollups:
+            # one section per rollup, its units shaped like items (docs/rollups.md)
+            inner = "\n" + "  " * (depth + 2)
+            unit_pad = "\n" + "  " * (depth + 4)
+            yield "," + pad + '"rollups": {'
+            for n, (name, rollup) in enumerate(result.rollups.items()):
+                units = ("[" + unit_pad + ("," + unit_pad).join(self.item(u, depth + 4) for u in rollup.units)
+                         + "\n" + "  " * (depth + 3) + "]") if rollup.units else "[]"
+                yield (("," if n else "") + inner + self.quote(name) + ": {" + "\n" + "  " * (depth + 3)
+                       + '"units": ' + units + "," + "\n" + "  " * (depth + 3) + '"summary": '
+                       + self.value(rollup.summary, depth + 3) + inner + "}")
+            yield pad + "}"
+        yield "\n" + "  " * depth + "}"
 
 
 def to_json(data: Any) -> str:

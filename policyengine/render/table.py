@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..result import Result
-from .tabular import cell, rows
+from .tabular import cell, rollup_rows, rows
 
 
 @dataclass
@@ -58,7 +58,22 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     out += notes
     out.append("")
     out.append(summary_text(result, fines=view is None or view.sanctions))
+    for name, rollup in result.rollups.items():
+        # one block per rollup: its units as the items are shown, then its summary
+        header, body = rollup_rows([result], name)
+        out += ["", f"rollup {name} · {len(rollup.units)} units", _aligned(header, body), "",
+                summary_lines(rollup.summary, len(rollup.units), "units")]
     return "\n".join(out) + "\n"
+
+
+def _aligned(header: list[str], body: list[list[str]]) -> str:
+    """A block of rows as the items' table is laid out: numbers right-aligned."""
+    from tabulate import tabulate
+
+    numeric = {i for i, h in enumerate(header) if i > 1 and all(
+        re.fullmatch(r"-?\d+(\.\d+)?", r[i]) or r[i] == "" for r in body)}
+    align = ["right" if i in numeric else "left" for i in range(len(header))]
+    return tabulate(body, headers=header, tablefmt="simple", colalign=align, disable_numparse=True)
 
 
 def columns_of(result: Result, inputs: list[str], sanctions: bool = True) -> list[str]:
@@ -217,12 +232,15 @@ def summary_text(result: Result, fines: bool = True) -> str:
     """The summary under a result table: the one-line figures first (items, levels,
     counts, sums, fines), then each `count by a, b` as a cross-table of its own, a
     values down and b values across with totals, as it would be laid out on paper."""
+    return summary_lines(result.summary, len(result.items), "items", fines)
+
+
+def summary_lines(s: dict[str, Any], shown: int, subject: str, fines: bool = True) -> str:
     from tabulate import tabulate
 
-    s = result.summary
-    lines = [f"items: {s['items']}"]
-    if len(result.items) != s["items"]:  # `eval --item`: the summary still covers the whole case
-        lines[0] += f" ({len(result.items)} shown; the summary counts all {s['items']})"
+    lines = [f"{subject}: {s['items']}"]
+    if shown != s["items"]:  # `eval --item`: the summary still covers the whole case
+        lines[0] += f" ({shown} shown; the summary counts all {s['items']})"
     for scale, counts in s["levels"].items():
         lines.append(f"{scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for block in s.get("counts", []):

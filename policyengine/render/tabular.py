@@ -6,7 +6,7 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Any
 
-from ..result import Result
+from ..result import ItemResult, Result
 from ..runtime import format_number
 
 
@@ -34,7 +34,21 @@ def rows(result: Result) -> tuple[list[str], list[list[str]]]:
 def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[str], list[list[str]]]:
     """One row per item of every result, under one header; with `case_column`, each row
     starts with the case file it came from (several cases in one spreadsheet)."""
-    items = [i for r in results for i in r.items]
+    return subject_rows([(i, r.case.get("file")) for r in results for i in r.items], case_column)
+
+
+def rollup_rows(results: list[Result], rollup: str, case_column: bool = False,
+                ) -> tuple[list[str], list[list[str]]]:
+    """The same table for a rollup's units; the id column is headed by the rollup's name."""
+    header, body = subject_rows([(u, r.case.get("file")) for r in results if rollup in r.rollups
+                                 for u in r.rollups[rollup].units], case_column)
+    header[header.index("id")] = rollup
+    return header, body
+
+
+def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool,
+                 ) -> tuple[list[str], list[list[str]]]:
+    items = [i for i, _ in rows]
     first = items[0] if items else None
     value_names = list(first.values) if first else []
     scales = list(first.grades) if first else []
@@ -56,7 +70,7 @@ def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[s
             return found
         return cell(value)
 
-    for item, file in ((i, r.case.get("file")) for r in results for i in r.items):
+    for item, file in rows:
         row = ([file or ""] if case_column else []) + [item.id, item.name or "",
                                                        *(text(item.values[n]) for n in value_names)]
         for s in scales:

@@ -84,7 +84,23 @@ class Publication:
                 "pageSize": self.page_size}
 
 
-SECTIONS: list[Callable[[Publication, LoadedRuleset], Section | None]] = []
+def rollup_sections(pub: Publication, rs: LoadedRuleset) -> list[Section]:
+    """A table per rollup: its units as the result's table shows them (docs/rollups.md),
+    under the rollup's name and key."""
+    from ..model import all_rollups
+    from ..render.tabular import rollup_rows
+
+    keys = {r.name: r.by for r in all_rollups(rs.model.declarations)}
+    out = []
+    for name in pub.result.rollups:
+        header, body = rollup_rows([pub.result], name)
+        out.append(Section(f"{name}(按{keys.get(name, name)}汇总,{len(body)} 个)", "table.html.j2",
+                           {"header": header, "rows": body}))
+    return out
+
+
+# a builder gives a Section, several (a list), or None when the ruleset has nothing of the kind
+SECTIONS: list[Callable[[Publication, LoadedRuleset], Section | list[Section] | None]] = [rollup_sections]
 
 
 def case_publication(index: int, rs: LoadedRuleset, case: Case, result: Result, rows: list[list[Any]],
@@ -127,7 +143,9 @@ def case_publication(index: int, rs: LoadedRuleset, case: Case, result: Result, 
     )
     for build in SECTIONS:
         section = build(pub, rs)
-        if section is not None:
+        if isinstance(section, list):
+            pub.sections += section
+        elif section is not None:
             pub.sections.append(section)
     return pub
 

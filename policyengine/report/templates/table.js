@@ -58,6 +58,8 @@
       var td = document.createElement("td");
       td.textContent = value;
       if (c.kind === "number") { td.className = "number"; }
+      // an id is looked up as a whole: never broken across lines on screen or on paper
+      if (c.name === "id") { td.className = "id"; }
       if (c.kind === "level" && value in levelIndex[k]) {
         td.className = "level";
         var colour = c.colours[levelIndex[k][value]];
