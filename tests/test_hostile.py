@@ -3,7 +3,7 @@
 A template ruleset (tests/data/hostile_template.policy) uses a name or a string in every
 place one can go — inputs, record fields, one-of labels, dimensions, tables and their
 output columns, lets, level and grade names, a matrix, supervision, sanctions, actions,
-summary lines. Each `P` in it is replaced by an injection attempt (in backticks for a
+summary lines, a rollup with its own let, levels, grade and sanction. Each `P` in it is replaced by an injection attempt (in backticks for a
 name, escaped in a string), then the ruleset is checked, evaluated, explained, tested
 with coverage, formatted and converted — in the DSL and in the YAML form. Had any of it
 been pasted into the generated Python, `owned.txt` would appear in the working folder.
@@ -76,6 +76,11 @@ def assert_result(output: str, p: str) -> None:
     assert [s["rule"] for s in item["sanctions"]] == [f"{p}14", f"{p}23"]
     assert [s["actions"] for s in item["sanctions"]] == [[p], [p]]
     assert data["summary"]["fines"] == 5
+    # the rollup: one unit, P2's value p; its one item has P12 = 11 > 3, so P26 = 1
+    (unit,) = data["rollups"][f"{p}24"]["units"]
+    assert unit["id"] == p and unit["values"][f"{p}26"] == 1
+    assert unit["grades"][f"{p}27"]["level"] == f"{p}28"
+    assert [s["rule"] for s in unit["sanctions"]] == [f"{p}30"]
 
 
 def exercise(tmp_path: Path, ruleset: Path, p: str) -> None:
