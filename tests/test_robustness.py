@@ -501,3 +501,11 @@ def test_squaring_lets_cannot_print_a_megabyte(tmp_path: Path) -> None:
     code, out = run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-f", "json")
     # a = 10^28, b = 10^56, … g = 10^1792: past 10^999
     assert code == 2 and "r.policy:8:1: error[PE406]: item a: number too large in let g" in out, out
+
+
+def test_a_json_number_past_what_decimal_holds(tmp_path: Path) -> None:
+    """Found by the long fuzz run: Decimal() itself refuses the exponent (InvalidOperation)."""
+    number = "1e-" + "1" * 400
+    code, out = _eval(tmp_path, "c.json", f'{{"items": [\n{{"id": "a", "x": {number}}}]}}')
+    assert code == 2, out
+    assert "c.json:2:18: error[PE302]: number 1e-11111111111111111… is too large or too small to read" in out

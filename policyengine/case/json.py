@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,17 @@ def read_json(text: str, path: Path) -> Any:
                                    column=exc.colno)) from None
     except RecursionError:
         raise CaseError(Diagnostic("PE302", "JSON nested too deeply", file=str(path))) from None
+    except _Unreadable as exc:
+        number = str(exc)
+        at = max(text.find(number), 0)
+        shown = number if len(number) <= 24 else number[:20] + "…"
+        raise CaseError(Diagnostic("PE302", f"number {shown} is too large or too small to read",
+                                   file=str(path), line=text.count("\n", 0, at) + 1,
+                                   column=at - text.rfind("\n", 0, at))) from None
+
+
+class _Unreadable(Exception):
+    """A JSON number Decimal cannot hold."""
 
 
 def _duplicate_key_at(text: str) -> tuple[str, int]:
@@ -144,7 +155,10 @@ def _shared_decimals() -> Callable[[str], Decimal]:
     def parse(text: str) -> Decimal:
         d = seen.get(text)
         if d is None:
-            d = Decimal(text)
+            try:
+                d = Decimal(text)
+            except InvalidOperation:  # an exponent past what Decimal holds: 1e-111…1
+                raise _Unreadable(text) from None
             if len(seen) < _SHARED_LIMIT:
                 seen[text] = d
         return d
