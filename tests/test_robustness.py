@@ -509,3 +509,10 @@ def test_a_json_number_past_what_decimal_holds(tmp_path: Path) -> None:
     code, out = _eval(tmp_path, "c.json", f'{{"items": [\n{{"id": "a", "x": {number}}}]}}')
     assert code == 2, out
     assert "c.json:2:18: error[PE302]: number 1e-11111111111111111… is too large or too small to read" in out
+
+
+def test_a_yaml_number_past_what_decimal_holds_is_not_zero(tmp_path: Path) -> None:
+    """float() would silently read 1.0e-111…1 as 0."""
+    code, out = _eval(tmp_path, "c.yaml", "items:\n  - {id: a, x: 1.0e-" + "1" * 400 + "}\n")
+    assert code == 2, out
+    assert "c.yaml:2:13: error[PE303]: item a: field 'x': must be a number, not text" in out

@@ -27,7 +27,9 @@ def _yaml_loader() -> type:
         try:
             return Decimal(text)
         except InvalidOperation:
-            return loader.construct_yaml_float(node)
+            if text[-1:].isdigit():  # 1e-111…1: an exponent Decimal cannot hold (float would say 0)
+                return str(node.value)
+            return loader.construct_yaml_float(node)  # .inf, .nan
 
     def decimal_int(loader: Any, node: Any) -> Any:
         text = str(node.value).replace("_", "")
