@@ -65,9 +65,10 @@ def item_schema(rs: Ruleset) -> dict[str, Any]:
         if not isinstance(decl, (Input, Dimension)):
             continue
         schema = type_schema(input_type(decl))
-        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list"):
+        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list" and not decl.carried):
             required.append(decl.name)
-        else:  # the validator reads null as "not given": the default (or an empty list) applies
+        elif decl.default is not None or decl.type.kind == "list":
+            # the validator reads null as "not given": the default (or an empty list) applies
             schema = {"anyOf": [schema, {"type": "null"}]}
         doc = decl.doc
         if doc:
@@ -112,6 +113,8 @@ def _case_schema(rs: Ruleset) -> dict[str, Any]:
             "title": {"type": "string"},
             "unit": {"type": "string"},
             "period": {"type": ["string", "integer"]},
+            "previous": {"oneOf": [{"type": "string", "minLength": 1},
+                                   {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]},
             "items": {"type": "array", "items": item_schema(rs), "minItems": 1},
             "expect": {"type": "object", "additionalProperties": {"type": "object"}},
             "expect_summary": {"type": "object"},

@@ -21,8 +21,8 @@ from typing import Any
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
-HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary", "expect_units",
-               "expect_units_summary")
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "previous", "items", "units", "expect", "expect_summary",
+               "expect_units", "expect_units_summary")
 
 
 @dataclass
@@ -37,6 +37,11 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # read from spreadsheet cells (CSV, XLSX): text is converted to the declared type
+    # ("5,000" where a number is declared, "是" where a bool is), see case/cells.py
+    cells: bool = False
+    # earlier results this case is evaluated against (paths relative to the case file)
+    previous: list[str] | None = None
     # rollup name -> unit id -> expected fields; rollup name -> expected summary entries
     expect_units: dict[str, Any] | None = None
     expect_units_summary: dict[str, Any] | None = None
@@ -66,28 +71,47 @@ class Case:
 MAX_CASE_BYTES = 256 << 20
 
 
-def load_case(path: str | Path, max_bytes: int | None = None) -> Case:
-    path = Path(path)
-    text = load_text(path, max_bytes)
+def load_case(path: str | Path, header: dict[str, Any] | None = None, max_bytes: int | None = None) -> Case:
+    """Read a case file (YAML, JSON, CSV or XLSX, by its extension). `header` (title, unit,
+    period: the command line's --title/--unit/--period) overrides the file's own; a file
+    larger than `max_bytes` (default MAX_CASE_BYTES) is refused (PE307)."""
+    case = _read_case(Path(path), max_bytes)
+    for key, value in (header or {}).items():
+        if value is not None:
+            setattr(case, key, int(value) if key == "period" and _WHOLE_YEAR.fullmatch(str(value)) else value)
+    return case
+
+
+def _read_case(path: Path, max_bytes: int | None = None) -> Case:
     suffix = path.suffix.lower()
     # the readers are imported when a file of their kind is read: `--help` stays fast
-    from .csv import read_csv
+    if suffix in (".xlsx", ".xlsm") and path.is_file():
+        from .xlsx import read_xlsx
+
+        _within_limit(path.stat().st_size, path, max_bytes)  # a workbook is read by its reader
+        with gc_paused():
+            return read_xlsx(path)
+    if suffix == ".csv":
+        from .csv import read_csv
+
+        raw = read_bytes(path, max_bytes)
+        with gc_paused():
+            return read_csv(raw, path)
+    text = load_text(path, max_bytes)
     from .json import read_json
     from .yaml import read_yaml
 
     with gc_paused():
         if suffix == ".json":
             data = read_json(text, path)
-        elif suffix == ".csv":
-            return read_csv(text, path)
         else:
             data = read_yaml(text, path)
     return case_from_data(data, str(path))
 
 
-def load_text(path: Path, max_bytes: int | None = None) -> str:
-    """A case file's text (or a companion file's: a CSV case's units), with located errors;
-    read up to the limit and refused past it, never read whole first."""
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """A case file's bytes (or a companion file's), with located errors; read up to the
+    limit and refused past it, never read whole first."""
     limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
     try:
         with path.open("rb") as fh:
@@ -96,9 +120,23 @@ def load_text(path: Path, max_bytes: int | None = None) -> str:
         raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
     except OSError as exc:
         raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
-    if len(raw) > limit:
+    _within_limit(len(raw), path, limit)
+    return raw
+
+
+def _within_limit(size: int, path: Path, max_bytes: int | None) -> None:
+    limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
+    if size > limit:
         raise CaseError(Diagnostic("PE307", f"the case file is larger than {_size(limit)} (the limit; "
                                    "raise it with --max-case-size)", file=str(path)))
+
+
+def load_text(path: Path, max_bytes: int | None = None) -> str:
+    """A YAML or JSON case file's text, with located errors."""
+    raw = read_bytes(path, max_bytes)
+    if raw.startswith(b"PK\x03\x04"):
+        raise CaseError(Diagnostic("PE320", "this is a zip archive (an .xlsx workbook?), not a "
+                                   f"{path.suffix or 'YAML'} case file: give it the .xlsx extension", file=str(path)))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -155,6 +193,14 @@ def case_from_data(data: Any, file: str) -> Case:
         if isinstance(value, (Decimal, float)) and not _modest(value):
             raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
                                        "not finite", file=file, line=_key_line(file, [key])))
+    previous = data.get("previous")
+    if previous is not None:
+        if isinstance(previous, str):
+            previous = [previous]
+        if not isinstance(previous, list) or not previous or not all(isinstance(p, str) and p for p in previous):
+            raise CaseError(Diagnostic("PE355", "'previous' lists earlier result files (written by policyengine "
+                                       "eval -o FILE), as paths relative to this case file", file=file,
+                                       line=_key_line(file, ["previous"])))
     for key in ("expect_units", "expect_units_summary"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise CaseError(Diagnostic("PE344", f"'{key}' maps each rollup's name to its expectations", file=file,
@@ -165,14 +211,14 @@ def case_from_data(data: Any, file: str) -> Case:
         period=_plain(data.get("period")), file=file,
         ruleset=str(ruleset) if ruleset is not None else None,
         expect={str(k): v for k, v in expect.items()} if expect else None,
-        expect_summary=data.get("expect_summary"),
+        expect_summary=data.get("expect_summary"), previous=previous,
         units={str(k): v for k, v in units.items()} if units else None,
         expect_units=data.get("expect_units"), expect_units_summary=data.get("expect_units_summary"),
     )
 
 
 # Validation and locating come last: they need `Case` defined above.
-from .locate import _key_line, locate  # noqa: E402
+from .locate import _key_line, locate, place_text  # noqa: E402
 from .validate import (  # noqa: E402
     PROGRESS_CHUNK,
     Converter,
@@ -189,4 +235,4 @@ from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE  # no
 
 __all__ = ["HEADER_KEYS", "MAX_CASE_BYTES", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
            "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "converter", "gc_paused",
-           "input_type", "layout", "load_case", "locate", "validate"]
+           "input_type", "layout", "load_case", "locate", "place_text", "validate"]

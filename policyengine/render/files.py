@@ -8,12 +8,13 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
-def write_atomically(path: Path, text: str | Iterable[str]) -> None:
+def write_atomically(path: Path, text: str | bytes | Iterable[str]) -> None:
     """Write via a temporary file in the same folder, flushed to disk, and rename: never a
     half-written file, even after a power cut. `text` may come in pieces, written as they
-    are made.
+    are made; bytes (a workbook) are written as they are.
 
     The file keeps the permissions it had (a new one gets what the umask gives, not the
     temporary file's private 0600) and, where allowed, its owner and group; a symbolic
@@ -27,7 +28,7 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     except FileNotFoundError:
         info = None
     if info is not None and (not stat.S_ISREG(info.st_mode) or info.st_nlink > 1):
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        with _opened(path, text) as fh:
             _write(fh, text)
         return
     path = Path(os.path.realpath(path)) if path.is_symlink() else path
@@ -35,7 +36,7 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with _opened(fd, text) as fh:
             _write(fh, text)
             fh.flush()
             os.fsync(fh.fileno())
@@ -50,8 +51,14 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     _sync_folder(directory)
 
 
-def _write(fh: object, text: str | Iterable[str]) -> None:
-    if isinstance(text, str):
+def _opened(target: int | Path, text: str | bytes | Iterable[str]) -> Any:
+    if isinstance(text, bytes):
+        return open(target, "wb")
+    return open(target, "w", encoding="utf-8", newline="\n")
+
+
+def _write(fh: Any, text: str | bytes | Iterable[str]) -> None:
+    if isinstance(text, (str, bytes)):
         fh.write(text)  # type: ignore[attr-defined]
     else:
         fh.writelines(text)  # type: ignore[attr-defined]

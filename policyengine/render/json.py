@@ -105,7 +105,8 @@ class JsonWriter:
         supervision = ("[" + inner + ("," + inner).join(once(s, depth + 2) for s in item.supervision)
                        + pad + "]") if item.supervision else "[]"
         sanctions = value([s.to_dict() for s in item.sanctions], depth + 1) if item.sanctions else "[]"
-        return ("{" + pad + '"id": ' + value(item.id) + "," + pad + '"name": ' + value(item.name) + ","
+        notes = "" if item.notes is None else pad + '"notes": ' + value(item.notes, depth + 1) + ","
+        return ("{" + pad + '"id": ' + value(item.id) + "," + pad + '"name": ' + value(item.name) + "," + notes
                 + pad + '"values": ' + values + "," + pad + '"grades": ' + grades + ","
                 + pad + '"supervision": ' + supervision + "," + pad + '"sanctions": ' + sanctions
                 + close + "}")
@@ -138,6 +139,9 @@ class JsonWriter:
                        + '"units": ' + units + "," + "\n" + "  " * (depth + 3) + '"summary": '
                        + self.value(rollup.summary, depth + 3) + inner + "}")
             yield pad + "}"
+        for key, extra in (("previous", result.previous), ("reviews_due", result.reviews_due)):
+            if extra is not None:  # only when asked (eval --previous, --due): SPEC §5 stays as it was
+                yield "," + pad + f'"{key}": {self.value(extra, depth + 1)}'
         yield "\n" + "  " * depth + "}"
 
 
