@@ -352,3 +352,17 @@ def test_the_case_schema_takes_an_empty_previous_list_as_the_loader_does(tmp_pat
     assert validator.is_valid(first)
     assert load_case(_write(tmp_path / "c.yaml", "period: 2010\nprevious: []\nitems:\n  - {id: A, 分: 1}\n")).previous == []
     assert not validator.is_valid({**first, "previous": [""]})
+
+
+def test_a_table_cell_reads_previous_values(years) -> None:
+    _rs, tmp = years
+    rs = api.load_ruleset(_write(tmp / "t.policy", RULES + """\
+table 上期 {
+  | 分   || 值                                 |
+  | >= 0 || if new then 0 else previous.得分 |
+}
+let 上期得分 = 上期
+"""))
+    items = _items(rs.evaluate(tmp / "c2011.yaml"))
+    # A and B were 120 and 60 in 2010; C is new
+    assert [items[k].values["上期得分"] for k in "ABC"] == [D(120), D(60), D(0)]
