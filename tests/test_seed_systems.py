@@ -39,10 +39,11 @@ def test_the_departments_page_has_a_row_per_system_of_the_seeds() -> None:
     assert all(len(r) == 5 for r in rows), "system | seed | ruleset | modelled | not modelled"
     named = {r[2].strip("`") for r in rows if r[2] != "—"}
     assert named == set(SHIPPED), named ^ set(SHIPPED)
-    # only the two unit-level systems wait for rollups; when they land, their row names the ruleset
-    pending = [r for r in rows if r[2] == "—"]
-    assert {r[0].split(" ")[0] for r in pending} <= {"Luoyang", "Zhuzhou"}
-    assert all("in progress: needs rollups" in r[3] for r in pending)
+    # with rollups every system of the seeds has its ruleset: none is left pending
+    assert all(r[2] != "—" for r in rows), [r[0] for r in rows if r[2] == "—"]
+    assert not any("in progress" in r[3] for r in rows)
+    systems = {r[0].split(" ")[0]: r[2].strip("`") for r in rows}
+    assert systems["Luoyang"] == "tax" and systems["Zhuzhou"] == "zhuzhou"
     assert all(r[4] for r in rows), "every row says what is not modelled"
 
 
