@@ -145,6 +145,16 @@ class ItemResults(Sequence[ItemResult]):
             self._rows = None
         return iter(self._built)  # type: ignore[arg-type]
 
+    def passing(self, start: int, stop: int) -> list[ItemResult]:
+        """Items start..stop for a reader that looks at each once (a writer streaming its
+        output): those not built yet are built for it and not kept, so writing a large
+        result never holds an object per item."""
+        built, rows = self._built, self._rows
+        if rows is None:
+            return built[start:stop]  # type: ignore[return-value]
+        build, ids, names = self._build, self._ids, self._names
+        return [built[k] or build(rows[k], ids[k], names[k]) for k in range(start, min(stop, len(built)))]
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, ItemResults)):
             return list(self) == list(other)

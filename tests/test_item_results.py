@@ -59,3 +59,16 @@ def test_equal_to_the_list_and_pickled_as_one() -> None:
     copied = pickle.loads(pickle.dumps(r.items))
     assert copied.__class__ is list and [i.to_dict() for i in copied] == [i.to_dict() for i in r.items]
     assert r == again  # the Result dataclass compares its items too
+
+
+def test_writing_json_keeps_no_item_and_gives_the_same_bytes() -> None:
+    from policyengine.render import render
+
+    r = result()
+    r.items[1]  # one built and kept, the others built only to be written
+    streamed = render(r, "json")
+    assert r.items._built[0] is None and r.items._built[2] is None and r.items._built[1] is not None
+    assert r.items.passing(0, 3)[1] is r.items[1]
+    list(r.items)
+    assert render(r, "json") == streamed
+    assert '"y": 14' in streamed and '"fine": 14' in streamed
