@@ -7,11 +7,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import policyengine as pe
 from policyengine.errors import CaseError
 
-from .conftest import D, evaluate
+from .conftest import D, evaluate, ruleset
 
 TEXT = """\
 input x: number
@@ -76,3 +78,48 @@ def test_python_values_and_json_give_the_same_output(tmp_path) -> None:
     for fmt in ("json", "csv", "yaml"):
         assert render(from_python, fmt) == render(from_json, fmt)
     assert [i.values["y"] for i in from_python.items][:5] == [D(3), D("0.25"), D("1.0"), D(12), D("-0.0")]
+
+
+# equal values spelled apart, drawn often so that lists mix them
+SPELLINGS = st.sampled_from([0.0, -0.0, 1.0, 1, 0, 2.5, 1e-7, True, Decimal("1"), Decimal("1.0"),
+                             Decimal("1.00"), Decimal("-0"), Decimal("0E+3"), Decimal("2.50")])
+NUMBERS = st.one_of(
+    SPELLINGS, SPELLINGS, SPELLINGS,
+    st.integers(min_value=-10**20, max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=True, allow_infinity=True, places=None),
+    st.booleans(), st.text(max_size=3), st.none(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(NUMBERS, min_size=1, max_size=12))  # 24 items, at most 48 problems: all reported
+def test_the_memo_accepts_exactly_what_a_fresh_converter_accepts(values: list) -> None:
+    """Differential: each value through validate (the generated loop and its memo, values
+    repeated so that the memo serves them) against a converter that has seen nothing."""
+    from policyengine.case.validate import _Invalid, converter, layout, validate
+    from policyengine.model import TypeSpec
+
+    rs = ruleset("input x: number\ninput n: integer >= 0\nlet y = x\n")
+    compiled = rs.compiled
+    plan = layout(compiled.inputs, compiled.slots, compiled.size, compiled.sanction_slot, compiled.trace_slot)
+    values = values + values[::-1]
+    case = pe.Case(items=[{"id": f"i{k}", "x": v, "n": v} for k, v in enumerate(values)])
+
+    def fresh(spec: TypeSpec, v: object) -> object:
+        try:
+            return converter(spec).__call__(v)
+        except _Invalid:
+            return None
+
+    want_x = [fresh(TypeSpec("number"), v) for v in values]
+    want_n = [fresh(TypeSpec("integer", minimum=Decimal(0)), v) for v in values]
+    if any(v is None for v in want_x + want_n):
+        with pytest.raises(CaseError) as caught:
+            validate(case, plan)
+        bad = {d.item for d in caught.value.diagnostics}
+        assert bad == {f"i{k}" for k in range(len(values)) if want_x[k] is None or want_n[k] is None}
+        return
+    rows, _, _ = validate(case, plan)
+    spelled = [(str(r[compiled.slots["x"]]), str(r[compiled.slots["n"]])) for r in rows]
+    assert spelled == [(str(x), str(n)) for x, n in zip(want_x, want_n, strict=True)]
