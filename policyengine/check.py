@@ -1105,7 +1105,10 @@ class _Checker:
 
     def lint_unused(self) -> None:
         for decl in self.rs.inputs:
-            if decl.name not in self.an.used:
+            if decl.carried and decl.name in self.an.used:
+                self.warn("PE210", f"note '{decl.name}' is used by a rule: declare it as an input (a note is "
+                          "optional and only carried to the output)", decl.span)
+            elif decl.name not in self.an.used and not decl.carried:  # a note is there to be carried
                 self.warn("PE201", f"input '{decl.name}' is never used", decl.span)
         for decl in self.rs.dimensions:
             if decl.name not in self.an.used:
