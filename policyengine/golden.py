@@ -1103,4 +1103,19 @@ def junit_xml(report: SuiteReport) -> str:
         if o.notes:
             ET.SubElement(case, "system-out").text = "\n".join(o.notes)
     ET.indent(suites)
+    for element in suites.iter():  # XML 1.0 cannot hold most control characters at all
+        element.text = _xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, _xml_text(value))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str | None) -> str | None:
+    """`text` with the characters XML 1.0 forbids shown as \\xNN, so the file stays well-formed."""
+    if text is None or not _NOT_XML.search(text):
+        return text
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)

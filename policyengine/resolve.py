@@ -15,6 +15,36 @@ from .errors import Diagnostic, ParseError, did_you_mean
 from .model import Ruleset, declaration_kind, declaration_name
 
 MAX_EXTENDS_DEPTH = 32
+RULESET_SUFFIXES = (".policy", ".yaml", ".yml")
+
+# Whether `extends` and a case's `ruleset:` may only name files inside the root: the folder
+# tree of the file that names them (for `extends`, the first ruleset of the chain), the
+# working folder's tree, and the shipped rulesets. The command line turns it on (off with
+# --allow-any-path); a library caller decides for itself.
+CONFINED = False
+
+
+def referenced_file(target: Path, start: Path, what: str, span: object = None, file: str | None = None) -> None:
+    """Refuse a file named from inside a ruleset or case (`what`) that is not a ruleset file,
+    or (when CONFINED) lies outside the root of `start`. A hostile `extends "/etc/shadow"`
+    would otherwise have the file parsed and its first line printed in the error."""
+    from .api import shipped_root
+
+    def refuse(code: str, message: str) -> ParseError:
+        if span is not None:
+            return ParseError(Diagnostic.at(code, message, span))  # type: ignore[arg-type]
+        return ParseError(Diagnostic(code, message, file=file or str(target)))
+
+    if target.suffix.lower() not in RULESET_SUFFIXES:
+        raise refuse("PE012", f"{what} must name a ruleset file (.policy, .yaml or .yml), not '{target.name}'")
+    if not CONFINED:
+        return
+    real = target.resolve()
+    roots = (start.resolve(), Path.cwd().resolve(), shipped_root().resolve())
+    if not any(real.is_relative_to(root) for root in roots):
+        raise refuse("PE011", f"{what} names a file outside the folders it may read (the folder of "
+                     f"{start.name or start}, the working folder, the shipped rulesets): "
+                     "pass --allow-any-path to allow it")
 
 
 def parse_any(path: str | Path) -> Ruleset:
@@ -48,6 +78,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
         raise ParseError(Diagnostic.at("PE108", f"extends cycle: {cycle}", span))
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise ParseError(Diagnostic.at("PE108", f"extends chain longer than {MAX_EXTENDS_DEPTH}", span))
+    referenced_file(parent_path, (chain[0] if chain else path.resolve()).parent, "extends", span)
     if not parent_path.is_file():
         raise ParseError(Diagnostic.at("PE108", f"extends: file not found: {child.extends}", span))
     parent = _resolve(parent_path, (*chain, path.resolve()))
