@@ -16,11 +16,95 @@ from typing import Any, NoReturn
 
 import click
 
+from .i18n import N_, _, language, set_language
+
 FORMATS = ("table", "json", "yaml", "csv")
+
+# click's own words (headings, its usage errors), carried in our catalog so that a Chinese
+# --help is Chinese throughout; `_speak_click` hands click our catalog.
+CLICK_WORDS = (
+    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+    N_("Show the version and exit."), N_("Error"), N_("default"), N_("required"),
+    N_("Try '{command} {option}' for help."), N_("Missing argument '{param}'."),
+    N_("Missing option '{param_hint}'."), N_("No such command '{name}'."),
+    N_("No such option: {name}"), N_("Got unexpected extra argument ({args})"),
+    N_("Got unexpected extra arguments ({args})"), N_("Invalid value for {param_hint}: {message}"),
+    N_("Option '{name}' requires an argument."), N_("Did you mean {possibility}?"),
+    N_("(Possible options: {possibilities})"), N_("Invalid value"),
+    N_("{value!r} is not one of {choices}."), N_("{value!r} is not {choice}."),
+    N_("{value!r} is not a valid integer."), N_("{value!r} is not a valid float."),
+    N_("{value} is not in the range {range}."),
+    N_("Aborted!"),
+)
+_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils")
+
+
+def _speak_click(lang: str) -> None:
+    """Make click's own texts follow the interface's language: click translates them with
+    the `gettext` module's default domain, which knows nothing of ours."""
+    import gettext
+    import importlib
+
+    if lang == "zh":
+        from .i18n import _chinese
+
+        translate = _chinese().gettext
+    else:
+        translate = gettext.gettext
+    for name in _CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = translate  # type: ignore[attr-defined]
+
+
+def _localise(command: click.Command) -> None:
+    """Translate a command's help texts (kept in English in the decorators, marked for the
+    catalog by the babel extractor for this file) when they are about to be shown."""
+    import inspect
+
+    if language() == "en" or getattr(command, "_localised", False):
+        return
+    command._localised = True  # type: ignore[attr-defined]
+    if command.help:
+        command.help = _(inspect.cleandoc(command.help))
+    if command.short_help:
+        command.short_help = _(command.short_help)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.help:
+            param.help = _(param.help)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _localise(sub)
+
+
+class _Command(click.Command):
+    def get_help(self, ctx: click.Context) -> str:
+        _localise(self)
+        return super().get_help(ctx)
+
+
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        set_language(value)
+        _speak_click(value)
 
 
 class _Group(click.Group):
-    """Turns PolicyError into exit code 2 and anything unexpected into exit code 3."""
+    """Turns PolicyError into exit code 2 and anything unexpected into exit code 3; speaks
+    the interface's language."""
+
+    command_class = _Command
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # each run starts from the environment's language (`--lang` may change it)
+        set_language(None)
+        if language() == "zh":
+            _speak_click("zh")
+        return super().main(*args, **kwargs)
+
+    def get_help(self, ctx: click.Context) -> str:
+        _localise(self)
+        return super().get_help(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         from .errors import PolicyError
@@ -37,18 +121,19 @@ class _Group(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(_("interrupted"), err=True)
             sys.exit(130)
         except RecursionError:
-            click.echo("error: input nested too deeply", err=True)
+            click.echo(_("error: input nested too deeply"), err=True)
             sys.exit(2)
         except Exception as exc:
             if os.environ.get("POLICYENGINE_DEBUG"):
                 raise
             detail = str(exc)
             detail = detail if len(detail) < 300 else detail[:300] + "…"
-            click.echo(f"internal error: {type(exc).__name__}: {detail}\n"
-                       "This is a bug in policyengine; run with POLICYENGINE_DEBUG=1 for details.", err=True)
+            click.echo(_("internal error: {kind}: {detail}\n"
+                         "This is a bug in policyengine; run with POLICYENGINE_DEBUG=1 for details.",
+                         kind=type(exc).__name__, detail=detail), err=True)
             sys.exit(3)
 
 
@@ -59,6 +144,10 @@ def _fail(exc: Any) -> NoReturn:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="policyengine")
+@click.option("--lang", type=click.Choice(("zh", "en")), is_eager=True, expose_value=False,
+              callback=_choose_language,
+              help="The interface's language: zh (简体中文) or en [default: POLICYENGINE_LANG, else "
+                   "the locale (LC_ALL, LC_MESSAGES, LANG), else en].")
 def main() -> None:
     """policyengine — integrity-risk assessment (廉政风险防控) methods as rulesets.
 
@@ -101,7 +190,8 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
         errors += sum(1 for d in diagnostics if d.severity == "error")
         warnings += sum(1 for d in diagnostics if d.severity == "warning")
     if not quiet:
-        click.echo(f"{len(rulesets)} ruleset(s) checked: {errors} error(s), {warnings} warning(s)")
+        click.echo(_("{rulesets} ruleset(s) checked: {errors} error(s), {warnings} warning(s)",
+                     rulesets=len(rulesets), errors=errors, warnings=warnings))
     if errors:
         sys.exit(2)
     if strict and warnings:
@@ -165,7 +255,8 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     if fmt != "table":
         for name, given in (("--columns", columns), ("--width", width)):
             if given is not None:
-                raise PolicyError(Diagnostic("PE743", f"{name} shapes the table: add --format table",
+                raise PolicyError(Diagnostic("PE743", _("{option} shapes the table: add --format table",
+                                                               option=name),
                                              file="<command line>"))
     results = []
     views = []
@@ -177,7 +268,8 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
             known = [i.id for i in result.items]
             for wanted in item_ids:
                 if wanted not in known:
-                    raise PolicyError(Diagnostic("PE304", f"no item '{wanted}'" + did_you_mean(wanted, known),
+                    raise PolicyError(Diagnostic("PE304", _("no item '{id}'", id=wanted)
+                                                 + did_you_mean(wanted, known),
                                                  file=path))
         result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
         results.append(result)
@@ -218,7 +310,7 @@ def _evaluate_with_progress(rs: Any, case: Any, path: str) -> tuple[Any, list[li
 
     if len(case.items) < PROGRESS_FROM or not sys.stderr.isatty():
         return evaluate_with_rows(rs.compiled, case, rs.digest)
-    with click.progressbar(length=rs.work(case), label=f"evaluating {path}", file=sys.stderr,
+    with click.progressbar(length=rs.work(case), label=_("evaluating {path}", path=path), file=sys.stderr,
                            show_eta=True, show_percent=True) as bar:
         return evaluate_with_rows(rs.compiled, case, rs.digest, progress=bar.update)
 
@@ -230,12 +322,12 @@ def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
     from .errors import Diagnostic, PolicyError
 
     if Path(path).suffix.lower() == ".policy":  # `eval RULESET` with the case forgotten
-        raise PolicyError(Diagnostic("PE305", "this is a ruleset: give a case file after it "
-                                     "(policyengine eval RULESET CASE)", file=path))
+        raise PolicyError(Diagnostic("PE305", _("this is a ruleset: give a case file after it "
+                                     "(policyengine eval RULESET CASE)"), file=path))
     case = load_case(path)
     if case.ruleset is None:
-        raise PolicyError(Diagnostic("PE305", "this case file names no ruleset: give one on the command "
-                                     "line (policyengine eval RULESET CASE)", file=path))
+        raise PolicyError(Diagnostic("PE305", _("this case file names no ruleset: give one on the command "
+                                     "line (policyengine eval RULESET CASE)"), file=path))
     return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
@@ -256,7 +348,8 @@ def _emit(text: str | Iterable[str], output: str | None, page: bool = False, col
     try:
         write_atomically(Path(output), text)
     except OSError as exc:  # a missing folder, no permission: bad input, not a crash
-        raise PolicyError(Diagnostic("PE010", f"cannot write this file: {exc.strerror or exc}",
+        raise PolicyError(Diagnostic("PE010", _("cannot write this file: {reason}",
+                                                       reason=exc.strerror or exc),
                                      file=output)) from None
 
 
@@ -333,7 +426,8 @@ def _report_date(text: str | None) -> Any:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise PolicyError(Diagnostic("PE801", f"--date {text!r} is not a date: write it as YYYY-MM-DD",
+        raise PolicyError(Diagnostic("PE801", _("--date {text} is not a date: write it as YYYY-MM-DD",
+                                                 text=repr(text)),
                                      file="<command line>")) from None
 
 
@@ -508,7 +602,7 @@ def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | 
     from .explain import explain_unit
 
     if (item_id is None) == (unit_id is None):
-        raise click.UsageError("give --item ID or --unit ID (one of them)")
+        raise click.UsageError(_("give --item ID or --unit ID (one of them)"))
     if case is None:
         rs, cases = _ruleset_of_case(ruleset)
         rs_and_case: tuple[Any, Any] = (rs, cases[0])

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import Diagnostic, ParseError, did_you_mean, not_utf8
+from .i18n import _
 from .model import (
     Binary,
     Call,
@@ -170,7 +171,7 @@ def read_source(path: str | Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ParseError(not_utf8("PE007", path, data, exc, "file")) from None
+        raise ParseError(not_utf8("PE007", path, data, exc, _("file"))) from None
     return text
 
 
@@ -563,9 +564,9 @@ class _Builder(Transformer):
             raise self.error("PE001", f"{function}(…) takes a single 'for' or 'where' argument", span)
         comp = args[0]
         if comp[0] == "generator":
-            _, element, var, source, where, _sp = comp
+            _kind, element, var, source, where, _sp = comp
             return Comprehension(function, var, source, element, where, span)
-        _, condition, where, _sp = comp
+        _kind, condition, where, _sp = comp
         if not (isinstance(condition, Binary) and condition.op == "in"
                 and isinstance(condition.left, Name)):
             raise self.error("PE001", f"expected '{function}(v in LIST where …)'", span)
@@ -631,7 +632,7 @@ class _Builder(Transformer):
         for extra in extras:
             if not isinstance(extra, _Tagged) or extra[0] != "bound":
                 continue
-            _, op, value, span = extra
+            _kind, op, value, span = extra
             if type_.kind not in ("number", "integer", "range"):
                 raise self.error("PE112", f"a bound needs a number type, not {type_.kind}", span)
             if op in (">=", ">"):
@@ -747,7 +748,7 @@ class _Builder(Transformer):
             hit, aggregate = rest[0][1], rest[0][2]
             rest = rest[1:]
         header = rest[0]
-        _, inputs, outputs, hspan = header
+        _kind, inputs, outputs, hspan = header
         rows = tuple(r for r in rest[1:] if isinstance(r, Row))
         for row in rows:
             if len(row.tests) != len(inputs) or len(row.outputs) != len(outputs):
@@ -847,7 +848,7 @@ class _Builder(Transformer):
         scale, row_input, column_input, header, *rest = ch
         rows = [r for r in rest if isinstance(r, _Tagged)]
         raises = tuple(r for r in rest if isinstance(r, Raise))
-        for _, _label, cells, span in rows:
+        for _tag, _label, cells, span in rows:
             if len(cells) != len(header):
                 raise self.error("PE107", f"matrix row has {len(cells)} cells; the header has "
                                  f"{len(header)}", span)
@@ -905,7 +906,7 @@ class _Builder(Transformer):
         lines: list[tuple[str, int]] = []
         for c in ch[1:]:
             if c[0] == "for":
-                _, var, source, where = c
+                _kind, var, source, where = c
             elif c[0] == "when":
                 when = c[1]
             elif c[0] == "action":

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
+from ..i18n import _
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
 HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary", "expect_units",
@@ -90,7 +91,7 @@ def load_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
+        raise CaseError(not_utf8("PE302", path, raw, exc, _("case file"))) from None
 
 
 @contextmanager
