@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .errors import CheckError, Diagnostic, did_you_mean
+from .i18n import _
 from .model import (
     Binary,
     Call,
@@ -189,6 +190,10 @@ def check(ruleset: Ruleset) -> Analysis:
 
 
 # ---------------------------------------------------------------- the checker
+
+
+# What other languages (and Chinese) write for a grade's catch-all line
+OTHERWISE_WORDS = frozenset({"else", "default", "否则", "其他", "其它", "其余"})
 
 
 class _Checker:
@@ -384,8 +389,13 @@ class _Checker:
             return ANY
         candidates = [*self.symbols, *self.level_names, *scope, "case", "items",
                       *(["units"] if self.parent is not None else [])]
-        hint = self.text_hint(name, node.span) or self.level_hint(name) or did_you_mean(name, candidates)
-        self.error("PE101", f"unknown name '{name}'" + hint, node.span)
+        if name in OTHERWISE_WORDS:
+            hint = _(" (to cover every other case, write 'otherwise')")
+        else:
+            # `otherwise` is a keyword, not a name: offered too, for `otherwize -> 低`
+            hint = (self.text_hint(name, node.span) or self.level_hint(name)
+                    or did_you_mean(name, [*candidates, "otherwise"]))
+        self.error("PE101", _("unknown name '{name}'", name=name) + hint, node.span)
         return ANY
 
     def level_hint(self, name: str) -> str:
@@ -1299,12 +1309,12 @@ def _coverage_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | None:
             return None
         columns.append(column)
     combinations = 1
-    for _, pieces in columns:
+    for _column, pieces in columns:
         combinations *= len(pieces)
     if combinations > _MAX_COMBINATIONS:
         return None
     missing: list[tuple] = []
-    for combo in itertools.product(*(pieces for _, pieces in columns)):
+    for combo in itertools.product(*(pieces for _column, pieces in columns)):
         matched = False
         for row in t.rows:
             results = [_satisfies(piece[0], test) for piece, test in zip(combo, row.tests, strict=True)]
@@ -1375,7 +1385,7 @@ def _number_pieces(tests: list[Test], domain: tuple, integer: bool) -> list | No
     spans.append((previous, False, None, False))
     pieces = []
     for span in spans:
-        a, _, b, _ = span
+        a, _a, b, _b = span
         if (lo is not None and b is not None and (b < lo or (b == lo and not (lo_closed and span[3])))) or \
                 (hi is not None and a is not None and (a > hi or (a == hi and not (hi_closed and span[1])))):
             continue  # outside the input's domain
@@ -1386,7 +1396,7 @@ def _number_pieces(tests: list[Test], domain: tuple, integer: bool) -> list | No
 
 
 def _point_in(span: tuple, integer: bool) -> Decimal | None:
-    a, _, b, _ = span
+    a, _a, b, _b = span
     if a is not None and a == b:
         return a if not integer or a == a.to_integral_value() else None
     if integer:
@@ -1431,7 +1441,7 @@ def _merge_number_pieces(missing: list[tuple], columns: list) -> list[tuple]:
                 row.append(cell)
                 continue
             pieces = columns[i][1]
-            _, first, last = cell
+            _kind, first, last = cell
             if first == 0 and last == len(pieces) - 1 and len(columns) > 1:
                 row.append(None)  # every value of this number: leave it out
             else:

@@ -62,16 +62,20 @@ def _localise(command: click.Command) -> None:
     catalog by the babel extractor for this file) when they are about to be shown."""
     import inspect
 
+    from .i18n import _chinese
+
     if language() == "en" or getattr(command, "_localised", False):
         return
     command._localised = True  # type: ignore[attr-defined]
+    # help texts are plain text, not format strings: straight from the catalog
+    translate = _chinese().gettext
     if command.help:
-        command.help = _(inspect.cleandoc(command.help))
+        command.help = translate(inspect.cleandoc(command.help))
     if command.short_help:
-        command.short_help = _(command.short_help)
+        command.short_help = translate(command.short_help)
     for param in command.params:
         if isinstance(param, click.Option) and param.help:
-            param.help = _(param.help)
+            param.help = translate(param.help)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _localise(sub)

@@ -63,11 +63,11 @@ def _chinese() -> gettext.NullTranslations:
 def _(message: str, /, **values: object) -> str:
     """`message` in the interface's language, its `{name}` placeholders filled from `values`.
 
-    Without values the text is returned as it is (a literal `{` needs no doubling); with
-    values it goes through `str.format`, so a literal brace is written `{{`."""
+    Every message is a `str.format` string, with or without values: a literal brace is
+    written `{{` (so the catalog test can compare the placeholders of both languages)."""
     if language() == "zh":
         message = _chinese().gettext(message)
-    return message.format(**values) if values else message
+    return message.format(**values)
 
 
 def N_(message: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -314,33 +315,112 @@ def _readable(term: str) -> str:
     return f"'{term.lower()}'"
 
 
+# What a Chinese input method types in place of the ASCII the language wants.
+FULL_WIDTH = {
+    "：": ":", "，": ",", "（": "(", "）": ")", "“": '"', "”": '"', "‘": "'", "’": "'",
+    "→": "->", "≥": ">=", "≤": "<=", "｜": "|", "\u3000": " ", "【": "[", "】": "]",
+    "［": "[", "］": "]", "｛": "{", "｝": "}", "＝": "=", "＞": ">", "＜": "<", "＋": "+",
+    "－": "-", "＊": "*", "／": "/", "．": ".", "；": ";", "％": "%", "＃": "#", "｀": "`",
+}
+
+# Chinese colour names an author may write for a level's colour
+CHINESE_COLOURS = {"红": "red", "红色": "red", "橙": "orange", "橙色": "orange", "黄": "yellow",
+                   "黄色": "yellow", "蓝": "blue", "蓝色": "blue", "绿": "green", "绿色": "green"}
+
+
+def _ascii_for(ch: str) -> str | None:
+    """The ASCII an author meant by a full-width character, or None. Full-width digits and
+    letters (０-９, Ａ-Ｚ) fold to ASCII by NFKC; a number must be written in ASCII digits
+    (docs/language.md), so `６０` is refused with this hint rather than read as 60."""
+    if ch in FULL_WIDTH:
+        return FULL_WIDTH[ch]
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if folded != ch and folded.isascii() and folded.isprintable() else None
+
+
+def _full_width(ch: str, ascii: str) -> str:
+    """The hint for a full-width character: which ASCII character to type instead."""
+    if ch == "\u3000":
+        return _("a full-width space (typed by a Chinese input method): type an ordinary space")
+    if ascii.isdigit():
+        return _("full-width digit '{char}': numbers are written with ASCII digits, type '{ascii}'",
+                 char=ch, ascii=ascii)
+    return _("full-width '{char}' (typed by a Chinese input method): type '{ascii}' instead",
+             char=ch, ascii=ascii)
+
+
 def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
     import lark
 
     line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         ch = lines[line - 1][column - 1] if 0 < line <= len(lines) and column > 0 else "?"
-        return _diag("PE002", f"unexpected character {ch!r}", file, line, column)
-    expected = sorted({_readable(t) for t in getattr(exc, "expected", ()) or ()})
+        d = _diag("PE002", _("unexpected character {char}", char=repr(ch)), file, line, column)
+        typed = _ascii_for(ch)
+        if typed is not None:
+            d.notes.append(_full_width(ch, typed))
+        return d
+    raw = set(getattr(exc, "expected", ()) or ())
+    expected = sorted({_readable(t) for t in raw})
     token = getattr(exc, "token", None)
+    unclosed = _unclosed_brace(lines, token.line if token is not None and token.type != "$END" else None,
+                               token.column if token is not None else None)
     if token is None or token.type == "$END":
-        return _diag("PE001", "unexpected end of file (is a '}' missing?)", file,
+        if unclosed is not None:
+            d = _diag("PE001", _("this '{{' is never closed: the file ends before its '}}'"), file, *unclosed)
+            d.notes.append(_("the file ends at line {line}", line=len(lines)))
+            return d
+        return _diag("PE001", _("unexpected end of file (is a '}}' missing?)"), file,
                      len(lines), max(1, len(lines[-1]) if lines else 1))
-    shown = "end of line" if token.type == "_NL" else repr(str(token))
+    shown = _("end of line") if token.type == "_NL" else repr(str(token))
     if token.type == "_NL":
         line, column = token.line, token.column
-    message = f"unexpected {shown}"
+    message = _("unexpected {token}", token=shown)
     notes: list[str] = []
     if token.type == "NAME" and "'input'" in expected and "'let'" in expected:
-        message = f"unknown statement '{token}'" + did_you_mean(str(token), STATEMENT_KEYWORDS)
+        message = _("unknown statement '{name}'", name=str(token)) + did_you_mean(str(token), STATEMENT_KEYWORDS)
+    elif token.type == "EQUAL" and "COMPARE" in raw:
+        message = _("'=' does not compare: write '==' to test equality (e.g. 岗位层级 == \"领导班子\")")
+    elif "COLOR" in raw and token.type in ("NAME", "QUOTED_NAME"):
+        message = _("'{name}' is not a colour: write one of {colours}", name=str(token),
+                    colours=", ".join(COLORS))
+        if str(token) in CHINESE_COLOURS:
+            notes.append(_("for {name}, write {colour}", name=str(token), colour=CHINESE_COLOURS[str(token)]))
     elif expected:
         if len(expected) > 8:
             expected = [*expected[:8], "…"]
-        notes.append("expected " + ", ".join(expected))
+        notes.append(_("expected {things}", things=", ".join(expected)))
+    starts_line = 0 < line <= len(lines) and not lines[line - 1][: max(column - 1, 0)].strip()
+    if unclosed is not None and starts_line and token.type != "_NL" and unclosed[0] < line:
+        notes.append(_("the '{{' at line {line}, column {column} is not closed: is a '}}' missing before "
+                       "this line?", line=unclosed[0], column=unclosed[1]))
     d = _diag("PE001", message, file, line, column)
     d.end_column = column + max(1, len(str(token).rstrip("\n"))) if token.type != "_NL" else 0
     d.notes = notes
     return d
+
+
+def _unclosed_brace(lines: list[str], line: int | None, column: int | None) -> tuple[int, int] | None:
+    """Where the innermost `{` still open before (line, column) (the whole text when None)
+    opens, outside strings, backtick names and comments: the block a missing `}` leaves open."""
+    opened: list[tuple[int, int]] = []
+    for number, text in enumerate(lines, 1):
+        quote = None
+        for i, ch in enumerate(text, 1):
+            if line is not None and (number, i) >= (line, column or 0):
+                return opened[-1] if opened else None
+            if quote:
+                if ch == quote:
+                    quote = None
+            elif ch in ('"', "`"):
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch == "{":
+                opened.append((number, i))
+            elif ch == "}" and opened:
+                opened.pop()
+    return opened[-1] if opened else None
 
 
 def _diag(code: str, message: str, file: str, line: int, column: int) -> Diagnostic:

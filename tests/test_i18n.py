@@ -63,6 +63,7 @@ def test_every_message_has_a_chinese_translation(capsys: pytest.CaptureFixture[s
 
 
 def _fields(text: str) -> list[tuple[str, str, str]]:
+    # every message is a str.format string (a literal brace doubled): a stray brace fails here
     return sorted((name, spec or "", conv or "")
                   for _lit, name, spec, conv in string.Formatter().parse(text) if name is not None)
 
