@@ -22,10 +22,12 @@ __all__ = [
     "EvaluationError",
     "ParseError",
     "PolicyError",
+    "compare",
     "diff",
     "explain",
     "load_case",
     "load_ruleset",
+    "read_result",
 ]
 
 __version__ = "0.1.0"
@@ -48,14 +50,22 @@ def __getattr__(name: str) -> Any:
         from .explain import explain
 
         return explain
+    if name == "compare":
+        from .compare import compare
+
+        return compare
+    if name == "read_result":
+        from .results import read_result
+
+        return read_result
     raise AttributeError(name)
 
 
-# `pe.explain` and `pe.diff` are functions that live in submodules of the same name.
+# `pe.explain`, `pe.diff` and `pe.compare` are functions that live in submodules of the same name.
 # Importing a submodule makes Python set the package attribute to the module, which
 # would hide the function from then on (`pe.explain(...)` -> "'module' object is not
 # callable"); ignoring that one assignment keeps `__getattr__` answering with the function.
-_FUNCTIONS_IN_SUBMODULES = frozenset({"explain", "diff"})
+_FUNCTIONS_IN_SUBMODULES = frozenset({"explain", "diff", "compare"})
 
 
 class _Package(types.ModuleType):

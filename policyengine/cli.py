@@ -232,9 +232,21 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.option("--pager/--no-pager", default=True,
               help="Page long table output on a terminal through $PAGER (less, with LESS=FRX), as git "
                    "does [default: on]; never in a pipe or file.")
+@click.option("--previous", "previous", multiple=True, metavar="FILE",
+              help="An earlier result of the same ruleset (eval -o FILE, .json or .yaml), of an earlier "
+                   "period (repeatable; a case's `previous:` list adds more). Checked, recorded in the "
+                   "result, and used by --due.")
+@click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="List the items whose next review (last review + the supervision cadence) falls on or "
+                   "before DATE (YYYY-MM-DD), by supervisor; the result gains each item's last and next "
+                   "review.")
+@click.option("--last-review-field", metavar="NAME",
+              help="The case field holding each item's last review date (with --due); the ruleset need "
+                   "not declare it.")
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
           item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,
-          width: int | None, colour: str, pager: bool) -> None:
+          width: int | None, colour: str, pager: bool, previous: tuple[str, ...], due: Any,
+          last_review_field: str | None) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
     With a single argument, that argument is the case file and its `ruleset:`
@@ -256,6 +268,8 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         rs, loaded = _ruleset_of_case(ruleset)
         cases = (ruleset,)
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    if last_review_field and due is None:
+        raise click.UsageError("--last-review-field is read for --due: give --due DATE too")
     if fmt != "table":
         for name, given in (("--columns", columns), ("--width", width)):
             if given is not None:
@@ -267,7 +281,8 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     terminal = output is None and sys.stdout.isatty()
     painted = _use_colour(colour, terminal)
     for path, case in zip(cases, loaded, strict=True):
-        result, rows = _evaluate_with_progress(rs, case, path)
+        result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
+                                              last_review_field)
         if item_ids:
             known = [i.id for i in result.items]
             for wanted in item_ids:
@@ -287,6 +302,26 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         _emit(text, output, page=pager and terminal, colour=painted)
     else:
         _emit(render(results, fmt), output)
+
+
+def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...], due: Any,
+                           field: str | None) -> tuple[Any, list[list[Any]]]:
+    """Evaluate one case; with earlier results (given, or the case's `previous:`), check and
+    record them; with `due`, date each item's reviews and list those due."""
+    from .previous import load_previous, previous_paths, recorded
+    from .reviews import last_review_field, schedule
+
+    paths = previous_paths(case, given)
+    earlier = load_previous(paths, rs.id, case) if paths else []
+    dates = None
+    if field:
+        case, dates = last_review_field(rs, case, field)
+    result, rows = _evaluate_with_progress(rs, case, path)
+    if paths:
+        result.previous = recorded(earlier)
+    if due is not None:  # before --item, --level choose items: the reviews cover the case, as the summary
+        schedule(result, due, dates, earlier)
+    return result, rows
 
 
 def _terminal_width() -> int:
@@ -500,6 +535,50 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
         terminal = output is None and sys.stdout.isatty()
         fmt = fmt or ("table" if terminal else "json")
         _emit(result.to_json() if fmt == "json" else result.to_table(), output, page=terminal)
+    if exit_code and result.differs:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- compare
+
+
+COMPARE_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": "table", "": "table"}
+
+
+@main.command(name="compare", short_help="Compare two periods' results of one ruleset, item by item.")
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json", "yaml")),
+              help="Output format [default: from the --output suffix (.json, .yaml, .txt for a table); "
+                   "on standard output a table on a terminal, json otherwise].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of standard output.")
+@click.option("--any-order", is_flag=True,
+              help="Take OLD as the earlier result whatever periods the two record (for periods that "
+                   "cannot be placed in time, such as '第一轮').")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when any item is new, gone or changed, 0 when none.")
+def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order: bool, exit_code: bool) -> None:
+    """Compare result OLD (an earlier period) with result NEW, both written by `eval -o FILE`
+    (.json or .yaml) with the same ruleset.
+
+    Items are matched by id. Per grade scale: the migration matrix (old level x new
+    level, with rows for new items and a column for gone ones), the items that went up
+    (more severe) or down; the items new and gone; for the items in both, the grades,
+    values (with the difference of numbers) and sanctions that changed; fine totals.
+    OLD's period must come before NEW's (or be the same); the ruleset versions may differ,
+    which the output notes.
+    """
+    from .compare import compare
+
+    result = compare(old, new, any_order=any_order)
+    if fmt is None and output is not None:
+        suffix = Path(output).suffix.lower()
+        if suffix not in COMPARE_SUFFIXES:
+            raise click.UsageError(f"compare writes .json, .yaml or a text table (.txt), not '{suffix}': name "
+                                   "the file so, or choose with --format")
+        fmt = COMPARE_SUFFIXES[suffix]
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    _emit(result.render(fmt), output)
     if exit_code and result.differs:
         sys.exit(1)
 

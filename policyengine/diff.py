@@ -25,6 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 from . import dsl
 from .errors import CaseError, Diagnostic, PolicyError
+from .migration import (
+    DIFF_WORDS,
+    ITEMS_SHOWN,
+    ItemChange,
+    ScaleImpact,
+    changed_items_lines,
+    item_change,
+    migration_lines,
+    one_sided_lines,
+)
 from .model import (
     KINDS,
     Declaration,
@@ -45,12 +55,7 @@ if TYPE_CHECKING:
 
 HEADER_FIELDS = ("ruleset", "title", "version", "effective", "sources", "subject")
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
-ITEMS_SHOWN = 50  # changed items listed in the table output (the JSON lists all)
 
-STRICTER = "stricter"
-LENIENT = "more lenient"
-MIXED = "mixed"
-UNCHANGED = "unchanged"
 
 
 # ---------------------------------------------------------------- the result
@@ -71,62 +76,6 @@ class Change:
 
 
 @dataclass(slots=True)
-class ItemChange:
-    """An item whose values, grades or fired sanctions differ; only the differing parts."""
-
-    case: str | None
-    id: str
-    name: str | None
-    grades: dict[str, tuple[str, str]]
-    values: dict[str, tuple[Any, Any]]
-    sanctions: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "case": self.case,
-            "id": self.id,
-            "grades": {k: list(v) for k, v in self.grades.items()},
-            "values": {k: list(v) for k, v in self.values.items()},
-        }
-        if self.sanctions is not None:
-            out["sanctions"] = list(self.sanctions)
-        return out
-
-
-@dataclass(slots=True)
-class ScaleImpact:
-    """How one grade scale (present in both versions) moves."""
-
-    scale: str
-    old_levels: tuple[str, ...]
-    new_levels: tuple[str, ...]
-    migration: dict[str, dict[str, int]]  # old level -> new level -> items
-    stricter: list[str] = field(default_factory=list)  # ids moving to a more severe level
-    lenient: list[str] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        if self.stricter and self.lenient:
-            return MIXED
-        if self.stricter:
-            return STRICTER
-        if self.lenient:
-            return LENIENT
-        return UNCHANGED
-
-    def sorted_migration(self) -> dict[str, dict[str, int]]:
-        """Rows in old level order, columns in new level order (zero cells left out)."""
-        return {old: {new: self.migration[old][new] for new in self.new_levels if new in self.migration[old]}
-                for old in self.old_levels if old in self.migration}
-
-    def counts(self, side: str) -> dict[str, int]:
-        """Items per level before (`old`) or after (`new`), every level listed."""
-        if side == "old":
-            return {lv: sum(self.migration.get(lv, {}).values()) for lv in self.old_levels}
-        return {lv: sum(row.get(lv, 0) for row in self.migration.values()) for lv in self.new_levels}
-
-
-@dataclass(slots=True)
 class RollupImpact:
     """How the units of one rollup (present in both versions) move: a migration matrix per
     unit grade scale, and the units whose values, grades or sanctions changed."""
@@ -142,8 +91,7 @@ class RollupImpact:
             "regraded": sum(1 for u in self.units_changed if u.grades),
             "migration": {s.scale: s.sorted_migration() for s in self.scales},
             "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
-            "verdict": {s.scale: {"verdict": s.verdict, "stricter": s.stricter, "more_lenient": s.lenient}
-                        for s in self.scales},
+            "verdict": {s.scale: s.verdict_dict(DIFF_WORDS) for s in self.scales},
             "units_changed": [u.to_dict() for u in self.units_changed],
         }
 
@@ -172,8 +120,7 @@ class Impact:
             "regraded": self.regraded,
             "migration": {s.scale: s.sorted_migration() for s in self.scales},
             "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
-            "verdict": {s.scale: {"verdict": s.verdict, "stricter": s.stricter, "more_lenient": s.lenient}
-                        for s in self.scales},
+            "verdict": {s.scale: s.verdict_dict(DIFF_WORDS) for s in self.scales},
             "scales": {"added": self.scales_added, "removed": self.scales_removed},
             "items_changed": [i.to_dict() for i in self.items_changed],
             "fines": {"old": self.fines_old, "new": self.fines_new},
@@ -431,8 +378,8 @@ def impact(old: LoadedRuleset, new: LoadedRuleset, cases: Sequence[Case]) -> Imp
             fines_old += a.fine
             fines_new += b.fine
             for s in scales:
-                _migrate(s, a, b)
-            item = _item_change(case.file, a, b, common)
+                s.move(a.id, a.grades[s.scale].level, b.grades[s.scale].level)
+            item = item_change(case.file, a, b, common)
             if item is not None:
                 changed.append(item)
     return Impact(
@@ -470,49 +417,14 @@ def _units_move(r: RollupImpact, case: str | None, before: list[ItemResult], aft
             continue
         r.units += 1
         for s in r.scales:
-            _migrate(s, a, b)
-        unit = _item_change(case, a, b, common)
+            s.move(b.id, a.grades[s.scale].level, b.grades[s.scale].level)
+        unit = item_change(case, a, b, common)
         if unit is not None:
             r.units_changed.append(unit)
 
 
 def _level_names(scale: GradeScale) -> tuple[str, ...]:
     return tuple(lv.name for lv in scale.levels)
-
-
-def _migrate(s: ScaleImpact, a: ItemResult, b: ItemResult) -> None:
-    before, after = a.grades[s.scale].level, b.grades[s.scale].level
-    row = s.migration.setdefault(before, {})
-    row[after] = row.get(after, 0) + 1
-    move = _severity(s, after) - _severity(s, before)
-    if move < 0:
-        s.stricter.append(a.id)
-    elif move > 0:
-        s.lenient.append(a.id)
-
-
-def _severity(s: ScaleImpact, level: str) -> int:
-    """Position from the most severe level (0): the new scale's order where it knows the level."""
-    return s.new_levels.index(level) if level in s.new_levels else s.old_levels.index(level)
-
-
-def _fired(item: ItemResult) -> list[dict[str, Any]]:
-    """The sanctions that fired on an item, with what each one does: a new version that
-    only changes a sanction's actions (诫勉谈话 added) or its warning colour changes what
-    happens to the item just as much as a changed fine does."""
-    return [{"rule": s.rule, "fine": s.fine, "actions": list(s.actions), "warning": s.warning}
-            for s in item.sanctions]
-
-
-def _item_change(case: str | None, a: ItemResult, b: ItemResult, scales: list[str]) -> ItemChange | None:
-    grades = {s: (a.grades[s].level, b.grades[s].level) for s in scales
-              if a.grades[s].level != b.grades[s].level}
-    values = {k: (a.values[k], v) for k, v in b.values.items() if k in a.values and a.values[k] != v}
-    fired_a, fired_b = _fired(a), _fired(b)
-    sanctions = (fired_a, fired_b) if fired_a != fired_b else None
-    if not grades and not values and sanctions is None:
-        return None
-    return ItemChange(case, b.id, b.name, grades, values, sanctions)
 
 
 # ---------------------------------------------------------------- table output
@@ -578,112 +490,17 @@ def _impact_lines(imp: Impact) -> list[str]:
     out = [f"impact: {imp.items} item(s) in {len(imp.cases)} case(s); {len(imp.items_changed)} changed, "
            f"{regraded} regraded",
            f"fines: {format_number(imp.fines_old)} → {format_number(imp.fines_new)}"]
-    if imp.scales_added:
-        out.append("grade scales added (no migration): " + ", ".join(imp.scales_added))
-    if imp.scales_removed:
-        out.append("grade scales removed (no migration): " + ", ".join(imp.scales_removed))
-    out += _migration_lines(imp.scales)
-    out += _changed_lines(imp.items_changed, "items")
+    out.extend(one_sided_lines(imp.scales_added, imp.scales_removed))
+    for s in imp.scales:
+        out.append("")
+        out.extend(migration_lines(s))
+    out.extend(changed_items_lines(imp.items_changed, ITEMS_SHOWN))
     for r in imp.rollups:
         out.append("")
         out.append(f"rollup {r.name}: {r.units} unit(s); {len(r.units_changed)} changed, "
                    f"{sum(1 for u in r.units_changed if u.grades)} regraded")
-        out += _migration_lines(r.scales)
-        out += _changed_lines(r.units_changed, "units")
+        for s in r.scales:
+            out.append("")
+            out.extend(migration_lines(s))
+        out.extend(changed_items_lines(r.units_changed, ITEMS_SHOWN, "units"))
     return out
-
-
-def _migration_lines(scales: list[ScaleImpact]) -> list[str]:
-    from tabulate import tabulate
-
-    out: list[str] = []
-    for s in scales:
-        out.append("")
-        out.append(f"{s.scale}: migration, old level (rows) → new level (columns); the diagonal is unchanged")
-        old_counts, new_counts = s.counts("old"), s.counts("new")
-        body = []
-        for old_level in s.old_levels:
-            row = s.migration.get(old_level, {})
-            cells = [str(row[n]) if row.get(n) else "·" for n in s.new_levels]
-            body.append([old_level, *cells, str(old_counts[old_level])])
-        body.append(["new total", *(str(new_counts[n]) for n in s.new_levels), str(sum(new_counts.values()))])
-        header = ["old \\ new", *s.new_levels, "old total"]
-        out.append(tabulate(body, headers=header, tablefmt="simple", disable_numparse=True,
-                            colalign=("left", *("right",) * (len(s.new_levels) + 1))))
-        out.append(f"verdict: {s.verdict}")
-        for label, ids in ((STRICTER, s.stricter), (LENIENT, s.lenient)):
-            if ids:
-                shown = ", ".join(ids[:20]) + (f", … {len(ids) - 20} more" if len(ids) > 20 else "")
-                out.append(f"  {label} ({len(ids)}): {shown}")
-    return out
-
-
-def _changed_lines(changed: list[ItemChange], what: str) -> list[str]:
-    from tabulate import tabulate
-
-    out: list[str] = []
-    if not changed:
-        return out
-    out.append("")
-    out.append(f"changed {what} ({len(changed)}):")
-    several = len({i.case for i in changed}) > 1
-    named = any(i.name for i in changed)
-    # a column of blanks says nothing: no sanctions column when no item's sanctions changed
-    fired = any(i.sanctions is not None for i in changed)
-    rows = []
-    for i in changed[:ITEMS_SHOWN]:
-        grades = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in i.grades.items())
-        values = "; ".join(_value_changes(i.values))
-        sanctions = ""
-        if i.sanctions is not None:
-            before, after = i.sanctions
-            # when rules and fines are the same, what changed is an action or a warning: show them
-            detail = _brief_fired(before) == _brief_fired(after)
-            sanctions = f"{_fired_text(before, detail)} → {_fired_text(after, detail)}"
-        rows.append([*([i.case or ""] if several else []), i.id, *([i.name or ""] if named else []),
-                     grades, values, *([sanctions] if fired else [])])
-    header = [*(["case"] if several else []), "id", *(["name"] if named else []), "grades", "values",
-              *(["sanctions"] if fired else [])]
-    out.append(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
-    if len(changed) > ITEMS_SHOWN:
-        out.append(f"… {len(changed) - ITEMS_SHOWN} more (all of them with --format json)")
-    return out
-
-
-def _value_changes(values: dict[str, tuple[Any, Any]]) -> list[str]:
-    """`name: old → new` per changed value; a multi-output table's record by the columns that
-    changed (`标准.扣分: 5 → 6`), since its whole text (`扣分=5; 等次=重`) would run into the
-    `;` between values."""
-    parts = []
-    for name, (old, new) in values.items():
-        if isinstance(old, dict) and isinstance(new, dict):
-            for column in [*old, *(c for c in new if c not in old)]:
-                if old.get(column) != new.get(column):
-                    parts.append(f"{name}.{column}: {_cell(old.get(column))} → {_cell(new.get(column))}")
-        else:
-            parts.append(f"{name}: {_cell(old)} → {_cell(new)}")
-    return parts
-
-
-def _cell(value: Any) -> str:
-    from .render import cell
-
-    return cell(value) if value is not None else "—"
-
-
-def _brief_fired(fired: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    return [(f["rule"], f["fine"]) for f in fired]
-
-
-def _fired_text(fired: list[dict[str, Any]], detail: bool = False) -> str:
-    if not fired:
-        return "—"
-    parts = []
-    for f in fired:
-        text = f"{f['rule']} {_cell(f['fine'])}" if f["fine"] is not None else f["rule"]
-        if detail:
-            extra = [*f["actions"], *([f"warning {f['warning']}"] if f["warning"] else [])]
-            text += f" ({'、'.join(extra)})" if extra else ""
-        parts.append(text)
-    return ", ".join(parts)
-

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
@@ -26,9 +27,18 @@ class SupervisionResult:
     by: tuple[str, ...]
     every: str | None
     line: int = -1  # index of the supervision line that applied
+    # `eval --due`: when the item was last reviewed (None: never, as far as is known) and when
+    # its next review falls due; only then are they part of the result (`dated`)
+    last_review: _dt.date | None = None
+    next_review: _dt.date | None = None
+    dated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"grade": self.grade, "by": list(self.by), "every": self.every}
+        out = {"grade": self.grade, "by": list(self.by), "every": self.every}
+        if self.dated:
+            out["last_review"] = self.last_review
+            out["next_review"] = self.next_review
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,9 @@ class Result:
     summary: dict[str, Any] = field(default_factory=dict)
     # rollup name -> its result; empty for a ruleset without rollups (and then not in to_dict)
     rollups: dict[str, RollupResult] = field(default_factory=dict)
+    # only when asked: the earlier results used (`eval --previous`), the reviews due (`--due`)
+    previous: list[dict[str, Any]] | None = None
+    reviews_due: dict[str, Any] | None = None
 
     def item(self, item_id: str) -> ItemResult:
         return _by_id(self.items, item_id)
@@ -115,6 +128,10 @@ class Result:
         }
         if self.rollups:
             out["rollups"] = {name: r.to_dict() for name, r in self.rollups.items()}
+        if self.previous is not None:
+            out["previous"] = self.previous
+        if self.reviews_due is not None:
+            out["reviews_due"] = self.reviews_due
         return out
 
 

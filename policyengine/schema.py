@@ -108,6 +108,8 @@ def _case_schema(rs: Ruleset) -> dict[str, Any]:
             "title": {"type": "string"},
             "unit": {"type": "string"},
             "period": {"type": ["string", "integer"]},
+            "previous": {"oneOf": [{"type": "string", "minLength": 1},
+                                   {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]},
             "items": {"type": "array", "items": item_schema(rs), "minItems": 1},
             "expect": {"type": "object", "additionalProperties": {"type": "object"}},
             "expect_summary": {"type": "object"},

@@ -22,8 +22,8 @@ from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
 from ..i18n import _
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
-HEADER_KEYS = ("ruleset", "title", "unit", "period", "items", "units", "expect", "expect_summary", "expect_units",
-               "expect_units_summary")
+HEADER_KEYS = ("ruleset", "title", "unit", "period", "previous", "items", "units", "expect", "expect_summary",
+               "expect_units", "expect_units_summary")
 
 
 @dataclass
@@ -38,6 +38,8 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # earlier results this case is evaluated against (paths relative to the case file)
+    previous: list[str] | None = None
     # rollup name -> unit id -> expected fields; rollup name -> expected summary entries
     expect_units: dict[str, Any] | None = None
     expect_units_summary: dict[str, Any] | None = None
@@ -140,6 +142,14 @@ def case_from_data(data: Any, file: str) -> Case:
         if isinstance(value, (Decimal, float)) and not _modest(value):
             raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
                                        "not finite", file=file, line=_key_line(file, [key])))
+    previous = data.get("previous")
+    if previous is not None:
+        if isinstance(previous, str):
+            previous = [previous]
+        if not isinstance(previous, list) or not previous or not all(isinstance(p, str) and p for p in previous):
+            raise CaseError(Diagnostic("PE355", "'previous' lists earlier result files (written by policyengine "
+                                       "eval -o FILE), as paths relative to this case file", file=file,
+                                       line=_key_line(file, ["previous"])))
     for key in ("expect_units", "expect_units_summary"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise CaseError(Diagnostic("PE344", f"'{key}' maps each rollup's name to its expectations", file=file,
@@ -150,7 +160,7 @@ def case_from_data(data: Any, file: str) -> Case:
         period=_plain(data.get("period")), file=file,
         ruleset=str(ruleset) if ruleset is not None else None,
         expect={str(k): v for k, v in expect.items()} if expect else None,
-        expect_summary=data.get("expect_summary"),
+        expect_summary=data.get("expect_summary"), previous=previous,
         units={str(k): v for k, v in units.items()} if units else None,
         expect_units=data.get("expect_units"), expect_units_summary=data.get("expect_units_summary"),
     )

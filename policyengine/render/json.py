@@ -138,6 +138,9 @@ class JsonWriter:
                        + '"units": ' + units + "," + "\n" + "  " * (depth + 3) + '"summary": '
                        + self.value(rollup.summary, depth + 3) + inner + "}")
             yield pad + "}"
+        for key, extra in (("previous", result.previous), ("reviews_due", result.reviews_due)):
+            if extra is not None:  # only when asked (eval --previous, --due): SPEC §5 stays as it was
+                yield "," + pad + f'"{key}": {self.value(extra, depth + 1)}'
         yield "\n" + "  " * depth + "}"
 
 

@@ -63,6 +63,15 @@ def to_table(result: Result, view: TableView | None = None) -> str:
         header, body = rollup_rows([result], name)
         out += ["", f"rollup {name} · {len(rollup.units)} units", _aligned(header, body), "",
                 summary_lines(rollup.summary, len(rollup.units), "units")]
+    if result.previous is not None:
+        out.append("previous: " + "; ".join(f"{p['file']} ({p['ruleset']['id']} {p['ruleset'].get('version') or ''}"
+                                            f"{', period ' + str(p['period']) if p['period'] is not None else ''})"
+                                            for p in result.previous))
+    if result.reviews_due is not None:
+        from ..reviews import reviews_lines
+
+        out.append("")
+        out.extend(reviews_lines(result.reviews_due))
     return "\n".join(out) + "\n"
 
 

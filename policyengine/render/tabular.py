@@ -78,6 +78,7 @@ def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool,
             if has_rank[s]:
                 row.append(cell(item.grades[s].rank))
         row.append("; ".join(f"{'、'.join(sv.by)}" + (f" (every {sv.every})" if sv.every else "")
+                             + (f" next review {sv.next_review or 'now'}" if sv.dated else "")
                              for sv in item.supervision))
         row.append("; ".join(f"{s.rule}: {'、'.join(s.actions)}" if s.actions else s.rule for s in item.sanctions))
         row.append(cell(item.fine) if any(s.fine is not None for s in item.sanctions) else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diff import Diff, _severity, _text_diff
+from ..diff import Diff, _text_diff
 from ..render.tabular import cell
 from ..runtime import format_number
 from .figures import HeatMap, heat_map
@@ -50,7 +50,7 @@ def _migration(s: Any) -> HeatMap:
     levels = {}
     for old in rows:
         for new in columns:
-            move = _severity(s, new) - _severity(s, old)
+            move = s.severity(new) - s.severity(old)
             fill = STRICTER_FILL if move < 0 else LENIENT_FILL if move > 0 else SAME_FILL
             levels[(old, new)] = ("", fill)
     return heat_map(f"{s.scale}:迁移矩阵", "原等级", "新等级", rows, columns, s.migration,

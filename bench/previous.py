@@ -1,0 +1,108 @@
+"""Reading and matching a previous result (issue 16): its cost against evaluation.
+
+    python bench/previous.py            # 100k items (about a minute on 2 cores)
+    python bench/previous.py --items N
+
+The workload of bench/run.py (bench/tax-bench.policy, ranked within units), with the
+Luoyang supervision cadences added (bench/tax-bench-reviews.policy): the case is
+evaluated as period 2009 and written as JSON the way `eval -o` writes it; that file is
+then the previous result of the same items, whose case file says period 2010. Timed in
+turns, round after round (each run after a full collection, the cyclic collector paused
+as the engine pauses it):
+
+- evaluation: `rs.evaluate(case)` on the loaded case (validate, evaluate, rank, results);
+- reading and matching: `previous.load_previous` (read the JSON, check it against SPEC §5,
+  build the `Result`, check ruleset id and period order) and finding each current item's
+  previous item by id;
+- reviews due: `reviews.schedule` (every item's next review from the previous period).
+
+Then, end to end on the command line, `policyengine eval RULESET CASE --format json
+--output FILE` with and without `--previous FILE` (read the case, evaluate, write the
+result; the previous result read, checked and recorded).
+
+Each figure is the median of the per-round ratios; the target (≤ 30%) is checked against
+the command line, where evaluation is what a user waits for (exit status 1 if missed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+
+import generate  # noqa: E402
+from run import cli, command, timed  # noqa: E402
+
+import policyengine as pe  # noqa: E402
+from policyengine.previous import load_previous  # noqa: E402
+from policyengine.render import json_chunks, write_atomically  # noqa: E402
+from policyengine.reviews import schedule  # noqa: E402
+
+TARGET = 0.30
+RULES = HERE / "tax-bench-reviews.policy"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    options = parser.parse_args()
+    n = options.items
+    rs = pe.load_ruleset(RULES)
+    case_file = generate.case_path(n)
+    now = pe.load_case(case_file)  # period 2010
+    due = dt.date(2010, 12, 31)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "previous.json"
+        write_atomically(path, json_chunks([rs.evaluate(dataclasses.replace(now, period=2009))]))
+        size = path.stat().st_size
+
+        def read_and_match() -> int:
+            [earlier] = load_previous([path], rs.id, now)
+            index = {item.id: item for item in earlier.result.items}
+            return sum(1 for item in now.items if index.get(item["id"]) is not None)
+
+        runs: dict[str, list[float]] = {k: [] for k in ("evaluate", "previous", "reviews", "cli", "cli previous")}
+        for _ in range(options.rounds):
+            seconds, result = timed(lambda: rs.evaluate(now))
+            runs["evaluate"].append(seconds)
+            seconds, matched = timed(read_and_match)
+            runs["previous"].append(seconds)
+            assert matched == n, matched
+            earlier = load_previous([path], rs.id, now)
+            seconds, _ = timed(lambda result=result, earlier=earlier: schedule(result, due, None, earlier))
+            runs["reviews"].append(seconds)
+            listed = result.reviews_due["items"]
+            out = str(Path(scratch) / "result.json")
+            runs["cli"].append(command(cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out))[0])
+            runs["cli previous"].append(command(cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out,
+                                                    "--previous", str(path)))[0])
+
+    def adds(part: str, whole: str) -> float:
+        return statistics.median(p / w for p, w in zip(runs[part], runs[whole], strict=True))
+
+    on_cli = adds("cli previous", "cli") - 1
+    print(f"policyengine {pe.__version__} · Python {sys.version.split()[0]} · {n:,} items, previous result "
+          f"{size / 2**20:.0f} MiB of JSON · {options.rounds} rounds")
+    print(f"rs.evaluate(case)            {min(runs['evaluate']):6.2f} s")
+    print(f"reading + matching previous  {min(runs['previous']):6.2f} s   {adds('previous', 'evaluate'):6.0%} of "
+          "rs.evaluate")
+    print(f"reviews due (--due)          {min(runs['reviews']):6.2f} s   {adds('reviews', 'evaluate'):6.0%} of "
+          f"rs.evaluate ({listed:,} items due by {due})")
+    print(f"policyengine eval            {min(runs['cli']):6.2f} s   with --previous {min(runs['cli previous']):.2f} s:"
+          f" adds {on_cli:+.0%}")
+    ok = on_cli <= TARGET
+    print(f"target: --previous adds ≤ {TARGET:.0%} to policyengine eval: {'met' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

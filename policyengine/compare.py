@@ -1,0 +1,272 @@
+"""`policyengine compare`: two periods' results of one ruleset, item by item.
+
+What the seeds call comparing with last year (上一年度…风险度的变化): the items of two
+result files (written by `eval -o FILE`) are matched by id, and for each grade scale a
+migration matrix counts the items by their level in the earlier period (rows) and the
+later one (columns); items that moved to a more severe level went *up*, the others
+*down*. Items only the later period has are *new*, items only the earlier one has are
+*gone*. For the items in both: the grades, values (with new - old for numbers) and fired
+sanctions that differ, and the fine totals of both periods.
+
+The two results must be of the same ruleset id (its version may differ, which the output
+says: a change can then come from the rules as well as from the items), and the earlier
+result must be of the earlier period: a later, overlapping or unrecognisable period is an
+error, never a guess, unless the caller says the order is known (`--any-order`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .migration import (
+    ItemChange,
+    ScaleImpact,
+    Words,
+    changed_items_lines,
+    item_change,
+    migration_lines,
+    one_sided_lines,
+)
+from .period import EARLIER, LATER, SAME, order
+from .result import ItemResult, Result
+from .results import ResultFile, from_result, read_result
+
+COMPARE_WORDS = Words(before="old", after="new", severer="up", milder="down", severer_key="up",
+                      milder_key="down", only_after="grade scales only the new result has",
+                      only_before="grade scales only the old result has")
+NEW_ITEMS, GONE_ITEMS = "(new items)", "(gone)"
+UNKNOWN, NOT_CHECKED = "unknown", "not checked"
+ITEMS_LISTED = 50  # new and gone items listed in a table (the JSON lists all)
+
+
+@dataclass(slots=True)
+class Comparison:
+    """The comparison of two results: `to_dict()` is the `compare --format json` contract."""
+
+    old: ResultFile
+    new: ResultFile
+    order: str  # earlier, same, unknown (a period missing), not checked (--any-order)
+    scales: list[ScaleImpact]
+    scales_added: list[str]
+    scales_removed: list[str]
+    matched: int
+    items_new: list[ItemResult]
+    items_gone: list[ItemResult]
+    items_changed: list[ItemChange]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def regraded(self) -> int:
+        return sum(1 for i in self.items_changed if i.grades)
+
+    @property
+    def fines(self) -> tuple[Decimal, Decimal]:
+        import decimal
+
+        from .runtime import CONTEXT
+
+        with decimal.localcontext(CONTEXT):
+            return (sum((i.fine for i in self.old.result.items), Decimal(0)),
+                    sum((i.fine for i in self.new.result.items), Decimal(0)))
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.items_changed or self.items_new or self.items_gone or self.scales_added
+                    or self.scales_removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        import decimal
+
+        from .runtime import CONTEXT
+
+        fines_old, fines_new = self.fines
+        with decimal.localcontext(CONTEXT):
+            fine_delta = fines_new - fines_old
+        return {
+            "old": _side(self.old),
+            "new": _side(self.new),
+            "period_order": self.order,
+            "notes": list(self.notes),
+            "items": {"old": len(self.old.result.items), "new": len(self.new.result.items),
+                      "matched": self.matched, "new_items": len(self.items_new), "gone": len(self.items_gone)},
+            "regraded": self.regraded,
+            "migration": {s.scale: s.sorted_migration() for s in self.scales},
+            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
+            "verdict": {s.scale: s.verdict_dict(COMPARE_WORDS) for s in self.scales},
+            "scales": {"added": self.scales_added, "removed": self.scales_removed},
+            "items_new": [_brief(i) for i in self.items_new],
+            "items_gone": [_brief(i) for i in self.items_gone],
+            "items_changed": [i.to_dict() for i in self.items_changed],
+            "fines": {"old": fines_old, "new": fines_new, "delta": fine_delta},
+        }
+
+    def to_json(self) -> str:
+        from .render import to_json
+
+        return to_json(self.to_dict())
+
+    def to_yaml(self) -> str:
+        from .render import to_yaml
+
+        return to_yaml(self.to_dict())
+
+    def to_table(self) -> str:
+        return render_table(self)
+
+    def render(self, fmt: str) -> str:
+        return self.to_json() if fmt == "json" else self.to_yaml() if fmt == "yaml" else self.to_table()
+
+
+def _side(f: ResultFile) -> dict[str, Any]:
+    return {"file": f.file, "ruleset": dict(f.ruleset), "case": dict(f.result.case)}
+
+
+def _brief(item: ItemResult) -> dict[str, Any]:
+    return {"id": item.id, "name": item.name, "grades": {k: g.level for k, g in item.grades.items()},
+            "fine": item.fine if item.sanctions else None}
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def compare(old: ResultFile | Result | str | Path, new: ResultFile | Result | str | Path,
+            any_order: bool = False) -> Comparison:
+    """Compare an earlier result with a later one (files, or results in memory)."""
+    before, after = _loaded(old), _loaded(new)
+    _same_ruleset(before, after)
+    notes = _version_notes(before, after)
+    period_order = _period_order(before, after, any_order, notes)
+    common = [s for s in after.levels if s in before.levels]
+    scales = [ScaleImpact(s, before.levels[s], after.levels[s], {}) for s in common]
+    old_items = {i.id: i for i in before.result.items}
+    new_ids = set()
+    changed: list[ItemChange] = []
+    entered: list[ItemResult] = []
+    matched = 0
+    for b in after.result.items:
+        new_ids.add(b.id)
+        a = old_items.get(b.id)
+        if a is None:
+            entered.append(b)
+            for s in scales:
+                s.entered[b.grades[s.scale].level] = s.entered.get(b.grades[s.scale].level, 0) + 1
+            continue
+        matched += 1
+        for s in scales:
+            s.move(b.id, a.grades[s.scale].level, b.grades[s.scale].level)
+        change = item_change(None, a, b, common, deltas=True)
+        if change is not None:
+            changed.append(change)
+    gone = [a for a in before.result.items if a.id not in new_ids]
+    for a in gone:
+        for s in scales:
+            s.left[a.grades[s.scale].level] = s.left.get(a.grades[s.scale].level, 0) + 1
+    return Comparison(before, after, period_order, scales,
+                      scales_added=[s for s in after.levels if s not in before.levels],
+                      scales_removed=[s for s in before.levels if s not in after.levels],
+                      matched=matched, items_new=entered, items_gone=gone, items_changed=changed, notes=notes)
+
+
+def _loaded(side: ResultFile | Result | str | Path) -> ResultFile:
+    if isinstance(side, ResultFile):
+        return side
+    if isinstance(side, Result):
+        return from_result(side)
+    return read_result(side)
+
+
+def _same_ruleset(before: ResultFile, after: ResultFile) -> None:
+    a, b = before.ruleset["id"], after.ruleset["id"]
+    if a != b:
+        raise after.error("PE745", f"this result is of ruleset '{b}', the old one ({before.file}) of '{a}': "
+                          "compare needs two results of the same ruleset", ["ruleset", "id"],
+                          notes=["to see how two rulesets grade the same items, use policyengine diff OLD NEW "
+                                 "--cases CASE"])
+
+
+def _version_notes(before: ResultFile, after: ResultFile) -> list[str]:
+    a, b = before.ruleset, after.ruleset
+    if a.get("version") != b.get("version"):
+        return [f"the ruleset versions differ ({a.get('version') or '—'} → {b.get('version') or '—'}): an item "
+                "may move because the rules changed as well as because it did; policyengine diff "
+                f"{a['id']}@{a.get('version')} {b['id']}@{b.get('version')} --cases CASE shows what the rules "
+                "alone change"]
+    if a.get("digest") and b.get("digest") and a["digest"] != b["digest"]:
+        return [f"both results name version {a.get('version') or '—'} of ruleset {a['id']}, but with different "
+                "rules (their digests differ): the ruleset was edited between the two evaluations"]
+    return []
+
+
+def _period_order(before: ResultFile, after: ResultFile, any_order: bool, notes: list[str]) -> str:
+    from .period import parse_period
+
+    raw_a, raw_b = before.result.case.get("period"), after.result.case.get("period")
+    if any_order:
+        return NOT_CHECKED
+    if raw_a is None or raw_b is None:
+        missing = " and ".join(f.file for f, raw in ((before, raw_a), (after, raw_b)) if raw is None)
+        notes.append(f"no period recorded in {missing}: the order of the two results is taken as given")
+        return UNKNOWN
+    for f, raw in ((before, raw_a), (after, raw_b)):
+        if parse_period(raw) is None:
+            raise f.error("PE747", f"the period '{raw}' cannot be placed in time, so which result is earlier "
+                          "is unknown", ["case", "period"],
+                          notes=["periods are years (2010), half years (2010H1), quarters (2010Q3, "
+                                 "2010年第三季度), months (2010-05) or dates; with --any-order the files are "
+                                 "taken in the order given"])
+    a, b = parse_period(raw_a), parse_period(raw_b)
+    assert a is not None and b is not None
+    how = order(a, b)
+    if how == LATER:
+        raise before.error("PE746", f"the old result is of period {raw_a}, later than the new result's "
+                           f"{raw_b} ({after.file}): give the earlier result first", ["case", "period"])
+    if how not in (EARLIER, SAME):
+        raise before.error("PE747", f"the periods {raw_a} and {raw_b} ({after.file}) overlap: neither result is "
+                           "the earlier one", ["case", "period"],
+                           notes=["with --any-order the files are taken in the order given"])
+    if how == SAME:
+        notes.append(f"both results are of period {raw_a}")
+    return how
+
+
+# ---------------------------------------------------------------- table output
+
+
+def render_table(c: Comparison) -> str:
+    from .runtime import format_number
+
+    out = [f"compare {_label(c.old)} → {_label(c.new)}"]
+    out.extend(f"note: {n}" for n in c.notes)
+    out.append("")
+    out.append(f"items: {len(c.old.result.items)} old, {len(c.new.result.items)} new; {c.matched} in both, "
+               f"{len(c.items_new)} new, {len(c.items_gone)} gone; {len(c.items_changed)} changed, "
+               f"{c.regraded} regraded")
+    fines_old, fines_new = c.fines
+    delta = c.to_dict()["fines"]["delta"]
+    out.append(f"fines: {format_number(fines_old)} → {format_number(fines_new)} "
+               f"({'+' if delta > 0 else ''}{format_number(delta)})")
+    out.extend(one_sided_lines(c.scales_added, c.scales_removed, COMPARE_WORDS))
+    for s in c.scales:
+        out.append("")
+        out.extend(migration_lines(s, COMPARE_WORDS, NEW_ITEMS, GONE_ITEMS))
+    for title, items in (("new items", c.items_new), ("gone items", c.items_gone)):
+        if items:
+            out.append("")
+            out.append(f"{title} ({len(items)}): " + ", ".join(_item_text(i) for i in items[:ITEMS_LISTED])
+                       + (f", … {len(items) - ITEMS_LISTED} more" if len(items) > ITEMS_LISTED else ""))
+    out.extend(changed_items_lines(c.items_changed))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _label(f: ResultFile) -> str:
+    rs, period = f.ruleset, f.result.case.get("period")
+    label = f"{rs['id']} {rs.get('version') or ''}".strip()
+    return f"{label} ({f.file}" + (f", period {period})" if period is not None else ")")
+
+
+def _item_text(item: ItemResult) -> str:
+    levels = "/".join(g.level for g in item.grades.values())
+    return f"{item.id}" + (f" {item.name}" if item.name else "") + (f" [{levels}]" if levels else "")

@@ -1,0 +1,137 @@
+"""Reading results this tool wrote (`eval --format json|yaml -o FILE`) back in: the earlier
+periods that `compare`, `eval --previous` and `eval --due` start from.
+
+One reader per file format, as for case files: `json.py` and `yaml.py` return the decoded
+tree (exact decimals, a key given twice refused); an XLSX reader (for results written with
+`-o x.xlsx`) goes beside them as `xlsx.py`, returning the same tree and its own locator
+(sheet and cell instead of line and column). `shape.py` then checks the tree against SPEC §5
+once for every format and builds the `Result`. Every problem is a located `ResultFileError`
+(PE350–PE352): a file that is missing, that does not parse, or that is not a result of this
+tool.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CaseError, Diagnostic, not_utf8
+from ..period import Period, parse_period
+from ..result import Result
+
+if TYPE_CHECKING:
+    from .shape import Checked
+
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+class ResultFileError(CaseError):
+    """A result file (given to compare, --previous or a case's `previous:`) that cannot be used."""
+
+
+@dataclass
+class ResultFile:
+    """A result read back from a file, with what comparing and matching need."""
+
+    result: Result
+    file: str
+    levels: dict[str, tuple[str, ...]]  # each grade scale's levels, most severe first
+
+    @property
+    def ruleset(self) -> dict[str, Any]:
+        return self.result.ruleset
+
+    @property
+    def period(self) -> Period | None:
+        return parse_period(self.result.case.get("period"))
+
+    def identity(self) -> dict[str, Any]:
+        """What a result that used this file records about it."""
+        return {"file": self.file, "ruleset": dict(self.result.ruleset), "period": self.result.case.get("period")}
+
+    def error(self, code: str, message: str, path: list[Any], notes: list[str] | None = None,
+              key: bool = False) -> ResultFileError:
+        """A located error about the value at `path` in this file."""
+        line, column = locate_in(self.file, path, key)
+        return ResultFileError(Diagnostic(code, message, file=self.file, line=line, column=column,
+                                          notes=list(notes or [])))
+
+
+def locate_in(file: str, path: list[Any], key: bool = False) -> tuple[int, int]:
+    from .locate import locate
+
+    return locate(file, path, key)
+
+
+def as_result_error(exc: CaseError) -> ResultFileError:
+    """A case reader's complaint (PE302/PE306) about a file read as a result (PE351)."""
+    return ResultFileError([dataclasses.replace(d, code="PE351", message=d.message.replace("case file", "result file"))
+                            for d in exc.diagnostics])
+
+
+def read_result(path: str | Path) -> ResultFile:
+    """Read and check a result file written by `eval -o FILE` (JSON or YAML)."""
+    path = Path(path)
+    file = str(path)
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise ResultFileError(Diagnostic("PE350", "this is a folder, not a result file", file=file))
+    if suffix not in SUFFIXES:
+        raise ResultFileError(Diagnostic("PE350", f"a result file is .json or .yaml (written by policyengine "
+                                         f"eval -o FILE), not '{suffix or 'no suffix'}'", file=file))
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ResultFileError(Diagnostic("PE350", "result file not found", file=file)) from None
+    except OSError as exc:
+        raise ResultFileError(Diagnostic("PE350", f"cannot read result file: {exc.strerror}", file=file)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ResultFileError(not_utf8("PE351", path, raw, exc, "result file")) from None
+    del raw
+    from ..case import gc_paused
+
+    with gc_paused():
+        checked = _checked(text, path, suffix)
+    return ResultFile(checked.result, file, checked.levels)
+
+
+def _checked(text: str, path: Path, suffix: str) -> Checked:
+    """The decoded and checked result; a shape problem located in the file (PE352)."""
+    from .shape import Malformed, result_from_data
+
+    file = str(path)
+    try:
+        if suffix != ".json":
+            from .yaml import read_yaml
+
+            return result_from_data(read_yaml(text, path))
+        from .json import read_json, read_json_strictly
+
+        data, text_keys = read_json(text, path)
+        try:
+            checked = result_from_data(data)
+        except Malformed:
+            read_json_strictly(text, path)  # a key given twice is said first: it may be the cause
+            raise
+        if checked.keys != text_keys:  # a key given twice, or keys written another way: read strictly
+            checked = result_from_data(read_json_strictly(text, path))
+        return checked
+    except Malformed as bad:
+        line, column = locate_in(file, bad.path, bad.key)
+        raise ResultFileError(Diagnostic(
+            "PE352", f"not a result of policyengine eval: {bad.message}", file=file, line=line,
+            column=column)) from None
+
+
+def from_result(result: Result, file: str | None = None) -> ResultFile:
+    """An evaluated result (in memory) in the form `read_result` gives."""
+    from .shape import _levels
+
+    return ResultFile(result, file or result.case.get("file") or "<result>", _levels(result.summary["levels"]))
+
+
+__all__ = ["SUFFIXES", "ResultFile", "ResultFileError", "as_result_error", "from_result", "read_result"]
