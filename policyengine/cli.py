@@ -255,14 +255,13 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     or written unless all cases evaluate. --level and --sort choose and order
     the items in every format; --columns, --width and --color shape the table.
     """
-    from .api import load_ruleset
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
     from .render import json_chunks, render, to_table
     from .selection import select_items, table_view
 
     if cases:
-        rs = load_ruleset(ruleset)
+        rs = _load_ruleset_argument(ruleset)
         loaded = [load_case(path) for path in cases]
     else:
         rs, loaded = _ruleset_of_case(ruleset)
@@ -281,8 +280,12 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     terminal = output is None and sys.stdout.isatty()
     painted = _use_colour(colour, terminal)
     for path, case in zip(cases, loaded, strict=True):
-        result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
-                                              last_review_field)
+        try:
+            result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
+                                                  last_review_field)
+        except PolicyError as exc:
+            _mention_case_ruleset(exc, rs, case, path)
+            raise
         if item_ids:
             known = [i.id for i in result.items]
             for wanted in item_ids:
@@ -354,12 +357,63 @@ def _evaluate_with_progress(rs: Any, case: Any, path: str) -> tuple[Any, list[li
         return evaluate_with_rows(rs.compiled, case, rs.digest, progress=bar.update)
 
 
+def _load_ruleset_argument(ref: str) -> Any:
+    """The RULESET argument, loaded; a case file given in its place is called one."""
+    from .api import load_ruleset
+    from .errors import Diagnostic, PolicyError
+
+    try:
+        return load_ruleset(ref)
+    except PolicyError as exc:
+        if _looks_like_case(ref):
+            raise PolicyError(Diagnostic("PE021", _(
+                "this is a case file (it lists items), not a ruleset: give the ruleset first "
+                "(policyengine eval RULESET CASE...), or this case alone when its `ruleset:` line names one"),
+                file=ref)) from None
+        raise exc from None
+
+
+def _looks_like_case(ref: str) -> bool:
+    path = Path(ref)
+    if path.suffix.lower() not in (".yaml", ".yml", ".json", ".csv") or not path.is_file():
+        return False
+    from .case import load_case
+    from .errors import PolicyError
+
+    try:
+        load_case(path)
+    except PolicyError:
+        return path.suffix.lower() == ".csv"
+    return True
+
+
+def _mention_case_ruleset(exc: Any, rs: Any, case: Any, path: str) -> None:
+    """A case that fails under the ruleset given, while its own `ruleset:` line names another:
+    say so on the first message (the fifty "unknown field" errors are then no mystery)."""
+    from .api import locate_ruleset
+    from .errors import PolicyError
+
+    if case.ruleset is None:
+        return
+    try:
+        named = locate_ruleset(case.ruleset, base=Path(path).parent)
+    except PolicyError:
+        return
+    if named.resolve() == Path(rs.path).resolve():
+        return
+    exc.diagnostics[0].notes.append(_(
+        "this case's `ruleset:` line names {named}, not the ruleset given ({given}); "
+        "to use its own, run: policyengine eval {case}", named=case.ruleset, given=rs.path, case=path))
+
+
 def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
     """For `eval CASE`: load the case and the ruleset its `ruleset:` line names."""
     from .api import load_ruleset
     from .case import load_case
     from .errors import Diagnostic, PolicyError
 
+    if not Path(path).exists():
+        raise PolicyError(Diagnostic("PE005", _("file not found"), file=path))
     if Path(path).suffix.lower() == ".policy":  # `eval RULESET` with the case forgotten
         raise PolicyError(Diagnostic("PE305", _("this is a ruleset: give a case file after it "
                                      "(policyengine eval RULESET CASE)"), file=path))
@@ -722,6 +776,7 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
     failed = changed = False
     for path in ruleset_files(rulesets):
         try:
+            path = _shipped_for_fmt(path, rewrite=not (check or show_diff))
             result = format_file(path)
         except PolicyError as exc:
             click.echo(exc.render(), err=True)
@@ -740,6 +795,25 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
         sys.exit(2)
     if check and changed:
         sys.exit(1)
+
+
+def _shipped_for_fmt(path: Path, rewrite: bool) -> Path:
+    """`fmt tax@2010`: a shipped ruleset by name. --check and --diff read it; rewriting it
+    is refused, since it lives in the installed package (site-packages), not with the user."""
+    from .api import SHIPPED_NAME, locate_ruleset
+    from .errors import Diagnostic, PolicyError
+
+    text = str(path)
+    if path.exists() or not SHIPPED_NAME.match(text) or path.suffix:
+        return path
+    located = locate_ruleset(text)
+    if rewrite:
+        raise PolicyError(Diagnostic("PE020", _(
+            "'{name}' is a shipped ruleset ({path}): fmt does not rewrite the installed package's files; "
+            "run policyengine fmt --diff {name} to see its canonical layout, or convert it to a file of "
+            "your own (policyengine convert {name} --to dsl -o FILE)", name=text, path=located),
+            file=text))
+    return located
 
 
 @main.command(short_help="Convert a ruleset between the DSL and the YAML form.")

@@ -162,8 +162,28 @@ def _extends_from(extends: str, source: Path, destination: Path) -> str:
     """The `extends` path that names, from `destination`'s folder, the parent that `extends`
     names from `source`'s folder (POSIX separators, as written in rulesets)."""
     parent = Path(os.path.abspath(source.parent / extends))
+    shipped = shipped_name(parent)
+    if shipped is not None:
+        # a shipped parent is named as shipped (`tax@2010`), never by its place in an
+        # installation (site-packages), which another machine or version would not have
+        return shipped
     moved = os.path.relpath(parent, os.path.abspath(destination.parent))
     return Path(moved).as_posix()
+
+
+def shipped_name(path: Path) -> str | None:
+    """`dept@version` when `path` is one of the shipped ruleset files, else None."""
+    from .api import shipped_rulesets
+
+    try:
+        real = path.resolve()
+    except OSError:
+        return None
+    for dept, files in shipped_rulesets().items():
+        for f in files:
+            if f.resolve() == real:
+                return f"{dept}@{f.stem}"
+    return None
 
 
 def ruleset_files(paths: tuple[str, ...]) -> list[Path]:

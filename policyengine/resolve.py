@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from .errors import Diagnostic, ParseError, did_you_mean
+from .i18n import _
 from .model import Ruleset, declaration_kind, declaration_name
 
 MAX_EXTENDS_DEPTH = 32
@@ -49,7 +50,15 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise ParseError(Diagnostic.at("PE108", f"extends chain longer than {MAX_EXTENDS_DEPTH}", span))
     if not parent_path.is_file():
-        raise ParseError(Diagnostic.at("PE108", f"extends: file not found: {child.extends}", span))
+        shipped = _shipped_parent(child.extends)
+        if shipped is None:
+            raise ParseError(Diagnostic.at("PE108", _("extends: file not found: {name}", name=child.extends),
+                                           span))
+        parent_path = shipped
+        key = parent_path.resolve()
+        if key in chain or key == path.resolve():
+            cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))
+            raise ParseError(Diagnostic.at("PE108", f"extends cycle: {cycle}", span))
     parent = _resolve(parent_path, (*chain, path.resolve()))
     return merge(parent, child)
 
@@ -93,3 +102,17 @@ def merge(parent: Ruleset, child: Ruleset) -> Ruleset:
         header_spans={**parent.header_spans, **child.header_spans},
         lineage=(*parent.lineage, child.file),
     )
+
+
+def _shipped_parent(extends: str) -> Path | None:
+    """`extends "tax@2010"` (or `extends "tax"`): a shipped ruleset named as on the command
+    line, so a county office can build on a shipped method without copying it. A file of
+    that name next to the child wins (it is looked for first)."""
+    from .api import SHIPPED_NAME, locate_ruleset
+
+    if not SHIPPED_NAME.match(extends) or extends.endswith((".policy", ".yaml", ".yml")):
+        return None
+    try:
+        return locate_ruleset(extends)
+    except ParseError:
+        return None
