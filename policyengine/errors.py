@@ -215,6 +215,9 @@ def invalid_yaml(code: str, exc: Any, text: str, file: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     lines = text.splitlines()
+    hint = _yaml_typing_hint(exc, lines, file, code)
+    if hint is not None:
+        return hint
     notes = []
     if line > len(lines) or (line == len(lines) and column > len(lines[-1]) if lines else False):
         while lines and not lines[-1].strip():
@@ -229,6 +232,31 @@ def invalid_yaml(code: str, exc: Any, text: str, file: str) -> Diagnostic:
     return Diagnostic(code, _("invalid YAML: {problem}", problem=exc.problem or exc), file=file, line=line,
                       column=column,
                       notes=notes)
+
+
+def _yaml_typing_hint(exc: Any, lines: list[str], file: str, code: str) -> Diagnostic | None:
+    """Two mistakes PyYAML explains badly: a full-width colon typed by a Chinese input
+    method (`period：2013` is a plain text, and YAML complains at the *next* line that it
+    found no ':'), and a tab in the indentation (YAML indents with spaces only)."""
+    problem = str(exc.problem or "")
+    mark = exc.problem_mark
+    if ("could not find expected ':'" in problem or "mapping values are not allowed" in problem) \
+            and mark is not None:
+        # the key with the full-width colon is the line of the mark or one of the two above
+        # (YAML reads `period：2013` on as text into the next line before it gives up)
+        for index in range(min(mark.line, len(lines) - 1), max(-1, mark.line - 3), -1):
+            at = lines[index].find("：")
+            # in the key's place: no ASCII colon before it (`说明: "甲：乙"` is fine)
+            if at >= 0 and ":" not in lines[index][:at] and not lines[index].lstrip().startswith("#"):
+                return Diagnostic(code, _("invalid YAML: a full-width colon '：' ends this key: type an ASCII "
+                                          "':' followed by a space"), file=file, line=index + 1, column=at + 1)
+    if "cannot start any token" in problem and mark is not None and mark.line < len(lines):
+        text = lines[mark.line]
+        if mark.column < len(text) and text[mark.column] == "\t":
+            return Diagnostic(code, _("invalid YAML: a tab character: YAML indents with spaces only; replace "
+                                      "the tab with spaces"), file=file, line=mark.line + 1,
+                              column=mark.column + 1)
+    return None
 
 
 def file_error(cls: type[PolicyError], code: str, path: str | Path, message: str) -> PolicyError:

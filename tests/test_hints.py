@@ -96,3 +96,30 @@ def test_a_wrong_colour_lists_the_colours() -> None:
     assert (code, line, column) == ("PE001", 3, 14)  # l-e-v-e-l-s, space, 风险, space, [, 高, space
     assert message == "'红' is not a colour: write one of red, orange, yellow, blue, green"
     assert notes == ["for 红, write red"]
+
+
+def _case_error(tmp_path, text: str):  # type: ignore[no-untyped-def]
+    from policyengine.case import load_case
+    from policyengine.errors import CaseError
+
+    path = tmp_path / "c.yaml"
+    path.write_bytes(text.encode("utf-8"))
+    with pytest.raises(CaseError) as info:
+        load_case(path)
+    return info.value.diagnostics[0]
+
+
+def test_a_full_width_colon_in_a_yaml_case_is_shown_on_its_own_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # PyYAML itself reports line 3 ("could not find expected ':'"), the line after the mistake
+    d = _case_error(tmp_path, "period：2013\nitems:\n  - {id: A}\n")
+    assert (d.code, d.line, d.column) == ("PE302", 1, 7)
+    assert d.message == ("invalid YAML: a full-width colon '：' ends this key: type an ASCII ':' "
+                         "followed by a space")
+    d = _case_error(tmp_path, "period: 2013\nitems:\n  - id: A\n    名称：x\n  - id: B\n")
+    assert (d.line, d.column) == (4, 7)
+
+
+def test_a_tab_in_a_yaml_case_is_explained(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    d = _case_error(tmp_path, "period: 2013\nitems:\n\t- {id: A}\n")
+    assert (d.code, d.line, d.column) == ("PE302", 3, 1)
+    assert d.message == "invalid YAML: a tab character: YAML indents with spaces only; replace the tab with spaces"
