@@ -17,8 +17,10 @@ from typing import Any
 
 from . import runtime
 from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, locate, validate
+from .case.values import MAX_ERRORS
 from .compile import CompiledRollup, CompiledRuleset, RankSpec
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
+from .i18n import _
 from .result import GradeResult, ItemResult, Result, RollupResult, SanctionResult, SupervisionResult
 
 
@@ -75,16 +77,47 @@ def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], id
                 if units is not None:
                     units[compiled.rollups[k].rollup.name] = made
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view else None
+            failures = _run_stage(stage, rows, header, view, progress)
+            if failures:
+                raise _evaluation_errors(compiled, case, rows, ids, failures)
+
+
+def _run_stage(stage: Any, rows: list[list[Any]], header: Any, view: Any,
+               progress: ItemsDone | None) -> list[runtime.StageFailure]:
+    """Run one stage over every item; an item that fails is recorded and the stage goes on
+    with the next item, so that one run shows every item's error (up to MAX_ERRORS), as
+    case validation does, rather than one division by zero per run. Stages treat items one
+    by one, so a stage can resume after the failed item (and run a chunk at a time)."""
+    failures: list[runtime.StageFailure] = []
+    chunk = PROGRESS_CHUNK if progress is not None else max(len(rows), 1)
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        at = 0
+        while at < len(part):
             try:
-                if progress is None:
-                    stage.run(rows, header, view)
-                else:  # stages treat items one by one, so a stage can run a chunk at a time
-                    for start in range(0, len(rows), PROGRESS_CHUNK):
-                        part = rows[start:start + PROGRESS_CHUNK]
-                        stage.run(part, header, view)
-                        progress(len(part))
+                stage.run(part[at:] if at else part, header, view)
+                break
             except runtime.StageFailure as failure:
-                raise _evaluation_error(compiled, case, rows, ids, failure) from None
+                failures.append(failure)
+                index = next((i for i in range(at, len(part)) if part[i] is failure.slots), None)
+                if index is None or len(failures) >= MAX_ERRORS:
+                    return failures  # not an item's failure, or enough to mend first
+                at = index + 1
+        if progress is not None:
+            progress(len(part))
+    return failures
+
+
+def _evaluation_errors(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                       failures: list[runtime.StageFailure]) -> EvaluationError:
+    """One error with a diagnostic per failed item, grouped by the expression that failed
+    (in declaration order), items in case order within a group."""
+    order = {id(row): i for i, row in enumerate(rows)}
+    failures = sorted(failures, key=lambda f: (f.marker, order.get(id(f.slots), -1)))
+    diagnostics = [d for f in failures for d in _evaluation_error(compiled, case, rows, ids, f).diagnostics]
+    if len(failures) >= MAX_ERRORS:
+        diagnostics[-1].notes.append(_("stopped after {count} problems", count=MAX_ERRORS))
+    return EvaluationError(diagnostics)
 
 
 # ---------------------------------------------------------------- rollups
@@ -373,7 +406,7 @@ class _OutputPlan:
     def value_of(self, compiled: CompiledRuleset, name: str) -> tuple[int, Callable[[Any], Any]]:
         """Where `name` is in a slot list, and how a slot value becomes what an ItemResult
         shows (grades and level-typed values as level names)."""
-        for scale, slot, _ in self.grades:
+        for scale, slot, _shown in self.grades:
             if scale == name:
                 levels = next(g.levels for g in self.outs if g.scale == name)
                 return slot, levels.__getitem__
@@ -567,7 +600,7 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     diag = Diagnostic.at(code, message, span, item=item_id)
     diag.notes.extend(notes)
     if item_index is not None and case.file:
-        line, _ = locate(case, ["items", item_index])
+        line, _column = locate(case, ["items", item_index])
         if line:
             diag.notes.append(f"item {item_id} is at {case.file}:{line}")
     return EvaluationError(diag)
