@@ -33,6 +33,7 @@ from .model import (
     Member,
     Name,
     Rollup,
+    Row,
     Ruleset,
     Sanction,
     Span,
@@ -659,6 +660,8 @@ class _Checker:
             self.error("PE104", f"cannot compare {left} with {right}{hint}", e.span)
         elif op not in ("==", "!=") and _unify(left, right).kind not in ("number", "date", "level", "text", "any"):
             self.error("PE104", f"'{op}' needs numbers, dates or levels, not {left}", e.span)
+        if op in ("<", "<=", ">", ">=") and left.kind == "level" and right.kind == "level":
+            self.lint_level_order(e, op, left.scale or right.scale)
         if left.kind == "level" or right.kind == "level":
             self.pin_level(e.left, right.scale)
             self.pin_level(e.right, left.scale)
@@ -865,6 +868,11 @@ class _Checker:
 
     def lint_table(self, t: DecisionTable, columns: list[Type]) -> None:
         self.lint_unreachable_rows(t)
+        if t.hit == "first":
+            gaps = _find_gaps(t, self.symbols)
+            if isinstance(gaps, str):
+                self.warn("PE230", _("first table '{table}' has no catch-all row ('-') and no row for {gaps}: "
+                                     "such an item stops the evaluation", table=t.name, gaps=gaps), t.span)
         if t.hit not in ("unique", "any"):
             return
         for i, a in enumerate(t.rows):
@@ -940,6 +948,7 @@ class _Checker:
                 assigned.update(cells)
         if not g.rules and g.matrix is None:
             self.error("PE110", f"grade '{g.scale}' has no lines", g.span)
+        self.lint_grade_catch_all(g)
         for r in g.raises:
             self.expect(r.condition, BOOL, {}, "a 'raise' condition")
             if r.to_level is not None:
@@ -956,6 +965,48 @@ class _Checker:
                 if lv.name not in assigned:
                     self.warn("PE205", f"level '{lv.name}' of {g.scale} is never assigned", lv.span)
         self.current = None
+
+    def lint_level_order(self, e: Binary, op: str, scale: str | None) -> None:
+        """`风险等级 >= 二级` compares by severity (the first level listed is the most severe),
+        which an officer reading 一级/二级 as numbers reads backwards: say which levels it
+        means, as the `in [...]` that reads the same to everyone."""
+        from .dsl import expr as expression_text
+
+        levels = self.scale_levels(scale or "")
+        if isinstance(e.left, Name) and isinstance(e.right, Name) and e.right.name in levels:
+            at = levels.index(e.right.name)
+            chosen = {">=": levels[:at + 1], ">": levels[:at], "<=": levels[at:], "<": levels[at + 1:]}[op]
+            self.warn("PE232", _("levels compare by severity, the first listed ({first}) the most severe: "
+                                 "{text} means {name} in [{levels}]; write that, which reads the same to "
+                                 "everyone", first=levels[0], text=expression_text(e), name=e.left.name,
+                                 levels=", ".join(chosen)), e.span)
+        else:
+            self.warn("PE232", _("levels compare by severity ('{op}'), the first listed the most severe, not "
+                                 "by the numbers in their names: compare with == or in [...] instead",
+                                 op=op), e.span)
+
+    def lint_grade_catch_all(self, g: Grade) -> None:
+        """A grade of condition lines with no `otherwise`: an item that none of them matches
+        stops the evaluation (PE408). When the lines test one input of a known domain, the
+        values they miss are named; a grade whose lines provably cover it is left alone."""
+        if g.matrix is not None or not g.rules or any(r.kind != "condition" for r in g.rules):
+            return
+        tests = [_condition_as_test(r.condition) for r in g.rules]
+        names = {t[0] for t in tests if t is not None}
+        gaps: object = _UNKNOWN
+        if all(t is not None for t in tests) and len(names) == 1:
+            name = names.pop()
+            table = DecisionTable(g.scale, (Name(name),), (), tuple(Row((t[1],), ()) for t in tests if t))
+            gaps = _find_gaps(table, self.symbols)
+        if gaps is None:
+            return
+        if isinstance(gaps, str):
+            self.warn("PE231", _("grade '{scale}' has no 'otherwise' line and no line for {gaps}: such an item "
+                                 "stops the evaluation (add 'otherwise -> LEVEL')", scale=g.scale, gaps=gaps),
+                      g.span)
+        else:
+            self.warn("PE231", _("grade '{scale}' has no 'otherwise' line: an item that matches none of its "
+                                 "lines stops the evaluation (add 'otherwise -> LEVEL')", scale=g.scale), g.span)
 
     def check_matrix(self, g: Grade) -> None:
         m = g.matrix
@@ -1293,33 +1344,59 @@ def _tests_overlap(a: Test, b: Test) -> bool:
     return a.kind == "not in" or b.kind == "not in"
 
 
+_UNKNOWN = object()  # a table or grade whose coverage cannot be worked out
+
+
+def _condition_as_test(condition: Expr | None) -> tuple[str, Test] | None:
+    """`分 >= 60` (or `60 <= 分`, `类别 == "执法权"`) as the table cell it amounts to, with the
+    name it tests; None for any other condition."""
+    if not isinstance(condition, Binary) or condition.op not in ("==", "<", "<=", ">", ">="):
+        return None
+    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}
+    left, right, op = condition.left, condition.right, condition.op
+    if isinstance(left, Literal) and isinstance(right, Name):
+        left, right, op = right, left, flipped[op]
+    if not (isinstance(left, Name) and isinstance(right, Literal)):
+        return None
+    if op == "==":
+        return left.name, Test("equal", (right,))
+    return left.name, Test("compare", (right,), op=op)
+
+
 def _coverage_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | None:
-    """For unique/any tables whose input columns are inputs or dimensions of a known domain
+    gaps = _find_gaps(t, symbols)
+    return gaps if isinstance(gaps, str) else None
+
+
+def _find_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | object | None:
+    """For tables (and grades read as one) whose input columns are inputs or dimensions of a
+    known domain
     (`one of`, bool, numbers with their bounds): the values no row matches, or None.
 
     Every column's domain is cut into pieces on which no row's test changes its answer (the
     enum values; for numbers, each cell's boundary value and the open spans between them),
-    and every combination of pieces is tried against the rows."""
+    and every combination of pieces is tried against the rows. _UNKNOWN when a column's
+    domain or a cell cannot be reasoned about."""
     if any(all(test.kind == "any" for test in row.tests) for row in t.rows):
         return None
     columns = []
     for i, header in enumerate(t.inputs):
         column = _column_pieces(header, [row.tests[i] for row in t.rows], symbols)
         if column is None:
-            return None
+            return _UNKNOWN
         columns.append(column)
     combinations = 1
     for _column, pieces in columns:
         combinations *= len(pieces)
     if combinations > _MAX_COMBINATIONS:
-        return None
+        return _UNKNOWN
     missing: list[tuple] = []
     for combo in itertools.product(*(pieces for _column, pieces in columns)):
         matched = False
         for row in t.rows:
             results = [_satisfies(piece[0], test) for piece, test in zip(combo, row.tests, strict=True)]
             if any(r is None for r in results):
-                return None
+                return _UNKNOWN
             if all(results):
                 matched = True
                 break
