@@ -59,9 +59,10 @@ def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
     names = [cr.rollup.name for cr in all_compiled_rollups(compiled)]
     unknown = [k for k in (case.units or {}) if k not in names]
     if unknown:
-        raise CaseError([Diagnostic("PE346", f"units.{k}: the ruleset has no rollup '{k}'"
-                                    + (did_you_mean(k, names) + f" (rollups: {', '.join(names)})" if names
-                                       else " (it declares no rollups)"),
+        raise CaseError([Diagnostic("PE346", _("units.{k}: the ruleset has no rollup '{k}'", k=k)
+                                    + (did_you_mean(k, names) + _(" (rollups: {value})",
+                                                                  value=', '.join(names)) if names
+                                       else _(" (it declares no rollups)")),
                                     file=case.file or "<case>", line=line, column=column)
                          for k in unknown for line, column in [locate(case, ["units", k])]])
 
@@ -159,9 +160,11 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     inner = compiled.compiled
     needs_inputs = bool(inner.inputs)
     if given is None and needs_inputs:
-        raise CaseError(Diagnostic("PE341", f"rollup '{r.name}' has inputs ({', '.join(d.name for d in inner.inputs)})"
-                                   f": the case needs a 'units:' section with '{r.name}:', a list of its units "
-                                   "(each with an 'id' and those fields)", file=case.file or "<case>",
+        raise CaseError(Diagnostic("PE341", _("rollup '{name}' has inputs ({value}): the case "
+                                              "needs a 'units:' section with '{name}:', a list "
+                                              "of its units (each with an 'id' and those "
+                                              "fields)",
+                                              name=r.name, value=', '.join(d.name for d in inner.inputs)), file=case.file or "<case>",
                                    line=locate(case, ["units"])[0] or 1))
     try:
         unit_rows, unit_ids, unit_names = validate(section, item_layout(inner))
@@ -181,14 +184,17 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
             line, column = locate(case, ["items", index, r.by])
             # what is grouped: items, or (a rollup of a rollup) the units of the rollup below
             whose = f"unit {ids[index]} of units.{case.section[1]}: " if case.section else ""
-            problems.append(Diagnostic("PE342", f"{whose}{r.by} '{k}' has no unit in units.{r.name}"
+            problems.append(Diagnostic("PE342", _("{whose}{by} '{k}' has no unit in "
+                                                  "units.{name}",
+                                                  whose=whose, by=r.by, k=k, name=r.name)
                                        + did_you_mean(str(k), unmatched_units), file=case.file or "<case>", line=line,
                                        column=column, item=None if case.section else ids[index]))
     for index, unit_id in enumerate(unit_ids):
         if unit_id not in groups:
             line, column = locate(section, ["items", index, "id"])
-            problems.append(Diagnostic("PE343", f"unit '{unit_id}' of units.{r.name}: no item has {r.by} = "
-                                       f"'{unit_id}'" + did_you_mean(unit_id, unmatched_keys),
+            problems.append(Diagnostic("PE343", _("unit '{unit_id}' of units.{name}: no item "
+                                                  "has {by} = '{unit_id}'",
+                                                  unit_id=unit_id, name=r.name, by=r.by) + did_you_mean(unit_id, unmatched_keys),
                                        file=case.file or "<case>", line=line, column=column))
     if problems:
         raise CaseError(problems[:20])
@@ -329,9 +335,9 @@ class _OutputPlan:
             self.values.append((value_name, compiled.slots[value_name], levels))
         self.grades = [(g.scale, g.slot, g.rank_slot) for g in compiled.grades]
         self.outs = compiled.grades
-        self.grade_results: list[dict[Any, GradeResult]] = [{} for _ in compiled.grades]
+        self.grade_results: list[dict[Any, GradeResult]] = [{} for _grade in compiled.grades]
         self.supervision_outs = compiled.supervisions
-        self.supervision_results: list[dict[int, SupervisionResult]] = [{} for _ in compiled.supervisions]
+        self.supervision_results: list[dict[int, SupervisionResult]] = [{} for _line in compiled.supervisions]
         self.sanction_slot = compiled.sanction_slot
         self.sanction_decls = compiled.sanctions
         self.build: Callable[[list[Any], str, str | None], ItemResult] = self._generate()
@@ -470,9 +476,9 @@ def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str
     plan = _output_plan(compiled)
     where = [plan.value_of(compiled, n) for n in names]
     orders = [_key_order(compiled, n) for n in names]
-    shown = [show for _, show in where]
+    shown = [show for _slot, show in where]
     # count each distinct combination of slot values once, then make it key text
-    take = itemgetter(*(slot for slot, _ in where))
+    take = itemgetter(*(slot for slot, _shown in where))
     combinations: Counter[Any] | None
     try:
         combinations = Counter(map(take, rows))
@@ -602,7 +608,8 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     if item_index is not None and case.file:
         line, _column = locate(case, ["items", item_index])
         if line:
-            diag.notes.append(f"item {item_id} is at {case.file}:{line}")
+            diag.notes.append(_("item {item_id} is at {file}:{line}",
+                                item_id=item_id, file=case.file, line=line))
     return EvaluationError(diag)
 
 
@@ -648,7 +655,7 @@ def _only_division(compiled: CompiledRuleset, key: str) -> Any:
     from .check import declaration_expressions, walk
     from .model import Binary, declaration_kind, declaration_name
 
-    kind, _, rest = key.partition(":")
+    kind, _sep, rest = key.partition(":")
     kind, name = ("grade", rest.split(":")[0]) if kind == "rank" else (kind, rest)
     for decl in compiled.ruleset.declarations:
         if declaration_kind(decl) == kind and declaration_name(decl) == name:

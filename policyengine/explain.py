@@ -22,6 +22,7 @@ from .check import Type, children, walk
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, did_you_mean
 from .evaluate import build_item, run, run_rollup
+from .i18n import _
 from .model import (
     Comprehension,
     DecisionTable,
@@ -80,7 +81,7 @@ def explain(rs: LoadedRuleset | str | Path, case: Case | str | Path, item_id: st
     traced = loaded.traced()
     rows, ids, names = run(traced, case)
     if item_id not in ids:
-        raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + did_you_mean(item_id, ids),
+        raise CaseError(Diagnostic("PE304", _("no item '{item_id}'", item_id=item_id) + did_you_mean(item_id, ids),
                                    file=case.file or "<case>"))
     index = ids.index(item_id)
     return Explanation(_Explainer(loaded.model, loaded.path, traced, case, rows[index], index,
@@ -96,7 +97,7 @@ def explain_unit(rs: LoadedRuleset | str | Path, case: Case | str | Path, unit: 
         case = load_case(case)
     traced = loaded.traced()
     rows, ids, _names = run(traced, case)
-    wanted_rollup, _, wanted = unit.rpartition(":") if ":" in unit else ("", "", unit)
+    wanted_rollup, _sep, wanted = unit.rpartition(":") if ":" in unit else ("", "", unit)
     found = []
     known: list[str] = []
     # every rollup, nested ones grouping the units of the one they are in: (rollup, the
@@ -175,7 +176,7 @@ class _Explainer:
     def build(self, item_id: str) -> dict[str, Any]:
         item = build_item(self.traced, self.row, item_id, self.name)
         rs = self.rs
-        line, _ = locate(self.case, ["items", self.index])
+        line, _column = locate(self.case, ["items", self.index])
         return {
             "format": FORMAT,
             "ruleset": {"id": rs.id, "version": rs.version, "title": rs.title, "file": self.path},
@@ -328,7 +329,7 @@ class _Explainer:
             kept = []
             for row in self.trace.get(("agg", k), []):
                 index, item_id = index_of[id(row)]
-                line, _ = locate(case, ["items", index])
+                line, _column = locate(case, ["items", index])
                 kept.append({"id": item_id, "at": f"{case.file}:{line}" if line else None})
             out.append({"expr": dsl.expr(comp), "counted": kept, "of": len(self.row[self.traced.slots["\0members"]]),
                         "at": at(comp.span)})
@@ -405,7 +406,7 @@ class _Explainer:
         row_value = self.value_of(mx.row_input)
         column_value = self.value_of(mx.column_input)
         where = g.span
-        for k, (label, _) in enumerate(mx.rows):
+        for k, (label, _cells) in enumerate(mx.rows):
             if label.value == row_value and k < len(mx.row_spans):
                 where = mx.row_spans[k]
         return {"row": mx.row_input, "row_value": row_value, "column": mx.column_input,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, InternalError, ParseError
+from .i18n import _
 from .model import KINDS, Comment, Ruleset
 
 FORMS = ("dsl", "yaml")
@@ -138,8 +139,9 @@ def rewrite(text: str, file: str, source_form: str, target_form: str, destinatio
         # the DSL writes the title on the `ruleset ID "title"` line, which would also fix the
         # id; without it this child takes its parent's id
         raise ParseError(Diagnostic.at(
-            "PE512", "the DSL form gives the title on the 'ruleset' line, which also sets the id; "
-            "add 'ruleset: ID' (the parent's id, which this file now takes) before converting",
+            "PE512", _("the DSL form gives the title on the 'ruleset' line, which also sets "
+                       "the id; add 'ruleset: ID' (the parent's id, which this file now takes) "
+                       "before converting"),
             rs.header_spans.get("title")))
     out = print_form(rs, target_form)
     try:
@@ -153,7 +155,8 @@ def rewrite(text: str, file: str, source_form: str, target_form: str, destinatio
     if lost:
         first = lost[0]
         raise ParseError(Diagnostic(
-            "PE510", f"{len(lost)} comment(s) would be lost; nothing was written (please report this)",
+            "PE510", _("{lost} comment(s) would be lost; nothing was written (please report "
+                       "this)", lost=len(lost)),
             file=file, line=first.line, notes=[f"lost: {c.text}" for c in lost[:5]]))
     return out
 

@@ -32,6 +32,7 @@ from .case import Case, load_case, validate
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
 from .evaluate import all_compiled_rollups, evaluate, item_layout, run
+from .i18n import _
 from .model import DecisionTable, Grade, Span, Supervision
 from .render import to_json
 from .result import ItemResult, Result
@@ -101,7 +102,7 @@ def discover(paths: Sequence[str | Path], pattern: str | None = None, update: bo
             for f in _case_files(root):
                 found.setdefault(f.resolve(), GoldenCase(f))
         elif not missing_ok:
-            raise CaseError(Diagnostic("PE601", "no such file or folder", file=str(root)))
+            raise CaseError(Diagnostic("PE601", _("no such file or folder"), file=str(root)))
     wanted = pattern.casefold() if pattern else None
     out = []
     for golden in sorted(found.values(), key=lambda g: g.name):
@@ -227,8 +228,10 @@ class SuiteReport:
         return self.passed + self.failed
 
     def summary_line(self) -> str:
-        line = f"{self.passed} passed, {self.failed} failed"
-        return line + (f", {self.skipped} skipped" if self.skipped else "")
+        if self.skipped:
+            return _("{passed} passed, {failed} failed, {skipped} skipped", passed=self.passed,
+                     failed=self.failed, skipped=self.skipped)
+        return _("{passed} passed, {failed} failed", passed=self.passed, failed=self.failed)
 
 
 # ---------------------------------------------------------------- running
@@ -299,8 +302,8 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
         return outcome
     if case.ruleset is None:
         return _failed(outcome, PolicyError(Diagnostic(
-            "PE602", "this case file names no ruleset: add a `ruleset:` line (a path relative to "
-            "the case file, or a shipped name such as tax@2010)", file=golden.name)))
+            "PE602", _("this case file names no ruleset: add a `ruleset:` line (a path "
+                       "relative to the case file, or a shipped name such as tax@2010)"), file=golden.name)))
     rivals = _sharing_snapshot(golden.path) if (has_snapshot or update) else []
     if rivals:
         # `a.yaml` and `a.json` both map to `a.expected.json`: one would overwrite the other's
@@ -493,13 +496,14 @@ def shown(value: Any) -> str:
 
 
 def mismatch(expected: Any, actual: Any) -> str:
-    text = f"expected {shown(expected)}, got {shown(actual)}"
+    text = _("expected {expected}, got {actual}", expected=shown(expected), actual=shown(actual))
     if _is_number(expected) and _is_number(actual):
         delta = _decimal(actual) - _decimal(expected)
         text += f" (difference {'+' if delta > 0 else ''}{format_number(delta)})"
     elif isinstance(expected, str) and _is_number(actual) and _same_number(expected, actual):
         # `fine: "3000"`: the quotes make it a text, which never equals the number 3000
-        text += f" (the quotes make {shown(expected)} a text: write {expected.strip()} without them)"
+        text += _(" (the quotes make {expected} a text: write {plain} without them)", expected=shown(expected),
+                  plain=expected.strip())
     return text
 
 
@@ -730,9 +734,10 @@ def snapshot_differences(recorded: dict[str, Any], actual: dict[str, Any]) -> tu
     old_rs, new_rs = dict(recorded.get("ruleset") or {}), dict(actual.get("ruleset") or {})
     old_digest, new_digest = old_rs.pop("digest", None), new_rs.pop("digest", None)
     if old_digest != new_digest:
-        notes.append(f"the ruleset text changed since the snapshot was recorded ({_short(old_digest)} -> "
-                     f"{_short(new_digest)}); only results are compared, and "
-                     "`policyengine test --update` records the new text once they are as intended")
+        notes.append(_("the ruleset text changed since the snapshot was recorded ({old_digest} "
+                       "-> {new_digest}); only results are compared, and `policyengine test "
+                       "--update` records the new text once they are as intended",
+                       old_digest=_short(old_digest), new_digest=_short(new_digest)))
     _diff(old_rs, new_rs, "ruleset", out)
     _diff(recorded.get("case", _MISSING), actual.get("case", _MISSING), "case", out)
     _diff_items(recorded.get("items", _MISSING), actual.get("items", []), out)
@@ -864,7 +869,8 @@ def write_file(path: Path, text: str) -> None:
     try:
         write_atomically(path, text)
     except OSError as exc:
-        raise PolicyError(Diagnostic("PE603", f"cannot write this file: {exc.strerror or exc}",
+        raise PolicyError(Diagnostic("PE603", _("cannot write this file: {value}",
+                                                value=exc.strerror or exc),
                                      file=str(path))) from None
 
 
@@ -942,7 +948,7 @@ class RulesetCoverage:
         for row in rows:
             trace = row[trace_slot] if trace_slot is not None else {}
             for key, value in trace.items():
-                kind, _, name = key.partition(":")
+                kind, _sep, name = key.partition(":")
                 if kind == "table":
                     for index in value if isinstance(value, list) else (value,):
                         hit(("row", name, index))

@@ -164,11 +164,12 @@ def read_source(path: str | Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ParseError(Diagnostic("PE005", "file not found", file=str(path))) from None
+        raise ParseError(Diagnostic("PE005", _("file not found"), file=str(path))) from None
     except OSError as exc:
-        raise ParseError(Diagnostic("PE005", f"cannot read file: {exc.strerror}", file=str(path))) from None
+        raise ParseError(Diagnostic("PE005", _("cannot read file: {strerror}",
+                                               strerror=exc.strerror), file=str(path))) from None
     if len(data) > MAX_SOURCE_BYTES:
-        raise ParseError(Diagnostic("PE005", "file is larger than 1 MiB", file=str(path)))
+        raise ParseError(Diagnostic("PE005", _("file is larger than 1 MiB"), file=str(path)))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -198,7 +199,7 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
     if not statements:
         # an empty file (or only comments) is almost always the wrong file or a failed save;
         # evaluating it would only report every case field as unknown
-        raise ParseError(_diag("PE009", "the file holds no declarations (an empty ruleset)", file,
+        raise ParseError(_diag("PE009", _("the file holds no declarations (an empty ruleset)"), file,
                                len(lines) if lines else 1, 1))
     ruleset = _assemble(statements, file)
     ruleset.comments = tuple(_comments(lines))
@@ -209,8 +210,10 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
 def _too_deep(exc: _TooDeep, file: str) -> Diagnostic:
     tok = exc.token
     if isinstance(exc, _TooLong):
-        return _diag("PE008", f"a list with more than {MAX_LIST_ITEMS} elements", file, tok.line, tok.column)
-    return _diag("PE003", f"brackets nested more than {MAX_BRACKET_DEPTH} deep", file, tok.line, tok.column)
+        return _diag("PE008", _("a list with more than {MAX_LIST_ITEMS} elements",
+                                MAX_LIST_ITEMS=MAX_LIST_ITEMS), file, tok.line, tok.column)
+    return _diag("PE003", _("brackets nested more than {MAX_BRACKET_DEPTH} deep",
+                            MAX_BRACKET_DEPTH=MAX_BRACKET_DEPTH), file, tok.line, tok.column)
 
 
 def parse_expression(text: str, file: str = "<string>", line: int = 1, column: int = 1) -> Expr:
@@ -252,9 +255,10 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
     source = text.rstrip()
     lines = source.splitlines() or [""]
     if not source.strip():
-        raise moved(_diag("PE001", "empty expression", file, 1, 1))
+        raise moved(_diag("PE001", _("empty expression"), file, 1, 1))
     for comment in _comments(lines):
-        raise moved(_diag("PE001", "'#' starts a comment, which cannot stand inside an expression",
+        raise moved(_diag("PE001", _("'#' starts a comment, which cannot stand inside an "
+                                     "expression"),
                           file, comment.line, lines[comment.line - 1].index(comment.text) + 1))
     try:
         tree = _fragment_parser().parse(source, start=start)
@@ -436,14 +440,16 @@ def _check_depth(tree: Any, file: str) -> None:
         node, depth, chained = stack.pop()
         if depth > MAX_EXPR_DEPTH:
             meta = node.meta
-            d = _diag("PE003", f"expression nested more than {MAX_EXPR_DEPTH} deep",
+            d = _diag("PE003", _("expression nested more than {MAX_EXPR_DEPTH} deep",
+                                 MAX_EXPR_DEPTH=MAX_EXPR_DEPTH),
                       file, getattr(meta, "line", 0), getattr(meta, "column", 0))
             if chained > depth // 2:
                 # a flat `a + b + c + …` nests one level per operator: say so, or the
                 # author looks in vain for brackets
                 d.message = (f"expression too long: a chain of operators such as a + b + c + … "
                              f"nests one level per operator, past the limit of {MAX_EXPR_DEPTH}")
-                d.notes.append("split it into several lets, e.g. let 小计1 = … and let 合计 = 小计1 + 小计2")
+                d.notes.append(_("split it into several lets, e.g. let 小计1 = … and let 合计 = "
+                                 "小计1 + 小计2"))
             raise ParseError(d)
         chain = 1 if node.data in _CHAIN_OPERATORS else 0
         for child in node.children:
@@ -493,12 +499,13 @@ def _tspan(file: str, tok: Token) -> Span:
 def _number(text: str, file: str, tok: Token) -> Decimal:
     digits = text.replace(".", "").lstrip("0")
     if len(digits) > MAX_DIGITS:
-        raise ParseError(Diagnostic.at("PE004", f"number has more than {MAX_DIGITS} digits",
+        raise ParseError(Diagnostic.at("PE004", _("number has more than {MAX_DIGITS} digits",
+                                                  MAX_DIGITS=MAX_DIGITS),
                                        _tspan(file, tok)))
     try:
         return Decimal(text)
     except InvalidOperation:  # pragma: no cover - the lexer only lets digits through
-        raise ParseError(Diagnostic.at("PE004", f"invalid number {text!r}", _tspan(file, tok))) from None
+        raise ParseError(Diagnostic.at("PE004", _("invalid number {text!r}", text=text), _tspan(file, tok))) from None
 
 
 def unescape(raw: str) -> str:
@@ -571,7 +578,7 @@ class _Builder(Transformer):
         try:
             return Literal(_dt.date.fromisoformat(str(ch[0])), self.sp(meta))
         except ValueError:
-            raise self.error("PE001", f"invalid date {ch[0]}", self.sp(meta)) from None
+            raise self.error("PE001", _("invalid date {value}", value=ch[0]), self.sp(meta)) from None
 
     def true(self, meta: Any, ch: list) -> Literal:
         return Literal(True, self.sp(meta))
@@ -641,7 +648,8 @@ class _Builder(Transformer):
                 return Comprehension(function, args[0].left.name, args[0].right, None, None, span)
             return Call(function, tuple(args), span)
         if len(args) != 1:
-            raise self.error("PE001", f"{function}(…) takes a single 'for' or 'where' argument", span)
+            raise self.error("PE001", _("{function}(…) takes a single 'for' or 'where' argument",
+                                        function=function), span)
         comp = args[0]
         if comp[0] == "generator":
             _kind, element, var, source, where, _sp = comp
@@ -649,7 +657,8 @@ class _Builder(Transformer):
         _kind, condition, where, _sp = comp
         if not (isinstance(condition, Binary) and condition.op == "in"
                 and isinstance(condition.left, Name)):
-            raise self.error("PE001", f"expected '{function}(v in LIST where …)'", span)
+            raise self.error("PE001", _("expected '{function}(v in LIST where …)'",
+                                        function=function), span)
         return Comprehension(function, condition.left.name, condition.right, None, where, span)
 
     # -- types
@@ -672,16 +681,17 @@ class _Builder(Transformer):
         values = []
         for item in ch[0].items:
             if not isinstance(item, Literal) or isinstance(item.value, bool):
-                raise self.error("PE001", "'one of' lists literal values", self.sp(meta))
+                raise self.error("PE001", _("'one of' lists literal values"), self.sp(meta))
             values.append(item.value if isinstance(item.value, str) else str(item.value))
         if len(set(values)) != len(values):
-            raise self.error("PE102", "'one of' lists a value twice", self.sp(meta))
+            raise self.error("PE102", _("'one of' lists a value twice"), self.sp(meta))
         return TypeSpec("enum", tuple(values))
 
     def type_range(self, meta: Any, ch: list) -> TypeSpec:
         low, high = ch
         if low.value > high.value:
-            raise self.error("PE112", f"empty range {low.text}..{high.text}", self.sp(meta))
+            raise self.error("PE112", _("empty range {text}..{text2}",
+                                        text=low.text, text2=high.text), self.sp(meta))
         return TypeSpec("range", minimum=low.value, maximum=high.value, spelling=(low.text, high.text))
 
     def type_list(self, meta: Any, ch: list) -> TypeSpec:
@@ -691,7 +701,7 @@ class _Builder(Transformer):
         names = [f.name for f in ch]
         for f in ch:
             if names.count(f.name) > 1:
-                raise self.error("PE102", f"field '{f.name}' declared twice", f.span)
+                raise self.error("PE102", _("field '{name}' declared twice", name=f.name), f.span)
         return list(ch)
 
     def field(self, meta: Any, ch: list) -> Field:
@@ -714,7 +724,8 @@ class _Builder(Transformer):
                 continue
             _kind, op, value, span = extra
             if type_.kind not in ("number", "integer", "range"):
-                raise self.error("PE112", f"a bound needs a number type, not {type_.kind}", span)
+                raise self.error("PE112", _("a bound needs a number type, not {kind}",
+                                            kind=type_.kind), span)
             if op in (">=", ">"):
                 type_ = dataclasses.replace(type_, minimum=value.value, min_exclusive=op == ">",
                                             spelling=(value.text, type_.spelling[1]))
@@ -722,7 +733,7 @@ class _Builder(Transformer):
                 type_ = dataclasses.replace(type_, maximum=value.value, max_exclusive=op == "<",
                                             spelling=(type_.spelling[0], value.text))
             else:
-                raise self.error("PE112", f"a bound is one of >= > <= <, not {op}", span)
+                raise self.error("PE112", _("a bound is one of >= > <= <, not {op}", op=op), span)
         return type_
 
     # -- statements
@@ -739,7 +750,7 @@ class _Builder(Transformer):
         try:
             return _tag("effective", _dt.date.fromisoformat(str(ch[0])), self.sp(meta))
         except ValueError:
-            raise self.error("PE001", f"invalid date {ch[0]}", self.sp(meta)) from None
+            raise self.error("PE001", _("invalid date {value}", value=ch[0]), self.sp(meta)) from None
 
     def extends_decl(self, meta: Any, ch: list) -> _Tagged:
         return _tag("extends", unescape(str(ch[0])), self.sp(meta))
@@ -763,7 +774,8 @@ class _Builder(Transformer):
     def dimension_decl(self, meta: Any, ch: list) -> Dimension:
         name, low, high, *extras = ch
         if low.value > high.value:
-            raise self.error("PE112", f"empty range {low.text}..{high.text}", self.sp(meta))
+            raise self.error("PE112", _("empty range {text}..{text2}",
+                                        text=low.text, text2=high.text), self.sp(meta))
         weight = next((e[1] for e in extras if isinstance(e, _Tagged)), None)
         doc = next((unescape(str(e)) for e in extras if isinstance(e, Token)), None)
         return Dimension(name, low.value, high.value, Decimal(1) if weight is None else weight.value, doc,
@@ -785,7 +797,7 @@ class _Builder(Transformer):
         outputs = []
         for out in ch[1]:
             if not isinstance(out, Name):
-                raise self.error("PE001", "an output column header is a name", out.span)
+                raise self.error("PE001", _("an output column header is a name"), out.span)
             outputs.append(out.name)
         return _tag("header", ch[0], outputs, self.sp(meta))
 
@@ -834,12 +846,13 @@ class _Builder(Transformer):
             if len(row.tests) != len(inputs) or len(row.outputs) != len(outputs):
                 raise self.error(
                     "PE107",
-                    f"row has {len(row.tests)} input and {len(row.outputs)} output cells; "
-                    f"the header has {len(inputs)} and {len(outputs)}",
+                    _("row has {tests} input and {outputs} output cells; the header has "
+                      "{inputs} and {outputs2}",
+                      tests=len(row.tests), outputs=len(row.outputs), inputs=len(inputs), outputs2=len(outputs)),
                     row.span,
                 )
         if not rows:
-            raise self.error("PE107", f"table '{name}' has no rows", self.sp(meta))
+            raise self.error("PE107", _("table '{name}' has no rows", name=name), self.sp(meta))
         return DecisionTable(name, tuple(inputs), tuple(outputs), rows, hit, aggregate, self.sp(meta),
                              hspan.line)
 
@@ -854,7 +867,7 @@ class _Builder(Transformer):
         seen: set[str] = set()
         for lv in levels:
             if lv.name in seen:
-                raise self.error("PE102", f"level '{lv.name}' listed twice", lv.span)
+                raise self.error("PE102", _("level '{name}' listed twice", name=lv.name), lv.span)
             seen.add(lv.name)
         return GradeScale(ch[0], levels, self.sp(meta))
 
@@ -893,7 +906,7 @@ class _Builder(Transformer):
     def raise_by(self, meta: Any, ch: list) -> Raise:
         steps = _number(str(ch[0]), self.file, ch[0])
         if steps != steps.to_integral_value() or steps < 1:
-            raise self.error("PE112", "raise N needs a whole number of levels >= 1", self.sp(meta))
+            raise self.error("PE112", _("raise N needs a whole number of levels >= 1"), self.sp(meta))
         return Raise(ch[1], steps=int(steps), span=self.sp(meta))
 
     def grade_decl(self, meta: Any, ch: list) -> Grade:
@@ -908,7 +921,7 @@ class _Builder(Transformer):
             if isinstance(line, Raise):
                 seen_raise = True
             elif seen_raise:
-                raise self.error("PE001", "grade lines come before 'raise' lines", line.span)
+                raise self.error("PE001", _("grade lines come before 'raise' lines"), line.span)
 
     def label(self, meta: Any, ch: list) -> Literal:
         value = ch[0]
@@ -930,8 +943,9 @@ class _Builder(Transformer):
         raises = tuple(r for r in rest if isinstance(r, Raise))
         for _tag, _label, cells, span in rows:
             if len(cells) != len(header):
-                raise self.error("PE107", f"matrix row has {len(cells)} cells; the header has "
-                                 f"{len(header)}", span)
+                raise self.error("PE107", _("matrix row has {cells} cells; the header has "
+                                            "{header}",
+                                            cells=len(cells), header=len(header)), span)
         matrix = Matrix(row_input, column_input, tuple(header),
                         tuple((r[1], r[2]) for r in rows), tuple(r[3] for r in rows))
         return Grade(scale, (), raises, matrix, self.sp(meta))
@@ -939,7 +953,7 @@ class _Builder(Transformer):
     def cadence(self, meta: Any, ch: list) -> _Tagged:
         n = _number(str(ch[0]), self.file, ch[0])
         if n != n.to_integral_value() or n < 1:
-            raise self.error("PE112", "every N needs a whole number >= 1", self.sp(meta))
+            raise self.error("PE112", _("every N needs a whole number >= 1"), self.sp(meta))
         unit = str(ch[1]).rstrip("s")
         return _tag("every", int(n), unit)
 
@@ -996,7 +1010,8 @@ class _Builder(Transformer):
                 lines.append((c[0], c[2].line))
             else:
                 if c[0] in body:
-                    raise self.error("PE102", f"'{c[0]}' given twice in sanction '{name}'", c[2])
+                    raise self.error("PE102", _("'{value}' given twice in sanction '{name}'",
+                                                value=c[0], name=name), c[2])
                 body[c[0]] = c[1]
                 lines.append((c[0], c[2].line))
         warning = body.get("warning")
@@ -1022,8 +1037,9 @@ class _Builder(Transformer):
         for st in body:
             key = (declaration_kind(st), declaration_name(st))
             if key in seen:
-                raise self.error("PE102", f"{key[0]} '{key[1]}' is declared twice in rollup '{ch[0]}' "
-                                 f"(first at line {seen[key].line})", st.span)
+                raise self.error("PE102", _("{value} '{value2}' is declared twice in rollup "
+                                            "'{value3}' (first at line {line})",
+                                            value=key[0], value2=key[1], value3=ch[0], line=seen[key].line), st.span)
             seen[key] = st.span
         return Rollup(ch[0], ch[1], tuple(body), self.sp(meta))
 
@@ -1044,8 +1060,9 @@ def _assemble(statements: list, file: str) -> Ruleset:
         if isinstance(st, _Tagged):
             tag, span = st[0], st[-1]
             if tag in header_seen and tag not in ("source", "remove"):
-                raise ParseError(Diagnostic.at("PE102", f"'{tag}' given twice (first at line "
-                                               f"{header_seen[tag].line})", span))
+                raise ParseError(Diagnostic.at("PE102", _("'{tag}' given twice (first at line "
+                                                          "{line})",
+                                                          tag=tag, line=header_seen[tag].line), span))
             header_seen.setdefault(tag, span)
             rs.header_spans.setdefault(tag, span)
             if tag in ("source", "remove"):
@@ -1070,7 +1087,8 @@ def _assemble(statements: list, file: str) -> Ruleset:
         key = (declaration_kind(st), declaration_name(st))
         if key in seen:
             raise ParseError(Diagnostic.at(
-                "PE102", f"{key[0]} '{key[1]}' is declared twice (first at line {seen[key].line})",
+                "PE102", _("{value} '{value2}' is declared twice (first at line {line})",
+                           value=key[0], value2=key[1], line=seen[key].line),
                 st.span))
         seen[key] = st.span
         rs.declarations.append(st)

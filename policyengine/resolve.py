@@ -46,9 +46,11 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
     key = parent_path.resolve()
     if key in chain or key == path.resolve():
         cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))
-        raise ParseError(Diagnostic.at("PE108", f"extends cycle: {cycle}", span))
+        raise ParseError(Diagnostic.at("PE108", _("extends cycle: {cycle}", cycle=cycle), span))
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise ParseError(Diagnostic.at("PE108", f"extends chain longer than {MAX_EXTENDS_DEPTH}", span))
+        raise ParseError(Diagnostic.at("PE108", _("extends chain longer than "
+                                                  "{MAX_EXTENDS_DEPTH}",
+                                                  MAX_EXTENDS_DEPTH=MAX_EXTENDS_DEPTH), span))
     if not parent_path.is_file():
         shipped = _shipped_parent(child.extends)
         if shipped is None:
@@ -58,7 +60,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
         key = parent_path.resolve()
         if key in chain or key == path.resolve():
             cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))
-            raise ParseError(Diagnostic.at("PE108", f"extends cycle: {cycle}", span))
+            raise ParseError(Diagnostic.at("PE108", _("extends cycle: {cycle}", cycle=cycle), span))
     parent = _resolve(parent_path, (*chain, path.resolve()))
     return merge(parent, child)
 
@@ -74,7 +76,8 @@ def merge(parent: Ruleset, child: Ruleset) -> Ruleset:
         else:
             names = [declaration_name(d) for d in declarations if declaration_kind(d) == rm.kind]
             raise ParseError(Diagnostic.at(
-                "PE109", f"remove {rm.kind} '{rm.name}': the parent has no such {rm.kind}"
+                "PE109", _("remove {kind} '{name}': the parent has no such {kind}",
+                           kind=rm.kind, name=rm.name)
                 + did_you_mean(rm.name, names), rm.span))
     index = {(declaration_kind(d), declaration_name(d)): i for i, d in enumerate(declarations)}
     for decl in child.declarations:

@@ -149,3 +149,15 @@ def test_an_english_run_never_reads_the_catalog() -> None:
              "print(i._catalog is None)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_env(LANG="C"))
     assert out.stdout.strip().endswith("True")
+
+
+def test_summary_lines_and_the_test_runner_speak_chinese() -> None:
+    out = cli("--lang", "zh", "eval", "tax@2010", "cases/tax/luoyang-2010.yaml", "-f", "table", "--no-pager")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")
+    # the Luoyang case: 105 risk points (55 执法权 + 50 行政管理权)
+    assert "条目：105" in lines
+    assert "按 风险档次, 权力类别 计数" in lines
+    assert any(line.startswith("合计") and line.split()[-1] == "105" for line in lines)
+    suite = cli("--lang", "zh", "test", "cases/tax/luoyang-2010.yaml")
+    assert suite.stdout.rstrip("\n").split("\n")[-1] == "1 个通过，0 个失败"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic
+from ..i18n import _
 from . import Case, load_text
 
 
@@ -35,14 +36,15 @@ def _rows(text: str, path: Path) -> tuple[list[dict[str, Any]], tuple[str, list[
 
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise CaseError(Diagnostic("PE302", "empty CSV file", file=str(path), line=1))
+        raise CaseError(Diagnostic("PE302", _("empty CSV file"), file=str(path), line=1))
     header = [h.strip() for h in rows[0]]
     items = []
     for number, row in enumerate(rows[1:], 2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise CaseError(Diagnostic("PE302", f"row has {len(row)} cells; the header has {len(header)}",
+            raise CaseError(Diagnostic("PE302", _("row has {row} cells; the header has {header}",
+                                                  row=len(row), header=len(header)),
                                        file=str(path), line=number))
         items.append({h: _csv_value(c) for h, c in zip(header, row, strict=True) if c.strip() != ""})
     return items, ("csv", [0, *range(2, len(rows) + 1)], header)

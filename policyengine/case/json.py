@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic
+from ..i18n import _
 
 
 class _DuplicateKey(Exception):
@@ -33,14 +34,15 @@ def read_json(text: str, path: Path) -> Any:
         key, index = _duplicate_key_at(text)
         line = text.count("\n", 0, index) + 1
         column = index - (text.rfind("\n", 0, index) + 1) + 1
-        raise CaseError(Diagnostic("PE302", f"key '{key}' given twice in the same object (JSON "
-                                   "readers would keep only the last)", file=str(path), line=line,
+        raise CaseError(Diagnostic("PE302", _("key '{key}' given twice in the same object "
+                                              "(JSON readers would keep only the last)",
+                                              key=key), file=str(path), line=line,
                                    column=column)) from None
     except json.JSONDecodeError as exc:
-        raise CaseError(Diagnostic("PE302", f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno,
+        raise CaseError(Diagnostic("PE302", _("invalid JSON: {msg}", msg=exc.msg), file=str(path), line=exc.lineno,
                                    column=exc.colno)) from None
     except RecursionError:
-        raise CaseError(Diagnostic("PE302", "JSON nested too deeply", file=str(path))) from None
+        raise CaseError(Diagnostic("PE302", _("JSON nested too deeply"), file=str(path))) from None
 
 
 def _duplicate_key_at(text: str) -> tuple[str, int]:
@@ -59,7 +61,7 @@ def _duplicate_key_at(text: str) -> tuple[str, int]:
         start = s_and_end[1]
         pairs, end = JSONObject(s_and_end, strict, scan_once, None, list, memo)
         seen: set[str] = set()
-        for key, _ in pairs:
+        for key, _value in pairs:
             if key in seen and not found:
                 quoted = json.dumps(key, ensure_ascii=False)
                 spans = [m.start() for m in re.finditer(re.escape(quoted) + r"\s*:", text[start:end])]

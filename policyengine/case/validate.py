@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
+from ..i18n import _
 from ..model import Dimension, Input, TypeSpec
 from .locate import _key_line, locate
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE, _describe, _modest
@@ -290,7 +291,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
         case.items = list(case.items)
     if not case.items:
         # an empty inventory is a mistake (a wrong file, a failed export), not a result to publish
-        raise CaseError(Diagnostic("PE303", "the case has no items to assess", file=case.file or "<case>",
+        raise CaseError(Diagnostic("PE303", _("the case has no items to assess"), file=case.file or "<case>",
                                    line=_key_line(case.file, ["items"]) if case.file else 0))
     problems: list[tuple[list[Any], str, str | None]] = []
     rows: list[list[Any]] = []
@@ -317,7 +318,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
             diagnostics.append(Diagnostic("PE303", message, file=case.file or "<case>", line=line,
                                           column=column, item=item_id))
         if len(problems) >= MAX_ERRORS:
-            diagnostics[-1].notes.append(f"stopped after {MAX_ERRORS} problems")
+            diagnostics[-1].notes.append(_("stopped after {MAX_ERRORS} problems",
+                                           MAX_ERRORS=MAX_ERRORS))
         raise CaseError(diagnostics)
     return rows, ids, names
 
