@@ -530,7 +530,7 @@ class _Checker:
             return ANY
         t = target.field(e.name)
         if t is None:
-            names = [n for n, _ in target.fields]
+            names = [n for n, _type in target.fields]
             self.error("PE101", _("no field '{name}'", name=e.name) + did_you_mean(e.name, names)
                        + _(" (fields: {value})", value=', '.join(names)), e.span)
             return ANY
@@ -845,7 +845,8 @@ class _Checker:
             try:
                 converter(spec)(e.value)
             except _Invalid as exc:
-                self.error("PE104" if spec.kind == "enum" else "PE112", f"default {exc.message}", e.span)
+                self.error("PE104" if spec.kind == "enum" else "PE112", _("default {message}",
+                                                                          message=exc.message), e.span)
 
     # -- tables
     def check_table(self, t: DecisionTable) -> Type:
@@ -1213,7 +1214,11 @@ class _Checker:
 
     def lint_unused(self) -> None:
         for decl in self.rs.inputs:
-            if decl.name not in self.an.used:
+            if decl.carried and decl.name in self.an.used:
+                self.warn("PE210", _("note '{name}' is used by a rule: declare it as an input "
+                                     "(a note is optional and only carried to the output)",
+                                     name=decl.name), decl.span)
+            elif decl.name not in self.an.used and not decl.carried:  # a note is there to be carried
                 self.warn("PE201", _("input '{name}' is never used", name=decl.name), decl.span)
         for decl in self.rs.dimensions:
             if decl.name not in self.an.used:
@@ -1453,7 +1458,7 @@ def _find_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | object | N
         return None
     if len(columns) == 1 and missing[0][0][1] is None:  # one `one of` or bool column
         return f"{columns[0][0]} = " + ", ".join(_show_value(piece[0]) for (piece,) in missing)
-    shown = [", ".join(text for (name, _), piece in zip(columns, combo, strict=True)
+    shown = [", ".join(text for (name, _pieces), piece in zip(columns, combo, strict=True)
                        if (text := _describe(name, piece)))
              for combo in _merge_number_pieces(missing, columns)]
     more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
@@ -1537,7 +1542,7 @@ def _merge_number_pieces(missing: list[tuple], columns: list) -> list[tuple]:
     """Join missing pieces of a number column that touch, all else equal ([5] and (5..10)
     read as [5..10)), one number column after another; a number column missing over its
     whole domain is left out."""
-    numeric = [i for i, (_, pieces) in enumerate(columns) if pieces and pieces[0][1] is not None]
+    numeric = [i for i, (_name, pieces) in enumerate(columns) if pieces and pieces[0][1] is not None]
     # a number cell becomes (value, first piece, last piece), positions in its column
     cells = [tuple((piece[0], columns[i][1].index(piece), columns[i][1].index(piece)) if i in numeric
                    else piece for i, piece in enumerate(combo)) for combo in missing]

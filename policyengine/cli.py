@@ -18,7 +18,33 @@ import click
 
 from .i18n import N_, _, language, set_language
 
-FORMATS = ("table", "json", "yaml", "csv")
+FORMATS = ("table", "json", "yaml", "csv", "xlsx")
+# without --format, the output file's extension says the format
+EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx", ".txt": "table"}
+
+
+def _format_for(fmt: str | None, output: str | None, formats: tuple[str, ...], default: str = "json") -> str:
+    """--format when given; else the format the --output file's extension names (.json .yaml
+    .csv .xlsx); else a table on a terminal and `default` otherwise."""
+    if fmt is None and output is not None:
+        by_extension = EXTENSIONS.get(Path(output).suffix.lower())
+        if by_extension in formats:
+            fmt = by_extension
+    if fmt is None:
+        fmt = "table" if output is None and sys.stdout.isatty() and "table" in formats else default
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("an XLSX workbook is written to a file: give --output FILE.xlsx")
+    return fmt
+
+
+def _header_options(command: Any) -> Any:
+    """--title, --unit, --period: a case's header, for case files that cannot hold one (CSV)
+    or to override the file's."""
+    for name, what in (("period", "the period assessed (a year: 2013)"), ("unit", "the unit assessed"),
+                       ("title", "the case's title")):
+        command = click.option(f"--{name}", metavar="TEXT", help=f"The case header's {name}: {what}; "
+                               "overrides the case file's.")(command)
+    return command
 
 # click's own words (headings, its usage errors), carried in our catalog so that a Chinese
 # --help is Chinese throughout; `_speak_click` hands click our catalog.
@@ -156,7 +182,7 @@ def main() -> None:
     """policyengine — integrity-risk assessment (廉政风险防控) methods as rulesets.
 
     A RULESET is a .policy (DSL) or .yaml file, or a shipped ruleset by name:
-    `tax` (its latest version) or `tax@2010`. A CASE is a YAML, JSON or CSV file
+    `tax` (its latest version) or `tax@2010`. A CASE is a YAML, JSON, CSV or XLSX file
     listing the items (risk points or units) to assess.
 
     \b
@@ -209,7 +235,8 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.argument("ruleset")
 @click.argument("cases", nargs=-1)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
-              help="Output format [default: table on a terminal, json otherwise].")
+              help="Output format [default: the --output file's extension (.json .yaml .csv .xlsx), "
+                   "else table on a terminal, json otherwise].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--item", "item_ids", multiple=True, metavar="ID",
@@ -243,30 +270,33 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.option("--last-review-field", metavar="NAME",
               help="The case field holding each item's last review date (with --due); the ruleset need "
                    "not declare it.")
+@_header_options
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
           item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,
           width: int | None, colour: str, pager: bool, previous: tuple[str, ...], due: Any,
-          last_review_field: str | None) -> None:
+          last_review_field: str | None, title: str | None, unit: str | None, period: str | None) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
     With a single argument, that argument is the case file and its `ruleset:`
     line (a path relative to the case file, or a shipped name) says which
-    ruleset to use. Every case is validated in full first; nothing is printed
-    or written unless all cases evaluate. --level and --sort choose and order
-    the items in every format; --columns, --width and --color shape the table.
+    ruleset to use. A case is a YAML, JSON, CSV or XLSX file (docs/spreadsheets.md).
+    Every case is validated in full first; nothing is printed or written unless
+    all cases evaluate. --level and --sort choose and order the items in every
+    format; --columns, --width and --color shape the table.
     """
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
     from .render import json_chunks, render, to_table
     from .selection import select_items, table_view
 
+    header = {"title": title, "unit": unit, "period": period}
+    fmt = _format_for(fmt, output, FORMATS)
     if cases:
         rs = _load_ruleset_argument(ruleset)
-        loaded = [load_case(path) for path in cases]
+        loaded = [load_case(path, header) for path in cases]
     else:
-        rs, loaded = _ruleset_of_case(ruleset)
+        rs, loaded = _ruleset_of_case(ruleset, header)
         cases = (ruleset,)
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
     if last_review_field and due is None:
         raise click.UsageError("--last-review-field is read for --due: give --due DATE too")
     if fmt != "table":
@@ -277,6 +307,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
                                              file="<command line>"))
     results = []
     views = []
+    inputs: list[dict[str, dict[str, Any]]] = []  # per case, for a workbook's inputs columns
     terminal = output is None and sys.stdout.isatty()
     painted = _use_colour(colour, terminal)
     for path, case in zip(cases, loaded, strict=True):
@@ -295,16 +326,31 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
                                                  file=path))
         result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
         results.append(result)
+        if fmt == "xlsx":
+            inputs.append(_inputs_of(rs, result, rows))
         if fmt == "table":
             views.append(table_view(rs, result, rows, columns, width if width is not None else
                                     (_terminal_width() if terminal else None), painted))
     if fmt == "json":
         _emit(json_chunks(results), output)
+    elif fmt == "xlsx":
+        from .render.xlsx import to_xlsx
+
+        _emit(to_xlsx(results, inputs), output)
     elif fmt == "table":
         text = "\n".join(to_table(r, v) for r, v in zip(results, views, strict=True))
         _emit(text, output, page=pager and terminal, colour=painted)
     else:
         _emit(render(results, fmt), output)
+
+
+def _inputs_of(rs: Any, result: Any, rows: list[list[Any]]) -> dict[str, dict[str, Any]]:
+    """Each shown item's inputs as validated (not its notes, which the result carries), from
+    its slot list: for the inputs columns of a result workbook."""
+    slots = rs.compiled.slots
+    names = [d.name for d in rs.compiled.inputs if not getattr(d, "carried", False)]
+    return {item.id: {name: row[slots[name]] for name in names}
+            for item, row in zip(result.items, rows, strict=True)}
 
 
 def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...], due: Any,
@@ -406,7 +452,7 @@ def _mention_case_ruleset(exc: Any, rs: Any, case: Any, path: str) -> None:
         "to use its own, run: policyengine eval {case}", named=case.ruleset, given=rs.path, case=path))
 
 
-def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
+def _ruleset_of_case(path: str, header: dict[str, Any] | None = None) -> tuple[Any, list[Any]]:
     """For `eval CASE`: load the case and the ruleset its `ruleset:` line names."""
     from .api import load_ruleset
     from .case import load_case
@@ -417,14 +463,15 @@ def _ruleset_of_case(path: str) -> tuple[Any, list[Any]]:
     if Path(path).suffix.lower() == ".policy":  # `eval RULESET` with the case forgotten
         raise PolicyError(Diagnostic("PE305", _("this is a ruleset: give a case file after it "
                                      "(policyengine eval RULESET CASE)"), file=path))
-    case = load_case(path)
+    case = load_case(path, header)
     if case.ruleset is None:
         raise PolicyError(Diagnostic("PE305", _("this case file names no ruleset: give one on the command "
                                      "line (policyengine eval RULESET CASE)"), file=path))
     return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
-def _emit(text: str | Iterable[str], output: str | None, page: bool = False, colour: bool = False) -> None:
+def _emit(text: str | bytes | Iterable[str], output: str | None, page: bool = False,
+          colour: bool = False) -> None:
     """Print, or write `output` atomically; `text` may come in pieces (large results).
     With `page` (only ever asked on a terminal), text longer than the screen goes through
     the pager. `colour`: keep the colour codes even in a pipe (--color always); otherwise
@@ -444,6 +491,56 @@ def _emit(text: str | Iterable[str], output: str | None, page: bool = False, col
         raise PolicyError(Diagnostic("PE010", _("cannot write this file: {reason}",
                                                        reason=exc.strerror or exc),
                                      file=output)) from None
+
+
+# ---------------------------------------------------------------- template
+
+
+@main.command(short_help="Write a case workbook (or CSV) for a ruleset: empty, or from a case.")
+@click.argument("ruleset", required=False)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="The file to write: .xlsx (a workbook) or .csv (with a <name>.<field>.csv file per "
+                   "list field).")
+@click.option("--from", "source", metavar="CASE",
+              help="Fill it with this case's items and header (any case file: converts it).")
+def template(ruleset: str | None, output: str, source: str | None) -> None:
+    """Write the case file of RULESET for officers to fill in (docs/spreadsheets.md).
+
+    An .xlsx workbook: the items sheet with a header per input, note and dimension
+    (its doc as a cell comment), drop-down lists for `one of` and bool, number
+    ranges, date cells; a sheet per list field; a `case` sheet naming the ruleset.
+    Filled in, `policyengine eval FILE.xlsx` evaluates it. With --from CASE, the
+    case's items are written in that layout (RULESET defaults to the case's own).
+    """
+    import os
+
+    from .api import load_ruleset, locate_ruleset
+    from .case import load_case
+    from .case.template import case_csv, case_workbook
+    from .errors import Diagnostic, PolicyError
+
+    case = load_case(source) if source else None
+    base = None
+    if ruleset is None:
+        if case is None or case.ruleset is None:
+            raise click.UsageError("give a RULESET (or --from a case file that names one)")
+        ruleset, base = case.ruleset, Path(source or ".").parent
+    loaded = load_ruleset(ruleset, base=base)
+    suffix = Path(output).suffix.lower()
+    if suffix == ".csv":
+        files = case_csv(loaded.model, case)
+        target = Path(output)
+        for field_name, text in sorted(files.items(), key=lambda kv: kv[0] or ""):
+            _emit(text, str(target if field_name is None else target.with_name(f"{target.stem}.{field_name}.csv")))
+        return
+    if suffix not in (".xlsx", ".xlsm"):
+        raise PolicyError(Diagnostic("PE324", _("a template is an .xlsx workbook or a .csv file"), file=output))
+    # the case sheet names the ruleset as the workbook's folder sees it (a shipped name stays a name)
+    ref = ruleset
+    located = locate_ruleset(ruleset, base=base)
+    if Path(ruleset).suffix or os.sep in ruleset or "/" in ruleset or base is not None:
+        ref = os.path.relpath(located.resolve(), Path(output).resolve().parent).replace(os.sep, "/")
+    _emit(case_workbook(loaded.model, ref, case), output)
 
 
 def _page(text: str) -> bool:
@@ -553,15 +650,18 @@ def list_() -> None:
 
 # ---------------------------------------------------------------- diff
 
+DIFF_FORMATS = ("table", "json", "yaml", "xlsx")
+
 
 @main.command(name="diff", short_help="Compare two ruleset versions, and which items change grade.")
 @click.argument("old")
 @click.argument("new")
 @click.option("--cases", "case_paths", multiple=True, metavar="PATH",
-              help="A case file, or a folder searched for *.yaml/*.yml/*.json case files (repeatable). "
+              help="A case file, or a folder searched for *.yaml/*.yml/*.json/*.xlsx case files (repeatable). "
                    "Every item is evaluated under both versions.")
-@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")),
-              help="Output format [default: table on a terminal, json otherwise].")
+@click.option("--format", "-f", "fmt", type=click.Choice(DIFF_FORMATS),
+              help="Output format [default: the --output file's extension (.json .yaml .xlsx), else "
+                   "table on a terminal, json otherwise].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is any difference, 0 when none.")
@@ -587,8 +687,17 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
         _emit(diff_html(result, _report_date(date_)), output)
     else:
         terminal = output is None and sys.stdout.isatty()
-        fmt = fmt or ("table" if terminal else "json")
-        _emit(result.to_json() if fmt == "json" else result.to_table(), output, page=terminal)
+        fmt = _format_for(fmt, output, DIFF_FORMATS)
+        if fmt == "xlsx":
+            from .render.xlsx import diff_xlsx
+
+            _emit(diff_xlsx(result), output)
+        elif fmt == "yaml":
+            from .render import to_yaml
+
+            _emit(to_yaml(result.to_dict()), output)
+        else:
+            _emit(result.to_json() if fmt == "json" else result.to_table(), output, page=terminal)
     if exit_code and result.differs:
         sys.exit(1)
 
@@ -718,12 +827,13 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 @click.option("--unit", "unit_id", metavar="ID",
               help="Explain a unit of a rollup instead (its id; ROLLUP:ID when several rollups have it): its "
                    "values, grades and sanctions, and the items each aggregate counted.")
-@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-              help="text: an indented tree in plain words; json: the same as data, for programs "
-                   "(its keys are described in the project's docs/explain.md).")
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")),
+              help="text (the default; also for an --output file not ending in .json): an indented tree "
+                   "in plain words; json: the same as data, for programs (its keys are described in the "
+                   "project's docs/explain.md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of standard output.")
-def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | None, fmt: str,
+def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | None, fmt: str | None,
             output: str | None) -> None:
     """Why item ID of CASE got its values, grades, supervision and sanctions under RULESET.
 
@@ -740,6 +850,8 @@ def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | 
 
     if (item_id is None) == (unit_id is None):
         raise click.UsageError(_("give --item ID or --unit ID (one of them)"))
+    if fmt is None:
+        fmt = "json" if output is not None and Path(output).suffix.lower() == ".json" else "text"
     if case is None:
         rs, cases = _ruleset_of_case(ruleset)
         rs_and_case: tuple[Any, Any] = (rs, cases[0])

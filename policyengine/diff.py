@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from .result import ItemResult, Result
 
 HEADER_FIELDS = ("ruleset", "title", "version", "effective", "sources", "subject")
-CASE_SUFFIXES = (".yaml", ".yml", ".json")
+CASE_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")  # not .csv: a list field's companion file is no case
 
 
 
@@ -292,8 +292,8 @@ def find_case_files(paths: Iterable[str | Path]) -> list[Path]:
             inside = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CASE_SUFFIXES
                             and not f.name.endswith(".expected.json"))
             if not inside:
-                raise CaseError(Diagnostic("PE702", _("no case files (*.yaml, *.yml, *.json) "
-                                                      "in this folder"),
+                raise CaseError(Diagnostic("PE702", _("no case files (*.yaml, *.yml, *.json, "
+                                                      "*.xlsx) in this folder"),
                                            file=str(p)))
             found.extend(inside)
         else:

@@ -296,7 +296,7 @@ def _declaration(d: Declaration, blank_lines: frozenset[int] = frozenset()) -> L
         out.append(_closing())
         return out
     if isinstance(d, Input):
-        head = f"input {name(d.name)}:"
+        head = f"{'note' if d.carried else 'input'} {name(d.name)}:"
         text = f"{head} {type_spec(d.type)}"
         default = f" = {expr(d.default)}" if d.default is not None else ""
         doc = string(d.doc) if d.doc is not None else None

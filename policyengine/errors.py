@@ -32,6 +32,9 @@ class Diagnostic:
     item: str | None = None
     end_column: int = 0
     notes: list[str] = field(default_factory=list)
+    # a spreadsheet's sheet name: then `line` is the row and `column` the column, and the
+    # place is written as spreadsheets write it, `file[sheet]!F7`
+    sheet: str | None = None
 
     @classmethod
     def at(cls, code: str, message: str, span: Span | None, **kw: object) -> Diagnostic:
@@ -44,6 +47,11 @@ class Diagnostic:
         )
 
     def location(self) -> str:
+        if self.sheet is not None:
+            from .case.cells import column_letter
+
+            cell = f"!{column_letter(max(self.column, 1))}{self.line}" if self.line else ""
+            return f"{self.file or '<input>'}[{self.sheet}]{cell}"
         parts = [self.file or "<input>"]
         if self.line:
             parts.append(str(self.line))
@@ -58,7 +66,7 @@ class Diagnostic:
         if self.item is not None:
             head += _("item {id}: ", id=self.item)
         out = [head + self.message]
-        text = source if source is not None else _read_line(self.file, self.line)
+        text = source if source is not None else None if self.sheet is not None else _read_line(self.file, self.line)
         if text is not None and self.line:
             line = text.rstrip("\n")
             col = max(self.column, 1)

@@ -16,11 +16,22 @@ from operator import itemgetter
 from typing import Any
 
 from . import runtime
-from .case import PROGRESS_CHUNK, Case, ItemsDone, Layout, gc_paused, layout, locate, validate
+from .case import (
+    PROGRESS_CHUNK,
+    Case,
+    ItemsDone,
+    Layout,
+    gc_paused,
+    layout,
+    locate,
+    place_text,
+    validate,
+)
 from .case.values import MAX_ERRORS
 from .compile import CompiledRollup, CompiledRuleset, RankSpec
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
 from .i18n import _
+from .model import Input
 from .result import GradeResult, ItemResult, Result, RollupResult, SanctionResult, SupervisionResult
 
 
@@ -152,7 +163,7 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     given = (case.units or {}).get(r.name)
     section = Case(items=given if given is not None else [{"id": k} for k in groups if isinstance(k, str)],
                    file=case.file, section=("units", r.name), title=case.title, unit=case.unit,
-                   period=case.period, units=case.units)
+                   period=case.period, units=case.units, cells=case.cells)
     section._nodes = case._nodes
     if r.name in (case.unit_sources or {}):  # its units are a file of their own: locate there
         section.file, section._nodes = case.unit_sources[r.name]  # type: ignore[index]
@@ -340,6 +351,8 @@ class _OutputPlan:
         self.supervision_results: list[dict[int, SupervisionResult]] = [{} for _line in compiled.supervisions]
         self.sanction_slot = compiled.sanction_slot
         self.sanction_decls = compiled.sanctions
+        self.notes = [(d.name, compiled.slots[d.name]) for d in compiled.inputs
+                      if isinstance(d, Input) and d.carried]
         self.build: Callable[[list[Any], str, str | None], ItemResult] = self._generate()
 
     def _generate(self) -> Callable[[list[Any], str, str | None], ItemResult]:
@@ -372,11 +385,16 @@ class _OutputPlan:
             body += [f"x = row[{s.slot}]",
                      "if x is not None and x >= 0:",
                      f"    supervision.append(sc{i}.get(x) or plan.supervision_result({i}, x))"]
+        notes = []
+        for i, (note_name, slot) in enumerate(self.notes):
+            env[f"nn{i}"] = note_name
+            notes.append(f"nn{i}: row[{slot}]")
         body += ["grades = {" + ", ".join(grades) + "}",
                  f"fired = row[{self.sanction_slot}]",
                  # no firing: the row's own empty list (new for each item) serves as the result's
                  "return IR(item_id, name, {" + ", ".join(values) + "}, grades, supervision, "
-                 "plan.sanctions(fired, grades) if fired else fired)"]
+                 "plan.sanctions(fired, grades) if fired else fired"
+                 + (", {" + ", ".join(notes) + "})" if notes else ")")]
         params = "".join(f", {k}={k}" for k in env)
         source = f"def build(row, item_id, name{params}):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(env)
@@ -606,10 +624,9 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     diag = Diagnostic.at(code, message, span, item=item_id)
     diag.notes.extend(notes)
     if item_index is not None and case.file:
-        line, _column = locate(case, ["items", item_index])
-        if line:
-            diag.notes.append(_("item {item_id} is at {file}:{line}",
-                                item_id=item_id, file=case.file, line=line))
+        where = place_text(case, ["items", item_index])
+        if where:
+            diag.notes.append(_("item {item_id} is at {where}", item_id=item_id, where=where))
     return EvaluationError(diag)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import dsl, runtime
 from .api import LoadedRuleset, load_ruleset
-from .case import Case, load_case, locate
+from .case import Case, load_case, locate, place_text
 from .check import Type, children, walk
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, did_you_mean
@@ -176,7 +176,6 @@ class _Explainer:
     def build(self, item_id: str) -> dict[str, Any]:
         item = build_item(self.traced, self.row, item_id, self.name)
         rs = self.rs
-        line, _column = locate(self.case, ["items", self.index])
         return {
             "format": FORMAT,
             "ruleset": {"id": rs.id, "version": rs.version, "title": rs.title, "file": self.path},
@@ -184,7 +183,7 @@ class _Explainer:
                      "period": self.case.period},
             "subject": rs.subject,
             "item": {"id": item_id, "name": self.name,
-                     "at": f"{self.case.file}:{line}" if line else None},
+                     "at": place_text(self.case, ["items", self.index])},
             "inputs": self.inputs(),
             # the computed values in the ruleset's order, as in the result's "values"
             "values": [self.let_(d) if isinstance(d, Let) else self.table(d) for d in rs.declarations

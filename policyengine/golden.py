@@ -39,7 +39,7 @@ from .result import ItemResult, Result
 from .runtime import format_number
 
 SNAPSHOT_SUFFIX = ".expected.json"
-CASE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+CASE_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx")
 # Per-item expectation keys that are not ruleset names.
 ITEM_KEYS = ("fine", "sanctions", "warning", "supervision", "name")
 # A file that fails to load still counts as a golden case when it visibly carries an expect block.

@@ -166,11 +166,15 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Input:
+    """An input of every item; with `carried`, a descriptive field (`note 责任部门: text`):
+    validated for its type, used by no rule, carried to every output, optional."""
+
     name: str
     type: TypeSpec
     default: Expr | None = None
     doc: str | None = None
     span: Span = field(default=NOWHERE, compare=False)
+    carried: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ MAX_SOURCE_BYTES = 1024 * 1024
 
 STATEMENT_KEYWORDS = (
     "ruleset", "version", "effective", "extends", "remove", "source", "subject", "input",
-    "dimension", "table", "let", "levels", "grade", "supervision", "sanction", "summary",
+    "note", "dimension", "table", "let", "levels", "grade", "supervision", "sanction", "summary",
     "rollup",
 )
 
@@ -771,6 +771,11 @@ class _Builder(Transformer):
         doc = next((unescape(str(e)) for e in extras if isinstance(e, Token)), None)
         return Input(name, type_, default, doc, self.sp(meta))
 
+    def note_decl(self, meta: Any, ch: list) -> list[Input]:
+        *names, type_ = [c for c in ch if not isinstance(c, Token) or c.type != "STRING"]
+        doc = next((unescape(str(c)) for c in ch if isinstance(c, Token) and c.type == "STRING"), None)
+        return [Input(n, type_, None, doc, self.sp(meta), carried=True) for n in names]
+
     def dimension_decl(self, meta: Any, ch: list) -> Dimension:
         name, low, high, *extras = ch
         if low.value > high.value:
@@ -1044,7 +1049,8 @@ class _Builder(Transformer):
         return Rollup(ch[0], ch[1], tuple(body), self.sp(meta))
 
     def start(self, meta: Any, ch: list) -> list:
-        return [c for c in ch if c is not None and not isinstance(c, Token)]
+        # a `note a, b: text` line declares several fields
+        return [d for c in ch if c is not None and not isinstance(c, Token) for d in (c if isinstance(c, list) else [c])]
 
 
 # ---------------------------------------------------------------- assembling the file

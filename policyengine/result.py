@@ -62,6 +62,8 @@ class ItemResult:
     grades: dict[str, GradeResult]
     supervision: list[SupervisionResult]
     sanctions: list[SanctionResult]
+    # the ruleset's notes (carried fields, `note 责任部门: text`), when it declares any
+    notes: dict[str, Any] | None = None
 
     @property
     def fine(self) -> Decimal:
@@ -75,9 +77,11 @@ class ItemResult:
         return min(found, key=WARNING_ORDER.index) if found else None
 
     def to_dict(self) -> dict[str, Any]:
+        notes = {} if self.notes is None else {"notes": dict(self.notes)}
         return {
             "id": self.id,
             "name": self.name,
+            **notes,
             "values": dict(self.values),
             "grades": {k: g.to_dict() for k, g in self.grades.items()},
             "supervision": [s.to_dict() for s in self.supervision],

@@ -67,7 +67,7 @@ def item_schema(rs: Ruleset) -> dict[str, Any]:
         if doc:
             schema["description"] = doc
         props[decl.name] = schema
-        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list"):
+        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list" and not decl.carried):
             required.append(decl.name)
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 

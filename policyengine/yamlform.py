@@ -776,7 +776,8 @@ class _Reader:
         type_ = self.type_spec(path, body)
         default = self.default(path, body, type_)
         doc = self.raw((*path, "doc")) if isinstance(body, dict) and "doc" in body else None
-        return Input(name, type_, default, doc, self.declaration_span(path))
+        carried = isinstance(body, dict) and body.get("note") is True
+        return Input(name, type_, default, doc, self.declaration_span(path), carried=carried)
 
     def type_spec(self, path: Path_, body: Any) -> TypeSpec:
         if isinstance(body, str):
@@ -1267,6 +1268,8 @@ class _Writer:
         body = self.type_body(d.type, d.default)
         if d.doc is not None:
             body = {**body, "doc": d.doc} if isinstance(body, dict) else {"type": body, "doc": d.doc}
+        if d.carried:
+            body = {**body, "note": True} if isinstance(body, dict) else {"type": body, "note": True}
         if d.type.kind == "list":
             self.add(1, f"{scalar(d.name)}:", d.span.line, keep_blank=not first)
             for k, v in body.items():  # type: ignore[union-attr]

@@ -131,6 +131,9 @@ def rulesets(draw: Any) -> Generated:
     if has_events:
         declarations.append(("input", [("input 事件: list of {类型: one of [\"吃请\", \"经商\"],"
                                          f"{sp()}金额: number >= 0 = 0}}", "")]))
+    if draw(st.booleans()):  # notes: carried, used by no rule, one line may declare several
+        doc = f'{gap()}"说明"' if draw(st.booleans()) else ""
+        declarations.append(("input", [(f"note 责任部门{sp()},{sp()}防控措施{sp()}:{sp()}text{doc}", "")]))
     dimensions = [f"维度{i}" for i in range(draw(st.integers(0, 3)))]
     for d in dimensions:
         weight = f"{gap()}weight{gap()}{draw(st.sampled_from(['2', '0.5', '1.5']))}" if draw(st.booleans()) else ""

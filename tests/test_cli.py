@@ -401,6 +401,7 @@ def test_main_help_describes_every_command_in_full() -> None:
     commands = out.stdout.split("Commands:\n", 1)[1].splitlines()
     names = [line.split()[0] for line in commands if line.startswith("  ") and line[2] != " "]
     assert names == ["check", "compare", "convert", "diff", "eval", "explain", "fmt", "list", "report", "schema",
+                     "template",
                      "test"]
     # click cuts a long first sentence with "..."; each command has a short help of its own
     assert "..." not in out.stdout.split("Commands:", 1)[1]

@@ -38,6 +38,9 @@ class Case:
     ruleset: str | None = None
     expect: dict[str, dict[str, Any]] | None = None
     expect_summary: dict[str, Any] | None = None
+    # read from spreadsheet cells (CSV, XLSX): text is converted to the declared type
+    # ("5,000" where a number is declared, "是" where a bool is), see case/cells.py
+    cells: bool = False
     # earlier results this case is evaluated against (paths relative to the case file)
     previous: list[str] | None = None
     # rollup name -> unit id -> expected fields; rollup name -> expected summary entries
@@ -63,34 +66,60 @@ class Case:
         return {"title": self.title, "unit": self.unit, "period": self.period}
 
 
-def load_case(path: str | Path) -> Case:
-    path = Path(path)
-    text = load_text(path)
+def load_case(path: str | Path, header: dict[str, Any] | None = None) -> Case:
+    """Read a case file (YAML, JSON, CSV or XLSX, by its extension). `header` (title, unit,
+    period: the command line's --title/--unit/--period) overrides the file's own."""
+    case = _read_case(Path(path))
+    for key, value in (header or {}).items():
+        if value is not None:
+            setattr(case, key, int(value) if key == "period" and _WHOLE_YEAR.fullmatch(str(value)) else value)
+    return case
+
+
+def _read_case(path: Path) -> Case:
     suffix = path.suffix.lower()
     # the readers are imported when a file of their kind is read: `--help` stays fast
-    from .csv import read_csv
+    if suffix in (".xlsx", ".xlsm") and path.is_file():
+        from .xlsx import read_xlsx
+
+        with gc_paused():
+            return read_xlsx(path)
+    if suffix == ".csv":
+        from .csv import read_csv
+
+        raw = read_bytes(path)
+        with gc_paused():
+            return read_csv(raw, path)
+    text = load_text(path)
     from .json import read_json
     from .yaml import read_yaml
 
     with gc_paused():
         if suffix == ".json":
             data = read_json(text, path)
-        elif suffix == ".csv":
-            return read_csv(text, path)
         else:
             data = read_yaml(text, path)
     return case_from_data(data, str(path))
 
 
-def load_text(path: Path) -> str:
-    """A case file's text (or a companion file's: a CSV case's units), with located errors."""
+def read_bytes(path: Path) -> bytes:
+    """A case file's bytes (or a companion file's), with located errors."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise CaseError(Diagnostic("PE301", _("case file not found"), file=str(path))) from None
     except OSError as exc:
         raise CaseError(Diagnostic("PE301", _("cannot read case file: {strerror}",
                                               strerror=exc.strerror), file=str(path))) from None
+
+
+def load_text(path: Path) -> str:
+    """A YAML or JSON case file's text, with located errors."""
+    raw = read_bytes(path)
+    if raw.startswith(b"PK\x03\x04"):
+        raise CaseError(Diagnostic("PE320", _("this is a zip archive (an .xlsx workbook?), not "
+                                              "a {value} case file: give it the .xlsx extension",
+                                              value=path.suffix or 'YAML'), file=str(path)))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -173,7 +202,7 @@ def case_from_data(data: Any, file: str) -> Case:
 
 
 # Validation and locating come last: they need `Case` defined above.
-from .locate import _key_line, locate  # noqa: E402
+from .locate import _key_line, locate, place_text  # noqa: E402
 from .validate import (  # noqa: E402
     PROGRESS_CHUNK,
     Converter,
@@ -190,4 +219,4 @@ from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE  # no
 
 __all__ = ["HEADER_KEYS", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
            "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "converter", "gc_paused",
-           "input_type", "layout", "load_case", "locate", "validate"]
+           "input_type", "layout", "load_case", "locate", "place_text", "validate"]

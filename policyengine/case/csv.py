@@ -1,64 +1,69 @@
-"""Reading a CSV case file: one item per row under a header row of field names."""
+"""Reading a CSV case file: one item per row under a header row of field names.
+
+The cells are read as a spreadsheet's (case/cells.py): text stays text until validation
+converts it to the declared type. A `list of {…}` field comes from a companion file
+`<case>.<field>.csv` next to it: an `id` column naming the item, one column per element
+field, one element per row. UTF-8 (with or without a byte-order mark) and GBK/GB18030, what
+Excel on a Chinese Windows saves, are both read.
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
-from decimal import Decimal
+import csv
+import io
 from pathlib import Path
-from typing import Any
 
 from ..errors import CaseError, Diagnostic
 from ..i18n import _
-from . import Case, load_text
+from . import Case, read_bytes
+from .cells import Problems, attach_list, decode_text, read_grid
 
 
-def read_csv(text: str, path: Path) -> Case:
+def read_csv(raw: bytes, path: Path) -> Case:
     """A CSV case: one item per row, a header row of field names (id, name, inputs).
 
-    A rollup's units come from a companion file beside it, `<case>.units.<rollup>.csv`,
-    one unit per row in the same layout (id = the unit's key value)."""
-    items, nodes = _rows(text, path)
-    case = Case(items=items, file=str(path))
-    case._nodes = nodes
-    for companion in sorted(path.parent.glob(f"{path.stem}.units.*.csv")):
+    Companion files beside it, named after it: `<case>.<field>.csv` holds a list field
+    (`台账.csv` has its `事件` in `台账.事件.csv`); `<case>.units.<rollup>.csv` a rollup's
+    units, one unit per row in the same layout (id = the unit's key value)."""
+    problems = Problems()
+    grid, items = _read_table(raw, path, problems)
+    case = Case(items=items, file=str(path), cells=True)
+    case._nodes = grid
+    stem = _glob_escape(path.stem)
+    for companion in sorted(path.parent.glob(f"{stem}.*.csv")):
+        field_name = companion.name[len(path.stem) + 1:-len(".csv")]
+        if not field_name or "." in field_name:
+            continue
+        inner, elements = _read_table(read_bytes(companion), companion, problems)
+        attach_list(field_name, items, grid, elements, inner, problems)
+    for companion in sorted(path.parent.glob(f"{stem}.units.*.csv")):
         rollup = companion.name[len(path.stem) + len(".units."):-len(".csv")]
-        units, unit_nodes = _rows(load_text(companion), companion)
+        unit_grid, units = _read_table(read_bytes(companion), companion, problems)
         case.units = {**(case.units or {}), rollup: units}
-        case.unit_sources = {**(case.unit_sources or {}), rollup: (str(companion), unit_nodes)}
+        case.unit_sources = {**(case.unit_sources or {}), rollup: (str(companion), unit_grid)}
+    problems.raise_any()
     return case
 
 
-def _rows(text: str, path: Path) -> tuple[list[dict[str, Any]], tuple[str, list[int], list[str]]]:
-    """The rows of a CSV file as mappings of the header's names, and where each row is."""
-    import csv
-    import io
-
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise CaseError(Diagnostic("PE302", _("empty CSV file"), file=str(path), line=1))
-    header = [h.strip() for h in rows[0]]
-    items = []
-    for number, row in enumerate(rows[1:], 2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise CaseError(Diagnostic("PE302", _("row has {row} cells; the header has {header}",
-                                                  row=len(row), header=len(header)),
-                                       file=str(path), line=number))
-        items.append({h: _csv_value(c) for h, c in zip(header, row, strict=True) if c.strip() != ""})
-    return items, ("csv", [0, *range(2, len(rows) + 1)], header)
+def _read_table(raw: bytes, path: Path, problems: Problems) -> tuple[object, list[dict[str, object]]]:
+    text = decode_text(raw)
+    if text is None:
+        raise CaseError(Diagnostic("PE320", _("this CSV file is neither UTF-8 nor GBK/GB18030 "
+                                              "text: save it again as CSV UTF-8"), file=str(path)))
+    if "\0" in text:
+        raise CaseError(Diagnostic("PE320", _("this is not a CSV text file (it holds NUL "
+                                              "bytes; an .xlsx workbook renamed .csv?)"), file=str(path)))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        # csv counts physical lines: a quoted cell may span several
+        rows = ((reader.line_num, row) for row in reader)
+        return read_grid(rows, str(path), None, problems)
+    except csv.Error as exc:
+        raise CaseError(Diagnostic("PE320", _("this CSV file cannot be read: {exc}", exc=exc), file=str(path),
+                                   line=reader.line_num)) from None
 
 
-def _csv_value(cell: str) -> Any:
-    cell = cell.strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", cell):
-        return Decimal(cell)
-    if cell in ("true", "false"):
-        return cell == "true"
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
-        try:
-            return _dt.date.fromisoformat(cell)
-        except ValueError:
-            return cell
-    return cell
+def _glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)

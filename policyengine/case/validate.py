@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CaseError, Diagnostic, did_you_mean
 from ..i18n import _
 from ..model import Dimension, Input, TypeSpec
-from .locate import _key_line, locate
+from .locate import Grid, _key_line, place
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE, _describe, _modest
 
 if TYPE_CHECKING:
@@ -61,7 +61,11 @@ def _fmt(d: Decimal) -> str:
     return format_number(d)
 
 
-def converter(spec: TypeSpec) -> Converter:
+def converter(spec: TypeSpec, cells: bool = False) -> Converter:
+    """The function that checks a value against `spec` and gives its runtime form. With
+    `cells` (a spreadsheet case), text is first read as the declared type: see cells.py."""
+    if cells and spec.kind != "list":
+        return _from_cells(spec, converter(spec))
     kind = spec.kind
     if kind in ("number", "range", "integer"):
         bounded = spec.minimum is not None or spec.maximum is not None
@@ -133,7 +137,7 @@ def converter(spec: TypeSpec) -> Converter:
 
         return date
     if kind == "list":
-        fields = [(f.name, converter(f.type), _default_value(f.default)) for f in spec.fields]
+        fields = [(f.name, converter(f.type, cells), _default_value(f.default)) for f in spec.fields]
         names = frozenset(f.name for f in spec.fields)
 
         def records(value: Any) -> list[dict[str, Any]]:
@@ -165,6 +169,39 @@ def converter(spec: TypeSpec) -> Converter:
 
         return records
     raise AssertionError(kind)  # pragma: no cover
+
+
+def _from_cells(spec: TypeSpec, strict: Converter) -> Converter:
+    """`strict`, after reading a spreadsheet cell as the declared type: text as a number
+    ("5,000", "12"), a bool ("是", "TRUE", "√") or a date ("2013/3/2", "2013年3月2日"); a
+    number or date cell as text where text is declared (an id typed as 2013)."""
+    from . import cells
+
+    kind = "number" if spec.kind in ("range", "integer") else spec.kind
+    if kind in ("number", "bool", "date"):
+        parse, wanted = {
+            "number": (cells.text_number, "a number"),
+            "bool": (cells.text_bool, "true or false (TRUE/FALSE, 是/否, √/×)"),
+            "date": (cells.text_date, "a date (2013-03-02, 2013/3/2 or 2013年3月2日)"),
+        }[kind]
+
+        def read(value: Any) -> Any:
+            if value.__class__ is str:
+                parsed = parse(value)
+                if parsed is None:
+                    raise _Invalid(f"must be {wanted}, not {_describe(value)}")
+                return strict(parsed)
+            return strict(value)
+    else:  # text and `one of`: a number or date cell stands for its text
+        def read(value: Any) -> Any:
+            if value.__class__ is not str:
+                text = cells.cell_text(value)
+                if text is not None:
+                    value = text
+            return strict(value)
+    if hasattr(strict, "shortcut"):
+        read.shortcut = strict.shortcut  # type: ignore[attr-defined]
+    return read
 
 
 _REQUIRED = object()
@@ -204,18 +241,30 @@ class Layout:
     trace_slot: int | None
     # builds the slot lists of the usual items, stopping at the first unusual one (_filler)
     fill: Fill | None = None
+    # the same layout with converters that read spreadsheet cells (built on first use)
+    inputs: list[Input | Dimension] | None = None
+    cells: Layout | None = None
+
+    def for_cells(self) -> Layout:
+        if self.cells is None:
+            slots = {name: slot for name, slot, _c, _d in self.fields}
+            self.cells = layout(self.inputs or [], slots, self.size, self.sanction_slot, self.trace_slot,
+                                cells=True)
+        return self.cells
 
 
 def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sanction_slot: int,
-           trace_slot: int | None) -> Layout:
+           trace_slot: int | None, cells: bool = False) -> Layout:
     fields = []
     for decl in inputs:
         default = _default_value(decl.default) if isinstance(decl, Input) else _REQUIRED
         if default is _REQUIRED and isinstance(decl, Input) and decl.type.kind == "list":
             default = ()  # no incidents listed means none happened
-        fields.append((decl.name, slots[decl.name], converter(input_type(decl)), default))
+        elif default is _REQUIRED and isinstance(decl, Input) and decl.carried:
+            default = None  # a descriptive field left empty is simply not shown
+        fields.append((decl.name, slots[decl.name], converter(input_type(decl), cells), default))
     known = frozenset([*(f[0] for f in fields), "id", "name"])
-    plan = Layout(size, fields, known, sanction_slot, trace_slot)
+    plan = Layout(size, fields, known, sanction_slot, trace_slot, inputs=list(inputs))
     plan.fill = _filler(plan)
     return plan
 
@@ -298,6 +347,13 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
     ids: list[str] = []
     names: list[str | None] = []
     seen: dict[str, int] = {}
+    # a spreadsheet's unknown columns, reported once each (at the header), not once per row;
+    # an unknown list field is a sheet of a workbook, a companion file of a CSV case
+    columns: tuple[set[str], str] | None = None
+    if isinstance(case._nodes, Grid):
+        columns = set(), "sheet" if case._nodes.sheet is not None else "companion file"
+    if case.cells:
+        plan = plan.for_cells()
     fill = plan.fill or _filler(plan)
     items = case.items
     chunk = PROGRESS_CHUNK if progress is not None else len(items)
@@ -305,7 +361,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
         stop = min(start + chunk, len(items))
         index = fill(items, start, stop, rows, ids, names, seen)
         while index < stop and len(problems) < MAX_ERRORS:
-            _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names)
+            _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names, columns)
             index = fill(items, index + 1, stop, rows, ids, names, seen)
         if len(problems) >= MAX_ERRORS:
             break
@@ -314,9 +370,9 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
     if problems:
         diagnostics = []
         for path, message, item_id in problems[:MAX_ERRORS]:
-            line, column = locate(case, path)
-            diagnostics.append(Diagnostic("PE303", message, file=case.file or "<case>", line=line,
-                                          column=column, item=item_id))
+            file, sheet, line, column = place(case, path)
+            diagnostics.append(Diagnostic("PE303", message, file=file, line=line, column=column, item=item_id,
+                                          sheet=sheet))
         if len(problems) >= MAX_ERRORS:
             diagnostics[-1].notes.append(_("stopped after {MAX_ERRORS} problems",
                                            MAX_ERRORS=MAX_ERRORS))
@@ -326,7 +382,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
 
 def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
                      problems: list[tuple[list[Any], str, str | None]], rows: list[list[Any]],
-                     ids: list[str], names: list[str | None]) -> None:
+                     ids: list[str], names: list[str | None], columns: tuple[set[str], str] | None = None,
+                     ) -> None:
     """Validate one item field by field, collecting every problem it has."""
     if not isinstance(item, dict):
         problems.append((["items", index], f"item {index + 1} must be a mapping of fields", None))
@@ -361,6 +418,14 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
     known = plan.known
     extra = item.keys() - known
     for key in sorted(map(str, extra)):
+        if columns is not None:
+            reported, list_word = columns
+            if key in reported:
+                continue
+            reported.add(key)
+            what = list_word if isinstance(item[key], list) else "column"
+            problems.append((["header", key], f"unknown {what} '{key}'" + did_you_mean(key, known), None))
+            continue
         problems.append((["items", index, key], f"unknown field '{key}'"
                          + did_you_mean(key, known), item_id))
     row: list[Any] = [None] * plan.size

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(path: Path, text: str | Iterable[str]) -> None:
+def write_atomically(path: Path, text: str | bytes | Iterable[str]) -> None:
     """Write via a temporary file in the same folder and rename: never a half-written file.
-    `text` may come in pieces, written as they are made.
+    `text` may come in pieces, written as they are made; bytes (a workbook) are written as they are.
 
     The file keeps the permissions it had (a new one gets what the umask gives, not the
     temporary file's private 0600), and a symbolic link stays a link to the rewritten file.
@@ -22,11 +22,15 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            if isinstance(text, str):
-                fh.write(text)
-            else:
-                fh.writelines(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as binary:
+                binary.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                if isinstance(text, str):
+                    fh.write(text)
+                else:
+                    fh.writelines(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

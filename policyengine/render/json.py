@@ -105,7 +105,8 @@ class JsonWriter:
         supervision = ("[" + inner + ("," + inner).join(once(s, depth + 2) for s in item.supervision)
                        + pad + "]") if item.supervision else "[]"
         sanctions = value([s.to_dict() for s in item.sanctions], depth + 1) if item.sanctions else "[]"
-        return ("{" + pad + '"id": ' + value(item.id) + "," + pad + '"name": ' + value(item.name) + ","
+        notes = "" if item.notes is None else pad + '"notes": ' + value(item.notes, depth + 1) + ","
+        return ("{" + pad + '"id": ' + value(item.id) + "," + pad + '"name": ' + value(item.name) + "," + notes
                 + pad + '"values": ' + values + "," + pad + '"grades": ' + grades + ","
                 + pad + '"supervision": ' + supervision + "," + pad + '"sanctions": ' + sanctions
                 + close + "}")

@@ -51,9 +51,10 @@ def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool,
     items = [i for i, _ in rows]
     first = items[0] if items else None
     value_names = list(first.values) if first else []
+    note_names = list(first.notes or {}) if first else []
     scales = list(first.grades) if first else []
     has_rank = {s: any(i.grades[s].rank is not None for i in items) for s in scales}
-    header = (["case"] if case_column else []) + ["id", "name", *value_names]
+    header = (["case"] if case_column else []) + ["id", "name", *note_names, *value_names]
     for s in scales:
         header.append(s)
         if has_rank[s]:
@@ -71,7 +72,9 @@ def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool,
         return cell(value)
 
     for item, file in rows:
+        notes = item.notes or {}
         row = ([file or ""] if case_column else []) + [item.id, item.name or "",
+                                                       *(cell(notes.get(n)) for n in note_names),
                                                        *(text(item.values[n]) for n in value_names)]
         for s in scales:
             row.append(item.grades[s].level)
