@@ -184,7 +184,10 @@ def shipped_name(path: Path) -> str | None:
         return None
     for dept, files in shipped_rulesets().items():
         for f in files:
-            if f.resolve() == real:
+            # the installed file, or the same file in the project's checkout (`rulesets/`, as
+            # api._near names it): same department folder, same name, same bytes
+            if f.resolve() == real or (real.parent.name == dept and real.name == f.name
+                                       and real.is_file() and real.read_bytes() == f.read_bytes()):
                 return f"{dept}@{f.stem}"
     return None
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import Diagnostic, ParseError, did_you_mean, not_utf8
-from .i18n import _
+from .i18n import N_, _
 from .model import (
     Binary,
     Call,
@@ -298,20 +298,27 @@ def _moved_spans(node: Any, line: int, column: int) -> Any:
 # ---------------------------------------------------------------- syntax errors
 
 _READABLE = {
-    "_NL": "end of line", "NAME": "a name", "QUOTED_NAME": "a `quoted name`",
-    "NUMBER": "a number", "PERCENT": "a percentage", "STRING": 'a "string"', "DATE": "a date",
-    "COMPARE": "a comparison (== != < <= > >=)", "VBAR": "'|'", "__ANON_4": "'||'",
+    "VBAR": "'|'", "__ANON_4": "'||'",
     "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['",
     "RSQB": "']'", "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "MINUS": "'-'",
     "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "DOT": "'.'", "__ANON_0": "'..'",
-    "__ANON_5": "'->'", "COLOR": "a color (red, orange, yellow, blue, green)",
-    "HIT": "a hit policy (first, unique, any, collect)", "AGGREGATE": "sum, min, max or count",
-    "PERIOD": "year(s), month(s) or quarter(s)", "DECL_KIND": "a declaration kind",
-    "$END": "end of file",
+    "__ANON_5": "'->'",
+}
+# the tokens said in words, translated where shown (literal braces: no placeholders here)
+_WORDS = {
+    "_NL": N_("end of line"), "NAME": N_("a name"), "QUOTED_NAME": N_("a `quoted name`"),
+    "NUMBER": N_("a number"), "PERCENT": N_("a percentage"), "STRING": N_('a "string"'),
+    "DATE": N_("a date"), "COMPARE": N_("a comparison (== != < <= > >=)"),
+    "COLOR": N_("a color (red, orange, yellow, blue, green)"),
+    "HIT": N_("a hit policy (first, unique, any, collect)"), "AGGREGATE": N_("sum, min, max or count"),
+    "PERIOD": N_("year(s), month(s) or quarter(s)"), "DECL_KIND": N_("a declaration kind"),
+    "$END": N_("end of file"),
 }
 
 
 def _readable(term: str) -> str:
+    if term in _WORDS:
+        return _(_WORDS[term])
     if term in _READABLE:
         return _READABLE[term]
     if term.startswith("__ANON"):
