@@ -248,8 +248,8 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
             d.end_column += column - 1 if d.end_column else 0
         d.line += line - 1 if d.line else line
         d.file = file
-        if d.message.startswith("unexpected end of file"):
-            d.message = "incomplete expression"
+        if d.message == _("unexpected end of file (is a '}}' missing?)"):
+            d.message = _("incomplete expression")
         return ParseError(d)
 
     source = text.rstrip()
