@@ -33,7 +33,7 @@ def _format_for(fmt: str | None, output: str | None, formats: tuple[str, ...], d
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() and "table" in formats else default
     if fmt == "xlsx" and output is None:
-        raise click.UsageError("an XLSX workbook is written to a file: give --output FILE.xlsx")
+        raise click.UsageError(_("an XLSX workbook is written to a file: give --output FILE.xlsx"))
     return fmt
 
 
@@ -298,7 +298,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         rs, loaded = _ruleset_of_case(ruleset, header)
         cases = (ruleset,)
     if last_review_field and due is None:
-        raise click.UsageError("--last-review-field is read for --due: give --due DATE too")
+        raise click.UsageError(_("--last-review-field is read for --due: give --due DATE too"))
     if fmt != "table":
         for name, given in (("--columns", columns), ("--width", width)):
             if given is not None:
@@ -523,7 +523,7 @@ def template(ruleset: str | None, output: str, source: str | None) -> None:
     base = None
     if ruleset is None:
         if case is None or case.ruleset is None:
-            raise click.UsageError("give a RULESET (or --from a case file that names one)")
+            raise click.UsageError(_("give a RULESET (or --from a case file that names one)"))
         ruleset, base = case.ruleset, Path(source or ".").parent
     loaded = load_ruleset(ruleset, base=base)
     suffix = Path(output).suffix.lower()
@@ -737,8 +737,8 @@ def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order:
     if fmt is None and output is not None:
         suffix = Path(output).suffix.lower()
         if suffix not in COMPARE_SUFFIXES:
-            raise click.UsageError(f"compare writes .json, .yaml or a text table (.txt), not '{suffix}': name "
-                                   "the file so, or choose with --format")
+            raise click.UsageError(_("compare writes .json, .yaml or a text table (.txt), not '{suffix}': name "
+                                     "the file so, or choose with --format", suffix=suffix))
         fmt = COMPARE_SUFFIXES[suffix]
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     _emit(result.render(fmt), output)
@@ -800,16 +800,18 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
     # said before the last line, so that a run always ends with `N passed, M failed`
     problem = None
     if not report.tested:
-        where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else "the working folder"
-        problem = (f"no tests found under {where}" + (f" matching -k {pattern!r}" if pattern else "")
-                   + ": a test is a case file with an `expect` block or a <case>.expected.json snapshot"
-                   + ("" if update else "; to record a snapshot of each case that names a ruleset, run "
-                      "policyengine test --update" + "".join(f" {shlex.quote(p)}" for p in paths)))
+        where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else _("the working folder")
+        problem = (_("no tests found under {where}", where=where)
+                   + (_(" matching -k {pattern}", pattern=repr(pattern)) if pattern else "")
+                   + _(": a test is a case file with an `expect` block or a <case>.expected.json snapshot")
+                   + ("" if update else _("; to record a snapshot of each case that names a ruleset, run "
+                                          "policyengine test --update{paths}",
+                                          paths="".join(f" {shlex.quote(p)}" for p in paths))))
     elif min_coverage is not None and report.coverage is not None:
         floor = Decimal(str(min_coverage))
         if report.coverage.percent < floor:
-            problem = (f"coverage {format_percent(report.coverage.percent)} is below the minimum "
-                       f"{format_percent(floor)}")
+            problem = _("coverage {coverage} is below the minimum {minimum}",
+                        coverage=format_percent(report.coverage.percent), minimum=format_percent(floor))
     if problem is not None:
         click.echo(problem, err=True)
     click.echo(report.summary_line())
