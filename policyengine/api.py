@@ -21,7 +21,7 @@ from .compile import CompiledRuleset, compile_ruleset
 from .errors import Diagnostic, ParseError, did_you_mean
 from .i18n import _
 from .model import Ruleset
-from .resolve import resolve
+from .resolve import referenced_file, resolve
 from .result import Result
 
 SHIPPED_NAME = re.compile(r"^[\w-]+(@[\w.-]+)?$")
@@ -57,6 +57,8 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
     candidates = [Path(text)] if base is None else [Path(os.path.normpath(base / text)), Path(text)]
     for c in candidates:
         if c.is_file():
+            if base is not None:  # named inside a case file: a ruleset file, within the root
+                referenced_file(c, base, "the case's 'ruleset:'")
             return c
     if candidates[0].is_dir():
         raise ParseError(Diagnostic("PE005", _("this is a folder, not a ruleset file"), file=str(candidates[0])))

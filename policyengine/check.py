@@ -272,7 +272,8 @@ class _Checker:
                 continue
             name = decl.scale if isinstance(decl, Grade) else decl.name  # type: ignore[attr-defined]
             special = (*SPECIAL_NAMES, "units") if self.parent is not None else SPECIAL_NAMES
-            if name in special or (name in BUILTINS and kind != "table"):
+            # a table named `round` would make `round(x)` mean two things
+            if name in special or name in BUILTINS:
                 self.error("PE102", _("'{name}' is a built-in name; choose another", name=name), decl.span)
             prior = self.symbols.get(name)
             if prior is not None:
@@ -300,6 +301,11 @@ class _Checker:
                     bare.add(node.name)
                 elif isinstance(node, Call) and node.function in tables:
                     called.add(node.function)
+        # names that are not expressions but still read each item's value: summary lines
+        # (`sum T`) and matrix axes
+        named = [n for line in (self.rs.summary.lines if self.rs.summary else ()) for n in line.names]
+        named += [a for g in self.rs.grades if g.matrix for a in (g.matrix.row_input, g.matrix.column_input)]
+        bare.update(n for n in named if n in tables)
         for t in self.rs.tables:
             if t.name in bare or t.name in called:
                 continue
@@ -909,14 +915,12 @@ class _Checker:
                                      "such an item stops the evaluation", table=t.name, gaps=gaps), t.span)
         if t.hit not in ("unique", "any"):
             return
-        for i, a in enumerate(t.rows):
-            for b in t.rows[i + 1:]:
-                if all(_tests_overlap(x, y) for x, y in zip(a.tests, b.tests, strict=True)):
-                    if t.hit == "any" and a.outputs == b.outputs:
-                        continue
-                    self.warn("PE202", _("rows at lines {line} and {line2} of {hit} table "
-                                         "'{name}' can both match",
-                                         line=a.span.line, line2=b.span.line, hit=t.hit, name=t.name), b.span)
+        for a, b in _overlapping_rows(t.rows):
+            if t.hit == "any" and a.outputs == b.outputs:
+                continue
+            self.warn("PE202", _("rows at lines {line} and {line2} of {hit} table '{name}' can "
+                                 "both match",
+                                 line=a.span.line, line2=b.span.line, hit=t.hit, name=t.name), b.span)
         gaps = _coverage_gaps(t, self.symbols)
         if gaps:
             self.warn("PE204", _("{hit} table '{name}' has no row for {gaps}",
@@ -1360,6 +1364,54 @@ def _in_interval(v: Decimal, iv: tuple) -> bool:
     return not (hi is not None and (v > hi or (v == hi and not hc)))
 
 
+# pairs of rows the overlap lint compares at most: past it, a huge table is not linted further
+_MAX_ROW_PAIRS = 200_000
+
+
+def _overlapping_rows(rows: list[Row]) -> Iterator[tuple[Row, Row]]:
+    """Pairs of rows (in order) whose tests can all hold at once. A table of thousands of
+    rows is a lookup of literal values in some column: rows are grouped by that value, and
+    only rows in one group, or rows whose cell there is not a literal, are compared — not
+    every pair (8 000 rows were 32 million comparisons)."""
+    if not rows:
+        return
+
+    def literal(test: Test) -> tuple[str, object] | None:
+        if test.kind == "equal" and len(test.values) == 1 and isinstance(test.values[0], Literal):
+            return (type(test.values[0].value).__name__, test.values[0].value)
+        return None
+
+    width = len(rows[0].tests)
+    key = max(range(width), key=lambda k: sum(literal(r.tests[k]) is not None for r in rows)) if width else 0
+    groups: dict[tuple[str, object], list[int]] = {}
+    loose: list[int] = []  # rows whose cell in the key column can match many values
+    for i, row in enumerate(rows):
+        value = literal(row.tests[key]) if width else None
+        if value is None:
+            loose.append(i)
+        else:
+            groups.setdefault(value, []).append(i)
+    candidates: set[tuple[int, int]] = set()
+    budget = _MAX_ROW_PAIRS
+    for members in [*groups.values()]:
+        for n, i in enumerate(members):
+            for j in members[n + 1:]:
+                candidates.add((i, j))
+                budget -= 1
+                if budget < 0:
+                    break
+    for i in loose:
+        for j in range(len(rows)):
+            if j != i:
+                candidates.add((min(i, j), max(i, j)))
+                budget -= 1
+        if budget < 0:
+            break
+    for i, j in sorted(candidates):
+        if all(_tests_overlap(x, y) for x, y in zip(rows[i].tests, rows[j].tests, strict=True)):
+            yield rows[i], rows[j]
+
+
 def _tests_overlap(a: Test, b: Test) -> bool:
     """Whether some value can satisfy both tests (True when unsure, so lint never misses)."""
     if a.kind == "any" or b.kind == "any":
@@ -1440,7 +1492,8 @@ def _find_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | object | N
     combinations = 1
     for _column, pieces in columns:
         combinations *= len(pieces)
-    if combinations > _MAX_COMBINATIONS:
+    # each combination is tried against the rows: bound the work, not only the combinations
+    if combinations > _MAX_COMBINATIONS or combinations * len(t.rows) > _MAX_ROW_PAIRS:
         return _UNKNOWN
     missing: list[tuple] = []
     for combo in itertools.product(*(pieces for _column, pieces in columns)):
@@ -1529,8 +1582,12 @@ def _point_in(span: tuple, integer: bool) -> Decimal | None:
     if a is not None and a == b:
         return a if not integer or a == a.to_integral_value() else None
     if integer:
+        if a is None and b is None:
+            return Decimal(0)
         v = (a.to_integral_value(ROUND_FLOOR) + 1) if a is not None else (b.to_integral_value(ROUND_CEILING) - 1)
         return v if b is None or v < b else None
+    if a is None and b is None:
+        return Decimal(0)  # a column no row tests and no bound limits: any value will do
     if a is None:
         return b - 1
     if b is None:

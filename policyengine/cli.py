@@ -137,6 +137,17 @@ class _Group(click.Group):
         return super().get_help(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
+        # the group's options set module settings for this run only: a program (or a test)
+        # calling the library after the command line must not inherit them
+        from . import case, resolve
+
+        saved = resolve.CONFINED, case.MAX_CASE_BYTES
+        try:
+            return self._invoke(ctx)
+        finally:
+            resolve.CONFINED, case.MAX_CASE_BYTES = saved
+
+    def _invoke(self, ctx: click.Context) -> Any:
         from .errors import PolicyError
 
         try:
@@ -178,7 +189,12 @@ def _fail(exc: Any) -> NoReturn:
               callback=_choose_language,
               help="The interface's language: zh (简体中文) or en [default: POLICYENGINE_LANG, else "
                    "the locale (LC_ALL, LC_MESSAGES, LANG), else en].")
-def main() -> None:
+@click.option("--max-case-size", type=click.IntRange(1), metavar="MIB",
+              help="Refuse case files larger than this many MiB [default: 256].")
+@click.option("--allow-any-path", is_flag=True,
+              help="Let `extends` and a case's `ruleset:` name files outside the naming file's folder, "
+                   "the working folder and the shipped rulesets.")
+def main(max_case_size: int | None, allow_any_path: bool) -> None:
     """policyengine — integrity-risk assessment (廉政风险防控) methods as rulesets.
 
     A RULESET is a .policy (DSL) or .yaml file, or a shipped ruleset by name:
@@ -189,6 +205,13 @@ def main() -> None:
     Exit codes: 0 fine · 1 findings (failed tests, --strict lint, --exit-code
     differences) · 2 bad input (with file:line:col) · 3 internal error.
     """
+    from . import resolve
+
+    resolve.CONFINED = not allow_any_path
+    if max_case_size is not None:
+        from . import case
+
+        case.MAX_CASE_BYTES = max_case_size << 20
 
 
 # ---------------------------------------------------------------- check
@@ -884,7 +907,7 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
     ruleset with every comment in place. A folder stands for the .policy, .yaml
     and .yml files under it.
     """
-    from .errors import PolicyError
+    from .errors import Diagnostic, PolicyError
     from .fmt import format_file, ruleset_files, write_in_place
 
     failed = changed = False
@@ -904,7 +927,13 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
         elif check:
             click.echo(str(path))
         else:
-            write_in_place(path, result.after)
+            try:
+                write_in_place(path, result.after)
+            except OSError as exc:  # read-only, a full disk: reported, the other files go on
+                click.echo(Diagnostic("PE010", _("cannot write this file: {value}",
+                                                 value=exc.strerror or exc),
+                                      file=str(path)).render(), err=True)
+                failed = True
     if failed:
         sys.exit(2)
     if check and changed:

@@ -48,6 +48,10 @@ from .model import (
     rollup_ruleset,
 )
 
+_COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
+# the only built-ins the stage functions call (generated code sees nothing else)
+STAGE_BUILTINS = ("Exception", "enumerate", "len", "any", "all", "min", "max", "abs")
+
 
 @dataclass(frozen=True)
 class RankSpec:
@@ -64,8 +68,9 @@ class RankSpec:
 class Stage:
     run: Callable[..., None]
     rankings: list[RankSpec]
-    # values of every item that this stage reads through `items` (name, slot)
-    view: tuple[tuple[str, int], ...] = ()
+    # values of every item that this stage reads through `items` (name, slot); None when
+    # the stage does not read `items` at all (`len(items)` reads it, and no field)
+    view: tuple[tuple[str, int], ...] | None = None
     # rollups (indices in CompiledRuleset.rollups) run before this stage: its rules read
     # their unit's values (`单位.指数`)
     rollups: list[int] = field(default_factory=list)
@@ -199,6 +204,8 @@ class _Compiler:
         self.needed: set[int] = set()
         self.rank_slots: dict[tuple[str, int], tuple[int, int | None, int, int]] = {}
         self.rank_keys: dict[tuple[str, Expr | None, Expr | None], tuple[int, int | None]] = {}
+        self.hoisting = True  # False inside a table function (see table_function)
+        self.table_count = 0
 
     # -- slots
     def slot(self, key: str) -> int:
@@ -257,7 +264,7 @@ class _Compiler:
                 rank_slot = self.slot(f"\0display-rank:{g.scale}")
             grade_outs.append(GradeOut(g.scale, self.slots[g.scale], tuple(lv.name for lv in scale.levels),
                                        tuple(lv.color for lv in scale.levels), rank_slot))
-        stages_src: list[tuple[str, list[RankSpec], tuple[tuple[str, int], ...]]] = []
+        stages_src: list[tuple[str, list[RankSpec], tuple[tuple[str, int], ...] | None]] = []
         by_stage: dict[int, list[_Node]] = {}
         for node in order:
             by_stage.setdefault(self.stage_of[node.key], []).append(node)
@@ -268,14 +275,15 @@ class _Compiler:
             members = by_stage[number]
             rankings = self.rankings_for(members)
             src = self.stage_source(number, members)
-            stages_src.append((src, rankings, tuple((n, self.slots[n]) for n in sorted(self.view_fields))))
+            view = tuple((n, self.slots[n]) for n in sorted(self.view_fields)) if self.reads_items else None
+            stages_src.append((src, rankings, view))
         supervisions = [SupervisionOut(s.scale, self.slots[f"\0supervision:{s.scale}"], s.lines)
                         for s in self.rs.supervisions]
         source = "\n\n".join(self.functions + [src for src, _, _ in stages_src]) + "\n"
-        namespace: dict[str, Any] = {k: getattr(runtime, k) for k in dir(runtime) if not k.startswith("_")}
+        namespace: dict[str, Any] = {k: getattr(runtime, k) for k in dir(runtime)
+                                     if not k.startswith("_") and k != "load_generated"}
         namespace.update(self.consts)
-        code = compile(source, f"<policyengine:{self.rs.id}>", "exec")
-        exec(code, namespace)
+        runtime.load_generated(source, "<policyengine:ruleset>", namespace, STAGE_BUILTINS)
         stages = [Stage(namespace[f"stage{i}"], rk, view, before)
                   for i, (_, rk, view), before in zip(sorted(by_stage), stages_src, stage_rollups, strict=True)]
         value_names = [d.name for d in self.rs.declarations
@@ -430,6 +438,7 @@ class _Compiler:
     def stage_source(self, number: int, members: list[_Node]) -> str:
         self.needed = set()
         self.view_fields: set[str] = set()
+        self.reads_items = False
         self.hoisted: list[str] = []
         produced: set[int] = set()
         body: list[str] = []
@@ -468,12 +477,13 @@ class _Compiler:
             m = self.marker(key, decl.span, f"table {decl.name}")
             fn, free = self.table_function(decl)
             args = [self.ex(h, {}) for h in decl.inputs] + [self.use(f) for f in free]
+            args += ["C", "I"]
             call = f"{fn}({', '.join(args)})"
             if self.trace:
                 heads = "".join(f"{a}, " for a in args[:len(decl.inputs)])
                 call = f"{fn}(TR, L, *A{''.join(f', {a}' for a in args[len(decl.inputs):])})"
-                out += [f"L = {m}", f"TR['args:{decl.name}'] = A = ({heads})",
-                        f"TR[{key!r}], v{slot} = {call}", f"s[{slot}] = v{slot}"]
+                out += [f"L = {m}", f"TR[{self.const('args:' + decl.name)}] = A = ({heads})",
+                        f"TR[{self.const(key)}], v{slot} = {call}", f"s[{slot}] = v{slot}"]
             else:
                 out += [f"L = {m}", f"s[{slot}] = v{slot} = {call}"]
             produced.add(slot)
@@ -536,9 +546,9 @@ class _Compiler:
             a = self.name_ref(mx.row_input)
             b = self.name_ref(mx.column_input)
             out += [f"g = {table}.get(({a}, {b}))", "if g is None:",
-                    f"    no_cell({g.scale!r}, {a}, {b})"]
+                    f"    no_cell({self.const(g.scale)}, {a}, {b})"]
             if self.trace:
-                out.append(f"TR['line:{g.scale}'] = 'matrix'")
+                out.append(f"TR[{self.const('line:' + g.scale)}] = {self.const('matrix')}")
         else:
             # a flat run of `if`s guarded by "not decided yet" rather than an elif chain:
             # Python's compiler recurses on elif, and a grade may have thousands of lines
@@ -558,23 +568,24 @@ class _Compiler:
                 out.append(f"if {cond}:" if j == 0 else f"if g < 0 and ({cond}):")
                 out.append(f"    g = {level}")
                 if self.trace:
-                    out.append(f"    TR['line:{g.scale}'] = {j}")
+                    out.append(f"    TR[{self.const('line:' + g.scale)}] = {j}")
                 if rule.kind == "otherwise":
                     break
             if all(r.kind != "otherwise" for r in g.rules):
-                out += ["if g < 0:", f"    no_grade({g.scale!r})"]
+                out += ["if g < 0:", f"    no_grade({self.const(g.scale)})"]
         if self.trace:
-            out.append(f"TR['base:{g.scale}'] = g")
-            out.append(f"TR['raises:{g.scale}'] = []")
+            out.append(f"TR[{self.const('base:' + g.scale)}] = g")
+            out.append(f"TR[{self.const('raises:' + g.scale)}] = []")
         for j, r in enumerate(g.raises):
             out.append(f"if {self.ex(r.condition, {})}:")
             if r.to_level is not None:
                 to = self.level_index(g.scale, r.to_level)
                 out.append(f"    g = {to} if g > {to} else g")
             else:
-                out.append(f"    g = g - {r.steps} if g > {r.steps} else 0")
+                steps = int(r.steps)
+                out.append(f"    g = g - {steps} if g > {steps} else 0")
             if self.trace:
-                out.append(f"    TR['raises:{g.scale}'].append({j})")
+                out.append(f"    TR[{self.const('raises:' + g.scale)}].append({j})")
         out.append(f"s[{slot}] = v{slot} = g")
         return out
 
@@ -631,21 +642,15 @@ class _Compiler:
     def table_function(self, t: DecisionTable) -> tuple[str, list[int]]:
         if t.name in self.table_fn:
             return self.table_fn[t.name]
-        fn = f"T{len(self.table_fn)}"
-        free_keys = set()
-        for row in t.rows:
-            for cell in (*[v for test in row.tests for v in test.values], *row.outputs):
-                free_keys |= {n.name for n in walk(cell) if isinstance(n, Name) and n.name in self.an.symbols
-                              and self.an.symbols[n.name].kind != "table"}
-                free_keys |= {f"\0unit:{n.name}" for n in walk(cell) if isinstance(n, Name)
-                              and f"\0unit:{n.name}" in self.slots}
-        free = sorted(self.slot(n) for n in free_keys)
-        self.table_fn[t.name] = (fn, free)
-        saved_needed = self.needed
-        self.needed = set()
-        params = (["TR", "L"] if self.trace else []) + [f"a{i}" for i in range(len(t.inputs))] \
-            + [f"v{i}" for i in free]
-        lines = [f"def {fn}({', '.join(params)}):"]
+        # numbered before the body is generated: a cell may call another table, generated first
+        self.table_count += 1
+        fn = f"T{self.table_count - 1}"
+        # the cells may read any value of the item (`v…`, found while generating), the case
+        # (`C`) and every item (`I`); a comprehension over `items` is not hoisted out of
+        # the stage's loop here, since the table function cannot see the stage's locals
+        saved = self.needed, self.hoisting
+        self.needed, self.hoisting = set(), False
+        lines: list[str] = []
         conds = []
         for row in t.rows:
             parts = [self.test(test, f"a{i}") for i, test in enumerate(row.tests)]
@@ -656,7 +661,7 @@ class _Compiler:
             row = t.rows[row_index]
             if len(row.outputs) == 1:
                 return self.ex(row.outputs[0], {})
-            return "{" + ", ".join(f"{n!r}: {self.ex(o, {})}" for n, o in
+            return "{" + ", ".join(f"{self.const(n)}: {self.ex(o, {})}" for n, o in
                                    zip(t.outputs, row.outputs, strict=True)) + "}"
 
         def ret(row_index: int, val: str) -> str:
@@ -671,31 +676,31 @@ class _Compiler:
             lines.append(f"    r = {self.const(mapping)}.get(a0)")
             lines += ["    if r is not None:", "        return r"]
             lines.append(f"    return {self.const(otherwise)}" if otherwise is not None
-                         else f"    no_row({t.name!r}, {args})")
+                         else f"    no_row({self.const(t.name)}, {args})")
         elif t.hit == "first":
             for i, cond in enumerate(conds):
                 lines += [f"    if {cond}:", f"        {ret(i, value(i))}"]
-            lines.append(f"    no_row({t.name!r}, {args})")
+            lines.append(f"    no_row({self.const(t.name)}, {args})")
         elif t.hit in ("unique", "any"):
             lines.append("    hit = -1")
             for i, cond in enumerate(conds):
                 lines.append(f"    if {cond}:")
                 if t.hit == "unique":
                     lines += ["        if hit >= 0:",
-                              f"            overlap({t.name!r}, hit + 1, {i + 1})",
+                              f"            overlap({self.const(t.name)}, hit + 1, {i + 1})",
                               f"        hit = {i}"]
                 else:
                     lines += ["        if hit >= 0:",
                               f"            if out != {value(i)}:",
-                              f"                disagree({t.name!r}, hit + 1, {i + 1})",
+                              f"                disagree({self.const(t.name)}, hit + 1, {i + 1})",
                               "        else:",
                               f"            hit = {i}",
                               f"            out = {value(i)}"]
             if t.hit == "any":
-                lines += ["    if hit < 0:", f"        no_row({t.name!r}, {args})",
+                lines += ["    if hit < 0:", f"        no_row({self.const(t.name)}, {args})",
                           f"    {ret('hit', 'out') if self.trace else 'return out'}"]
             else:
-                lines += ["    if hit < 0:", f"        no_row({t.name!r}, {args})"]
+                lines += ["    if hit < 0:", f"        no_row({self.const(t.name)}, {args})"]
                 for i in range(len(t.rows)):
                     lines += [f"    if hit == {i}:", f"        {ret(i, value(i))}"]
         else:  # collect
@@ -712,13 +717,15 @@ class _Compiler:
             elif agg == "sum":
                 result = "total(found)"
             else:
-                lines += ["    if not found:", f"        no_row({t.name!r}, {args})"]
+                lines += ["    if not found:", f"        no_row({self.const(t.name)}, {args})"]
                 result = f"{'smallest' if agg == 'min' else 'largest'}(found)"
             lines.append(f"    {ret('hits', result)}")
-        if self.needed - set(free):  # pragma: no cover - free names are collected above
-            raise AssertionError("table reads names it was not given")
-        self.needed = saved_needed
-        self.functions.append("\n".join(lines))
+        free = sorted(self.needed)
+        self.needed, self.hoisting = saved
+        params = (["TR", "L"] if self.trace else []) + [f"a{i}" for i in range(len(t.inputs))] \
+            + [f"v{i}" for i in free] + ["C", "I"]
+        self.functions.append("\n".join([f"def {fn}({', '.join(params)}):", *lines]))
+        self.table_fn[t.name] = (fn, free)
         return fn, free
 
     @staticmethod
@@ -775,6 +782,8 @@ class _Compiler:
 
     @staticmethod
     def compare(op: str, a: str, b: str, levels: bool) -> str:
+        if op not in _COMPARISONS:  # operators come from the grammar; anything else is a bug
+            raise AssertionError(f"unknown comparison {op!r}")
         if levels:
             # levels are stored as indices, most severe = 0: ">= 二级" means index <= 二级's
             op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
@@ -800,8 +809,12 @@ class _Compiler:
             if e.name == "case":
                 return "C"
             if e.name == "items":
-                return self.use(self.slots["\0members"]) if self.parent is not None else "I"
+                if self.parent is not None:
+                    return self.use(self.slots["\0members"])
+                self.reads_items = True
+                return "I"
             if e.name == "units" and self.parent is not None:
+                self.reads_items = True
                 return "I"
             raise AssertionError(f"unresolved name {e.name}")  # pragma: no cover
         if isinstance(e, Member):
@@ -812,7 +825,7 @@ class _Compiler:
                 self.view_fields.add(e.name)
             if self.parent is not None and self.an.type_of(e.target) == GROUP_RECORD:
                 return f"{self.ex(e.target, scope)}[{self.parent.slots[e.name]}]"
-            return f"{self.ex(e.target, scope)}[{e.name!r}]"
+            return f"{self.ex(e.target, scope)}[{self.const(e.name)}]"
         if isinstance(e, Unary):
             if e.op == "-":
                 return f"(-{self.ex(e.operand, scope)})"
@@ -849,9 +862,9 @@ class _Compiler:
         if fn in self.tables and fn not in scope:
             name, free = self.table_function(self.tables[fn])
             args = [self.ex(a, scope) for a in e.args]
-            frees = [self.use(f) for f in free]
+            frees = [self.use(f) for f in free] + ["C", "I"]
             if self.trace:
-                return (f"traced_call(TR, L, {fn!r}, {name}, ({''.join(a + ', ' for a in args)}), "
+                return (f"traced_call(TR, L, {self.const(fn)}, {name}, ({''.join(a + ', ' for a in args)}), "
                         f"({''.join(f + ', ' for f in frees)}))")
             return f"{name}({', '.join(args + frees)})"
         if fn in ("sum", "weighted") and isinstance(e.args[0], Name) and e.args[0].name == "dimensions":
@@ -887,7 +900,7 @@ class _Compiler:
 
     def comprehension(self, e: Comprehension, scope: dict[str, str]) -> str:
         code = self._comprehension(e, scope)
-        if self.same_for_every_item(e, scope):
+        if self.hoisting and self.same_for_every_item(e, scope):
             # e.g. mean(i.人均成本 for i in items): computed once per stage, not once per item
             name = f"h{len(self.hoisted)}"
             self.hoisted.append(f"{name} = {code}")

@@ -59,6 +59,7 @@ KEYWORDS = frozenset("""
 if not true false in otherwise top bottom raise fine action warning count sum
 """.split())
 _WORD = re.compile(r"^[^\W\d]\w*$")
+_NOT_CALLS = frozenset({"not", "true", "false", "if", "in"})
 
 def width(text: str) -> int:
     w = wcswidth(text)
@@ -136,8 +137,8 @@ def expr(e: Expr) -> str:
     if isinstance(e, IfExpr):
         return f"if {expr(e.condition)} then {expr(e.then)} else {expr(e.otherwise)}"
     if isinstance(e, Call):
-        # a function name is never a keyword where a call can stand
-        fn = e.function if _WORD.match(e.function) else f"`{e.function}`"
+        # most keywords cannot stand before `(`, but `not (x)` and `true` would read otherwise
+        fn = e.function if _WORD.match(e.function) and e.function not in _NOT_CALLS else f"`{e.function}`"
         return f"{fn}({', '.join(expr(a) for a in e.args)})"
     if isinstance(e, Comprehension):
         where = f" where {expr(e.where)}" if e.where is not None else ""
@@ -416,6 +417,9 @@ def _grade(g: Grade) -> Lines:
         for r in g.rules:
             if r.kind == "condition":
                 left = expr(r.condition)  # type: ignore[arg-type]
+                if left.startswith(("count(", "sum(")):
+                    # at the start of a grade line `count`/`sum` read as summary words
+                    left = f"({left})"
             elif r.kind == "otherwise":
                 left = "otherwise"
             else:

@@ -8,6 +8,7 @@ them; nothing here knows about the terminal.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,13 @@ class Diagnostic:
     # a spreadsheet's sheet name: then `line` is the row and `column` the column, and the
     # place is written as spreadsheets write it, `file[sheet]!F7`
     sheet: str | None = None
+
+    def __post_init__(self) -> None:
+        # a message quotes names, ids and values from the input: a megabyte id or field name
+        # must not make a megabyte message (twice, for a duplicate)
+        self.message = shorten(self.message)
+        self.item = shorten(self.item, 200) if self.item is not None else None
+        self.notes = [shorten(n) for n in self.notes]
 
     @classmethod
     def at(cls, code: str, message: str, span: Span | None, **kw: object) -> Diagnostic:
@@ -68,7 +76,9 @@ class Diagnostic:
         out = [head + self.message]
         text = source if source is not None else None if self.sheet is not None else _read_line(self.file, self.line)
         if text is not None and self.line:
-            line = text.rstrip("\n")
+            # a control character or line separator would move the terminal's cursor: shown
+            # as one replacement character, so the caret still lines up
+            line = "".join(ch if ch.isprintable() or ch == "\t" else "\ufffd" for ch in text.rstrip("\r\n"))
             col = max(self.column, 1)
             width = max(1, (self.end_column - col) if self.end_column > col else 1)
             if len(line) > WINDOW:
@@ -87,6 +97,14 @@ class Diagnostic:
 
 
 WINDOW = 100
+MESSAGE_LIMIT = 1000  # characters of a message or note; the rest is cut out of its middle
+
+
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}…({len(text) - 2 * keep} characters)…{text[-keep:]}"
 
 
 def _pad_to(line: str, chars: int) -> str:
@@ -103,17 +121,32 @@ def _pad_to(line: str, chars: int) -> str:
     return "".join(pad)
 
 
+_YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# a message quotes at most this much of a file: never a whole huge or endless one
+_READ_LIMIT = 16 << 20
+
+
+def source_lines(text: str, yaml: bool = False) -> list[str]:
+    """The lines of `text` as its parser numbers them: the DSL's and JSON's break at `\\n`
+    only (a `\\r` before it stays on the line); YAML's also at a bare CR, NEL, LS and PS.
+    (`str.splitlines` also breaks at VT, FF and more, which would put carets on the wrong
+    line.)"""
+    lines = _YAML_BREAKS.split(text) if yaml else text.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # as splitlines: a break ends the last line, it does not start one
+    return lines
+
+
 def _read_line(file: str | None, line: int) -> str | None:
     if not file or line <= 0 or file.startswith("<"):
         return None
     try:
-        with open(file, encoding="utf-8", errors="replace") as fh:
-            for i, text in enumerate(fh, 1):
-                if i == line:
-                    return text
-    except OSError:
+        with open(file, encoding="utf-8", errors="replace", newline="") as fh:
+            text = fh.read(_READ_LIMIT)
+    except (OSError, ValueError):
         return None
-    return None
+    lines = source_lines(text, yaml=file.lower().endswith((".yaml", ".yml")))
+    return lines[line - 1].rstrip("\r") if line <= len(lines) else None
 
 
 class PolicyError(Exception):
@@ -222,7 +255,7 @@ def invalid_yaml(code: str, exc: Any, text: str, file: str) -> Diagnostic:
     the unclosed part began (YAML's context, e.g. "while parsing a flow mapping")."""
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-    lines = text.splitlines()
+    lines = source_lines(text, yaml=True)
     hint = _yaml_typing_hint(exc, lines, file, code)
     if hint is not None:
         return hint

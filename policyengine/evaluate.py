@@ -33,6 +33,7 @@ from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
 from .i18n import _
 from .model import Input
 from .result import GradeResult, ItemResult, Result, RollupResult, SanctionResult, SupervisionResult
+from .runtime import load_generated
 
 
 def item_layout(compiled: CompiledRuleset) -> Layout:
@@ -88,7 +89,7 @@ def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], id
                 made = run_rollup(compiled.rollups[k], case, rows, ids)
                 if units is not None:
                     units[compiled.rollups[k].rollup.name] = made
-            view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view else None
+            view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view is not None else None
             failures = _run_stage(stage, rows, header, view, progress)
             if failures:
                 raise _evaluation_errors(compiled, case, rows, ids, failures)
@@ -398,8 +399,7 @@ class _OutputPlan:
         params = "".join(f", {k}={k}" for k in env)
         source = f"def build(row, item_id, name{params}):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(env)
-        exec(compile(source, "<policyengine:result>", "exec"), namespace)
-        return namespace["build"]
+        return load_generated(source, "<policyengine:result>", namespace, ("isinstance", "int"))["build"]
 
     def grade_result(self, index: int, level: int, rank: int | None) -> GradeResult:
         g = self.outs[index]
@@ -647,7 +647,7 @@ def _table_failure_details(compiled: CompiledRuleset, cause: Any, message: str) 
             a, b = t.rows[first - 1].span, t.rows[second - 1].span
             if a.file == b.file and a.line and b.line:
                 rows = f"rows {first} and {second} (lines {a.line} and {b.line})"
-                message = cause.wording.format(rows=rows) + message[len(cause.message):]
+                message = cause.say(rows) + message[len(cause.message):]
         return message, []
     if isinstance(cause, runtime.NoRowMatched) and len(cause.values) == len(t.inputs):
         given = ", ".join(f"{expression_text(h)} = {runtime.show(v)}"

@@ -89,8 +89,11 @@ def differences(a: Ruleset, b: Ruleset) -> list[str]:
 
 def lost_comments(before: tuple[Comment, ...], after: tuple[Comment, ...]) -> list[Comment]:
     """Comments of `before` whose text is in no comment of `after` (trailing notes may be joined)."""
-    texts = [c.text for c in after]
-    return [c for c in before if not any(c.text in t for t in texts)]
+    from .yamlform import yaml_comment_text
+
+    # compared as the YAML form can hold them: a NEL in a DSL comment becomes a space there
+    texts = [yaml_comment_text(c.text) for c in after]
+    return [c for c in before if not any(yaml_comment_text(c.text) in t for t in texts)]
 
 
 @dataclass

@@ -310,8 +310,8 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
         # snapshot and each would then fail against the other's result
         outcome.status = "failed"
         outcome.failures.append(Failure(
-            f"{golden.snapshot.name} would be the snapshot of this case file and of "
-            + ", ".join(r.name for r in rivals) + ": rename one of them (nothing was written)", source="snapshot"))
+            _("{name} would be the snapshot of this case file and of ", name=golden.snapshot.name)
+            + ", ".join(r.name for r in rivals) + _(": rename one of them (nothing was written)"), source="snapshot"))
         return outcome
     try:
         entry = cache.get(case.ruleset, golden.path.parent)
@@ -349,14 +349,16 @@ def check_units(case: Case, evaluation: Evaluation, out: list[Failure]) -> int:
             name = str(name)
             rollup = evaluation.result.rollups.get(name)
             if rollup is None:
-                out.append(Failure(f"{block}: the ruleset has no rollup '{name}'" + did_you_mean(name, rollups),
+                out.append(Failure(_("{block}: the ruleset has no rollup '{name}'",
+                                     block=block, name=name) + did_you_mean(name, rollups),
                                    source="error"))
                 continue
             found: list[Failure] = []
             if block == "expect_units_summary":
                 checks += check_summary(expected, rollup.summary, found)
             elif not isinstance(expected, dict):
-                found.append(Failure(f"expect_units: '{name}' must map unit ids to expected fields"))
+                found.append(Failure(_("expect_units: '{name}' must map unit ids to expected "
+                                       "fields", name=name)))
             else:
                 cr = rollups[name]
                 # the units' own inputs, for expectations about them, as `units:` gives them
@@ -386,7 +388,7 @@ def _sharing_snapshot(path: Path) -> list[Path]:
 
 def _failed(outcome: Outcome, exc: PolicyError) -> Outcome:
     outcome.status = "failed"
-    outcome.failures.append(Failure("could not be loaded or evaluated:\n" + exc.render(), source="error"))
+    outcome.failures.append(Failure(_("could not be loaded or evaluated:\n") + exc.render(), source="error"))
     return outcome
 
 
@@ -526,10 +528,11 @@ def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failu
         item_id = shown(item_id) if not isinstance(item_id, str) else item_id
         item = by_id.get(item_id)
         if item is None:
-            out.append(Failure("no such item in the case" + did_you_mean(item_id, by_id), item=item_id))
+            out.append(Failure(_("no such item in the case") + did_you_mean(item_id, by_id), item=item_id))
             continue
         if not isinstance(fields, dict):
-            out.append(Failure(f"the expectation must map field names to values, not {shown(fields)}",
+            out.append(Failure(_("the expectation must map field names to values, not {fields}",
+                                 fields=shown(fields)),
                                item=item_id))
             continue
         for key, expected in _flattened(fields, item, inputs):
@@ -615,8 +618,8 @@ def _actual_field(item: ItemResult, key: str, evaluation: Evaluation, inputs: li
         if isinstance(value, dict) and tail in value:
             return value[tail]
     known = [*item.values, *inputs, *item.grades, *ITEM_KEYS, *(f"{g}.rank" for g in item.grades)]
-    return _Unknown(f"unknown field '{key}'" + did_you_mean(key, known)
-                    + "; expect can name inputs, values, grades, <grade>.rank, " + ", ".join(ITEM_KEYS))
+    return _Unknown(_("unknown field '{key}'", key=key) + did_you_mean(key, known)
+                    + _("; expect can name inputs, values, grades, <grade>.rank, ") + ", ".join(ITEM_KEYS))
 
 
 def _level_note(evaluation: Evaluation, key: str, expected: Any) -> str:
@@ -632,7 +635,8 @@ def _level_note(evaluation: Evaluation, key: str, expected: Any) -> str:
 def check_summary(expected: Any, actual: dict[str, Any], out: list[Failure]) -> int:
     """Partial match of `expect_summary` against the summary; return the entries compared."""
     if not isinstance(expected, dict):
-        out.append(Failure(f"expect_summary must be a mapping, not {shown(expected)}", source="expect_summary"))
+        out.append(Failure(_("expect_summary must be a mapping, not {expected}",
+                             expected=shown(expected)), source="expect_summary"))
         return 0
     checks = 0
     for key, value in expected.items():
@@ -640,7 +644,7 @@ def check_summary(expected: Any, actual: dict[str, Any], out: list[Failure]) -> 
         if key == "counts":
             checks += _check_counts(value, actual.get("counts", []), out)
         elif key not in actual:
-            out.append(Failure("the summary has no such entry" + did_you_mean(key, actual), field=key,
+            out.append(Failure(_("the summary has no such entry") + did_you_mean(key, actual), field=key,
                                source="expect_summary"))
             checks += 1
         else:
@@ -658,21 +662,21 @@ def _check_counts(expected: Any, actual: list[dict[str, Any]], out: list[Failure
             by = block.get("by") if isinstance(block, dict) else None
             by = [by] if isinstance(by, str) else by
             if not isinstance(by, list):
-                out.append(Failure("each entry of counts needs `by` and `counts`", field="counts",
+                out.append(Failure(_("each entry of counts needs `by` and `counts`"), field="counts",
                                    source="expect_summary"))
                 continue
             pairs.append((", ".join(map(str, by)), block.get("counts", {})))
     elif isinstance(expected, dict):
         pairs = [(", ".join(p.strip() for p in str(k).split(",")), v) for k, v in expected.items()]
     else:
-        out.append(Failure(f"counts must be a mapping, not {shown(expected)}", field="counts",
+        out.append(Failure(_("counts must be a mapping, not {expected}", expected=shown(expected)), field="counts",
                            source="expect_summary"))
         return 0
     checks = 0
     for by, tree in pairs:
         label = f"counts[{by}]"
         if by not in trees:
-            out.append(Failure("the summary has no `count by " + by + "`" + did_you_mean(by, trees),
+            out.append(Failure(_("the summary has no `count by ") + by + "`" + did_you_mean(by, trees),
                                field=label, source="expect_summary"))
             checks += 1
             continue
@@ -692,7 +696,7 @@ def _partial(expected: Any, actual: Any, label: str, out: list[Failure], zero_wh
                 if zero_when_missing and _is_number(v):
                     found = Decimal(0)
                 else:
-                    out.append(Failure("the summary has no such entry" + did_you_mean(k, map(str, actual)),
+                    out.append(Failure(_("the summary has no such entry") + did_you_mean(k, map(str, actual)),
                                        field=sub, source="expect_summary"))
                     checks += 1
                     continue
@@ -720,10 +724,12 @@ def compare_snapshot(path: Path, result: Result) -> tuple[list[Failure], list[st
         recorded = _json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        return [Failure(f"cannot read the snapshot {path}: {detail} (run with --update to rewrite it)",
+        return [Failure(_("cannot read the snapshot {path}: {detail} (run with --update to "
+                          "rewrite it)", path=path, detail=detail),
                         source="snapshot")], []
     if not isinstance(recorded, dict):
-        return [Failure(f"the snapshot {path} is not a §5 result object (run with --update to rewrite it)",
+        return [Failure(_("the snapshot {path} is not a §5 result object (run with --update to "
+                          "rewrite it)", path=path),
                         source="snapshot")], []
     return snapshot_differences(recorded, _json(snapshot_text(result)))
 
@@ -776,16 +782,16 @@ def _diff_items(recorded: Any, actual: list[dict[str, Any]], out: list[Failure])
     new = {str(i.get("id")): i for i in actual}
     for item_id, item in old.items():
         if item_id not in new:
-            out.append(Failure("in the snapshot but not in the result", item=item_id, source="snapshot"))
+            out.append(Failure(_("in the snapshot but not in the result"), item=item_id, source="snapshot"))
         else:
             _diff(_item_fields(item), _item_fields(new[item_id]), "", out, item_id)
     for item_id in new:
         if item_id not in old:
-            out.append(Failure("in the result but not in the snapshot", item=item_id, source="snapshot"))
+            out.append(Failure(_("in the result but not in the snapshot"), item=item_id, source="snapshot"))
     common_old = [i for i in old if i in new]
     common_new = [i for i in new if i in old]
     if common_old != common_new:
-        out.append(Failure("the items are in a different order than in the snapshot", source="snapshot"))
+        out.append(Failure(_("the items are in a different order than in the snapshot"), source="snapshot"))
 
 
 def _item_fields(item: dict[str, Any]) -> dict[str, Any]:
@@ -1109,4 +1115,19 @@ def junit_xml(report: SuiteReport) -> str:
         if o.notes:
             ET.SubElement(case, "system-out").text = "\n".join(o.notes)
     ET.indent(suites)
+    for element in suites.iter():  # XML 1.0 cannot hold most control characters at all
+        element.text = _xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, _xml_text(value))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str | None) -> str | None:
+    """`text` with the characters XML 1.0 forbids shown as \\xNN, so the file stays well-formed."""
+    if text is None or not _NOT_XML.search(text):
+        return text
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)

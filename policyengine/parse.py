@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import Diagnostic, ParseError, did_you_mean, not_utf8
+from .errors import Diagnostic, ParseError, did_you_mean, not_utf8, source_lines
 from .i18n import N_, _
 from .model import (
     Binary,
@@ -162,7 +162,8 @@ def read_source(path: str | Path) -> str:
     """A ruleset file's text (DSL or YAML): bounded in size, UTF-8, located errors."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_SOURCE_BYTES + 1)  # not a 3 GB file read whole to refuse it
     except FileNotFoundError:
         raise ParseError(Diagnostic("PE005", _("file not found"), file=str(path))) from None
     except OSError as exc:
@@ -181,7 +182,7 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
     import lark
 
     source = text if text.endswith("\n") else text + "\n"
-    lines = source.splitlines()
+    lines = source_lines(source)
     try:
         tree = _parser().parse(source)
     except _TooDeep as exc:
@@ -253,7 +254,7 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
         return ParseError(d)
 
     source = text.rstrip()
-    lines = source.splitlines() or [""]
+    lines = source_lines(source)
     if not source.strip():
         raise moved(_diag("PE001", _("empty expression"), file, 1, 1))
     for comment in _comments(lines):
@@ -476,11 +477,14 @@ def _comments(lines: list[str]) -> Iterator[Comment]:
         if "#" not in line:
             continue
         quote = None
+        escaped = False
         for i, ch in enumerate(line):
-            if quote:
+            if escaped:  # the character after a backslash in a string: `\"` does not end it
+                escaped = False
+            elif quote:
                 if ch == "\\" and quote == '"':
-                    continue
-                if ch == quote:
+                    escaped = True
+                elif ch == quote:
                     quote = None
             elif ch in ('"', "`"):
                 quote = ch

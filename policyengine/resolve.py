@@ -13,9 +13,39 @@ from pathlib import Path
 
 from .errors import Diagnostic, ParseError, did_you_mean
 from .i18n import _
-from .model import Ruleset, declaration_kind, declaration_name
+from .model import Ruleset, Span, declaration_kind, declaration_name
 
 MAX_EXTENDS_DEPTH = 32
+RULESET_SUFFIXES = (".policy", ".yaml", ".yml")
+
+# Whether `extends` and a case's `ruleset:` may only name files inside the root: the folder
+# tree of the file that names them (for `extends`, the first ruleset of the chain), the
+# working folder's tree, and the shipped rulesets. The command line turns it on (off with
+# --allow-any-path); a library caller decides for itself.
+CONFINED = False
+
+
+def referenced_file(target: Path, start: Path, what: str, span: object = None, file: str | None = None) -> None:
+    """Refuse a file named from inside a ruleset or case (`what`) that is not a ruleset file,
+    or (when CONFINED) lies outside the root of `start`. A hostile `extends "/etc/shadow"`
+    would otherwise have the file parsed and its first line printed in the error."""
+    from .api import shipped_root
+
+    def refuse(code: str, message: str) -> ParseError:
+        if span is not None:
+            return ParseError(Diagnostic.at(code, message, span))  # type: ignore[arg-type]
+        return ParseError(Diagnostic(code, message, file=file or str(target)))
+
+    if target.suffix.lower() not in RULESET_SUFFIXES:
+        raise refuse("PE012", f"{what} must name a ruleset file (.policy, .yaml or .yml), not '{target.name}'")
+    if not CONFINED:
+        return
+    real = target.resolve()
+    roots = (start.resolve(), Path.cwd().resolve(), shipped_root().resolve())
+    if not any(real.is_relative_to(root) for root in roots):
+        raise refuse("PE011", f"{what} names a file outside the folders it may read (the folder of "
+                     f"{start.name or start}, the working folder, the shipped rulesets): "
+                     "pass --allow-any-path to allow it")
 
 
 def parse_any(path: str | Path) -> Ruleset:
@@ -51,16 +81,20 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
         raise ParseError(Diagnostic.at("PE108", _("extends chain longer than "
                                                   "{MAX_EXTENDS_DEPTH}",
                                                   MAX_EXTENDS_DEPTH=MAX_EXTENDS_DEPTH), span))
-    if not parent_path.is_file():
-        shipped = _shipped_parent(child.extends)
-        if shipped is None:
-            raise ParseError(Diagnostic.at("PE108", _("extends: file not found: {name}", name=child.extends),
-                                           span))
+    # `extends "tax@2010"`: a shipped ruleset by name (always readable), unless a file of
+    # that name stands next to the child
+    shipped = _shipped_parent(child.extends, span) if not parent_path.is_file() else None
+    if shipped is not None:
         parent_path = shipped
         key = parent_path.resolve()
         if key in chain or key == path.resolve():
             cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))
             raise ParseError(Diagnostic.at("PE108", _("extends cycle: {cycle}", cycle=cycle), span))
+    else:
+        referenced_file(parent_path, (chain[0] if chain else path.resolve()).parent, "extends", span)
+        if not parent_path.is_file():
+            raise ParseError(Diagnostic.at("PE108", _("extends: file not found: {name}", name=child.extends),
+                                           span))
     parent = _resolve(parent_path, (*chain, path.resolve()))
     return merge(parent, child)
 
@@ -107,7 +141,7 @@ def merge(parent: Ruleset, child: Ruleset) -> Ruleset:
     )
 
 
-def _shipped_parent(extends: str) -> Path | None:
+def _shipped_parent(extends: str, span: Span | None) -> Path | None:
     """`extends "tax@2010"` (or `extends "tax"`): a shipped ruleset named as on the command
     line, so a county office can build on a shipped method without copying it. A file of
     that name next to the child wins (it is looked for first)."""
@@ -117,5 +151,7 @@ def _shipped_parent(extends: str) -> Path | None:
         return None
     try:
         return locate_ruleset(extends)
-    except ParseError:
-        return None
+    except ParseError as exc:
+        # a name, not a path: say which shipped names there are rather than "not a ruleset file"
+        d = exc.diagnostics[0]
+        raise ParseError(Diagnostic.at("PE108", _("extends: {problem}", problem=d.message), span)) from None

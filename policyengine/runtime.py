@@ -8,6 +8,7 @@ its globals, plus its own constants.
 
 from __future__ import annotations
 
+import builtins as _builtins
 import typing as _typing
 from decimal import (
     ROUND_CEILING,
@@ -30,8 +31,10 @@ if _typing.TYPE_CHECKING:  # generated code sees only public names: keep imports
 CONTEXT = Context(
     prec=40,
     rounding=ROUND_HALF_UP,
-    Emax=10**6,
-    Emin=-(10**6),
+    # magnitudes within 10^±999: a chain of lets squaring a number could otherwise reach
+    # 10^999999 and print a megabyte per item (past Emax: PE406; below Emin: towards 0)
+    Emax=999,
+    Emin=-999,
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
 
@@ -68,14 +71,18 @@ class NoRowMatched(RuleFailure):
 
 class RowsConflict(RuleFailure):
     """Two rows of a unique table both match, or two rows of an any table disagree;
-    `rows` are 1-based row numbers. `wording` has a `{rows}` place, so that evaluate.py
-    can say the rows again with their lines."""
+    `rows` are 1-based row numbers. `wording` is the text before and after the rows, so
+    that evaluate.py can say the rows again with their lines (joined, never `str.format`:
+    a table may be named `{0}`)."""
 
-    def __init__(self, table: str, rows: tuple[int, int], wording: str):
-        super().__init__("PE403", wording.format(rows=f"rows {rows[0]} and {rows[1]}"))
+    def __init__(self, table: str, rows: tuple[int, int], wording: tuple[str, str]):
         self.table = table
         self.rows = rows
         self.wording = wording
+        super().__init__("PE403", self.say(f"rows {rows[0]} and {rows[1]}"))
+
+    def say(self, rows: str) -> str:
+        return self.wording[0] + rows + self.wording[1]
 
 
 def no_row(table: str, *values: object) -> None:
@@ -83,12 +90,11 @@ def no_row(table: str, *values: object) -> None:
 
 
 def overlap(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second), f"unique table '{table}': {{rows}} both match")
+    raise RowsConflict(table, (first, second), (f"unique table '{table}': ", " both match"))
 
 
 def disagree(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second), f"'any' table '{table}': {{rows}} match but give "
-                       "different outputs")
+    raise RowsConflict(table, (first, second), (f"'any' table '{table}': ", " match but give different outputs"))
 
 
 def no_grade(scale: str) -> None:
@@ -196,3 +202,12 @@ def format_number(v: Decimal) -> str:
     """Exact decimal text without exponent or trailing zeros: 109.20 -> 109.2, 8E+3 -> 8000."""
     text = format(v.normalize(CONTEXT), "f")
     return "0" if text == "-0" else text
+
+
+def load_generated(source: str, filename: str, namespace: dict, builtins: tuple[str, ...]) -> dict:
+    """Run generated source in `namespace` with only the named built-ins: no `__import__`,
+    `open`, `eval` or `getattr`, so even a bug that let text into the source could not
+    reach the system. Returns the namespace with the functions it defined."""
+    namespace["__builtins__"] = {name: getattr(_builtins, name) for name in builtins}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace

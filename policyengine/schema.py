@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .case import input_type
+from .case import MAX_DIGITS, input_type
 from .model import Dimension, Input, Ruleset, TypeSpec, all_rollups, rollup_ruleset
 from .runtime import format_number
 
@@ -37,7 +37,9 @@ def type_schema(spec: TypeSpec) -> dict[str, Any]:
     if kind == "enum":
         # a label that reads as a number may be written as one (`级别: 2`): the validator
         # accepts both, so the schema does too
-        numbers = [_num(Decimal(v)) for v in spec.values if _NUMERAL.fullmatch(v)]
+        # (a case number has at most MAX_DIGITS digits: a longer numeral label is only text)
+        numbers = [_num(Decimal(v)) for v in spec.values
+                   if _NUMERAL.fullmatch(v) and len(v.replace("-", "").replace(".", "")) <= MAX_DIGITS]
         return {"enum": [*spec.values, *numbers]}
     if kind == "bool":
         return {"type": "boolean"}
@@ -63,12 +65,15 @@ def item_schema(rs: Ruleset) -> dict[str, Any]:
         if not isinstance(decl, (Input, Dimension)):
             continue
         schema = type_schema(input_type(decl))
+        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list" and not decl.carried):
+            required.append(decl.name)
+        elif decl.default is not None or decl.type.kind == "list":
+            # the validator reads null as "not given": the default (or an empty list) applies
+            schema = {"anyOf": [schema, {"type": "null"}]}
         doc = decl.doc
         if doc:
             schema["description"] = doc
         props[decl.name] = schema
-        if isinstance(decl, Dimension) or (decl.default is None and decl.type.kind != "list" and not decl.carried):
-            required.append(decl.name)
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 

@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from . import dsl
 from .dsl import BLANK, Line, Lines, declaration_ranges, width, with_comments
-from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml
+from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml, source_lines
 from .i18n import _
 from .model import (
     Comment,
@@ -98,7 +98,7 @@ def parse_yaml_text(text: str, file: str = "<string>") -> Ruleset:
     _validate(data, doc)
     rs = _Reader(doc).ruleset(data)
     rs.comments = tuple(yaml_comments(text))
-    rs.blank_lines = frozenset(i for i, line in enumerate(text.splitlines(), 1) if not line.strip())
+    rs.blank_lines = frozenset(i for i, line in enumerate(source_lines(text, yaml=True), 1) if not line.strip())
     return rs
 
 
@@ -301,7 +301,7 @@ class _Document:
     def __init__(self, file: str, text: str = ""):
         self.file = file
         self.text = text
-        self.lines = text.splitlines()
+        self.lines = source_lines(text, yaml=True)
         self.nodes: dict[Path_, Any] = {}  # path -> value node
         self.keys: dict[Path_, Any] = {}  # path -> key node (mapping entries)
         self.count = 0
@@ -374,7 +374,8 @@ class _Document:
         if tag == _TAG + "str":
             return text
         if tag in (_TAG + "int", _TAG + "float"):
-            return self.number(node)
+            # YAML 1.1 reads 1:30 as 90 (base 60): in a ruleset it is text, as in YAML 1.2
+            return text if ":" in text else self.number(node)
         if tag == _TAG + "bool":
             return text.lower() in ("true", "yes", "on", "y")
         if tag == _TAG + "null":
@@ -1009,6 +1010,10 @@ class _Reader:
             if "every" in entry:
                 match = _EVERY.match(entry["every"])
                 assert match is not None  # the schema's pattern
+                if len(match.group(1).lstrip("0")) > MAX_DIGITS:  # as the DSL (int() refuses 4300+)
+                    raise self.error((*lpath, "every"), _("number has more than {MAX_DIGITS} "
+                                                          "digits",
+                                                          MAX_DIGITS=MAX_DIGITS), "PE004")
                 n = int(match.group(1))
                 if n < 1:
                     raise self.error((*lpath, "every"), _("every N needs a whole number >= 1"), "PE112")
@@ -1047,6 +1052,8 @@ class _Reader:
             lpath = (*prefix, "summary", i)
             if "count by" in entry:
                 names = self.names((*lpath, "count by"), entry["count by"])
+                if not names:  # the DSL cannot write `count by` with no name either
+                    raise self.error((*lpath, "count by"), _("count by needs at least one name"))
                 lines.append(SummaryLine("count", names, self.span(lpath)))
             else:
                 word = self.raw((*lpath, "sum"))
@@ -1075,7 +1082,7 @@ def yaml_comments(text: str) -> Iterator[Comment]:
     except yaml.YAMLError:  # pragma: no cover - the text was composed already
         return
     k = 0
-    for number, line in enumerate(text.splitlines()):
+    for number, line in enumerate(source_lines(text, yaml=True)):
         start = 0
         while (i := line.find("#", start)) >= 0:
             start = i + 1
@@ -1122,7 +1129,14 @@ def scalar(value: Any, flow: bool = False) -> str:
         if '"' in text or "\\" in text:
             return "'" + text.replace("'", "''") + "'"
         return '"' + text + '"'
-    return json.dumps(text, ensure_ascii=False)
+    # double-quoted with escapes for every character YAML would not keep as it is: NEL, LS
+    # and PS are line breaks to YAML (folded to spaces), control characters are refused
+    return '"' + "".join(_YAML_ESCAPES.get(ch) or (ch if ch.isprintable() else
+                         f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+                         for ch in text) + '"'
+
+
+_YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def _plain_ok(text: str, flow: bool, raw: bool) -> bool:
@@ -1344,7 +1358,9 @@ class _Writer:
             for key, row, span in zip(keys, rows, spans, strict=True):
                 self.add(4, f"{dsl.pad(key, key_width)} [{row}]", span.line if span else 0)
         else:
-            self.add(2, "rules:")
+            # a grade of only raises has no lines (check reports it): `rules: []`, not a bare
+            # `rules:` that reads as null
+            self.add(2, "rules:" if g.rules else "rules: []")
             for r in g.rules:
                 self.add(3, "- " + flow(_rule(r)), r.span.line)
         if g.raises:
@@ -1452,5 +1468,19 @@ def to_yaml(rs: Ruleset, comments: bool = True) -> str:
     """The ruleset (unresolved) as canonical YAML text, comments kept by source line."""
     lines = _Writer(rs).write()
     if comments:
-        lines = with_comments(lines, rs.comments, rs.blank_lines, declaration_ranges(rs))
+        # a DSL comment may hold what YAML reads as a line break (NEL, LS, PS, a bare CR):
+        # the rest of it would become YAML; it is kept as a space
+        kept = tuple(dataclasses.replace(c, text=yaml_comment_text(c.text)) for c in rs.comments)
+        lines = with_comments(lines, kept, rs.blank_lines, declaration_ranges(rs))
     return dsl.render(lines)
+
+
+_YAML_LINE_BREAKS = str.maketrans({"\r": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
+# what YAML refuses anywhere in a file, comments included
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def yaml_comment_text(text: str) -> str:
+    """A comment as the YAML form can hold it: its line breaks as spaces, the control
+    characters YAML refuses as U+FFFD."""
+    return _NOT_YAML.sub("\ufffd", text.translate(_YAML_LINE_BREAKS))

@@ -66,31 +66,39 @@ class Case:
         return {"title": self.title, "unit": self.unit, "period": self.period}
 
 
-def load_case(path: str | Path, header: dict[str, Any] | None = None) -> Case:
+# A case file larger than this is refused before it is read whole (`--max-case-size` or
+# `load_case(path, max_bytes=…)` raise it): a JSON case takes about 15 times its size in
+# memory, and /dev/zero never ends. 1M items of the tax benchmark are about 180 MB.
+MAX_CASE_BYTES = 256 << 20
+
+
+def load_case(path: str | Path, header: dict[str, Any] | None = None, max_bytes: int | None = None) -> Case:
     """Read a case file (YAML, JSON, CSV or XLSX, by its extension). `header` (title, unit,
-    period: the command line's --title/--unit/--period) overrides the file's own."""
-    case = _read_case(Path(path))
+    period: the command line's --title/--unit/--period) overrides the file's own; a file
+    larger than `max_bytes` (default MAX_CASE_BYTES) is refused (PE307)."""
+    case = _read_case(Path(path), max_bytes)
     for key, value in (header or {}).items():
         if value is not None:
             setattr(case, key, int(value) if key == "period" and _WHOLE_YEAR.fullmatch(str(value)) else value)
     return case
 
 
-def _read_case(path: Path) -> Case:
+def _read_case(path: Path, max_bytes: int | None = None) -> Case:
     suffix = path.suffix.lower()
     # the readers are imported when a file of their kind is read: `--help` stays fast
     if suffix in (".xlsx", ".xlsm") and path.is_file():
         from .xlsx import read_xlsx
 
+        _within_limit(path.stat().st_size, path, max_bytes)  # a workbook is read by its reader
         with gc_paused():
             return read_xlsx(path)
     if suffix == ".csv":
         from .csv import read_csv
 
-        raw = read_bytes(path)
+        raw = read_bytes(path, max_bytes)
         with gc_paused():
             return read_csv(raw, path)
-    text = load_text(path)
+    text = load_text(path, max_bytes)
     from .json import read_json
     from .yaml import read_yaml
 
@@ -102,20 +110,33 @@ def _read_case(path: Path) -> Case:
     return case_from_data(data, str(path))
 
 
-def read_bytes(path: Path) -> bytes:
-    """A case file's bytes (or a companion file's), with located errors."""
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """A case file's bytes (or a companion file's), with located errors; read up to the
+    limit and refused past it, never read whole first."""
+    limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
     try:
-        return path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise CaseError(Diagnostic("PE301", _("case file not found"), file=str(path))) from None
     except OSError as exc:
         raise CaseError(Diagnostic("PE301", _("cannot read case file: {strerror}",
                                               strerror=exc.strerror), file=str(path))) from None
+    _within_limit(len(raw), path, limit)
+    return raw
 
 
-def load_text(path: Path) -> str:
+def _within_limit(size: int, path: Path, max_bytes: int | None) -> None:
+    limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
+    if size > limit:
+        raise CaseError(Diagnostic("PE307", _("the case file is larger than {limit} (the "
+                                              "limit; raise it with --max-case-size)",
+                                              limit=_size(limit)), file=str(path)))
+
+
+def load_text(path: Path, max_bytes: int | None = None) -> str:
     """A YAML or JSON case file's text, with located errors."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, max_bytes)
     if raw.startswith(b"PK\x03\x04"):
         raise CaseError(Diagnostic("PE320", _("this is a zip archive (an .xlsx workbook?), not "
                                               "a {value} case file: give it the .xlsx extension",
@@ -124,6 +145,10 @@ def load_text(path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CaseError(not_utf8("PE302", path, raw, exc, _("case file"))) from None
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else f"{n} bytes"
 
 
 @contextmanager
@@ -217,6 +242,6 @@ from .validate import (  # noqa: E402
 )
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE  # noqa: E402
 
-__all__ = ["HEADER_KEYS", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
+__all__ = ["HEADER_KEYS", "MAX_CASE_BYTES", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
            "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "converter", "gc_paused",
            "input_type", "layout", "load_case", "locate", "place_text", "validate"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +43,79 @@ def read_json(text: str, path: Path) -> Any:
                                    column=exc.colno)) from None
     except RecursionError:
         raise CaseError(Diagnostic("PE302", _("JSON nested too deeply"), file=str(path))) from None
+    except _Unreadable as exc:
+        number = str(exc)
+        at = max(text.find(number), 0)
+        shown = number if len(number) <= 24 else number[:20] + "…"
+        raise CaseError(Diagnostic("PE302", _("number {shown} is too large or too small to read",
+                                              shown=shown),
+                                   file=str(path), line=text.count("\n", 0, at) + 1,
+                                   column=at - text.rfind("\n", 0, at))) from None
+
+
+class _Unreadable(Exception):
+    """A JSON number Decimal cannot hold."""
 
 
 def _duplicate_key_at(text: str) -> tuple[str, int]:
     """The first key given twice in one JSON object, and where its second use starts.
 
-    Only on the error path: the text is read again by json's pure-Python scanner, whose
-    object parser knows where each object starts; the key is then found in that object's
-    own text (the last occurrence before its end)."""
+    Only on the error path. The item holding it is found with the C scanner (each item
+    scanned on its own), then only that item is read again by json's pure-Python scanner,
+    whose object parser knows where each object starts; the key is then found in that
+    object's own text (the last occurrence before its end). The text may also have a syntax
+    error after the duplicate: then the place is only approximate, never a crash."""
+    try:
+        return _duplicate_in(text, _suspect_start(text))
+    except (ValueError, RecursionError, IndexError):
+        return ("?", 0)
+
+
+def _suspect_start(text: str) -> int:
+    """Where the top-level value holding the duplicate starts: an element of a top-level
+    list (items) or a top-level member's value; 0 when it is the top-level object itself."""
+    from json.decoder import scanstring
+    from json.scanner import make_scanner
+
+    space = re.compile(r"[ \t\n\r]*")
+    scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str,
+                                         object_pairs_hook=_unique_object))
+    def after(end: int) -> int:  # past spaces and one comma
+        end = space.match(text, end).end()
+        return space.match(text, end + 1).end() if text[end] == "," else end
+
+    def past(at: int) -> int:  # past the value at `at`; raises _Suspect when it holds the duplicate
+        try:
+            return after(scan(text, at)[1])
+        except _DuplicateKey:
+            raise _Suspect(at) from None
+
+    at = space.match(text, 0).end()
+    if text[at] != "{":
+        return 0
+    at = space.match(text, at + 1).end()
+    try:
+        while text[at] == '"':
+            _text, at = scanstring(text, at + 1)
+            at = space.match(text, space.match(text, at).end() + 1).end()
+            if text[at] != "[":
+                at = past(at)
+                continue
+            at = space.match(text, at + 1).end()  # a list: its elements one by one
+            while text[at] != "]":
+                at = past(at)
+            at = after(at + 1)
+    except _Suspect as suspect:
+        return suspect.start
+    return 0
+
+
+class _Suspect(Exception):
+    def __init__(self, start: int):
+        self.start = start
+
+
+def _duplicate_in(text: str, start: int) -> tuple[str, int]:
     from json.decoder import JSONObject
     from json.scanner import py_make_scanner
 
@@ -69,10 +134,15 @@ def _duplicate_key_at(text: str) -> tuple[str, int]:
             seen.add(key)
         return dict(pairs), end
 
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str)
     decoder.parse_object = parse_object  # type: ignore[assignment]
     decoder.scan_once = py_make_scanner(decoder)
-    decoder.decode(text)
+    try:
+        decoder.scan_once(text, start)
+    except StopIteration:
+        pass
+    except ValueError:  # a syntax error after the duplicate
+        pass
     return found[0] if found else ("?", 0)
 
 
@@ -88,7 +158,10 @@ def _shared_decimals() -> Callable[[str], Decimal]:
     def parse(text: str) -> Decimal:
         d = seen.get(text)
         if d is None:
-            d = Decimal(text)
+            try:
+                d = Decimal(text)
+            except InvalidOperation:  # an exponent past what Decimal holds: 1e-111…1
+                raise _Unreadable(text) from None
             if len(seen) < _SHARED_LIMIT:
                 seen[text] = d
         return d

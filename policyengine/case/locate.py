@@ -1,12 +1,23 @@
-"""Where a value stands in its case file: line and column for error messages."""
+"""Where a value stands in its case file: line and column for error messages.
+
+Only the error path comes here. Locating costs no more than reading the file did: a JSON
+file is walked along the path with the C scanner of the json module (each sibling value is
+skipped in one call), a YAML file is composed with libyaml when it is installed. What was
+read is kept on the `Case` object, not in a global: two cases in two threads, or a file
+edited and loaded again, each see their own text.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import Case
+
+_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 @dataclass
@@ -52,8 +63,9 @@ def place(case: Case, path: list[Any]) -> tuple[str, str | None, int, int]:
 
 
 def _key_line(file: str, path: list[Any]) -> int:
-    node = _node_at(file, path)
-    return node.start_mark.line + 1 if node is not None else 0
+    """The line of `path` in `file`, read afresh (for errors found before a Case exists)."""
+    found = _position(_source(file), path)
+    return found[0] if found else 0
 
 
 def place_text(case: Case, path: list[Any]) -> str | None:
@@ -76,26 +88,90 @@ def locate(case: Case, path: list[Any]) -> tuple[int, int]:
     if isinstance(case._nodes, Grid):
         _file, _sheet, line, column = place(case, path)
         return line, column
-    node = _node_at(case.file, path)
-    if node is None:
-        return 0, 0
-    return node.start_mark.line + 1, node.start_mark.column + 1
+    if case._nodes is None:
+        case._nodes = _source(case.file)
+    return _position(case._nodes, path) or (0, 0)
 
 
-_COMPOSED: dict[str, Any] = {}
+def _source(file: str) -> Any:
+    """What locating needs of `file`: ("json", text) or ("yaml", composed node tree)."""
+    from . import MAX_CASE_BYTES
 
-
-def _node_at(file: str, path: list[Any]) -> Any:
+    try:
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_CASE_BYTES + 1)
+        text = data.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ("none", None)
+    if file.lower().endswith(".json"):
+        return ("json", text)
     import yaml
 
-    if file not in _COMPOSED:
-        try:
-            with open(file, encoding="utf-8-sig") as fh:
-                _COMPOSED.clear()
-                _COMPOSED[file] = yaml.compose(fh, Loader=yaml.SafeLoader)
-        except (OSError, yaml.YAMLError, RecursionError):
-            _COMPOSED[file] = None
-    node = _COMPOSED[file]
+    try:
+        return ("yaml", yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (yaml.YAMLError, RecursionError):
+        return ("none", None)
+
+
+def _position(source: Any, path: list[Any]) -> tuple[int, int] | None:
+    kind, data = source
+    if kind == "json":
+        return _json_position(data, path)
+    if kind == "yaml":
+        node = _yaml_node(data, path)
+        return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else None
+    return None
+
+
+def _json_position(text: str, path: list[Any]) -> tuple[int, int] | None:
+    """Follow `path` through JSON text; for the last step of a mapping, the key's place."""
+    from json.decoder import scanstring
+    from json.scanner import make_scanner
+
+    # numbers as text: a number of 10^6 digits must not become an int
+    scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str))
+    best = at = _SPACE.match(text, 0).end()
+    try:
+        for n, step in enumerate(path):
+            last = n == len(path) - 1
+            if text[at] == "{":
+                at = _SPACE.match(text, at + 1).end()
+                found = None
+                while text[at] != "}":
+                    key_at = at
+                    key, at = scanstring(text, at + 1)
+                    at = _SPACE.match(text, at).end() + 1  # past ':'
+                    at = _SPACE.match(text, at).end()
+                    if key == str(step):
+                        found = key_at if last else at
+                        break
+                    _, at = scan(text, at)
+                    at = _SPACE.match(text, at).end()
+                    if text[at] == ",":
+                        at = _SPACE.match(text, at + 1).end()
+                if found is None:
+                    break
+                at = found
+            elif text[at] == "[" and isinstance(step, int):
+                at = _SPACE.match(text, at + 1).end()
+                for _ in range(step):
+                    _, at = scan(text, at)
+                    at = _SPACE.match(text, at).end()
+                    if text[at] != ",":
+                        raise ValueError("fewer elements than the index")
+                    at = _SPACE.match(text, at + 1).end()
+            else:
+                break
+            best = at
+    except (ValueError, IndexError, StopIteration, RecursionError):
+        pass
+    line = text.count("\n", 0, best) + 1
+    return line, best - text.rfind("\n", 0, best)
+
+
+def _yaml_node(node: Any, path: list[Any]) -> Any:
+    import yaml
+
     best = node
     for step in path:
         if node is None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CaseError, Diagnostic, did_you_mean
 from ..i18n import _
 from ..model import Dimension, Input, TypeSpec
+from ..runtime import CONTEXT, load_generated
 from .locate import Grid, _key_line, place
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE, _describe, _modest
 
@@ -34,10 +35,15 @@ def _number(value: Any) -> Decimal:
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
         raise _Invalid(_("must be a finite number"))
-    if abs(d) >= MAX_MAGNITUDE or len(d.as_tuple().digits) > MAX_DIGITS:
-        shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "…"
-        raise _Invalid(_("number {shown} is too large (limit: 18 digits before the point, 30 "
-                         "in all)", shown=shown))
+    # compared by exponent, not by arithmetic: abs() of 1e999999999 overflows the context;
+    # and no smaller than arithmetic can hold (1e-999999 would print a megabyte)
+    if (not d.is_zero() and not CONTEXT.Emin <= d.adjusted() < MAX_MAGNITUDE.adjusted()) \
+            or len(d.as_tuple().digits) > MAX_DIGITS:
+        text = str(value)
+        shown = text if len(text) <= 24 else text[:20] + "…"
+        raise _Invalid(_("number {shown} is too large or too small (limit: 18 digits before "
+                         "the point, {MAX_DIGITS} in all, nothing below 1e{Emin})",
+                         shown=shown, MAX_DIGITS=MAX_DIGITS, Emin=CONTEXT.Emin))
     return d
 
 
@@ -331,8 +337,7 @@ def _filler(plan: Layout) -> Fill:
               "        add_id(item_id)\n"
               "        add_name(name)\n"
               "    return stop\n")
-    exec(compile(source, "<policyengine:case>", "exec"), namespace)
-    return namespace["fill"]
+    return load_generated(source, "<policyengine:case>", namespace, ("range", "dict", "str", "Exception"))["fill"]
 
 
 ItemsDone = Callable[[int], None]

@@ -28,10 +28,12 @@ def _plain(v: Any) -> Any:
 
 
 def _modest(v: Decimal | float) -> bool:
-    """A finite number of at most MAX_DIGITS digits before the point: safe to turn into an
-    int or exact text (1e999999999 would take minutes and gigabytes)."""
+    """A finite number of at most MAX_DIGITS digits before the point and after it: safe to
+    turn into an int or exact text (1e999999999 would take minutes and gigabytes, 1e-999999
+    prints a megabyte)."""
     d = v if isinstance(v, Decimal) else Decimal(str(v)) if v == v and abs(v) != float("inf") else None
-    return d is not None and d.is_finite() and (d.is_zero() or d.adjusted() < MAX_DIGITS)
+    return d is not None and d.is_finite() and d.as_tuple().exponent >= -MAX_DIGITS and (  # type: ignore[operator]
+        d.is_zero() or d.adjusted() < MAX_DIGITS)
 
 
 def _describe(value: Any) -> str:

@@ -23,13 +23,19 @@ def _yaml_loader() -> type:
 
     def decimal_float(loader: Any, node: Any) -> Any:
         text = str(node.value).replace("_", "")
+        if ":" in text:  # YAML 1.1's base 60 (190:20:30.5): a time or a code, kept as written
+            return str(node.value)
         try:
             return Decimal(text)
         except InvalidOperation:
-            return loader.construct_yaml_float(node)
+            if text[-1:].isdigit():  # 1e-111…1: an exponent Decimal cannot hold (float would say 0)
+                return str(node.value)
+            return loader.construct_yaml_float(node)  # .inf, .nan
 
     def decimal_int(loader: Any, node: Any) -> Any:
         text = str(node.value).replace("_", "")
+        if ":" in text:  # YAML 1.1 reads 190:20:30 as 685230 (base 60): keep the text
+            return str(node.value)
         if len(text) > _PLAIN_INT_DIGITS:
             # Python refuses to turn a number of more than 4300 digits into an int; a plain
             # decimal numeral of any length is still a Decimal, which validation then rejects

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from ..result import Result
 from .tabular import rollup_rows, table_rows
@@ -18,14 +19,14 @@ def to_csv(result: Result | list[Result]) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(body)
+    writer.writerow([neutral(c) for c in header])
+    writer.writerows([neutral(c) for c in row] for row in body)
     # each rollup in a block of its own below, after a blank row, its id column headed by its name
     for name in rollup_names(results):
         header, body = rollup_rows(results, name, case_column=len(results) > 1)
         writer.writerow([])
-        writer.writerow(header)
-        writer.writerows(body)
+        writer.writerow([neutral(c) for c in header])
+        writer.writerows([neutral(c) for c in row] for row in body)
     return buffer.getvalue()
 
 
@@ -34,3 +35,18 @@ def rollup_names(results: list[Result]) -> list[str]:
     for r in results:
         names += [n for n in r.rollups if n not in names]
     return names
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def neutral(cell: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: text starting with = + - @ (or a tab
+    or CR, which some spreadsheets skip first) would be a formula (`=HYPERLINK(…)` in an item
+    name), so it gets a leading ' — numbers (-5) stay numbers."""
+    if cell[:1] in _FORMULA_START and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+_FORMULA_START = frozenset("=+-@\t\r")

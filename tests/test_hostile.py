@@ -1,0 +1,182 @@
+"""Hostile names and strings: user text must reach generated code only as data.
+
+A template ruleset (tests/data/hostile_template.policy) uses a name or a string in every
+place one can go — inputs, record fields, one-of labels, dimensions, tables and their
+output columns, lets, level and grade names, a matrix, supervision, sanctions, actions,
+summary lines, a rollup with its own let, levels, grade and sanction. Each `P` in it is replaced by an injection attempt (in backticks for a
+name, escaped in a string), then the ruleset is checked, evaluated, explained, tested
+with coverage, formatted and converted — in the DSL and in the YAML form. Had any of it
+been pasted into the generated Python, `owned.txt` would appear in the working folder.
+
+Expected values (whatever P is): P9 → P1 = 7 > 5 gives the first row, P10 = 1;
+sum of P4 over P3 = 2; weighted(dimensions) = P5 × weight 2 = 6; P21(7) → `>= 1` row = 2;
+so P12 = 1 + 2 + 6 + 2 = 11. P19 (collect sum): both rows match P2 = "P": 1 + 2 = 3,
+the fine of P14; P23 fires once with fine P4 = 2; fines = 3 + 2 = 5.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from policyengine.cli import main
+
+TEMPLATE = (Path(__file__).parent / "data" / "hostile_template.policy").read_text(encoding="utf-8")
+
+PAYLOADS = [
+    "S'] = 0; __import__('os').system('touch owned.txt'); TR['y",
+    'S"] = 0; __import__("os").system("touch owned.txt"); TR["y',
+    "'''\"\"\"); open('owned.txt', 'w'); #",
+    "{0}{rows.__class__.__mro__}{table!r}",
+    "a\\' \\\" b\\",
+    "nul\x00tab\tbell\x07",
+    "%s%(x)s$x${x}",
+    "</script><img src=x onerror=alert(1)>&amp;",
+]
+
+
+def dsl_with(payload: str) -> str:
+    """The template with every P replaced: raw in backticks, escaped in strings."""
+    quoted = payload.replace("\\", "\\\\").replace('"', '\\"')
+
+    def part(m: re.Match[str]) -> str:
+        text = m.group(0)
+        return text.replace("P", payload) if text.startswith("`") else text.replace("P", quoted)
+
+    return re.sub(r'`[^`]*`|"[^"]*"', part, TEMPLATE)
+
+
+def case_with(payload: str, ruleset: str) -> dict:
+    return {"ruleset": ruleset,
+            "items": [{"id": "a", f"{payload}1": 7, f"{payload}2": payload,
+                       f"{payload}3": [{f"{payload}4": 2, f"{payload}15": payload}], f"{payload}5": 3}],
+            "expect": {"a": {f"{payload}12": 11, "fine": 5, f"{payload}6": f"{payload}7",
+                             f"{payload}16": f"{payload}17"}}}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def assert_result(output: str, p: str) -> None:
+    data = json.loads(output)
+    item = data["items"][0]
+    assert item["values"][f"{p}12"] == 11
+    assert item["values"][f"{p}19"] == 3
+    assert item["values"][f"{p}9"] == {f"{p}10": 1, f"{p}11": 2}
+    assert item["grades"][f"{p}6"]["level"] == f"{p}7"
+    assert item["grades"][f"{p}16"]["level"] == f"{p}17"
+    assert item["supervision"][0]["by"] == [p]
+    assert [s["rule"] for s in item["sanctions"]] == [f"{p}14", f"{p}23"]
+    assert [s["actions"] for s in item["sanctions"]] == [[p], [p]]
+    assert data["summary"]["fines"] == 5
+    # the rollup: one unit, P2's value p; its one item has P12 = 11 > 3, so P26 = 1
+    (unit,) = data["rollups"][f"{p}24"]["units"]
+    assert unit["id"] == p and unit["values"][f"{p}26"] == 1
+    assert unit["grades"][f"{p}27"]["level"] == f"{p}28"
+    assert [s["rule"] for s in unit["sanctions"]] == [f"{p}30"]
+
+
+def exercise(tmp_path: Path, ruleset: Path, p: str) -> None:
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(case_with(p, ruleset.name), ensure_ascii=False), encoding="utf-8")
+    code, out = run("check", str(ruleset))
+    assert code == 0, out
+    code, out = run("eval", str(ruleset), str(case), "-f", "json")
+    assert code == 0, out
+    assert_result(out, p)
+    code, out = run("explain", str(ruleset), str(case), "--item", "a", "-f", "json")
+    assert code == 0, out
+    explained = json.loads(out)
+    values = {v["name"]: v for v in explained["values"]}
+    assert values[f"{p}12"]["value"] == 11
+    assert values[f"{p}12"]["calls"][0]["table"] == f"{p}21"
+    assert values[f"{p}9"]["rows"][0]["row"] == 1
+    assert explained["fine"] == 5
+    code, out = run("explain", str(ruleset), str(case), "--item", "a")
+    assert code == 0, out
+    code, out = run("test", "--coverage", str(case))
+    assert code == 0, out
+    assert "1 passed, 0 failed" in out
+    code, out = run("schema", str(ruleset))
+    assert code == 0, out
+    code, out = run("diff", str(ruleset), str(ruleset), "--cases", str(case), "-f", "json", "--exit-code")
+    assert code == 0, out  # the same ruleset: no item changes
+    code, out = run("report", str(ruleset), str(case), "-o", str(tmp_path / "report.html"))
+    assert code == 0, out
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "</script><img" not in html  # markup in a name is escaped
+    (tmp_path / "report.html").unlink()
+    assert not (tmp_path / "owned.txt").exists()
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
+def test_injection_through_every_name_and_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 payload: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    dsl = tmp_path / "r.policy"
+    dsl.write_text(dsl_with(payload), encoding="utf-8")
+    exercise(tmp_path, dsl, payload)
+    # the YAML form: converted, then every verb again
+    code, out = run("convert", str(dsl), "--to", "yaml", "-o", str(tmp_path / "r.yaml"))
+    assert code == 0, out
+    exercise(tmp_path, tmp_path / "r.yaml", payload)
+    code, out = run("convert", str(tmp_path / "r.yaml"), "--to", "dsl")
+    assert code == 0, out
+    code, out = run("fmt", str(dsl), str(tmp_path / "r.yaml"))
+    assert code == 0, out
+    exercise(tmp_path, dsl, payload)
+    assert not (tmp_path / "owned.txt").exists()
+
+
+YAML_ONLY = ["line\nbreak'); __import__('os').system('touch owned.txt'); ('", "cr\rlf\r\n", "ls\u2028ps\u2029nel\x85"]
+
+
+@pytest.mark.parametrize("payload", YAML_ONLY, ids=range(len(YAML_ONLY)))
+def test_yaml_keys_with_line_breaks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: str) -> None:
+    """YAML keys may hold what backticks cannot (line breaks): such a name is declared,
+    though expressions cannot refer to it; nothing runs and nothing crashes."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base.policy").write_text(dsl_with("QQ"), encoding="utf-8")
+    code, out = run("convert", "base.policy", "--to", "yaml", "-o", "base.yaml")
+    assert code == 0, out
+
+    def swap(node: object) -> object:
+        if isinstance(node, str):
+            return node.replace("QQ", payload)
+        if isinstance(node, list):
+            return [swap(x) for x in node]
+        if isinstance(node, dict):
+            return {swap(k): swap(v) for k, v in node.items()}
+        return node
+
+    data = swap(yaml.safe_load((tmp_path / "base.yaml").read_text(encoding="utf-8")))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(case_with(payload, "r.yaml"), ensure_ascii=False), encoding="utf-8")
+    for args in (["check", "r.yaml"], ["eval", "r.yaml", "case.json", "-f", "json"],
+                 ["explain", "r.yaml", "case.json", "--item", "a"], ["test", "--coverage", "case.json"],
+                 ["convert", "r.yaml", "--to", "dsl"], ["schema", "r.yaml"], ["fmt", "--check", "r.yaml"]):
+        code, out = run(*args)
+        assert code in (0, 1, 2), (args, out)
+        assert "Traceback" not in out and "internal error" not in out, (args, out)
+    assert not (tmp_path / "owned.txt").exists()
+
+
+def test_generated_code_has_no_builtins_beyond_its_needs() -> None:
+    from policyengine.api import ruleset_from_text
+
+    rs = ruleset_from_text(dsl_with("N"))
+    stage = rs.compiled.stages[0].run
+    allowed = stage.__globals__["__builtins__"]
+    assert set(allowed) <= {"Exception", "enumerate", "len", "any", "all", "min", "max", "abs"}
+    assert "__import__" not in allowed and "open" not in allowed and "getattr" not in allowed
+    # no user name appears in the generated source, not even quoted
+    source = rs.compiled.source
+    assert "N1" not in source and "N12" not in source and "N6" not in source
