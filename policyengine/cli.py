@@ -107,9 +107,20 @@ def _localise(command: click.Command) -> None:
             _localise(sub)
 
 
+def _localise_help_option(command: click.Command, ctx: click.Context) -> None:
+    """click makes (and caches) the --help option while parsing, before `--lang zh` has been
+    read: translate its text too."""
+    from .i18n import _chinese
+
+    option = command.get_help_option(ctx)
+    if language() == "zh" and option is not None and option.help:
+        option.help = _chinese().gettext(option.help)
+
+
 class _Command(click.Command):
     def get_help(self, ctx: click.Context) -> str:
         _localise(self)
+        _localise_help_option(self, ctx)
         return super().get_help(ctx)
 
 
@@ -134,6 +145,7 @@ class _Group(click.Group):
 
     def get_help(self, ctx: click.Context) -> str:
         _localise(self)
+        _localise_help_option(self, ctx)
         return super().get_help(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -138,6 +138,9 @@ def test_a_chinese_locale_gives_a_chinese_help_and_lang_en_overrides_it() -> Non
                          env=_env(POLICYENGINE_LANG="zh"))
     assert "用规则集 RULESET 评估每个案例文件 CASE，并打印结果。" in sub.stdout
     assert "只显示这个条目（可重复）。排名仍基于全部条目。" in sub.stdout
+    # --lang zh is read after click made its --help option: that is Chinese too
+    flag = subprocess.run([*run, "--lang", "zh", "--help"], capture_output=True, text=True, env=_env(LANG="C"))
+    assert "显示本帮助并退出。" in flag.stdout and "Show this message" not in flag.stdout
     en = subprocess.run([*run, "--lang", "en", "--help"], capture_output=True, text=True,
                         env=_env(LANG="zh_CN.UTF-8"))
     assert "Usage:" in en.stdout and "Check rulesets for errors and lint warnings." in en.stdout
