@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import decimal
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
@@ -32,7 +32,15 @@ from .compile import CompiledRollup, CompiledRuleset, RankSpec
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
 from .i18n import _
 from .model import Input
-from .result import GradeResult, ItemResult, Result, RollupResult, SanctionResult, SupervisionResult
+from .result import (
+    GradeResult,
+    ItemResult,
+    ItemResults,
+    Result,
+    RollupResult,
+    SanctionResult,
+    SupervisionResult,
+)
 from .runtime import load_generated
 
 
@@ -252,15 +260,11 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
         done: Units = {}
         rows, ids, names = run(compiled, case, progress, done)
         rollups = _rollup_results(compiled, case, rows, ids, done) if compiled.rollups else {}
-        build = _output_plan(compiled).build
-        if progress is None:
-            items = list(map(build, rows, ids, names))
-        else:
-            items = []
+        # each item's result is built when it is read (ItemResults)
+        items = ItemResults(rows, ids, names, _output_plan(compiled).build)
+        if progress is not None:  # the step the results were built in, told as before
             for start in range(0, len(rows), PROGRESS_CHUNK):
-                end = start + PROGRESS_CHUNK
-                items += map(build, rows[start:end], ids[start:end], names[start:end])
-                progress(len(items) - start)
+                progress(min(PROGRESS_CHUNK, len(rows) - start))
         rs = compiled.ruleset
         # totals in the same exact context as the rules (the caller's context may round to
         # 28 digits, half-even, or less)
@@ -459,7 +463,7 @@ def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
 # ---------------------------------------------------------------- summary
 
 
-def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[ItemResult]) -> dict[str, Any]:
+def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: Sequence[ItemResult]) -> dict[str, Any]:
     rs = compiled.ruleset
     plan = _output_plan(compiled)
     levels: dict[str, dict[str, int]] = {}
@@ -469,10 +473,12 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[Item
             counts[g.levels[index]] += n
         levels[g.scale] = counts
     fines = Decimal(0)
-    for item in items:
-        if item.sanctions:  # an item without sanctions adds a zero
-            fines += item.fine
-    summary: dict[str, Any] = {"items": len(items), "levels": levels, "fines": fines}
+    # from the slot lists, not the item results (which may not be built): the sanctions
+    # that fired, (declaration index, fine, element), in declaration order as ItemResult.fine
+    for fired in map(itemgetter(compiled.sanction_slot), rows):
+        if fired:  # an item without sanctions adds a zero
+            fines += sum((f[1] for f in sorted(fired, key=itemgetter(0)) if f[1] is not None), Decimal(0))
+    summary: dict[str, Any] = {"items": len(rows), "levels": levels, "fines": fines}
     if rs.summary is None:
         return summary
     counts_out = []

@@ -79,10 +79,26 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
         # Decimals are immutable and case loaders share one object per number text
         # (see _shared_decimals), so an object accepted once is accepted again by identity.
         accepted: dict[Decimal, Decimal] = {}
+        # Python values (pe.Case(items=[…])) repeat too: an int or a float accepted once maps
+        # to its Decimal. One memo per class, because 1 == 1.0 in a dict yet they are spelled
+        # "1" and "1.0"; float zeros are not remembered, because 0.0 == -0.0 yet they are
+        # spelled apart. An equal Decimal of another spelling misses `accepted` by identity.
+        ints: dict[int, Decimal] = {}
+        floats: dict[float, Decimal] = {}
 
         def number(value: Any) -> Decimal:
-            if value.__class__ is Decimal and not value.is_snan() and accepted.get(value) is value:
-                return value
+            cls = value.__class__
+            if cls is Decimal:
+                if not value.is_snan() and accepted.get(value) is value:
+                    return value
+            elif cls is int:
+                known = ints.get(value)
+                if known is not None:
+                    return known
+            elif cls is float:
+                known = floats.get(value)
+                if known is not None:
+                    return known
             d = _number(value)
             if kind == "integer" and d != d.to_integral_value():
                 raise _Invalid(_("must be a whole number, not {d}", d=_fmt(d)))
@@ -91,11 +107,18 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
                     raise _Invalid(_("{d} is outside {minimum}..{maximum}",
                                      d=_fmt(d), minimum=_as_declared(spec.minimum, spec.spelling[0]), maximum=_as_declared(spec.maximum, spec.spelling[1])))  # type: ignore[arg-type]
                 _bounded(spec, d)
-            if d is value and len(accepted) < _ACCEPTED_LIMIT:
-                accepted[d] = d
+            if d is value:
+                if len(accepted) < _ACCEPTED_LIMIT:
+                    accepted[d] = d
+            elif cls is int:
+                if len(ints) < _ACCEPTED_LIMIT:
+                    ints[value] = d
+            elif cls is float and value and len(floats) < _ACCEPTED_LIMIT:
+                floats[value] = d
             return d
 
         number.shortcut = ("{first}.__class__ is D and {a}({v}) is {v}", accepted.get)  # type: ignore[attr-defined]
+        number.memo = (ints.get, floats.get)  # type: ignore[attr-defined]
         return number
     if kind == "text":
         def text(value: Any) -> str:
@@ -295,8 +318,8 @@ def _filler(plan: Layout) -> Fill:
     arguments: no user text enters the source.
     """
     cells = ["None"] * plan.size
-    params = ["D=_D", "known=_known"]
-    namespace: dict[str, Any] = {"_D": Decimal, "_known": plan.known.issuperset}
+    params = ["D=_D", "I=_I", "F=_F", "known=_known"]
+    namespace: dict[str, Any] = {"_D": Decimal, "_I": int, "_F": float, "_known": plan.known.issuperset}
     for i, (name, slot, convert, default) in enumerate(plan.fields):
         params += [f"n{i}=_n{i}", f"c{i}=_c{i}"]
         namespace.update({f"_n{i}": name, f"_c{i}": convert, f"_d{i}": default})
@@ -307,11 +330,19 @@ def _filler(plan: Layout) -> Fill:
         first = f"(v{i} := item[n{i}])" if required else f"v{i}"
         # a converter's shortcut accepts the common value inline, without calling it
         shortcut = getattr(convert, "shortcut", None)
+        memo = getattr(convert, "memo", None)
         if shortcut is not None:
             params.append(f"a{i}=_a{i}")
             namespace[f"_a{i}"] = shortcut[1]
             test = shortcut[0].format(first=first, v=f"v{i}", a=f"a{i}")
-            value = f"(v{i} if {test} else c{i}(v{i}))"
+            fallback = f"c{i}(v{i})"
+            if memo is not None:
+                # an int or a float seen before: its Decimal from the converter's memo
+                params += [f"mi{i}=_mi{i}", f"mf{i}=_mf{i}"]
+                namespace.update({f"_mi{i}": memo[0], f"_mf{i}": memo[1]})
+                fallback = (f"r{i} if (k{i} := v{i}.__class__) is I and (r{i} := mi{i}(v{i})) is not None else "
+                            f"r{i} if k{i} is F and (r{i} := mf{i}(v{i})) is not None else {fallback}")
+            value = f"(v{i} if {test} else {fallback})"
         else:
             value = f"c{i}({first})"
         cells[slot] = value if required else f"(d{i} if (v{i} := get(n{i})) is None else {value})"
