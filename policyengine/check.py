@@ -1071,6 +1071,10 @@ class _Checker:
         means, as the `in [...]` that reads the same to everyone."""
         from .dsl import expr as expression_text
 
+        if any(isinstance(side, Member) and self.an.types.get(id(side.target)) in (PREVIOUS_RECORD, HISTORY_RECORD)
+               for side in (e.left, e.right)):
+            return  # a level against its own earlier value (风险档次 > previous.风险档次): the change in
+            # severity, which no `in [...]` can say
         levels = self.scale_levels(scale or "")
         if isinstance(e.left, Name) and isinstance(e.right, Name) and e.right.name in levels:
             at = levels.index(e.right.name)
