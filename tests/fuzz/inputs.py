@@ -1,5 +1,7 @@
-"""What the fuzzer feeds the verbs: a ruleset (DSL or YAML, valid or mutated) and a case
-(JSON, YAML or CSV, valid or mutated)."""
+"""What the fuzzer feeds the verbs: a ruleset (DSL or YAML, valid or mutated, with or
+without a rollup) and a case (JSON, YAML, CSV with its companion unit files, or an XLSX
+workbook; valid or mutated: text edits, or a broken zip, a far cell, a formula without a
+cached value, a wrong type, a huge string, a lost header or sheet)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,11 @@
 - fmt is idempotent and keeps the meaning; DSL → YAML → DSL keeps the meaning;
 - the same run twice gives the same bytes; explain agrees with eval; a golden case
   written from eval's result passes `test`; the ruleset diffed with its formatted self
-  changes no item; the report renders; the input files are never modified.
+  changes no item; the report renders; the input files are never modified;
+- `eval -o x.xlsx` writes the same bytes twice; `compare` finds no change between a result
+  and itself, nor the result of the formatted ruleset; the `template` of an accepted ruleset
+  is written, and filled from the case (`--from`) evaluates to the same result apart from
+  the file name; the same items as JSON, YAML, CSV or XLSX give the same result.
 A broken invariant raises `Broken` with a short signature (the same bug found twice has
 the same signature) and the details.
 """
