@@ -1,7 +1,8 @@
 """The benchmark rules written by hand in plain Python, as a user would write them quickly.
 
-`assess_float` is the yardstick every figure in bench/run.py is divided by: float
-arithmetic and Python's round(). `assess_decimal` is the same code on exact decimals with
+`score_point` is the yardstick every figure in bench/run.py is divided by: one risk point
+scored as a user writes it, a function of one item called in a loop (`assess_points`), with
+float arithmetic and Python's round(). `assess_float` is the same rules written as one loop. `assess_decimal` is the same code on exact decimals with
 half-up rounding (四舍五入), which is what the engine computes; run.py asserts that the
 engine agrees with it item by item. Both take the items of a JSON case (parsed with plain
 floats for the first, with `parse_float=Decimal, parse_int=Decimal` for the second) and
@@ -46,6 +47,29 @@ def assess_float(items: list[dict[str, Any]], rank: bool = True) -> Results:
         base = (it["自由裁量度"] + it["透明度"] + it["可复核度"] + it["制约度"]) * 5
         scores.append(round(base * STRENGTH.get(it["权力"], 1.0) * frequency(it["运行次数"]), 2))
         fines.append(sum(10 * e.get("金额", 0) for e in it.get("事件", ()) if e["类型"] == "接受吃请"))
+    grades = _ranked_grades(items, scores) if rank else [_band(s) for s in scores]
+    return list(zip(scores, grades, fines, strict=True)), _summary(items, grades, fines)
+
+
+def score_point(it: dict[str, Any]) -> tuple[float, float]:
+    """One risk point: its composite score and its fine, as a user writes a rule function."""
+    base = (it["自由裁量度"] + it["透明度"] + it["可复核度"] + it["制约度"]) * 5
+    score = round(base * STRENGTH.get(it["权力"], 1.0) * frequency(it["运行次数"]), 2)
+    fine = 0
+    for e in it.get("事件", ()):
+        if e["类型"] == "接受吃请":
+            fine += 10 * e.get("金额", 0)
+    return score, fine
+
+
+def assess_points(items: list[dict[str, Any]], rank: bool = True) -> Results:
+    """`score_point` called once per item, then the grades and the summary."""
+    scores = []
+    fines = []
+    for it in items:
+        score, fine = score_point(it)
+        scores.append(score)
+        fines.append(fine)
     grades = _ranked_grades(items, scores) if rank else [_band(s) for s in scores]
     return list(zip(scores, grades, fines, strict=True)), _summary(items, grades, fines)
 
@@ -115,12 +139,28 @@ def _ranked_grades(items: list[dict[str, Any]], scores: list[Any]) -> list[str]:
     return [HIGH if t <= 10 else LOW if b <= 10 else GENERAL for t, b in zip(top, bottom, strict=True)]
 
 
+def write_results(items: list[dict[str, Any]], results: Results, fh: Any) -> None:
+    """The hand-written path's result file: per item its id, score, grade and fine, and the
+    summary, with json.dump — what a user writes to hand the results on."""
+    import json
+
+    rows, summary = results
+    json.dump({"items": [{"id": it["id"], "综合得分": score, "风险档次": grade, "罚款": fine}
+                         for it, (score, grade, fine) in zip(items, rows, strict=True)],
+               "summary": {"levels": dict(summary["levels"]),
+                           "by category": [[g, c, n] for (g, c), n in summary["by category"].items()],
+                           "fines": summary["fines"]}},
+              fh, ensure_ascii=False)
+
+
 if __name__ == "__main__":
-    # `python bench/handwritten.py CASE.json`: the hand-written path end to end (read the
-    # JSON, assess every item with ranking), for run.py's peak-memory and wall-time yardstick
+    # `python bench/handwritten.py CASE.json RESULT.json`: the hand-written path end to end
+    # (json.load, score_point per item, ranking within units, json.dump), run.py's yardstick
+    # for the command line's wall time and peak memory
     import json
     import sys
 
     with open(sys.argv[1], encoding="utf-8") as fh:
         loaded = json.load(fh)["items"]
-    print(len(assess_float(loaded, rank=True)[0]))
+    with open(sys.argv[2], "w", encoding="utf-8") as out:
+        write_results(loaded, assess_points(loaded, rank=True), out)

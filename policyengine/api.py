@@ -19,6 +19,7 @@ from .case import Case, load_case
 from .check import Analysis, check
 from .compile import CompiledRuleset, compile_ruleset
 from .errors import Diagnostic, ParseError, did_you_mean
+from .i18n import _
 from .model import Ruleset
 from .resolve import referenced_file, resolve
 from .result import Result
@@ -60,9 +61,9 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
                 referenced_file(c, base, "the case's 'ruleset:'")
             return c
     if candidates[0].is_dir():
-        raise ParseError(Diagnostic("PE005", "this is a folder, not a ruleset file", file=str(candidates[0])))
+        raise ParseError(Diagnostic("PE005", _("this is a folder, not a ruleset file"), file=str(candidates[0])))
     if SHIPPED_NAME.match(text) and not text.endswith((".policy", ".yaml", ".yml")):
-        dept, _, version = text.partition("@")
+        dept, _sep, version = text.partition("@")
         shipped = shipped_rulesets()
         if dept in shipped:
             files = shipped[dept]
@@ -71,12 +72,13 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
             for f in files:
                 if f.stem == version:
                     return _near(f)
-            raise ParseError(Diagnostic("PE005", f"no version '{version}' of shipped ruleset '{dept}' "
-                                        f"(have: {', '.join(f.stem for f in files)})", file=text))
+            raise ParseError(Diagnostic("PE005", _("no version '{version}' of shipped ruleset "
+                                                   "'{dept}' (have: {value})",
+                                                   version=version, dept=dept, value=', '.join(f.stem for f in files)), file=text))
         if "/" not in text and not Path(text).suffix:
-            raise ParseError(Diagnostic("PE005", "no such file or shipped ruleset"
+            raise ParseError(Diagnostic("PE005", _("no such file or shipped ruleset")
                                         + did_you_mean(dept, shipped), file=text))
-    raise ParseError(Diagnostic("PE005", "file not found", file=str(candidates[0])))
+    raise ParseError(Diagnostic("PE005", _("file not found"), file=str(candidates[0])))
 
 
 def _near(path: Path) -> Path:
@@ -182,7 +184,7 @@ def ruleset_from_text(text: str, file: str = "<string>") -> LoadedRuleset:
 
     model = parse_text(text, file)
     if model.extends is not None:
-        raise ParseError(Diagnostic.at("PE108", "extends needs a ruleset file, not text",
+        raise ParseError(Diagnostic.at("PE108", _("extends needs a ruleset file, not text"),
                                        model.header_spans.get("extends")))
     analysis = check(model)
     return LoadedRuleset(model, analysis, compile_ruleset(model, analysis), file)

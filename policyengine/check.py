@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .errors import CheckError, Diagnostic, did_you_mean
+from .i18n import _
 from .model import (
     Binary,
     Call,
@@ -192,6 +193,10 @@ def check(ruleset: Ruleset) -> Analysis:
 # ---------------------------------------------------------------- the checker
 
 
+# What other languages (and Chinese) write for a grade's catch-all line
+OTHERWISE_WORDS = frozenset({"else", "default", "否则", "其他", "其它", "其余"})
+
+
 class _Checker:
     def __init__(self, ruleset: Ruleset, parent: _Checker | None = None):
         self.rs = ruleset
@@ -218,8 +223,9 @@ class _Checker:
         for rm in self.rs.removes:
             # resolution consumes the removes of a file that extends another; one left here
             # sits in a file without a parent, where it would silently do nothing
-            self.error("PE109", f"remove {rm.kind} '{rm.name}': this ruleset has no 'extends' parent "
-                       "to remove it from", rm.span)
+            self.error("PE109", _("remove {kind} '{name}': this ruleset has no 'extends' "
+                                  "parent to remove it from",
+                                  kind=rm.kind, name=rm.name), rm.span)
         bare = self.bare_table_uses()
         self.an.bare_tables = bare
         for decl in self.rs.declarations:
@@ -268,19 +274,20 @@ class _Checker:
             special = (*SPECIAL_NAMES, "units") if self.parent is not None else SPECIAL_NAMES
             # a table named `round` would make `round(x)` mean two things
             if name in special or name in BUILTINS:
-                self.error("PE102", f"'{name}' is a built-in name; choose another", decl.span)
+                self.error("PE102", _("'{name}' is a built-in name; choose another", name=name), decl.span)
             prior = self.symbols.get(name)
             if prior is not None:
-                self.error("PE102", f"'{name}' is declared as both {prior.kind} (line "
-                           f"{prior.span.line}) and {kind}", decl.span)
+                self.error("PE102", _("'{name}' is declared as both {kind} (line {line}) and "
+                                      "{kind2}",
+                                      name=name, kind=prior.kind, line=prior.span.line, kind2=kind), decl.span)
                 continue
             if name in self.level_names and kind != "grade":
-                self.error("PE102", f"'{name}' is both a level and a {kind}", decl.span)
+                self.error("PE102", _("'{name}' is both a level and a {kind}", name=name, kind=kind), decl.span)
             self.symbols[name] = Symbol(kind, name, decl, decl.span)
         for grade in self.rs.grades:
             if grade.scale not in self.scales:
-                self.error("PE110", f"grade '{grade.scale}' has no 'levels {grade.scale} […]' "
-                           "declaration" + did_you_mean(grade.scale, self.scales), grade.span)
+                self.error("PE110", _("grade '{scale}' has no 'levels {scale} […]' declaration",
+                                      scale=grade.scale) + did_you_mean(grade.scale, self.scales), grade.span)
 
     def bare_table_uses(self) -> set[str]:
         """Tables evaluated by name on each item (their value is published with the item's
@@ -309,7 +316,7 @@ class _Checker:
             if names and all(n in self.symbols or n in SPECIAL_NAMES for n in names):
                 bare.add(t.name)
             else:
-                self.warn("PE201", f"table '{t.name}' is never used (named or called)", t.span)
+                self.warn("PE201", _("table '{name}' is never used (named or called)", name=t.name), t.span)
         return bare
 
     def all_expressions(self) -> Iterator[Expr]:
@@ -380,19 +387,25 @@ class _Checker:
             # every unit of this rollup, as `items` is every item at the item level
             return ITEMS
         if name == "dimensions":
-            self.error("PE104", "'dimensions' is only meaningful in sum(dimensions) or "
-                       "weighted(dimensions)", node.span)
+            self.error("PE104", _("'dimensions' is only meaningful in sum(dimensions) or "
+                                  "weighted(dimensions)"), node.span)
             return ANY
         rollup = self.rollup_named(name)
         if rollup is not None:
             self.check_rollup(rollup)  # (once) to name one of its values in the message
-            self.error("PE131", f"'{name}' is a rollup: an item reads its unit's values as {name}.NAME "
-                       f"(e.g. {name}.{self.some_unit_value(name)})", node.span)
+            self.error("PE131", _("'{name}' is a rollup: an item reads its unit's values as "
+                                  "{name}.NAME (e.g. {name}.{value})",
+                                  name=name, value=self.some_unit_value(name)), node.span)
             return ANY
         candidates = [*self.symbols, *self.level_names, *scope, "case", "items",
                       *(["units"] if self.parent is not None else [])]
-        hint = self.text_hint(name, node.span) or self.level_hint(name) or did_you_mean(name, candidates)
-        self.error("PE101", f"unknown name '{name}'" + hint, node.span)
+        if name in OTHERWISE_WORDS:
+            hint = _(" (to cover every other case, write 'otherwise')")
+        else:
+            # `otherwise` is a keyword, not a name: offered too, for `otherwize -> 低`
+            hint = (self.text_hint(name, node.span) or self.level_hint(name)
+                    or did_you_mean(name, [*candidates, "otherwise"]))
+        self.error("PE101", _("unknown name '{name}'", name=name) + hint, node.span)
         return ANY
 
     def level_hint(self, name: str) -> str:
@@ -457,7 +470,7 @@ class _Checker:
     def expect(self, e: Expr, want: Type, scope: dict[str, Type], what: str) -> Type:
         t = self.expr(e, scope)
         if not _compatible(t, want):
-            self.error("PE104", f"{what} must be {want}, not {t}", e.span)
+            self.error("PE104", _("{what} must be {want}, not {t}", what=what, want=want, t=t), e.span)
         return t
 
     def _expr(self, e: Expr, scope: dict[str, Type]) -> Type:
@@ -475,7 +488,7 @@ class _Checker:
             for item in e.items:
                 t = self.expr(item, scope)
                 if not _compatible(element, t):
-                    self.error("PE104", f"list mixes {element} and {t}", item.span)
+                    self.error("PE104", _("list mixes {element} and {t}", element=element, t=t), item.span)
                 element = _unify(element, t)
             return Type("list", element=element)
         if isinstance(e, Name):
@@ -494,7 +507,7 @@ class _Checker:
             a = self.expr(e.then, scope)
             b = self.expr(e.otherwise, scope)
             if not _compatible(a, b):
-                self.error("PE104", f"'then' gives {a} but 'else' gives {b}", e.span)
+                self.error("PE104", _("'then' gives {a} but 'else' gives {b}", a=a, b=b), e.span)
             if a.kind == "level" and b.kind == "level":
                 self.pin_level(e.then, b.scale)
                 self.pin_level(e.otherwise, a.scale)
@@ -518,13 +531,14 @@ class _Checker:
         if target == GROUP_RECORD and self.parent is not None:
             return self.group_field(e)
         if target.kind != "record":
-            self.error("PE104", f"'.{e.name}' needs a record, but this is {target}", e.span)
+            self.error("PE104", _("'.{name}' needs a record, but this is {target}",
+                                  name=e.name, target=target), e.span)
             return ANY
         t = target.field(e.name)
         if t is None:
-            names = [n for n, _ in target.fields]
-            self.error("PE101", f"no field '{e.name}'" + did_you_mean(e.name, names)
-                       + f" (fields: {', '.join(names)})", e.span)
+            names = [n for n, _type in target.fields]
+            self.error("PE101", _("no field '{name}'", name=e.name) + did_you_mean(e.name, names)
+                       + _(" (fields: {value})", value=', '.join(names)), e.span)
             return ANY
         return t
 
@@ -547,7 +561,7 @@ class _Checker:
         the group's items, the item's unit), or None after a PE101 with a did-you-mean."""
         sym = symbols.get(e.name)
         if sym is None or sym.kind == "level":
-            self.error("PE101", f"{who} no value '{e.name}'"
+            self.error("PE101", _("{who} no value '{name}'", who=who, name=e.name)
                        + did_you_mean(e.name, [n for n, v in symbols.items() if v.kind != "level"]), e.span)
             return None
         return sym
@@ -582,19 +596,23 @@ class _Checker:
         self.an.deps.setdefault(self.current, set())
         key = self.symbols.get(r.by)
         if key is None or key.kind == "level":
-            self.error("PE101", f"rollup '{r.name}' by '{r.by}': the items have no value '{r.by}'"
+            self.error("PE101", _("rollup '{name}' by '{by}': the items have no value '{by}'",
+                                  name=r.name, by=r.by)
                        + did_you_mean(r.by, [n for n, v in self.symbols.items() if v.kind != "level"]), r.span)
         else:
             if key.kind in ("input", "dimension"):
                 self.an.used.add(r.by)
             t = self.type_of_name(r.by)
             if t.kind not in ("text", "any"):
-                self.error("PE130", f"rollup '{r.name}' groups the items by '{r.by}', which is {t}: "
-                           "a rollup's key is text (a unit's or a person's name)", r.span)
+                self.error("PE130", _("rollup '{name}' groups the items by '{by}', which is "
+                                      "{t}: a rollup's key is text (a unit's or a person's "
+                                      "name)",
+                                      name=r.name, by=r.by, t=t), r.span)
             if key.kind in ("let", "table", "grade"):
                 self.an.deps[f"rollup:{r.name}"].add(f"{key.kind}:{r.by}")
         if r.name in self.symbols or r.name in SPECIAL_NAMES or r.name in self.level_names:
-            self.error("PE102", f"'{r.name}' names both a rollup and another declaration or built-in name", r.span)
+            self.error("PE102", _("'{name}' names both a rollup and another declaration or "
+                                  "built-in name", name=r.name), r.span)
         child = _Checker(rollup_ruleset(self.rs, r), parent=self).run()
         self.an.diagnostics.extend(child.diagnostics)
         self.an.rollups[r.name] = child
@@ -609,8 +627,10 @@ class _Checker:
         for r in all_rollups(self.rs.declarations):
             first = seen.setdefault(r.name, r)
             if first is not r:
-                self.error("PE102", f"rollup '{r.name}' is declared twice (first at line {first.span.line}); "
-                           "a rollup inside another one needs a name of its own", r.span)
+                self.error("PE102", _("rollup '{name}' is declared twice (first at line "
+                                      "{line}); a rollup inside another one needs a name of "
+                                      "its own",
+                                      name=r.name, line=first.span.line), r.span)
 
     def pin_level(self, e: Expr, scale: str | None) -> None:
         """Resolve a level name that several scales share, from the other operand."""
@@ -621,7 +641,8 @@ class _Checker:
                 self.an.level_scale[id(e)] = scale
                 self.an.types[id(e)] = Type("level", scale=scale)
             else:
-                self.error("PE103", f"'{e.name}' is not a level of {scale}", e.span)
+                self.error("PE103", _("'{name}' is not a level of {scale}",
+                                      name=e.name, scale=scale), e.span)
 
     def binary(self, e: Binary, scope: dict[str, Type]) -> Type:
         op = e.op
@@ -637,9 +658,11 @@ class _Checker:
             left = self.expr(e.left, scope)
             right = self.expr(e.right, scope)
             if right.kind not in ("list", "any"):
-                self.error("PE104", f"'{op}' needs a list on its right, not {right}", e.right.span)
+                self.error("PE104", _("'{op}' needs a list on its right, not {right}",
+                                      op=op, right=right), e.right.span)
             elif right.element is not None and not _compatible(left, right.element):
-                self.error("PE104", f"cannot look for {left} in a list of {right.element}", e.span)
+                self.error("PE104", _("cannot look for {left} in a list of {element}",
+                                      left=left, element=right.element), e.span)
             if left.kind == "level" and isinstance(e.right, ListLiteral):
                 for item in e.right.items:
                     self.pin_level(item, left.scale)
@@ -653,17 +676,22 @@ class _Checker:
                 if (level_side.kind == "level" and isinstance(other, Literal) and isinstance(other.value, str)
                         and other.value in self.scale_levels(level_side.scale or "")):
                     hint = f" (write the level without quotes: {other.value})"
-            self.error("PE104", f"cannot compare {left} with {right}{hint}", e.span)
+            self.error("PE104", _("cannot compare {left} with {right}{hint}",
+                                  left=left, right=right, hint=hint), e.span)
         elif op not in ("==", "!=") and _unify(left, right).kind not in ("number", "date", "level", "text", "any"):
-            self.error("PE104", f"'{op}' needs numbers, dates or levels, not {left}", e.span)
+            self.error("PE104", _("'{op}' needs numbers, dates or levels, not {left}",
+                                  op=op, left=left), e.span)
+        if op in ("<", "<=", ">", ">=") and left.kind == "level" and right.kind == "level":
+            self.lint_level_order(e, op, left.scale or right.scale)
         if left.kind == "level" or right.kind == "level":
             self.pin_level(e.left, right.scale)
             self.pin_level(e.right, left.scale)
             for side in (e.left, e.right):
                 t = self.an.type_of(side)
                 if t.kind == "level" and t.scale is None:
-                    self.error("PE103", f"level '{getattr(side, 'name', '?')}' belongs to several "
-                               "scales; compare it with a grade", side.span)
+                    self.error("PE103", _("level '{side}' belongs to several scales; compare "
+                                          "it with a grade",
+                                          side=getattr(side, 'name', '?')), side.span)
         return BOOL
 
     def call(self, e: Call, scope: dict[str, Type]) -> Type:
@@ -673,8 +701,9 @@ class _Checker:
             decl = table.decl
             assert isinstance(decl, DecisionTable)
             if len(e.args) != len(decl.inputs):
-                self.error("PE106", f"table '{fn}' has {len(decl.inputs)} input column(s) but is "
-                           f"called with {len(e.args)}", e.span)
+                self.error("PE106", _("table '{fn}' has {inputs} input column(s) but is called "
+                                      "with {args}",
+                                      fn=fn, inputs=len(decl.inputs), args=len(e.args)), e.span)
             for arg in e.args:
                 self.expr(arg, scope)
             if self.current is not None:
@@ -682,40 +711,41 @@ class _Checker:
             return self.type_of_name(fn)
         if fn not in BUILTINS:
             tables = [s for s, v in self.symbols.items() if v.kind == "table"]
-            self.error("PE106", f"unknown function '{fn}'" + did_you_mean(fn, [*BUILTINS, *tables]),
+            self.error("PE106", _("unknown function '{fn}'", fn=fn) + did_you_mean(fn, [*BUILTINS, *tables]),
                        e.span)
             for arg in e.args:
                 self.expr(arg, scope)
             return ANY
         low, high = BUILTINS[fn]
         if not low <= len(e.args) <= high:
-            self.error("PE106", f"{fn}() takes {low if low == high else f'{low} to {high}'} "
-                       f"argument(s), not {len(e.args)}", e.span)
+            self.error("PE106", _("{fn}() takes {value} argument(s), not {args}",
+                                  fn=fn, value=low if low == high else str(low) + ".." + str(high), args=len(e.args)), e.span)
             return ANY
         if fn in ("sum", "weighted"):
             arg = e.args[0]
             if isinstance(arg, Name) and arg.name == "dimensions":
                 if not self.rs.dimensions:
-                    self.error("PE101", "the ruleset declares no dimensions", arg.span)
+                    self.error("PE101", _("the ruleset declares no dimensions"), arg.span)
                 for d in self.rs.dimensions:
                     self.an.used.add(d.name)
                 self.an.types[id(arg)] = Type("list", element=NUMBER)
                 return NUMBER
             if fn == "weighted":
-                self.error("PE104", "weighted() takes 'dimensions'", arg.span)
+                self.error("PE104", _("weighted() takes 'dimensions'"), arg.span)
                 return ANY
             t = self.expr(arg, scope)
             if t.kind not in ("list", "any") or (t.element and t.element.kind not in ("number", "any")):
-                self.error("PE104", f"sum() needs a list of numbers or a 'for' comprehension, not {t}",
+                self.error("PE104", _("sum() needs a list of numbers or a 'for' comprehension, "
+                                      "not {t}", t=t),
                            arg.span)
             return NUMBER
         if fn in ("count", "any", "all"):
-            self.error("PE104", f"{fn}() takes 'v in LIST where condition'", e.span)
+            self.error("PE104", _("{fn}() takes 'v in LIST where condition'", fn=fn), e.span)
             return ANY
         if fn == "len":
             t = self.expr(e.args[0], scope)
             if t.kind not in ("list", "any", "text"):
-                self.error("PE104", f"len() needs a list, not {t}", e.span)
+                self.error("PE104", _("len() needs a list, not {t}", t=t), e.span)
             return NUMBER
         if fn in ("year", "month"):
             self.expect(e.args[0], DATE, scope, f"the argument of {fn}()")
@@ -727,7 +757,9 @@ class _Checker:
         if fn == "mean":
             t = self.expr(e.args[0], scope)
             if t.kind not in ("list", "any") or (t.element and t.element.kind not in ("number", "any")):
-                self.error("PE104", f"mean() needs a list of numbers or a 'for' comprehension, not {t}",
+                self.error("PE104", _("mean() needs a list of numbers or a 'for' "
+                                      "comprehension, not {t}",
+                                      t=t),
                            e.args[0].span)
             return NUMBER
         if fn in ("min", "max"):
@@ -735,16 +767,17 @@ class _Checker:
                 t = self.expr(e.args[0], scope)
                 if t.kind == "list":
                     return t.element or ANY
-                self.error("PE104", f"{fn}() of one value needs a list or a 'for' comprehension",
+                self.error("PE104", _("{fn}() of one value needs a list or a 'for' "
+                                      "comprehension", fn=fn),
                            e.span)
                 return ANY
             first = ANY
             for arg in e.args:
                 t = self.expr(arg, scope)
                 if t.kind not in ("number", "date", "any"):
-                    self.error("PE104", f"{fn}() compares numbers or dates, not {t}", arg.span)
+                    self.error("PE104", _("{fn}() compares numbers or dates, not {t}", fn=fn, t=t), arg.span)
                 if not _compatible(first, t):
-                    self.error("PE104", f"{fn}() mixes {first} and {t}", arg.span)
+                    self.error("PE104", _("{fn}() mixes {first} and {t}", fn=fn, first=first, t=t), arg.span)
                 first = _unify(first, t)
             return first
         if fn == "round" and len(e.args) == 2:
@@ -752,7 +785,8 @@ class _Checker:
             digits = e.args[1]
             if isinstance(digits, Literal) and isinstance(digits.value, Decimal):
                 if digits.value != digits.value.to_integral_value() or not -10 <= digits.value <= 20:
-                    self.error("PE112", "round() keeps a whole number of digits from -10 to 20",
+                    self.error("PE112", _("round() keeps a whole number of digits from -10 to "
+                                          "20"),
                                digits.span)
         self.expect(e.args[0], NUMBER, scope, f"the argument of {fn}()")
         return NUMBER
@@ -760,33 +794,38 @@ class _Checker:
     def comprehension(self, e: Comprehension, scope: dict[str, Type]) -> Type:
         source = self.expr(e.source, scope)
         if source.kind not in ("list", "any"):
-            self.error("PE104", f"'{e.var} in …' needs a list, not {source}", e.source.span)
+            self.error("PE104", _("'{var} in …' needs a list, not {source}",
+                                  var=e.var, source=source), e.source.span)
         inner = {**scope, e.var: (source.element or ANY) if source.kind == "list" else ANY}
         if e.where is not None:
             self.expect(e.where, BOOL, inner, "a 'where' condition")
         if e.function in ("count", "share"):
             if e.element is not None:
-                self.error("PE104", f"{e.function}() takes 'v in LIST where …', not 'for'", e.span)
+                self.error("PE104", _("{function}() takes 'v in LIST where …', not 'for'",
+                                      function=e.function), e.span)
             return NUMBER
         if e.function in ("any", "all"):
             if e.element is not None:
                 self.expect(e.element, BOOL, inner, f"the element of {e.function}()")
             elif e.where is None:
-                self.error("PE104", f"{e.function}() needs a 'where' condition", e.span)
+                self.error("PE104", _("{function}() needs a 'where' condition", function=e.function), e.span)
             return BOOL
         if e.function in ("sum", "min", "max", "mean"):
             if e.element is None:
-                self.error("PE104", f"{e.function}() takes 'x for v in LIST', not 'v in LIST'", e.span)
+                self.error("PE104", _("{function}() takes 'x for v in LIST', not 'v in LIST'",
+                                      function=e.function), e.span)
                 return ANY
             t = self.expr(e.element, inner)
             if e.function in ("sum", "mean"):
                 if not _compatible(t, NUMBER):
-                    self.error("PE104", f"{e.function}() adds numbers, not {t}", e.element.span)
+                    self.error("PE104", _("{function}() adds numbers, not {t}",
+                                          function=e.function, t=t), e.element.span)
                 return NUMBER
             if t.kind not in ("number", "date", "any"):
-                self.error("PE104", f"{e.function}() compares numbers or dates, not {t}", e.element.span)
+                self.error("PE104", _("{function}() compares numbers or dates, not {t}",
+                                      function=e.function, t=t), e.element.span)
             return t
-        self.error("PE106", f"{e.function}() does not take a comprehension"
+        self.error("PE106", _("{function}() does not take a comprehension", function=e.function)
                    + did_you_mean(e.function, ["count", "share", "sum", "any", "all", "min", "max", "mean"]), e.span)
         return ANY
 
@@ -796,13 +835,14 @@ class _Checker:
         t = self.expr(e, {})
         self.current = saved
         if not isinstance(e, (Literal, ListLiteral)):
-            self.error("PE104", "a default is a literal value", e.span)
+            self.error("PE104", _("a default is a literal value"), e.span)
         elif not _compatible(t, want):
             hint = ""
             if spec.kind == "enum" and isinstance(e, Literal) and not isinstance(e.value, (str, bool)):
                 # `one of [1, 2, 3]` lists text labels: the default is written as one of them
                 hint = f": write it as the text \"{e.text or e.value}\", like the values of 'one of'"
-            self.error("PE104", f"default must be {want}, not {t}{hint}", e.span)
+            self.error("PE104", _("default must be {want}, not {t}{hint}",
+                                  want=want, t=t, hint=hint), e.span)
         elif isinstance(e, Literal) and spec.kind != "list":
             # the default fills an item that leaves the field out, unvalidated: it must itself
             # be a value the case file could give (in range, a whole number, one of the values)
@@ -811,7 +851,8 @@ class _Checker:
             try:
                 converter(spec)(e.value)
             except _Invalid as exc:
-                self.error("PE104" if spec.kind == "enum" else "PE112", f"default {exc.message}", e.span)
+                self.error("PE104" if spec.kind == "enum" else "PE112", _("default {message}",
+                                                                          message=exc.message), e.span)
 
     # -- tables
     def check_table(self, t: DecisionTable) -> Type:
@@ -820,9 +861,10 @@ class _Checker:
         for h in t.inputs:
             column_types.append(self.expr(h, {}) if bare else ANY)
         if len(set(t.outputs)) != len(t.outputs):
-            self.error("PE102", f"table '{t.name}' repeats an output column", t.span)
+            self.error("PE102", _("table '{name}' repeats an output column", name=t.name), t.span)
         if t.hit == "collect" and t.aggregate in ("sum", "min", "max") and len(t.outputs) != 1:
-            self.error("PE107", f"'collect {t.aggregate}' needs exactly one output column", t.span)
+            self.error("PE107", _("'collect {aggregate}' needs exactly one output column",
+                                  aggregate=t.aggregate), t.span)
         out_types: list[Type] = [ANY] * len(t.outputs)
         for row in t.rows:
             for i, (test, col) in enumerate(zip(row.tests, column_types, strict=False)):
@@ -830,13 +872,15 @@ class _Checker:
             for i, cell in enumerate(row.outputs):
                 ct = self.expr(cell, {})
                 if not _compatible(out_types[i], ct):
-                    self.error("PE104", f"column '{t.outputs[i]}' mixes {out_types[i]} and {ct}",
+                    self.error("PE104", _("column '{value}' mixes {value2} and {ct}",
+                                          value=t.outputs[i], value2=out_types[i], ct=ct),
                                cell.span)
                 out_types[i] = _unify(out_types[i], ct)
             if t.hit == "collect" and t.aggregate in ("sum", "min", "max"):
                 for cell in row.outputs:
                     if not _compatible(self.an.type_of(cell), NUMBER):
-                        self.error("PE104", f"'collect {t.aggregate}' needs numbers", cell.span)
+                        self.error("PE104", _("'collect {aggregate}' needs numbers",
+                                              aggregate=t.aggregate), cell.span)
         self.lint_table(t, column_types)
         if t.hit == "collect":
             return NUMBER
@@ -851,35 +895,45 @@ class _Checker:
                 self.pin_level(v, column.scale)
                 vt = self.an.type_of(v)
             if not _compatible(column, vt):
-                self.error("PE104", f"column {index + 1} of '{table.name}' is {column}; this cell "
-                           f"tests {vt}", v.span)
+                self.error("PE104", _("column {value} of '{name}' is {column}; this cell tests "
+                                      "{vt}",
+                                      value=index + 1, name=table.name, column=column, vt=vt), v.span)
             # `!= x` is an equality test, meaningful for every type (text, bool, …); only
             # ordering needs values that have an order
             ordering = test.kind == "range" or (test.kind == "compare" and test.op != "!=")
             if ordering and vt.kind not in ("number", "date", "level", "any"):
-                self.error("PE104", f"'{test.op or 'range'}' needs numbers, dates or levels, not {vt}",
+                self.error("PE104", _("'{value}' needs numbers, dates or levels, not {vt}",
+                                      value=test.op or 'range', vt=vt),
                            v.span)
 
     def lint_table(self, t: DecisionTable, columns: list[Type]) -> None:
         self.lint_unreachable_rows(t)
+        if t.hit == "first":
+            gaps = _find_gaps(t, self.symbols)
+            if isinstance(gaps, str):
+                self.warn("PE230", _("first table '{table}' has no catch-all row ('-') and no row for {gaps}: "
+                                     "such an item stops the evaluation", table=t.name, gaps=gaps), t.span)
         if t.hit not in ("unique", "any"):
             return
         for a, b in _overlapping_rows(t.rows):
             if t.hit == "any" and a.outputs == b.outputs:
                 continue
-            self.warn("PE202", f"rows at lines {a.span.line} and {b.span.line} of "
-                      f"{t.hit} table '{t.name}' can both match", b.span)
+            self.warn("PE202", _("rows at lines {line} and {line2} of {hit} table '{name}' can "
+                                 "both match",
+                                 line=a.span.line, line2=b.span.line, hit=t.hit, name=t.name), b.span)
         gaps = _coverage_gaps(t, self.symbols)
         if gaps:
-            self.warn("PE204", f"{t.hit} table '{t.name}' has no row for {gaps}", t.span)
+            self.warn("PE204", _("{hit} table '{name}' has no row for {gaps}",
+                                 hit=t.hit, name=t.name, gaps=gaps), t.span)
 
     def lint_unreachable_rows(self, t: DecisionTable) -> None:
         if t.hit != "first":
             return
         for i, row in enumerate(t.rows):
             if all(test.kind == "any" for test in row.tests) and i + 1 < len(t.rows):
-                self.warn("PE203", f"rows after line {row.span.line} of table '{t.name}' can never "
-                          "match (that row matches everything)", t.rows[i + 1].span)
+                self.warn("PE203", _("rows after line {line} of table '{name}' can never match "
+                                     "(that row matches everything)",
+                                     line=row.span.line, name=t.name), t.rows[i + 1].span)
                 return
 
     # -- grades
@@ -890,8 +944,8 @@ class _Checker:
     def check_level(self, scale: str, level: str, span: Span) -> None:
         names = self.scale_levels(scale)
         if scale in self.scales and level not in names:
-            self.error("PE103", f"'{level}' is not a level of {scale}" + did_you_mean(level, names)
-                       + f" (levels: {', '.join(names)})", span)
+            self.error("PE103", _("'{level}' is not a level of {scale}", level=level, scale=scale) + did_you_mean(level, names)
+                       + _(" (levels: {value})", value=', '.join(names)), span)
 
     def check_grade(self, g: Grade) -> None:
         self.current = f"grade:{g.scale}"
@@ -901,8 +955,9 @@ class _Checker:
         seen_otherwise: GradeRule | None = None  # type: ignore[name-defined]
         for rule in g.rules:
             if seen_otherwise is not None:
-                self.warn("PE203", f"this line can never apply: 'otherwise' at line "
-                          f"{seen_otherwise.span.line} comes first", rule.span)
+                self.warn("PE203", _("this line can never apply: 'otherwise' at line {line} "
+                                     "comes first",
+                                     line=seen_otherwise.span.line), rule.span)
             self.check_level(g.scale, rule.level, rule.span)
             assigned.add(rule.level)
             if rule.kind == "condition":
@@ -913,28 +968,31 @@ class _Checker:
                 before = set(self.an.deps[self.current])
                 t = self.expr(rule.by, {})
                 if t.kind not in ("number", "date", "any"):
-                    self.error("PE104", f"'{rule.kind} … by' ranks numbers or dates, not {t}",
+                    self.error("PE104", _("'{kind} … by' ranks numbers or dates, not {t}",
+                                          kind=rule.kind, t=t),
                                rule.by.span)
                 if rule.within is not None:
                     wt = self.expr(rule.within, {})
                     if wt.kind in ("list", "record"):
-                        self.error("PE104", f"'within' groups by a simple value, not {wt}",
+                        self.error("PE104", _("'within' groups by a simple value, not {wt}", wt=wt),
                                    rule.within.span)
                 added = self.an.deps[self.current] - before
                 barrier |= added | _name_keys(rule.by, self.symbols) | (
                     _name_keys(rule.within, self.symbols) if rule.within else set())
                 if rule.count is not None and (rule.count <= 0 or (
                         not rule.percent and rule.count != rule.count.to_integral_value())):
-                    self.error("PE112", "top/bottom N needs a whole number >= 1 (or a percentage)",
+                    self.error("PE112", _("top/bottom N needs a whole number >= 1 (or a "
+                                          "percentage)"),
                                rule.span)
                 if rule.percent and rule.count is not None and rule.count > 100:
-                    self.error("PE112", "a percentage above 100%", rule.span)
+                    self.error("PE112", _("a percentage above 100%"), rule.span)
         if g.matrix is not None:
             self.check_matrix(g)
             for _label, cells in g.matrix.rows:
                 assigned.update(cells)
         if not g.rules and g.matrix is None:
-            self.error("PE110", f"grade '{g.scale}' has no lines", g.span)
+            self.error("PE110", _("grade '{scale}' has no lines", scale=g.scale), g.span)
+        self.lint_grade_catch_all(g)
         for r in g.raises:
             self.expect(r.condition, BOOL, {}, "a 'raise' condition")
             if r.to_level is not None:
@@ -949,8 +1007,51 @@ class _Checker:
         if scale is not None and not g.raises:
             for lv in scale.levels:
                 if lv.name not in assigned:
-                    self.warn("PE205", f"level '{lv.name}' of {g.scale} is never assigned", lv.span)
+                    self.warn("PE205", _("level '{name}' of {scale} is never assigned",
+                                         name=lv.name, scale=g.scale), lv.span)
         self.current = None
+
+    def lint_level_order(self, e: Binary, op: str, scale: str | None) -> None:
+        """`风险等级 >= 二级` compares by severity (the first level listed is the most severe),
+        which an officer reading 一级/二级 as numbers reads backwards: say which levels it
+        means, as the `in [...]` that reads the same to everyone."""
+        from .dsl import expr as expression_text
+
+        levels = self.scale_levels(scale or "")
+        if isinstance(e.left, Name) and isinstance(e.right, Name) and e.right.name in levels:
+            at = levels.index(e.right.name)
+            chosen = {">=": levels[:at + 1], ">": levels[:at], "<=": levels[at:], "<": levels[at + 1:]}[op]
+            self.warn("PE232", _("levels compare by severity, the first listed ({first}) the most severe: "
+                                 "{text} means {name} in [{levels}]; write that, which reads the same to "
+                                 "everyone", first=levels[0], text=expression_text(e), name=e.left.name,
+                                 levels=", ".join(chosen)), e.span)
+        else:
+            self.warn("PE232", _("levels compare by severity ('{op}'), the first listed the most severe, not "
+                                 "by the numbers in their names: compare with == or in [...] instead",
+                                 op=op), e.span)
+
+    def lint_grade_catch_all(self, g: Grade) -> None:
+        """A grade of condition lines with no `otherwise`: an item that none of them matches
+        stops the evaluation (PE408). When the lines test one input of a known domain, the
+        values they miss are named; a grade whose lines provably cover it is left alone."""
+        if g.matrix is not None or not g.rules or any(r.kind != "condition" for r in g.rules):
+            return
+        tests = [_condition_as_test(r.condition) for r in g.rules]
+        names = {t[0] for t in tests if t is not None}
+        gaps: object = _UNKNOWN
+        if all(t is not None for t in tests) and len(names) == 1:
+            name = names.pop()
+            table = DecisionTable(g.scale, (Name(name),), (), tuple(Row((t[1],), ()) for t in tests if t))
+            gaps = _find_gaps(table, self.symbols)
+        if gaps is None:
+            return
+        if isinstance(gaps, str):
+            self.warn("PE231", _("grade '{scale}' has no 'otherwise' line and no line for {gaps}: such an item "
+                                 "stops the evaluation (add 'otherwise -> LEVEL')", scale=g.scale, gaps=gaps),
+                      g.span)
+        else:
+            self.warn("PE231", _("grade '{scale}' has no 'otherwise' line: an item that matches none of its "
+                                 "lines stops the evaluation (add 'otherwise -> LEVEL')", scale=g.scale), g.span)
 
     def check_matrix(self, g: Grade) -> None:
         m = g.matrix
@@ -968,7 +1069,7 @@ class _Checker:
         for axis, labels in ((m.row_input, [r[0] for r in m.rows]), (m.column_input, m.columns)):
             values = [lb.value for lb in labels]
             if len(set(values)) != len(values):
-                self.error("PE111", f"matrix lists a value of '{axis}' twice", g.span)
+                self.error("PE111", _("matrix lists a value of '{axis}' twice", axis=axis), g.span)
             sym = self.symbols.get(axis)
             expected: list[str] | tuple[str, ...] | None = None
             if sym is not None and isinstance(sym.decl, Input) and sym.decl.type.kind == "enum":
@@ -978,41 +1079,46 @@ class _Checker:
             if expected is not None:
                 missing = [v for v in expected if v not in values]
                 if missing:
-                    self.warn("PE204", f"matrix has no {'row' if axis == m.row_input else 'column'} "
-                              f"for {axis} = {', '.join(missing)}", g.span)
+                    self.warn("PE204", _("matrix has no {value} for {axis} = {value2}",
+                                         value='row' if axis == m.row_input else 'column', axis=axis, value2=', '.join(missing)), g.span)
 
     def check_label(self, label: Literal, axis: Type, name: str) -> None:
         if axis.kind == "level" and axis.scale:
             # a grade can be an axis (e.g. 风险等级 x 倾向性): its labels are level names
             names = self.scale_levels(axis.scale)
             if str(label.value) not in names:
-                self.error("PE111", f"'{label.value}' is not a level of {axis.scale}"
+                self.error("PE111", _("'{value}' is not a level of {scale}",
+                                      value=label.value, scale=axis.scale)
                            + did_you_mean(str(label.value), names), label.span)
             return
         lt = self.expr(label, {})
         if not _compatible(axis, lt):
-            self.error("PE111", f"matrix label {label.value!s} is {lt} but '{name}' is {axis}",
+            self.error("PE111", _("matrix label {value!s} is {lt} but '{name}' is {axis}",
+                                  value=label.value, lt=lt, name=name, axis=axis),
                        label.span)
         sym = self.symbols.get(name)
         if sym is not None and isinstance(sym.decl, Input) and sym.decl.type.kind == "enum":
             if str(label.value) not in sym.decl.type.values:
-                self.error("PE111", f"'{label.value}' is not a value of {name}"
+                self.error("PE111", _("'{value}' is not a value of {name}",
+                                      value=label.value, name=name)
                            + did_you_mean(str(label.value), sym.decl.type.values), label.span)
 
     # -- supervision, sanctions, summary
     def check_supervision(self, s: Supervision) -> None:
         if s.scale not in self.scales:
-            self.error("PE110", f"supervision of unknown scale '{s.scale}'"
+            self.error("PE110", _("supervision of unknown scale '{scale}'", scale=s.scale)
                        + did_you_mean(s.scale, self.scales), s.span)
         elif f"grade:{s.scale}" not in {f"grade:{g.scale}" for g in self.rs.grades}:
-            self.error("PE110", f"supervision of '{s.scale}', which no grade block assigns", s.span)
+            self.error("PE110", _("supervision of '{scale}', which no grade block assigns",
+                                  scale=s.scale), s.span)
         self.current = f"supervision:{s.scale}"
         self.an.deps[self.current] = {f"grade:{s.scale}"}
         seen_otherwise = None
         for line in s.lines:
             if seen_otherwise is not None:
-                self.warn("PE203", f"this line can never apply: 'otherwise' at line "
-                          f"{seen_otherwise.span.line} comes first", line.span)
+                self.warn("PE203", _("this line can never apply: 'otherwise' at line {line} "
+                                     "comes first",
+                                     line=seen_otherwise.span.line), line.span)
             if line.level is not None:
                 self.check_level(s.scale, line.level, line.span)
             elif line.when is None:
@@ -1028,7 +1134,7 @@ class _Checker:
         if s.source is not None:
             t = self.expr(s.source, {})
             if t.kind not in ("list", "any"):
-                self.error("PE104", f"'for {s.var} in …' needs a list, not {t}", s.source.span)
+                self.error("PE104", _("'for {var} in …' needs a list, not {t}", var=s.var, t=t), s.source.span)
             scope = {s.var: (t.element or ANY) if t.kind == "list" else ANY}  # type: ignore[dict-item]
             if s.where is not None:
                 self.expect(s.where, BOOL, scope, "a 'where' condition")
@@ -1038,14 +1144,16 @@ class _Checker:
             self.expect(s.fine, NUMBER, scope, "a fine")
         if s.warning_of is not None:
             if s.warning_of not in {g.scale for g in self.rs.grades}:
-                self.error("PE110", f"'warning {s.warning_of}': not a color (red, orange, yellow, blue, "
-                           "green), and no grade assigns a scale of that name"
+                self.error("PE110", _("'warning {warning_of}': not a color (red, orange, "
+                                      "yellow, blue, green), and no grade assigns a scale of "
+                                      "that name",
+                                      warning_of=s.warning_of)
                            + did_you_mean(s.warning_of, [*(g.scale for g in self.rs.grades), "red",
                                                          "orange", "yellow", "blue", "green"]), s.span)
             else:
                 self.an.deps[self.current].add(f"grade:{s.warning_of}")
         if s.fine is None and not s.actions and s.warning is None and s.warning_of is None:
-            self.warn("PE206", f"sanction '{s.name}' has no fine, action or warning", s.span)
+            self.warn("PE206", _("sanction '{name}' has no fine, action or warning", name=s.name), s.span)
         self.current = None
 
     def check_summary(self) -> None:
@@ -1057,9 +1165,9 @@ class _Checker:
             for name in line.names:
                 t = self.reference(Name(name, line.span), {})
                 if line.kind == "count" and t.kind in ("list", "record"):
-                    self.error("PE104", f"cannot count by {name}: it is {t}", line.span)
+                    self.error("PE104", _("cannot count by {name}: it is {t}", name=name, t=t), line.span)
                 if line.kind == "sum" and not _compatible(t, NUMBER):
-                    self.error("PE104", f"cannot sum {name}: it is {t}", line.span)
+                    self.error("PE104", _("cannot sum {name}: it is {t}", name=name, t=t), line.span)
         self.current = None
 
     # -- graph-wide checks
@@ -1084,7 +1192,7 @@ class _Checker:
                         if key not in reported:
                             reported.add(key)
                             decl_span = self.span_of(child)
-                            self.error("PE105", "dependency cycle: " + " -> ".join(
+                            self.error("PE105", _("dependency cycle: ") + " -> ".join(
                                 f"rollup {k[7:]}" if k.startswith("rollup:") else k.split(":", 1)[1]
                                 for k in cycle), decl_span)
                     elif child not in state:
@@ -1111,13 +1219,14 @@ class _Checker:
     def lint_unused(self) -> None:
         for decl in self.rs.inputs:
             if decl.carried and decl.name in self.an.used:
-                self.warn("PE210", f"note '{decl.name}' is used by a rule: declare it as an input (a note is "
-                          "optional and only carried to the output)", decl.span)
+                self.warn("PE210", _("note '{name}' is used by a rule: declare it as an input "
+                                     "(a note is optional and only carried to the output)",
+                                     name=decl.name), decl.span)
             elif decl.name not in self.an.used and not decl.carried:  # a note is there to be carried
-                self.warn("PE201", f"input '{decl.name}' is never used", decl.span)
+                self.warn("PE201", _("input '{name}' is never used", name=decl.name), decl.span)
         for decl in self.rs.dimensions:
             if decl.name not in self.an.used:
-                self.warn("PE201", f"dimension '{decl.name}' is never used", decl.span)
+                self.warn("PE201", _("dimension '{name}' is never used", name=decl.name), decl.span)
 
 
 # ---------------------------------------------------------------- helpers shared with compile
@@ -1339,34 +1448,60 @@ def _tests_overlap(a: Test, b: Test) -> bool:
     return a.kind == "not in" or b.kind == "not in"
 
 
+_UNKNOWN = object()  # a table or grade whose coverage cannot be worked out
+
+
+def _condition_as_test(condition: Expr | None) -> tuple[str, Test] | None:
+    """`分 >= 60` (or `60 <= 分`, `类别 == "执法权"`) as the table cell it amounts to, with the
+    name it tests; None for any other condition."""
+    if not isinstance(condition, Binary) or condition.op not in ("==", "<", "<=", ">", ">="):
+        return None
+    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}
+    left, right, op = condition.left, condition.right, condition.op
+    if isinstance(left, Literal) and isinstance(right, Name):
+        left, right, op = right, left, flipped[op]
+    if not (isinstance(left, Name) and isinstance(right, Literal)):
+        return None
+    if op == "==":
+        return left.name, Test("equal", (right,))
+    return left.name, Test("compare", (right,), op=op)
+
+
 def _coverage_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | None:
-    """For unique/any tables whose input columns are inputs or dimensions of a known domain
+    gaps = _find_gaps(t, symbols)
+    return gaps if isinstance(gaps, str) else None
+
+
+def _find_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | object | None:
+    """For tables (and grades read as one) whose input columns are inputs or dimensions of a
+    known domain
     (`one of`, bool, numbers with their bounds): the values no row matches, or None.
 
     Every column's domain is cut into pieces on which no row's test changes its answer (the
     enum values; for numbers, each cell's boundary value and the open spans between them),
-    and every combination of pieces is tried against the rows."""
+    and every combination of pieces is tried against the rows. _UNKNOWN when a column's
+    domain or a cell cannot be reasoned about."""
     if any(all(test.kind == "any" for test in row.tests) for row in t.rows):
         return None
     columns = []
     for i, header in enumerate(t.inputs):
         column = _column_pieces(header, [row.tests[i] for row in t.rows], symbols)
         if column is None:
-            return None
+            return _UNKNOWN
         columns.append(column)
     combinations = 1
-    for _, pieces in columns:
+    for _column, pieces in columns:
         combinations *= len(pieces)
     # each combination is tried against the rows: bound the work, not only the combinations
     if combinations > _MAX_COMBINATIONS or combinations * len(t.rows) > _MAX_ROW_PAIRS:
-        return None
+        return _UNKNOWN
     missing: list[tuple] = []
-    for combo in itertools.product(*(pieces for _, pieces in columns)):
+    for combo in itertools.product(*(pieces for _column, pieces in columns)):
         matched = False
         for row in t.rows:
             results = [_satisfies(piece[0], test) for piece, test in zip(combo, row.tests, strict=True)]
             if any(r is None for r in results):
-                return None
+                return _UNKNOWN
             if all(results):
                 matched = True
                 break
@@ -1376,7 +1511,7 @@ def _coverage_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | None:
         return None
     if len(columns) == 1 and missing[0][0][1] is None:  # one `one of` or bool column
         return f"{columns[0][0]} = " + ", ".join(_show_value(piece[0]) for (piece,) in missing)
-    shown = [", ".join(text for (name, _), piece in zip(columns, combo, strict=True)
+    shown = [", ".join(text for (name, _pieces), piece in zip(columns, combo, strict=True)
                        if (text := _describe(name, piece)))
              for combo in _merge_number_pieces(missing, columns)]
     more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
@@ -1432,7 +1567,7 @@ def _number_pieces(tests: list[Test], domain: tuple, integer: bool) -> list | No
     spans.append((previous, False, None, False))
     pieces = []
     for span in spans:
-        a, _, b, _ = span
+        a, _a, b, _b = span
         if (lo is not None and b is not None and (b < lo or (b == lo and not (lo_closed and span[3])))) or \
                 (hi is not None and a is not None and (a > hi or (a == hi and not (hi_closed and span[1])))):
             continue  # outside the input's domain
@@ -1443,7 +1578,7 @@ def _number_pieces(tests: list[Test], domain: tuple, integer: bool) -> list | No
 
 
 def _point_in(span: tuple, integer: bool) -> Decimal | None:
-    a, _, b, _ = span
+    a, _a, b, _b = span
     if a is not None and a == b:
         return a if not integer or a == a.to_integral_value() else None
     if integer:
@@ -1464,7 +1599,7 @@ def _merge_number_pieces(missing: list[tuple], columns: list) -> list[tuple]:
     """Join missing pieces of a number column that touch, all else equal ([5] and (5..10)
     read as [5..10)), one number column after another; a number column missing over its
     whole domain is left out."""
-    numeric = [i for i, (_, pieces) in enumerate(columns) if pieces and pieces[0][1] is not None]
+    numeric = [i for i, (_name, pieces) in enumerate(columns) if pieces and pieces[0][1] is not None]
     # a number cell becomes (value, first piece, last piece), positions in its column
     cells = [tuple((piece[0], columns[i][1].index(piece), columns[i][1].index(piece)) if i in numeric
                    else piece for i, piece in enumerate(combo)) for combo in missing]
@@ -1492,7 +1627,7 @@ def _merge_number_pieces(missing: list[tuple], columns: list) -> list[tuple]:
                 row.append(cell)
                 continue
             pieces = columns[i][1]
-            _, first, last = cell
+            _kind, first, last = cell
             if first == 0 and last == len(pieces) - 1 and len(columns) > 1:
                 row.append(None)  # every value of this number: leave it out
             else:

@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 
 import click
 
+from .i18n import N_, _, language, set_language
+
 FORMATS = ("table", "json", "yaml", "csv", "xlsx")
 # without --format, the output file's extension says the format
 EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx", ".txt": "table"}
@@ -31,7 +33,7 @@ def _format_for(fmt: str | None, output: str | None, formats: tuple[str, ...], d
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() and "table" in formats else default
     if fmt == "xlsx" and output is None:
-        raise click.UsageError("an XLSX workbook is written to a file: give --output FILE.xlsx")
+        raise click.UsageError(_("an XLSX workbook is written to a file: give --output FILE.xlsx"))
     return fmt
 
 
@@ -44,9 +46,107 @@ def _header_options(command: Any) -> Any:
                                "overrides the case file's.")(command)
     return command
 
+# click's own words (headings, its usage errors), carried in our catalog so that a Chinese
+# --help is Chinese throughout; `_speak_click` hands click our catalog.
+CLICK_WORDS = (
+    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+    N_("Show the version and exit."), N_("Error"), N_("default"), N_("required"),
+    N_("Try '{command} {option}' for help."), N_("Missing argument '{param}'."),
+    N_("Missing option '{param_hint}'."), N_("No such command '{name}'."),
+    N_("No such option: {name}"), N_("Got unexpected extra argument ({args})"),
+    N_("Got unexpected extra arguments ({args})"), N_("Invalid value for {param_hint}: {message}"),
+    N_("Option '{name}' requires an argument."), N_("Did you mean {possibility}?"),
+    N_("(Possible options: {possibilities})"), N_("Invalid value"),
+    N_("{value!r} is not one of {choices}."), N_("{value!r} is not {choice}."),
+    N_("{value!r} is not a valid integer."), N_("{value!r} is not a valid float."),
+    N_("{value} is not in the range {range}."),
+    N_("Aborted!"),
+)
+_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils")
+
+
+def _speak_click(lang: str) -> None:
+    """Make click's own texts follow the interface's language: click translates them with
+    the `gettext` module's default domain, which knows nothing of ours."""
+    import gettext
+    import importlib
+
+    if lang == "zh":
+        from .i18n import _chinese
+
+        translate = _chinese().gettext
+    else:
+        translate = gettext.gettext
+    for name in _CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = translate  # type: ignore[attr-defined]
+
+
+def _localise(command: click.Command) -> None:
+    """Translate a command's help texts (kept in English in the decorators, marked for the
+    catalog by the babel extractor for this file) when they are about to be shown."""
+    import inspect
+
+    from .i18n import _chinese
+
+    if language() == "en" or getattr(command, "_localised", False):
+        return
+    command._localised = True  # type: ignore[attr-defined]
+    # help texts are plain text, not format strings: straight from the catalog
+    translate = _chinese().gettext
+    if command.help:
+        command.help = translate(inspect.cleandoc(command.help))
+    if command.short_help:
+        command.short_help = translate(command.short_help)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.help:
+            param.help = translate(param.help)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _localise(sub)
+
+
+def _localise_help_option(command: click.Command, ctx: click.Context) -> None:
+    """click makes (and caches) the --help option while parsing, before `--lang zh` has been
+    read: translate its text too."""
+    from .i18n import _chinese
+
+    option = command.get_help_option(ctx)
+    if language() == "zh" and option is not None and option.help:
+        option.help = _chinese().gettext(option.help)
+
+
+class _Command(click.Command):
+    def get_help(self, ctx: click.Context) -> str:
+        _localise(self)
+        _localise_help_option(self, ctx)
+        return super().get_help(ctx)
+
+
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        set_language(value)
+        _speak_click(value)
+
 
 class _Group(click.Group):
-    """Turns PolicyError into exit code 2 and anything unexpected into exit code 3."""
+    """Turns PolicyError into exit code 2 and anything unexpected into exit code 3; speaks
+    the interface's language."""
+
+    command_class = _Command
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # each run starts from the environment's language (`--lang` may change it)
+        set_language(None)
+        if language() == "zh":
+            _speak_click("zh")
+        return super().main(*args, **kwargs)
+
+    def get_help(self, ctx: click.Context) -> str:
+        _localise(self)
+        _localise_help_option(self, ctx)
+        return super().get_help(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         # the group's options set module settings for this run only: a program (or a test)
@@ -74,18 +174,19 @@ class _Group(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(_("interrupted"), err=True)
             sys.exit(130)
         except RecursionError:
-            click.echo("error: input nested too deeply", err=True)
+            click.echo(_("error: input nested too deeply"), err=True)
             sys.exit(2)
         except Exception as exc:
             if os.environ.get("POLICYENGINE_DEBUG"):
                 raise
             detail = str(exc)
             detail = detail if len(detail) < 300 else detail[:300] + "…"
-            click.echo(f"internal error: {type(exc).__name__}: {detail}\n"
-                       "This is a bug in policyengine; run with POLICYENGINE_DEBUG=1 for details.", err=True)
+            click.echo(_("internal error: {kind}: {detail}\n"
+                         "This is a bug in policyengine; run with POLICYENGINE_DEBUG=1 for details.",
+                         kind=type(exc).__name__, detail=detail), err=True)
             sys.exit(3)
 
 
@@ -96,6 +197,10 @@ def _fail(exc: Any) -> NoReturn:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="policyengine")
+@click.option("--lang", type=click.Choice(("zh", "en")), is_eager=True, expose_value=False,
+              callback=_choose_language,
+              help="The interface's language: zh (简体中文) or en [default: POLICYENGINE_LANG, else "
+                   "the locale (LC_ALL, LC_MESSAGES, LANG), else en].")
 @click.option("--max-case-size", type=click.IntRange(1), metavar="MIB",
               help="Refuse case files larger than this many MiB [default: 256].")
 @click.option("--allow-any-path", is_flag=True,
@@ -150,7 +255,8 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
         errors += sum(1 for d in diagnostics if d.severity == "error")
         warnings += sum(1 for d in diagnostics if d.severity == "warning")
     if not quiet:
-        click.echo(f"{len(rulesets)} ruleset(s) checked: {errors} error(s), {warnings} warning(s)")
+        click.echo(_("{rulesets} ruleset(s) checked: {errors} error(s), {warnings} warning(s)",
+                     rulesets=len(rulesets), errors=errors, warnings=warnings))
     if errors:
         sys.exit(2)
     if strict and warnings:
@@ -213,7 +319,6 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     all cases evaluate. --level and --sort choose and order the items in every
     format; --columns, --width and --color shape the table.
     """
-    from .api import load_ruleset
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
     from .render import json_chunks, render, to_table
@@ -222,17 +327,18 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     header = {"title": title, "unit": unit, "period": period}
     fmt = _format_for(fmt, output, FORMATS)
     if cases:
-        rs = load_ruleset(ruleset)
+        rs = _load_ruleset_argument(ruleset)
         loaded = [load_case(path, header) for path in cases]
     else:
         rs, loaded = _ruleset_of_case(ruleset, header)
         cases = (ruleset,)
     if last_review_field and due is None:
-        raise click.UsageError("--last-review-field is read for --due: give --due DATE too")
+        raise click.UsageError(_("--last-review-field is read for --due: give --due DATE too"))
     if fmt != "table":
         for name, given in (("--columns", columns), ("--width", width)):
             if given is not None:
-                raise PolicyError(Diagnostic("PE743", f"{name} shapes the table: add --format table",
+                raise PolicyError(Diagnostic("PE743", _("{option} shapes the table: add --format table",
+                                                               option=name),
                                              file="<command line>"))
     results = []
     views = []
@@ -240,13 +346,18 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     terminal = output is None and sys.stdout.isatty()
     painted = _use_colour(colour, terminal)
     for path, case in zip(cases, loaded, strict=True):
-        result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
-                                              last_review_field)
+        try:
+            result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
+                                                  last_review_field)
+        except PolicyError as exc:
+            _mention_case_ruleset(exc, rs, case, path)
+            raise
         if item_ids:
             known = [i.id for i in result.items]
             for wanted in item_ids:
                 if wanted not in known:
-                    raise PolicyError(Diagnostic("PE304", f"no item '{wanted}'" + did_you_mean(wanted, known),
+                    raise PolicyError(Diagnostic("PE304", _("no item '{id}'", id=wanted)
+                                                 + did_you_mean(wanted, known),
                                                  file=path))
         result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
         results.append(result)
@@ -322,9 +433,58 @@ def _evaluate_with_progress(rs: Any, case: Any, path: str) -> tuple[Any, list[li
 
     if len(case.items) < PROGRESS_FROM or not sys.stderr.isatty():
         return evaluate_with_rows(rs.compiled, case, rs.digest)
-    with click.progressbar(length=rs.work(case), label=f"evaluating {path}", file=sys.stderr,
+    with click.progressbar(length=rs.work(case), label=_("evaluating {path}", path=path), file=sys.stderr,
                            show_eta=True, show_percent=True) as bar:
         return evaluate_with_rows(rs.compiled, case, rs.digest, progress=bar.update)
+
+
+def _load_ruleset_argument(ref: str) -> Any:
+    """The RULESET argument, loaded; a case file given in its place is called one."""
+    from .api import load_ruleset
+    from .errors import Diagnostic, PolicyError
+
+    try:
+        return load_ruleset(ref)
+    except PolicyError as exc:
+        if _looks_like_case(ref):
+            raise PolicyError(Diagnostic("PE021", _(
+                "this is a case file (it lists items), not a ruleset: give the ruleset first "
+                "(policyengine eval RULESET CASE...), or this case alone when its `ruleset:` line names one"),
+                file=ref)) from None
+        raise exc from None
+
+
+def _looks_like_case(ref: str) -> bool:
+    path = Path(ref)
+    if path.suffix.lower() not in (".yaml", ".yml", ".json", ".csv") or not path.is_file():
+        return False
+    from .case import load_case
+    from .errors import PolicyError
+
+    try:
+        load_case(path)
+    except PolicyError:
+        return path.suffix.lower() == ".csv"
+    return True
+
+
+def _mention_case_ruleset(exc: Any, rs: Any, case: Any, path: str) -> None:
+    """A case that fails under the ruleset given, while its own `ruleset:` line names another:
+    say so on the first message (the fifty "unknown field" errors are then no mystery)."""
+    from .api import locate_ruleset
+    from .errors import PolicyError
+
+    if case.ruleset is None:
+        return
+    try:
+        named = locate_ruleset(case.ruleset, base=Path(path).parent)
+    except PolicyError:
+        return
+    if named.resolve() == Path(rs.path).resolve():
+        return
+    exc.diagnostics[0].notes.append(_(
+        "this case's `ruleset:` line names {named}, not the ruleset given ({given}); "
+        "to use its own, run: policyengine eval {case}", named=case.ruleset, given=rs.path, case=path))
 
 
 def _ruleset_of_case(path: str, header: dict[str, Any] | None = None) -> tuple[Any, list[Any]]:
@@ -333,13 +493,15 @@ def _ruleset_of_case(path: str, header: dict[str, Any] | None = None) -> tuple[A
     from .case import load_case
     from .errors import Diagnostic, PolicyError
 
+    if not Path(path).exists():
+        raise PolicyError(Diagnostic("PE005", _("file not found"), file=path))
     if Path(path).suffix.lower() == ".policy":  # `eval RULESET` with the case forgotten
-        raise PolicyError(Diagnostic("PE305", "this is a ruleset: give a case file after it "
-                                     "(policyengine eval RULESET CASE)", file=path))
+        raise PolicyError(Diagnostic("PE305", _("this is a ruleset: give a case file after it "
+                                     "(policyengine eval RULESET CASE)"), file=path))
     case = load_case(path, header)
     if case.ruleset is None:
-        raise PolicyError(Diagnostic("PE305", "this case file names no ruleset: give one on the command "
-                                     "line (policyengine eval RULESET CASE)", file=path))
+        raise PolicyError(Diagnostic("PE305", _("this case file names no ruleset: give one on the command "
+                                     "line (policyengine eval RULESET CASE)"), file=path))
     return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
@@ -361,7 +523,8 @@ def _emit(text: str | bytes | Iterable[str], output: str | None, page: bool = Fa
     try:
         write_atomically(Path(output), text)
     except OSError as exc:  # a missing folder, no permission: bad input, not a crash
-        raise PolicyError(Diagnostic("PE010", f"cannot write this file: {exc.strerror or exc}",
+        raise PolicyError(Diagnostic("PE010", _("cannot write this file: {reason}",
+                                                       reason=exc.strerror or exc),
                                      file=output)) from None
 
 
@@ -395,7 +558,7 @@ def template(ruleset: str | None, output: str, source: str | None) -> None:
     base = None
     if ruleset is None:
         if case is None or case.ruleset is None:
-            raise click.UsageError("give a RULESET (or --from a case file that names one)")
+            raise click.UsageError(_("give a RULESET (or --from a case file that names one)"))
         ruleset, base = case.ruleset, Path(source or ".").parent
     loaded = load_ruleset(ruleset, base=base)
     suffix = Path(output).suffix.lower()
@@ -406,7 +569,7 @@ def template(ruleset: str | None, output: str, source: str | None) -> None:
             _emit(text, str(target if field_name is None else target.with_name(f"{target.stem}.{field_name}.csv")))
         return
     if suffix not in (".xlsx", ".xlsm"):
-        raise PolicyError(Diagnostic("PE324", "a template is an .xlsx workbook or a .csv file", file=output))
+        raise PolicyError(Diagnostic("PE324", _("a template is an .xlsx workbook or a .csv file"), file=output))
     # the case sheet names the ruleset as the workbook's folder sees it (a shipped name stays a name)
     ref = ruleset
     located = locate_ruleset(ruleset, base=base)
@@ -488,7 +651,8 @@ def _report_date(text: str | None) -> Any:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise PolicyError(Diagnostic("PE801", f"--date {text!r} is not a date: write it as YYYY-MM-DD",
+        raise PolicyError(Diagnostic("PE801", _("--date {text} is not a date: write it as YYYY-MM-DD",
+                                                 text=repr(text)),
                                      file="<command line>")) from None
 
 
@@ -608,8 +772,8 @@ def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order:
     if fmt is None and output is not None:
         suffix = Path(output).suffix.lower()
         if suffix not in COMPARE_SUFFIXES:
-            raise click.UsageError(f"compare writes .json, .yaml or a text table (.txt), not '{suffix}': name "
-                                   "the file so, or choose with --format")
+            raise click.UsageError(_("compare writes .json, .yaml or a text table (.txt), not '{suffix}': name "
+                                     "the file so, or choose with --format", suffix=suffix))
         fmt = COMPARE_SUFFIXES[suffix]
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     _emit(result.render(fmt), output)
@@ -671,16 +835,18 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
     # said before the last line, so that a run always ends with `N passed, M failed`
     problem = None
     if not report.tested:
-        where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else "the working folder"
-        problem = (f"no tests found under {where}" + (f" matching -k {pattern!r}" if pattern else "")
-                   + ": a test is a case file with an `expect` block or a <case>.expected.json snapshot"
-                   + ("" if update else "; to record a snapshot of each case that names a ruleset, run "
-                      "policyengine test --update" + "".join(f" {shlex.quote(p)}" for p in paths)))
+        where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else _("the working folder")
+        problem = (_("no tests found under {where}", where=where)
+                   + (_(" matching -k {pattern}", pattern=repr(pattern)) if pattern else "")
+                   + _(": a test is a case file with an `expect` block or a <case>.expected.json snapshot")
+                   + ("" if update else _("; to record a snapshot of each case that names a ruleset, run "
+                                          "policyengine test --update{paths}",
+                                          paths="".join(f" {shlex.quote(p)}" for p in paths))))
     elif min_coverage is not None and report.coverage is not None:
         floor = Decimal(str(min_coverage))
         if report.coverage.percent < floor:
-            problem = (f"coverage {format_percent(report.coverage.percent)} is below the minimum "
-                       f"{format_percent(floor)}")
+            problem = _("coverage {coverage} is below the minimum {minimum}",
+                        coverage=format_percent(report.coverage.percent), minimum=format_percent(floor))
     if problem is not None:
         click.echo(problem, err=True)
     click.echo(report.summary_line())
@@ -720,7 +886,7 @@ def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | 
     from .explain import explain_unit
 
     if (item_id is None) == (unit_id is None):
-        raise click.UsageError("give --item ID or --unit ID (one of them)")
+        raise click.UsageError(_("give --item ID or --unit ID (one of them)"))
     if fmt is None:
         fmt = "json" if output is not None and Path(output).suffix.lower() == ".json" else "text"
     if case is None:
@@ -759,6 +925,7 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
     failed = changed = False
     for path in ruleset_files(rulesets):
         try:
+            path = _shipped_for_fmt(path, rewrite=not (check or show_diff))
             result = format_file(path)
         except PolicyError as exc:
             click.echo(exc.render(), err=True)
@@ -775,13 +942,33 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
             try:
                 write_in_place(path, result.after)
             except OSError as exc:  # read-only, a full disk: reported, the other files go on
-                click.echo(Diagnostic("PE010", f"cannot write this file: {exc.strerror or exc}",
+                click.echo(Diagnostic("PE010", _("cannot write this file: {value}",
+                                                 value=exc.strerror or exc),
                                       file=str(path)).render(), err=True)
                 failed = True
     if failed:
         sys.exit(2)
     if check and changed:
         sys.exit(1)
+
+
+def _shipped_for_fmt(path: Path, rewrite: bool) -> Path:
+    """`fmt tax@2010`: a shipped ruleset by name. --check and --diff read it; rewriting it
+    is refused, since it lives in the installed package (site-packages), not with the user."""
+    from .api import SHIPPED_NAME, locate_ruleset
+    from .errors import Diagnostic, PolicyError
+
+    text = str(path)
+    if path.exists() or not SHIPPED_NAME.match(text) or path.suffix:
+        return path
+    located = locate_ruleset(text)
+    if rewrite:
+        raise PolicyError(Diagnostic("PE020", _(
+            "'{name}' is a shipped ruleset ({path}): fmt does not rewrite the installed package's files; "
+            "run policyengine fmt --diff {name} to see its canonical layout, or convert it to a file of "
+            "your own (policyengine convert {name} --to dsl -o FILE)", name=text, path=located),
+            file=text))
+    return located
 
 
 @main.command(short_help="Convert a ruleset between the DSL and the YAML form.")

@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .i18n import N_
 from .migration import (
     ItemChange,
     ScaleImpact,
@@ -34,9 +35,9 @@ from .period import EARLIER, LATER, SAME, order
 from .result import ItemResult, Result
 from .results import ResultFile, from_result, read_result
 
-COMPARE_WORDS = Words(before="old", after="new", severer="up", milder="down", severer_key="up",
-                      milder_key="down", only_after="grade scales only the new result has",
-                      only_before="grade scales only the old result has")
+COMPARE_WORDS = Words(before=N_("old"), after=N_("new"), severer=N_("up"), milder=N_("down"), severer_key="up",
+                      milder_key="down", only_after=N_("grade scales only the new result has"),
+                      only_before=N_("grade scales only the old result has"))
 NEW_ITEMS, GONE_ITEMS = "(new items)", "(gone)"
 UNKNOWN, NOT_CHECKED = "unknown", "not checked"
 ITEMS_LISTED = 50  # new and gone items listed in a table (the JSON lists all)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import dsl
 from .errors import CaseError, Diagnostic, PolicyError
+from .i18n import _
 from .migration import (
     DIFF_WORDS,
     ITEMS_SHOWN,
@@ -291,7 +292,8 @@ def find_case_files(paths: Iterable[str | Path]) -> list[Path]:
             inside = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CASE_SUFFIXES
                             and not f.name.endswith(".expected.json"))
             if not inside:
-                raise CaseError(Diagnostic("PE702", "no case files (*.yaml, *.yml, *.json, *.xlsx) in this folder",
+                raise CaseError(Diagnostic("PE702", _("no case files (*.yaml, *.yml, *.json, "
+                                                      "*.xlsx) in this folder"),
                                            file=str(p)))
             found.extend(inside)
         else:
@@ -354,7 +356,8 @@ def _under(exc: PolicyError, rs: LoadedRuleset, side: str) -> PolicyError:
             diagnostics.append(missing[name])
     for name, d in missing.items():
         if lacking[name] > 1:
-            d.notes.append(f"{lacking[name]} items lack '{name}'; the first is shown")
+            d.notes.append(_("{value} items lack '{name}'; the first is shown",
+                             value=lacking[name], name=name))
     return type(exc)(diagnostics)
 
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .i18n import N_, _
 from .model import Span
+
+SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
 
 
 @dataclass
@@ -66,9 +69,10 @@ class Diagnostic:
 
     def render(self, source: str | None = None) -> str:
         """`file:line:col: error[CODE]: message`, the source line and a caret."""
-        head = f"{self.location()}: {self.severity}[{self.code}]: "
+        severity = _(SEVERITIES[self.severity]) if self.severity in SEVERITIES else self.severity
+        head = f"{self.location()}: {severity}[{self.code}]: "
         if self.item is not None:
-            head += f"item {self.item}: "
+            head += _("item {id}: ", id=self.item)
         out = [head + self.message]
         text = source if source is not None else None if self.sheet is not None else _read_line(self.file, self.line)
         if text is not None and self.line:
@@ -88,7 +92,7 @@ class Diagnostic:
             width = min(width, max(1, len(line) - col + 1))
             out.append(f"  {line}")
             out.append("  " + _pad_to(line, col - 1) + "^" + "~" * (width - 1))
-        out.extend(f"  note: {n}" for n in self.notes)
+        out.extend(_("  note: {note}", note=n) for n in self.notes)
         return "\n".join(out)
 
 
@@ -220,7 +224,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     folded = name.casefold()
     same = [c for c in candidates if c.casefold() == folded]
     close = same or difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return _(" (did you mean '{name}'?)", name=close[0]) if close else ""
 
 
 def not_utf8(code: str, path: str | Path, data: bytes, exc: UnicodeDecodeError, what: str) -> Diagnostic:
@@ -231,14 +235,15 @@ def not_utf8(code: str, path: str | Path, data: bytes, exc: UnicodeDecodeError, 
     start = data.rfind(b"\n", 0, exc.start) + 1
     line = data[: exc.start].count(b"\n") + 1
     column = len(data[start:exc.start].decode("utf-8", errors="replace")) + 1
-    d = Diagnostic(code, f"{what} is not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=str(path),
+    d = Diagnostic(code, _("{what} is not valid UTF-8 (byte 0x{byte})", what=what,
+                           byte=format(data[exc.start], "02x")), file=str(path),
                    line=line, column=column)
     try:
         data.decode("gb18030")
     except UnicodeDecodeError:
         pass
     else:
-        d.notes.append("it reads as GBK/GB18030 text: save it again as UTF-8 (in Notepad: 另存为, 编码 UTF-8)")
+        d.notes.append(_("it reads as GBK/GB18030 text: save it again as UTF-8 (in Notepad: 另存为, 编码 UTF-8)"))
     return d
 
 
@@ -251,18 +256,48 @@ def invalid_yaml(code: str, exc: Any, text: str, file: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     lines = source_lines(text, yaml=True)
+    hint = _yaml_typing_hint(exc, lines, file, code)
+    if hint is not None:
+        return hint
     notes = []
     if line > len(lines) or (line == len(lines) and column > len(lines[-1]) if lines else False):
         while lines and not lines[-1].strip():
             lines.pop()
         if lines:
             line, column = len(lines), len(lines[-1].rstrip()) + 1
-            notes.append("the file ends here")
+            notes.append(_("the file ends here"))
     context = exc.context_mark
     if exc.context and context is not None and (context.line + 1, context.column + 1) != (line, column):
-        notes.append(f"{exc.context}, which starts at line {context.line + 1}, column {context.column + 1}")
-    return Diagnostic(code, f"invalid YAML: {exc.problem or exc}", file=file, line=line, column=column,
+        notes.append(_("{context}, which starts at line {line}, column {column}", context=exc.context,
+                       line=context.line + 1, column=context.column + 1))
+    return Diagnostic(code, _("invalid YAML: {problem}", problem=exc.problem or exc), file=file, line=line,
+                      column=column,
                       notes=notes)
+
+
+def _yaml_typing_hint(exc: Any, lines: list[str], file: str, code: str) -> Diagnostic | None:
+    """Two mistakes PyYAML explains badly: a full-width colon typed by a Chinese input
+    method (`period：2013` is a plain text, and YAML complains at the *next* line that it
+    found no ':'), and a tab in the indentation (YAML indents with spaces only)."""
+    problem = str(exc.problem or "")
+    mark = exc.problem_mark
+    if ("could not find expected ':'" in problem or "mapping values are not allowed" in problem) \
+            and mark is not None:
+        # the key with the full-width colon is the line of the mark or one of the two above
+        # (YAML reads `period：2013` on as text into the next line before it gives up)
+        for index in range(min(mark.line, len(lines) - 1), max(-1, mark.line - 3), -1):
+            at = lines[index].find("：")
+            # in the key's place: no ASCII colon before it (`说明: "甲：乙"` is fine)
+            if at >= 0 and ":" not in lines[index][:at] and not lines[index].lstrip().startswith("#"):
+                return Diagnostic(code, _("invalid YAML: a full-width colon '：' ends this key: type an ASCII "
+                                          "':' followed by a space"), file=file, line=index + 1, column=at + 1)
+    if "cannot start any token" in problem and mark is not None and mark.line < len(lines):
+        text = lines[mark.line]
+        if mark.column < len(text) and text[mark.column] == "\t":
+            return Diagnostic(code, _("invalid YAML: a tab character: YAML indents with spaces only; replace "
+                                      "the tab with spaces"), file=file, line=mark.line + 1,
+                              column=mark.column + 1)
+    return None
 
 
 def file_error(cls: type[PolicyError], code: str, path: str | Path, message: str) -> PolicyError:

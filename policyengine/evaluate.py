@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import decimal
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
@@ -27,10 +27,20 @@ from .case import (
     place_text,
     validate,
 )
+from .case.values import MAX_ERRORS
 from .compile import CompiledRollup, CompiledRuleset, RankSpec
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
+from .i18n import _
 from .model import Input
-from .result import GradeResult, ItemResult, Result, RollupResult, SanctionResult, SupervisionResult
+from .result import (
+    GradeResult,
+    ItemResult,
+    ItemResults,
+    Result,
+    RollupResult,
+    SanctionResult,
+    SupervisionResult,
+)
 from .runtime import load_generated
 
 
@@ -69,9 +79,10 @@ def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
     names = [cr.rollup.name for cr in all_compiled_rollups(compiled)]
     unknown = [k for k in (case.units or {}) if k not in names]
     if unknown:
-        raise CaseError([Diagnostic("PE346", f"units.{k}: the ruleset has no rollup '{k}'"
-                                    + (did_you_mean(k, names) + f" (rollups: {', '.join(names)})" if names
-                                       else " (it declares no rollups)"),
+        raise CaseError([Diagnostic("PE346", _("units.{k}: the ruleset has no rollup '{k}'", k=k)
+                                    + (did_you_mean(k, names) + _(" (rollups: {value})",
+                                                                  value=', '.join(names)) if names
+                                       else _(" (it declares no rollups)")),
                                     file=case.file or "<case>", line=line, column=column)
                          for k in unknown for line, column in [locate(case, ["units", k])]])
 
@@ -87,16 +98,47 @@ def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], id
                 if units is not None:
                     units[compiled.rollups[k].rollup.name] = made
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view is not None else None
+            failures = _run_stage(stage, rows, header, view, progress)
+            if failures:
+                raise _evaluation_errors(compiled, case, rows, ids, failures)
+
+
+def _run_stage(stage: Any, rows: list[list[Any]], header: Any, view: Any,
+               progress: ItemsDone | None) -> list[runtime.StageFailure]:
+    """Run one stage over every item; an item that fails is recorded and the stage goes on
+    with the next item, so that one run shows every item's error (up to MAX_ERRORS), as
+    case validation does, rather than one division by zero per run. Stages treat items one
+    by one, so a stage can resume after the failed item (and run a chunk at a time)."""
+    failures: list[runtime.StageFailure] = []
+    chunk = PROGRESS_CHUNK if progress is not None else max(len(rows), 1)
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        at = 0
+        while at < len(part):
             try:
-                if progress is None:
-                    stage.run(rows, header, view)
-                else:  # stages treat items one by one, so a stage can run a chunk at a time
-                    for start in range(0, len(rows), PROGRESS_CHUNK):
-                        part = rows[start:start + PROGRESS_CHUNK]
-                        stage.run(part, header, view)
-                        progress(len(part))
+                stage.run(part[at:] if at else part, header, view)
+                break
             except runtime.StageFailure as failure:
-                raise _evaluation_error(compiled, case, rows, ids, failure) from None
+                failures.append(failure)
+                index = next((i for i in range(at, len(part)) if part[i] is failure.slots), None)
+                if index is None or len(failures) >= MAX_ERRORS:
+                    return failures  # not an item's failure, or enough to mend first
+                at = index + 1
+        if progress is not None:
+            progress(len(part))
+    return failures
+
+
+def _evaluation_errors(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                       failures: list[runtime.StageFailure]) -> EvaluationError:
+    """One error with a diagnostic per failed item, grouped by the expression that failed
+    (in declaration order), items in case order within a group."""
+    order = {id(row): i for i, row in enumerate(rows)}
+    failures = sorted(failures, key=lambda f: (f.marker, order.get(id(f.slots), -1)))
+    diagnostics = [d for f in failures for d in _evaluation_error(compiled, case, rows, ids, f).diagnostics]
+    if len(failures) >= MAX_ERRORS:
+        diagnostics[-1].notes.append(_("stopped after {count} problems", count=MAX_ERRORS))
+    return EvaluationError(diagnostics)
 
 
 # ---------------------------------------------------------------- rollups
@@ -138,9 +180,11 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     inner = compiled.compiled
     needs_inputs = bool(inner.inputs)
     if given is None and needs_inputs:
-        raise CaseError(Diagnostic("PE341", f"rollup '{r.name}' has inputs ({', '.join(d.name for d in inner.inputs)})"
-                                   f": the case needs a 'units:' section with '{r.name}:', a list of its units "
-                                   "(each with an 'id' and those fields)", file=case.file or "<case>",
+        raise CaseError(Diagnostic("PE341", _("rollup '{name}' has inputs ({value}): the case "
+                                              "needs a 'units:' section with '{name}:', a list "
+                                              "of its units (each with an 'id' and those "
+                                              "fields)",
+                                              name=r.name, value=', '.join(d.name for d in inner.inputs)), file=case.file or "<case>",
                                    line=locate(case, ["units"])[0] or 1))
     try:
         unit_rows, unit_ids, unit_names = validate(section, item_layout(inner))
@@ -160,14 +204,17 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
             line, column = locate(case, ["items", index, r.by])
             # what is grouped: items, or (a rollup of a rollup) the units of the rollup below
             whose = f"unit {ids[index]} of units.{case.section[1]}: " if case.section else ""
-            problems.append(Diagnostic("PE342", f"{whose}{r.by} '{k}' has no unit in units.{r.name}"
+            problems.append(Diagnostic("PE342", _("{whose}{by} '{k}' has no unit in "
+                                                  "units.{name}",
+                                                  whose=whose, by=r.by, k=k, name=r.name)
                                        + did_you_mean(str(k), unmatched_units), file=case.file or "<case>", line=line,
                                        column=column, item=None if case.section else ids[index]))
     for index, unit_id in enumerate(unit_ids):
         if unit_id not in groups:
             line, column = locate(section, ["items", index, "id"])
-            problems.append(Diagnostic("PE343", f"unit '{unit_id}' of units.{r.name}: no item has {r.by} = "
-                                       f"'{unit_id}'" + did_you_mean(unit_id, unmatched_keys),
+            problems.append(Diagnostic("PE343", _("unit '{unit_id}' of units.{name}: no item "
+                                                  "has {by} = '{unit_id}'",
+                                                  unit_id=unit_id, name=r.name, by=r.by) + did_you_mean(unit_id, unmatched_keys),
                                        file=case.file or "<case>", line=line, column=column))
     if problems:
         raise CaseError(problems[:20])
@@ -213,15 +260,11 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
         done: Units = {}
         rows, ids, names = run(compiled, case, progress, done)
         rollups = _rollup_results(compiled, case, rows, ids, done) if compiled.rollups else {}
-        build = _output_plan(compiled).build
-        if progress is None:
-            items = list(map(build, rows, ids, names))
-        else:
-            items = []
+        # each item's result is built when it is read (ItemResults)
+        items = ItemResults(rows, ids, names, _output_plan(compiled).build)
+        if progress is not None:  # the step the results were built in, told as before
             for start in range(0, len(rows), PROGRESS_CHUNK):
-                end = start + PROGRESS_CHUNK
-                items += map(build, rows[start:end], ids[start:end], names[start:end])
-                progress(len(items) - start)
+                progress(min(PROGRESS_CHUNK, len(rows) - start))
         rs = compiled.ruleset
         # totals in the same exact context as the rules (the caller's context may round to
         # 28 digits, half-even, or less)
@@ -308,9 +351,9 @@ class _OutputPlan:
             self.values.append((value_name, compiled.slots[value_name], levels))
         self.grades = [(g.scale, g.slot, g.rank_slot) for g in compiled.grades]
         self.outs = compiled.grades
-        self.grade_results: list[dict[Any, GradeResult]] = [{} for _ in compiled.grades]
+        self.grade_results: list[dict[Any, GradeResult]] = [{} for _grade in compiled.grades]
         self.supervision_outs = compiled.supervisions
-        self.supervision_results: list[dict[int, SupervisionResult]] = [{} for _ in compiled.supervisions]
+        self.supervision_results: list[dict[int, SupervisionResult]] = [{} for _line in compiled.supervisions]
         self.sanction_slot = compiled.sanction_slot
         self.sanction_decls = compiled.sanctions
         self.notes = [(d.name, compiled.slots[d.name]) for d in compiled.inputs
@@ -391,7 +434,7 @@ class _OutputPlan:
     def value_of(self, compiled: CompiledRuleset, name: str) -> tuple[int, Callable[[Any], Any]]:
         """Where `name` is in a slot list, and how a slot value becomes what an ItemResult
         shows (grades and level-typed values as level names)."""
-        for scale, slot, _ in self.grades:
+        for scale, slot, _shown in self.grades:
             if scale == name:
                 levels = next(g.levels for g in self.outs if g.scale == name)
                 return slot, levels.__getitem__
@@ -420,7 +463,7 @@ def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
 # ---------------------------------------------------------------- summary
 
 
-def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[ItemResult]) -> dict[str, Any]:
+def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: Sequence[ItemResult]) -> dict[str, Any]:
     rs = compiled.ruleset
     plan = _output_plan(compiled)
     levels: dict[str, dict[str, int]] = {}
@@ -430,10 +473,12 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: list[Item
             counts[g.levels[index]] += n
         levels[g.scale] = counts
     fines = Decimal(0)
-    for item in items:
-        if item.sanctions:  # an item without sanctions adds a zero
-            fines += item.fine
-    summary: dict[str, Any] = {"items": len(items), "levels": levels, "fines": fines}
+    # from the slot lists, not the item results (which may not be built): the sanctions
+    # that fired, (declaration index, fine, element), in declaration order as ItemResult.fine
+    for fired in map(itemgetter(compiled.sanction_slot), rows):
+        if fired:  # an item without sanctions adds a zero
+            fines += sum((f[1] for f in sorted(fired, key=itemgetter(0)) if f[1] is not None), Decimal(0))
+    summary: dict[str, Any] = {"items": len(rows), "levels": levels, "fines": fines}
     if rs.summary is None:
         return summary
     counts_out = []
@@ -455,9 +500,9 @@ def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str
     plan = _output_plan(compiled)
     where = [plan.value_of(compiled, n) for n in names]
     orders = [_key_order(compiled, n) for n in names]
-    shown = [show for _, show in where]
+    shown = [show for _slot, show in where]
     # count each distinct combination of slot values once, then make it key text
-    take = itemgetter(*(slot for slot, _ in where))
+    take = itemgetter(*(slot for slot, _shown in where))
     combinations: Counter[Any] | None
     try:
         combinations = Counter(map(take, rows))
@@ -587,7 +632,7 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
     if item_index is not None and case.file:
         where = place_text(case, ["items", item_index])
         if where:
-            diag.notes.append(f"item {item_id} is at {where}")
+            diag.notes.append(_("item {item_id} is at {where}", item_id=item_id, where=where))
     return EvaluationError(diag)
 
 
@@ -633,7 +678,7 @@ def _only_division(compiled: CompiledRuleset, key: str) -> Any:
     from .check import declaration_expressions, walk
     from .model import Binary, declaration_kind, declaration_name
 
-    kind, _, rest = key.partition(":")
+    kind, _sep, rest = key.partition(":")
     kind, name = ("grade", rest.split(":")[0]) if kind == "rank" else (kind, rest)
     for decl in compiled.ruleset.declarations:
         if declaration_kind(decl) == kind and declaration_name(decl) == name:

@@ -22,6 +22,7 @@ from .check import Type, children, walk
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, did_you_mean
 from .evaluate import build_item, run, run_rollup
+from .i18n import _
 from .model import (
     Comprehension,
     DecisionTable,
@@ -80,7 +81,7 @@ def explain(rs: LoadedRuleset | str | Path, case: Case | str | Path, item_id: st
     traced = loaded.traced()
     rows, ids, names = run(traced, case)
     if item_id not in ids:
-        raise CaseError(Diagnostic("PE304", f"no item '{item_id}'" + did_you_mean(item_id, ids),
+        raise CaseError(Diagnostic("PE304", _("no item '{item_id}'", item_id=item_id) + did_you_mean(item_id, ids),
                                    file=case.file or "<case>"))
     index = ids.index(item_id)
     return Explanation(_Explainer(loaded.model, loaded.path, traced, case, rows[index], index,
@@ -96,7 +97,7 @@ def explain_unit(rs: LoadedRuleset | str | Path, case: Case | str | Path, unit: 
         case = load_case(case)
     traced = loaded.traced()
     rows, ids, _names = run(traced, case)
-    wanted_rollup, _, wanted = unit.rpartition(":") if ":" in unit else ("", "", unit)
+    wanted_rollup, _sep, wanted = unit.rpartition(":") if ":" in unit else ("", "", unit)
     found = []
     known: list[str] = []
     # every rollup, nested ones grouping the units of the one they are in: (rollup, the
@@ -327,7 +328,7 @@ class _Explainer:
             kept = []
             for row in self.trace.get(("agg", k), []):
                 index, item_id = index_of[id(row)]
-                line, _ = locate(case, ["items", index])
+                line, _column = locate(case, ["items", index])
                 kept.append({"id": item_id, "at": f"{case.file}:{line}" if line else None})
             out.append({"expr": dsl.expr(comp), "counted": kept, "of": len(self.row[self.traced.slots["\0members"]]),
                         "at": at(comp.span)})
@@ -404,7 +405,7 @@ class _Explainer:
         row_value = self.value_of(mx.row_input)
         column_value = self.value_of(mx.column_input)
         where = g.span
-        for k, (label, _) in enumerate(mx.rows):
+        for k, (label, _cells) in enumerate(mx.rows):
             if label.value == row_value and k < len(mx.row_spans):
                 where = mx.row_spans[k]
         return {"row": mx.row_input, "row_value": row_value, "column": mx.column_input,
@@ -552,16 +553,17 @@ def render_text(data: dict[str, Any]) -> str:
     out = [head]
     source = f"ruleset {rs['id']}" + (f" {rs['version']}" if rs["version"] else "") + f" ({rs['file']})"
     where = item["at"] or data["case"]["file"]  # neither for a case built in memory (pe.Case)
-    out.append(f"  {source}" + (f" · case {where}" if where else ""))
+    out.append(f"  {source}" + (_(" · case {file}", file=where) if where else ""))
     inputs = [i for i in data["inputs"] if i["kind"] == "input"]
     dims = [i for i in data["inputs"] if i["kind"] == "dimension"]
     if inputs:
-        out.append("  inputs: " + ", ".join(
-            f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else " (default)") for i in inputs))
+        out.append(_("  inputs: {inputs}", inputs=", ".join(
+            f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else _(" (default)")) for i in inputs)))
     if dims:
-        out.append("  dimensions: " + ", ".join(
-            f"{d['name']} = {show(d['value'])}" + (f" (weight {show(d['weight'])})" if d["weight"] != 1 else "")
-            for d in dims))
+        out.append(_("  dimensions: {dimensions}", dimensions=", ".join(
+            f"{d['name']} = {show(d['value'])}"
+            + (_(" (weight {weight})", weight=show(d["weight"])) if d["weight"] != 1 else "")
+            for d in dims)))
     for x in data["values"]:
         name = x["name"]
         if x["kind"] == "table":
@@ -582,7 +584,7 @@ def render_text(data: dict[str, Any]) -> str:
         color = f" ({g['color']})" if g["color"] else ""
         out.append(f"  grade {g['scale']} = {g['level']}{color}   [{g['at']}]")
         for line in g["lines"]:
-            verdict = f" → {line['level']}" if line["held"] else ": does not apply"
+            verdict = f" → {line['level']}" if line["held"] else _(": does not apply")
             test = line["text"].rsplit(" -> ", 1)[0]
             if "ranking" in line:
                 why = ": " + _ranking_text(line["ranking"])
@@ -596,13 +598,13 @@ def render_text(data: dict[str, Any]) -> str:
             out.append(f"      matrix: {m['row']} = {show(m['row_value'])}, {m['column']} = "
                        f"{show(m['column_value'])} → {m['cell']}   [{m['at']}]")
         for r in g["raises"]:
-            verdict = f"applies → {r['level']}" if r["applied"] else "does not apply"
+            verdict = _("applies → {level}", level=r["level"]) if r["applied"] else _("does not apply")
             operands = f" ({_pairs(r['operands'])})" if r["operands"] else ""
             out.append(f"      {r['text']}{operands}: {verdict}   [{r['at']}]")
         out += _calls_text(g["calls"], "      ")
     for s in data["supervision"]:
         if s["line"] is None:
-            out.append(f"  supervision {s['scale']}: no line applies   [{s['at']}]")
+            out.append(_("  supervision {scale}: no line applies   [{at}]", scale=s["scale"], at=s["at"]))
             continue
         every = f" every {s['every']}" if s["every"] else ""
         test = s["level"] if s["level"] is not None else "otherwise"
@@ -613,8 +615,9 @@ def render_text(data: dict[str, Any]) -> str:
     for f in data["sanctions"]:
         element = ""
         if f["element"] is not None:
-            element = f" for element {f['element']}" + (f": {show(f['fields'])}" if f["fields"] is not None else "")
-        out.append(f"  sanction {f['name']} fired{element}   [{f['at']}]")
+            element = _(" for element {element}", element=f["element"]) + (
+                f": {show(f['fields'])}" if f["fields"] is not None else "")
+        out.append(_("  sanction {name} fired{element}   [{at}]", name=f["name"], element=element, at=f["at"]))
         condition = f["rule"].removeprefix(f"sanction {dsl.name(f['name'])}").strip()
         if condition:
             out.append(f"      {condition}" + (f" ({_pairs(f['operands'])})" if f["operands"] else ""))
@@ -632,7 +635,7 @@ def render_text(data: dict[str, Any]) -> str:
             out.append("      " + "; ".join(parts))
         out += _calls_text(f["calls"], "      ")
     for n in data["not_fired"]:
-        out.append(f"  sanction {n['name']} did not fire   [{n['at']}]")
+        out.append(_("  sanction {name} did not fire   [{at}]", name=n["name"], at=n["at"]))
     if data["sanctions"]:
-        out.append(f"  total fine {show(data['fine'])}")
+        out.append(_("  total fine {fine}", fine=show(data["fine"])))
     return "\n".join(out) + "\n"

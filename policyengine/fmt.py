@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, InternalError, ParseError
+from .i18n import _
 from .model import KINDS, Comment, Ruleset
 
 FORMS = ("dsl", "yaml")
@@ -141,8 +142,9 @@ def rewrite(text: str, file: str, source_form: str, target_form: str, destinatio
         # the DSL writes the title on the `ruleset ID "title"` line, which would also fix the
         # id; without it this child takes its parent's id
         raise ParseError(Diagnostic.at(
-            "PE512", "the DSL form gives the title on the 'ruleset' line, which also sets the id; "
-            "add 'ruleset: ID' (the parent's id, which this file now takes) before converting",
+            "PE512", _("the DSL form gives the title on the 'ruleset' line, which also sets "
+                       "the id; add 'ruleset: ID' (the parent's id, which this file now takes) "
+                       "before converting"),
             rs.header_spans.get("title")))
     out = print_form(rs, target_form)
     try:
@@ -156,7 +158,8 @@ def rewrite(text: str, file: str, source_form: str, target_form: str, destinatio
     if lost:
         first = lost[0]
         raise ParseError(Diagnostic(
-            "PE510", f"{len(lost)} comment(s) would be lost; nothing was written (please report this)",
+            "PE510", _("{lost} comment(s) would be lost; nothing was written (please report "
+                       "this)", lost=len(lost)),
             file=file, line=first.line, notes=[f"lost: {c.text}" for c in lost[:5]]))
     return out
 
@@ -165,8 +168,31 @@ def _extends_from(extends: str, source: Path, destination: Path) -> str:
     """The `extends` path that names, from `destination`'s folder, the parent that `extends`
     names from `source`'s folder (POSIX separators, as written in rulesets)."""
     parent = Path(os.path.abspath(source.parent / extends))
+    shipped = shipped_name(parent)
+    if shipped is not None:
+        # a shipped parent is named as shipped (`tax@2010`), never by its place in an
+        # installation (site-packages), which another machine or version would not have
+        return shipped
     moved = os.path.relpath(parent, os.path.abspath(destination.parent))
     return Path(moved).as_posix()
+
+
+def shipped_name(path: Path) -> str | None:
+    """`dept@version` when `path` is one of the shipped ruleset files, else None."""
+    from .api import shipped_rulesets
+
+    try:
+        real = path.resolve()
+    except OSError:
+        return None
+    for dept, files in shipped_rulesets().items():
+        for f in files:
+            # the installed file, or the same file in the project's checkout (`rulesets/`, as
+            # api._near names it): same department folder, same name, same bytes
+            if f.resolve() == real or (real.parent.name == dept and real.name == f.name
+                                       and real.is_file() and real.read_bytes() == f.read_bytes()):
+                return f"{dept}@{f.stem}"
+    return None
 
 
 def ruleset_files(paths: tuple[str, ...]) -> list[Path]:

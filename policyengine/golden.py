@@ -32,6 +32,7 @@ from .case import Case, load_case, validate
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
 from .evaluate import all_compiled_rollups, evaluate, item_layout, run
+from .i18n import _
 from .model import DecisionTable, Grade, Span, Supervision
 from .render import to_json
 from .result import ItemResult, Result
@@ -101,7 +102,7 @@ def discover(paths: Sequence[str | Path], pattern: str | None = None, update: bo
             for f in _case_files(root):
                 found.setdefault(f.resolve(), GoldenCase(f))
         elif not missing_ok:
-            raise CaseError(Diagnostic("PE601", "no such file or folder", file=str(root)))
+            raise CaseError(Diagnostic("PE601", _("no such file or folder"), file=str(root)))
     wanted = pattern.casefold() if pattern else None
     out = []
     for golden in sorted(found.values(), key=lambda g: g.name):
@@ -227,8 +228,10 @@ class SuiteReport:
         return self.passed + self.failed
 
     def summary_line(self) -> str:
-        line = f"{self.passed} passed, {self.failed} failed"
-        return line + (f", {self.skipped} skipped" if self.skipped else "")
+        if self.skipped:
+            return _("{passed} passed, {failed} failed, {skipped} skipped", passed=self.passed,
+                     failed=self.failed, skipped=self.skipped)
+        return _("{passed} passed, {failed} failed", passed=self.passed, failed=self.failed)
 
 
 # ---------------------------------------------------------------- running
@@ -299,16 +302,16 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
         return outcome
     if case.ruleset is None:
         return _failed(outcome, PolicyError(Diagnostic(
-            "PE602", "this case file names no ruleset: add a `ruleset:` line (a path relative to "
-            "the case file, or a shipped name such as tax@2010)", file=golden.name)))
+            "PE602", _("this case file names no ruleset: add a `ruleset:` line (a path "
+                       "relative to the case file, or a shipped name such as tax@2010)"), file=golden.name)))
     rivals = _sharing_snapshot(golden.path) if (has_snapshot or update) else []
     if rivals:
         # `a.yaml` and `a.json` both map to `a.expected.json`: one would overwrite the other's
         # snapshot and each would then fail against the other's result
         outcome.status = "failed"
         outcome.failures.append(Failure(
-            f"{golden.snapshot.name} would be the snapshot of this case file and of "
-            + ", ".join(r.name for r in rivals) + ": rename one of them (nothing was written)", source="snapshot"))
+            _("{name} would be the snapshot of this case file and of ", name=golden.snapshot.name)
+            + ", ".join(r.name for r in rivals) + _(": rename one of them (nothing was written)"), source="snapshot"))
         return outcome
     try:
         entry = cache.get(case.ruleset, golden.path.parent)
@@ -346,14 +349,16 @@ def check_units(case: Case, evaluation: Evaluation, out: list[Failure]) -> int:
             name = str(name)
             rollup = evaluation.result.rollups.get(name)
             if rollup is None:
-                out.append(Failure(f"{block}: the ruleset has no rollup '{name}'" + did_you_mean(name, rollups),
+                out.append(Failure(_("{block}: the ruleset has no rollup '{name}'",
+                                     block=block, name=name) + did_you_mean(name, rollups),
                                    source="error"))
                 continue
             found: list[Failure] = []
             if block == "expect_units_summary":
                 checks += check_summary(expected, rollup.summary, found)
             elif not isinstance(expected, dict):
-                found.append(Failure(f"expect_units: '{name}' must map unit ids to expected fields"))
+                found.append(Failure(_("expect_units: '{name}' must map unit ids to expected "
+                                       "fields", name=name)))
             else:
                 cr = rollups[name]
                 # the units' own inputs, for expectations about them, as `units:` gives them
@@ -383,7 +388,7 @@ def _sharing_snapshot(path: Path) -> list[Path]:
 
 def _failed(outcome: Outcome, exc: PolicyError) -> Outcome:
     outcome.status = "failed"
-    outcome.failures.append(Failure("could not be loaded or evaluated:\n" + exc.render(), source="error"))
+    outcome.failures.append(Failure(_("could not be loaded or evaluated:\n") + exc.render(), source="error"))
     return outcome
 
 
@@ -493,13 +498,14 @@ def shown(value: Any) -> str:
 
 
 def mismatch(expected: Any, actual: Any) -> str:
-    text = f"expected {shown(expected)}, got {shown(actual)}"
+    text = _("expected {expected}, got {actual}", expected=shown(expected), actual=shown(actual))
     if _is_number(expected) and _is_number(actual):
         delta = _decimal(actual) - _decimal(expected)
         text += f" (difference {'+' if delta > 0 else ''}{format_number(delta)})"
     elif isinstance(expected, str) and _is_number(actual) and _same_number(expected, actual):
         # `fine: "3000"`: the quotes make it a text, which never equals the number 3000
-        text += f" (the quotes make {shown(expected)} a text: write {expected.strip()} without them)"
+        text += _(" (the quotes make {expected} a text: write {plain} without them)", expected=shown(expected),
+                  plain=expected.strip())
     return text
 
 
@@ -522,10 +528,11 @@ def check_expect(expect: dict[str, Any], evaluation: Evaluation, out: list[Failu
         item_id = shown(item_id) if not isinstance(item_id, str) else item_id
         item = by_id.get(item_id)
         if item is None:
-            out.append(Failure("no such item in the case" + did_you_mean(item_id, by_id), item=item_id))
+            out.append(Failure(_("no such item in the case") + did_you_mean(item_id, by_id), item=item_id))
             continue
         if not isinstance(fields, dict):
-            out.append(Failure(f"the expectation must map field names to values, not {shown(fields)}",
+            out.append(Failure(_("the expectation must map field names to values, not {fields}",
+                                 fields=shown(fields)),
                                item=item_id))
             continue
         for key, expected in _flattened(fields, item, inputs):
@@ -611,8 +618,8 @@ def _actual_field(item: ItemResult, key: str, evaluation: Evaluation, inputs: li
         if isinstance(value, dict) and tail in value:
             return value[tail]
     known = [*item.values, *inputs, *item.grades, *ITEM_KEYS, *(f"{g}.rank" for g in item.grades)]
-    return _Unknown(f"unknown field '{key}'" + did_you_mean(key, known)
-                    + "; expect can name inputs, values, grades, <grade>.rank, " + ", ".join(ITEM_KEYS))
+    return _Unknown(_("unknown field '{key}'", key=key) + did_you_mean(key, known)
+                    + _("; expect can name inputs, values, grades, <grade>.rank, ") + ", ".join(ITEM_KEYS))
 
 
 def _level_note(evaluation: Evaluation, key: str, expected: Any) -> str:
@@ -628,7 +635,8 @@ def _level_note(evaluation: Evaluation, key: str, expected: Any) -> str:
 def check_summary(expected: Any, actual: dict[str, Any], out: list[Failure]) -> int:
     """Partial match of `expect_summary` against the summary; return the entries compared."""
     if not isinstance(expected, dict):
-        out.append(Failure(f"expect_summary must be a mapping, not {shown(expected)}", source="expect_summary"))
+        out.append(Failure(_("expect_summary must be a mapping, not {expected}",
+                             expected=shown(expected)), source="expect_summary"))
         return 0
     checks = 0
     for key, value in expected.items():
@@ -636,7 +644,7 @@ def check_summary(expected: Any, actual: dict[str, Any], out: list[Failure]) -> 
         if key == "counts":
             checks += _check_counts(value, actual.get("counts", []), out)
         elif key not in actual:
-            out.append(Failure("the summary has no such entry" + did_you_mean(key, actual), field=key,
+            out.append(Failure(_("the summary has no such entry") + did_you_mean(key, actual), field=key,
                                source="expect_summary"))
             checks += 1
         else:
@@ -654,21 +662,21 @@ def _check_counts(expected: Any, actual: list[dict[str, Any]], out: list[Failure
             by = block.get("by") if isinstance(block, dict) else None
             by = [by] if isinstance(by, str) else by
             if not isinstance(by, list):
-                out.append(Failure("each entry of counts needs `by` and `counts`", field="counts",
+                out.append(Failure(_("each entry of counts needs `by` and `counts`"), field="counts",
                                    source="expect_summary"))
                 continue
             pairs.append((", ".join(map(str, by)), block.get("counts", {})))
     elif isinstance(expected, dict):
         pairs = [(", ".join(p.strip() for p in str(k).split(",")), v) for k, v in expected.items()]
     else:
-        out.append(Failure(f"counts must be a mapping, not {shown(expected)}", field="counts",
+        out.append(Failure(_("counts must be a mapping, not {expected}", expected=shown(expected)), field="counts",
                            source="expect_summary"))
         return 0
     checks = 0
     for by, tree in pairs:
         label = f"counts[{by}]"
         if by not in trees:
-            out.append(Failure("the summary has no `count by " + by + "`" + did_you_mean(by, trees),
+            out.append(Failure(_("the summary has no `count by ") + by + "`" + did_you_mean(by, trees),
                                field=label, source="expect_summary"))
             checks += 1
             continue
@@ -688,7 +696,7 @@ def _partial(expected: Any, actual: Any, label: str, out: list[Failure], zero_wh
                 if zero_when_missing and _is_number(v):
                     found = Decimal(0)
                 else:
-                    out.append(Failure("the summary has no such entry" + did_you_mean(k, map(str, actual)),
+                    out.append(Failure(_("the summary has no such entry") + did_you_mean(k, map(str, actual)),
                                        field=sub, source="expect_summary"))
                     checks += 1
                     continue
@@ -716,10 +724,12 @@ def compare_snapshot(path: Path, result: Result) -> tuple[list[Failure], list[st
         recorded = _json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        return [Failure(f"cannot read the snapshot {path}: {detail} (run with --update to rewrite it)",
+        return [Failure(_("cannot read the snapshot {path}: {detail} (run with --update to "
+                          "rewrite it)", path=path, detail=detail),
                         source="snapshot")], []
     if not isinstance(recorded, dict):
-        return [Failure(f"the snapshot {path} is not a §5 result object (run with --update to rewrite it)",
+        return [Failure(_("the snapshot {path} is not a §5 result object (run with --update to "
+                          "rewrite it)", path=path),
                         source="snapshot")], []
     return snapshot_differences(recorded, _json(snapshot_text(result)))
 
@@ -730,9 +740,10 @@ def snapshot_differences(recorded: dict[str, Any], actual: dict[str, Any]) -> tu
     old_rs, new_rs = dict(recorded.get("ruleset") or {}), dict(actual.get("ruleset") or {})
     old_digest, new_digest = old_rs.pop("digest", None), new_rs.pop("digest", None)
     if old_digest != new_digest:
-        notes.append(f"the ruleset text changed since the snapshot was recorded ({_short(old_digest)} -> "
-                     f"{_short(new_digest)}); only results are compared, and "
-                     "`policyengine test --update` records the new text once they are as intended")
+        notes.append(_("the ruleset text changed since the snapshot was recorded ({old_digest} "
+                       "-> {new_digest}); only results are compared, and `policyengine test "
+                       "--update` records the new text once they are as intended",
+                       old_digest=_short(old_digest), new_digest=_short(new_digest)))
     _diff(old_rs, new_rs, "ruleset", out)
     _diff(recorded.get("case", _MISSING), actual.get("case", _MISSING), "case", out)
     _diff_items(recorded.get("items", _MISSING), actual.get("items", []), out)
@@ -771,16 +782,16 @@ def _diff_items(recorded: Any, actual: list[dict[str, Any]], out: list[Failure])
     new = {str(i.get("id")): i for i in actual}
     for item_id, item in old.items():
         if item_id not in new:
-            out.append(Failure("in the snapshot but not in the result", item=item_id, source="snapshot"))
+            out.append(Failure(_("in the snapshot but not in the result"), item=item_id, source="snapshot"))
         else:
             _diff(_item_fields(item), _item_fields(new[item_id]), "", out, item_id)
     for item_id in new:
         if item_id not in old:
-            out.append(Failure("in the result but not in the snapshot", item=item_id, source="snapshot"))
+            out.append(Failure(_("in the result but not in the snapshot"), item=item_id, source="snapshot"))
     common_old = [i for i in old if i in new]
     common_new = [i for i in new if i in old]
     if common_old != common_new:
-        out.append(Failure("the items are in a different order than in the snapshot", source="snapshot"))
+        out.append(Failure(_("the items are in a different order than in the snapshot"), source="snapshot"))
 
 
 def _item_fields(item: dict[str, Any]) -> dict[str, Any]:
@@ -864,7 +875,8 @@ def write_file(path: Path, text: str) -> None:
     try:
         write_atomically(path, text)
     except OSError as exc:
-        raise PolicyError(Diagnostic("PE603", f"cannot write this file: {exc.strerror or exc}",
+        raise PolicyError(Diagnostic("PE603", _("cannot write this file: {value}",
+                                                value=exc.strerror or exc),
                                      file=str(path))) from None
 
 
@@ -942,7 +954,7 @@ class RulesetCoverage:
         for row in rows:
             trace = row[trace_slot] if trace_slot is not None else {}
             for key, value in trace.items():
-                kind, _, name = key.partition(":")
+                kind, _sep, name = key.partition(":")
                 if kind == "table":
                     for index in value if isinstance(value, list) else (value,):
                         hit(("row", name, index))

@@ -15,13 +15,16 @@ import decimal
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .i18n import N_, _
+
 if TYPE_CHECKING:
     from .result import ItemResult
 
-STRICTER = "stricter"
-LENIENT = "more lenient"
-MIXED = "mixed"
-UNCHANGED = "unchanged"
+# words kept in English in JSON (verdicts, keys); shown translated in the text tables
+STRICTER = N_("stricter")
+LENIENT = N_("more lenient")
+MIXED = N_("mixed")
+UNCHANGED = N_("unchanged")
 ITEMS_SHOWN = 50  # changed items listed in a table (the JSON lists all)
 
 
@@ -29,14 +32,14 @@ ITEMS_SHOWN = 50  # changed items listed in a table (the JSON lists all)
 class Words:
     """How one command names the two sides and the two directions of a move."""
 
-    before: str = "old"
-    after: str = "new"
+    before: str = N_("old")
+    after: str = N_("new")
     severer: str = STRICTER
     milder: str = LENIENT
     severer_key: str = "stricter"  # JSON keys of the id lists
     milder_key: str = "more_lenient"
-    only_after: str = "grade scales added"  # scales one side has: no matrix for them
-    only_before: str = "grade scales removed"
+    only_after: str = N_("grade scales added")  # scales one side has: no matrix for them
+    only_before: str = N_("grade scales removed")
 
 
 DIFF_WORDS = Words()
@@ -167,7 +170,7 @@ def number_deltas(values: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
 
 def one_sided_lines(added: list[str], removed: list[str], words: Words = DIFF_WORDS) -> list[str]:
     """The grade scales only one side has, which get no matrix."""
-    return [f"{label} (no migration): " + ", ".join(scales)
+    return [_("{label} (no migration): {scales}", label=_(label), scales=", ".join(scales))
             for label, scales in ((words.only_after, added), (words.only_before, removed)) if scales]
 
 
@@ -177,8 +180,9 @@ def migration_lines(s: ScaleImpact, words: Words = DIFF_WORDS, entered: str = ""
     side has get a row (`entered`) and a column (`left`) of their own when there are any."""
     from tabulate import tabulate
 
-    b, a = words.before, words.after
-    out = [f"{s.scale}: migration, {b} level (rows) → {a} level (columns); the diagonal is unchanged"]
+    b, a = _(words.before), _(words.after)
+    out = [_("{scale}: migration, {before} level (rows) → {after} level (columns); the diagonal is unchanged",
+             scale=s.scale, before=b, after=a)]
     old_counts, new_counts = s.counts("old"), s.counts("new")
     with_left = bool(s.left) and bool(left)
     with_entered = bool(s.entered) and bool(entered)
@@ -192,16 +196,16 @@ def migration_lines(s: ScaleImpact, words: Words = DIFF_WORDS, entered: str = ""
     if with_entered:
         cells = [str(s.entered[n]) if s.entered.get(n) else "·" for n in s.new_levels]
         body.append([entered, *cells, *(["·"] if with_left else []), ""])
-    body.append([f"{a} total", *(str(new_counts[n]) for n in s.new_levels),
+    body.append([_("{side} total", side=a), *(str(new_counts[n]) for n in s.new_levels),
                  *([""] if with_left else []), str(sum(new_counts.values()))])
-    header = [f"{b} \\ {a}", *s.new_levels, *([left] if with_left else []), f"{b} total"]
+    header = [f"{b} \\ {a}", *s.new_levels, *([left] if with_left else []), _("{side} total", side=b)]
     out.append(tabulate(body, headers=header, tablefmt="simple", disable_numparse=True,
                         colalign=("left", *("right",) * (len(header) - 1))))
-    out.append(f"verdict: {s.verdict_in(words)}")
+    out.append(_("verdict: {verdict}", verdict=_(s.verdict_in(words))))
     for label, ids in ((words.severer, s.stricter), (words.milder, s.lenient)):
         if ids:
-            shown = ", ".join(ids[:20]) + (f", … {len(ids) - 20} more" if len(ids) > 20 else "")
-            out.append(f"  {label} ({len(ids)}): {shown}")
+            shown = ", ".join(ids[:20]) + (_(", … {count} more", count=len(ids) - 20) if len(ids) > 20 else "")
+            out.append(f"  {_(label)} ({len(ids)}): {shown}")
     return out
 
 
@@ -213,7 +217,8 @@ def changed_items_lines(changed: list[ItemChange], shown: int = ITEMS_SHOWN, wha
 
     if not changed:
         return []
-    out = ["", f"changed {what} ({len(changed)}):"]
+    out = ["", _("changed items ({count}):", count=len(changed)) if what == "items"
+           else _("changed units ({count}):", count=len(changed))]
     several = len({i.case for i in changed}) > 1
     named = any(i.name for i in changed)
     # a column of blanks says nothing: no sanctions column when no item's sanctions changed
@@ -234,7 +239,7 @@ def changed_items_lines(changed: list[ItemChange], shown: int = ITEMS_SHOWN, wha
               *(["sanctions"] if with_sanctions else [])]
     out.append(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
     if len(changed) > shown:
-        out.append(f"… {len(changed) - shown} more (all of them with --format json)")
+        out.append(_("… {count} more (all of them with --format json)", count=len(changed) - shown))
     return out
 
 

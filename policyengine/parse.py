@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import Diagnostic, ParseError, did_you_mean, not_utf8, source_lines
+from .i18n import N_, _
 from .model import (
     Binary,
     Call,
@@ -163,15 +165,16 @@ def read_source(path: str | Path) -> str:
         with path.open("rb") as fh:
             data = fh.read(MAX_SOURCE_BYTES + 1)  # not a 3 GB file read whole to refuse it
     except FileNotFoundError:
-        raise ParseError(Diagnostic("PE005", "file not found", file=str(path))) from None
+        raise ParseError(Diagnostic("PE005", _("file not found"), file=str(path))) from None
     except OSError as exc:
-        raise ParseError(Diagnostic("PE005", f"cannot read file: {exc.strerror}", file=str(path))) from None
+        raise ParseError(Diagnostic("PE005", _("cannot read file: {strerror}",
+                                               strerror=exc.strerror), file=str(path))) from None
     if len(data) > MAX_SOURCE_BYTES:
-        raise ParseError(Diagnostic("PE005", "file is larger than 1 MiB", file=str(path)))
+        raise ParseError(Diagnostic("PE005", _("file is larger than 1 MiB"), file=str(path)))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ParseError(not_utf8("PE007", path, data, exc, "file")) from None
+        raise ParseError(not_utf8("PE007", path, data, exc, _("file"))) from None
     return text
 
 
@@ -197,7 +200,7 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
     if not statements:
         # an empty file (or only comments) is almost always the wrong file or a failed save;
         # evaluating it would only report every case field as unknown
-        raise ParseError(_diag("PE009", "the file holds no declarations (an empty ruleset)", file,
+        raise ParseError(_diag("PE009", _("the file holds no declarations (an empty ruleset)"), file,
                                len(lines) if lines else 1, 1))
     ruleset = _assemble(statements, file)
     ruleset.comments = tuple(_comments(lines))
@@ -208,8 +211,10 @@ def parse_text(text: str, file: str = "<string>") -> Ruleset:
 def _too_deep(exc: _TooDeep, file: str) -> Diagnostic:
     tok = exc.token
     if isinstance(exc, _TooLong):
-        return _diag("PE008", f"a list with more than {MAX_LIST_ITEMS} elements", file, tok.line, tok.column)
-    return _diag("PE003", f"brackets nested more than {MAX_BRACKET_DEPTH} deep", file, tok.line, tok.column)
+        return _diag("PE008", _("a list with more than {MAX_LIST_ITEMS} elements",
+                                MAX_LIST_ITEMS=MAX_LIST_ITEMS), file, tok.line, tok.column)
+    return _diag("PE003", _("brackets nested more than {MAX_BRACKET_DEPTH} deep",
+                            MAX_BRACKET_DEPTH=MAX_BRACKET_DEPTH), file, tok.line, tok.column)
 
 
 def parse_expression(text: str, file: str = "<string>", line: int = 1, column: int = 1) -> Expr:
@@ -244,16 +249,17 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
             d.end_column += column - 1 if d.end_column else 0
         d.line += line - 1 if d.line else line
         d.file = file
-        if d.message.startswith("unexpected end of file"):
-            d.message = "incomplete expression"
+        if d.message == _("unexpected end of file (is a '}}' missing?)"):
+            d.message = _("incomplete expression")
         return ParseError(d)
 
     source = text.rstrip()
     lines = source_lines(source)
     if not source.strip():
-        raise moved(_diag("PE001", "empty expression", file, 1, 1))
+        raise moved(_diag("PE001", _("empty expression"), file, 1, 1))
     for comment in _comments(lines):
-        raise moved(_diag("PE001", "'#' starts a comment, which cannot stand inside an expression",
+        raise moved(_diag("PE001", _("'#' starts a comment, which cannot stand inside an "
+                                     "expression"),
                           file, comment.line, lines[comment.line - 1].index(comment.text) + 1))
     try:
         tree = _fragment_parser().parse(source, start=start)
@@ -293,25 +299,66 @@ def _moved_spans(node: Any, line: int, column: int) -> Any:
 # ---------------------------------------------------------------- syntax errors
 
 _READABLE = {
-    "_NL": "end of line", "NAME": "a name", "QUOTED_NAME": "a `quoted name`",
-    "NUMBER": "a number", "PERCENT": "a percentage", "STRING": 'a "string"', "DATE": "a date",
-    "COMPARE": "a comparison (== != < <= > >=)", "VBAR": "'|'", "__ANON_4": "'||'",
+    "VBAR": "'|'", "__ANON_4": "'||'",
     "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['",
     "RSQB": "']'", "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "MINUS": "'-'",
     "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "DOT": "'.'", "__ANON_0": "'..'",
-    "__ANON_5": "'->'", "COLOR": "a color (red, orange, yellow, blue, green)",
-    "HIT": "a hit policy (first, unique, any, collect)", "AGGREGATE": "sum, min, max or count",
-    "PERIOD": "year(s), month(s) or quarter(s)", "DECL_KIND": "a declaration kind",
-    "$END": "end of file",
+    "__ANON_5": "'->'",
+}
+# the tokens said in words, translated where shown (literal braces: no placeholders here)
+_WORDS = {
+    "_NL": N_("end of line"), "NAME": N_("a name"), "QUOTED_NAME": N_("a `quoted name`"),
+    "NUMBER": N_("a number"), "PERCENT": N_("a percentage"), "STRING": N_('a "string"'),
+    "DATE": N_("a date"), "COMPARE": N_("a comparison (== != < <= > >=)"),
+    "COLOR": N_("a color (red, orange, yellow, blue, green)"),
+    "HIT": N_("a hit policy (first, unique, any, collect)"), "AGGREGATE": N_("sum, min, max or count"),
+    "PERIOD": N_("year(s), month(s) or quarter(s)"), "DECL_KIND": N_("a declaration kind"),
+    "$END": N_("end of file"),
 }
 
 
 def _readable(term: str) -> str:
+    if term in _WORDS:
+        return _(_WORDS[term])
     if term in _READABLE:
         return _READABLE[term]
     if term.startswith("__ANON"):
         return term
     return f"'{term.lower()}'"
+
+
+# What a Chinese input method types in place of the ASCII the language wants.
+FULL_WIDTH = {
+    "：": ":", "，": ",", "（": "(", "）": ")", "“": '"', "”": '"', "‘": "'", "’": "'",
+    "→": "->", "≥": ">=", "≤": "<=", "｜": "|", "\u3000": " ", "【": "[", "】": "]",
+    "［": "[", "］": "]", "｛": "{", "｝": "}", "＝": "=", "＞": ">", "＜": "<", "＋": "+",
+    "－": "-", "＊": "*", "／": "/", "．": ".", "；": ";", "％": "%", "＃": "#", "｀": "`",
+}
+
+# Chinese colour names an author may write for a level's colour
+CHINESE_COLOURS = {"红": "red", "红色": "red", "橙": "orange", "橙色": "orange", "黄": "yellow",
+                   "黄色": "yellow", "蓝": "blue", "蓝色": "blue", "绿": "green", "绿色": "green"}
+
+
+def _ascii_for(ch: str) -> str | None:
+    """The ASCII an author meant by a full-width character, or None. Full-width digits and
+    letters (０-９, Ａ-Ｚ) fold to ASCII by NFKC; a number must be written in ASCII digits
+    (docs/language.md), so `６０` is refused with this hint rather than read as 60."""
+    if ch in FULL_WIDTH:
+        return FULL_WIDTH[ch]
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if folded != ch and folded.isascii() and folded.isprintable() else None
+
+
+def _full_width(ch: str, ascii: str) -> str:
+    """The hint for a full-width character: which ASCII character to type instead."""
+    if ch == "\u3000":
+        return _("a full-width space (typed by a Chinese input method): type an ordinary space")
+    if ascii.isdigit():
+        return _("full-width digit '{char}': numbers are written with ASCII digits, type '{ascii}'",
+                 char=ch, ascii=ascii)
+    return _("full-width '{char}' (typed by a Chinese input method): type '{ascii}' instead",
+             char=ch, ascii=ascii)
 
 
 def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
@@ -320,27 +367,72 @@ def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
     line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         ch = lines[line - 1][column - 1] if 0 < line <= len(lines) and column > 0 else "?"
-        return _diag("PE002", f"unexpected character {ch!r}", file, line, column)
-    expected = sorted({_readable(t) for t in getattr(exc, "expected", ()) or ()})
+        d = _diag("PE002", _("unexpected character {char}", char=repr(ch)), file, line, column)
+        typed = _ascii_for(ch)
+        if typed is not None:
+            d.notes.append(_full_width(ch, typed))
+        return d
+    raw = set(getattr(exc, "expected", ()) or ())
+    expected = sorted({_readable(t) for t in raw})
     token = getattr(exc, "token", None)
+    unclosed = _unclosed_brace(lines, token.line if token is not None and token.type != "$END" else None,
+                               token.column if token is not None else None)
     if token is None or token.type == "$END":
-        return _diag("PE001", "unexpected end of file (is a '}' missing?)", file,
+        if unclosed is not None:
+            d = _diag("PE001", _("this '{{' is never closed: the file ends before its '}}'"), file, *unclosed)
+            d.notes.append(_("the file ends at line {line}", line=len(lines)))
+            return d
+        return _diag("PE001", _("unexpected end of file (is a '}}' missing?)"), file,
                      len(lines), max(1, len(lines[-1]) if lines else 1))
-    shown = "end of line" if token.type == "_NL" else repr(str(token))
+    shown = _("end of line") if token.type == "_NL" else repr(str(token))
     if token.type == "_NL":
         line, column = token.line, token.column
-    message = f"unexpected {shown}"
+    message = _("unexpected {token}", token=shown)
     notes: list[str] = []
     if token.type == "NAME" and "'input'" in expected and "'let'" in expected:
-        message = f"unknown statement '{token}'" + did_you_mean(str(token), STATEMENT_KEYWORDS)
+        message = _("unknown statement '{name}'", name=str(token)) + did_you_mean(str(token), STATEMENT_KEYWORDS)
+    elif token.type == "EQUAL" and "COMPARE" in raw:
+        message = _("'=' does not compare: write '==' to test equality (e.g. 岗位层级 == \"领导班子\")")
+    elif "COLOR" in raw and token.type in ("NAME", "QUOTED_NAME"):
+        message = _("'{name}' is not a colour: write one of {colours}", name=str(token),
+                    colours=", ".join(COLORS))
+        if str(token) in CHINESE_COLOURS:
+            notes.append(_("for {name}, write {colour}", name=str(token), colour=CHINESE_COLOURS[str(token)]))
     elif expected:
         if len(expected) > 8:
             expected = [*expected[:8], "…"]
-        notes.append("expected " + ", ".join(expected))
+        notes.append(_("expected {things}", things=", ".join(expected)))
+    starts_line = 0 < line <= len(lines) and not lines[line - 1][: max(column - 1, 0)].strip()
+    if unclosed is not None and starts_line and token.type != "_NL" and unclosed[0] < line:
+        notes.append(_("the '{{' at line {line}, column {column} is not closed: is a '}}' missing before "
+                       "this line?", line=unclosed[0], column=unclosed[1]))
     d = _diag("PE001", message, file, line, column)
     d.end_column = column + max(1, len(str(token).rstrip("\n"))) if token.type != "_NL" else 0
     d.notes = notes
     return d
+
+
+def _unclosed_brace(lines: list[str], line: int | None, column: int | None) -> tuple[int, int] | None:
+    """Where the innermost `{` still open before (line, column) (the whole text when None)
+    opens, outside strings, backtick names and comments: the block a missing `}` leaves open."""
+    opened: list[tuple[int, int]] = []
+    for number, text in enumerate(lines, 1):
+        quote = None
+        for i, ch in enumerate(text, 1):
+            if line is not None and (number, i) >= (line, column or 0):
+                return opened[-1] if opened else None
+            if quote:
+                if ch == quote:
+                    quote = None
+            elif ch in ('"', "`"):
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch == "{":
+                opened.append((number, i))
+            elif ch == "}" and opened:
+                opened.pop()
+    return opened[-1] if opened else None
 
 
 def _diag(code: str, message: str, file: str, line: int, column: int) -> Diagnostic:
@@ -356,14 +448,16 @@ def _check_depth(tree: Any, file: str) -> None:
         node, depth, chained = stack.pop()
         if depth > MAX_EXPR_DEPTH:
             meta = node.meta
-            d = _diag("PE003", f"expression nested more than {MAX_EXPR_DEPTH} deep",
+            d = _diag("PE003", _("expression nested more than {MAX_EXPR_DEPTH} deep",
+                                 MAX_EXPR_DEPTH=MAX_EXPR_DEPTH),
                       file, getattr(meta, "line", 0), getattr(meta, "column", 0))
             if chained > depth // 2:
                 # a flat `a + b + c + …` nests one level per operator: say so, or the
                 # author looks in vain for brackets
                 d.message = (f"expression too long: a chain of operators such as a + b + c + … "
                              f"nests one level per operator, past the limit of {MAX_EXPR_DEPTH}")
-                d.notes.append("split it into several lets, e.g. let 小计1 = … and let 合计 = 小计1 + 小计2")
+                d.notes.append(_("split it into several lets, e.g. let 小计1 = … and let 合计 = "
+                                 "小计1 + 小计2"))
             raise ParseError(d)
         chain = 1 if node.data in _CHAIN_OPERATORS else 0
         for child in node.children:
@@ -416,12 +510,13 @@ def _tspan(file: str, tok: Token) -> Span:
 def _number(text: str, file: str, tok: Token) -> Decimal:
     digits = text.replace(".", "").lstrip("0")
     if len(digits) > MAX_DIGITS:
-        raise ParseError(Diagnostic.at("PE004", f"number has more than {MAX_DIGITS} digits",
+        raise ParseError(Diagnostic.at("PE004", _("number has more than {MAX_DIGITS} digits",
+                                                  MAX_DIGITS=MAX_DIGITS),
                                        _tspan(file, tok)))
     try:
         return Decimal(text)
     except InvalidOperation:  # pragma: no cover - the lexer only lets digits through
-        raise ParseError(Diagnostic.at("PE004", f"invalid number {text!r}", _tspan(file, tok))) from None
+        raise ParseError(Diagnostic.at("PE004", _("invalid number {text!r}", text=text), _tspan(file, tok))) from None
 
 
 def unescape(raw: str) -> str:
@@ -494,7 +589,7 @@ class _Builder(Transformer):
         try:
             return Literal(_dt.date.fromisoformat(str(ch[0])), self.sp(meta))
         except ValueError:
-            raise self.error("PE001", f"invalid date {ch[0]}", self.sp(meta)) from None
+            raise self.error("PE001", _("invalid date {value}", value=ch[0]), self.sp(meta)) from None
 
     def true(self, meta: Any, ch: list) -> Literal:
         return Literal(True, self.sp(meta))
@@ -564,15 +659,17 @@ class _Builder(Transformer):
                 return Comprehension(function, args[0].left.name, args[0].right, None, None, span)
             return Call(function, tuple(args), span)
         if len(args) != 1:
-            raise self.error("PE001", f"{function}(…) takes a single 'for' or 'where' argument", span)
+            raise self.error("PE001", _("{function}(…) takes a single 'for' or 'where' argument",
+                                        function=function), span)
         comp = args[0]
         if comp[0] == "generator":
-            _, element, var, source, where, _sp = comp
+            _kind, element, var, source, where, _sp = comp
             return Comprehension(function, var, source, element, where, span)
-        _, condition, where, _sp = comp
+        _kind, condition, where, _sp = comp
         if not (isinstance(condition, Binary) and condition.op == "in"
                 and isinstance(condition.left, Name)):
-            raise self.error("PE001", f"expected '{function}(v in LIST where …)'", span)
+            raise self.error("PE001", _("expected '{function}(v in LIST where …)'",
+                                        function=function), span)
         return Comprehension(function, condition.left.name, condition.right, None, where, span)
 
     # -- types
@@ -595,16 +692,17 @@ class _Builder(Transformer):
         values = []
         for item in ch[0].items:
             if not isinstance(item, Literal) or isinstance(item.value, bool):
-                raise self.error("PE001", "'one of' lists literal values", self.sp(meta))
+                raise self.error("PE001", _("'one of' lists literal values"), self.sp(meta))
             values.append(item.value if isinstance(item.value, str) else str(item.value))
         if len(set(values)) != len(values):
-            raise self.error("PE102", "'one of' lists a value twice", self.sp(meta))
+            raise self.error("PE102", _("'one of' lists a value twice"), self.sp(meta))
         return TypeSpec("enum", tuple(values))
 
     def type_range(self, meta: Any, ch: list) -> TypeSpec:
         low, high = ch
         if low.value > high.value:
-            raise self.error("PE112", f"empty range {low.text}..{high.text}", self.sp(meta))
+            raise self.error("PE112", _("empty range {text}..{text2}",
+                                        text=low.text, text2=high.text), self.sp(meta))
         return TypeSpec("range", minimum=low.value, maximum=high.value, spelling=(low.text, high.text))
 
     def type_list(self, meta: Any, ch: list) -> TypeSpec:
@@ -614,7 +712,7 @@ class _Builder(Transformer):
         names = [f.name for f in ch]
         for f in ch:
             if names.count(f.name) > 1:
-                raise self.error("PE102", f"field '{f.name}' declared twice", f.span)
+                raise self.error("PE102", _("field '{name}' declared twice", name=f.name), f.span)
         return list(ch)
 
     def field(self, meta: Any, ch: list) -> Field:
@@ -635,9 +733,10 @@ class _Builder(Transformer):
         for extra in extras:
             if not isinstance(extra, _Tagged) or extra[0] != "bound":
                 continue
-            _, op, value, span = extra
+            _kind, op, value, span = extra
             if type_.kind not in ("number", "integer", "range"):
-                raise self.error("PE112", f"a bound needs a number type, not {type_.kind}", span)
+                raise self.error("PE112", _("a bound needs a number type, not {kind}",
+                                            kind=type_.kind), span)
             if op in (">=", ">"):
                 type_ = dataclasses.replace(type_, minimum=value.value, min_exclusive=op == ">",
                                             spelling=(value.text, type_.spelling[1]))
@@ -645,7 +744,7 @@ class _Builder(Transformer):
                 type_ = dataclasses.replace(type_, maximum=value.value, max_exclusive=op == "<",
                                             spelling=(type_.spelling[0], value.text))
             else:
-                raise self.error("PE112", f"a bound is one of >= > <= <, not {op}", span)
+                raise self.error("PE112", _("a bound is one of >= > <= <, not {op}", op=op), span)
         return type_
 
     # -- statements
@@ -662,7 +761,7 @@ class _Builder(Transformer):
         try:
             return _tag("effective", _dt.date.fromisoformat(str(ch[0])), self.sp(meta))
         except ValueError:
-            raise self.error("PE001", f"invalid date {ch[0]}", self.sp(meta)) from None
+            raise self.error("PE001", _("invalid date {value}", value=ch[0]), self.sp(meta)) from None
 
     def extends_decl(self, meta: Any, ch: list) -> _Tagged:
         return _tag("extends", unescape(str(ch[0])), self.sp(meta))
@@ -691,7 +790,8 @@ class _Builder(Transformer):
     def dimension_decl(self, meta: Any, ch: list) -> Dimension:
         name, low, high, *extras = ch
         if low.value > high.value:
-            raise self.error("PE112", f"empty range {low.text}..{high.text}", self.sp(meta))
+            raise self.error("PE112", _("empty range {text}..{text2}",
+                                        text=low.text, text2=high.text), self.sp(meta))
         weight = next((e[1] for e in extras if isinstance(e, _Tagged)), None)
         doc = next((unescape(str(e)) for e in extras if isinstance(e, Token)), None)
         return Dimension(name, low.value, high.value, Decimal(1) if weight is None else weight.value, doc,
@@ -713,7 +813,7 @@ class _Builder(Transformer):
         outputs = []
         for out in ch[1]:
             if not isinstance(out, Name):
-                raise self.error("PE001", "an output column header is a name", out.span)
+                raise self.error("PE001", _("an output column header is a name"), out.span)
             outputs.append(out.name)
         return _tag("header", ch[0], outputs, self.sp(meta))
 
@@ -756,18 +856,19 @@ class _Builder(Transformer):
             hit, aggregate = rest[0][1], rest[0][2]
             rest = rest[1:]
         header = rest[0]
-        _, inputs, outputs, hspan = header
+        _kind, inputs, outputs, hspan = header
         rows = tuple(r for r in rest[1:] if isinstance(r, Row))
         for row in rows:
             if len(row.tests) != len(inputs) or len(row.outputs) != len(outputs):
                 raise self.error(
                     "PE107",
-                    f"row has {len(row.tests)} input and {len(row.outputs)} output cells; "
-                    f"the header has {len(inputs)} and {len(outputs)}",
+                    _("row has {tests} input and {outputs} output cells; the header has "
+                      "{inputs} and {outputs2}",
+                      tests=len(row.tests), outputs=len(row.outputs), inputs=len(inputs), outputs2=len(outputs)),
                     row.span,
                 )
         if not rows:
-            raise self.error("PE107", f"table '{name}' has no rows", self.sp(meta))
+            raise self.error("PE107", _("table '{name}' has no rows", name=name), self.sp(meta))
         return DecisionTable(name, tuple(inputs), tuple(outputs), rows, hit, aggregate, self.sp(meta),
                              hspan.line)
 
@@ -782,7 +883,7 @@ class _Builder(Transformer):
         seen: set[str] = set()
         for lv in levels:
             if lv.name in seen:
-                raise self.error("PE102", f"level '{lv.name}' listed twice", lv.span)
+                raise self.error("PE102", _("level '{name}' listed twice", name=lv.name), lv.span)
             seen.add(lv.name)
         return GradeScale(ch[0], levels, self.sp(meta))
 
@@ -821,7 +922,7 @@ class _Builder(Transformer):
     def raise_by(self, meta: Any, ch: list) -> Raise:
         steps = _number(str(ch[0]), self.file, ch[0])
         if steps != steps.to_integral_value() or steps < 1:
-            raise self.error("PE112", "raise N needs a whole number of levels >= 1", self.sp(meta))
+            raise self.error("PE112", _("raise N needs a whole number of levels >= 1"), self.sp(meta))
         return Raise(ch[1], steps=int(steps), span=self.sp(meta))
 
     def grade_decl(self, meta: Any, ch: list) -> Grade:
@@ -836,7 +937,7 @@ class _Builder(Transformer):
             if isinstance(line, Raise):
                 seen_raise = True
             elif seen_raise:
-                raise self.error("PE001", "grade lines come before 'raise' lines", line.span)
+                raise self.error("PE001", _("grade lines come before 'raise' lines"), line.span)
 
     def label(self, meta: Any, ch: list) -> Literal:
         value = ch[0]
@@ -856,10 +957,11 @@ class _Builder(Transformer):
         scale, row_input, column_input, header, *rest = ch
         rows = [r for r in rest if isinstance(r, _Tagged)]
         raises = tuple(r for r in rest if isinstance(r, Raise))
-        for _, _label, cells, span in rows:
+        for _tag, _label, cells, span in rows:
             if len(cells) != len(header):
-                raise self.error("PE107", f"matrix row has {len(cells)} cells; the header has "
-                                 f"{len(header)}", span)
+                raise self.error("PE107", _("matrix row has {cells} cells; the header has "
+                                            "{header}",
+                                            cells=len(cells), header=len(header)), span)
         matrix = Matrix(row_input, column_input, tuple(header),
                         tuple((r[1], r[2]) for r in rows), tuple(r[3] for r in rows))
         return Grade(scale, (), raises, matrix, self.sp(meta))
@@ -867,7 +969,7 @@ class _Builder(Transformer):
     def cadence(self, meta: Any, ch: list) -> _Tagged:
         n = _number(str(ch[0]), self.file, ch[0])
         if n != n.to_integral_value() or n < 1:
-            raise self.error("PE112", "every N needs a whole number >= 1", self.sp(meta))
+            raise self.error("PE112", _("every N needs a whole number >= 1"), self.sp(meta))
         unit = str(ch[1]).rstrip("s")
         return _tag("every", int(n), unit)
 
@@ -914,7 +1016,7 @@ class _Builder(Transformer):
         lines: list[tuple[str, int]] = []
         for c in ch[1:]:
             if c[0] == "for":
-                _, var, source, where = c
+                _kind, var, source, where = c
             elif c[0] == "when":
                 when = c[1]
             elif c[0] == "action":
@@ -924,7 +1026,8 @@ class _Builder(Transformer):
                 lines.append((c[0], c[2].line))
             else:
                 if c[0] in body:
-                    raise self.error("PE102", f"'{c[0]}' given twice in sanction '{name}'", c[2])
+                    raise self.error("PE102", _("'{value}' given twice in sanction '{name}'",
+                                                value=c[0], name=name), c[2])
                 body[c[0]] = c[1]
                 lines.append((c[0], c[2].line))
         warning = body.get("warning")
@@ -950,8 +1053,9 @@ class _Builder(Transformer):
         for st in body:
             key = (declaration_kind(st), declaration_name(st))
             if key in seen:
-                raise self.error("PE102", f"{key[0]} '{key[1]}' is declared twice in rollup '{ch[0]}' "
-                                 f"(first at line {seen[key].line})", st.span)
+                raise self.error("PE102", _("{value} '{value2}' is declared twice in rollup "
+                                            "'{value3}' (first at line {line})",
+                                            value=key[0], value2=key[1], value3=ch[0], line=seen[key].line), st.span)
             seen[key] = st.span
         return Rollup(ch[0], ch[1], tuple(body), self.sp(meta))
 
@@ -973,8 +1077,9 @@ def _assemble(statements: list, file: str) -> Ruleset:
         if isinstance(st, _Tagged):
             tag, span = st[0], st[-1]
             if tag in header_seen and tag not in ("source", "remove"):
-                raise ParseError(Diagnostic.at("PE102", f"'{tag}' given twice (first at line "
-                                               f"{header_seen[tag].line})", span))
+                raise ParseError(Diagnostic.at("PE102", _("'{tag}' given twice (first at line "
+                                                          "{line})",
+                                                          tag=tag, line=header_seen[tag].line), span))
             header_seen.setdefault(tag, span)
             rs.header_spans.setdefault(tag, span)
             if tag in ("source", "remove"):
@@ -999,7 +1104,8 @@ def _assemble(statements: list, file: str) -> Ruleset:
         key = (declaration_kind(st), declaration_name(st))
         if key in seen:
             raise ParseError(Diagnostic.at(
-                "PE102", f"{key[0]} '{key[1]}' is declared twice (first at line {seen[key].line})",
+                "PE102", _("{value} '{value2}' is declared twice (first at line {line})",
+                           value=key[0], value2=key[1], line=seen[key].line),
                 st.span))
         seen[key] = st.span
         rs.declarations.append(st)

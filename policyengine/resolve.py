@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 
 from .errors import Diagnostic, ParseError, did_you_mean
-from .model import Ruleset, declaration_kind, declaration_name
+from .i18n import _
+from .model import Ruleset, Span, declaration_kind, declaration_name
 
 MAX_EXTENDS_DEPTH = 32
 RULESET_SUFFIXES = (".policy", ".yaml", ".yml")
@@ -75,12 +76,25 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Ruleset:
     key = parent_path.resolve()
     if key in chain or key == path.resolve():
         cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))
-        raise ParseError(Diagnostic.at("PE108", f"extends cycle: {cycle}", span))
+        raise ParseError(Diagnostic.at("PE108", _("extends cycle: {cycle}", cycle=cycle), span))
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise ParseError(Diagnostic.at("PE108", f"extends chain longer than {MAX_EXTENDS_DEPTH}", span))
-    referenced_file(parent_path, (chain[0] if chain else path.resolve()).parent, "extends", span)
-    if not parent_path.is_file():
-        raise ParseError(Diagnostic.at("PE108", f"extends: file not found: {child.extends}", span))
+        raise ParseError(Diagnostic.at("PE108", _("extends chain longer than "
+                                                  "{MAX_EXTENDS_DEPTH}",
+                                                  MAX_EXTENDS_DEPTH=MAX_EXTENDS_DEPTH), span))
+    # `extends "tax@2010"`: a shipped ruleset by name (always readable), unless a file of
+    # that name stands next to the child
+    shipped = _shipped_parent(child.extends, span) if not parent_path.is_file() else None
+    if shipped is not None:
+        parent_path = shipped
+        key = parent_path.resolve()
+        if key in chain or key == path.resolve():
+            cycle = " -> ".join(str(p.name) for p in (*chain, path.resolve(), key))
+            raise ParseError(Diagnostic.at("PE108", _("extends cycle: {cycle}", cycle=cycle), span))
+    else:
+        referenced_file(parent_path, (chain[0] if chain else path.resolve()).parent, "extends", span)
+        if not parent_path.is_file():
+            raise ParseError(Diagnostic.at("PE108", _("extends: file not found: {name}", name=child.extends),
+                                           span))
     parent = _resolve(parent_path, (*chain, path.resolve()))
     return merge(parent, child)
 
@@ -96,7 +110,8 @@ def merge(parent: Ruleset, child: Ruleset) -> Ruleset:
         else:
             names = [declaration_name(d) for d in declarations if declaration_kind(d) == rm.kind]
             raise ParseError(Diagnostic.at(
-                "PE109", f"remove {rm.kind} '{rm.name}': the parent has no such {rm.kind}"
+                "PE109", _("remove {kind} '{name}': the parent has no such {kind}",
+                           kind=rm.kind, name=rm.name)
                 + did_you_mean(rm.name, names), rm.span))
     index = {(declaration_kind(d), declaration_name(d)): i for i, d in enumerate(declarations)}
     for decl in child.declarations:
@@ -124,3 +139,19 @@ def merge(parent: Ruleset, child: Ruleset) -> Ruleset:
         header_spans={**parent.header_spans, **child.header_spans},
         lineage=(*parent.lineage, child.file),
     )
+
+
+def _shipped_parent(extends: str, span: Span | None) -> Path | None:
+    """`extends "tax@2010"` (or `extends "tax"`): a shipped ruleset named as on the command
+    line, so a county office can build on a shipped method without copying it. A file of
+    that name next to the child wins (it is looked for first)."""
+    from .api import SHIPPED_NAME, locate_ruleset
+
+    if not SHIPPED_NAME.match(extends) or extends.endswith((".policy", ".yaml", ".yml")):
+        return None
+    try:
+        return locate_ruleset(extends)
+    except ParseError as exc:
+        # a name, not a path: say which shipped names there are rather than "not a ruleset file"
+        d = exc.diagnostics[0]
+        raise ParseError(Diagnostic.at("PE108", _("extends: {problem}", problem=d.message), span)) from None

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from typing import Any
+from typing import Any, overload
 
 from .runtime import CONTEXT
 
@@ -92,6 +93,86 @@ class ItemResult:
 WARNING_ORDER = ["red", "orange", "yellow", "blue", "green"]
 
 
+class ItemResults(Sequence[ItemResult]):
+    """The items' results as evaluated: a read-only sequence that builds an ItemResult from
+    the item's slot list only when it is read, and keeps it (an item read twice is the same
+    object).
+
+    Building an object per item, and the collector later walking all of them, was about as
+    much time as the evaluation; a caller that reads the summary, a few items, or writes
+    the results through a renderer that reads the slot lists directly never pays for it.
+    Once every item is built the slot lists are let go. Compares equal to a list of the same
+    results; pickles as that list."""
+
+    __slots__ = ("_build", "_built", "_ids", "_missing", "_names", "_rows")
+
+    def __init__(self, rows: list[list[Any]], ids: list[str], names: list[str | None],
+                 build: Callable[[list[Any], str, str | None], ItemResult]):
+        self._rows: list[list[Any]] | None = rows
+        self._ids = ids
+        self._names = names
+        self._build = build
+        self._built: list[ItemResult | None] = [None] * len(ids)
+        self._missing = len(ids)
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+    @overload
+    def __getitem__(self, index: int) -> ItemResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ItemResult]: ...
+
+    def __getitem__(self, index: int | slice) -> ItemResult | list[ItemResult]:
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self._built)))]
+        item = self._built[index]
+        if item is None:
+            if index < 0:
+                index += len(self._built)
+            item = self._built[index] = self._build(self._rows[index], self._ids[index],  # type: ignore[index]
+                                                    self._names[index])
+            self._missing -= 1
+            if not self._missing:
+                self._rows = None
+        return item
+
+    def __iter__(self) -> Iterator[ItemResult]:
+        if self._missing:
+            # build the rest in one pass (what a renderer reading every item wants)
+            build, built, rows, ids, names = self._build, self._built, self._rows, self._ids, self._names
+            for k, item in enumerate(built):
+                if item is None:
+                    built[k] = build(rows[k], ids[k], names[k])  # type: ignore[index]
+            self._missing = 0
+            self._rows = None
+        return iter(self._built)  # type: ignore[arg-type]
+
+    def passing(self, start: int, stop: int) -> list[ItemResult]:
+        """Items start..stop for a reader that looks at each once (a writer streaming its
+        output): those not built yet are built for it and not kept, so writing a large
+        result never holds an object per item."""
+        built, rows = self._built, self._rows
+        if rows is None:
+            return built[start:stop]  # type: ignore[return-value]
+        build, ids, names = self._build, self._ids, self._names
+        return [built[k] or build(rows[k], ids[k], names[k]) for k in range(start, min(stop, len(built)))]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, ItemResults)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+
 @dataclass(slots=True)
 class RollupResult:
     """A rollup's units (each shaped like an item result; `id` is the group key) and its
@@ -112,7 +193,8 @@ class RollupResult:
 class Result:
     ruleset: dict[str, Any]
     case: dict[str, Any]
-    items: list[ItemResult]
+    # a list, or (from evaluate) ItemResults, which builds each item when it is read
+    items: Sequence[ItemResult]
     summary: dict[str, Any] = field(default_factory=dict)
     # rollup name -> its result; empty for a ruleset without rollups (and then not in to_dict)
     rollups: dict[str, RollupResult] = field(default_factory=dict)
@@ -139,7 +221,7 @@ class Result:
         return out
 
 
-def _by_id(results: list[ItemResult], wanted: str) -> ItemResult:
+def _by_id(results: Sequence[ItemResult], wanted: str) -> ItemResult:
     for r in results:
         if r.id == wanted:
             return r

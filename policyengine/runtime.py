@@ -21,6 +21,8 @@ from decimal import (
     Overflow,
 )
 
+from .i18n import _
+
 if _typing.TYPE_CHECKING:  # generated code sees only public names: keep imports private
     from collections.abc import Callable
 
@@ -96,11 +98,13 @@ def disagree(table: str, first: int, second: int) -> None:
 
 
 def no_grade(scale: str) -> None:
-    raise RuleFailure("PE408", f"no line of grade '{scale}' applies (add an 'otherwise' line)")
+    raise RuleFailure("PE408", _("no line of grade '{scale}' applies (add an 'otherwise' line)",
+                                 scale=scale))
 
 
 def no_cell(scale: str, row: object, column: object) -> None:
-    raise RuleFailure("PE407", f"matrix of '{scale}' has no cell for ({show(row)}, {show(column)})")
+    raise RuleFailure("PE407", _("matrix of '{scale}' has no cell for ({row}, {column})",
+                                 scale=scale, row=show(row), column=show(column)))
 
 
 def traced_call(trace: dict, marker: int, table: str, fn: Callable[..., tuple], args: tuple,
@@ -119,7 +123,9 @@ def rnd(x: Decimal, quantum: Decimal) -> Decimal:
 
 def quantum(digits: Decimal) -> Decimal:
     if digits != digits.to_integral_value() or not -10 <= digits <= 20:
-        raise RuleFailure("PE406", f"round() keeps a whole number of digits from -10 to 20, not {digits}")
+        raise RuleFailure("PE406", _("round() keeps a whole number of digits from -10 to 20, "
+                                     "not {digits}",
+                                     digits=digits))
     return ONE.scaleb(-int(digits))
 
 
@@ -144,33 +150,33 @@ def total(values: object) -> Decimal:
 
 def smallest(values: list) -> object:
     if not values:
-        raise RuleFailure("PE405", "min() of an empty list")
+        raise RuleFailure("PE405", _("min() of an empty list"))
     return min(values)
 
 
 def largest(values: list) -> object:
     if not values:
-        raise RuleFailure("PE405", "max() of an empty list")
+        raise RuleFailure("PE405", _("max() of an empty list"))
     return max(values)
 
 
 def average(values: list) -> Decimal:
     if not values:
-        raise RuleFailure("PE405", "mean() of an empty list")
+        raise RuleFailure("PE405", _("mean() of an empty list"))
     return total(values) / len(values)
 
 
 def share(flags: list) -> Decimal:
     """The share of true flags: `share(i in items where c)`, a count over the group's size."""
     if not flags:
-        raise RuleFailure("PE405", "share() of an empty list")
+        raise RuleFailure("PE405", _("share() of an empty list"))
     return Decimal(sum(flags)) / len(flags)
 
 
 def share_of(kept: list, group: list) -> Decimal:
     """`share(…)` in trace mode: the kept items over the group's size."""
     if not group:
-        raise RuleFailure("PE405", "share() of an empty list")
+        raise RuleFailure("PE405", _("share() of an empty list"))
     return Decimal(len(kept)) / len(group)
 
 

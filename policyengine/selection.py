@@ -14,6 +14,7 @@ from typing import Any
 
 from .api import LoadedRuleset
 from .errors import Diagnostic, PolicyError, did_you_mean
+from .i18n import _
 from .render.table import TableView, columns_of
 from .render.tabular import cell
 from .result import ItemResult, Result
@@ -40,7 +41,7 @@ def select_items(rs: LoadedRuleset, result: Result, rows: list[list[Any]], ids: 
         missing = [p for p in pairs if key(*p) is None]
         present.sort(key=lambda p: key(*p), reverse=reverse)
         pairs = present + missing
-    return [i for i, _ in pairs], [r for _, r in pairs]
+    return [i for i, _row in pairs], [r for _item, r in pairs]
 
 
 def _level(rs: LoadedRuleset, text: str) -> tuple[str, str]:
@@ -49,21 +50,27 @@ def _level(rs: LoadedRuleset, text: str) -> tuple[str, str]:
     if "=" in text:
         scale, level = (part.strip() for part in text.split("=", 1))
         if scale not in scales:
-            raise PolicyError(Diagnostic("PE741", f"--level {text}: no grade scale '{scale}'"
+            raise PolicyError(Diagnostic("PE741", _("--level {text}: no grade scale '{scale}'",
+                                                    text=text, scale=scale)
                                          + did_you_mean(scale, list(scales)), file=COMMAND_LINE))
         if level not in scales[scale]:
-            raise PolicyError(Diagnostic("PE741", f"--level {text}: scale '{scale}' has no level '{level}'"
+            raise PolicyError(Diagnostic("PE741", _("--level {text}: scale '{scale}' has no "
+                                                    "level '{level}'",
+                                                    text=text, scale=scale, level=level)
                                          + did_you_mean(level, scales[scale]), file=COMMAND_LINE))
         return scale, level
     found = [(scale, text) for scale, names in scales.items() if text in names]
     if len(found) > 1:
-        raise PolicyError(Diagnostic("PE741", f"--level {text}: several scales have this level; write "
-                                     + " or ".join(f"{s}={text}" for s, _ in found), file=COMMAND_LINE))
+        raise PolicyError(Diagnostic("PE741", _("--level {text}: several scales have this "
+                                                "level; write ",
+                                                text=text)
+                                     + " or ".join(f"{s}={text}" for s, _level in found), file=COMMAND_LINE))
     if not found:
         every = [n for names in scales.values() for n in names]
-        raise PolicyError(Diagnostic("PE741", f"--level {text}: no grade scale has this level"
+        raise PolicyError(Diagnostic("PE741", _("--level {text}: no grade scale has this level",
+                                                text=text)
                                      + did_you_mean(text, every)
-                                     + (f" (levels: {', '.join(every)})" if every else ""), file=COMMAND_LINE))
+                                     + (_(" (levels: {value})", value=', '.join(every)) if every else ""), file=COMMAND_LINE))
     return found[0]
 
 
@@ -90,7 +97,8 @@ def _sort_key(rs: LoadedRuleset, result: Result, name: str) -> Any:
         slot = rs.compiled.slots[name]
         return lambda item, row: _comparable(row[slot])
     known = ["id", "name", *values, *scales, *(f"{s}.rank" for s in scales), *sorted(inputs), "fine"]
-    raise PolicyError(Diagnostic("PE742", f"--sort {name}: no such value, input or grade"
+    raise PolicyError(Diagnostic("PE742", _("--sort {name}: no such value, input or grade",
+                                            name=name)
                                  + did_you_mean(name, known), file=COMMAND_LINE))
 
 
@@ -114,10 +122,10 @@ def table_view(rs: LoadedRuleset, result: Result, rows: list[list[Any]], columns
         known = columns_of(result, input_names, sanctions) if result.items else ["id", "name"]
         for name in names:
             if name not in known:
-                raise PolicyError(Diagnostic("PE740", f"--columns: no column '{name}'" + did_you_mean(name, known)
-                                             + f" (columns: {', '.join(known)})", file=COMMAND_LINE))
+                raise PolicyError(Diagnostic("PE740", _("--columns: no column '{name}'", name=name) + did_you_mean(name, known)
+                                             + _(" (columns: {value})", value=', '.join(known)), file=COMMAND_LINE))
         if not names:
-            raise PolicyError(Diagnostic("PE740", "--columns: give at least one column", file=COMMAND_LINE))
+            raise PolicyError(Diagnostic("PE740", _("--columns: give at least one column"), file=COMMAND_LINE))
         chosen = tuple(names)
         shown = set(columns_of(result, [], sanctions)) if result.items else set()
         for name in names:

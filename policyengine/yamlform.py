@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 from . import dsl
 from .dsl import BLANK, Line, Lines, declaration_ranges, width, with_comments
 from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml, source_lines
+from .i18n import _
 from .model import (
     Comment,
     DecisionTable,
@@ -91,7 +92,8 @@ def parse_yaml_text(text: str, file: str = "<string>") -> Ruleset:
     doc = _Document(file, text)
     data = doc.plain(root)
     if data is None or data == {}:  # as for the DSL: an empty file is a mistake, not a ruleset
-        raise ParseError(Diagnostic("PE009", "the file holds no declarations (an empty ruleset)",
+        raise ParseError(Diagnostic("PE009", _("the file holds no declarations (an empty "
+                                               "ruleset)"),
                                     file=file, line=1, column=1))
     _validate(data, doc)
     rs = _Reader(doc).ruleset(data)
@@ -117,9 +119,9 @@ def _compose(text: str, file: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         raise ParseError(invalid_yaml("PE501", exc, text, file)) from None
     except yaml.YAMLError as exc:
-        raise ParseError(Diagnostic("PE501", f"invalid YAML: {exc}", file=file)) from None
+        raise ParseError(Diagnostic("PE501", _("invalid YAML: {exc}", exc=exc), file=file)) from None
     except RecursionError:
-        raise ParseError(Diagnostic("PE501", "YAML nested too deeply", file=file)) from None
+        raise ParseError(Diagnostic("PE501", _("YAML nested too deeply"), file=file)) from None
 
 
 def _span(file: str, node: Any) -> Span:
@@ -212,7 +214,7 @@ def _value_positions(text: str, node: Any) -> Positions | None:
     u = 0
     for ch in value:
         while u < len(units):
-            source, _, exact = units[u]
+            source, _kind, exact = units[u]
             if source == ch or source == "\x00" or (
                     not exact and ch in " \n" and source in _BREAKS + " \t"):
                 break
@@ -308,8 +310,8 @@ class _Document:
         if root is None:
             return None
         if _expanded_size(root) > MAX_NODES:  # before walking it: a bomb would take a while
-            raise ParseError(Diagnostic("PE505", "YAML aliases expand to more than a million values "
-                                        "(an alias bomb?)", file=self.file))
+            raise ParseError(Diagnostic("PE505", _("YAML aliases expand to more than a million "
+                                                   "values (an alias bomb?)"), file=self.file))
         return self._value(root, ())
 
     def _value(self, node: Any, path: Path_) -> Any:
@@ -317,10 +319,11 @@ class _Document:
 
         self.count += 1
         if self.count > MAX_NODES:
-            raise ParseError(Diagnostic("PE505", "YAML aliases expand to more than a million values "
-                                        "(an alias bomb?)", file=self.file))
+            raise ParseError(Diagnostic("PE505", _("YAML aliases expand to more than a million "
+                                                   "values (an alias bomb?)"), file=self.file))
         if len(path) > MAX_DEPTH:
-            raise self.error(node, "PE501", f"YAML nested more than {MAX_DEPTH} deep")
+            raise self.error(node, "PE501", _("YAML nested more than {MAX_DEPTH} deep",
+                                              MAX_DEPTH=MAX_DEPTH))
         self.nodes[path] = node
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in (_TAG + "map", _TAG + "seq"):
             self._tag_refused(node)  # `!!python/object {…}`: a tag on a mapping or list, as on a scalar
@@ -328,12 +331,16 @@ class _Document:
             out: dict[str, Any] = {}
             for key, value in self._commas_rejoined(node):
                 if not isinstance(key, yaml.ScalarNode):
-                    raise self.error(key, "PE503", "a key must be a plain word or text, not a list or mapping")
+                    raise self.error(key, "PE503", _("a key must be a plain word or text, not "
+                                                     "a list or mapping"))
                 if key.tag == _TAG + "merge":
-                    raise self.error(key, "PE503", "merge keys (<<) are not supported in rulesets")
+                    raise self.error(key, "PE503", _("merge keys (<<) are not supported in "
+                                                     "rulesets"))
                 name = str(key.value)
                 if name in out:
-                    raise self.error(key, "PE506", f"key '{name}' given twice in the same mapping")
+                    raise self.error(key, "PE506", _("key '{name}' given twice in the same "
+                                                     "mapping",
+                                                     name=name))
                 self.keys[(*path, name)] = key
                 out[name] = self._value(value, (*path, name))
             return out
@@ -380,7 +387,8 @@ class _Document:
     def _tag_refused(self, node: Any) -> NoReturn:
         tag = node.tag
         shown = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
-        raise self.error(node, "PE501", f"YAML tag '{shown}' is not allowed in a ruleset")
+        raise self.error(node, "PE501", _("YAML tag '{shown}' is not allowed in a ruleset",
+                                          shown=shown))
 
     def number(self, node: Any) -> Decimal:
         import yaml
@@ -388,15 +396,16 @@ class _Document:
         text = str(node.value).replace("_", "")
         digits = text.lstrip("+-").replace(".", "").lstrip("0")
         if len(digits) > MAX_DIGITS:
-            raise self.error(node, "PE004", f"number has more than {MAX_DIGITS} digits")
+            raise self.error(node, "PE004", _("number has more than {MAX_DIGITS} digits",
+                                              MAX_DIGITS=MAX_DIGITS))
         try:
             if node.tag == _TAG + "int":
                 return Decimal(yaml.constructor.SafeConstructor().construct_yaml_int(node))
             value = Decimal(text)
         except (InvalidOperation, ValueError):
-            raise self.error(node, "PE503", f"not a number: {node.value!r}") from None
+            raise self.error(node, "PE503", _("not a number: {value!r}", value=node.value)) from None
         if not value.is_finite():
-            raise self.error(node, "PE503", f"not a finite number: {node.value!r}")
+            raise self.error(node, "PE503", _("not a finite number: {value!r}", value=node.value))
         return value
 
     def error(self, node: Any, code: str, message: str, notes: list[str] | None = None) -> ParseError:
@@ -600,13 +609,16 @@ class _Reader:
     def name(self, path: Path_) -> str:
         text = self.raw(path)
         if not text or "`" in text or "\n" in text:
-            raise self.error(path, f"{_where(path)}: {text!r} is not a name (no backticks or line breaks)")
+            raise self.error(path, _("{path}: {text!r} is not a name (no backticks or line "
+                                     "breaks)",
+                                     path=_where(path), text=text))
         return text
 
     def key_name(self, path: Path_) -> str:
         text = path[-1]
         if not text or "`" in text or "\n" in text:
-            raise self.error(path, f"{text!r} is not a name (no backticks or line breaks)", key=True)
+            raise self.error(path, _("{text!r} is not a name (no backticks or line breaks)",
+                                     text=text), key=True)
         return text
 
     def expr(self, path: Path_) -> Expr:
@@ -658,7 +670,7 @@ class _Reader:
                 continue  # applied below, once every declaration is read
             if key in ("source", "sources"):
                 if any(k in data for k in ("source", "sources") if k != key):
-                    raise self.error(path, "give 'sources' or 'source', not both", key=True)
+                    raise self.error(path, _("give 'sources' or 'source', not both"), key=True)
                 for i, text in enumerate(self.texts(path, value)):
                     rs.header_spans[f"source#{i}"] = self.span((*path, i)) if isinstance(value, list) else span
                     sources.append(text)
@@ -676,7 +688,7 @@ class _Reader:
                 try:
                     rs.effective = _dt.date.fromisoformat(value)
                 except ValueError:
-                    raise self.error(path, f"invalid date {value}") from None
+                    raise self.error(path, _("invalid date {value}", value=value)) from None
             elif key == "extends":
                 rs.extends = value
             elif key == "subject":
@@ -717,9 +729,10 @@ class _Reader:
                 if key not in by_key:
                     known = [n for s, n in by_key if s == section]
                     what = f"no {section} entry '{name}'" if section != "summary" else "no summary"
-                    raise self.error(p, f"order: {what}" + did_you_mean(name, known), "PE507")
+                    raise self.error(p, _("order: {what}", what=what) + did_you_mean(name, known), "PE507")
                 if key in seen:
-                    raise self.error(p, f"order: '{name}' listed twice (first at {_where(seen[key])})", "PE507")
+                    raise self.error(p, _("order: '{name}' listed twice (first at {value})",
+                                          name=name, value=_where(seen[key])), "PE507")
                 seen[key] = p
                 placed.append(by_key[key])
         # the rest: after the previous declaration of the same section, else before the next
@@ -773,16 +786,20 @@ class _Reader:
         kind = _YAML_TYPES[body["type"]]
         for extra, allowed in (("values", ("enum",)), ("fields", ("list",)), ("range", ("range",))):
             if extra in body and kind not in allowed:
-                raise self.error((*path, extra), f"'{extra}' does not go with type '{body['type']}'", key=True)
+                raise self.error((*path, extra), _("'{extra}' does not go with type '{value}'",
+                                                   extra=extra, value=body['type']), key=True)
         bounds = [b for b in ("min", "max", "above", "below") if b in body]
         if bounds and kind not in ("number", "integer", "range"):
-            raise self.error((*path, bounds[0]), f"a bound needs a number type, not {body['type']}", key=True)
+            raise self.error((*path, bounds[0]), _("a bound needs a number type, not {value}",
+                                                   value=body['type']), key=True)
         if ("min" in body and "above" in body) or ("max" in body and "below" in body):
-            raise self.error(path, f"{_where(path)}: give 'min' or 'above' (and 'max' or 'below'), not both")
+            raise self.error(path, _("{path}: give 'min' or 'above' (and 'max' or 'below'), "
+                                     "not both",
+                                     path=_where(path)))
         if kind == "enum":
             values = self.texts((*path, "values"), body["values"])
             if len(set(values)) != len(values):
-                raise self.error((*path, "values"), "'one of' lists a value twice")
+                raise self.error((*path, "values"), _("'one of' lists a value twice"))
             return TypeSpec("enum", values)
         if kind == "list":
             fields = []
@@ -799,13 +816,15 @@ class _Reader:
             elif ("min" in body or "above" in body) and ("max" in body or "below" in body):
                 pass
             else:
-                raise self.error(path, f"{_where(path)}: a range needs 'range: [low, high]'")
+                raise self.error(path, _("{path}: a range needs 'range: [low, high]'",
+                                         path=_where(path)))
         lower = next((k for k in ("min", "above") if k in body), None)
         upper = next((k for k in ("max", "below") if k in body), None)
         minimum, min_text = self.declared_number((*path, lower)) if lower else low
         maximum, max_text = self.declared_number((*path, upper)) if upper else high
         if minimum is not None and maximum is not None and minimum > maximum:
-            raise self.error(path, f"empty range {dsl.number(minimum)}..{dsl.number(maximum)}", "PE112")
+            raise self.error(path, _("empty range {value}..{value2}",
+                                     value=dsl.number(minimum), value2=dsl.number(maximum)), "PE112")
         return TypeSpec(kind, minimum=minimum, maximum=maximum, min_exclusive="above" in body,
                         max_exclusive="below" in body, spelling=(min_text, max_text))
 
@@ -837,7 +856,7 @@ class _Reader:
             try:
                 return Literal(_dt.date.fromisoformat(node.value), span)
             except ValueError:
-                raise self.error(path, f"invalid date {node.value}") from None
+                raise self.error(path, _("invalid date {value}", value=node.value)) from None
         if isinstance(value, Decimal) or (isinstance(value, str) and type_ is not None
                                           and type_.kind in ("number", "integer", "range")
                                           and _PERCENT.match(value)):
@@ -846,12 +865,14 @@ class _Reader:
             return Literal(number, span, text)
         if isinstance(value, (str, bool)):
             return Literal(value, span)
-        raise self.error(path, f"{_where(path)}: a default is a single value or a list of values")
+        raise self.error(path, _("{path}: a default is a single value or a list of values",
+                                 path=_where(path)))
 
     def dimension(self, path: Path_, name: str, body: Any) -> Dimension:
         (low, low_text), (high, high_text) = (self.declared_number((*path, "range", i)) for i in (0, 1))
         if low > high:
-            raise self.error((*path, "range"), f"empty range {dsl.number(low)}..{dsl.number(high)}", "PE112")
+            raise self.error((*path, "range"), _("empty range {value}..{value2}",
+                                                 value=dsl.number(low), value2=dsl.number(high)), "PE112")
         doc = self.raw((*path, "doc")) if "doc" in body else None
         weight, weight_text = self.declared_number((*path, "weight")) if "weight" in body else (Decimal(1), None)
         return Dimension(name, low, high, weight, doc, self.declaration_span(path),
@@ -863,19 +884,22 @@ class _Reader:
         if hit.startswith("collect "):  # `hit: collect sum`, as the DSL writes it
             hit, word = hit.split()
             if aggregate is not None and aggregate != word:
-                raise self.error((*path, "aggregate"), f"'hit: collect {word}' and 'aggregate: "
-                                 f"{aggregate}' disagree: give one of them", key=True)
+                raise self.error((*path, "aggregate"), _("'hit: collect {word}' and 'aggregate: "
+                                                         "{aggregate}' disagree: give one of "
+                                                         "them",
+                                                         word=word, aggregate=aggregate), key=True)
             aggregate = word
         elif "aggregate" in body and hit != "collect":
-            raise self.error((*path, "aggregate"), "'aggregate' goes with 'hit: collect'", key=True)
+            raise self.error((*path, "aggregate"), _("'aggregate' goes with 'hit: collect'"), key=True)
         inputs = tuple(self.expr((*path, "inputs", i)) for i in range(len(body["inputs"])))
         outputs = tuple(self.name((*path, "outputs", i)) for i in range(len(body["outputs"])))
         rows = []
         for r, cells in enumerate(body["rows"]):
             rpath = (*path, "rows", r)
             if len(cells) != len(inputs) + len(outputs):
-                raise self.error(rpath, f"row has {len(cells)} cells; the table has {len(inputs)} input and "
-                                 f"{len(outputs)} output columns", "PE107")
+                raise self.error(rpath, _("row has {cells} cells; the table has {inputs} input "
+                                          "and {outputs} output columns",
+                                          cells=len(cells), inputs=len(inputs), outputs=len(outputs)), "PE107")
             tests = tuple(self.test((*rpath, i)) for i in range(len(inputs)))
             values = tuple(self.expr((*rpath, len(inputs) + i)) for i in range(len(outputs)))
             rows.append(Row(tests, values, self.span(rpath)))
@@ -896,13 +920,13 @@ class _Reader:
         seen: set[str] = set()
         for i, lv in enumerate(levels):
             if lv.name in seen:
-                raise self.error((*path, i), f"level '{lv.name}' listed twice", "PE102")
+                raise self.error((*path, i), _("level '{name}' listed twice", name=lv.name), "PE102")
             seen.add(lv.name)
         return GradeScale(name, tuple(levels), self.declaration_span(path))
 
     def grade(self, path: Path_, name: str, body: Any) -> Grade:
         if ("rules" in body) == ("matrix" in body):
-            raise self.error(path, f"grade '{name}' needs either 'rules' or 'matrix'", key=True)
+            raise self.error(path, _("grade '{name}' needs either 'rules' or 'matrix'", name=name), key=True)
         raises = tuple(self.raise_line((*path, "raises", i), r) for i, r in enumerate(body.get("raises", [])))
         span = self.declaration_span(path)
         if "matrix" in body:
@@ -913,21 +937,22 @@ class _Reader:
     def rule(self, path: Path_, body: dict[str, Any]) -> GradeRule:
         kinds = [k for k in ("when", "otherwise", "top", "bottom") if k in body]
         if len(kinds) != 1:
-            raise self.error(path, f"{_where(path)}: a grade line has exactly one of when, otherwise, top, "
-                             f"bottom (found {', '.join(kinds) or 'none'})")
+            raise self.error(path, _("{path}: a grade line has exactly one of when, otherwise, "
+                                     "top, bottom (found {value})",
+                                     path=_where(path), value=', '.join(kinds) or 'none'))
         kind = kinds[0]
         level = self.name((*path, "level"))
         span = self.span(path)
         ranked = kind in ("top", "bottom")
         for extra in ("by", "within"):
             if extra in body and not ranked:
-                raise self.error((*path, extra), f"'{extra}' goes with top or bottom", key=True)
+                raise self.error((*path, extra), _("'{extra}' goes with top or bottom", extra=extra), key=True)
         if kind == "when":
             return GradeRule("condition", level, condition=self.expr((*path, "when")), span=span)
         if kind == "otherwise":
             return GradeRule("otherwise", level, span=span)
         if "by" not in body:
-            raise self.error(path, f"{_where(path)}: '{kind}' needs 'by'")
+            raise self.error(path, _("{path}: '{kind}' needs 'by'", path=_where(path), kind=kind))
         count = body[kind]
         percent = isinstance(count, str)
         if percent:
@@ -938,7 +963,9 @@ class _Reader:
 
     def raise_line(self, path: Path_, body: dict[str, Any]) -> Raise:
         if ("to" in body) == ("steps" in body):
-            raise self.error(path, f"{_where(path)}: a raise has either 'to' (a level) or 'steps' (a number)")
+            raise self.error(path, _("{path}: a raise has either 'to' (a level) or 'steps' (a "
+                                     "number)",
+                                     path=_where(path)))
         condition = self.expr((*path, "when"))
         if "to" in body:
             return Raise(condition, to_level=self.name((*path, "to")), span=self.span(path))
@@ -952,7 +979,9 @@ class _Reader:
             cpath = (*path, "cells", label)
             cells = self.names(cpath, body["cells"][label])
             if len(cells) != len(header):
-                raise self.error(cpath, f"matrix row has {len(cells)} cells; the header has {len(header)}",
+                raise self.error(cpath, _("matrix row has {cells} cells; the header has "
+                                          "{header}",
+                                          cells=len(cells), header=len(header)),
                                  "PE107")
             rows.append((self.label(cpath, key=True), cells))
             spans.append(self.span(cpath, key=True))
@@ -972,8 +1001,9 @@ class _Reader:
         for i, entry in enumerate(body):
             lpath = (*path, i)
             if ("level" in entry) == ("otherwise" in entry):
-                raise self.error(lpath, f"{_where(lpath)}: a supervision line has either 'level' or "
-                                 "'otherwise: true'")
+                raise self.error(lpath, _("{lpath}: a supervision line has either 'level' or "
+                                          "'otherwise: true'",
+                                          lpath=_where(lpath)))
             level = self.name((*lpath, "level")) if "level" in entry else None
             when = self.expr((*lpath, "when")) if "when" in entry else None
             every = None
@@ -981,10 +1011,12 @@ class _Reader:
                 match = _EVERY.match(entry["every"])
                 assert match is not None  # the schema's pattern
                 if len(match.group(1).lstrip("0")) > MAX_DIGITS:  # as the DSL (int() refuses 4300+)
-                    raise self.error((*lpath, "every"), f"number has more than {MAX_DIGITS} digits", "PE004")
+                    raise self.error((*lpath, "every"), _("number has more than {MAX_DIGITS} "
+                                                          "digits",
+                                                          MAX_DIGITS=MAX_DIGITS), "PE004")
                 n = int(match.group(1))
                 if n < 1:
-                    raise self.error((*lpath, "every"), "every N needs a whole number >= 1", "PE112")
+                    raise self.error((*lpath, "every"), _("every N needs a whole number >= 1"), "PE112")
                 every = (n, match.group(2))
             by = self.texts((*lpath, "by"), entry["by"])
             lines.append(SupervisionLine(level, by, when, every, self.span(lpath)))
@@ -992,12 +1024,13 @@ class _Reader:
 
     def sanction(self, path: Path_, name: str, body: Any) -> Sanction:
         if ("for" in body) != ("in" in body):
-            raise self.error(path, f"sanction '{name}': 'for' and 'in' go together", key=True)
+            raise self.error(path, _("sanction '{name}': 'for' and 'in' go together", name=name), key=True)
         if "where" in body and "for" not in body:
-            raise self.error((*path, "where"), "'where' goes with 'for … in …' (use 'when' for a condition "
-                             "on the item)", key=True)
+            raise self.error((*path, "where"), _("'where' goes with 'for … in …' (use 'when' "
+                                                 "for a condition on the item)"), key=True)
         if "when" in body and "for" in body:
-            raise self.error((*path, "when"), "a sanction has either 'for … in …' or 'when', not both", key=True)
+            raise self.error((*path, "when"), _("a sanction has either 'for … in …' or 'when', "
+                                                "not both"), key=True)
         var = self.name((*path, "for")) if "for" in body else None
         source = self.expr((*path, "in")) if "in" in body else None
         where = self.expr((*path, "where")) if "where" in body else None
@@ -1020,7 +1053,7 @@ class _Reader:
             if "count by" in entry:
                 names = self.names((*lpath, "count by"), entry["count by"])
                 if not names:  # the DSL cannot write `count by` with no name either
-                    raise self.error((*lpath, "count by"), "count by needs at least one name")
+                    raise self.error((*lpath, "count by"), _("count by needs at least one name"))
                 lines.append(SummaryLine("count", names, self.span(lpath)))
             else:
                 word = self.raw((*lpath, "sum"))
@@ -1214,7 +1247,7 @@ class _Writer:
         runs = _runs(declarations)
         # sections in the order their kinds first appear, so a file whose kinds each
         # stand together needs no `order:` (and fmt of a YAML file keeps its sections)
-        for kind in dict.fromkeys(kind for kind, _ in runs):
+        for kind in dict.fromkeys(kind for kind, _run in runs):
             decls = [d for d in declarations if declaration_kind(d) == kind]
             self.lines.append(BLANK)
             if kind == "summary":
@@ -1225,7 +1258,7 @@ class _Writer:
                 if i and kind in ("table", "grade", "supervision", "sanction"):
                     self.lines.append(BLANK)
                 getattr(self, kind)(d, i == 0)
-        if len(runs) > len({kind for kind, _ in runs}):
+        if len(runs) > len({kind for kind, _run in runs}):
             # a kind comes back after another: the declaration order needs saying
             self.lines.append(BLANK)
             self.add(0, "order:")
@@ -1318,9 +1351,9 @@ class _Writer:
             self.add(3, f"columns: {scalar(m.column_input)}")
             self.add(3, "header: " + flow([_label(c) for c in m.columns]))
             self.add(3, "cells:")
-            keys = [scalar(_label(label)) + ":" for label, _ in m.rows]
+            keys = [scalar(_label(label)) + ":" for label, _cells in m.rows]
             key_width = max(width(k) for k in keys)
-            rows = _aligned([[scalar(c, True) for c in cells] for _, cells in m.rows])
+            rows = _aligned([[scalar(c, True) for c in cells] for _label_, cells in m.rows])
             spans = list(m.row_spans) or [None] * len(m.rows)
             for key, row, span in zip(keys, rows, spans, strict=True):
                 self.add(4, f"{dsl.pad(key, key_width)} [{row}]", span.line if span else 0)
@@ -1426,8 +1459,9 @@ def _default(e: Expr) -> Any:
         if isinstance(e.value, Decimal) and e.text and e.text != dsl.number(e.value):
             return Raw(e.text)  # `1.0`, `15%`: as the author wrote it (the digest covers it)
         return e.value
-    raise ParseError(Diagnostic.at("PE511", "the YAML form holds only literal defaults (a number, text, "
-                                   "true/false, a date or a list of them)", e.span))
+    raise ParseError(Diagnostic.at("PE511", _("the YAML form holds only literal defaults (a "
+                                              "number, text, true/false, a date or a list of "
+                                              "them)"), e.span))
 
 
 def to_yaml(rs: Ruleset, comments: bool = True) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,10 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The tests read English messages whatever the developer's locale (a Chinese LANG would
+# otherwise switch every message to Chinese); the Chinese interface's tests ask for it.
+os.environ["POLICYENGINE_LANG"] = "en"
 
 
 def ruleset(text: str, file: str = "<test>") -> Any:

@@ -332,3 +332,78 @@ def test_extends_from_a_subfolder_names_the_parent_plainly(tmp_path: Path) -> No
     # the parent's let now names a removed input: located in the parent, path without "sub/.."
     assert (err.code, err.file, err.line) == ("PE101", str(tmp_path / "a.policy"), 2)
     assert err.message == "unknown name '分' (did you mean '得分'?)"
+
+
+# ---------------------------------------------------------------- issue 14: catch-alls and level order
+
+USE = "let a = sum(dimensions) * 运行次数 + count(e in 事件 where true)\n"
+
+
+def test_a_first_table_without_a_catch_all_that_misses_values_is_warned() -> None:
+    # 运行次数 is an integer >= 0: rows < 10 and >= 100 miss 10..99
+    found = diagnostics(BASE + """\
+table T {
+  | 运行次数 || 系数 |
+  | < 10     || 1    |
+  | >= 100   || 2    |
+}
+let b = T * (if 权力类别 == "执法权" then 1 else 2)
+""" + USE)
+    assert ("warning", "PE230", 6,
+            "first table 'T' has no catch-all row ('-') and no row for 运行次数 in [10..100): "
+            "such an item stops the evaluation") in found
+
+
+def test_a_first_table_that_covers_its_inputs_or_has_a_dash_row_is_not_warned() -> None:
+    for rows in ("  | < 10 || 1 |\n  | >= 10 || 2 |\n", "  | < 10 || 1 |\n  | - || 2 |\n"):
+        found = codes(BASE + "table T {\n  | 运行次数 || 系数 |\n" + rows + "}\n"
+                      "let b = T * (if 权力类别 == \"执法权\" then 1 else 2)\n" + USE)
+        assert "PE230" not in found, rows
+
+
+def test_a_grade_without_otherwise_names_what_its_lines_miss() -> None:
+    found = diagnostics(BASE + """\
+grade 风险等级 {
+  透明度 >= 4 -> 三级
+  透明度 < 2 -> 一级
+}
+""" + USE.replace("sum(dimensions) * ", "") + "let c = if 权力类别 == \"执法权\" then 1 else 2\n")
+    # 透明度 is 1..5: the lines cover [1..2) and [4..5], not [2..4)
+    assert ("warning", "PE231", 6, "grade '风险等级' has no 'otherwise' line and no line for 透明度 in [2..4): "
+            "such an item stops the evaluation (add 'otherwise -> LEVEL')") in found
+
+
+def test_a_grade_without_otherwise_is_warned_when_its_cover_cannot_be_worked_out() -> None:
+    found = diagnostics(BASE + """\
+grade 风险等级 {
+  透明度 >= 4 and 运行次数 > 10 -> 三级
+  透明度 < 4 -> 一级
+}
+""" + USE + "let c = if 权力类别 == \"执法权\" then 1 else 2\n")
+    assert ("warning", "PE231", 6, "grade '风险等级' has no 'otherwise' line: an item that matches none of "
+            "its lines stops the evaluation (add 'otherwise -> LEVEL')") in found
+
+
+def test_a_grade_whose_lines_cover_every_value_is_not_warned() -> None:
+    found = codes(BASE + "grade 风险等级 {\n  透明度 >= 4 -> 三级\n  透明度 < 4 -> 一级\n}\n" + USE
+                  + "let c = if 权力类别 == \"执法权\" then 1 else 2\n")
+    assert "PE231" not in found
+
+
+def test_comparing_levels_by_order_names_the_levels_meant() -> None:
+    found = diagnostics(BASE + "grade 风险等级 {\n  透明度 >= 4 -> 三级\n  otherwise -> 一级\n}\n"
+                        "let 重点 = 风险等级 >= 二级\nlet 轻 = 风险等级 < 二级\n" + USE
+                        + "let c = if 权力类别 == \"执法权\" then 1 else 2\n")
+    # levels listed [三级, 二级, 一级], 三级 the most severe: >= 二级 is 三级 or 二级; < 二级 is 一级
+    assert [m for _s, c, _l, m in found if c == "PE232"] == [
+        "levels compare by severity, the first listed (三级) the most severe: 风险等级 >= 二级 means "
+        "风险等级 in [三级, 二级]; write that, which reads the same to everyone",
+        "levels compare by severity, the first listed (三级) the most severe: 风险等级 < 二级 means "
+        "风险等级 in [一级]; write that, which reads the same to everyone"]
+
+
+def test_the_shipped_rulesets_trip_none_of_the_new_lints() -> None:
+    root = Path(__file__).resolve().parent.parent / "rulesets"
+    for path in sorted(root.glob("*/*.policy")):
+        found = [d for d in analyse(resolve(path)).diagnostics if d.code in ("PE230", "PE231", "PE232")]
+        assert not found, (path, [d.render() for d in found])

@@ -749,3 +749,23 @@ summary {
     assert counts == {"丁科": {"false": 1, "true": 0}, "丙科": {"false": 1, "true": 0},
                       "乙科": {"false": 0, "true": 1}, "甲科": {"false": 2, "true": 0}}
     assert [list(v) for v in counts.values()] == [["false", "true"]] * 4
+
+
+def test_every_items_run_time_error_comes_at_once_grouped_by_expression() -> None:
+    # issue 14: fixing one division by zero must not merely reveal the next. Items w and y
+    # divide by b = 0 in q; item x has b = 2 but a = 1, so r = 1 / (a - 1) divides by 0;
+    # z is fine. One error per item (its first), grouped by expression: q's (w, y), then r's (x).
+    text = "input a: number\ninput b: number\nlet q = a / b\nlet r = 1 / (a - 1)\n"
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": "w", "a": 1, "b": 0}, {"id": "x", "a": 1, "b": 2},
+                        {"id": "y", "a": 5, "b": 0}, {"id": "z", "a": 3, "b": 1}])
+    found = [(d.code, d.item, d.line) for d in info.value.diagnostics]
+    assert found == [("PE401", "w", 3), ("PE401", "y", 3), ("PE401", "x", 4)]
+
+
+def test_run_time_errors_stop_at_fifty() -> None:
+    text = "input a: number\nlet q = 1 / a\n"
+    with pytest.raises(EvaluationError) as info:
+        evaluate(text, [{"id": f"i{n}", "a": 0} for n in range(60)])
+    assert len(info.value.diagnostics) == 50
+    assert info.value.diagnostics[-1].notes[-1] == "stopped after 50 problems"

@@ -221,7 +221,8 @@ def test_keywords_stay_usable_as_names_where_no_keyword_fits() -> None:
 @pytest.mark.parametrize(("text", "code", "line", "column", "words"), [
     ("let x = 1 +* 2\n", "PE001", 1, 12, "unexpected '*'"),
     ("inptu a: number\n", "PE001", 1, 1, "did you mean 'input'"),
-    ("table T {\n  | a || b |\n  | 1 || 2 |\n", "PE001", 3, 12, "end of file"),
+    # an unclosed block is shown at its '{' (issue 14), not at the end of the file
+    ("table T {\n  | a || b |\n  | 1 || 2 |\n", "PE001", 1, 9, "never closed"),
     ("let x = 1 @ 2\n", "PE002", 1, 11, "unexpected character '@'"),
     ("let x = " + "(" * 100 + "1" + ")" * 100 + "\n", "PE003", 1, 73, "nested"),
     ("let x = " + "-" * 300 + "1\n", "PE003", 1, 0, "nested"),

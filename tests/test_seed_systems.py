@@ -5,7 +5,9 @@ shipped ruleset; the README and the page never call constructed data "reproduced
 seeds' own rules hold at their edges: a grade a person must decide is proposed, not raised
 (001 篇2 "及时提出调整建议,由镇党委做出调整"); a complaint counts only once verified (000 第五篇
 "属于错告的还以清白"); a reply on its deadline is not late, one day after is; an event
-handled in exactly its time limit is not overdue, one day more is.
+handled in exactly its time limit is not overdue, one day more is. Units and people are
+counted once each (hubei's people warned, judicial's sections supervised), rankings take only
+the units rated (zhuzhou), and a rate exactly on its band's edge stays in the better band.
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ def test_the_departments_page_has_a_row_per_system_of_the_seeds() -> None:
     assert all(len(r) == 5 for r in rows), "system | seed | ruleset | modelled | not modelled"
     named = {r[2].strip("`") for r in rows if r[2] != "—"}
     assert named == set(SHIPPED), named ^ set(SHIPPED)
-    # only the two unit-level systems wait for rollups; when they land, their row names the ruleset
-    pending = [r for r in rows if r[2] == "—"]
-    assert {r[0].split(" ")[0] for r in pending} <= {"Luoyang", "Zhuzhou"}
-    assert all("in progress: needs rollups" in r[3] for r in pending)
+    # with rollups every system of the seeds has its ruleset: none is left pending
+    assert all(r[2] != "—" for r in rows), [r[0] for r in rows if r[2] == "—"]
+    assert not any("in progress" in r[3] for r in rows)
+    systems = {r[0].split(" ")[0]: r[2].strip("`") for r in rows}
+    assert systems["Luoyang"] == "tax" and systems["Zhuzhou"] == "zhuzhou"
     assert all(r[4] for r in rows), "every row says what is not modelled"
 
 
@@ -148,3 +151,66 @@ def test_hubei_event_in_exactly_its_time_limit_is_not_overdue(finished: str, ove
     item = evaluate_one("hubei", event, 2010)
     assert ("超时预警" in fired(item)) is overdue
     assert item["grades"]["预警级别"]["level"] == ("黄色" if overdue else "正常")
+
+
+# ---- the rollups: units and people counted once, as the seeds count them ----------------------
+
+def evaluate_units(ruleset: str, items: list[dict[str, Any]], period: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each rollup's units by id, from a case of these items."""
+    case = pe.Case(items=[{"id": f"X{n}", **item} for n, item in enumerate(items, 1)], unit="测试单位", period=period)
+    rollups = pe.load_ruleset(ruleset).evaluate(case).to_dict()["rollups"]
+    return {name: {u["id"]: u for u in r["units"]} for name, r in rollups.items()}
+
+
+def hubei_event(person: str, in_scope: bool) -> dict[str, Any]:
+    steps = [{"环节": k, "日期": "2010-06-02"} for k in ("受理", "审核", "审批", "办结")]
+    return {"业务系统": "金税", "经办人": person, "在授权范围": in_scope, "受理日期": "2010-06-01", "规定时限": 10,
+            "扫描日期": "2010-06-30", "步骤": steps}
+
+
+def test_hubei_warns_each_person_once_however_many_events() -> None:
+    # 003 第四篇 counts 2597 党员干部: people, not events
+    people = evaluate_units("hubei", [hubei_event("张某", False)] * 3 + [hubei_event("李某", True)], 2010)["干部"]
+    assert people["张某"]["values"]["预警件数"] == 3
+    assert [s["rule"] for s in people["张某"]["sanctions"]] == ["预警处置"]
+    assert people["张某"]["grades"]["人员预警"]["level"] == "红色"
+    assert people["李某"]["sanctions"] == [] and people["李某"]["grades"]["人员预警"]["level"] == "未预警"
+
+
+def zhuzhou_rating(kind: str, unit: str, head: str, score: int) -> dict[str, Any]:
+    return {"评议": kind, "被评单位": unit, "被评一把手": head, "测评分": score}
+
+
+def test_zhuzhou_ranks_only_the_units_rated_and_ties_share_the_bottom() -> None:
+    ratings = [zhuzhou_rating("政风行风评议", "甲局", "张", 70), zhuzhou_rating("政风行风评议", "乙局", "李", 70),
+               zhuzhou_rating("政风行风评议", "丙局", "王", 90),
+               zhuzhou_rating("述廉评议", "丁办", "赵", 95)]   # 丁办: 述廉 only, mean 0 among units
+    units = evaluate_units("zhuzhou", ratings, 2010)
+    levels = {u: v["grades"]["测评等次"]["level"] for u, v in units["单位"].items()}
+    assert levels == {"甲局": "末位", "乙局": "末位", "丙局": "优秀", "丁办": "未参评"}
+    heads = {h: v["grades"]["述廉等次"]["level"] for h, v in units["一把手"].items()}
+    assert heads == {"张": "未述廉", "李": "未述廉", "王": "未述廉", "赵": "好"}
+
+
+@pytest.mark.parametrize(("rectified", "band"), [(1, "落实良好"), (0, "整改滞后")])
+def test_procuratorate_unit_rectification_rate_band_edge(rectified: int, band: str) -> None:
+    doc = {"文书类别": "检察建议", "被建议单位": "甲局", "发出日期": "2012-03-01", "回复期限": "2012-04-30",
+           "截至日期": "2012-06-30"}
+    done = [{"事项": "回复", "日期": "2012-04-01"}, {"事项": "整改完成", "日期": "2012-05-01"}]
+    docs = [{**doc, "跟进": done[:1 + rectified]}, {**doc, "跟进": done[:1]}]   # 1 of 2 (= 50%) or 0 of 2
+    unit = evaluate_units("procuratorate", docs, 2012)["单位"]["甲局"]
+    assert unit["values"]["整改率"] == Decimal(rectified) / 2
+    assert unit["grades"]["落实情况"]["level"] == band
+
+
+def test_judicial_supervises_a_section_once_not_per_point() -> None:
+    # 002 后期处置 "对前期预防不到位的股室(所、中心)进行督导": the section, once
+    point = {"层面": "个人岗位", "风险类别": "岗位职责", "发生几率": "可能发生", "可能后果": "不良影响",
+             "权力类别": "其他", "监控发现": [], "所属股室": "办公室"}
+    units = evaluate_units("judicial", [{**point, "防控不力": True}] * 2 + [{**point, "所属股室": "政工股"}], 2010)
+    sections = units["股室"]
+    assert [s["rule"] for s in sections["办公室"]["sanctions"]] == ["股室督导"]
+    assert sections["政工股"]["grades"]["综合评价"]["level"] == "成效显著"
+    items = pe.load_ruleset("judicial").evaluate(
+        pe.Case(items=[{"id": "X", **point, "防控不力": True}], unit="测试单位", period=2010)).to_dict()["items"]
+    assert items[0]["sanctions"] == []   # no longer fired on each point

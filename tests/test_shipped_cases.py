@@ -32,7 +32,7 @@ CACHE = RulesetCache()
 DEPARTMENTS = ["tax", "commerce", "sports", "court", "judicial", "township", "county-office",
                "leshan", "zhenhai",
                # issue 18: the systems of the seeds that had no ruleset
-               "county-plan", "procuratorate", "business-office", "hubei", "enterprise"]
+               "county-plan", "procuratorate", "business-office", "hubei", "enterprise", "zhuzhou"]
 RULESET_SUFFIXES = (".policy", ".yaml")
 
 

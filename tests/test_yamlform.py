@@ -198,7 +198,8 @@ def test_the_schema_is_a_valid_json_schema_shipped_with_the_package() -> None:
     jsonschema.Draft202012Validator.check_schema(schema())
     shipped = json.loads(resources.files("policyengine").joinpath("ruleset.schema.json").read_text("utf-8"))
     assert shipped == schema()
-    assert "policyengine\" = [\"*.json\"]" in (ROOT / "pyproject.toml").read_text("utf-8")
+    # the package's data files (the schema, and the message catalogs since issue 14)
+    assert "policyengine\" = [\"*.json\", " in (ROOT / "pyproject.toml").read_text("utf-8")
 
 
 # ---------------------------------------------------------------- convert: the same model

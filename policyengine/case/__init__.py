@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean, not_utf8
+from ..i18n import _
 from .values import _WHOLE_YEAR, _describe, _modest, _plain, _text
 
 HEADER_KEYS = ("ruleset", "title", "unit", "period", "previous", "items", "units", "expect", "expect_summary",
@@ -117,9 +118,10 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
         with path.open("rb") as fh:
             raw = fh.read(limit + 1)
     except FileNotFoundError:
-        raise CaseError(Diagnostic("PE301", "case file not found", file=str(path))) from None
+        raise CaseError(Diagnostic("PE301", _("case file not found"), file=str(path))) from None
     except OSError as exc:
-        raise CaseError(Diagnostic("PE301", f"cannot read case file: {exc.strerror}", file=str(path))) from None
+        raise CaseError(Diagnostic("PE301", _("cannot read case file: {strerror}",
+                                              strerror=exc.strerror), file=str(path))) from None
     _within_limit(len(raw), path, limit)
     return raw
 
@@ -127,20 +129,22 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
 def _within_limit(size: int, path: Path, max_bytes: int | None) -> None:
     limit = MAX_CASE_BYTES if max_bytes is None else max_bytes
     if size > limit:
-        raise CaseError(Diagnostic("PE307", f"the case file is larger than {_size(limit)} (the limit; "
-                                   "raise it with --max-case-size)", file=str(path)))
+        raise CaseError(Diagnostic("PE307", _("the case file is larger than {limit} (the "
+                                              "limit; raise it with --max-case-size)",
+                                              limit=_size(limit)), file=str(path)))
 
 
 def load_text(path: Path, max_bytes: int | None = None) -> str:
     """A YAML or JSON case file's text, with located errors."""
     raw = read_bytes(path, max_bytes)
     if raw.startswith(b"PK\x03\x04"):
-        raise CaseError(Diagnostic("PE320", "this is a zip archive (an .xlsx workbook?), not a "
-                                   f"{path.suffix or 'YAML'} case file: give it the .xlsx extension", file=str(path)))
+        raise CaseError(Diagnostic("PE320", _("this is a zip archive (an .xlsx workbook?), not "
+                                              "a {value} case file: give it the .xlsx extension",
+                                              value=path.suffix or 'YAML'), file=str(path)))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CaseError(not_utf8("PE302", path, raw, exc, "case file")) from None
+        raise CaseError(not_utf8("PE302", path, raw, exc, _("case file"))) from None
 
 
 def _size(n: int) -> str:
@@ -167,43 +171,48 @@ def gc_paused() -> Iterator[None]:
 
 def case_from_data(data: Any, file: str) -> Case:
     if not isinstance(data, dict):
-        raise CaseError(Diagnostic("PE302", "a case file is a mapping with an 'items' list", file=file, line=1))
+        raise CaseError(Diagnostic("PE302", _("a case file is a mapping with an 'items' list"), file=file, line=1))
     for key in data:
         if key not in HEADER_KEYS:
-            raise CaseError(Diagnostic("PE303", f"unknown case file key '{key}'" + did_you_mean(str(key), HEADER_KEYS),
+            raise CaseError(Diagnostic("PE303", _("unknown case file key '{key}'", key=key) + did_you_mean(str(key), HEADER_KEYS),
                                        file=file, line=_key_line(file, [key])))
     items = data.get("items")
     if not isinstance(items, list):
-        raise CaseError(Diagnostic("PE303", "the case file has no 'items' list", file=file,
+        raise CaseError(Diagnostic("PE303", _("the case file has no 'items' list"), file=file,
                                    line=_key_line(file, ["items"]) or 1))
     units = data.get("units")
     if units is not None and not (isinstance(units, dict) and all(isinstance(v, list) for v in units.values())):
-        raise CaseError(Diagnostic("PE340", "'units' maps each rollup's name to a list of its units "
-                                   "(each with an 'id', like items)", file=file, line=_key_line(file, ["units"])))
+        raise CaseError(Diagnostic("PE340", _("'units' maps each rollup's name to a list of "
+                                              "its units (each with an 'id', like items)"), file=file, line=_key_line(file, ["units"])))
     expect = data.get("expect")
     if expect is not None and not isinstance(expect, dict):
-        raise CaseError(Diagnostic("PE303", "'expect' maps item ids to expected values", file=file,
+        raise CaseError(Diagnostic("PE303", _("'expect' maps item ids to expected values"), file=file,
                                    line=_key_line(file, ["expect"])))
     for key in ("ruleset", "title", "unit", "period"):
         value = data.get(key)
         # header fields are single values: text, a number, or (the period) a date
         if isinstance(value, (list, dict)) or (isinstance(value, _dt.date) and key != "period"):
-            raise CaseError(Diagnostic("PE303", f"'{key}' must be text or a number, not "
-                                       f"{_describe(value)}", file=file, line=_key_line(file, [key])))
+            raise CaseError(Diagnostic("PE303", _("'{key}' must be text or a number, not "
+                                                  "{value}",
+                                                  key=key, value=_describe(value)), file=file, line=_key_line(file, [key])))
         if isinstance(value, (Decimal, float)) and not _modest(value):
-            raise CaseError(Diagnostic("PE303", f"'{key}': the number {str(value)[:20]} is too large or "
-                                       "not finite", file=file, line=_key_line(file, [key])))
+            raise CaseError(Diagnostic("PE303", _("'{key}': the number {value} is too large or "
+                                                  "not finite",
+                                                  key=key, value=str(value)[:20]), file=file, line=_key_line(file, [key])))
     previous = data.get("previous")
     if previous is not None:
         if isinstance(previous, str):
             previous = [previous]
         if not isinstance(previous, list) or not previous or not all(isinstance(p, str) and p for p in previous):
-            raise CaseError(Diagnostic("PE355", "'previous' lists earlier result files (written by policyengine "
-                                       "eval -o FILE), as paths relative to this case file", file=file,
+            raise CaseError(Diagnostic("PE355", _("'previous' lists earlier result files "
+                                                  "(written by policyengine eval -o FILE), as "
+                                                  "paths relative to this case file"), file=file,
                                        line=_key_line(file, ["previous"])))
     for key in ("expect_units", "expect_units_summary"):
         if data.get(key) is not None and not isinstance(data[key], dict):
-            raise CaseError(Diagnostic("PE344", f"'{key}' maps each rollup's name to its expectations", file=file,
+            raise CaseError(Diagnostic("PE344", _("'{key}' maps each rollup's name to its "
+                                                  "expectations",
+                                                  key=key), file=file,
                                        line=_key_line(file, [key])))
     ruleset = data.get("ruleset")
     return Case(

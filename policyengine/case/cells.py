@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
+from ..i18n import _
 from .locate import Grid
 from .values import MAX_ERRORS
 
@@ -137,7 +138,8 @@ class Problems:
     def raise_any(self) -> None:
         if self.found:
             if len(self.found) >= MAX_ERRORS:
-                self.found[-1].notes.append(f"stopped after {MAX_ERRORS} problems")
+                self.found[-1].notes.append(_("stopped after {MAX_ERRORS} problems",
+                                              MAX_ERRORS=MAX_ERRORS))
             raise CaseError(self.found)
 
 

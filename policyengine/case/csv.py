@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 
 from ..errors import CaseError, Diagnostic
+from ..i18n import _
 from . import Case, read_bytes
 from .cells import Problems, attach_list, decode_text, read_grid
 
@@ -47,18 +48,18 @@ def read_csv(raw: bytes, path: Path) -> Case:
 def _read_table(raw: bytes, path: Path, problems: Problems) -> tuple[object, list[dict[str, object]]]:
     text = decode_text(raw)
     if text is None:
-        raise CaseError(Diagnostic("PE320", "this CSV file is neither UTF-8 nor GBK/GB18030 text: save it "
-                                   "again as CSV UTF-8", file=str(path)))
+        raise CaseError(Diagnostic("PE320", _("this CSV file is neither UTF-8 nor GBK/GB18030 "
+                                              "text: save it again as CSV UTF-8"), file=str(path)))
     if "\0" in text:
-        raise CaseError(Diagnostic("PE320", "this is not a CSV text file (it holds NUL bytes; an .xlsx "
-                                   "workbook renamed .csv?)", file=str(path)))
+        raise CaseError(Diagnostic("PE320", _("this is not a CSV text file (it holds NUL "
+                                              "bytes; an .xlsx workbook renamed .csv?)"), file=str(path)))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         # csv counts physical lines: a quoted cell may span several
         rows = ((reader.line_num, row) for row in reader)
         return read_grid(rows, str(path), None, problems)
     except csv.Error as exc:
-        raise CaseError(Diagnostic("PE320", f"this CSV file cannot be read: {exc}", file=str(path),
+        raise CaseError(Diagnostic("PE320", _("this CSV file cannot be read: {exc}", exc=exc), file=str(path),
                                    line=reader.line_num)) from None
 
 

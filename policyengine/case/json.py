@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic
+from ..i18n import _
 
 
 class _DuplicateKey(Exception):
@@ -33,19 +34,21 @@ def read_json(text: str, path: Path) -> Any:
         key, index = _duplicate_key_at(text)
         line = text.count("\n", 0, index) + 1
         column = index - (text.rfind("\n", 0, index) + 1) + 1
-        raise CaseError(Diagnostic("PE302", f"key '{key}' given twice in the same object (JSON "
-                                   "readers would keep only the last)", file=str(path), line=line,
+        raise CaseError(Diagnostic("PE302", _("key '{key}' given twice in the same object "
+                                              "(JSON readers would keep only the last)",
+                                              key=key), file=str(path), line=line,
                                    column=column)) from None
     except json.JSONDecodeError as exc:
-        raise CaseError(Diagnostic("PE302", f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno,
+        raise CaseError(Diagnostic("PE302", _("invalid JSON: {msg}", msg=exc.msg), file=str(path), line=exc.lineno,
                                    column=exc.colno)) from None
     except RecursionError:
-        raise CaseError(Diagnostic("PE302", "JSON nested too deeply", file=str(path))) from None
+        raise CaseError(Diagnostic("PE302", _("JSON nested too deeply"), file=str(path))) from None
     except _Unreadable as exc:
         number = str(exc)
         at = max(text.find(number), 0)
         shown = number if len(number) <= 24 else number[:20] + "…"
-        raise CaseError(Diagnostic("PE302", f"number {shown} is too large or too small to read",
+        raise CaseError(Diagnostic("PE302", _("number {shown} is too large or too small to read",
+                                              shown=shown),
                                    file=str(path), line=text.count("\n", 0, at) + 1,
                                    column=at - text.rfind("\n", 0, at))) from None
 
@@ -93,7 +96,7 @@ def _suspect_start(text: str) -> int:
     at = space.match(text, at + 1).end()
     try:
         while text[at] == '"':
-            _, at = scanstring(text, at + 1)
+            _text, at = scanstring(text, at + 1)
             at = space.match(text, space.match(text, at).end() + 1).end()
             if text[at] != "[":
                 at = past(at)
@@ -123,7 +126,7 @@ def _duplicate_in(text: str, start: int) -> tuple[str, int]:
         start = s_and_end[1]
         pairs, end = JSONObject(s_and_end, strict, scan_once, None, list, memo)
         seen: set[str] = set()
-        for key, _ in pairs:
+        for key, _value in pairs:
             if key in seen and not found:
                 quoted = json.dumps(key, ensure_ascii=False)
                 spans = [m.start() for m in re.finditer(re.escape(quoted) + r"\s*:", text[start:end])]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
+from ..i18n import _
 from ..model import Dimension, Input, TypeSpec
 from ..runtime import CONTEXT, load_generated
 from .locate import Grid, _key_line, place
@@ -30,28 +31,29 @@ Converter = Callable[[Any], Any]
 
 def _number(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
-        raise _Invalid(f"must be a number, not {_describe(value)}")
+        raise _Invalid(_("must be a number, not {value}", value=_describe(value)))
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
-        raise _Invalid("must be a finite number")
+        raise _Invalid(_("must be a finite number"))
     # compared by exponent, not by arithmetic: abs() of 1e999999999 overflows the context;
     # and no smaller than arithmetic can hold (1e-999999 would print a megabyte)
     if (not d.is_zero() and not CONTEXT.Emin <= d.adjusted() < MAX_MAGNITUDE.adjusted()) \
             or len(d.as_tuple().digits) > MAX_DIGITS:
         text = str(value)
         shown = text if len(text) <= 24 else text[:20] + "…"
-        raise _Invalid(f"number {shown} is too large or too small (limit: 18 digits before the point, "
-                       f"{MAX_DIGITS} in all, nothing below 1e{CONTEXT.Emin})")
+        raise _Invalid(_("number {shown} is too large or too small (limit: 18 digits before "
+                         "the point, {MAX_DIGITS} in all, nothing below 1e{Emin})",
+                         shown=shown, MAX_DIGITS=MAX_DIGITS, Emin=CONTEXT.Emin))
     return d
 
 
 def _bounded(spec: TypeSpec, d: Decimal) -> None:
     if spec.minimum is not None and (d < spec.minimum or (spec.min_exclusive and d == spec.minimum)):
-        raise _Invalid(f"{_fmt(d)} is below the minimum {'>' if spec.min_exclusive else '>='} "
-                       f"{_as_declared(spec.minimum, spec.spelling[0])}")
+        raise _Invalid(_("{d} is below the minimum {value} {minimum}",
+                         d=_fmt(d), value='>' if spec.min_exclusive else '>=', minimum=_as_declared(spec.minimum, spec.spelling[0])))
     if spec.maximum is not None and (d > spec.maximum or (spec.max_exclusive and d == spec.maximum)):
-        raise _Invalid(f"{_fmt(d)} is above the maximum {'<' if spec.max_exclusive else '<='} "
-                       f"{_as_declared(spec.maximum, spec.spelling[1])}")
+        raise _Invalid(_("{d} is above the maximum {value} {maximum}",
+                         d=_fmt(d), value='<' if spec.max_exclusive else '<=', maximum=_as_declared(spec.maximum, spec.spelling[1])))
 
 
 def _as_declared(bound: Decimal, spelling: str | None) -> str:
@@ -77,30 +79,53 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
         # Decimals are immutable and case loaders share one object per number text
         # (see _shared_decimals), so an object accepted once is accepted again by identity.
         accepted: dict[Decimal, Decimal] = {}
+        # Python values (pe.Case(items=[…])) repeat too: an int or a float accepted once maps
+        # to its Decimal. One memo per class, because 1 == 1.0 in a dict yet they are spelled
+        # "1" and "1.0"; float zeros are not remembered, because 0.0 == -0.0 yet they are
+        # spelled apart. An equal Decimal of another spelling misses `accepted` by identity.
+        ints: dict[int, Decimal] = {}
+        floats: dict[float, Decimal] = {}
 
         def number(value: Any) -> Decimal:
-            if value.__class__ is Decimal and not value.is_snan() and accepted.get(value) is value:
-                return value
+            cls = value.__class__
+            if cls is Decimal:
+                if not value.is_snan() and accepted.get(value) is value:
+                    return value
+            elif cls is int:
+                known = ints.get(value)
+                if known is not None:
+                    return known
+            elif cls is float:
+                known = floats.get(value)
+                if known is not None:
+                    return known
             d = _number(value)
             if kind == "integer" and d != d.to_integral_value():
-                raise _Invalid(f"must be a whole number, not {_fmt(d)}")
+                raise _Invalid(_("must be a whole number, not {d}", d=_fmt(d)))
             if bounded:
                 if kind == "range" and not (spec.minimum <= d <= spec.maximum):  # type: ignore[operator]
-                    raise _Invalid(f"{_fmt(d)} is outside {_as_declared(spec.minimum, spec.spelling[0])}.."  # type: ignore[arg-type]
-                                   f"{_as_declared(spec.maximum, spec.spelling[1])}")  # type: ignore[arg-type]
+                    raise _Invalid(_("{d} is outside {minimum}..{maximum}",
+                                     d=_fmt(d), minimum=_as_declared(spec.minimum, spec.spelling[0]), maximum=_as_declared(spec.maximum, spec.spelling[1])))  # type: ignore[arg-type]
                 _bounded(spec, d)
-            if d is value and len(accepted) < _ACCEPTED_LIMIT:
-                accepted[d] = d
+            if d is value:
+                if len(accepted) < _ACCEPTED_LIMIT:
+                    accepted[d] = d
+            elif cls is int:
+                if len(ints) < _ACCEPTED_LIMIT:
+                    ints[value] = d
+            elif cls is float and value and len(floats) < _ACCEPTED_LIMIT:
+                floats[value] = d
             return d
 
         number.shortcut = ("{first}.__class__ is D and {a}({v}) is {v}", accepted.get)  # type: ignore[attr-defined]
+        number.memo = (ints.get, floats.get)  # type: ignore[attr-defined]
         return number
     if kind == "text":
         def text(value: Any) -> str:
             if value.__class__ is str:
                 return value
             if not isinstance(value, str):
-                raise _Invalid(f"must be text, not {_describe(value)}")
+                raise _Invalid(_("must be text, not {value}", value=_describe(value)))
             return value
 
         text.shortcut = ("{first}.__class__ is str", None)  # type: ignore[attr-defined]
@@ -114,7 +139,8 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
             if isinstance(value, Decimal):
                 value = _fmt(value)
             if not isinstance(value, str) or value not in allowed:
-                raise _Invalid(f"must be one of {', '.join(spec.values)}, not {_describe(value)}"
+                raise _Invalid(_("must be one of {value}, not {value2}",
+                                 value=', '.join(spec.values), value2=_describe(value))
                                + (did_you_mean(value, spec.values) if isinstance(value, str) else ""))
             return value
 
@@ -123,7 +149,7 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
     if kind == "bool":
         def boolean(value: Any) -> bool:
             if not isinstance(value, bool):
-                raise _Invalid(f"must be true or false, not {_describe(value)}")
+                raise _Invalid(_("must be true or false, not {value}", value=_describe(value)))
             return value
 
         return boolean
@@ -138,7 +164,7 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
                     return _dt.date.fromisoformat(value)
                 except ValueError:
                     pass
-            raise _Invalid(f"must be a date (YYYY-MM-DD), not {_describe(value)}")
+            raise _Invalid(_("must be a date (YYYY-MM-DD), not {value}", value=_describe(value)))
 
         return date
     if kind == "list":
@@ -147,28 +173,33 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
 
         def records(value: Any) -> list[dict[str, Any]]:
             if not isinstance(value, list):
-                raise _Invalid(f"must be a list, not {_describe(value)}")
+                raise _Invalid(_("must be a list, not {value}", value=_describe(value)))
             if len(value) > MAX_LIST_LENGTH:
-                raise _Invalid(f"list has {len(value)} elements (limit {MAX_LIST_LENGTH})")
+                raise _Invalid(_("list has {value} elements (limit {MAX_LIST_LENGTH})",
+                                 value=len(value), MAX_LIST_LENGTH=MAX_LIST_LENGTH))
             out = []
             for i, element in enumerate(value):
                 if not isinstance(element, dict):
-                    raise _Invalid(f"element {i + 1} must be a mapping {{…}}, not {_describe(element)}", [i])
+                    raise _Invalid(_("element {value} must be a mapping {{…}}, not {element}",
+                                     value=i + 1, element=_describe(element)), [i])
                 extra = element.keys() - names
                 if extra:
                     bad = sorted(map(str, extra))[0]
-                    raise _Invalid(f"element {i + 1} has unknown field '{bad}'" + did_you_mean(bad, names), [i, bad])
+                    raise _Invalid(_("element {value} has unknown field '{bad}'",
+                                     value=i + 1, bad=bad) + did_you_mean(bad, names), [i, bad])
                 record = {}
                 for name, convert, default in fields:
                     if name in element and element[name] is not None:
                         try:
                             record[name] = convert(element[name])
                         except _Invalid as exc:
-                            raise _Invalid(f"element {i + 1}, field '{name}': {exc.message}", [i, name]) from None
+                            raise _Invalid(_("element {value}, field '{name}': {message}",
+                                             value=i + 1, name=name, message=exc.message), [i, name]) from None
                     elif default is not _REQUIRED:
                         record[name] = default
                     else:
-                        raise _Invalid(f"element {i + 1} is missing field '{name}'", [i])
+                        raise _Invalid(_("element {value} is missing field '{name}'",
+                                         value=i + 1, name=name), [i])
                 out.append(record)
             return out
 
@@ -194,7 +225,8 @@ def _from_cells(spec: TypeSpec, strict: Converter) -> Converter:
             if value.__class__ is str:
                 parsed = parse(value)
                 if parsed is None:
-                    raise _Invalid(f"must be {wanted}, not {_describe(value)}")
+                    raise _Invalid(_("must be {wanted}, not {value}",
+                                     wanted=wanted, value=_describe(value)))
                 return strict(parsed)
             return strict(value)
     else:  # text and `one of`: a number or date cell stands for its text
@@ -286,8 +318,8 @@ def _filler(plan: Layout) -> Fill:
     arguments: no user text enters the source.
     """
     cells = ["None"] * plan.size
-    params = ["D=_D", "known=_known"]
-    namespace: dict[str, Any] = {"_D": Decimal, "_known": plan.known.issuperset}
+    params = ["D=_D", "I=_I", "F=_F", "known=_known"]
+    namespace: dict[str, Any] = {"_D": Decimal, "_I": int, "_F": float, "_known": plan.known.issuperset}
     for i, (name, slot, convert, default) in enumerate(plan.fields):
         params += [f"n{i}=_n{i}", f"c{i}=_c{i}"]
         namespace.update({f"_n{i}": name, f"_c{i}": convert, f"_d{i}": default})
@@ -298,11 +330,19 @@ def _filler(plan: Layout) -> Fill:
         first = f"(v{i} := item[n{i}])" if required else f"v{i}"
         # a converter's shortcut accepts the common value inline, without calling it
         shortcut = getattr(convert, "shortcut", None)
+        memo = getattr(convert, "memo", None)
         if shortcut is not None:
             params.append(f"a{i}=_a{i}")
             namespace[f"_a{i}"] = shortcut[1]
             test = shortcut[0].format(first=first, v=f"v{i}", a=f"a{i}")
-            value = f"(v{i} if {test} else c{i}(v{i}))"
+            fallback = f"c{i}(v{i})"
+            if memo is not None:
+                # an int or a float seen before: its Decimal from the converter's memo
+                params += [f"mi{i}=_mi{i}", f"mf{i}=_mf{i}"]
+                namespace.update({f"_mi{i}": memo[0], f"_mf{i}": memo[1]})
+                fallback = (f"r{i} if (k{i} := v{i}.__class__) is I and (r{i} := mi{i}(v{i})) is not None else "
+                            f"r{i} if k{i} is F and (r{i} := mf{i}(v{i})) is not None else {fallback}")
+            value = f"(v{i} if {test} else {fallback})"
         else:
             value = f"c{i}({first})"
         cells[slot] = value if required else f"(d{i} if (v{i} := get(n{i})) is None else {value})"
@@ -344,7 +384,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
         case.items = list(case.items)
     if not case.items:
         # an empty inventory is a mistake (a wrong file, a failed export), not a result to publish
-        raise CaseError(Diagnostic("PE303", "the case has no items to assess", file=case.file or "<case>",
+        raise CaseError(Diagnostic("PE303", _("the case has no items to assess"), file=case.file or "<case>",
                                    line=_key_line(case.file, ["items"]) if case.file else 0))
     problems: list[tuple[list[Any], str, str | None]] = []
     rows: list[list[Any]] = []
@@ -378,7 +418,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
             diagnostics.append(Diagnostic("PE303", message, file=file, line=line, column=column, item=item_id,
                                           sheet=sheet))
         if len(problems) >= MAX_ERRORS:
-            diagnostics[-1].notes.append(f"stopped after {MAX_ERRORS} problems")
+            diagnostics[-1].notes.append(_("stopped after {MAX_ERRORS} problems",
+                                           MAX_ERRORS=MAX_ERRORS))
         raise CaseError(diagnostics)
     return rows, ids, names
 
@@ -389,7 +430,8 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
                      ) -> None:
     """Validate one item field by field, collecting every problem it has."""
     if not isinstance(item, dict):
-        problems.append((["items", index], f"item {index + 1} must be a mapping of fields", None))
+        problems.append((["items", index], _("item {value} must be a mapping of fields",
+                                             value=index + 1), None))
         return
     raw_id = item.get("id")
     # a whole-number id reads as its digits: from YAML/JSON it arrives as a Decimal, from
@@ -399,21 +441,25 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
     elif isinstance(raw_id, Decimal) and _modest(raw_id) and raw_id == raw_id.to_integral_value():
         raw_id = _fmt(raw_id)
     if raw_id is None or raw_id == "":
-        problems.append((["items", index], f"item {index + 1} has no 'id'", None))
+        problems.append((["items", index], _("item {value} has no 'id'", value=index + 1), None))
         item_id = f"#{index + 1}"
     elif not isinstance(raw_id, str):
-        problems.append((["items", index, "id"], f"item {index + 1}: 'id' must be text or a whole "
-                         f"number, not {_describe(raw_id)}", None))
+        problems.append((["items", index, "id"], _("item {value}: 'id' must be text or a whole "
+                                                   "number, not {raw_id}",
+                                                   value=index + 1, raw_id=_describe(raw_id)), None))
         item_id = f"#{index + 1}"
     else:
         item_id = raw_id
         first = seen.setdefault(item_id, index)
         if first != index:
-            problems.append((["items", index, "id"], f"duplicate id '{item_id}' (first used by item "
-                             f"{first + 1})", item_id))
+            problems.append((["items", index, "id"], _("duplicate id '{item_id}' (first used "
+                                                       "by item {value})",
+                                                       item_id=item_id, value=first + 1), item_id))
     name = item.get("name")
     if isinstance(name, (list, dict)):
-        problems.append((["items", index, "name"], f"'name' must be text or a number, not {_describe(name)}",
+        problems.append((["items", index, "name"], _("'name' must be text or a number, not "
+                                                     "{name}",
+                                                     name=_describe(name)),
                          item_id))
         name = None
     elif name is not None and not isinstance(name, str):
@@ -427,23 +473,25 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
                 continue
             reported.add(key)
             what = list_word if isinstance(item[key], list) else "column"
-            problems.append((["header", key], f"unknown {what} '{key}'" + did_you_mean(key, known), None))
+            problems.append((["header", key], _("unknown {what} '{key}'", what=what, key=key) + did_you_mean(key, known), None))
             continue
-        problems.append((["items", index, key], f"unknown field '{key}'"
+        problems.append((["items", index, key], _("unknown field '{key}'", key=key)
                          + did_you_mean(key, known), item_id))
     row: list[Any] = [None] * plan.size
     for field_name, slot, convert, default in plan.fields:
         value = item.get(field_name)
         if value is None:
             if default is _REQUIRED:
-                problems.append((["items", index], f"missing field '{field_name}'", item_id))
+                problems.append((["items", index], _("missing field '{field_name}'",
+                                                     field_name=field_name), item_id))
                 continue
             row[slot] = default
             continue
         try:
             row[slot] = convert(value)
         except _Invalid as exc:
-            problems.append((["items", index, field_name, *exc.sub], f"field '{field_name}': {exc.message}",
+            problems.append((["items", index, field_name, *exc.sub], _("field '{field_name}': {message}",
+                                                                       field_name=field_name, message=exc.message),
                              item_id))
     row[plan.sanction_slot] = []
     if plan.trace_slot is not None:

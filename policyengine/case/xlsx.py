@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
+from ..i18n import _
 from . import HEADER_KEYS, Case
 from .cells import Problems, attach_list, cell_text, cell_value, read_grid
 from .values import _plain
@@ -50,8 +51,10 @@ def read_xlsx(path: Path) -> Case:
             calculated = _survey(archive, file)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         detail = "it is not a zip archive" if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120]
-        raise CaseError(Diagnostic("PE320", f"this is not a readable XLSX workbook ({detail}); a .xls "
-                                   "file must be saved again as .xlsx", file=file)) from None
+        raise CaseError(Diagnostic("PE320", _("this is not a readable XLSX workbook "
+                                              "({detail}); a .xls file must be saved again as "
+                                              ".xlsx",
+                                              detail=detail), file=file)) from None
     if not calculated:
         sheets = _calamine_sheets(path)
         if sheets is not None:
@@ -74,8 +77,9 @@ def _survey(archive: zipfile.ZipFile, file: str) -> bool:
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
         if info.file_size > MAX_SHEET_BYTES:
-            raise CaseError(Diagnostic("PE320", f"a sheet of this workbook is {info.file_size >> 20} MiB of XML "
-                                       f"(limit {MAX_SHEET_BYTES >> 20} MiB)", file=file))
+            raise CaseError(Diagnostic("PE320", _("a sheet of this workbook is {value} MiB of "
+                                                  "XML (limit {value2} MiB)",
+                                                  value=info.file_size >> 20, value2=MAX_SHEET_BYTES >> 20), file=file))
         with archive.open(name) as source:
             data = source.read(MAX_SHEET_BYTES + 1)
         # rows are numbered on <row r="…">, or (when a writer leaves that out) on the last cells
@@ -88,10 +92,12 @@ def _survey(archive: zipfile.ZipFile, file: str) -> bool:
         if rows * columns > MAX_SHEET_CELLS:
             from .cells import column_letter
 
-            raise CaseError(Diagnostic("PE320", f"a sheet of this workbook reaches row {rows} and column "
-                                       f"{column_letter(columns)}: {rows * columns:,} cells from A1 (limit "
-                                       f"{MAX_SHEET_CELLS:,}); a stray cell far from the table? Delete the "
-                                       "rows and columns past the table and save again", file=file))
+            raise CaseError(Diagnostic("PE320", _("a sheet of this workbook reaches row {rows} "
+                                                  "and column {columns}: {value:,} cells from "
+                                                  "A1 (limit {MAX_SHEET_CELLS:,}); a stray "
+                                                  "cell far from the table? Delete the rows "
+                                                  "and columns past the table and save again",
+                                                  rows=rows, columns=column_letter(columns), value=rows * columns, MAX_SHEET_CELLS=MAX_SHEET_CELLS), file=file))
         calculated = calculated or any(mark in data for mark in _CALCULATED)
     return calculated
 
@@ -128,14 +134,17 @@ def _read_with_openpyxl(path: Path) -> Case:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
-        raise CaseError(Diagnostic("PE320", f"this is not a readable XLSX workbook ({str(exc)[:120]})",
+        raise CaseError(Diagnostic("PE320", _("this is not a readable XLSX workbook ({value})",
+                                              value=str(exc)[:120]),
                                    file=file)) from None
     try:
         sheets = [(ws.title, enumerate(ws.iter_rows(values_only=True), 1)) for ws in book.worksheets]
         return _read_sheets(sheets, path, book)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         # a damaged part inside the archive: openpyxl reads sheets only as they are iterated
-        raise CaseError(Diagnostic("PE320", f"this workbook is damaged and cannot be read ({str(exc)[:120]})",
+        raise CaseError(Diagnostic("PE320", _("this workbook is damaged and cannot be read "
+                                              "({value})",
+                                              value=str(exc)[:120]),
                                    file=file)) from None
     finally:
         book.close()
@@ -148,7 +157,7 @@ def _read_sheets(sheets: list[tuple[str, Any]], path: Path, book: Any) -> Case:
     problems = Problems()
     items_sheets = [(title, rows) for title, rows in sheets if title != CASE_SHEET]
     if not items_sheets:
-        raise CaseError(Diagnostic("PE321", "the workbook has no sheet of items", file=file))
+        raise CaseError(Diagnostic("PE321", _("the workbook has no sheet of items"), file=file))
     (title, rows), *lists = items_sheets
     grid, items = read_grid(rows, file, title, problems)
     units: dict[str, Any] = {}

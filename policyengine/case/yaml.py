@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic, invalid_yaml
+from ..i18n import _
 from .values import ALIAS_EXPANSION, ALIAS_GROWTH, MAX_NODES
 
 
@@ -51,7 +52,7 @@ def _yaml_loader() -> type:
         mapping = base.construct_mapping(loader, node, deep)
         if node.value is listed and len(mapping) != len(listed):
             seen: set[Any] = set()
-            for key_node, _ in listed:
+            for key_node, _value in listed:
                 key = loader.construct_object(key_node, deep=True)
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
@@ -84,9 +85,9 @@ def read_yaml(text: str, path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         raise CaseError(invalid_yaml("PE302", exc, text, str(path))) from None
     except yaml.YAMLError as exc:
-        raise CaseError(Diagnostic("PE302", f"invalid YAML: {exc}", file=str(path))) from None
+        raise CaseError(Diagnostic("PE302", _("invalid YAML: {exc}", exc=exc), file=str(path))) from None
     except RecursionError:
-        raise CaseError(Diagnostic("PE302", "YAML nested too deeply", file=str(path))) from None
+        raise CaseError(Diagnostic("PE302", _("YAML nested too deeply"), file=str(path))) from None
     if "*" in text:  # only aliases (*name) can make a small file expand
         _guard_expansion(data, str(path))
     return data
@@ -116,7 +117,8 @@ def _guard_expansion(data: Any, file: str) -> None:
                 total += sizes.get(id(k), 1) if isinstance(k, (list, dict)) else 1
                 if total > MAX_NODES:
                     raise CaseError(Diagnostic(
-                        "PE306", "YAML aliases expand to more than 50 million values (an alias bomb?)",
+                        "PE306", _("YAML aliases expand to more than 50 million values (an "
+                                   "alias bomb?)"),
                         file=file))
             sizes[id(obj)] = total
         else:
@@ -126,4 +128,5 @@ def _guard_expansion(data: Any, file: str) -> None:
     expanded = sizes.get(id(data), 1)
     if expanded > ALIAS_EXPANSION and expanded > ALIAS_GROWTH * written:
         raise CaseError(Diagnostic(
-            "PE306", f"YAML aliases expand {written} values into {expanded} (an alias bomb?)", file=file))
+            "PE306", _("YAML aliases expand {written} values into {expanded} (an alias bomb?)",
+                       written=written, expanded=expanded), file=file))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from ..result import ItemResult, Result
+from ..result import ItemResult, ItemResults, Result
 from ..runtime import format_number
 
 
@@ -122,9 +122,11 @@ class JsonWriter:
         else:
             item_pad = "\n" + "  " * (depth + 2)
             items = result.items
+            # items built only to be written are not kept (ItemResults.passing)
+            part = items.passing if isinstance(items, ItemResults) else lambda a, b: items[a:b]
             for start in range(0, len(items), 256):
                 yield ("[" if start == 0 else ",") + item_pad + ("," + item_pad).join(
-                    self.item(i, depth + 2) for i in items[start:start + 256])
+                    self.item(i, depth + 2) for i in part(start, start + 256))
             yield "\n" + "  " * (depth + 1) + "]"
         yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}'
         if result.rollups:

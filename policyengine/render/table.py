@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import _
 from ..result import Result
 from .tabular import cell, rollup_rows, rows
 
@@ -61,7 +62,7 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     for name, rollup in result.rollups.items():
         # one block per rollup: its units as the items are shown, then its summary
         header, body = rollup_rows([result], name)
-        out += ["", f"rollup {name} · {len(rollup.units)} units", _aligned(header, body), "",
+        out += ["", _("rollup {name} · {count} units", name=name, count=len(rollup.units)), _aligned(header, body), "",
                 summary_lines(rollup.summary, len(rollup.units), "units")]
     if result.previous is not None:
         out.append("previous: " + "; ".join(f"{p['file']} ({p['ruleset']['id']} {p['ruleset'].get('version') or ''}"
@@ -87,7 +88,7 @@ def _aligned(header: list[str], body: list[list[str]]) -> str:
 
 def columns_of(result: Result, inputs: list[str], sanctions: bool = True) -> list[str]:
     """Every column a view can choose: the table's own, then the inputs it does not show."""
-    header, _ = rows(Result(result.ruleset, result.case, result.items[:1], result.summary))
+    header, _body = rows(Result(result.ruleset, result.case, result.items[:1], result.summary))
     if not sanctions:
         header = header[:-SANCTION_COLUMNS]
     return header + [n for n in inputs if n not in header]
@@ -104,8 +105,8 @@ def _chosen(result: Result, header: list[str], body: list[list[str]], view: Tabl
     if view.columns is None:
         return header, body, colour_rows
     index = {h: k for k, h in enumerate(header)}
-    out_body: list[list[str]] = [[] for _ in body]
-    out_colours: list[list[str | None]] = [[] for _ in body]
+    out_body: list[list[str]] = [[] for _row in body]
+    out_colours: list[list[str | None]] = [[] for _row in body]
     for name in view.columns:
         k = index.get(name)
         for n, (row, line) in enumerate(zip(body, colour_rows, strict=True)):
@@ -247,31 +248,32 @@ def summary_text(result: Result, fines: bool = True) -> str:
 def summary_lines(s: dict[str, Any], shown: int, subject: str, fines: bool = True) -> str:
     from tabulate import tabulate
 
-    lines = [f"{subject}: {s['items']}"]
+    lines = [_("items: {count}", count=s["items"]) if subject == "items"
+             else _("units: {count}", count=s["items"])]
     if shown != s["items"]:  # `eval --item`: the summary still covers the whole case
-        lines[0] += f" ({shown} shown; the summary counts all {s['items']})"
+        lines[0] += _(" ({shown} shown; the summary counts all {count})", shown=shown, count=s["items"])
     for scale, counts in s["levels"].items():
         lines.append(f"{scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for block in s.get("counts", []):
         if len(block["by"]) == 1 and block["by"][0] not in s["levels"]:
             lines.append(f"{block['by'][0]}: " + ", ".join(f"{k} {v}" for k, v in block["counts"].items()))
     for name, total in s.get("sums", {}).items():
-        lines.append(f"sum {name}: {cell(total)}")
+        lines.append(_("sum {name}: {total}", name=name, total=cell(total)))
     if fines:  # a ruleset without sanctions has no fines to total
-        lines.append(f"fines: {cell(s['fines'])}")
+        lines.append(_("fines: {total}", total=cell(s["fines"])))
     for block in s.get("counts", []):
         by = block["by"]
         if len(by) == 1:
             continue  # one line above
         lines.append("")
-        lines.append("count by " + ", ".join(by))
+        lines.append(_("count by {names}", names=", ".join(by)))
         if len(by) == 2:
             header, body = _cross_table(by, block["counts"])
             lines.append(tabulate(body, headers=header, tablefmt="simple", disable_numparse=True,
                                   colalign=("left", *("right",) * (len(header) - 1))))
         else:
             flat = flatten_counts(block["counts"], len(by))
-            lines.append(tabulate([[*k, str(v)] for k, v in flat], headers=[*by, "count"], tablefmt="simple",
+            lines.append(tabulate([[*k, str(v)] for k, v in flat], headers=[*by, _("count")], tablefmt="simple",
                                   disable_numparse=True, colalign=(*("left",) * len(by), "right")))
     return "\n".join(lines)
 
@@ -287,8 +289,8 @@ def _cross_table(by: list[str], counts: dict[str, Any]) -> tuple[list[str], list
         cells = [inner.get(c, 0) for c in columns]
         body.append([str(row), *(str(n) for n in cells), str(sum(cells))])
     totals = [sum(inner.get(c, 0) for inner in counts.values()) for c in columns]
-    body.append(["total", *(str(n) for n in totals), str(sum(totals))])
-    return [f"{by[0]} \\ {by[1]}", *columns, "total"], body
+    body.append([_("total"), *(str(n) for n in totals), str(sum(totals))])
+    return [f"{by[0]} \\ {by[1]}", *columns, _("total")], body
 
 
 def flatten_counts(tree: dict[str, Any], depth: int) -> list[tuple[tuple[str, ...], Any]]:
