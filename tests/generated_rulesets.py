@@ -12,7 +12,7 @@ tests/test_yamlform.py).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,8 @@ KINDS = ["甲", "乙", "丙"]
 class Generated:
     text: str
     items: list[dict[str, Any]]
+    # a rollup's units, as a case's `units:` section (docs/rollups.md); empty without one
+    units: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class _Writer:
@@ -239,6 +241,10 @@ def rulesets(draw: Any) -> Generated:
     for _kind, body in draw(st.permutations(declarations)):
         for text, indent in body:
             w.line(text, indent)
+    rollup = draw(st.sampled_from([None, "plain", "inputs"]))
+    if rollup:
+        w.line(f"input 所属单位{sp()}:{sp()}text")
+        _rollup(draw, w, score, with_inputs=rollup == "inputs")
     if draw(st.booleans()):
         w.lines.append(w.comment())
 
@@ -256,5 +262,43 @@ def rulesets(draw: Any) -> Generated:
         if has_events:
             item["事件"] = [{"类型": draw(st.sampled_from(["吃请", "经商"])), "金额": Decimal(draw(st.integers(0, 900)))}
                           for _ in range(draw(st.integers(0, 3)))]
+        if rollup:
+            item["所属单位"] = draw(st.sampled_from(UNITS))
         items.append(item)
-    return Generated("\n".join(w.lines) + "\n", items)
+    units: dict[str, list[dict[str, Any]]] = {}
+    if rollup == "inputs":  # one unit per key value, in the order the items name them
+        keys = list(dict.fromkeys(item["所属单位"] for item in items))
+        units["单位"] = [{"id": k, "目标完成": Decimal(draw(st.integers(0, 40)))} for k in keys]
+    return Generated("\n".join(w.lines) + "\n", items, units)
+
+
+UNITS = ["西局", "东局", "南局"]
+
+
+def _rollup(draw: Any, w: _Writer, score: str, with_inputs: bool) -> None:
+    """A rollup of the items by unit (docs/rollups.md): aggregates over the unit's items,
+    its own grade, ranking, sanction and summary; with its own input when `with_inputs`."""
+    sp = w.space
+    w.line(f"rollup 单位 by 所属单位{sp()}{{")
+    body = []
+    if with_inputs:
+        body.append(f"input 目标完成{sp()}:{sp()}0..40")
+    body.append(f"let 高数{sp()}={sp()}count(i in items where i.档 == 高)")
+    body.append(draw(st.sampled_from([f"let 均分 = mean(i.{score} for i in items)",
+                                      f"let 均分 = sum(i.{score} for i in items where i.档 >= 中)",
+                                      "let 均分 = share(i in items where i.档 == 低)",
+                                      f"let 均分 = max(i.{score} for i in items)"])))
+    body.append("let 指数 = " + ("目标完成 - 高数 * 2" if with_inputs else "len(items) - 高数"))
+    body.append("levels 单位档 [较差 red, 一般 yellow, 良好 green]")
+    body.append("grade 单位档 {")
+    grade = [f"指数{sp()}>={sp()}{draw(st.integers(0, 20))} -> 良好", "otherwise -> 一般"]
+    if draw(st.booleans()):
+        grade.insert(0, "bottom 1 by 指数 -> 较差")
+    body += ["  " + g for g in grade] + ["}"]
+    if draw(st.booleans()):
+        body += [f"sanction 约谈 when 高数 >= {draw(st.integers(1, 3))} {{", '  action "约谈单位负责人"', "}"]
+    if draw(st.booleans()):
+        body += ["summary {", "  count by 单位档", "  sum 指数", "}"]
+    for line in body:
+        w.line(line, "  ")
+    w.line("}")

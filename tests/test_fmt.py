@@ -70,12 +70,13 @@ ITEMS = [
 ]
 
 
-def results(text: str, form: str, items: list[dict], file: str = "r") -> str:
-    """The evaluation of `items` as JSON text (digest included): what `eval --format json` shows."""
+def results(text: str, form: str, items: list[dict], file: str = "r", units: dict | None = None) -> str:
+    """The evaluation of `items` (and a rollup's `units`) as JSON text (digest included): what
+    `eval --format json` shows."""
     model = parse_form(text, f"{file}.{'yaml' if form == 'yaml' else 'policy'}", form)
     analysis = check(model)
     loaded = LoadedRuleset(model, analysis, compile_ruleset(model, analysis), file)
-    return json.dumps(loaded.evaluate(pe.Case(items=items)).to_dict(), ensure_ascii=False, default=str)
+    return json.dumps(loaded.evaluate(pe.Case(items=items, units=units or None)).to_dict(), ensure_ascii=False, default=str)
 
 
 def run(*args: str) -> Result:
@@ -317,7 +318,7 @@ def check_fmt(g: Generated) -> None:
     once = rewrite(g.text, "g.policy", "dsl", "dsl")
     assert rewrite(once, "g.policy", "dsl", "dsl") == once
     assert comments(once) == comments(g.text)
-    assert results(once, "dsl", g.items) == results(g.text, "dsl", g.items)
+    assert results(once, "dsl", g.items, units=g.units) == results(g.text, "dsl", g.items, units=g.units)
 
 
 @settings(max_examples=12, **SETTINGS)

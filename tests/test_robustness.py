@@ -517,3 +517,22 @@ def test_a_yaml_number_past_what_decimal_holds_is_not_zero(tmp_path: Path) -> No
     code, out = _eval(tmp_path, "c.yaml", "items:\n  - {id: a, x: 1.0e-" + "1" * 400 + "}\n")
     assert code == 2, out
     assert "c.yaml:2:13: error[PE303]: item a: field 'x': must be a number, not text" in out
+
+
+def test_compare_reads_back_a_result_with_notes(tmp_path: Path) -> None:
+    """Found by the fuzz run of rollups and compare: eval writes an item's `notes` (a ruleset
+    with `note` fields), and compare refused its own result as 'unknown key notes' (PE352)."""
+    (tmp_path / "r.policy").write_text("input x: number\nnote 部门: text\nlet y = x * 2\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"items": [{"id": "a", "x": 3, "部门": "办公室"}]}', encoding="utf-8")
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    assert run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-o", str(old))[0] == 0
+    assert json.loads(old.read_text(encoding="utf-8"))["items"][0]["notes"] == {"部门": "办公室"}
+    (tmp_path / "c.json").write_text('{"items": [{"id": "a", "x": 4, "部门": "办公室"}]}', encoding="utf-8")
+    assert run("eval", str(tmp_path / "r.policy"), str(tmp_path / "c.json"), "-o", str(new))[0] == 0
+    code, out = run("compare", str(old), str(old), "-f", "json", "--exit-code")
+    assert code == 0, out
+    code, out = run("compare", str(old), str(new), "-f", "json", "--exit-code")
+    # x 3 -> 4: y = 6 -> 8, a change of 2 in the one item
+    assert code == 1, out
+    changed = json.loads(out)["items_changed"]
+    assert changed == [{"id": "a", "name": None, "grades": {}, "values": {"y": [6, 8]}, "deltas": {"y": 2}}], out

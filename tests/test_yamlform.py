@@ -333,9 +333,9 @@ def check_round_trip(g: Generated) -> None:
     assert model_key(parse_text(back, "g.policy")) == model_key(original)
     again = rewrite(back, "g.policy", "dsl", "yaml")
     assert model_key(parse_yaml_text(again, "g.yaml")) == model_key(parse_yaml_text(as_yaml, "g.yaml"))
-    expected = results(g.text, "dsl", g.items)
-    assert results(as_yaml, "yaml", g.items) == expected
-    assert results(back, "dsl", g.items) == expected
+    expected = results(g.text, "dsl", g.items, units=g.units)
+    assert results(as_yaml, "yaml", g.items, units=g.units) == expected
+    assert results(back, "dsl", g.items, units=g.units) == expected
     carried = " ".join(c.text for c in parse_text(back, "g.policy").comments)
     assert [c.text for c in original.comments if c.text not in carried] == []
 

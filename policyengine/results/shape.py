@@ -27,6 +27,8 @@ _PLAIN = frozenset({Decimal, str, bool, type(None), _dt.date})  # item values th
 # written only by some rulesets (rollups) or when asked (eval --previous, --due); read, not compared
 OPTIONAL_TOP_KEYS = ("rollups", "previous", "reviews_due")
 ITEM_KEYS = ("id", "name", "values", "grades", "supervision", "sanctions")
+# written only when the ruleset declares notes (`note 责任部门: text`): carried, not compared
+OPTIONAL_ITEM_KEYS = ("notes",)
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 COLORS = ("red", "orange", "yellow", "blue", "green")
@@ -217,7 +219,7 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
     keys = 0
     for index, item in enumerate(raw):
         if item.__class__ is not dict or item.keys() != item_keys:
-            _mapping(item, ["items", index], ITEM_KEYS)
+            _mapping(item, ["items", index], ITEM_KEYS, OPTIONAL_ITEM_KEYS)
         item_id = item["id"]
         if item_id.__class__ is not str or not item_id:
             item_id = _id(item_id, index)
@@ -285,7 +287,10 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
         if sanctions:
             sanctions = [_sanction(s, ["items", index, "sanctions", n]) for n, s in enumerate(sanctions)]
             keys += 4 * len(sanctions)
-        add(ItemResult(item_id, name, values, grades, supervision, sanctions))
+        notes = item.get("notes")
+        if notes is not None and notes.__class__ is not dict:
+            raise Malformed(["items", index, "notes"], f"expected a mapping of note fields, found {_kind(notes)}")
+        add(ItemResult(item_id, name, values, grades, supervision, sanctions, notes=notes))
     return items, keys
 
 

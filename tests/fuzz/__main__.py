@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             folder.mkdir(parents=True, exist_ok=True)
             ext = ".policy" if example.form == "dsl" else ".yaml"
             (folder / f"r{ext}").write_bytes(example.ruleset.encode("utf-8", "surrogatepass"))
-            (folder / f"c.{example.case_format}").write_bytes(example.case.encode("utf-8", "surrogatepass"))
+            (folder / f"c.{example.case_format}").write_bytes(example.case if isinstance(example.case, bytes)
+                                                                     else example.case.encode("utf-8", "surrogatepass"))
             (folder / "failure.txt").write_text(f"{signature}\n\n{detail}\n", encoding="utf-8")
 
     while time.monotonic() < end:

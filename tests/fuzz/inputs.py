@@ -1,13 +1,16 @@
-"""What the fuzzer feeds the verbs: a ruleset (DSL or YAML, valid or mutated) and a case
-(JSON, YAML or CSV, valid or mutated)."""
+"""What the fuzzer feeds the verbs: a ruleset (DSL or YAML, valid or mutated, with or
+without a rollup) and a case (JSON, YAML, CSV with its companion unit files, or an XLSX
+workbook; valid or mutated: text edits, or a broken zip, a far cell, a formula without a
+cached value, a wrong type, a huge string, a lost header or sheet)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -78,11 +81,12 @@ COMPUTED = ["分0", "分1", "系数0", "系数1", "档位", "扣分"]
 class Example:
     ruleset: str  # the text
     form: str  # "dsl" or "yaml"
-    case: str  # the text
-    case_format: str  # "json", "yaml" or "csv"
+    case: str | bytes  # the text (the bytes of a workbook)
+    case_format: str  # "json", "yaml", "csv" or "xlsx"
     ruleset_valid: bool  # generated untouched: every verb must succeed on it
     case_valid: bool  # the items fit the ruleset (and the format can hold them)
     items: list[dict[str, Any]]
+    units: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the case's `units:`
 
 
 def _plain(value: Any) -> Any:
@@ -95,15 +99,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def case_text(items: list[dict[str, Any]], fmt: str) -> str:
-    data = {"items": _plain(items)}
+def case_text(items: list[dict[str, Any]], fmt: str, units: dict[str, list[dict[str, Any]]] | None = None) -> str:
+    """The case in JSON, YAML or CSV (a CSV's units go to companion files: `unit_files`)."""
+    data: dict[str, Any] = {"items": _plain(items)}
+    if units and fmt != "csv":
+        data["units"] = _plain(units)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     if fmt == "yaml":
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    header: list[str] = []
-    for item in items:
-        header += [k for k in item if k not in header]
+    header = _header(items)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -111,6 +116,87 @@ def case_text(items: list[dict[str, Any]], fmt: str) -> str:
         writer.writerow(["" if item.get(k) is None else str(_plain(item[k])).lower()
                          if isinstance(item.get(k), bool) else str(_plain(item[k])) for k in header])
     return out.getvalue()
+
+
+def _header(items: list[dict[str, Any]]) -> list[str]:
+    header: list[str] = []
+    for item in items:
+        header += [k for k in item if k not in header]
+    return header
+
+
+def unit_files(case: Path, units: dict[str, list[dict[str, Any]]]) -> dict[Path, str]:
+    """A CSV case's companion files: `<case>.units.<rollup>.csv` per rollup (docs/rollups.md)."""
+    return {case.with_name(f"{case.stem}.units.{name}.csv"): case_text(rows, "csv") for name, rows in units.items()}
+
+
+def case_workbook(items: list[dict[str, Any]], units: dict[str, list[dict[str, Any]]]) -> Any:
+    """The case as an openpyxl workbook in the layout of docs/spreadsheets.md: the items
+    sheet first, a sheet per list field (`id` naming the item), `units.<rollup>` sheets."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "items"
+    header = _header(items)
+    lists = [k for k in header if any(isinstance(i.get(k), list) for i in items)]
+    scalar = [k for k in header if k not in lists]
+    sheet.append(scalar)
+    for item in items:
+        sheet.append([_plain(item.get(k)) for k in scalar])
+    for name in lists:
+        elements = [(item["id"], e) for item in items for e in item.get(name) or []]
+        fields = _header([e for _, e in elements]) or ["类型"]
+        ws = book.create_sheet(name)
+        ws.append(["id", *fields])
+        for owner, e in elements:
+            ws.append([owner, *(_plain(e.get(k)) for k in fields)])
+    for name, rows in units.items():
+        ws = book.create_sheet(f"units.{name}")
+        columns = _header(rows)
+        ws.append(columns)
+        for row in rows:
+            ws.append([_plain(row.get(k)) for k in columns])
+    return book
+
+
+def workbook_bytes(book: Any) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@st.composite
+def mutated_workbook(draw: Any, items: list[dict[str, Any]], units: dict[str, list[dict[str, Any]]]) -> bytes:
+    """A case workbook with one hostile edit: a broken zip, a cell far away, a formula with
+    no cached value, a value of the wrong type, a huge string, a sheet or header gone."""
+    book = case_workbook(items, units)
+    sheet = book.worksheets[0]
+    kind = draw(st.sampled_from(["zip", "far", "formula", "type", "huge", "header", "sheet"]))
+    row = draw(st.integers(1, sheet.max_row + 1))
+    column = draw(st.integers(1, sheet.max_column + 1))
+    if kind == "far":
+        sheet[draw(st.sampled_from(["XFD200000", "XFD1", "A1048576", "AAA3"]))] = draw(st.sampled_from([1, "x", None]))
+    elif kind == "formula":
+        sheet.cell(row, column, draw(st.sampled_from(["=1+1", "=A1", "=1/0", '="x"'])))
+    elif kind == "type":
+        import datetime
+
+        sheet.cell(row, column, draw(st.sampled_from([
+            "abc", True, datetime.datetime(2012, 1, 1), datetime.time(1, 2), 1e308, -0.5, "", " ", "1e999999999",
+            "#DIV/0!", 10**30, "=x"])))
+    elif kind == "huge":
+        sheet.cell(row, column, draw(st.sampled_from(["x" * 40_000, "9" * 5000, "高" * 20_000])))
+    elif kind == "header":
+        sheet.cell(1, column, draw(st.sampled_from([None, "id", "items", "高", "`x`"])))
+    elif kind == "sheet" and len(book.worksheets) > 1:
+        del book[book.sheetnames[draw(st.integers(1, len(book.worksheets) - 1))]]
+    data = workbook_bytes(book)
+    if kind == "zip":
+        at = draw(st.integers(0, len(data) - 1))
+        data = draw(st.sampled_from([data[:at], data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:],
+                                     b"PK\x03\x04" + data[at:], b"", b"not a workbook"]))
+    return data
 
 
 @st.composite
@@ -168,11 +254,18 @@ def examples(draw: Any) -> Example:
     if draw(st.integers(0, 2)) == 0:
         text = draw(mutated(text))
         valid = False
-    case_format = draw(st.sampled_from(["json", "yaml", "csv"]))
-    case = case_text(generated.items, case_format)
+    case_format = draw(st.sampled_from(["json", "yaml", "csv", "xlsx"]))
+    case: str | bytes
     # a CSV cell cannot hold a list of records
     case_valid = case_format != "csv" or not any(isinstance(v, list) for i in generated.items for v in i.values())
-    if draw(st.integers(0, 3)) == 0:
-        case = draw(mutated(case, CASE_TOKENS + TOKENS))
-        case_valid = False
-    return Example(text, form, case, case_format, valid, case_valid, generated.items)
+    if case_format == "xlsx":
+        case = workbook_bytes(case_workbook(generated.items, generated.units))
+        if draw(st.integers(0, 3)) == 0:
+            case = draw(mutated_workbook(generated.items, generated.units))
+            case_valid = False
+    else:
+        case = case_text(generated.items, case_format, generated.units)
+        if draw(st.integers(0, 3)) == 0:
+            case = draw(mutated(case, CASE_TOKENS + TOKENS))
+            case_valid = False
+    return Example(text, form, case, case_format, valid, case_valid, generated.items, generated.units)

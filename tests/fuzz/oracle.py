@@ -6,7 +6,11 @@
 - fmt is idempotent and keeps the meaning; DSL → YAML → DSL keeps the meaning;
 - the same run twice gives the same bytes; explain agrees with eval; a golden case
   written from eval's result passes `test`; the ruleset diffed with its formatted self
-  changes no item; the report renders; the input files are never modified.
+  changes no item; the report renders; the input files are never modified;
+- `eval -o x.xlsx` writes the same bytes twice; `compare` finds no change between a result
+  and itself, nor the result of the formatted ruleset; the `template` of an accepted ruleset
+  is written, and filled from the case (`--from`) evaluates to the same result apart from
+  the file name; the same items as JSON, YAML, CSV or XLSX give the same result.
 A broken invariant raises `Broken` with a short signature (the same bug found twice has
 the same signature) and the details.
 """
@@ -94,7 +98,7 @@ def run(example: Example, folder: Path) -> str:
     rs = folder / f"r{ext}"
     rs.write_text(example.ruleset, encoding="utf-8", newline="")
     case = folder / f"c.{example.case_format}"
-    case.write_text(example.case, encoding="utf-8", newline="")
+    _write_case(case, example.case, example.units)
     base = _snapshot(folder)
 
     # the API: PolicyError or a model, nothing else
@@ -121,7 +125,8 @@ def run(example: Example, folder: Path) -> str:
         # every verb must refuse it cleanly and leave the files alone
         for args in (("eval", str(rs), str(case), "-f", "json"), ("schema", str(rs)),
                      ("convert", str(rs), "--to", "yaml" if example.form == "dsl" else "dsl"),
-                     ("explain", str(rs), str(case), "--item", "I0")):
+                     ("explain", str(rs), str(case), "--item", "I0"),
+                     ("template", str(rs), "-o", str(folder / "t.xlsx"))):
             cli(*args)
         (folder / "fmt").mkdir(exist_ok=True)
         copy = folder / "fmt" / rs.name
@@ -130,7 +135,7 @@ def run(example: Example, folder: Path) -> str:
         if copy.read_bytes().decode("utf-8") != example.ruleset and model is None:
             raise Broken("fmt: rewrote a file it cannot parse", example.ruleset[:2000])
         copy.unlink()
-        _unchanged(folder, base, "refusals")
+        _unchanged(folder, base, "refusals")  # a refused template leaves no workbook behind
         return "refused"
     assert model is not None
 
@@ -185,6 +190,10 @@ def run(example: Example, folder: Path) -> str:
     for fmt in ("table", "yaml", "csv"):
         cli("eval", str(rs), str(case), "-f", fmt)
     result = _numbers(first.output)
+    _workbook_output(folder, rs, case)
+    _compared(folder, rs, case, copy if example.form == "dsl" else None)
+    if example.case_valid:
+        _template(folder, rs, case, result)
     item = result["items"][0]
 
     # explain agrees with eval
@@ -209,7 +218,10 @@ def run(example: Example, folder: Path) -> str:
     if len(fine.normalize().as_tuple().digits) <= 15:
         expect["fine"] = float(fine)
     golden = folder / "golden.json"
-    golden.write_text(json.dumps({"ruleset": rs.name, "items": json.loads(json.dumps(_raw_items(example))),
+    from .inputs import _plain
+
+    units = {"units": _plain(example.units)} if example.units else {}
+    golden.write_text(json.dumps({"ruleset": rs.name, "items": json.loads(json.dumps(_raw_items(example))), **units,
                                   "expect": {item["id"]: expect}}, ensure_ascii=False), encoding="utf-8")
     if example.case_valid:
         tested = cli("test", "--coverage", str(golden))
@@ -230,24 +242,105 @@ def run(example: Example, folder: Path) -> str:
 
     # the same items in every case format give the same result
     if example.case_valid:
-        for fmt in ("json", "yaml", "csv"):
+        from .inputs import case_text, case_workbook, workbook_bytes
+
+        for fmt in ("json", "yaml", "csv", "xlsx"):
             if fmt == example.case_format or (fmt == "csv" and any(
                     isinstance(v, list) for i in example.items for v in i.values())):
                 continue
-            from .inputs import case_text
-
             other_case = folder / f"other.{fmt}"
-            other_case.write_text(case_text(example.items, fmt), encoding="utf-8")
+            written = _write_case(other_case, workbook_bytes(case_workbook(example.items, example.units))
+                                  if fmt == "xlsx" else case_text(example.items, fmt, example.units), example.units)
             res = cli("eval", str(rs), str(other_case), "-f", "json")
             got = _numbers(res.output) if res.exit_code == 0 else None
-            if got is None or got["items"] != result["items"] or got["summary"] != result["summary"]:
+            if got is None or _without_file(got) != _without_file(result):
                 raise Broken(f"eval: {fmt} case gives another result than {example.case_format}",
                              res.output[-2000:])
-            other_case.unlink()
+            for p in written:
+                p.unlink()
     for p in (copy, there):
         p.unlink()
     _unchanged(folder, base, "all verbs")
     return "complete"
+
+
+def _write_case(path: Path, case: str | bytes, units: dict[str, list[dict[str, Any]]]) -> list[Path]:
+    """Write a case (with a CSV's companion unit files); the files written."""
+    from .inputs import unit_files
+
+    if isinstance(case, bytes):
+        path.write_bytes(case)
+        return [path]
+    path.write_text(case, encoding="utf-8", newline="")
+    written = [path]
+    if path.suffix == ".csv":
+        for companion, text in unit_files(path, units).items():
+            companion.write_text(text, encoding="utf-8", newline="")
+            written.append(companion)
+    return written
+
+
+def _without_file(result: dict[str, Any]) -> dict[str, Any]:
+    """An eval result apart from the case's file name (and where its items stand in it)."""
+    return {k: v for k, v in result.items() if k != "case"} | {"case": {
+        k: v for k, v in result.get("case", {}).items() if k not in ("file", "files", "path")}}
+
+
+def _workbook_output(folder: Path, rs: Path, case: Path) -> None:
+    """`eval -o x.xlsx` writes a workbook, the same bytes twice."""
+    target = folder / "out.xlsx"
+    outputs = []
+    for _ in range(2):
+        written = cli("eval", str(rs), str(case), "-o", str(target))
+        if written.exit_code != 0:
+            raise Broken("eval -o x.xlsx: fails where eval succeeds", written.output[-2000:])
+        outputs.append(target.read_bytes())
+        target.unlink()
+    if outputs[0] != outputs[1]:
+        raise Broken("eval -o x.xlsx: not the same bytes twice", "")
+
+
+def _compared(folder: Path, rs: Path, case: Path, formatted: Path | None) -> None:
+    """`compare` of a result with itself, and with the result of the formatted ruleset
+    (when it has the same meaning and id): no changes."""
+    old, new = folder / "old.json", folder / "new.json"
+    cli("eval", str(rs), str(case), "-o", str(old))
+    pairs = [(old, old)]
+    if formatted is not None:
+        cli("eval", str(formatted), str(case), "-o", str(new))
+        pairs.append((old, new))
+    for a, b in pairs:
+        compared = cli("compare", str(a), str(b), "-f", "json", "--exit-code")
+        if compared.exit_code != 0:
+            raise Broken("compare: a result differs from " + ("itself" if a == b else "its formatted ruleset's"),
+                         compared.output[-2000:])
+        again = cli("compare", str(a), str(b), "-f", "json")
+        if again.output != compared.output:
+            raise Broken("compare: not the same bytes twice", "")
+    for p in (old, new):
+        p.unlink(missing_ok=True)
+
+
+def _template(folder: Path, rs: Path, case: Path, result: dict[str, Any]) -> None:
+    """The empty template of an accepted ruleset is written; filled from the case (`--from`)
+    it evaluates to the case's own result, apart from the file name."""
+    empty, filled = folder / "t.xlsx", folder / "filled.xlsx"
+    made = cli("template", str(rs), "-o", str(empty))
+    if made.exit_code != 0:
+        raise Broken("template: refuses a checked ruleset", made.output[-2000:])
+    made = cli("template", str(rs), "--from", str(case), "-o", str(filled))
+    if made.exit_code != 0:
+        raise Broken("template --from: refuses a case eval accepts", made.output[-2000:])
+    first = filled.read_bytes()
+    cli("template", str(rs), "--from", str(case), "-o", str(filled))
+    if filled.read_bytes() != first:
+        raise Broken("template: not the same bytes twice", "")
+    res = cli("eval", str(rs), str(filled), "-f", "json")
+    got = _numbers(res.output) if res.exit_code == 0 else None
+    if got is None or _without_file(got) != _without_file(result):
+        raise Broken("template --from: the filled workbook gives another result", res.output[-2000:])
+    for p in (empty, filled):
+        p.unlink()
 
 
 def _raw_items(example: Example) -> list[dict[str, Any]]:
