@@ -45,7 +45,8 @@ def shipped_rulesets() -> dict[str, list[Path]]:
     if not root.is_dir():
         return out
     for dept in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
-        files = sorted(f for f in dept.iterdir() if f.suffix in (".policy", ".yaml", ".yml"))
+        # by version, not by file name: "2011-trend.policy" sorts before "2011.policy" as a name
+        files = sorted((f for f in dept.iterdir() if f.suffix in (".policy", ".yaml", ".yml")), key=lambda f: f.stem)
         if files:
             out[dept.name] = files
     return out

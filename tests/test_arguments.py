@@ -54,7 +54,7 @@ def test_extends_of_an_unknown_name_is_still_not_found(tmp_path: Path) -> None:
     assert "error[PE108]: extends: no such file or shipped ruleset" in out.stderr
     county.write_text('ruleset county "x"\nversion "1"\nextends "tax@1999"\n', encoding="utf-8")
     out = cli("check", str(county))
-    assert "error[PE108]: extends: no version '1999' of shipped ruleset 'tax' (have: 2010, 2011-trend, 2011, 2012)" in out.stderr
+    assert "error[PE108]: extends: no version '1999' of shipped ruleset 'tax' (have: 2010, 2011, 2011-trend, 2012)" in out.stderr
 
 
 def test_fmt_of_a_shipped_name_reads_it_but_never_rewrites_it() -> None:
