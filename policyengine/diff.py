@@ -442,7 +442,7 @@ def render_table(d: Diff) -> str:
         for c in d.changes:
             out.append("")
             out.append(f"{_MARKS[c.change]} {c.kind} {c.name} ({c.change})")
-            out.extend("    " + line for line in _text_diff(c.old, c.new))
+            out.extend("    " + line for line in text_diff(c.old, c.new))
     if d.impact is not None:
         out.append("")
         out.extend(_impact_lines(d.impact))
@@ -468,7 +468,7 @@ def _shown(path: str) -> str:
         return path
 
 
-def _text_diff(old: str | None, new: str | None) -> list[str]:
+def text_diff(old: str | None, new: str | None) -> list[str]:
     """Added/removed text marked whole; modified text as a unified diff (whole declaration if short)."""
     if old is None:
         return ["+ " + line for line in (new or "").splitlines()]

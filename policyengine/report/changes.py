@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diff import Diff, _text_diff
+from ..diff import Diff, text_diff
 from ..render.tabular import cell
 from ..runtime import format_number
 from .figures import HeatMap, heat_map
@@ -21,7 +21,7 @@ KINDS = {"header": "文件头", "input": "输入", "dimension": "评价维度", 
 
 def changes_page(d: Diff) -> dict[str, Any]:
     changes = [{"kind": c.kind, "kind_label": KINDS.get(c.kind, c.kind), "name": c.name, "change": c.change,
-                "lines": [(line[:1], line[2:]) for line in _text_diff(c.old, c.new)]} for c in d.changes]
+                "lines": [(line[:1], line[2:]) for line in text_diff(c.old, c.new)]} for c in d.changes]
     page: dict[str, Any] = {"old": _side(d.old, d.old_path), "new": _side(d.new, d.new_path),
                             "changes": changes, "impact": None}
     imp = d.impact
