@@ -15,6 +15,7 @@ raise and supervision line applied; `explain` uses that, `eval` never pays for i
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -55,6 +56,7 @@ from .model import (
     rollup_ruleset,
 )
 
+_MARKER = re.compile(r"L = [0-9]+")
 _COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
 # the only built-ins the stage functions call (generated code sees nothing else)
 STAGE_BUILTINS = ("Exception", "enumerate", "len", "any", "all", "min", "max", "abs")
@@ -81,6 +83,10 @@ class Stage:
     # rollups (indices in CompiledRuleset.rollups) run before this stage: its rules read
     # their unit's values (`单位.指数`)
     rollups: list[int] = field(default_factory=list)
+    # the code run on each item (`s`, its slot list), for validation to run on each row as
+    # it lays it out (see evaluate.run); None when the stage needs more than the item and
+    # the case header (a value computed once for every item), or records a trace
+    per_item: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +294,7 @@ class _Compiler:
             grade_outs.append(GradeOut(g.scale, self.slots[g.scale], tuple(lv.name for lv in scale.levels),
                                        tuple(lv.color for lv in scale.levels), rank_slot))
         stages_src: list[tuple[str, list[RankSpec], tuple[tuple[str, int], ...] | None]] = []
+        per_item: list[tuple[str, ...] | None] = []
         by_stage: dict[int, list[_Node]] = {}
         for node in order:
             by_stage.setdefault(self.stage_of[node.key], []).append(node)
@@ -300,6 +307,7 @@ class _Compiler:
             src = self.stage_source(number, members)
             view = tuple((n, self.slots[n]) for n in sorted(self.view_fields)) if self.reads_items else None
             stages_src.append((src, rankings, view))
+            per_item.append(self.item_lines if not (self.trace or self.hoisted or self.reads_items) else None)
         supervisions = [SupervisionOut(s.scale, self.slots[f"\0supervision:{s.scale}"], s.lines)
                         for s in self.rs.supervisions]
         source = "\n\n".join(self.functions + [src for src, _, _ in stages_src]) + "\n"
@@ -307,8 +315,9 @@ class _Compiler:
                                      if not k.startswith("_") and k != "load_generated"}
         namespace.update(self.consts)
         runtime.load_generated(source, "<policyengine:ruleset>", namespace, STAGE_BUILTINS)
-        stages = [Stage(namespace[f"stage{i}"], rk, view, before)
-                  for i, (_, rk, view), before in zip(sorted(by_stage), stages_src, stage_rollups, strict=True)]
+        stages = [Stage(namespace[f"stage{i}"], rk, view, before, lines)
+                  for i, (_, rk, view), before, lines in zip(sorted(by_stage), stages_src, stage_rollups, per_item,
+                                                             strict=True)]
         value_names = [d.name for d in self.rs.declarations
                        if isinstance(d, Let) or (isinstance(d, DecisionTable) and d.name in self.an.bare_tables)]
         return CompiledRuleset(
@@ -475,6 +484,9 @@ class _Compiler:
             lines.append(f"            TR = s[{self.slots[chr(0) + 'trace']}]")
         lines += ["            " + x for x in loads]
         lines += ["            " + x for x in body]
+        # without the markers: a row that fails there is run again by this function (see
+        # case.validate), whose markers say where
+        self.item_lines = tuple(x for x in loads + body if not _MARKER.fullmatch(x))
         if not loads and not body:
             lines.append("            pass")
         lines += ["    except Exception as exc:", "        raise StageFailure(L, s, exc) from exc"]

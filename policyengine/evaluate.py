@@ -28,7 +28,8 @@ from .case import (
     validate,
 )
 from .case.values import MAX_ERRORS
-from .compile import CompiledRollup, CompiledRuleset, RankSpec
+from .case.validate import FirstStage
+from .compile import STAGE_BUILTINS, CompiledRollup, CompiledRuleset, RankSpec
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
 from .i18n import _
 from .model import Input
@@ -67,14 +68,53 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
     """Validate and evaluate; return the raw slot lists (used by result and explain). The
     rollups whose values item rules read run between the item stages; `units`, if given,
     receives what they made (see run_rollup)."""
-    rows, ids, names = validate(case, item_layout(compiled), progress)
-    _check_unit_sections(compiled, case)
-    if compiled.earlier is not None:
-        from .previous import fill_earlier
+    first = _fused_stage(compiled)
+    if first is None:
+        rows, ids, names = validate(case, item_layout(compiled), progress)
+        _check_unit_sections(compiled, case)
+        if compiled.earlier is not None:
+            from .previous import fill_earlier
 
-        fill_earlier(compiled, case, rows, ids)
-    _run_stages(compiled, case, rows, ids, progress, units)
+            fill_earlier(compiled, case, rows, ids)
+        _run_stages(compiled, case, rows, ids, progress, units)
+        return rows, ids, names
+    # the fused loop: the first stage runs on each item as validation lays it out, while its
+    # values are at hand, instead of a second pass over every slot list
+    pending: list[list[Any]] = []
+    with decimal.localcontext(runtime.CONTEXT):
+        rows, ids, names = validate(case, item_layout(compiled), progress, first, pending)
+    _check_unit_sections(compiled, case)
+    if pending:  # items laid out slowly, or whose first stage failed: the stage function runs them
+        stage = compiled.stages[0]
+        for row in pending:  # a failed run may have fired sanctions before it failed
+            row[compiled.sanction_slot] = []
+        with decimal.localcontext(runtime.CONTEXT):
+            failures = _run_stage(stage, pending, case.header(), None, None)
+        if failures:
+            raise _evaluation_errors(compiled, case, rows, ids, failures)
+    _run_stages(compiled, case, rows, ids, progress, units, start=1)
     return rows, ids, names
+
+
+# a private switch: False runs validation and every stage as separate passes (the path the
+# fused loop is checked against, tests/test_fused.py)
+_FUSED = True
+
+
+def _fused_stage(compiled: CompiledRuleset) -> FirstStage | None:
+    """The first stage as code for validation to run on each row, when it can: it reads only
+    the item and the case header (no ranking, rollup, earlier result or value of every item
+    comes before it) and records no trace."""
+    if not _FUSED or not compiled.stages or compiled.earlier is not None or compiled.trace_slot is not None:
+        return None
+    stage = compiled.stages[0]
+    if stage.per_item is None or stage.rankings or stage.rollups or stage.view is not None:
+        return None
+    first = getattr(compiled, "_first_stage", None)
+    if first is None:
+        first = FirstStage(stage.per_item, stage.run.__globals__, STAGE_BUILTINS)
+        compiled._first_stage = first  # type: ignore[attr-defined]
+    return first
 
 
 def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
@@ -92,10 +132,11 @@ def _check_unit_sections(compiled: CompiledRuleset, case: Case) -> None:
 
 
 def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
-                progress: ItemsDone | None = None, units: Units | None = None) -> None:
+                progress: ItemsDone | None = None, units: Units | None = None, start: int = 0) -> None:
+    """Run the stages from `start` on (the first may have run in validation's fused loop)."""
     header = case.header()
     with decimal.localcontext(runtime.CONTEXT):
-        for stage in compiled.stages:
+        for stage in compiled.stages[start:]:
             rank_all(rows, stage.rankings)
             for k in stage.rollups:
                 made = run_rollup(compiled.rollups[k], case, rows, ids)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from functools import partial
+from decimal import Decimal, getcontext, localcontext
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
@@ -117,7 +118,7 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
                 floats[value] = d
             return d
 
-        number.shortcut = ("{first}.__class__ is D and {a}({v}) is {v}", accepted.get)  # type: ignore[attr-defined]
+        number.shortcut = ("{first}.__class__ is DEC and {a}({v}) is {v}", accepted.get)  # type: ignore[attr-defined]
         number.memo = (ints.get, floats.get)  # type: ignore[attr-defined]
         return number
     if kind == "text":
@@ -278,6 +279,8 @@ class Layout:
     trace_slot: int | None
     # builds the slot lists of the usual items, stopping at the first unusual one (_filler)
     fill: Fill | None = None
+    # the same, running a first stage on each row as it is laid out (built on first use)
+    fused: Fill | None = None
     # the same layout with converters that read spreadsheet cells (built on first use)
     inputs: list[Input | Dimension] | None = None
     cells: Layout | None = None
@@ -306,7 +309,7 @@ def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sa
     return plan
 
 
-def _filler(plan: Layout) -> Fill:
+def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     """Generate `fill(items, start, stop, rows, ids, names, seen)`: the slot lists of the
     usual items, a mapping with a new text id, known fields only, all present and valid.
 
@@ -316,9 +319,16 @@ def _filler(plan: Layout) -> Fill:
     instead of a call per item and a loop over the fields: validation is most of the time
     an evaluation takes. Field names, converters and defaults are passed as default
     arguments: no user text enters the source.
+
+    With `then` (evaluate's fused loop), the generated function also takes the case header
+    `C`, a list `pending` and `caller` (runs a converter in the caller's decimal context),
+    and runs the first stage's per-item code on each row as soon as it is laid out, while
+    its values are still at hand: an item whose stage code raises is put in `pending`
+    (with every item `validate` lays out slowly), for the stage's own function to run
+    again once the whole case is known to be valid, so that it fails the usual way.
     """
     cells = ["None"] * plan.size
-    params = ["D=_D", "I=_I", "F=_F", "known=_known"]
+    params = ["DEC=_D", "INT=_I", "FLT=_F", "known=_known"]
     namespace: dict[str, Any] = {"_D": Decimal, "_I": int, "_F": float, "_known": plan.known.issuperset}
     for i, (name, slot, convert, default) in enumerate(plan.fields):
         params += [f"n{i}=_n{i}", f"c{i}=_c{i}"]
@@ -331,25 +341,35 @@ def _filler(plan: Layout) -> Fill:
         # a converter's shortcut accepts the common value inline, without calling it
         shortcut = getattr(convert, "shortcut", None)
         memo = getattr(convert, "memo", None)
+        # the converter itself, for the values the shortcut and the memo do not accept; in the
+        # fused loop (which runs in the rules' decimal context) in the caller's context
+        call = f"caller(c{i}, {{v}})" if then is not None else f"c{i}({{v}})"
         if shortcut is not None:
             params.append(f"a{i}=_a{i}")
             namespace[f"_a{i}"] = shortcut[1]
             test = shortcut[0].format(first=first, v=f"v{i}", a=f"a{i}")
-            fallback = f"c{i}(v{i})"
+            fallback = call.format(v=f"v{i}")
             if memo is not None:
                 # an int or a float seen before: its Decimal from the converter's memo
                 params += [f"mi{i}=_mi{i}", f"mf{i}=_mf{i}"]
                 namespace.update({f"_mi{i}": memo[0], f"_mf{i}": memo[1]})
-                fallback = (f"r{i} if (k{i} := v{i}.__class__) is I and (r{i} := mi{i}(v{i})) is not None else "
-                            f"r{i} if k{i} is F and (r{i} := mf{i}(v{i})) is not None else {fallback}")
+                fallback = (f"r{i} if (k{i} := v{i}.__class__) is INT and (r{i} := mi{i}(v{i})) is not None else "
+                            f"r{i} if k{i} is FLT and (r{i} := mf{i}(v{i})) is not None else {fallback}")
             value = f"(v{i} if {test} else {fallback})"
         else:
-            value = f"c{i}({first})"
+            value = call.format(v=first)
         cells[slot] = value if required else f"(d{i} if (v{i} := get(n{i})) is None else {value})"
     cells[plan.sanction_slot] = "[]"
     if plan.trace_slot is not None:
         cells[plan.trace_slot] = "{}"
-    source = (f"def fill(items, start, stop, rows, ids, names, seen, {', '.join(params)}):\n"
+    arguments = "items, start, stop, rows, ids, names, seen"
+    stage: list[str] = []
+    if then is not None:
+        arguments += ", C, pending, caller, I=None"
+        stage = (["        try:"] + ["            " + line for line in then.lines]
+                 + ["        except Exception:", "            pending.append(s)"])
+        namespace = {**then.namespace, **namespace}
+    source = (f"def fill({arguments}, {', '.join(params)}):\n"
               "    add_row, add_id, add_name, first_index = rows.append, ids.append, names.append, seen.setdefault\n"
               "    for index in range(start, stop):\n"
               "        item = items[index]\n"
@@ -362,24 +382,47 @@ def _filler(plan: Layout) -> Fill:
               "                or first_index(item_id, index) != index):\n"
               "            return index\n"
               "        try:\n"
-              f"            add_row([{', '.join(cells)}])\n"
+              f"            add_row(s := [{', '.join(cells)}])\n"
               "        except Exception:\n"
               "            return index\n"
               "        add_id(item_id)\n"
               "        add_name(name)\n"
-              "    return stop\n")
-    return load_generated(source, "<policyengine:case>", namespace, ("range", "dict", "str", "Exception"))["fill"]
+              + "".join(line + "\n" for line in stage)
+              + "    return stop\n")
+    builtins = ("range", "dict", "str", "Exception")
+    if then is not None:
+        builtins += tuple(b for b in then.builtins if b not in builtins)
+    return load_generated(source, "<policyengine:case>", namespace, builtins)["fill"]
+
+
+@dataclass(frozen=True)
+class FirstStage:
+    """The per-item code of a ruleset's first stage, for validation to run on each row as it
+    is laid out (see _filler): its lines read the row as `s`, the case header as `C`;
+    `namespace` holds the constants and functions they call (the stage function's own)."""
+
+    lines: tuple[str, ...]
+    namespace: dict[str, Any]
+    builtins: tuple[str, ...]
+
+
+def _in_context(context: Any, convert: Converter, value: Any) -> Any:
+    with localcontext(context):
+        return convert(value)
 
 
 ItemsDone = Callable[[int], None]
 PROGRESS_CHUNK = 10_000  # items between two progress reports
 
 
-def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
-             ) -> tuple[list[list[Any]], list[str], list[str | None]]:
+def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: FirstStage | None = None,
+             pending: list[list[Any]] | None = None) -> tuple[list[list[Any]], list[str], list[str | None]]:
     """Check every item; return slot lists, ids and names, or raise CaseError with all problems.
 
-    `progress(n)` is called after every chunk of n items (for a progress bar)."""
+    `progress(n)` is called after every chunk of n items (for a progress bar). With `then`,
+    the first stage runs on each row as it is laid out (in the rules' decimal context, which
+    the caller has entered); the rows it has not run on, or failed on, are put in `pending`
+    in case order, and progress counts the stage's steps too."""
     if not isinstance(case.items, list):  # the API may hand in a tuple or a generator
         case.items = list(case.items)
     if not case.items:
@@ -399,18 +442,30 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None,
     if case.cells:
         plan = plan.for_cells()
     fill = plan.fill or _filler(plan)
+    steps = 1
+    caller = getcontext()  # the fused loop's converters and the slow path run in the caller's context
+    if then is not None:
+        if plan.fused is None:
+            plan.fused = _filler(plan, then)
+        fill = partial(plan.fused, C=case.header(), pending=pending, caller=partial(_in_context, caller))
+        steps = 2
     items = case.items
     chunk = PROGRESS_CHUNK if progress is not None else len(items)
     for start in range(0, len(items), chunk):
         stop = min(start + chunk, len(items))
         index = fill(items, start, stop, rows, ids, names, seen)
         while index < stop and len(problems) < MAX_ERRORS:
-            _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names, columns)
+            laid_out = len(rows)
+            with localcontext(caller):
+                _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names, columns)
+            if pending is not None and len(rows) > laid_out:
+                pending.append(rows[-1])
             index = fill(items, index + 1, stop, rows, ids, names, seen)
         if len(problems) >= MAX_ERRORS:
             break
         if progress is not None:
-            progress(stop - start)
+            for _step in range(steps):  # validated, and (fused) through the first stage
+                progress(stop - start)
     if problems:
         diagnostics = []
         for path, message, item_id in problems[:MAX_ERRORS]:
