@@ -27,8 +27,8 @@ from .case import (
     place_text,
     validate,
 )
-from .case.values import MAX_ERRORS
 from .case.validate import FirstStage
+from .case.values import MAX_ERRORS
 from .compile import STAGE_BUILTINS, CompiledRollup, CompiledRuleset, RankSpec
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
 from .i18n import _

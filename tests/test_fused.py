@@ -209,6 +209,7 @@ def test_an_item_laid_out_slowly_is_run_by_the_stage_function() -> None:
     items = [{"id": "a", "x": Decimal(5), "n": Decimal(1), "事件": [{"金额": Decimal(2)}, {"金额": Decimal(3)}]},
              {"id": 7, "x": 7, "n": 2, "事件": [{"金额": 1}]}]
     kind, result, _rows = both(rs, items)
+    assert kind == "result"
     # a: 10 × 2 / (5 − 4) = 20 and 10 × 3 / (5 − 4) = 30; 7: 10 × 1 / (7 − 4), 40 digits half-up
     third = Decimal("3.333333333333333333333333333333333333333")
     assert [[s["fine"] for s in i["sanctions"]] for i in result["items"]] == [[Decimal(20), Decimal(30)], [third]]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from decimal import Decimal, getcontext, localcontext
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
