@@ -513,7 +513,7 @@ class _Compiler:
             fn, free = self.table_function(decl)
             args = [self.ex(h, {}) for h in decl.inputs] + [self.use(f) for f in free]
             args += ["C", "I"]
-            call = f"{fn}({', '.join(args)})"
+            call = self.inline_table(decl, args[:len(decl.inputs)]) or f"{fn}({', '.join(args)})"
             if self.trace:
                 heads = "".join(f"{a}, " for a in args[:len(decl.inputs)])
                 call = f"{fn}(TR, L, *A{''.join(f', {a}' for a in args[len(decl.inputs):])})"
@@ -763,6 +763,33 @@ class _Compiler:
         self.table_fn[t.name] = (fn, free)
         return fn, free
 
+    def inline_table(self, t: DecisionTable, args: list[str]) -> str | None:
+        """A small table of one input, literal tests and outputs, and a last `-` row, as an
+        expression in the caller's code instead of a call: a value table as one dict lookup
+        with its default, a first-hit table as a chain of conditional expressions (the
+        argument must be a local, read once per row tested). The function stays for trace
+        mode, whose rows explain shows. None when the table is not of that shape."""
+        if self.trace or len(t.inputs) != 1 or len(t.outputs) != 1 or len(t.rows) > 16:
+            return None
+        lookup = self.lookup(t)
+        if lookup is not None:
+            mapping, otherwise = lookup
+            if otherwise is None:
+                return None
+            return f"{self.const(mapping)}.get({args[0]}, {self.const(otherwise)})"
+        if t.hit != "first" or not re.fullmatch(r"v[0-9]+", args[0]) or t.rows[-1].tests[0].kind != "any":
+            return None
+        chain: list[str] = []
+        for row in t.rows:
+            test, out = row.tests[0], row.outputs[0]
+            if not (isinstance(out, Literal) and out.value is not None and not isinstance(out.value, bool)
+                    and all(isinstance(v, Literal) for v in test.values)):
+                return None
+            if test.kind == "any":
+                break
+            chain.append(f"{self.const(out.value)} if {self.test(test, args[0])} else ")
+        return f"({''.join(chain)}{self.const(t.rows[-1].outputs[0].value)})"  # type: ignore[union-attr]
+
     @staticmethod
     def lookup(t: DecisionTable) -> tuple[dict[Any, Any], Any] | None:
         """For a first-hit table of one input whose rows test literal values (`x` or
@@ -905,7 +932,7 @@ class _Compiler:
             if self.trace:
                 return (f"traced_call(TR, L, {self.const(fn)}, {name}, ({''.join(a + ', ' for a in args)}), "
                         f"({''.join(f + ', ' for f in frees)}))")
-            return f"{name}({', '.join(args + frees)})"
+            return self.inline_table(self.tables[fn], args) or f"{name}({', '.join(args + frees)})"
         if fn in ("sum", "weighted") and isinstance(e.args[0], Name) and e.args[0].name == "dimensions":
             parts = []
             for d in self.rs.dimensions:
@@ -920,7 +947,8 @@ class _Compiler:
                 return f"rnd({args[0]}, ONE)"
             digits = e.args[1]
             if isinstance(digits, Literal) and isinstance(digits.value, Decimal):
-                return f"rnd({args[0]}, {self.const(runtime.ONE.scaleb(-int(digits.value)))})"
+                # as rnd does it, without the call
+                return f"({args[0]}).quantize({self.const(runtime.ONE.scaleb(-int(digits.value)))}, ROUND_HALF_UP)"
             return f"rnd({args[0]}, quantum({args[1]}))"
         simple = {"floor": "floor", "ceil": "ceil", "abs": "abs", "sum": "total", "days": "days"}
         if fn in simple:
@@ -1008,6 +1036,54 @@ class _Compiler:
         if fn == "mean":
             return f"average([{element} for {var} in {kept}])"
         return f"{'smallest' if fn == 'min' else 'largest'}([{element} for {var} in {kept}])"
+
+
+_LOAD = re.compile(r"v([0-9]+) = s\[([0-9]+)\]")
+_STORE = re.compile(r"s\[([0-9]+)\] = (?:v([0-9]+) = )?")
+_SLOT = re.compile(r"\bs\[([0-9]+)\]")
+
+
+def fused_form(lines: tuple[str, ...], inputs: set[int], sanction_slot: int, size: int,
+               ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """A first stage's per-item lines as code that holds the item in locals instead of its
+    slot list (for validation's fused loop, case.validate._filler): the input values are the
+    locals `v<slot>` validation binds, a value the stage writes is a local (`v<slot>`, or
+    `w<slot>` for what only the row keeps: a ranking key, a supervision line, the sanctions
+    fired), and the row is laid out from them afterwards. Returns the lines and what each
+    slot of the row holds; None when the lines read a slot that is neither an input nor
+    written before at the top level (then the stage runs as its own loop)."""
+    out = [f"w{sanction_slot} = []"]
+    row = ["None"] * size
+    for slot in inputs:
+        row[slot] = f"v{slot}"
+    row[sanction_slot] = f"w{sanction_slot}"
+    held = set(inputs) | {sanction_slot}
+    for line in lines:
+        load = _LOAD.fullmatch(line)
+        if load is not None:
+            if load[1] != load[2] or int(load[1]) not in inputs:
+                return None
+            continue  # validation has bound it already
+        store = _STORE.match(line)
+        if store is not None:
+            slot = int(store[1])
+            name = f"v{slot}" if store[2] == store[1] else f"w{slot}"
+            if store[2] is not None and store[2] != store[1]:
+                return None
+            line = f"{name} = {line[store.end():]}"
+        elif not line.startswith(" ") and line.startswith("s["):
+            return None
+        for read in _SLOT.finditer(line):
+            if int(read[1]) not in held:
+                return None
+        line = _SLOT.sub(lambda m: row[int(m[1])], line)
+        if _SLOT.search(line) or re.search(r"\bs\b", line):
+            return None  # the slot list itself is read
+        if store is not None:
+            held.add(slot)
+            row[slot] = name
+        out.append(line)
+    return tuple(out), tuple(row)
 
 
 __all__ = ["CompiledRuleset", "children", "compile_ruleset"]

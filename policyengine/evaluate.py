@@ -29,7 +29,7 @@ from .case import (
 )
 from .case.validate import FirstStage
 from .case.values import MAX_ERRORS
-from .compile import STAGE_BUILTINS, CompiledRollup, CompiledRuleset, RankSpec
+from .compile import STAGE_BUILTINS, CompiledRollup, CompiledRuleset, RankSpec, fused_form
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
 from .i18n import _
 from .model import Input
@@ -68,7 +68,7 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
     """Validate and evaluate; return the raw slot lists (used by result and explain). The
     rollups whose values item rules read run between the item stages; `units`, if given,
     receives what they made (see run_rollup)."""
-    first = _fused_stage(compiled)
+    first = _fused_stage(compiled) if not case.cells else None
     if first is None:
         rows, ids, names = validate(case, item_layout(compiled), progress)
         _check_unit_sections(compiled, case)
@@ -110,9 +110,11 @@ def _fused_stage(compiled: CompiledRuleset) -> FirstStage | None:
     stage = compiled.stages[0]
     if stage.per_item is None or stage.rankings or stage.rollups or stage.view is not None:
         return None
-    first = getattr(compiled, "_first_stage", None)
-    if first is None:
-        first = FirstStage(stage.per_item, stage.run.__globals__, STAGE_BUILTINS)
+    first = getattr(compiled, "_first_stage", False)
+    if first is False:
+        inputs = {slot for _name, slot, _convert, _default in item_layout(compiled).fields}
+        form = fused_form(stage.per_item, inputs, compiled.sanction_slot, compiled.size)
+        first = None if form is None else FirstStage(form[0], form[1], stage.run.__globals__, STAGE_BUILTINS)
         compiled._first_stage = first  # type: ignore[attr-defined]
     return first
 

@@ -225,3 +225,15 @@ def test_the_callers_decimal_context_changes_nothing() -> None:
         assert both(rs, items) == want
     # 100 / (0.123456789012345678901234567 − 3) at 40 digits, half-up
     assert want[1]["items"][0]["values"]["y"] == Decimal("-34.76394848442594264415789537823256520514")
+
+
+def test_a_caller_context_that_traps_inexact_still_gets_located_messages() -> None:
+    # whether 1.5 is a whole number is decided in a context of validation's own: a caller's
+    # context that traps Inexact once made it raise decimal.Inexact instead
+    rs = ruleset(DIVIDES)
+    with decimal.localcontext() as ctx:
+        ctx.traps[decimal.Inexact] = True
+        kind, diagnostics = both(rs, [{"id": "a", "x": Decimal(5), "n": Decimal("1.5")}])
+    assert kind == "CaseError"
+    assert [(d.code, d.item, d.message) for d in diagnostics] == [
+        ("PE303", "a", "field 'n': must be a whole number, not 1.5")]

@@ -101,7 +101,9 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
                 if known is not None:
                     return known
             d = _number(value)
-            if kind == "integer" and d != d.to_integral_value():
+            # in a context of its own: a caller's context (one that traps Inexact, say) must
+            # not change what is valid, nor the fused loop's context (evaluate.run)
+            if kind == "integer" and d != d.to_integral_value(context=CONTEXT):
                 raise _Invalid(_("must be a whole number, not {d}", d=_fmt(d)))
             if bounded:
                 if kind == "range" and not (spec.minimum <= d <= spec.maximum):  # type: ignore[operator]
@@ -321,8 +323,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     arguments: no user text enters the source.
 
     With `then` (evaluate's fused loop), the generated function also takes the case header
-    `C`, a list `pending` and `caller` (runs a converter in the caller's decimal context),
-    and runs the first stage's per-item code on each row as soon as it is laid out, while
+    `C` and a list `pending`, and runs the first stage's per-item code on each row as soon as it is laid out, while
     its values are still at hand: an item whose stage code raises is put in `pending`
     (with every item `validate` lays out slowly), for the stage's own function to run
     again once the whole case is known to be valid, so that it fails the usual way.
@@ -337,37 +338,46 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
         if not required:
             params.append(f"d{i}=_d{i}")
         # the value is fetched where it is first used: inside the shortcut, or as the argument
-        first = f"(v{i} := item[n{i}])" if required else f"v{i}"
+        first = f"(x{i} := item[n{i}])" if required else f"x{i}"
         # a converter's shortcut accepts the common value inline, without calling it
         shortcut = getattr(convert, "shortcut", None)
         memo = getattr(convert, "memo", None)
-        # the converter itself, for the values the shortcut and the memo do not accept; in the
-        # fused loop (which runs in the rules' decimal context) in the caller's context
-        call = f"caller(c{i}, {{v}})" if then is not None else f"c{i}({{v}})"
+        # the converter itself, for the values the shortcut and the memo do not accept
+        call = f"c{i}({{v}})"
         if shortcut is not None:
             params.append(f"a{i}=_a{i}")
             namespace[f"_a{i}"] = shortcut[1]
-            test = shortcut[0].format(first=first, v=f"v{i}", a=f"a{i}")
-            fallback = call.format(v=f"v{i}")
+            test = shortcut[0].format(first=first, v=f"x{i}", a=f"a{i}")
+            fallback = call.format(v=f"x{i}")
             if memo is not None:
                 # an int or a float seen before: its Decimal from the converter's memo
                 params += [f"mi{i}=_mi{i}", f"mf{i}=_mf{i}"]
                 namespace.update({f"_mi{i}": memo[0], f"_mf{i}": memo[1]})
-                fallback = (f"r{i} if (k{i} := v{i}.__class__) is INT and (r{i} := mi{i}(v{i})) is not None else "
-                            f"r{i} if k{i} is FLT and (r{i} := mf{i}(v{i})) is not None else {fallback}")
-            value = f"(v{i} if {test} else {fallback})"
+                fallback = (f"r{i} if (k{i} := x{i}.__class__) is INT and (r{i} := mi{i}(x{i})) is not None else "
+                            f"r{i} if k{i} is FLT and (r{i} := mf{i}(x{i})) is not None else {fallback}")
+            value = f"(x{i} if {test} else {fallback})"
         else:
             value = call.format(v=first)
-        cells[slot] = value if required else f"(d{i} if (v{i} := get(n{i})) is None else {value})"
+        cells[slot] = value if required else f"(d{i} if (x{i} := get(n{i})) is None else {value})"
     cells[plan.sanction_slot] = "[]"
     if plan.trace_slot is not None:
         cells[plan.trace_slot] = "{}"
     arguments = "items, start, stop, rows, ids, names, seen"
+    lay_out = [f"add_row([{', '.join(cells)}])"]
     stage: list[str] = []
     if then is not None:
-        arguments += ", C, pending, caller, I=None"
+        # the inputs as the stage's code reads them (v<slot>), the row laid out after the stage
+        arguments += ", C, pending, I=None"
+        lay_out = [f"v{slot} = {cells[slot]}" for _name, slot, _c, _d in plan.fields]
+        inputs = ["None"] * plan.size
+        for _name, slot, _c, _d in plan.fields:
+            inputs[slot] = f"v{slot}"
+        inputs[plan.sanction_slot] = "[]"
         stage = (["        try:"] + ["            " + line for line in then.lines]
-                 + ["        except Exception:", "            pending.append(s)"])
+                 + [f"            add_row([{', '.join(then.row)}])",
+                    "        except Exception:",
+                    f"            add_row(s := [{', '.join(inputs)}])",
+                    "            pending.append(s)"])
         namespace = {**then.namespace, **namespace}
     source = (f"def fill({arguments}, {', '.join(params)}):\n"
               "    add_row, add_id, add_name, first_index = rows.append, ids.append, names.append, seen.setdefault\n"
@@ -382,8 +392,8 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
               "                or first_index(item_id, index) != index):\n"
               "            return index\n"
               "        try:\n"
-              f"            add_row(s := [{', '.join(cells)}])\n"
-              "        except Exception:\n"
+              + "".join(f"            {line}\n" for line in lay_out)
+              + "        except Exception:\n"
               "            return index\n"
               "        add_id(item_id)\n"
               "        add_name(name)\n"
@@ -397,18 +407,16 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
 
 @dataclass(frozen=True)
 class FirstStage:
-    """The per-item code of a ruleset's first stage, for validation to run on each row as it
-    is laid out (see _filler): its lines read the row as `s`, the case header as `C`;
+    """The per-item code of a ruleset's first stage, for validation to run on each item as
+    it lays it out (see _filler): its lines read input values as locals `v<slot>` and the
+    case header as `C`, and leave what the row holds in the locals `row` names;
     `namespace` holds the constants and functions they call (the stage function's own)."""
 
     lines: tuple[str, ...]
+    # what each slot of the row holds once the lines have run (a local's name, or None)
+    row: tuple[str, ...]
     namespace: dict[str, Any]
     builtins: tuple[str, ...]
-
-
-def _in_context(context: Any, convert: Converter, value: Any) -> Any:
-    with localcontext(context):
-        return convert(value)
 
 
 ItemsDone = Callable[[int], None]
@@ -422,7 +430,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
     `progress(n)` is called after every chunk of n items (for a progress bar). With `then`,
     the first stage runs on each row as it is laid out (in the rules' decimal context, which
     the caller has entered); the rows it has not run on, or failed on, are put in `pending`
-    in case order, and progress counts the stage's steps too."""
+    in case order, and progress counts the stage's steps too. Not for a spreadsheet's
+    cells, whose reading of text as a number (`15%`) is decimal arithmetic."""
     if not isinstance(case.items, list):  # the API may hand in a tuple or a generator
         case.items = list(case.items)
     if not case.items:
@@ -443,11 +452,14 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         plan = plan.for_cells()
     fill = plan.fill or _filler(plan)
     steps = 1
-    caller = getcontext()  # the fused loop's converters and the slow path run in the caller's context
+    # the fused loop runs in the rules' decimal context: what it accepts does not depend on
+    # the context (see converter), and what is said of the rest is said by the slow path,
+    # in the caller's
+    caller = getcontext()
     if then is not None:
         if plan.fused is None:
             plan.fused = _filler(plan, then)
-        fill = partial(plan.fused, C=case.header(), pending=pending, caller=partial(_in_context, caller))
+        fill = partial(plan.fused, C=case.header(), pending=pending)
         steps = 2
     items = case.items
     chunk = PROGRESS_CHUNK if progress is not None else len(items)
