@@ -84,6 +84,9 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
     with decimal.localcontext(runtime.CONTEXT):
         rows, ids, names = validate(case, item_layout(compiled), progress, first, pending)
     _check_unit_sections(compiled, case)
+    if progress is not None:  # the first stage's steps, told as its own pass tells them
+        for start in range(0, len(rows), PROGRESS_CHUNK):
+            progress(min(PROGRESS_CHUNK, len(rows) - start))
     if pending:  # items laid out slowly, or whose first stage failed: the stage function runs them
         stage = compiled.stages[0]
         for row in pending:  # a failed run may have fired sanctions before it failed

@@ -430,7 +430,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
     `progress(n)` is called after every chunk of n items (for a progress bar). With `then`,
     the first stage runs on each row as it is laid out (in the rules' decimal context, which
     the caller has entered); the rows it has not run on, or failed on, are put in `pending`
-    in case order, and progress counts the stage's steps too. Not for a spreadsheet's
+    in case order (progress counts validation's steps only). Not for a spreadsheet's
     cells, whose reading of text as a number (`15%`) is decimal arithmetic."""
     if not isinstance(case.items, list):  # the API may hand in a tuple or a generator
         case.items = list(case.items)
@@ -451,7 +451,6 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
     if case.cells:
         plan = plan.for_cells()
     fill = plan.fill or _filler(plan)
-    steps = 1
     # the fused loop runs in the rules' decimal context: what it accepts does not depend on
     # the context (see converter), and what is said of the rest is said by the slow path,
     # in the caller's
@@ -460,7 +459,6 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         if plan.fused is None:
             plan.fused = _filler(plan, then)
         fill = partial(plan.fused, C=case.header(), pending=pending)
-        steps = 2
     items = case.items
     chunk = PROGRESS_CHUNK if progress is not None else len(items)
     for start in range(0, len(items), chunk):
@@ -476,8 +474,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         if len(problems) >= MAX_ERRORS:
             break
         if progress is not None:
-            for _step in range(steps):  # validated, and (fused) through the first stage
-                progress(stop - start)
+            progress(stop - start)
     if problems:
         diagnostics = []
         for path, message, item_id in problems[:MAX_ERRORS]:
