@@ -664,13 +664,13 @@ class _Compiler:
             out.append(f"for i, {var} in enumerate({self.ex(s.source, {})}):")
             if conds:
                 out.append(f"    if {' and '.join(f'({c})' for c in conds)}:")
-                out.append(f"        {fired}.append(({index}, {fine}, i))")
+                out.append(f"        {fired} = fire({fired}, ({index}, {fine}, i))")
             else:
-                out.append(f"    {fired}.append(({index}, {fine}, i))")
+                out.append(f"    {fired} = fire({fired}, ({index}, {fine}, i))")
         else:
             fine = self.ex(s.fine, {}) if s.fine is not None else "None"
             cond = self.ex(s.when, {}) if s.when is not None else "True"
-            out += [f"if {cond}:", f"    {fired}.append(({index}, {fine}, None))"]
+            out += [f"if {cond}:", f"    {fired} = fire({fired}, ({index}, {fine}, None))"]
         return out
 
     # -- tables
@@ -1052,7 +1052,7 @@ def fused_form(lines: tuple[str, ...], inputs: set[int], sanction_slot: int, siz
     fired), and the row is laid out from them afterwards. Returns the lines and what each
     slot of the row holds; None when the lines read a slot that is neither an input nor
     written before at the top level (then the stage runs as its own loop)."""
-    out = [f"w{sanction_slot} = []"]
+    out = [f"w{sanction_slot} = ()"]
     row = ["None"] * size
     for slot in inputs:
         row[slot] = f"v{slot}"

@@ -90,7 +90,7 @@ def run(compiled: CompiledRuleset, case: Case, progress: ItemsDone | None = None
     if pending:  # items laid out slowly, or whose first stage failed: the stage function runs them
         stage = compiled.stages[0]
         for row in pending:  # a failed run may have fired sanctions before it failed
-            row[compiled.sanction_slot] = []
+            row[compiled.sanction_slot] = ()
         with decimal.localcontext(runtime.CONTEXT):
             failures = _run_stage(stage, pending, case.header(), None, None)
         if failures:
@@ -454,9 +454,8 @@ class _OutputPlan:
             notes.append(f"nn{i}: row[{slot}]")
         body += ["grades = {" + ", ".join(grades) + "}",
                  f"fired = row[{self.sanction_slot}]",
-                 # no firing: the row's own empty list (new for each item) serves as the result's
                  "return IR(item_id, name, {" + ", ".join(values) + "}, grades, supervision, "
-                 "plan.sanctions(fired, grades) if fired else fired"
+                 "plan.sanctions(fired, grades) if fired else []"
                  + (", {" + ", ".join(notes) + "})" if notes else ")")]
         params = "".join(f", {k}={k}" for k in env)
         source = f"def build(row, item_id, name{params}):\n" + "".join(f"    {line}\n" for line in body)

@@ -162,6 +162,16 @@ def num(n: int) -> Decimal:
     return Decimal(n)
 
 
+def fire(fired: tuple | list, sanction: tuple) -> list:
+    """An item's sanctions fired so far, with one more. Until one fires they are the
+    shared empty tuple, not a list per item: most items fire none, and a list per item
+    was as many objects again as the items' slot lists for the garbage collector to walk."""
+    if fired.__class__ is list:
+        fired.append(sanction)  # type: ignore[union-attr]
+        return fired  # type: ignore[return-value]
+    return [*fired, sanction]
+
+
 def total(values: object) -> Decimal:
     result = ZERO
     for v in values:  # type: ignore[attr-defined]

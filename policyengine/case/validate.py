@@ -359,7 +359,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
         else:
             value = call.format(v=first)
         cells[slot] = value if required else f"(d{i} if (x{i} := get(n{i})) is None else {value})"
-    cells[plan.sanction_slot] = "[]"
+    cells[plan.sanction_slot] = "()"  # no sanction fired yet (runtime.fire)
     if plan.trace_slot is not None:
         cells[plan.trace_slot] = "{}"
     arguments = "items, start, stop, rows, ids, names, seen"
@@ -372,7 +372,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
         inputs = ["None"] * plan.size
         for _name, slot, _c, _d in plan.fields:
             inputs[slot] = f"v{slot}"
-        inputs[plan.sanction_slot] = "[]"
+        inputs[plan.sanction_slot] = "()"
         stage = (["        try:"] + ["            " + line for line in then.lines]
                  + [f"            add_row([{', '.join(then.row)}])",
                     "        except Exception:",
@@ -557,7 +557,7 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
             problems.append((["items", index, field_name, *exc.sub], _("field '{field_name}': {message}",
                                                                        field_name=field_name, message=exc.message),
                              item_id))
-    row[plan.sanction_slot] = []
+    row[plan.sanction_slot] = ()
     if plan.trace_slot is not None:
         row[plan.trace_slot] = {}
     rows.append(row)
