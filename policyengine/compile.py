@@ -785,10 +785,10 @@ class _Compiler:
             if not (isinstance(out, Literal) and out.value is not None and not isinstance(out.value, bool)
                     and all(isinstance(v, Literal) for v in test.values)):
                 return None
-            if test.kind == "any":
-                break
+            if test.kind == "any":  # the first `-` row is the default: the rows after it never apply
+                return f"({''.join(chain)}{self.const(out.value)})"
             chain.append(f"{self.const(out.value)} if {self.test(test, args[0])} else ")
-        return f"({''.join(chain)}{self.const(t.rows[-1].outputs[0].value)})"  # type: ignore[union-attr]
+        return None  # pragma: no cover - the last row is a `-` row
 
     @staticmethod
     def lookup(t: DecisionTable) -> tuple[dict[Any, Any], Any] | None:

@@ -245,3 +245,36 @@ def test_a_caller_context_that_traps_inexact_still_gets_located_messages() -> No
     assert kind == "CaseError"
     assert [(d.code, d.item, d.message) for d in diagnostics] == [
         ("PE303", "a", "field 'n': must be a whole number, not 1.5")]
+
+
+def test_a_small_table_inlined_as_an_expression_keeps_first_hit_order() -> None:
+    # the first `-` row decides: the rows after it never apply, whether the table is called
+    # (trace mode) or written in place as a chain of conditional expressions
+    rs = ruleset("""
+        ruleset t
+        input x: number
+        table 系数 hit first {
+          | x     || v |
+          | >= 10 || 2 |
+          | -     || 1 |
+          | >= 5  || 3 |
+          | -     || 4 |
+        }
+        let y = 系数 * x
+    """)
+    assert "T0(" not in rs.compiled.source.split("def stage0")[1]  # written in place
+    _kind, result, _rows = both(rs, [{"id": "a", "x": Decimal(6)}, {"id": "b", "x": Decimal(12)}])
+    # a: 6 < 10, the `-` row: 1 × 6 = 6; b: 12 >= 10: 2 × 12 = 24
+    assert [i["values"]["y"] for i in result["items"]] == [Decimal(6), Decimal(24)]
+
+
+def test_fused_form_refuses_lines_that_read_more_than_the_item() -> None:
+    from policyengine.compile import fused_form
+
+    # inputs at slots 0 and 1, sanctions at 3, a row of 5 slots
+    lines, row = fused_form(("v0 = s[0]", "s[2] = v2 = (v0 * K1)", "s[4] = v2"), {0, 1}, 3, 5)  # type: ignore[misc]
+    assert lines == ("w3 = ()", "v2 = (v0 * K1)", "w4 = v2")
+    assert row == ("v0", "v1", "v2", "w3", "w4")
+    assert fused_form(("v2 = s[2]",), {0, 1}, 3, 5) is None  # a slot an earlier pass fills
+    assert fused_form(("s[2] = v2 = s[4]",), {0, 1}, 3, 5) is None  # a slot not written yet
+    assert fused_form(("x = f(s)",), {0, 1}, 3, 5) is None  # the slot list itself
