@@ -22,6 +22,7 @@ from policyengine import evaluate as evaluation
 from policyengine.errors import CaseError, EvaluationError
 
 from .conftest import ruleset
+from .fuzz.inputs import _plain as python_values  # a loaded case's Decimals as ints and floats
 from .generated_rulesets import Generated, rulesets
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -67,18 +68,6 @@ def both(rs: Any, items: list[Any], **header: Any) -> tuple[Any, ...]:
     if fused[0] != "EvaluationError":  # (after 50 run-time errors the passes stop at different steps)
         assert steps == apart_steps
     return fused
-
-
-def python_values(value: Any) -> Any:
-    """A loaded case's Decimals as a library user hands them in: whole numbers as ints,
-    others as floats."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [python_values(v) for v in value]
-    if isinstance(value, dict):
-        return {k: python_values(v) for k, v in value.items()}
-    return value
 
 
 # what a field may hold instead of a good value: the wrong kind, out of bounds, not finite,
