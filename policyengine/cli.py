@@ -306,9 +306,10 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
               help="The case field holding each item's last review date (with --due); the ruleset need "
                    "not declare it.")
 @click.option("--jobs", "-j", type=click.IntRange(1), metavar="N",
-              help="Evaluate each case in N processes, whole ranking groups in each; the output is "
-                   "the same as with one [default: every core for a case of 200000 items or more, "
-                   "else 1]. JSON output only; docs/performance.md says what needs one process.")
+              help="Evaluate each case in N processes, each holding whole ranking groups; the output "
+                   "is byte for byte that of one process [default: every core for a case of 200000 "
+                   "items or more, else 1]. Only JSON output is split: other formats, and rulesets that "
+                   "need every item in one place, use one process (docs/performance.md).")
 @_header_options
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
           item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,
