@@ -248,3 +248,22 @@ def test_ctrl_c_leaves_no_worker_running(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(KeyboardInterrupt):
         shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2, 2)
     assert multiprocessing.active_children() == []
+
+
+def test_without_fork_the_workers_are_spawned_and_sent_their_items(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    rs = pe.load_ruleset(policy)
+    case = pe.Case(items=ITEMS)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert in_shards(rs, case, 2) == one_process(rs, case)
+
+
+def test_a_shard_that_fails_sends_the_case_to_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug in a worker")
+
+    monkeypatch.setattr(shards, "_evaluate_part", broken)
+    assert shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2, 2) is None
+    assert multiprocessing.active_children() == []
