@@ -412,12 +412,12 @@ def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | 
     """The case evaluated by several processes (policyengine/shards.py), or None when one
     process evaluates it: a small case, --jobs 1, or a ruleset or case that needs one."""
     from .previous import attach_earlier
-    from .shards import evaluate_sharded, jobs_for
+    from .shards import evaluate_sharded, jobs_for, one_process_reason
 
     count = jobs_for(jobs, len(case.items) if isinstance(case.items, list) else 0)
-    if count < 2:
+    if count < 2 or one_process_reason(rs.compiled, case) is not None:
         return None
-    attach_earlier(case, rs.id, given)
+    attach_earlier(case, rs.id, given)  # kept with the case: read once, split or not
     return evaluate_sharded(rs, case, count, depth)
 
 
@@ -437,7 +437,8 @@ def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...]
     from .previous import attach_earlier, recorded
     from .reviews import last_review_field, schedule
 
-    earlier = attach_earlier(case, rs.id, given)
+    # read already when eval --jobs tried to split the case (and one process evaluates it)
+    earlier = case.earlier if case.earlier is not None else attach_earlier(case, rs.id, given)
     dates = None
     if field:
         case, dates = last_review_field(rs, case, field)

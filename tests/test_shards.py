@@ -267,3 +267,15 @@ def test_a_shard_that_fails_sends_the_case_to_one_process(monkeypatch: pytest.Mo
     monkeypatch.setattr(shards, "_evaluate_part", broken)
     assert shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2, 2) is None
     assert multiprocessing.active_children() == []
+
+
+def test_eval_jobs_with_earlier_results_writes_the_bytes_of_one_process(tmp_path: Path) -> None:
+    case = ROOT / "cases" / "tax" / "luoyang-2011-trend.yaml"  # `previous:` the 2010 result
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.json"
+        code, text = run("eval", str(case), "--jobs", jobs, "-o", str(out))
+        assert code == 0, text
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[1])["previous"][0]["period"] == 2010
