@@ -53,11 +53,17 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+# processes per core at most, whatever --jobs asks: more only adds start-up and memory, and
+# `--jobs 100000` must not start a hundred thousand processes
+MOST_PER_CORE = 4
+
+
 def jobs_for(requested: int | None, items: int) -> int:
-    """How many processes evaluate a case of this many items: as asked, or by default every
-    core for a large case and one below SHARD_FROM."""
+    """How many processes evaluate a case of this many items: as asked (at most
+    MOST_PER_CORE per core), or by default every core for a large case and one below
+    SHARD_FROM."""
     if requested is not None:
-        return requested
+        return min(requested, MOST_PER_CORE * cores())
     return cores() if items >= SHARD_FROM else 1
 
 

@@ -167,7 +167,8 @@ def test_what_needs_one_process_says_why() -> None:
 def test_the_default_is_every_core_from_the_threshold() -> None:
     assert shards.jobs_for(None, shards.SHARD_FROM - 1) == 1
     assert shards.jobs_for(None, shards.SHARD_FROM) == shards.cores()
-    assert shards.jobs_for(3, 10) == 3
+    assert shards.jobs_for(2, 10) == 2
+    assert shards.jobs_for(100_000, 10**6) == 4 * shards.cores()  # never a process per item
     assert shards.cores() == len(os.sched_getaffinity(0))
 
 
