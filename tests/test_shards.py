@@ -280,3 +280,27 @@ def test_eval_jobs_with_earlier_results_writes_the_bytes_of_one_process(tmp_path
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[1])["previous"][0]["period"] == 2010
+
+
+def test_by_default_a_large_case_is_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, ITEMS)
+    expected = run("eval", str(policy), str(case), "--jobs", "1")
+    monkeypatch.setattr(shards, "SHARD_FROM", len(ITEMS))  # "large" from 8 items
+    monkeypatch.setattr(shards, "cores", lambda: 2)
+    made = []
+    split = shards.evaluate_sharded
+
+    def spied(*args: Any) -> Any:
+        made.append(split(*args))
+        return made[-1]
+
+    monkeypatch.setattr(shards, "evaluate_sharded", spied)
+    assert run("eval", str(policy), str(case)) == expected
+    # shards [0, 2, 4, 5] and [1, 3, 6, 7]: runs 0, 2, 4-5 and 1, 3, 6-7, six pieces in all
+    assert made and made[0] is not None and len(made[0].pieces) == 6
+    monkeypatch.setattr(shards, "SHARD_FROM", len(ITEMS) + 1)
+    made.clear()
+    assert run("eval", str(policy), str(case)) == expected
+    assert made == []  # below the threshold: one process, no worker
