@@ -239,19 +239,31 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     return unit_rows, unit_ids, unit_names, section
 
 
+def every_rollup(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                 done: Units) -> list[tuple[CompiledRollup, tuple[list[list[Any]], list[str], list[str | None], Case]]]:
+    """Every rollup with its units evaluated (as run_rollup returns them), a nested rollup
+    right after the one whose units it groups; `done` holds what `run` already made."""
+    out = []
+    for cr in compiled.rollups:
+        made = done.get(cr.rollup.name)
+        if made is None:
+            made = run_rollup(cr, case, rows, ids)
+        out.append((cr, made))
+        if cr.compiled.rollups:  # rollups of these units: their units are grouped in turn
+            unit_rows, unit_ids, _names, section = made
+            out += every_rollup(cr.compiled, section, unit_rows, unit_ids, {})
+    return out
+
+
 def _rollup_results(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
                     done: Units) -> dict[str, RollupResult]:
     out = {}
-    for cr in compiled.rollups:
-        made = done.get(cr.rollup.name)
-        unit_rows, unit_ids, unit_names, section = made if made is not None else run_rollup(cr, case, rows, ids)
+    for cr, (unit_rows, unit_ids, unit_names, _section) in every_rollup(compiled, case, rows, ids, done):
         build = _output_plan(cr.compiled).build
         units = list(map(build, unit_rows, unit_ids, unit_names))
         with decimal.localcontext(runtime.CONTEXT):
             summary = summarise(cr.compiled, unit_rows, units)
         out[cr.rollup.name] = RollupResult(cr.rollup.name, units, summary)
-        if cr.compiled.rollups:  # rollups of these units: their units are grouped in turn
-            out.update(_rollup_results(cr.compiled, section, unit_rows, unit_ids, {}))
     return out
 
 
