@@ -173,6 +173,7 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
             groups[k] = members = []
             first[k] = index
         members.append(row)
+    _check_keys(r, case, first, ids)
     given = (case.units or {}).get(r.name)
     section = Case(items=given if given is not None else [{"id": k} for k in groups if isinstance(k, str)],
                    file=case.file, section=("units", r.name), title=case.title, unit=case.unit,
@@ -235,8 +236,58 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
         fill_earlier(inner, case, unit_rows, unit_ids, rollup=r.name)
     # the units' rules read earlier results by unit id: what they read is the case's (explain shows it)
     section.earlier, section.previous = case.earlier, case.previous
-    _run_stages(inner, section, unit_rows, unit_ids)
+    try:
+        _run_stages(inner, section, unit_rows, unit_ids)
+    except EvaluationError as exc:
+        _said_of_units(exc, compiled, case, section, unit_rows, unit_ids, first, given is not None)
+        raise
     return unit_rows, unit_ids, unit_names, section
+
+
+def _check_keys(r: Any, case: Case, first: dict[Any, int], ids: list[str]) -> None:
+    """Every item (or unit below) must name its unit: one whose key is empty would belong
+    to no unit, and a rollup that silently left it out would under-count its unit."""
+    problems = []
+    for k, index in first.items():
+        if k is None or (isinstance(k, str) and not k.strip()):
+            line, column = locate(case, ["items", index, r.by])
+            if not line:
+                line, column = locate(case, ["items", index])
+            whose = (_("unit {id} of units.{name}", id=ids[index], name=case.section[1]) if case.section
+                     else _("item {id}", id=ids[index]))
+            problems.append(Diagnostic("PE370", _("{whose}: {by} is empty, so it belongs to no unit of rollup "
+                                                  "'{name}': every one grouped by a rollup names its unit",
+                                                  whose=whose, by=r.by, name=r.name),
+                                       file=case.file or "<case>", line=line or 1, column=column))
+    if problems:
+        raise CaseError(problems)
+
+
+def _said_of_units(exc: EvaluationError, compiled: CompiledRollup, case: Case, section: Case,
+                   unit_rows: list[list[Any]], unit_ids: list[str], first: dict[Any, int], listed: bool) -> None:
+    """A rule that failed on a unit is said of the unit and its rollup, and located where
+    the unit is: its entry under `units:`, or (a rollup without a list) its first item."""
+    name, by = compiled.rollup.name, compiled.rollup.by
+    index = {u: i for i, u in enumerate(unit_ids)}
+    for d in exc.diagnostics:
+        if d.item not in index:
+            continue
+        unit, at = d.item, index[d.item]
+        d.item = None
+        d.message = _("unit {unit} of rollup {name}: ", unit=unit, name=name) + d.message
+        stale = _("item {item_id} is at {where}", item_id=unit, where=place_text(section, ["items", at]))
+        d.notes = [n for n in d.notes if n != stale]
+        where = place_text(section, ["items", at]) if listed else None
+        if where:
+            d.notes.append(_("unit {unit} is at {where}", unit=unit, where=where))
+        elif unit in first and (where := place_text(case, ["items", first[unit]])):
+            d.notes.append(_("unit {unit} is the {by} of its items, the first at {where}",
+                             unit=unit, by=by, where=where))
+        if d.code == "PE405":
+            count = len(unit_rows[at][compiled.members_slot])
+            d.notes.append(_("the aggregate took none of the unit's items ({count} in all): to give such a "
+                             "unit a value, guard it, e.g. `if count(i in items where C) > 0 then mean(i.X for i "
+                             "in items where C) else 0`", count=count))
 
 
 def every_rollup(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
