@@ -98,7 +98,7 @@ def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], id
         for stage in compiled.stages:
             rank_all(rows, stage.rankings)
             for k in stage.rollups:
-                made = run_rollup(compiled.rollups[k], case, rows, ids)
+                made = run_rollup(compiled.rollups[k], case, rows, ids, units)
                 if units is not None:
                     units[compiled.rollups[k].rollup.name] = made
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view is not None else None
@@ -158,10 +158,11 @@ def all_compiled_rollups(compiled: CompiledRuleset) -> list[CompiledRollup]:
 
 
 def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids: list[str],
-               ) -> tuple[list[list[Any]], list[str], list[str | None], Case]:
+               units: Units | None = None) -> tuple[list[list[Any]], list[str], list[str | None], Case]:
     """The units of one rollup, evaluated: group the evaluated items by the rollup's key,
     lay out each unit (its own inputs from the case's `units:` section), run the rollup's
-    stages. Returns the unit rows, ids, names and the case view that locates them."""
+    stages. Returns the unit rows, ids, names and the case view that locates them; `units`,
+    if given, receives the nested rollups its rules read (rollup names are unique)."""
     r = compiled.rollup
     groups: dict[Any, list[list[Any]]] = {}
     first: dict[Any, int] = {}
@@ -237,7 +238,7 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
     # the units' rules read earlier results by unit id: what they read is the case's (explain shows it)
     section.earlier, section.previous = case.earlier, case.previous
     try:
-        _run_stages(inner, section, unit_rows, unit_ids)
+        _run_stages(inner, section, unit_rows, unit_ids, None, units)
     except EvaluationError as exc:
         _said_of_units(exc, compiled, case, section, unit_rows, unit_ids, first, given is not None)
         raise
@@ -298,11 +299,11 @@ def every_rollup(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], i
     for cr in compiled.rollups:
         made = done.get(cr.rollup.name)
         if made is None:
-            made = run_rollup(cr, case, rows, ids)
+            made = run_rollup(cr, case, rows, ids, done)
         out.append((cr, made))
         if cr.compiled.rollups:  # rollups of these units: their units are grouped in turn
             unit_rows, unit_ids, _names, section = made
-            out += every_rollup(cr.compiled, section, unit_rows, unit_ids, {})
+            out += every_rollup(cr.compiled, section, unit_rows, unit_ids, done)
     return out
 
 

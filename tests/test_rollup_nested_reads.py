@@ -192,3 +192,31 @@ def test_reading_the_unit_needs_its_key_on_every_section(write) -> None:
     assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
     assert (f"{case}:15:16: error[PE370]: unit 丁科 of units.科室: 所属单位 is empty, so it belongs to no "
             "unit of rollup '单位'") in run.stderr
+
+
+def test_the_nested_rollup_runs_once_and_is_covered(files, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policyengine import evaluate as evaluation
+    from policyengine.golden import Coverage, check_case
+
+    rules, case = files
+    calls: list[str] = []
+    real = evaluation.run_rollup
+
+    def counted(cr, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(cr.rollup.name)
+        return real(cr, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "run_rollup", counted)
+    pe.load_ruleset(rules).evaluate(pe.load_case(case))
+    # 单位 runs inside 科室's stages (科室's rules read it); its results come from that run
+    assert calls == ["科室", "单位"]
+    monkeypatch.setattr(evaluation, "run_rollup", real)
+    # coverage: items grade lines 2/2 + levels 2/2 (A…G: 高 and 低 both); 科室 grade lines 2/2
+    # (line 1: 甲, 乙, 丁; line 2: 丙), levels 2/2, supervision lines 3/3 (甲, 乙 → line 1; 丁 →
+    # line 2; 丙 → line 3); 单位 grade lines 2/2 (X局 line 1; Y局, Z局 line 2), levels 2/2
+    # → 4 + 7 + 4 = 15 of 15
+    coverage = Coverage()
+    assert check_case(case, coverage=coverage).status == "skipped"  # no expectations: not run
+    case.write_text(CASE + "expect_units:\n  单位:\n    X局: {高数合计: 3, 单位档次: 差}\n", encoding="utf-8")
+    assert check_case(case, coverage=coverage).passed
+    assert (coverage.covered, coverage.total) == (15, 15)
