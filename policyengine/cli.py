@@ -817,17 +817,15 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 
     def show(outcome: Outcome) -> None:
         if not quiet or outcome.status == "failed" or outcome.notes:
-            text = outcome.render()
-            if quiet and outcome.status != "failed":
-                text = "\n".join(line for line in text.split("\n") if "note:" in line)
-            click.echo(text)
+            click.echo(outcome.render(notes_only=quiet and outcome.status != "failed"))
 
     searched = paths or default_paths()
     report = run_suite(searched, pattern, update=update,
                        coverage=coverage or min_coverage is not None, missing_ok=not paths,
                        on_outcome=show)
     for snapshot, what in report.written:
-        click.echo(f"snapshot {what}: {snapshot}")
+        click.echo(_("snapshot created: {path}", path=snapshot) if what == "created"
+                   else _("snapshot updated: {path}", path=snapshot))
     if report.coverage is not None and report.outcomes:
         click.echo(report.coverage.render())
     if junit:
@@ -836,12 +834,14 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
     problem = None
     if not report.tested:
         where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else _("the working folder")
-        problem = (_("no tests found under {where}", where=where)
-                   + (_(" matching -k {pattern}", pattern=repr(pattern)) if pattern else "")
-                   + _(": a test is a case file with an `expect` block or a <case>.expected.json snapshot")
-                   + ("" if update else _("; to record a snapshot of each case that names a ruleset, run "
-                                          "policyengine test --update{paths}",
-                                          paths="".join(f" {shlex.quote(p)}" for p in paths))))
+        found = (_("no tests found under {where} matching -k {pattern}", where=where, pattern=repr(pattern))
+                 if pattern else _("no tests found under {where}", where=where))
+        problem = _("{problem}: a test is a case file with an `expect` block or a <case>.expected.json snapshot",
+                    problem=found)
+        if not update:
+            problem = _("{problem}; to record a snapshot of each case that names a ruleset, run "
+                        "policyengine test --update{paths}", problem=problem,
+                        paths="".join(f" {shlex.quote(p)}" for p in paths))
     elif min_coverage is not None and report.coverage is not None:
         floor = Decimal(str(min_coverage))
         if report.coverage.percent < floor:
