@@ -598,7 +598,9 @@ def _aggregates_text(aggregates: list[dict[str, Any]]) -> list[str]:
 def render_text(data: dict[str, Any]) -> str:
     item = data["item"]
     rs = data["ruleset"]
-    head = f"{data['subject']} {item['id']}" + (f" {item['name']}" if item["name"] else "")
+    # `item` is the subject a ruleset gets when it names none: the interface's word for it
+    head = (_("item {id}", id=item["id"]) if data["subject"] == "item" else f"{data['subject']} {item['id']}") + (
+        f" {item['name']}" if item["name"] else "")
     if "rollup" in data:
         head += _(" (rollup {name} by {by}   [{at}])", name=data["rollup"]["name"], by=data["rollup"]["by"],
                   at=data["rollup"]["at"])
@@ -654,7 +656,7 @@ def render_text(data: dict[str, Any]) -> str:
             if "ranking" in line:
                 why = _(": {ranking}", ranking=_ranking_text(line["ranking"]))
             elif line.get("operands"):
-                why = f" ({_pairs(line['operands'])})"
+                why = _(" ({operands})", operands=_pairs(line["operands"]))
             else:
                 why = ""
             out.append(_("      line {line}: {test}{why}{verdict}   [{at}]", line=line["line"], test=test, why=why,
@@ -666,7 +668,7 @@ def render_text(data: dict[str, Any]) -> str:
                          column_value=show(m["column_value"]), cell=m["cell"], at=m["at"]))
         for r in g["raises"]:
             verdict = _("applies → {level}", level=r["level"]) if r["applied"] else _("does not apply")
-            operands = f" ({_pairs(r['operands'])})" if r["operands"] else ""
+            operands = _(" ({operands})", operands=_pairs(r["operands"])) if r["operands"] else ""
             out.append(f"      {r['text']}{operands}: {verdict}   [{r['at']}]")
         out += _calls_text(g["calls"], "      ")
     for s in data["supervision"]:
@@ -677,7 +679,7 @@ def render_text(data: dict[str, Any]) -> str:
         test = s["level"] if s["level"] is not None else _("otherwise")
         if s["when"] is not None:
             test += _(" when {condition}", condition=s["when"]) + (
-                f" ({_pairs(s['operands'])})" if s["operands"] else "")
+                _(" ({operands})", operands=_pairs(s["operands"])) if s["operands"] else "")
         out.append(_("  supervision {scale}: line {line}: {test} → {by}{every}   [{at}]", scale=s["scale"],
                      line=s["line"], test=test, by="、".join(s["by"]), every=every, at=s["at"]))
     for f in data["sanctions"]:
@@ -688,7 +690,8 @@ def render_text(data: dict[str, Any]) -> str:
         out.append(_("  sanction {name} fired{element}   [{at}]", name=f["name"], element=element, at=f["at"]))
         condition = f["rule"].removeprefix(f"sanction {dsl.name(f['name'])}").strip()
         if condition:
-            out.append(f"      {condition}" + (f" ({_pairs(f['operands'])})" if f["operands"] else ""))
+            out.append(f"      {condition}"
+                       + (_(" ({operands})", operands=_pairs(f["operands"])) if f["operands"] else ""))
         out += _aggregates_text(f.get("aggregates", []))
         parts = []
         if f["fine_expr"] is not None:
