@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from policyengine import i18n
 from policyengine.cli import main
 
+from .test_compare import RULES, periods  # noqa: F401  (periods is a fixture)
 from .test_golden import GOOD_EXPECT, case_file, suite  # noqa: F401  (suite is a fixture)
 
 
@@ -73,3 +74,60 @@ def test_explain_in_chinese(suite: Path) -> None:  # noqa: F811
     assert any(line.startswith("      第 1 行：得分 >= 40（得分 = 45.5） → 高") for line in lines), lines
     assert "      罚款 10 * e.金额 = 8000; 措施 经济处罚; 预警 orange" in lines
     assert "  罚款合计 8000" in lines
+
+
+def test_the_terminal_table_headers_in_chinese_and_english() -> None:
+    zh_out = CliRunner().invoke(main, ["--lang", "zh", "eval", "tax@2010", "cases/tax/small-2010.yaml", "-f", "table",
+                                       "--no-pager"])
+    assert zh_out.exit_code == 0, zh_out.output
+    header = zh_out.output.split("\n")[1].split()
+    # the table's own columns translated, the ruleset's names (风险档次, 综合得分) as written
+    assert header[:2] == ["编号", "名称"] and header[-4:] == ["监督", "处理措施", "罚款", "警告"]
+    assert "综合得分" in header and "风险档次" in header and header[header.index("风险档次") + 1:][:2] == ["风险档次", "排名"]
+    i18n.set_language(None)
+    en_out = CliRunner().invoke(main, ["--lang", "en", "eval", "tax@2010", "cases/tax/small-2010.yaml", "-f", "table",
+                                       "--no-pager"])
+    header = en_out.output.split("\n")[1].split()
+    assert header[:2] == ["id", "name"] and header[-4:] == ["supervision", "sanctions", "fine", "warning"]
+    assert "风险档次.rank" in header
+
+
+def test_compare_in_chinese(periods) -> None:  # noqa: F811
+    old, new = periods
+    out = zh("compare", str(old), str(new), "-f", "table")
+    assert out.exit_code == 0, out.output
+    lines = out.output.split("\n")
+    assert lines[0].startswith("比较 mini 1（") and "，期间 2010）" in lines[0] and "，期间 2011）" in lines[0]
+    # tests/test_compare.py: 4 and 4 items, A B D in both, E new, C gone; A and B regraded; fines 700 → 3200
+    assert "条目：旧 4 个，新 4 个；两者都有 3 个，新增 1 个，消失 1 个；2 个有变化，2 个等级改变" in lines
+    assert "罚款：700 → 3200（+2500）" in lines
+    assert "  上升（1）：B" in lines and "  下降（1）：A" in lines
+    assert "新增的条目（1）：E [高]" in lines and "消失的条目（1）：C [低]" in lines
+    matrix = out.output[out.output.index("旧 \\ 新"):].split("\n")
+    assert matrix[0].split() == ["旧", "\\", "新", "高", "中", "低", "（已消失）", "旧合计"]
+    assert matrix[5].split() == ["（新增条目）", "1", "·", "·", "·"]
+    assert [line.split()[:4] for line in lines if line.startswith("编号")] == [["编号", "名称", "等级", "数值"]]
+
+
+OLD_RULES = RULES
+# the same ruleset with 高 from 30 points instead of 40
+NEW_RULES = RULES.replace('version "1"', 'version "2"').replace("分 >= 40 -> 高", "分 >= 30 -> 高")
+
+
+def test_diff_in_chinese(tmp_path: Path) -> None:
+    (tmp_path / "old.policy").write_text(OLD_RULES, encoding="utf-8")
+    (tmp_path / "new.policy").write_text(NEW_RULES, encoding="utf-8")
+    # A 4*10 = 40: 高 under both; B 3*10 + 5 = 35: 中 (>= 20), then 高 (>= 30); C 1*10 = 10: 低 under both;
+    # no 次数 > 5, so no fine under either
+    (tmp_path / "c.yaml").write_text("items:\n  - {id: A, 裁量: 4}\n  - {id: B, 裁量: 3, 次数: 5}\n"
+                                     "  - {id: C, 裁量: 1}\n", encoding="utf-8")
+    out = zh("diff", str(tmp_path / "old.policy"), str(tmp_path / "new.policy"), "--cases",
+             str(tmp_path / "c.yaml"), "-f", "table")
+    assert out.exit_code == 0, out.output
+    lines = out.output.split("\n")
+    assert lines[0] == f"差异 mini 1（{tmp_path / 'old.policy'}） → mini 2（{tmp_path / 'new.policy'}）"
+    assert "2 处变化：" in lines  # the version line and the grade
+    assert "~ header version（修改）" in lines and "~ grade 档次（修改）" in lines
+    assert "影响：1 个案例中的 3 个条目；1 个有变化，1 个等级改变" in lines
+    assert "罚款：0 → 0" in lines
+    assert "结论：更严" in lines
