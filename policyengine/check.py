@@ -1262,9 +1262,9 @@ class _Checker:
                         if key not in reported:
                             reported.add(key)
                             decl_span = self.span_of(child)
-                            self.error("PE105", _("dependency cycle: {cycle}", cycle=" -> ".join(
-                                _("rollup {name}", name=k[7:]) if k.startswith("rollup:") else k.split(":", 1)[1]
-                                for k in cycle)), decl_span)
+                            steps = [_("rollup {name}", name=k[7:]) if k.startswith("rollup:") else k.split(":", 1)[1]
+                                     for k in cycle]
+                            self.error("PE105", _("dependency cycle: {cycle}", cycle=" -> ".join(steps)), decl_span)
                     elif child not in state:
                         state[child] = 1
                         path.append(child)

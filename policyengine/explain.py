@@ -612,18 +612,19 @@ def render_text(data: dict[str, Any]) -> str:
     inputs = [i for i in data["inputs"] if i["kind"] == "input"]
     dims = [i for i in data["inputs"] if i["kind"] == "dimension"]
     if data.get("previous") is not None:
-        out.append(_("  earlier results: {results}", results=", ".join(
-            _("{file} (period {period})", file=p["file"], period=p["period"]) if p["lists"]
-            else _("{file} (period {period}, not listed: new)", file=p["file"], period=p["period"])
-            for p in data["previous"]) or _("none (a first period: every item is new)")))
+        # each piece translated first: Babel's extractor does not see a _() inside another's arguments
+        earlier = [_("{file} (period {period})", file=p["file"], period=p["period"]) if p["lists"]
+                   else _("{file} (period {period}, not listed: new)", file=p["file"], period=p["period"])
+                   for p in data["previous"]]
+        out.append(_("  earlier results: {results}",
+                     results=", ".join(earlier) or _("none (a first period: every item is new)")))
     if inputs:
-        out.append(_("  inputs: {inputs}", inputs=", ".join(
-            f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else _(" (default)")) for i in inputs)))
+        given = [f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else _(" (default)")) for i in inputs]
+        out.append(_("  inputs: {inputs}", inputs=", ".join(given)))
     if dims:
-        out.append(_("  dimensions: {dimensions}", dimensions=", ".join(
-            f"{d['name']} = {show(d['value'])}"
-            + (_(" (weight {weight})", weight=show(d["weight"])) if d["weight"] != 1 else "")
-            for d in dims)))
+        weighed = [f"{d['name']} = {show(d['value'])}"
+                   + (_(" (weight {weight})", weight=show(d["weight"])) if d["weight"] != 1 else "") for d in dims]
+        out.append(_("  dimensions: {dimensions}", dimensions=", ".join(weighed)))
     for x in data["values"]:
         name = x["name"]
         if x["kind"] == "table":

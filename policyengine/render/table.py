@@ -86,11 +86,11 @@ def to_table(result: Result, view: TableView | None = None) -> str:
         out += ["", _("rollup {name} · {count} units", name=name, count=len(rollup.units)), _aligned(header, body), "",
                 summary_lines(rollup.summary, len(rollup.units), "units")]
     if result.previous is not None:
-        out.append(_("previous: {results}", results="; ".join(
-            _("{file} ({ruleset}, period {period})", file=p["file"], ruleset=_ruleset_label(p["ruleset"]),
-              period=p["period"]) if p["period"] is not None
-            else _("{file} ({ruleset})", file=p["file"], ruleset=_ruleset_label(p["ruleset"]))
-            for p in result.previous)))
+        earlier = [_("{file} ({ruleset}, period {period})", file=p["file"], ruleset=_ruleset_label(p["ruleset"]),
+                     period=p["period"]) if p["period"] is not None
+                   else _("{file} ({ruleset})", file=p["file"], ruleset=_ruleset_label(p["ruleset"]))
+                   for p in result.previous]
+        out.append(_("previous: {results}", results="; ".join(earlier)))
     if result.reviews_due is not None:
         from ..reviews import reviews_lines
 
