@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .i18n import N_, _
-from .model import Span
+
+if TYPE_CHECKING:  # the model (60-odd dataclasses) is not needed to say an error: `--help` stays light
+    from .model import Span
 
 SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
 
