@@ -40,11 +40,14 @@ def _format_for(fmt: str | None, output: str | None, formats: tuple[str, ...], d
 def _header_options(command: Any) -> Any:
     """--title, --unit, --period: a case's header, for case files that cannot hold one (CSV)
     or to override the file's."""
-    for name, what in (("period", "the period assessed (a year: 2013)"), ("unit", "the unit assessed"),
-                       ("title", "the case's title")):
-        command = click.option(f"--{name}", metavar="TEXT", help=f"The case header's {name}: {what}; "
-                               "overrides the case file's.")(command)
-    return command
+    # each help text whole, as the catalog holds it (click's help is translated at --help time)
+    command = click.option("--period", metavar="TEXT",
+                           help="The case header's period: the period assessed (a year: 2013); overrides the case "
+                                "file's.")(command)
+    command = click.option("--unit", metavar="TEXT",
+                           help="The case header's unit: the unit assessed; overrides the case file's.")(command)
+    return click.option("--title", metavar="TEXT",
+                        help="The case header's title: the case's title; overrides the case file's.")(command)
 
 # click's own words (headings, its usage errors), carried in our catalog so that a Chinese
 # --help is Chinese throughout; `_speak_click` hands click our catalog.
