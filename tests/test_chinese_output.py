@@ -131,3 +131,14 @@ def test_diff_in_chinese(tmp_path: Path) -> None:
     assert "影响：1 个案例中的 3 个条目；1 个有变化，1 个等级改变" in lines
     assert "罚款：0 → 0" in lines
     assert "结论：更严" in lines
+
+
+def test_a_run_time_error_in_chinese(tmp_path: Path) -> None:
+    (tmp_path / "z.policy").write_text('ruleset z "z"\nversion "1"\ninput 分: number\nlet 比率 = 1 / 分\n',
+                                       encoding="utf-8")
+    # A divides 1 by 0; B (1 / 2 = 0.5) is fine
+    (tmp_path / "z.yaml").write_text("items:\n  - {id: A, 分: 0}\n  - {id: B, 分: 2}\n", encoding="utf-8")
+    out = zh("eval", str(tmp_path / "z.policy"), str(tmp_path / "z.yaml"))
+    assert out.exit_code == 2
+    assert f"{tmp_path / 'z.policy'}:4:10: 错误[PE401]: 条目 A：let 比率 中除以零：1 / 分 除以了 0" in out.output
+    assert f"提示：条目 A 位于 {tmp_path / 'z.yaml'}:2" in out.output
