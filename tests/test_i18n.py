@@ -79,6 +79,23 @@ def test_every_literal_message_of_the_code_is_in_the_catalog() -> None:
     assert not unseen, unseen[:10]
 
 
+def test_the_documented_messages_are_the_catalogs() -> None:
+    """docs/diagnostics.md shows messages in both languages: each row is a message of the
+    catalog with its translation (in the table a backtick is written ' and a brace single)."""
+    import re
+
+    def shown(text: str) -> str:
+        return text.replace("`", "'").replace("{{", "{").replace("}}", "}")
+
+    catalog = {shown(m.id): shown(m.string) for m in _catalog() if m.id}
+    docs = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    table = docs[docs.index("### The messages in both languages"):]
+    rows = re.findall(r"^\| (PE\d{3}) \| `(.*)` \| `(.*)` \|$", table, re.M)
+    assert len(rows) > 100
+    wrong = [(code, en) for code, en, zh in rows if catalog.get(en) != zh]
+    assert not wrong, wrong[:5]
+
+
 def _fields(text: str) -> list[tuple[str, str, str]]:
     # every message is a str.format string (a literal brace doubled): a stray brace fails here
     return sorted((name, spec or "", conv or "")
