@@ -318,7 +318,10 @@ def load_cases(cases: Iterable[Case | str | Path]) -> list[Case]:
     return loaded
 
 
-_MISSING = re.compile(r"^missing field '(.+)'$")
+def _missing_field(message: str) -> re.Match[str] | None:
+    """A case validation's "missing field 'X'", in the interface's language (X: group 1)."""
+    head, _sep, tail = _("missing field '{field_name}'", field_name="{field_name}").partition("{field_name}")
+    return re.match(f"^{re.escape(head)}(.+){re.escape(tail)}$", message)
 
 
 def _evaluate(rs: LoadedRuleset, other: LoadedRuleset, case: Case, side: str) -> Result:
@@ -341,7 +344,7 @@ def _under(exc: PolicyError, rs: LoadedRuleset, side: str) -> PolicyError:
     missing: dict[str, Diagnostic] = {}
     lacking: dict[str, int] = {}
     for d in exc.diagnostics:
-        m = _MISSING.match(d.message) if isinstance(exc, CaseError) else None
+        m = _missing_field(d.message) if isinstance(exc, CaseError) else None
         if m is None:
             under = (_("while evaluating under the old ruleset {path}", path=rs.path) if side == "old"
                      else _("while evaluating under the new ruleset {path}", path=rs.path))

@@ -106,7 +106,7 @@ def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
     if len(text) <= limit:
         return text
     keep = limit // 2
-    return f"{text[:keep]}…({len(text) - 2 * keep} characters)…{text[-keep:]}"
+    return text[:keep] + _("…({count} characters)…", count=len(text) - 2 * keep) + text[-keep:]
 
 
 def _pad_to(line: str, chars: int) -> str:

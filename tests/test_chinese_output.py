@@ -142,3 +142,17 @@ def test_a_run_time_error_in_chinese(tmp_path: Path) -> None:
     assert out.exit_code == 2
     assert f"{tmp_path / 'z.policy'}:4:10: 错误[PE401]: 条目 A：let 比率 中除以零：1 / 分 除以了 0" in out.output
     assert f"提示：条目 A 位于 {tmp_path / 'z.yaml'}:2" in out.output
+
+
+def test_diff_names_the_input_a_case_lacks_in_chinese(tmp_path: Path) -> None:
+    # the new version reads an input 新 that the case does not give: diff says so (PE701), in
+    # Chinese too (it recognises case validation's "missing field" in either language)
+    (tmp_path / "a.policy").write_text('ruleset m "m"\nversion "1"\ninput 分: number\nlet x = 分\n',
+                                       encoding="utf-8")
+    (tmp_path / "b.policy").write_text('ruleset m "m"\nversion "2"\ninput 分: number\ninput 新: number\n'
+                                       "let x = 分 + 新\n", encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("items:\n  - {id: A, 分: 1}\n", encoding="utf-8")
+    out = zh("diff", str(tmp_path / "a.policy"), str(tmp_path / "b.policy"), "--cases", str(tmp_path / "c.yaml"))
+    assert out.exit_code == 2
+    assert (f"错误[PE701]: 条目 A：新规则集（{tmp_path / 'b.policy'}）需要输入 '新'，而案例文件 "
+            f"{tmp_path / 'c.yaml'} 没有提供") in out.output
