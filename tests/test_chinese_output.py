@@ -156,3 +156,17 @@ def test_diff_names_the_input_a_case_lacks_in_chinese(tmp_path: Path) -> None:
     assert out.exit_code == 2
     assert (f"错误[PE701]: 条目 A：新规则集（{tmp_path / 'b.policy'}）需要输入 '新'，而案例文件 "
             f"{tmp_path / 'c.yaml'} 没有提供") in out.output
+
+
+def test_reviews_due_in_the_chinese_table(tmp_path: Path) -> None:
+    earlier = tmp_path / "tax-2010.json"
+    assert CliRunner().invoke(main, ["eval", "tax@2010", "cases/tax/luoyang-2010.yaml", "-f", "json", "-o",
+                                     str(earlier)]).exit_code == 0
+    out = zh("eval", "tax@2011", "cases/tax/luoyang-2011.yaml", "--previous", str(earlier), "--due", "2011-06-30",
+             "-f", "table", "--no-pager", "--columns", "id,supervision")
+    assert out.exit_code == 0, out.output
+    lines = out.output.split("\n")
+    assert lines[1].split() == ["编号", "监督"]
+    # reviewed at the end of the earlier period (2010-12-31): every quarter → next 2011-03-31
+    assert "ZF-ZS-01  市局监察室、单位主要负责人（每 1 quarter），下次复核 2011-03-31" in lines
+    assert any(line.startswith("截至 2011-06-30 到期的复核：") for line in lines)

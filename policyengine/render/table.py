@@ -59,7 +59,7 @@ GAP = 2  # tabulate's "simple" format puts two spaces between columns
 def to_table(result: Result, view: TableView | None = None) -> str:
     from tabulate import tabulate
 
-    header, body = rows(result)
+    header, body = rows(result, reading=True)
     notes: list[str] = []
     colours: list[list[str | None]] | None = None
     if view is not None:
@@ -86,7 +86,7 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     out.append(summary_text(result, fines=view is None or view.sanctions))
     for name, rollup in result.rollups.items():
         # one block per rollup: its units as the items are shown, then its summary
-        header, body = rollup_rows([result], name)
+        header, body = rollup_rows([result], name, reading=True)
         header = column_titles(header)
         out += ["", _("rollup {name} · {count} units", name=name, count=len(rollup.units)), _aligned(header, body), "",
                 summary_lines(rollup.summary, len(rollup.units), "units")]

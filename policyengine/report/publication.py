@@ -94,7 +94,7 @@ def rollup_sections(pub: Publication, rs: LoadedRuleset) -> list[Section]:
     keys = {r.name: r.by for r in all_rollups(rs.model.declarations)}
     out = []
     for name in pub.result.rollups:
-        header, body = rollup_rows([pub.result], name)
+        header, body = rollup_rows([pub.result], name, reading=True)
         out.append(Section(_("{name} (by {key}, {count} units)", name=name, key=keys.get(name, name), count=len(body)),
                            "table.html.j2",
                            {"header": header, "rows": body}))
@@ -193,7 +193,7 @@ def _table(rs: LoadedRuleset, result: Result, rows: list[list[Any]]) -> tuple[li
     """The 公示 table: `eval`'s table (the CSV's columns) with the ruleset's `one of` inputs
     after the name (they are what people filter by); fine and warning only when the
     ruleset has sanctions."""
-    header, body = table_rows([result])
+    header, body = table_rows([result], reading=True)
     model = rs.model
     scales = {s.name: s for s in model.scales}
     groups = [i.name for i in model.inputs if i.type.kind == "enum"]
