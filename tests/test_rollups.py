@@ -540,11 +540,10 @@ def test_a_csv_case_takes_its_units_from_a_companion_file(write) -> None:
 def test_the_report_has_a_table_per_rollup() -> None:
     import datetime as dt
 
+    from policyengine import i18n
     from policyengine.report import report_html
 
     from .conftest import ROOT
-
-    from policyengine import i18n
 
     i18n.set_language("zh")  # the page in Chinese (the tests run in English otherwise)
     try:
