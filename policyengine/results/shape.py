@@ -61,13 +61,16 @@ def _kind(value: Any) -> str:
 
 def _mapping(value: Any, path: list[Any], keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
     if not isinstance(value, dict):
-        raise Malformed(path, _("expected a mapping with {names}, found {found}", names=', '.join(keys), found=_kind(value)))
+        raise Malformed(path, _("expected a mapping with {names}, found {found}",
+                                names=', '.join(keys), found=_kind(value)))
     for k in keys:
         if k not in value:
-            raise Malformed(path, _("'{k}' is missing (a result this tool wrote has {names})", k=k, names=', '.join(keys)))
+            raise Malformed(path, _("'{k}' is missing (a result this tool wrote has {names})",
+                                    k=k, names=', '.join(keys)))
     for k in value:
         if k not in keys and k not in optional:
-            raise Malformed([*path, k], _("unknown key '{k}' (expected {names})", k=k, names=', '.join((*keys, *optional))), key=True)
+            raise Malformed([*path, k], _("unknown key '{k}' (expected {names})",
+                                          k=k, names=', '.join((*keys, *optional))), key=True)
     return value
 
 
@@ -140,7 +143,8 @@ def result_from_data(data: Any) -> Checked:
             raise Malformed(["case", "period"], _("a period is a year, text or a date"))
         period = int(period)
     elif not (period is None or period.__class__ is int or isinstance(period, (str, _dt.date))):
-        raise Malformed(["case", "period"], _("a period is a year, text or a date, not {found}", found=_kind(period)))
+        raise Malformed(["case", "period"], _("a period is a year, text or a date, not {found}",
+                                              found=_kind(period)))
     header = {"title": _text(case["title"], ["case", "title"], null=True),
               "unit": _text(case["unit"], ["case", "unit"], null=True),
               "period": period, "file": _text(case["file"], ["case", "file"], null=True)}
@@ -151,8 +155,9 @@ def result_from_data(data: Any) -> Checked:
     items, keys = _items(top["items"], levels)
     total = _count(summary["items"], ["summary", "items"])
     if total != len(items):
-        raise Malformed(["summary", "items"], _("the summary counts {total} items but the file lists {count} (written with "
-                                                "--item?): a result must list every item of its case", total=total, count=len(items)))
+        raise Malformed(["summary", "items"], _("the summary counts {total} items but the file lists {count} "
+                                                "(written with --item?): a result must list every item of its case",
+                                                total=total, count=len(items)))
     out = Result(ruleset={"id": rs_id, "version": version, "digest": digest}, case=header, items=items,
                  summary={**summary, "items": total, "fines": _number(summary["fines"], ["summary", "fines"])},
                  rollups=_rollups(top.get("rollups"), levels))
@@ -167,7 +172,8 @@ def _rollups(raw: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, RollupRe
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise Malformed(["rollups"], _("expected a mapping of rollup names to their units, found {found}", found=_kind(raw)))
+        raise Malformed(["rollups"], _("expected a mapping of rollup names to their units, found {found}",
+                                       found=_kind(raw)))
     out = {}
     for name, rollup in raw.items():
         base = ["rollups", name]
@@ -176,7 +182,8 @@ def _rollups(raw: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, RollupRe
             summary = _mapping(section["summary"], ["summary"], ("items", "levels", "fines"), ("counts", "sums"))
             scales = {**levels, **_levels(summary["levels"])}
             if not isinstance(section["units"], list):
-                raise Malformed(["items"], _("expected a list of units, found {found}", found=_kind(section['units'])))
+                raise Malformed(["items"], _("expected a list of units, found {found}",
+                                             found=_kind(section['units'])))
             units, _keys = _items(section["units"], scales)
         except Malformed as exc:  # the item checks locate under `items`: here it is the units
             where = [*base, "units", *exc.path[1:]] if exc.path[:1] == ["items"] else [*base, *exc.path]
@@ -197,7 +204,8 @@ def _keys(value: Any) -> int:
 def _levels(value: Any) -> dict[str, tuple[str, ...]]:
     path = ["summary", "levels"]
     if not isinstance(value, dict):
-        raise Malformed(path, _("expected a mapping of grade scales to level counts, found {found}", found=_kind(value)))
+        raise Malformed(path, _("expected a mapping of grade scales to level counts, found {found}",
+                                found=_kind(value)))
     out = {}
     for scale, counts in value.items():
         if not isinstance(counts, dict) or not counts:
@@ -228,13 +236,15 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
         if item_id.__class__ is not str or not item_id:
             item_id = _id(item_id, index)
         if first_index(item_id, index) != index:
-            raise Malformed(["items", index, "id"], _("duplicate id '{item_id}' (first used by item {value})", item_id=item_id, value=ids[item_id] + 1))
+            raise Malformed(["items", index, "id"], _("duplicate id '{item_id}' (first used by item {value})",
+                                                      item_id=item_id, value=ids[item_id] + 1))
         name = item["name"]
         if name is not None and name.__class__ is not str:
             _text(name, ["items", index, "name"], null=True)
         values = item["values"]
         if values.__class__ is not dict:
-            raise Malformed(["items", index, "values"], _("expected a mapping of names to values, found {found}", found=_kind(values)))
+            raise Malformed(["items", index, "values"], _("expected a mapping of names to values, found {found}",
+                                                          found=_kind(values)))
         keys += 6 + len(values)
         if not _PLAIN.issuperset(map(type, values.values())):  # one pass in C for the usual item
             for k, v in values.items():
@@ -243,7 +253,8 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
                 keys += _keys(v)  # a multi-output table's record
         grades = item["grades"]
         if grades.__class__ is not dict:
-            raise Malformed(["items", index, "grades"], _("expected a mapping of grade scales, found {found}", found=_kind(grades)))
+            raise Malformed(["items", index, "grades"], _("expected a mapping of grade scales, found {found}",
+                                                          found=_kind(grades)))
         if grades:
             checked = {}
             for scale, g in grades.items():
@@ -263,7 +274,8 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
             keys += 4 * len(grades)  # each scale's key and its level, color, rank
         supervision = item["supervision"]
         if supervision.__class__ is not list:
-            raise Malformed(["items", index, "supervision"], _("expected a list, found {found}", found=_kind(supervision)))
+            raise Malformed(["items", index, "supervision"], _("expected a list, found {found}",
+                                                               found=_kind(supervision)))
         if supervision:
             lines = []
             for n, s in enumerate(supervision):
@@ -284,13 +296,15 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
             supervision = lines
         sanctions = item["sanctions"]
         if sanctions.__class__ is not list:
-            raise Malformed(["items", index, "sanctions"], _("expected a list, found {found}", found=_kind(sanctions)))
+            raise Malformed(["items", index, "sanctions"], _("expected a list, found {found}",
+                                                             found=_kind(sanctions)))
         if sanctions:
             sanctions = [_sanction(s, ["items", index, "sanctions", n]) for n, s in enumerate(sanctions)]
             keys += 4 * len(sanctions)
         notes = item.get("notes")
         if notes is not None and notes.__class__ is not dict:
-            raise Malformed(["items", index, "notes"], _("expected a mapping of note fields, found {found}", found=_kind(notes)))
+            raise Malformed(["items", index, "notes"], _("expected a mapping of note fields, found {found}",
+                                                         found=_kind(notes)))
         add(ItemResult(item_id, name, values, grades, supervision, sanctions, notes=notes))
     return items, keys
 
@@ -309,10 +323,12 @@ def _grade(g: Any, path: list[Any], levels: dict[str, tuple[str, ...]]) -> Grade
     if scale not in levels:
         raise Malformed(path, _("grade scale '{scale}' is not in the summary's levels", scale=scale))
     if level not in levels[scale]:
-        raise Malformed([*path, "level"], _("'{level}' is not a level of {scale} (the summary lists {names})", level=level, scale=scale, names=', '.join(levels[scale])))
+        raise Malformed([*path, "level"], _("'{level}' is not a level of {scale} (the summary lists {names})",
+                                            level=level, scale=scale, names=', '.join(levels[scale])))
     color = _text(g["color"], [*path, "color"], null=True)
     if color is not None and color not in COLORS:
-        raise Malformed([*path, "color"], _("'{color}' is not a colour ({names})", color=color, names=', '.join(COLORS)))
+        raise Malformed([*path, "color"], _("'{color}' is not a colour ({names})",
+                                            color=color, names=', '.join(COLORS)))
     return GradeResult(level, color, _count(g["rank"], [*path, "rank"], null=True))  # type: ignore[arg-type]
 
 
@@ -322,14 +338,17 @@ def _supervision(s: Any, path: list[Any], grades: dict[str, Any]) -> Supervision
     s = _mapping(s, path, ("grade", "by", "every"), ("last_review", "next_review"))
     grade = _text(s["grade"], [*path, "grade"])
     if grade not in grades:
-        raise Malformed([*path, "grade"], _("supervision of grade scale '{grade}', which the item has no grade of", grade=grade))
+        raise Malformed([*path, "grade"], _("supervision of grade scale '{grade}', which the item has no grade of",
+                                            grade=grade))
     for key in ("last_review", "next_review"):  # written by eval --due: dates or null
         day = s.get(key)
         if day is not None and not isinstance(day, _dt.date) and not (isinstance(day, str) and _ISO_DAY.fullmatch(day)):
-            raise Malformed([*path, key], _("expected a date (YYYY-MM-DD) or null, found {found}", found=_kind(day)))
+            raise Malformed([*path, key], _("expected a date (YYYY-MM-DD) or null, found {found}",
+                                            found=_kind(day)))
     every = _text(s["every"], [*path, "every"], null=True)
     if every is not None and parse_cadence(every) is None:
-        raise Malformed([*path, "every"], _("'{every}' is not a cadence such as '1 year' or '2 quarters'", every=every))
+        raise Malformed([*path, "every"], _("'{every}' is not a cadence such as '1 year' or '2 quarters'",
+                                            every=every))
     return SupervisionResult(grade, _texts(s["by"], [*path, "by"]), every)  # type: ignore[arg-type]
 
 
@@ -337,6 +356,7 @@ def _sanction(s: Any, path: list[Any]) -> SanctionResult:
     s = _mapping(s, path, ("rule", "actions", "fine", "warning"))
     warning = _text(s["warning"], [*path, "warning"], null=True)
     if warning is not None and warning not in COLORS:
-        raise Malformed([*path, "warning"], _("'{warning}' is not a colour ({names})", warning=warning, names=', '.join(COLORS)))
+        raise Malformed([*path, "warning"], _("'{warning}' is not a colour ({names})",
+                                              warning=warning, names=', '.join(COLORS)))
     return SanctionResult(_text(s["rule"], [*path, "rule"]), _texts(s["actions"], [*path, "actions"]),  # type: ignore[arg-type]
                           _number(s["fine"], [*path, "fine"], null=True), warning)
