@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import CaseError, CheckError, EvaluationError, ParseError, PolicyError
+if TYPE_CHECKING:
+    from .errors import CaseError, CheckError, EvaluationError, ParseError, PolicyError
 
 __all__ = [
     "Case",
@@ -33,7 +34,14 @@ __all__ = [
 __version__ = "0.1.0"
 
 
+_ERRORS = frozenset({"CaseError", "CheckError", "EvaluationError", "ParseError", "PolicyError"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _ERRORS:  # lazily too: `policyengine --help` needs no dataclasses, no difflib
+        from . import errors
+
+        return getattr(errors, name)
     if name in ("load_ruleset", "LoadedRuleset"):
         from . import api
 

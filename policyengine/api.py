@@ -59,7 +59,7 @@ def locate_ruleset(ref: str | Path, base: Path | None = None) -> Path:
     for c in candidates:
         if c.is_file():
             if base is not None:  # named inside a case file: a ruleset file, within the root
-                referenced_file(c, base, "the case's 'ruleset:'")
+                referenced_file(c, base, "case")
             return c
     if candidates[0].is_dir():
         raise ParseError(Diagnostic("PE005", _("this is a folder, not a ruleset file"), file=str(candidates[0])))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .errors import CheckError, Diagnostic, did_you_mean
-from .i18n import _
+from .i18n import N_, _
 from .model import (
     Binary,
     Call,
@@ -58,13 +58,14 @@ class Type:
     element: Type | None = None
 
     def __str__(self) -> str:
+        """The type as messages show it, in the interface's language."""
         if self.kind == "level":
-            return f"level of {self.scale}" if self.scale else "level"
+            return _("level of {scale}", scale=self.scale) if self.scale else _("level")
         if self.kind == "list":
-            return f"list of {self.element}" if self.element else "list"
+            return _("list of {element}", element=self.element) if self.element else _("list")
         if self.kind == "record":
-            return "record {" + ", ".join(f"{n}: {t}" for n, t in self.fields) + "}"
-        return self.kind
+            return _("record {{{fields}}}", fields=", ".join(f"{n}: {t}" for n, t in self.fields))
+        return _(TYPE_NAMES[self.kind]) if self.kind in TYPE_NAMES else self.kind
 
     def field(self, name: str) -> Type | None:
         for n, t in self.fields:
@@ -72,6 +73,9 @@ class Type:
                 return t
         return None
 
+
+# the simple types' names as messages show them
+TYPE_NAMES = {"number": N_("number"), "text": N_("text"), "bool": N_("bool"), "date": N_("date"), "any": N_("any")}
 
 NUMBER = Type("number")
 TEXT = Type("text")
@@ -434,8 +438,8 @@ class _Checker:
             self.an.reads_earlier = node.span
         if node.name == "previous":
             if not member:
-                self.error("PE160", "'previous' is read one value at a time: previous.NAME, e.g. "
-                           f"previous.{self.some_value()}", node.span)
+                self.error("PE160", _("'previous' is read one value at a time: previous.NAME, e.g. "
+                                      "previous.{name}", name=self.some_value()), node.span)
                 return ANY
             return PREVIOUS_RECORD
         if node.name == "history":
@@ -448,13 +452,16 @@ class _Checker:
     def earlier_field(self, e: Member) -> Type:
         """`previous.X` or `h.X`: X as an earlier result recorded it, so X is a value (a let or
         a table) or a grade of this ruleset, and has the type it has now."""
-        sym = self.value_symbol(self.symbols, e, "earlier results have")
+        sym = self.value_symbol(self.symbols, e, _("earlier results have no value '{name}'", name=e.name))
         if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
-            self.error("PE160", f"'{e.name}' is an {sym.kind}: a result records the values and grades the rules "
-                       f"computed, not the case's inputs (read a let that copies it, e.g. let {e.name}2 = {e.name})"
-                       , e.span)
+            self.error("PE160", (_("'{name}' is an input: a result records the values and grades the rules computed, "
+                                   "not the case's inputs (read a let that copies it, e.g. let {name}2 = {name})",
+                                   name=e.name) if sym.kind == "input" else
+                                 _("'{name}' is a dimension: a result records the values and grades the rules "
+                                   "computed, not the case's inputs (read a let that copies it, e.g. let {name}2 = "
+                                   "{name})", name=e.name)), e.span)
             return ANY
         if sym.kind == "table":
             self.an.bare_tables.add(e.name)  # recorded with the item's values, so published now too
@@ -464,15 +471,19 @@ class _Checker:
     def level_hint(self, name: str) -> str:
         """A name of the other level: an item value inside a rollup, a unit value outside."""
         if self.parent is not None and name in self.parent.symbols:
-            return (f" ('{name}' is a value of each {self.parent.rs.subject}: in rollup '{self.rs.subject}' "
-                    f"read it through the group's items, e.g. sum(i.{name} for i in items))")
+            return _(" ('{name}' is a value of each {subject}: in rollup '{rollup}' read it through the group's "
+                     "items, e.g. sum(i.{name} for i in items))", name=name, subject=self.parent.rs.subject,
+                     rollup=self.rs.subject)
         for r in self.rs.rollups:
             # read from the declarations: the rollup may not be checked yet
             values = {d.scale if isinstance(d, Grade) else getattr(d, "name", None) for d in r.declarations
                       if isinstance(d, (Input, Dimension, Let, DecisionTable, Grade))}
             if name in values:
-                whose = "an item" if self.parent is None else f"a unit of {self.rs.subject}"
-                return f" ('{name}' is a value of rollup '{r.name}': {whose} reads its unit's as {r.name}.{name})"
+                if self.parent is None:
+                    return _(" ('{name}' is a value of rollup '{rollup}': an item reads its unit's as "
+                             "{rollup}.{name})", name=name, rollup=r.name)
+                return _(" ('{name}' is a value of rollup '{rollup}': a unit of {subject} reads its unit's as "
+                         "{rollup}.{name})", name=name, rollup=r.name, subject=self.rs.subject)
         return ""
 
     def rollup_named(self, name: str) -> Rollup | None:
@@ -496,7 +507,8 @@ class _Checker:
             self.an.deps.setdefault(self.current, set()).add(f"rollup:{r.name}")
         if child is None:  # being checked: a cycle, reported by find_cycles
             return ANY
-        sym = self.value_symbol(child.symbols, e, f"rollup '{r.name}' has")
+        sym = self.value_symbol(child.symbols, e, _("rollup '{rollup}' has no value '{name}'", rollup=r.name,
+                                                    name=e.name))
         if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
@@ -515,8 +527,8 @@ class _Checker:
                 specs = [(decl.name, decl.type)] + [(f"{decl.name}.{f.name}", f.type) for f in decl.type.fields]
                 for owner, spec in specs:
                     if spec.kind == "enum" and name in spec.values:
-                        return (f" ('{name}' is one of the values of {owner}: as text it is written "
-                                f"in double quotes, {quoted})")
+                        return _(" ('{name}' is one of the values of {owner}: as text it is written in double "
+                                 "quotes, {quoted})", name=name, owner=owner, quoted=quoted)
         return ""
 
     # -- expressions
@@ -555,13 +567,13 @@ class _Checker:
             return self.member(e, scope)
         if isinstance(e, Unary):
             if e.op == "-":
-                return self.expect(e.operand, NUMBER, scope, "the operand of '-'")
-            self.expect(e.operand, BOOL, scope, "the operand of 'not'")
+                return self.expect(e.operand, NUMBER, scope, _("the operand of '-'"))
+            self.expect(e.operand, BOOL, scope, _("the operand of 'not'"))
             return BOOL
         if isinstance(e, Binary):
             return self.binary(e, scope)
         if isinstance(e, IfExpr):
-            self.expect(e.condition, BOOL, scope, "an 'if' condition")
+            self.expect(e.condition, BOOL, scope, _("an 'if' condition"))
             a = self.expr(e.then, scope)
             b = self.expr(e.otherwise, scope)
             if not _compatible(a, b):
@@ -609,7 +621,7 @@ class _Checker:
     def item_field(self, e: Member) -> Type:
         """`i.X` for `i` in `items`: X of another item, so X must be known for every item
         first — a barrier, like ranking (the compiler puts this node in a later stage)."""
-        sym = self.value_symbol(self.symbols, e, "items have")
+        sym = self.value_symbol(self.symbols, e, _("items have no value '{name}'", name=e.name))
         if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
@@ -620,12 +632,13 @@ class _Checker:
             self.an.deps.setdefault(self.current, set()).add(key)
         return self.type_of_name(e.name)
 
-    def value_symbol(self, symbols: dict[str, Symbol], e: Member, who: str) -> Symbol | None:
+    def value_symbol(self, symbols: dict[str, Symbol], e: Member, unknown: str) -> Symbol | None:
         """The value or grade `.NAME` names among another subject's `symbols` (other items,
-        the group's items, the item's unit), or None after a PE101 with a did-you-mean."""
+        the group's items, the item's unit), or None after a PE101 (`unknown`, whole) with a
+        did-you-mean."""
         sym = symbols.get(e.name)
         if sym is None or sym.kind == "level":
-            self.error("PE101", _("{who} no value '{name}'", who=who, name=e.name)
+            self.error("PE101", unknown
                        + did_you_mean(e.name, [n for n, v in symbols.items() if v.kind != "level"]), e.span)
             return None
         return sym
@@ -635,7 +648,8 @@ class _Checker:
         every item is evaluated (the rollup runs after the items)."""
         outer = self.parent
         assert outer is not None
-        sym = self.value_symbol(outer.symbols, e, f"the items ({outer.rs.subject}) have")
+        sym = self.value_symbol(outer.symbols, e, _("the items ({subject}) have no value '{name}'",
+                                                    subject=outer.rs.subject, name=e.name))
         if sym is None:
             return ANY
         if sym.kind in ("input", "dimension"):
@@ -711,12 +725,12 @@ class _Checker:
     def binary(self, e: Binary, scope: dict[str, Type]) -> Type:
         op = e.op
         if op in ("and", "or"):
-            self.expect(e.left, BOOL, scope, f"the left side of '{op}'")
-            self.expect(e.right, BOOL, scope, f"the right side of '{op}'")
+            self.expect(e.left, BOOL, scope, _("the left side of '{op}'", op=op))
+            self.expect(e.right, BOOL, scope, _("the right side of '{op}'", op=op))
             return BOOL
         if op in ("+", "-", "*", "/"):
-            self.expect(e.left, NUMBER, scope, f"the left side of '{op}'")
-            self.expect(e.right, NUMBER, scope, f"the right side of '{op}'")
+            self.expect(e.left, NUMBER, scope, _("the left side of '{op}'", op=op))
+            self.expect(e.right, NUMBER, scope, _("the right side of '{op}'", op=op))
             return NUMBER
         if op in ("in", "not in"):
             left = self.expr(e.left, scope)
@@ -739,7 +753,7 @@ class _Checker:
                 # `风险等级 == "三级"`: the level written as text
                 if (level_side.kind == "level" and isinstance(other, Literal) and isinstance(other.value, str)
                         and other.value in self.scale_levels(level_side.scale or "")):
-                    hint = f" (write the level without quotes: {other.value})"
+                    hint = _(" (write the level without quotes: {level})", level=other.value)
             self.error("PE104", _("cannot compare {left} with {right}{hint}",
                                   left=left, right=right, hint=hint), e.span)
         elif op not in ("==", "!=") and _unify(left, right).kind not in ("number", "date", "level", "text", "any"):
@@ -812,11 +826,11 @@ class _Checker:
                 self.error("PE104", _("len() needs a list, not {t}", t=t), e.span)
             return NUMBER
         if fn in ("year", "month"):
-            self.expect(e.args[0], DATE, scope, f"the argument of {fn}()")
+            self.expect(e.args[0], DATE, scope, _("the argument of {fn}()", fn=fn))
             return NUMBER
         if fn == "days":
-            self.expect(e.args[0], DATE, scope, "the first argument of days()")
-            self.expect(e.args[1], DATE, scope, "the second argument of days()")
+            self.expect(e.args[0], DATE, scope, _("the first argument of days()"))
+            self.expect(e.args[1], DATE, scope, _("the second argument of days()"))
             return NUMBER
         if fn == "mean":
             t = self.expr(e.args[0], scope)
@@ -845,14 +859,14 @@ class _Checker:
                 first = _unify(first, t)
             return first
         if fn == "round" and len(e.args) == 2:
-            self.expect(e.args[1], NUMBER, scope, "the digits of round()")
+            self.expect(e.args[1], NUMBER, scope, _("the digits of round()"))
             digits = e.args[1]
             if isinstance(digits, Literal) and isinstance(digits.value, Decimal):
                 if digits.value != digits.value.to_integral_value() or not -10 <= digits.value <= 20:
                     self.error("PE112", _("round() keeps a whole number of digits from -10 to "
                                           "20"),
                                digits.span)
-        self.expect(e.args[0], NUMBER, scope, f"the argument of {fn}()")
+        self.expect(e.args[0], NUMBER, scope, _("the argument of {fn}()", fn=fn))
         return NUMBER
 
     def comprehension(self, e: Comprehension, scope: dict[str, Type]) -> Type:
@@ -862,7 +876,7 @@ class _Checker:
                                   var=e.var, source=source), e.source.span)
         inner = {**scope, e.var: (source.element or ANY) if source.kind == "list" else ANY}
         if e.where is not None:
-            self.expect(e.where, BOOL, inner, "a 'where' condition")
+            self.expect(e.where, BOOL, inner, _("a 'where' condition"))
         if e.function in ("count", "share"):
             if e.element is not None:
                 self.error("PE104", _("{function}() takes 'v in LIST where …', not 'for'",
@@ -870,7 +884,7 @@ class _Checker:
             return NUMBER
         if e.function in ("any", "all"):
             if e.element is not None:
-                self.expect(e.element, BOOL, inner, f"the element of {e.function}()")
+                self.expect(e.element, BOOL, inner, _("the element of {fn}()", fn=e.function))
             elif e.where is None:
                 self.error("PE104", _("{function}() needs a 'where' condition", function=e.function), e.span)
             return BOOL
@@ -904,7 +918,7 @@ class _Checker:
             hint = ""
             if spec.kind == "enum" and isinstance(e, Literal) and not isinstance(e.value, (str, bool)):
                 # `one of [1, 2, 3]` lists text labels: the default is written as one of them
-                hint = f": write it as the text \"{e.text or e.value}\", like the values of 'one of'"
+                hint = _(": write it as the text \"{text}\", like the values of 'one of'", text=e.text or e.value)
             self.error("PE104", _("default must be {want}, not {t}{hint}",
                                   want=want, t=t, hint=hint), e.span)
         elif isinstance(e, Literal) and spec.kind != "list":
@@ -1025,7 +1039,7 @@ class _Checker:
             self.check_level(g.scale, rule.level, rule.span)
             assigned.add(rule.level)
             if rule.kind == "condition":
-                self.expect(rule.condition, BOOL, {}, "a grade condition")
+                self.expect(rule.condition, BOOL, {}, _("a grade condition"))
             elif rule.kind == "otherwise":
                 seen_otherwise = rule
             else:
@@ -1058,7 +1072,7 @@ class _Checker:
             self.error("PE110", _("grade '{scale}' has no lines", scale=g.scale), g.span)
         self.lint_grade_catch_all(g)
         for r in g.raises:
-            self.expect(r.condition, BOOL, {}, "a 'raise' condition")
+            self.expect(r.condition, BOOL, {}, _("a 'raise' condition"))
             if r.to_level is not None:
                 self.check_level(g.scale, r.to_level, r.span)
                 assigned.add(r.to_level)
@@ -1192,7 +1206,7 @@ class _Checker:
             elif line.when is None:
                 seen_otherwise = line
             if line.when is not None:
-                self.expect(line.when, BOOL, {}, "a 'when' condition")
+                self.expect(line.when, BOOL, {}, _("a 'when' condition"))
         self.current = None
 
     def check_sanction(self, s: Sanction) -> None:
@@ -1205,11 +1219,11 @@ class _Checker:
                 self.error("PE104", _("'for {var} in …' needs a list, not {t}", var=s.var, t=t), s.source.span)
             scope = {s.var: (t.element or ANY) if t.kind == "list" else ANY}  # type: ignore[dict-item]
             if s.where is not None:
-                self.expect(s.where, BOOL, scope, "a 'where' condition")
+                self.expect(s.where, BOOL, scope, _("a 'where' condition"))
         if s.when is not None:
-            self.expect(s.when, BOOL, scope, "a 'when' condition")
+            self.expect(s.when, BOOL, scope, _("a 'when' condition"))
         if s.fine is not None:
-            self.expect(s.fine, NUMBER, scope, "a fine")
+            self.expect(s.fine, NUMBER, scope, _("a fine"))
         if s.warning_of is not None:
             if s.warning_of not in {g.scale for g in self.rs.grades}:
                 self.error("PE110", _("'warning {warning_of}': not a color (red, orange, "
@@ -1260,9 +1274,9 @@ class _Checker:
                         if key not in reported:
                             reported.add(key)
                             decl_span = self.span_of(child)
-                            self.error("PE105", _("dependency cycle: ") + " -> ".join(
-                                f"rollup {k[7:]}" if k.startswith("rollup:") else k.split(":", 1)[1]
-                                for k in cycle), decl_span)
+                            steps = [_("rollup {name}", name=k[7:]) if k.startswith("rollup:") else k.split(":", 1)[1]
+                                     for k in cycle]
+                            self.error("PE105", _("dependency cycle: {cycle}", cycle=" -> ".join(steps)), decl_span)
                     elif child not in state:
                         state[child] = 1
                         path.append(child)
@@ -1582,7 +1596,7 @@ def _find_gaps(t: DecisionTable, symbols: dict[str, Symbol]) -> str | object | N
     shown = [", ".join(text for (name, _pieces), piece in zip(columns, combo, strict=True)
                        if (text := _describe(name, piece)))
              for combo in _merge_number_pieces(missing, columns)]
-    more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
+    more = _(" (and {count} more)", count=len(shown) - 3) if len(shown) > 3 else ""
     return "; ".join(shown[:3]) + more
 
 
@@ -1721,7 +1735,7 @@ def _describe(name: str, piece: Piece | None) -> str:
     if a is not None and a == b:
         return f"{name} = {number(a)}"
     if a is None and b is None:
-        return f"{name} anything"
+        return _("{name} anything", name=name)
     if a is None:
         return f"{name} {'<=' if bc else '<'} {number(b)}"
     if b is None:

@@ -40,11 +40,14 @@ def _format_for(fmt: str | None, output: str | None, formats: tuple[str, ...], d
 def _header_options(command: Any) -> Any:
     """--title, --unit, --period: a case's header, for case files that cannot hold one (CSV)
     or to override the file's."""
-    for name, what in (("period", "the period assessed (a year: 2013)"), ("unit", "the unit assessed"),
-                       ("title", "the case's title")):
-        command = click.option(f"--{name}", metavar="TEXT", help=f"The case header's {name}: {what}; "
-                               "overrides the case file's.")(command)
-    return command
+    # each help text whole, as the catalog holds it (click's help is translated at --help time)
+    command = click.option("--period", metavar="TEXT",
+                           help="The case header's period: the period assessed (a year: 2013); overrides the case "
+                                "file's.")(command)
+    command = click.option("--unit", metavar="TEXT",
+                           help="The case header's unit: the unit assessed; overrides the case file's.")(command)
+    return click.option("--title", metavar="TEXT",
+                        help="The case header's title: the case's title; overrides the case file's.")(command)
 
 # click's own words (headings, its usage errors), carried in our catalog so that a Chinese
 # --help is Chinese throughout; `_speak_click` hands click our catalog.
@@ -867,17 +870,15 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
 
     def show(outcome: Outcome) -> None:
         if not quiet or outcome.status == "failed" or outcome.notes:
-            text = outcome.render()
-            if quiet and outcome.status != "failed":
-                text = "\n".join(line for line in text.split("\n") if "note:" in line)
-            _say(text)
+            _say(outcome.render(notes_only=quiet and outcome.status != "failed"))
 
     searched = paths or default_paths()
     report = run_suite(searched, pattern, update=update,
                        coverage=coverage or min_coverage is not None, missing_ok=not paths,
                        on_outcome=show)
     for snapshot, what in report.written:
-        _say(f"snapshot {what}: {snapshot}")
+        _say(_("snapshot created: {path}", path=snapshot) if what == "created"
+             else _("snapshot updated: {path}", path=snapshot))
     if report.coverage is not None and report.outcomes:
         _say(report.coverage.render())
     if junit:
@@ -886,12 +887,14 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
     problem = None
     if not report.tested:
         where = ", ".join(paths) if paths else "cases/" if searched == ("cases",) else _("the working folder")
-        problem = (_("no tests found under {where}", where=where)
-                   + (_(" matching -k {pattern}", pattern=repr(pattern)) if pattern else "")
-                   + _(": a test is a case file with an `expect` block or a <case>.expected.json snapshot")
-                   + ("" if update else _("; to record a snapshot of each case that names a ruleset, run "
-                                          "policyengine test --update{paths}",
-                                          paths="".join(f" {shlex.quote(p)}" for p in paths))))
+        found = (_("no tests found under {where} matching -k {pattern}", where=where, pattern=repr(pattern))
+                 if pattern else _("no tests found under {where}", where=where))
+        problem = _("{problem}: a test is a case file with an `expect` block or a <case>.expected.json snapshot",
+                    problem=found)
+        if not update:
+            problem = _("{problem}; to record a snapshot of each case that names a ruleset, run "
+                        "policyengine test --update{paths}", problem=problem,
+                        paths="".join(f" {shlex.quote(p)}" for p in paths))
     elif min_coverage is not None and report.coverage is not None:
         floor = Decimal(str(min_coverage))
         if report.coverage.percent < floor:

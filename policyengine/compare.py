@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .i18n import N_
+from .i18n import N_, _
 from .migration import (
     ItemChange,
     ScaleImpact,
@@ -38,7 +38,7 @@ from .results import ResultFile, from_result, read_result
 COMPARE_WORDS = Words(before=N_("old"), after=N_("new"), severer=N_("up"), milder=N_("down"), severer_key="up",
                       milder_key="down", only_after=N_("grade scales only the new result has"),
                       only_before=N_("grade scales only the old result has"))
-NEW_ITEMS, GONE_ITEMS = "(new items)", "(gone)"
+NEW_ITEMS, GONE_ITEMS = N_("(new items)"), N_("(gone)")  # the matrix's extra row and column
 UNKNOWN, NOT_CHECKED = "unknown", "not checked"
 ITEMS_LISTED = 50  # new and gone items listed in a table (the JSON lists all)
 
@@ -182,22 +182,25 @@ def _loaded(side: ResultFile | Result | str | Path) -> ResultFile:
 def _same_ruleset(before: ResultFile, after: ResultFile) -> None:
     a, b = before.ruleset["id"], after.ruleset["id"]
     if a != b:
-        raise after.error("PE745", f"this result is of ruleset '{b}', the old one ({before.file}) of '{a}': "
-                          "compare needs two results of the same ruleset", ["ruleset", "id"],
-                          notes=["to see how two rulesets grade the same items, use policyengine diff OLD NEW "
-                                 "--cases CASE"])
+        raise after.error("PE745", _("this result is of ruleset '{new}', the old one ({file}) of '{old}': compare "
+                                     "needs two results of the same ruleset", new=b, file=before.file, old=a),
+                          ["ruleset", "id"],
+                          notes=[_("to see how two rulesets grade the same items, use policyengine diff OLD NEW "
+                                   "--cases CASE")])
 
 
 def _version_notes(before: ResultFile, after: ResultFile) -> list[str]:
     a, b = before.ruleset, after.ruleset
     if a.get("version") != b.get("version"):
-        return [f"the ruleset versions differ ({a.get('version') or '—'} → {b.get('version') or '—'}): an item "
-                "may move because the rules changed as well as because it did; policyengine diff "
-                f"{a['id']}@{a.get('version')} {b['id']}@{b.get('version')} --cases CASE shows what the rules "
-                "alone change"]
+        old_ref, new_ref = f"{a['id']}@{a.get('version')}", f"{b['id']}@{b.get('version')}"
+        return [_("the ruleset versions differ ({old} → {new}): an item may move because the rules changed as well "
+                  "as because it did; policyengine diff {old_ref} {new_ref} --cases CASE shows what the rules alone "
+                  "change", old=a.get("version") or "—", new=b.get("version") or "—", old_ref=old_ref,
+                  new_ref=new_ref)]
     if a.get("digest") and b.get("digest") and a["digest"] != b["digest"]:
-        return [f"both results name version {a.get('version') or '—'} of ruleset {a['id']}, but with different "
-                "rules (their digests differ): the ruleset was edited between the two evaluations"]
+        return [_("both results name version {version} of ruleset {id}, but with different rules (their digests "
+                  "differ): the ruleset was edited between the two evaluations", version=a.get("version") or "—",
+                  id=a["id"])]
     return []
 
 
@@ -208,28 +211,32 @@ def _period_order(before: ResultFile, after: ResultFile, any_order: bool, notes:
     if any_order:
         return NOT_CHECKED
     if raw_a is None or raw_b is None:
-        missing = " and ".join(f.file for f, raw in ((before, raw_a), (after, raw_b)) if raw is None)
-        notes.append(f"no period recorded in {missing}: the order of the two results is taken as given")
+        missing = [f.file for f, raw in ((before, raw_a), (after, raw_b)) if raw is None]
+        notes.append(_("no period recorded in {file}: the order of the two results is taken as given",
+                       file=missing[0]) if len(missing) == 1 else
+                     _("no period recorded in {old} and {new}: the order of the two results is taken as given",
+                       old=missing[0], new=missing[1]))
         return UNKNOWN
     for f, raw in ((before, raw_a), (after, raw_b)):
         if parse_period(raw) is None:
-            raise f.error("PE747", f"the period '{raw}' cannot be placed in time, so which result is earlier "
-                          "is unknown", ["case", "period"],
-                          notes=["periods are years (2010), half years (2010H1), quarters (2010Q3, "
-                                 "2010年第三季度), months (2010-05) or dates; with --any-order the files are "
-                                 "taken in the order given"])
+            raise f.error("PE747", _("the period '{period}' cannot be placed in time, so which result is earlier "
+                                     "is unknown", period=raw), ["case", "period"],
+                          notes=[_("periods are years (2010), half years (2010H1), quarters (2010Q3, "
+                                   "2010年第三季度), months (2010-05) or dates; with --any-order the files are "
+                                   "taken in the order given")])
     a, b = parse_period(raw_a), parse_period(raw_b)
     assert a is not None and b is not None
     how = order(a, b)
     if how == LATER:
-        raise before.error("PE746", f"the old result is of period {raw_a}, later than the new result's "
-                           f"{raw_b} ({after.file}): give the earlier result first", ["case", "period"])
+        raise before.error("PE746", _("the old result is of period {old}, later than the new result's {new} "
+                                      "({file}): give the earlier result first", old=raw_a, new=raw_b,
+                                      file=after.file), ["case", "period"])
     if how not in (EARLIER, SAME):
-        raise before.error("PE747", f"the periods {raw_a} and {raw_b} ({after.file}) overlap: neither result is "
-                           "the earlier one", ["case", "period"],
-                           notes=["with --any-order the files are taken in the order given"])
+        raise before.error("PE747", _("the periods {old} and {new} ({file}) overlap: neither result is the "
+                                      "earlier one", old=raw_a, new=raw_b, file=after.file), ["case", "period"],
+                           notes=[_("with --any-order the files are taken in the order given")])
     if how == SAME:
-        notes.append(f"both results are of period {raw_a}")
+        notes.append(_("both results are of period {period}", period=raw_a))
     return how
 
 
@@ -239,25 +246,28 @@ def _period_order(before: ResultFile, after: ResultFile, any_order: bool, notes:
 def render_table(c: Comparison) -> str:
     from .runtime import format_number
 
-    out = [f"compare {_label(c.old)} → {_label(c.new)}"]
-    out.extend(f"note: {n}" for n in c.notes)
+    out = [_("compare {old} → {new}", old=_label(c.old), new=_label(c.new))]
+    out.extend(_("note: {note}", note=n) for n in c.notes)
     out.append("")
-    out.append(f"items: {len(c.old.result.items)} old, {len(c.new.result.items)} new; {c.matched} in both, "
-               f"{len(c.items_new)} new, {len(c.items_gone)} gone; {len(c.items_changed)} changed, "
-               f"{c.regraded} regraded")
+    out.append(_("items: {old} old, {new} new; {matched} in both, {entered} new, {gone} gone; {changed} changed, "
+                 "{regraded} regraded", old=len(c.old.result.items), new=len(c.new.result.items), matched=c.matched,
+                 entered=len(c.items_new), gone=len(c.items_gone), changed=len(c.items_changed),
+                 regraded=c.regraded))
     fines_old, fines_new = c.fines
     delta = c.to_dict()["fines"]["delta"]
-    out.append(f"fines: {format_number(fines_old)} → {format_number(fines_new)} "
-               f"({'+' if delta > 0 else ''}{format_number(delta)})")
+    out.append(_("fines: {old} → {new} ({delta})", old=format_number(fines_old), new=format_number(fines_new),
+                 delta=("+" if delta > 0 else "") + format_number(delta)))
     out.extend(one_sided_lines(c.scales_added, c.scales_removed, COMPARE_WORDS))
     for s in c.scales:
         out.append("")
-        out.extend(migration_lines(s, COMPARE_WORDS, NEW_ITEMS, GONE_ITEMS))
-    for title, items in (("new items", c.items_new), ("gone items", c.items_gone)):
+        out.extend(migration_lines(s, COMPARE_WORDS, _(NEW_ITEMS), _(GONE_ITEMS)))
+    for title, items in ((N_("new items ({count}): {items}"), c.items_new),
+                         (N_("gone items ({count}): {items}"), c.items_gone)):
         if items:
             out.append("")
-            out.append(f"{title} ({len(items)}): " + ", ".join(_item_text(i) for i in items[:ITEMS_LISTED])
-                       + (f", … {len(items) - ITEMS_LISTED} more" if len(items) > ITEMS_LISTED else ""))
+            listed = ", ".join(_item_text(i) for i in items[:ITEMS_LISTED]) + (
+                _(", … {count} more", count=len(items) - ITEMS_LISTED) if len(items) > ITEMS_LISTED else "")
+            out.append(_(title, count=len(items), items=listed))
     out.extend(changed_items_lines(c.items_changed))
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -265,7 +275,8 @@ def render_table(c: Comparison) -> str:
 def _label(f: ResultFile) -> str:
     rs, period = f.ruleset, f.result.case.get("period")
     label = f"{rs['id']} {rs.get('version') or ''}".strip()
-    return f"{label} ({f.file}" + (f", period {period})" if period is not None else ")")
+    return (_("{label} ({file}, period {period})", label=label, file=f.file, period=period) if period is not None
+            else _("{label} ({file})", label=label, file=f.file))
 
 
 def _item_text(item: ItemResult) -> str:

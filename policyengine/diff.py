@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import dsl
 from .errors import CaseError, Diagnostic, PolicyError
-from .i18n import _
+from .i18n import N_, _
 from .migration import (
     DIFF_WORDS,
     ITEMS_SHOWN,
@@ -318,7 +318,10 @@ def load_cases(cases: Iterable[Case | str | Path]) -> list[Case]:
     return loaded
 
 
-_MISSING = re.compile(r"^missing field '(.+)'$")
+def _missing_field(message: str) -> re.Match[str] | None:
+    """A case validation's "missing field 'X'", in the interface's language (X: group 1)."""
+    head, _sep, tail = _("missing field '{field_name}'", field_name="{field_name}").partition("{field_name}")
+    return re.match(f"^{re.escape(head)}(.+){re.escape(tail)}$", message)
 
 
 def _evaluate(rs: LoadedRuleset, other: LoadedRuleset, case: Case, side: str) -> Result:
@@ -341,18 +344,22 @@ def _under(exc: PolicyError, rs: LoadedRuleset, side: str) -> PolicyError:
     missing: dict[str, Diagnostic] = {}
     lacking: dict[str, int] = {}
     for d in exc.diagnostics:
-        m = _MISSING.match(d.message) if isinstance(exc, CaseError) else None
+        m = _missing_field(d.message) if isinstance(exc, CaseError) else None
         if m is None:
-            diagnostics.append(dataclasses.replace(d, notes=[*d.notes, f"while evaluating under the {side} "
-                                                             f"ruleset {rs.path}"]))
+            under = (_("while evaluating under the old ruleset {path}", path=rs.path) if side == "old"
+                     else _("while evaluating under the new ruleset {path}", path=rs.path))
+            diagnostics.append(dataclasses.replace(d, notes=[*d.notes, under]))
             continue
         name = m.group(1)
         lacking[name] = lacking.get(name, 0) + 1
         if name not in missing:
             missing[name] = dataclasses.replace(
                 d, code="PE701", notes=list(d.notes),
-                message=f"the {side} ruleset ({rs.path}) needs input '{name}', which case file "
-                        f"{d.file} does not provide; add it to the case (diff does not guess values)")
+                message=_("the old ruleset ({path}) needs input '{name}', which case file {file} does not "
+                          "provide; add it to the case (diff does not guess values)", path=rs.path, name=name,
+                          file=d.file) if side == "old" else
+                _("the new ruleset ({path}) needs input '{name}', which case file {file} does not provide; add it "
+                  "to the case (diff does not guess values)", path=rs.path, name=name, file=d.file))
             diagnostics.append(missing[name])
     for name, d in missing.items():
         if lacking[name] > 1:
@@ -436,12 +443,13 @@ def _level_names(scale: GradeScale) -> tuple[str, ...]:
 def render_table(d: Diff) -> str:
     out = [_title(d), ""]
     if not d.changes:
-        out.append("no structural changes")
+        out.append(_("no structural changes"))
     else:
-        out.append(f"{len(d.changes)} change(s):")
+        out.append(_("{count} change(s):", count=len(d.changes)))
         for c in d.changes:
             out.append("")
-            out.append(f"{_MARKS[c.change]} {c.kind} {c.name} ({c.change})")
+            # the kind is the language's keyword (table, grade, …): it stays as written
+            out.append(_(CHANGE_WORDS[c.change], mark=_MARKS[c.change], kind=c.kind, name=c.name))
             out.extend("    " + line for line in text_diff(c.old, c.new))
     if d.impact is not None:
         out.append("")
@@ -450,14 +458,16 @@ def render_table(d: Diff) -> str:
 
 
 _MARKS = {"added": "+", "removed": "-", "modified": "~"}
+CHANGE_WORDS = {"added": N_("{mark} {kind} {name} (added)"), "removed": N_("{mark} {kind} {name} (removed)"),
+                "modified": N_("{mark} {kind} {name} (modified)")}
 
 
 def _title(d: Diff) -> str:
     def side(info: dict[str, Any], path: str | None) -> str:
         label = f"{info['id']} {info['version'] or ''}".strip()
-        return f"{label} ({_shown(path)})" if path else label
+        return _("{label} ({file})", label=label, file=_shown(path)) if path else label
 
-    return f"diff {side(d.old, d.old_path)} → {side(d.new, d.new_path)}"
+    return _("diff {old} → {new}", old=side(d.old, d.old_path), new=side(d.new, d.new_path))
 
 
 def _shown(path: str) -> str:
@@ -490,9 +500,9 @@ def _impact_lines(imp: Impact) -> list[str]:
     from .runtime import format_number
 
     regraded = imp.regraded
-    out = [f"impact: {imp.items} item(s) in {len(imp.cases)} case(s); {len(imp.items_changed)} changed, "
-           f"{regraded} regraded",
-           f"fines: {format_number(imp.fines_old)} → {format_number(imp.fines_new)}"]
+    out = [_("impact: {items} item(s) in {cases} case(s); {changed} changed, {regraded} regraded", items=imp.items,
+             cases=len(imp.cases), changed=len(imp.items_changed), regraded=regraded),
+           _("fines: {old} → {new}", old=format_number(imp.fines_old), new=format_number(imp.fines_new))]
     out.extend(one_sided_lines(imp.scales_added, imp.scales_removed))
     for s in imp.scales:
         out.append("")
@@ -500,8 +510,9 @@ def _impact_lines(imp: Impact) -> list[str]:
     out.extend(changed_items_lines(imp.items_changed, ITEMS_SHOWN))
     for r in imp.rollups:
         out.append("")
-        out.append(f"rollup {r.name}: {r.units} unit(s); {len(r.units_changed)} changed, "
-                   f"{sum(1 for u in r.units_changed if u.grades)} regraded")
+        out.append(_("rollup {name}: {units} unit(s); {changed} changed, {regraded} regraded", name=r.name,
+                     units=r.units, changed=len(r.units_changed),
+                     regraded=sum(1 for u in r.units_changed if u.grades)))
         for s in r.scales:
             out.append("")
             out.extend(migration_lines(s))

@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .i18n import N_, _
-from .model import Span
+
+if TYPE_CHECKING:  # the model (60-odd dataclasses) is not needed to say an error: `--help` stays light
+    from .model import Span
 
 SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
 
@@ -104,7 +106,7 @@ def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
     if len(text) <= limit:
         return text
     keep = limit // 2
-    return f"{text[:keep]}…({len(text) - 2 * keep} characters)…{text[-keep:]}"
+    return text[:keep] + _("…({count} characters)…", count=len(text) - 2 * keep) + text[-keep:]
 
 
 def _pad_to(line: str, chars: int) -> str:

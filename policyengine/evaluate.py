@@ -31,7 +31,7 @@ from .case.validate import FirstStage
 from .case.values import MAX_ERRORS
 from .compile import STAGE_BUILTINS, CompiledRollup, CompiledRuleset, RankSpec, fused_form
 from .errors import CaseError, Diagnostic, EvaluationError, did_you_mean
-from .i18n import _
+from .i18n import N_, _
 from .model import Input
 from .result import (
     GradeResult,
@@ -719,23 +719,30 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
             if row is failure.slots:
                 item_id, item_index = ids[i], i
                 break
-    where = f" in {marker.what}" if marker else ""
+    what = _declaration_words(marker) if marker else None
     table = getattr(cause, "table", None)
     if table is not None and marker is not None and marker.what == f"table {table}":
-        where = ""  # the message names the table already
+        what = None  # the message names the table already
     notes: list[str] = []
     if isinstance(cause, runtime.RuleFailure):
-        code, message = cause.code, cause.message + where
         if table is not None:
-            message, notes = _table_failure_details(compiled, cause, message)
+            cause_text, notes = _table_failure_details(compiled, cause)
+        else:
+            cause_text = cause.message
+        code = cause.code
+        message = _("{problem} in {what}", problem=cause_text, what=what) if what else cause_text
     elif isinstance(cause, (decimal.DivisionByZero, ZeroDivisionError)) or _zero_by_zero(cause):
-        code, message = "PE401", f"division by zero{where}"
+        code, message = "PE401", _("division by zero in {what}", what=what) if what else _("division by zero")
     elif isinstance(cause, decimal.Overflow):
-        code, message = "PE406", f"number too large{where}"
+        code, message = "PE406", _("number too large in {what}", what=what) if what else _("number too large")
     elif isinstance(cause, decimal.InvalidOperation):
-        code, message = "PE406", f"invalid arithmetic{where}: the result needs more than 40 significant digits"
+        code, message = "PE406", (
+            _("invalid arithmetic in {what}: the result needs more than 40 significant digits", what=what) if what
+            else _("invalid arithmetic: the result needs more than 40 significant digits"))
     elif isinstance(cause, (TypeError, KeyError, AttributeError)):
-        code, message = "PE404", f"a value of the wrong kind{where}: {_in_policy_words(cause)}"
+        problem = _in_policy_words(cause)
+        code, message = "PE404", (_("a value of the wrong kind in {what}: {problem}", what=what, problem=problem)
+                                  if what else _("a value of the wrong kind: {problem}", problem=problem))
     else:
         raise cause
     span = marker.span if marker else None
@@ -746,7 +753,8 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
         if division is not None:
             from .dsl import expr as expression_text
 
-            message += f": {expression_text(division)} divides by 0"
+            message = _("{message}: {expression} divides by 0", message=message,
+                        expression=expression_text(division))
             span = division.span
     diag = Diagnostic.at(code, message, span, item=item_id)
     diag.notes.extend(notes)
@@ -758,7 +766,16 @@ def _evaluation_error(compiled: CompiledRuleset, case: Case, rows: list[list[Any
 
 
 
-def _table_failure_details(compiled: CompiledRuleset, cause: Any, message: str) -> tuple[str, list[str]]:
+def _declaration_words(marker: Any) -> str:
+    """The declaration a run-time error happened in, as its message names it: the keyword and
+    the name (`let 合计`), a ranking line in the interface's language."""
+    kind, _sep, rest = marker.key.partition(":")
+    if kind == "rank":
+        return _("grade {scale}, ranking line", scale=rest.split(":")[0])
+    return marker.what
+
+
+def _table_failure_details(compiled: CompiledRuleset, cause: Any) -> tuple[str, list[str]]:
     """What a policy officer needs to mend a table that failed on an item: the lines of the
     rows that clash, or each input column with the value it was given when no row matched."""
     from .dsl import expr as expression_text
@@ -766,6 +783,7 @@ def _table_failure_details(compiled: CompiledRuleset, cause: Any, message: str) 
 
     t = next((d for d in compiled.ruleset.declarations
               if isinstance(d, DecisionTable) and d.name == cause.table), None)
+    message = cause.message
     if t is None:
         return message, []
     if isinstance(cause, runtime.RowsConflict):
@@ -773,17 +791,18 @@ def _table_failure_details(compiled: CompiledRuleset, cause: Any, message: str) 
         if 0 < first <= len(t.rows) and 0 < second <= len(t.rows):
             a, b = t.rows[first - 1].span, t.rows[second - 1].span
             if a.file == b.file and a.line and b.line:
-                rows = f"rows {first} and {second} (lines {a.line} and {b.line})"
-                message = cause.say(rows) + message[len(cause.message):]
+                message = cause.say(_("rows {first} and {second} (lines {first_line} and {second_line})",
+                                      first=first, second=second, first_line=a.line, second_line=b.line))
         return message, []
     if isinstance(cause, runtime.NoRowMatched) and len(cause.values) == len(t.inputs):
         given = ", ".join(f"{expression_text(h)} = {runtime.show(v)}"
                           for h, v in zip(t.inputs, cause.values, strict=True))
-        note = f"the input columns were {given}"
         if t.hit == "collect" and t.aggregate in ("min", "max"):
-            note += f"; 'collect {t.aggregate}' needs at least one matching row (add a '-' row)"
+            note = _("the input columns were {given}; 'collect {aggregate}' needs at least one matching row (add a "
+                     "'-' row)", given=given, aggregate=t.aggregate)
         else:
-            note += "; add a row for these values, or a last row with '-' in every input column"
+            note = _("the input columns were {given}; add a row for these values, or a last row with '-' in every "
+                     "input column", given=given)
         return message, [note]
     return message, []
 
@@ -809,24 +828,25 @@ def _only_division(compiled: CompiledRuleset, key: str) -> Any:
     return None
 
 
-_KINDS = {"NoneType": "nothing (a missing value, such as a case header field the file does not give)",
-          "Decimal": "a number", "decimal.Decimal": "a number", "int": "a number", "str": "text",
-          "bool": "true/false", "date": "a date", "datetime.date": "a date", "list": "a list",
-          "tuple": "a list", "dict": "a record"}
+_KINDS = {"NoneType": N_("nothing (a missing value, such as a case header field the file does not give)"),
+          "Decimal": N_("a number"), "decimal.Decimal": N_("a number"), "int": N_("a number"), "str": N_("text"),
+          "bool": N_("true/false"), "date": N_("a date"), "datetime.date": N_("a date"), "list": N_("a list"),
+          "tuple": N_("a list"), "dict": N_("a record")}
 
 
 def _kind(python_type: str) -> str:
-    return _KINDS.get(python_type, python_type)
+    return _(_KINDS[python_type]) if python_type in _KINDS else python_type
 
 
 # Python's messages for a value of the wrong kind, and how to say each in the ruleset's terms
 # ({1}, {2}, … are the groups; a type name in them is said as a kind)
 _PYTHON_WORDING = (
-    (r"unsupported operand type\(s\) for ([^:]+): '([\w.]+)' and '([\w.]+)'", "cannot apply '{1}' to {2} and {3}"),
+    (r"unsupported operand type\(s\) for ([^:]+): '([\w.]+)' and '([\w.]+)'",
+     N_("cannot apply '{op}' to {left} and {right}"), ("op", "left", "right")),
     (r"'([<>=!]+)' not supported between instances of '([\w.]+)' and '([\w.]+)'",
-     "cannot compare {2} with {3} ('{1}')"),
-    (r'can only concatenate str \(not "([\w.]+)"\) to str', "cannot apply '+' to text and {1}"),
-    (r"bad operand type for unary ([^:]+): '([\w.]+)'", "cannot apply '{1}' to {2}"),
+     N_("cannot compare {left} with {right} ('{op}')"), ("op", "left", "right")),
+    (r'can only concatenate str \(not "([\w.]+)"\) to str', N_("cannot apply '+' to text and {right}"), ("right",)),
+    (r"bad operand type for unary ([^:]+): '([\w.]+)'", N_("cannot apply '{op}' to {left}"), ("op", "left")),
 )
 
 
@@ -836,10 +856,12 @@ def _in_policy_words(cause: BaseException) -> str:
     import re
 
     text = str(cause)
-    for pattern, wording in _PYTHON_WORDING:
+    for pattern, wording, names in _PYTHON_WORDING:
         m = re.match(pattern, text)
         if m:
-            return wording.format(None, *(_kind(g) for g in m.groups()))
+            # the operator as written, the types said as kinds
+            values = {n: g if n == "op" else _kind(g) for n, g in zip(names, m.groups(), strict=True)}
+            return _(wording, **values)
     if isinstance(cause, KeyError):
-        return f"no field {text}"
+        return _("no field {name}", name=text)
     return re.sub(r"'(NoneType|decimal\.Decimal|str|datetime\.date)'", lambda k: _kind(k[1]), text)

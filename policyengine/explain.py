@@ -114,10 +114,10 @@ def explain_unit(rs: LoadedRuleset | str | Path, case: Case | str | Path, unit: 
         if wanted in unit_ids:
             found.append((cr, inner, below, below_rows, below_ids, unit_rows, unit_ids, unit_names, section))
     if len(found) != 1:
-        message = (f"units of several rollups have the id '{wanted}': write ROLLUP:ID, one of "
-                   + ", ".join(f"{f[0].rollup.name}:{wanted}" for f in found)) if found else (
-            f"no unit '{unit}'" + did_you_mean(unit, known + [k.split(":", 1)[1] for k in known])
-            if traced.rollups else "this ruleset has no rollups (no units to explain)")
+        message = _("units of several rollups have the id '{id}': write ROLLUP:ID, one of {choices}", id=wanted,
+                    choices=", ".join(f"{f[0].rollup.name}:{wanted}" for f in found)) if found else (
+            _("no unit '{unit}'", unit=unit) + did_you_mean(unit, known + [k.split(":", 1)[1] for k in known])
+            if traced.rollups else _("this ruleset has no rollups (no units to explain)"))
         raise CaseError(Diagnostic("PE345", message, file=case.file or "<case>"))
     cr, inner, below, below_rows, below_ids, unit_rows, unit_ids, unit_names, section = found[0]
     index = unit_ids.index(wanted)
@@ -539,7 +539,7 @@ def _raised(levels: tuple[Any, ...], level: int, r: Raise) -> int:
 def show(value: Any) -> str:
     """A value in plain words: exact numbers, texts unquoted, records as {field: value}."""
     if value is None:
-        return "none"
+        return _("none")
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -553,127 +553,157 @@ def _pairs(values: dict[str, Any]) -> str:
 
 def _rows_text(rows: list[dict[str, Any]]) -> str:
     if not rows:
-        return "no row"
-    return ", ".join(f"row {r['row']} [{' | '.join(r['tests'])}]" for r in rows)
+        return _("no row")
+    return ", ".join(_("row {row} [{tests}]", row=r["row"], tests=" | ".join(r["tests"])) for r in rows)
 
 
 def _calls_text(calls: list[dict[str, Any]], pad: str) -> list[str]:
-    return [f"{pad}call {c['table']}({', '.join(show(a) for a in c['args'])}) → {_rows_text(c['rows'])} "
-            f"→ {show(c['value'])}   [{', '.join(r['at'] for r in c['rows']) or c['at']}]" for c in calls]
+    return [pad + _("call {table}({args}) → {rows} → {value}   [{at}]", table=c["table"],
+                    args=", ".join(show(a) for a in c["args"]), rows=_rows_text(c["rows"]), value=show(c["value"]),
+                    at=", ".join(r["at"] for r in c["rows"]) or c["at"]) for c in calls]
 
 
 def _ranking_text(r: dict[str, Any]) -> str:
-    where = f" in {show(r['group'])}" if r["within"] is not None else ""
-    side = "" if r["direction"] == "top" else " from the bottom"
     held = r["rank"] * 100 <= r["count"] * r["size"] if r["percent"] else r["rank"] <= r["count"]
     if r["percent"]:
-        edge = f"{show(r['count'])}% of {r['size']} = {show(r['edge'])}"
+        edge = _("{percent}% of {size} = {edge}", percent=show(r["count"]), size=r["size"], edge=show(r["edge"]))
     else:
         edge = show(r["edge"])
-    return (f"{show(r['value'])} is rank {r['rank']}{side} of {r['size']}{where} "
-            f"({'≤' if held else '>'} {edge})")
+    values = {"value": show(r["value"]), "rank": r["rank"], "size": r["size"], "sign": "≤" if held else ">",
+              "edge": edge}
+    # four whole sentences: the word order of "rank 3 from the bottom of 12 in X" differs by language
+    if r["within"] is None:
+        if r["direction"] == "top":
+            return _("{value} is rank {rank} of {size} ({sign} {edge})", **values)
+        return _("{value} is rank {rank} from the bottom of {size} ({sign} {edge})", **values)
+    if r["direction"] == "top":
+        return _("{value} is rank {rank} of {size} in {group} ({sign} {edge})", group=show(r["group"]), **values)
+    return _("{value} is rank {rank} from the bottom of {size} in {group} ({sign} {edge})",
+             group=show(r["group"]), **values)
 
 
 def _aggregates_text(aggregates: list[dict[str, Any]]) -> list[str]:
     out = []
     for a in aggregates:
         ids = ", ".join(f"{i['id']} [{i['at']}]" if i["at"] else i["id"] for i in a["counted"])
-        out.append(f"      {a['expr']}: {len(a['counted'])} of {a['of']} items{': ' + ids if ids else ''}")
+        if ids:
+            out.append(_("      {expr}: {counted} of {of} items: {ids}", expr=a["expr"], counted=len(a["counted"]),
+                         of=a["of"], ids=ids))
+        else:
+            out.append(_("      {expr}: {counted} of {of} items", expr=a["expr"], counted=len(a["counted"]),
+                         of=a["of"]))
     return out
 
 
 def render_text(data: dict[str, Any]) -> str:
     item = data["item"]
     rs = data["ruleset"]
-    head = f"{data['subject']} {item['id']}" + (f" {item['name']}" if item["name"] else "")
+    # `item` is the subject a ruleset gets when it names none: the interface's word for it
+    head = (_("item {id}", id=item["id"]) if data["subject"] == "item" else f"{data['subject']} {item['id']}") + (
+        f" {item['name']}" if item["name"] else "")
     if "rollup" in data:
-        head += f" (rollup {data['rollup']['name']} by {data['rollup']['by']}   [{data['rollup']['at']}])"
+        head += _(" (rollup {name} by {by}   [{at}])", name=data["rollup"]["name"], by=data["rollup"]["by"],
+                  at=data["rollup"]["at"])
     out = [head]
-    source = f"ruleset {rs['id']}" + (f" {rs['version']}" if rs["version"] else "") + f" ({rs['file']})"
+    source = (_("ruleset {id} {version} ({file})", id=rs["id"], version=rs["version"], file=rs["file"])
+              if rs["version"] else _("ruleset {id} ({file})", id=rs["id"], file=rs["file"]))
     where = item["at"] or data["case"]["file"]  # neither for a case built in memory (pe.Case)
     out.append(f"  {source}" + (_(" · case {file}", file=where) if where else ""))
     inputs = [i for i in data["inputs"] if i["kind"] == "input"]
     dims = [i for i in data["inputs"] if i["kind"] == "dimension"]
     if data.get("previous") is not None:
-        out.append("  earlier results: " + (", ".join(
-            "{file} (period {period}{listed})".format(file=p["file"], period=p["period"],
-                                                      listed="" if p["lists"] else ", not listed: new")
-            for p in data["previous"]) or "none (a first period: every item is new)"))
+        # each piece translated first: Babel's extractor does not see a _() inside another's arguments
+        earlier = [_("{file} (period {period})", file=p["file"], period=p["period"]) if p["lists"]
+                   else _("{file} (period {period}, not listed: new)", file=p["file"], period=p["period"])
+                   for p in data["previous"]]
+        out.append(_("  earlier results: {results}",
+                     results=", ".join(earlier) or _("none (a first period: every item is new)")))
     if inputs:
-        out.append(_("  inputs: {inputs}", inputs=", ".join(
-            f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else _(" (default)")) for i in inputs)))
+        given = [f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else _(" (default)")) for i in inputs]
+        out.append(_("  inputs: {inputs}", inputs=", ".join(given)))
     if dims:
-        out.append(_("  dimensions: {dimensions}", dimensions=", ".join(
-            f"{d['name']} = {show(d['value'])}"
-            + (_(" (weight {weight})", weight=show(d["weight"])) if d["weight"] != 1 else "")
-            for d in dims)))
+        weighed = [f"{d['name']} = {show(d['value'])}"
+                   + (_(" (weight {weight})", weight=show(d["weight"])) if d["weight"] != 1 else "") for d in dims]
+        out.append(_("  dimensions: {dimensions}", dimensions=", ".join(weighed)))
     for x in data["values"]:
         name = x["name"]
         if x["kind"] == "table":
             t = x
             inputs_text = ", ".join(f"{i['header']} = {show(i['value'])}" for i in t["inputs"])
-            hit = "" if t["hit"] == "first" else f" (hit {t['hit']})"
-            where = ", ".join(r["at"] for r in t["rows"]) or t["at"]
-            out.append(f"  table {name}{hit}: {inputs_text} → {_rows_text(t['rows'])} → {show(t['value'])}"
-                       f"   [{where}]")
+            values = {"name": name, "inputs": inputs_text, "rows": _rows_text(t["rows"]), "value": show(t["value"]),
+                      "at": ", ".join(r["at"] for r in t["rows"]) or t["at"]}
+            if t["hit"] == "first":
+                out.append(_("  table {name}: {inputs} → {rows} → {value}   [{at}]", **values))
+            else:
+                out.append(_("  table {name} (hit {hit}): {inputs} → {rows} → {value}   [{at}]", hit=t["hit"],
+                             **values))
             out += _calls_text(t["calls"], "      ")
         else:
-            out.append(f"  let {name} = {x['expr']} = {show(x['value'])}   [{x['at']}]")
+            out.append(_("  let {name} = {expr} = {value}   [{at}]", name=name, expr=x["expr"], value=show(x["value"]),
+                         at=x["at"]))
             if x["operands"]:
                 out.append(f"      {_pairs(x['operands'])}")
             out += _aggregates_text(x.get("aggregates", []))
             out += _calls_text(x["calls"], "      ")
     for g in data["grades"]:
-        color = f" ({g['color']})" if g["color"] else ""
-        out.append(f"  grade {g['scale']} = {g['level']}{color}   [{g['at']}]")
+        if g["color"]:
+            out.append(_("  grade {scale} = {level} ({color})   [{at}]", scale=g["scale"], level=g["level"],
+                         color=g["color"], at=g["at"]))
+        else:
+            out.append(_("  grade {scale} = {level}   [{at}]", scale=g["scale"], level=g["level"], at=g["at"]))
         for line in g["lines"]:
             verdict = f" → {line['level']}" if line["held"] else _(": does not apply")
             test = line["text"].rsplit(" -> ", 1)[0]
             if "ranking" in line:
-                why = ": " + _ranking_text(line["ranking"])
+                why = _(": {ranking}", ranking=_ranking_text(line["ranking"]))
             elif line.get("operands"):
-                why = f" ({_pairs(line['operands'])})"
+                why = _(" ({operands})", operands=_pairs(line["operands"]))
             else:
                 why = ""
-            out.append(f"      line {line['line']}: {test}{why}{verdict}   [{line['at']}]")
+            out.append(_("      line {line}: {test}{why}{verdict}   [{at}]", line=line["line"], test=test, why=why,
+                         verdict=verdict, at=line["at"]))
         if g["matrix"] is not None:
             m = g["matrix"]
-            out.append(f"      matrix: {m['row']} = {show(m['row_value'])}, {m['column']} = "
-                       f"{show(m['column_value'])} → {m['cell']}   [{m['at']}]")
+            out.append(_("      matrix: {row} = {row_value}, {column} = {column_value} → {cell}   [{at}]",
+                         row=m["row"], row_value=show(m["row_value"]), column=m["column"],
+                         column_value=show(m["column_value"]), cell=m["cell"], at=m["at"]))
         for r in g["raises"]:
             verdict = _("applies → {level}", level=r["level"]) if r["applied"] else _("does not apply")
-            operands = f" ({_pairs(r['operands'])})" if r["operands"] else ""
+            operands = _(" ({operands})", operands=_pairs(r["operands"])) if r["operands"] else ""
             out.append(f"      {r['text']}{operands}: {verdict}   [{r['at']}]")
         out += _calls_text(g["calls"], "      ")
     for s in data["supervision"]:
         if s["line"] is None:
             out.append(_("  supervision {scale}: no line applies   [{at}]", scale=s["scale"], at=s["at"]))
             continue
-        every = f" every {s['every']}" if s["every"] else ""
-        test = s["level"] if s["level"] is not None else "otherwise"
+        every = _(" every {period}", period=s["every"]) if s["every"] else ""
+        test = s["level"] if s["level"] is not None else _("otherwise")
         if s["when"] is not None:
-            test += f" when {s['when']}" + (f" ({_pairs(s['operands'])})" if s["operands"] else "")
-        out.append(f"  supervision {s['scale']}: line {s['line']}: {test} → {'、'.join(s['by'])}{every}"
-                   f"   [{s['at']}]")
+            test += _(" when {condition}", condition=s["when"]) + (
+                _(" ({operands})", operands=_pairs(s["operands"])) if s["operands"] else "")
+        out.append(_("  supervision {scale}: line {line}: {test} → {by}{every}   [{at}]", scale=s["scale"],
+                     line=s["line"], test=test, by="、".join(s["by"]), every=every, at=s["at"]))
     for f in data["sanctions"]:
         element = ""
         if f["element"] is not None:
             element = _(" for element {element}", element=f["element"]) + (
-                f": {show(f['fields'])}" if f["fields"] is not None else "")
+                _(": {fields}", fields=show(f["fields"])) if f["fields"] is not None else "")
         out.append(_("  sanction {name} fired{element}   [{at}]", name=f["name"], element=element, at=f["at"]))
         condition = f["rule"].removeprefix(f"sanction {dsl.name(f['name'])}").strip()
         if condition:
-            out.append(f"      {condition}" + (f" ({_pairs(f['operands'])})" if f["operands"] else ""))
+            out.append(f"      {condition}"
+                       + (_(" ({operands})", operands=_pairs(f["operands"])) if f["operands"] else ""))
         out += _aggregates_text(f.get("aggregates", []))
         parts = []
         if f["fine_expr"] is not None:
             # `fine 1000`, not `fine 1000 = 1000`: a computed fine shows its expression and value
             value = show(f["fine"])
-            parts.append(f"fine {value}" if f["fine_expr"] == value else f"fine {f['fine_expr']} = {value}")
+            parts.append(_("fine {value}", value=value) if f["fine_expr"] == value
+                         else _("fine {expr} = {value}", expr=f["fine_expr"], value=value))
         if f["actions"]:
-            parts.append("actions " + "、".join(f["actions"]))
+            parts.append(_("actions {actions}", actions="、".join(f["actions"])))
         if f["warning"]:
-            parts.append(f"warning {f['warning']}")
+            parts.append(_("warning {color}", color=f["warning"]))
         if parts:
             out.append("      " + "; ".join(parts))
         out += _calls_text(f["calls"], "      ")

@@ -32,7 +32,7 @@ from .case import Case, load_case, validate
 from .compile import CompiledRollup, CompiledRuleset
 from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
 from .evaluate import Units, all_compiled_rollups, evaluate, every_rollup, item_layout, run
-from .i18n import _
+from .i18n import N_, _
 from .model import DecisionTable, Grade, Ruleset, Span, Supervision, all_rollups, rollup_ruleset
 from .render import to_json
 from .result import ItemResult, Result
@@ -160,12 +160,12 @@ class Failure:
     def render(self) -> str:
         parts = []
         if self.source == "snapshot":
-            parts.append("snapshot")
+            parts.append(_("snapshot"))
         elif self.source == "expect_summary":
-            parts.append("summary")
+            parts.append(_("summary"))
         if self.item is not None:
-            parts.append(f"item {self.item}")
-        text = f"{self.field}: {self.message}" if self.field else self.message
+            parts.append(_("item {id}", id=self.item))
+        text = _("{field}: {message}", field=self.field, message=self.message) if self.field else self.message
         return "  ".join([*parts, text])
 
 
@@ -185,23 +185,32 @@ class Outcome:
     def passed(self) -> bool:
         return self.status == "passed"
 
-    def render(self) -> str:
-        """What the command line prints for this test."""
+    def render(self, notes_only: bool = False) -> str:
+        """What the command line prints for this test (only its notes: for `test --quiet`)."""
+        notes = [_("     {path}  note: {note}", path=self.path, note=n) for n in self.notes]
+        if notes_only:
+            return "\n".join(notes)
         if self.status == "skipped":
-            return f"SKIP {self.path}  no expect block and no snapshot"
+            return _("SKIP {path}  no expect block and no snapshot", path=self.path)
         if self.status == "passed":
-            what = [f"{self.checks} expectation{'s' if self.checks != 1 else ''}"] if self.checks else []
+            what = [_("1 expectation") if self.checks == 1 else _("{count} expectations", count=self.checks)
+                    ] if self.checks else []
             if self.snapshot:
-                what.append("snapshot" if self.snapshot == "checked" else f"snapshot {self.snapshot}")
-            lines = [f"PASS {self.path}" + (f"  ({', '.join(what)})" if what else "")]
+                what.append(_(SNAPSHOT_STATES[self.snapshot]))
+            lines = [_("PASS {path}  ({checked})", path=self.path, checked=", ".join(what)) if what
+                     else _("PASS {path}", path=self.path)]
         else:
             lines = []
             for f in self.failures:
                 head, *rest = f.render().split("\n")
-                lines.append(f"FAIL {self.path}  {head}")
+                lines.append(_("FAIL {path}  {failure}", path=self.path, failure=head))
                 lines.extend("    " + r for r in rest)
-        lines.extend(f"     {self.path}  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+        return "\n".join(lines + notes)
+
+
+# what a passed test says of its snapshot, by Outcome.snapshot
+SNAPSHOT_STATES = {"checked": N_("snapshot"), "created": N_("snapshot created"), "updated": N_("snapshot updated"),
+                   "unchanged": N_("snapshot unchanged")}
 
 
 @dataclass
@@ -310,8 +319,8 @@ def check_case(golden: GoldenCase | str | Path, cache: RulesetCache | None = Non
         # snapshot and each would then fail against the other's result
         outcome.status = "failed"
         outcome.failures.append(Failure(
-            _("{name} would be the snapshot of this case file and of ", name=golden.snapshot.name)
-            + ", ".join(r.name for r in rivals) + _(": rename one of them (nothing was written)"), source="snapshot"))
+            _("{name} would be the snapshot of this case file and of {others}: rename one of them (nothing was "
+              "written)", name=golden.snapshot.name, others=", ".join(r.name for r in rivals)), source="snapshot"))
         return outcome
     try:
         entry = cache.get(case.ruleset, golden.path.parent)
@@ -503,7 +512,7 @@ def mismatch(expected: Any, actual: Any) -> str:
     text = _("expected {expected}, got {actual}", expected=shown(expected), actual=shown(actual))
     if _is_number(expected) and _is_number(actual):
         delta = _decimal(actual) - _decimal(expected)
-        text += f" (difference {'+' if delta > 0 else ''}{format_number(delta)})"
+        text += _(" (difference {delta})", delta=("+" if delta > 0 else "") + format_number(delta))
     elif isinstance(expected, str) and _is_number(actual) and _same_number(expected, actual):
         # `fine: "3000"`: the quotes make it a text, which never equals the number 3000
         text += _(" (the quotes make {expected} a text: write {plain} without them)", expected=shown(expected),
@@ -621,13 +630,14 @@ def _actual_field(item: ItemResult, key: str, evaluation: Evaluation, inputs: li
             return value[tail]
     known = [*item.values, *inputs, *item.grades, *ITEM_KEYS, *(f"{g}.rank" for g in item.grades)]
     return _Unknown(_("unknown field '{key}'", key=key) + did_you_mean(key, known)
-                    + _("; expect can name inputs, values, grades, <grade>.rank, ") + ", ".join(ITEM_KEYS))
+                    + _("; expect can name inputs, values, grades, <grade>.rank, {keys}", keys=", ".join(ITEM_KEYS)))
 
 
 def _level_note(evaluation: Evaluation, key: str, expected: Any) -> str:
     levels = evaluation.levels(key)
     if levels is not None and isinstance(expected, str) and expected not in levels:
-        return f" ({key} has no level '{expected}'; its levels are {', '.join(levels)})"
+        return _(" ({key} has no level '{expected}'; its levels are {levels})", key=key, expected=expected,
+                 levels=", ".join(levels))
     return ""
 
 
@@ -678,7 +688,7 @@ def _check_counts(expected: Any, actual: list[dict[str, Any]], out: list[Failure
     for by, tree in pairs:
         label = f"counts[{by}]"
         if by not in trees:
-            out.append(Failure(_("the summary has no `count by ") + by + "`" + did_you_mean(by, trees),
+            out.append(Failure(_("the summary has no `count by {by}`", by=by) + did_you_mean(by, trees),
                                field=label, source="expect_summary"))
             checks += 1
             continue
@@ -768,7 +778,8 @@ def _diff_rollups(recorded: dict[str, Any], actual: dict[str, Any], out: list[Fa
         found: list[Failure] = []
         _diff_items(old.get("units", _MISSING), new.get("units", []), found)
         out += [dataclasses.replace(f, item=f"{name} {f.item}" if f.item else None,
-                                    message=f.message if f.item else f"rollup {name}: {f.message}") for f in found]
+                                    message=f.message if f.item else _("rollup {name}: {message}", name=name,
+                                                                       message=f.message)) for f in found]
         _diff(old.get("summary", _MISSING), new.get("summary", _MISSING), f"rollups.{name}.summary", out)
 
 
@@ -849,10 +860,10 @@ def _brief(entry: Any) -> Any:
     """A sanction firing or a supervision line in a few words, for lists that changed length."""
     if isinstance(entry, dict) and "rule" in entry:
         fine = entry.get("fine")
-        return f"{entry['rule']}" + (f" (fine {shown(fine)})" if fine is not None else "")
+        return _("{rule} (fine {fine})", rule=entry["rule"], fine=shown(fine)) if fine is not None else entry["rule"]
     if isinstance(entry, dict) and "by" in entry and isinstance(entry["by"], list):
         every = entry.get("every")
-        return "、".join(map(str, entry["by"])) + (f" every {every}" if every else "")
+        return "、".join(map(str, entry["by"])) + (_(" every {period}", period=every) if every else "")
     return entry
 
 
@@ -885,7 +896,8 @@ def write_file(path: Path, text: str) -> None:
 # ---------------------------------------------------------------- coverage
 
 
-COVERAGE_KINDS = ("table rows", "grade lines", "levels", "supervision lines", "sanctions")
+# the kinds' names are shown (translated) in the coverage report
+COVERAGE_KINDS = (N_("table rows"), N_("grade lines"), N_("levels"), N_("supervision lines"), N_("sanctions"))
 
 
 @dataclass
@@ -926,7 +938,7 @@ class RulesetCoverage:
         # a rollup's rules are counted as the items' are, said of the rollup
         # (`rollup 单位: grade 单位档次 line 2`) and keyed apart: its names are its own
         for r in all_rollups(loaded.model.declarations):
-            _declaration_points(rollup_ruleset(loaded.model, r), ("rollup", r.name), f"rollup {r.name}: ",
+            _declaration_points(rollup_ruleset(loaded.model, r), ("rollup", r.name), _("rollup {name}: ", name=r.name),
                                 points, cells)
         return cls(loaded.path, points, cells)
 
@@ -1021,19 +1033,21 @@ def _declaration_points(rs: Ruleset, scope: tuple[Any, ...], prefix: str, points
         if isinstance(decl, DecisionTable):
             for i, row in enumerate(decl.rows):
                 points[(*scope, "row", decl.name, i)] = Point(
-                    "table rows", f"{prefix}table {decl.name} row {i + 1}", row.span)
+                    "table rows", prefix + _("table {name} row {row}", name=decl.name, row=i + 1), row.span)
         elif isinstance(decl, Grade):
             _grade_points(decl, scope, prefix, points, cells)
             scale = scales.get(decl.scale)
             for lv in scale.levels if scale is not None and decl.scale in graded else ():
                 points[(*scope, "level", decl.scale, lv.name)] = Point(
-                    "levels", f"{prefix}level {lv.name} of {decl.scale}", lv.span, show_source=False)
+                    "levels", prefix + _("level {level} of {scale}", level=lv.name, scale=decl.scale), lv.span,
+                    show_source=False)
         elif isinstance(decl, Supervision):
             for j, line in enumerate(decl.lines):
                 points[(*scope, "supervision", decl.scale, j)] = Point(
-                    "supervision lines", f"{prefix}supervision {decl.scale} line {j + 1}", line.span)
+                    "supervision lines", prefix + _("supervision {scale} line {line}", scale=decl.scale, line=j + 1),
+                    line.span)
     for index, s in enumerate(rs.sanctions):
-        points[(*scope, "sanction", index)] = Point("sanctions", f"{prefix}sanction {s.name}", s.span,
+        points[(*scope, "sanction", index)] = Point("sanctions", prefix + _("sanction {name}", name=s.name), s.span,
                                                     show_source=False)
 
 
@@ -1048,13 +1062,15 @@ def _grade_points(g: Grade, scope: tuple[Any, ...], prefix: str, points: dict[tu
                 cells[(*scope, g.scale)][(label.value, col.value)] = (ri, ci)
                 points[(*scope, "cell", g.scale, ri, ci)] = Point(
                     "grade lines",
-                    f"{prefix}grade {g.scale} cell {shown(label.value)} x {shown(col.value)} -> {level}",
+                    prefix + _("grade {scale} cell {row} x {column} -> {level}", scale=g.scale,
+                               row=shown(label.value), column=shown(col.value), level=level),
                     span, show_source=False)
     for j, rule in enumerate(g.rules):
-        points[(*scope, "line", g.scale, j)] = Point("grade lines", f"{prefix}grade {g.scale} line {j + 1}", rule.span)
+        points[(*scope, "line", g.scale, j)] = Point(
+            "grade lines", prefix + _("grade {scale} line {line}", scale=g.scale, line=j + 1), rule.span)
     for j, r in enumerate(g.raises):
         points[(*scope, "raise", g.scale, j)] = Point(
-            "grade lines", f"{prefix}grade {g.scale} raise line {j + 1}", r.span)
+            "grade lines", prefix + _("grade {scale} raise line {line}", scale=g.scale, line=j + 1), r.span)
 
 
 @dataclass
@@ -1090,20 +1106,24 @@ class Coverage:
         lines = []
         for path in sorted(self.rulesets):
             cov = self.rulesets[path]
-            lines.append(f"coverage of {path}: {format_percent(percent(cov.covered, cov.total))} "
-                         f"({cov.covered} of {cov.total})")
-            lines.append("  " + " · ".join(f"{kind} {hit} of {n}" for kind, (hit, n) in cov.by_kind().items()))
+            lines.append(_("coverage of {path}: {percent} ({covered} of {total})", path=path,
+                           percent=format_percent(percent(cov.covered, cov.total)), covered=cov.covered,
+                           total=cov.total))
+            lines.append("  " + " · ".join(_("{kind} {hit} of {total}", kind=_(kind), hit=hit, total=n)
+                                           for kind, (hit, n) in cov.by_kind().items()))
             exercised = cov.exercised()
             if exercised:
                 # how often: per item, or per list element for a table called inside `for`
-                lines.append("  exercised:")
-                lines.extend(f"    {p.where()}  {p.describe()}  ({p.hits} time{'s' if p.hits != 1 else ''})"
+                lines.append(_("  exercised:"))
+                lines.extend(f"    {p.where()}  {p.describe()}  "
+                             + (_("(1 time)") if p.hits == 1 else _("({count} times)", count=p.hits))
                              for p in exercised)
             missed = cov.missed()
             if missed:
-                lines.append("  never exercised:")
+                lines.append(_("  never exercised:"))
                 lines.extend(f"    {p.where()}  {p.describe()}" for p in missed)
-        lines.append(f"coverage: {format_percent(self.percent)} ({self.covered} of {self.total})")
+        lines.append(_("coverage: {percent} ({covered} of {total})", percent=format_percent(self.percent),
+                       covered=self.covered, total=self.total))
         return "\n".join(lines)
 
 
@@ -1136,7 +1156,7 @@ def junit_xml(report: SuiteReport) -> str:
             failure = ET.SubElement(case, "failure", message=first, type="golden")
             failure.text = "\n".join(f.render() for f in o.failures)
         elif o.status == "skipped":
-            ET.SubElement(case, "skipped", message="no expect block and no snapshot")
+            ET.SubElement(case, "skipped", message=_("no expect block and no snapshot"))
         if o.notes:
             ET.SubElement(case, "system-out").text = "\n".join(o.notes)
     ET.indent(suites)

@@ -205,7 +205,7 @@ def migration_lines(s: ScaleImpact, words: Words = DIFF_WORDS, entered: str = ""
     for label, ids in ((words.severer, s.stricter), (words.milder, s.lenient)):
         if ids:
             shown = ", ".join(ids[:20]) + (_(", … {count} more", count=len(ids) - 20) if len(ids) > 20 else "")
-            out.append(f"  {_(label)} ({len(ids)}): {shown}")
+            out.append(_("  {label} ({count}): {ids}", label=_(label), count=len(ids), ids=shown))
     return out
 
 
@@ -235,8 +235,8 @@ def changed_items_lines(changed: list[ItemChange], shown: int = ITEMS_SHOWN, wha
             sanctions = f"{_fired_text(before, detail)} → {_fired_text(after, detail)}"
         rows.append([*([i.case or ""] if several else []), i.id, *([i.name or ""] if named else []),
                      grades, values, *([sanctions] if with_sanctions else [])])
-    header = [*(["case"] if several else []), "id", *(["name"] if named else []), "grades", "values",
-              *(["sanctions"] if with_sanctions else [])]
+    header = [*([_("case")] if several else []), _("id"), *([_("name")] if named else []), _("grades"), _("values"),
+              *([_("sanctions")] if with_sanctions else [])]
     out.append(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
     if len(changed) > shown:
         out.append(_("… {count} more (all of them with --format json)", count=len(changed) - shown))
@@ -279,7 +279,7 @@ def _fired_text(fired: list[dict[str, Any]], detail: bool = False) -> str:
     for f in fired:
         text = f"{f['rule']} {cell(f['fine'])}" if f["fine"] is not None else f["rule"]
         if detail:
-            extra = [*f["actions"], *([f"warning {f['warning']}"] if f["warning"] else [])]
+            extra = [*f["actions"], *([_("warning {color}", color=f["warning"])] if f["warning"] else [])]
             text += f" ({'、'.join(extra)})" if extra else ""
         parts.append(text)
     return ", ".join(parts)

@@ -454,8 +454,8 @@ def _check_depth(tree: Any, file: str) -> None:
             if chained > depth // 2:
                 # a flat `a + b + c + …` nests one level per operator: say so, or the
                 # author looks in vain for brackets
-                d.message = (f"expression too long: a chain of operators such as a + b + c + … "
-                             f"nests one level per operator, past the limit of {MAX_EXPR_DEPTH}")
+                d.message = _("expression too long: a chain of operators such as a + b + c + … nests one "
+                              "level per operator, past the limit of {limit}", limit=MAX_EXPR_DEPTH)
                 d.notes.append(_("split it into several lets, e.g. let 小计1 = … and let 合计 = "
                                  "小计1 + 小计2"))
             raise ParseError(d)

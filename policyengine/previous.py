@@ -30,11 +30,12 @@ from typing import Any
 from . import runtime
 from .case import Case
 from .errors import CaseError, Diagnostic
+from .i18n import N_, _
 from .period import EARLIER, Period, order, parse_period
 from .results import ResultFile, ResultFileError, read_result
 
-PERIOD_FORMS = ("periods are years (2010), half years (2010H1), quarters (2010Q3, 2010年第三季度), "
-                "months (2010-05) or dates")
+PERIOD_FORMS = N_("periods are years (2010), half years (2010H1), quarters (2010Q3, 2010年第三季度), "
+                   "months (2010-05) or dates")  # translated where it is shown
 
 
 def previous_paths(case: Case, given: Sequence[str | Path] = ()) -> list[str]:
@@ -59,33 +60,42 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> l
     files = [read_result(p) for p in paths]
     for f in files:
         if f.ruleset["id"] != ruleset_id:
-            raise f.error("PE353", f"this earlier result is of ruleset '{f.ruleset['id']}', not of "
-                          f"'{ruleset_id}', which evaluates {case.file or 'the case'}", ["ruleset", "id"])
+            raise f.error("PE353", _("this earlier result is of ruleset '{earlier}', not of '{id}', which evaluates "
+                                     "{case}", earlier=f.ruleset["id"], id=ruleset_id, case=case.file)
+                          if case.file else
+                          _("this earlier result is of ruleset '{earlier}', not of '{id}', which evaluates the case",
+                            earlier=f.ruleset["id"], id=ruleset_id), ["ruleset", "id"])
     if not files:
         return files
     here = parse_period(case.period) if case.period is not None else None
     if case.period is not None and here is None:
-        raise _case_period_error(case, f"the case's period '{case.period}' cannot be placed in time, so whether "
-                                 "the earlier results come before it is unknown")
+        raise _case_period_error(case, _("the case's period '{period}' cannot be placed in time, so whether the "
+                                         "earlier results come before it is unknown", period=case.period))
     periods = []
     for f in files:
         raw = f.result.case.get("period")
         p = parse_period(raw)
         if p is None:
-            what = "records no period" if raw is None else f"is of period '{raw}', which cannot be placed in time"
-            raise f.error("PE354", f"this earlier result {what}: its order among the periods is unknown",
-                          ["case", "period"] if raw is not None else ["case"], notes=[PERIOD_FORMS])
+            message = (_("this earlier result records no period: its order among the periods is unknown")
+                       if raw is None else
+                       _("this earlier result is of period '{period}', which cannot be placed in time: its order "
+                         "among the periods is unknown", period=raw))
+            raise f.error("PE354", message, ["case", "period"] if raw is not None else ["case"],
+                          notes=[_(PERIOD_FORMS)])
         if here is not None and order(p, here) != EARLIER and not _part_of(p, here):
-            raise f.error("PE354", f"this result is of period {raw}, which does not come before the case's "
-                          f"period {case.period} ({case.file}): an earlier result must be of an earlier period "
-                          "(or a part of the case's, as the quarters of a year)", ["case", "period"])
+            raise f.error("PE354", _("this result is of period {period}, which does not come before the case's "
+                                     "period {case_period} ({file}): an earlier result must be of an earlier period "
+                                     "(or a part of the case's, as the quarters of a year)", period=raw,
+                                     case_period=case.period, file=case.file), ["case", "period"])
         periods.append(p)
     ranked = sorted(zip(periods, files, strict=True), key=lambda pf: (pf[0].start, pf[0].end))
     for (p, f), (q, g) in pairwise(ranked):
         if order(p, q) != EARLIER:
-            raise g.error("PE354", f"this result's period {q} {'is' if str(p) == str(q) else 'overlaps'} "
-                          f"that of {f.file} ({p}): earlier results must be of distinct periods",
-                          ["case", "period"])
+            values = {"period": q, "file": f.file, "other": p}
+            raise g.error("PE354", _("this result's period {period} is that of {file} ({other}): earlier results "
+                                     "must be of distinct periods", **values) if str(p) == str(q) else
+                          _("this result's period {period} overlaps that of {file} ({other}): earlier results must "
+                            "be of distinct periods", **values), ["case", "period"])
     return [f for _, f in ranked]
 
 
@@ -99,7 +109,7 @@ def _case_period_error(case: Case, message: str) -> CaseError:
 
     line, column = locate(case, ["period"])
     return ResultFileError(Diagnostic("PE354", message, file=case.file, line=line, column=column,
-                                      notes=[PERIOD_FORMS]))
+                                      notes=[_(PERIOD_FORMS)]))
 
 
 def recorded(files: Sequence[ResultFile]) -> list[dict[str, Any]]:
@@ -130,11 +140,11 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
         from .case import locate
 
         line, column = locate(case, ["period"]) if case.file else (0, 0)
+        where = f"{span.file or compiled.ruleset.id}:{span.line}:{span.column}"
         raise CaseError(Diagnostic(
-            "PE366", "ruleset '{id}' reads earlier results (at {where}), but none was given for this case: "
-            "give them with --previous FILE or a 'previous:' list in the case header ('previous: []' for a first "
-            "period, where every item is new)".format(
-                id=compiled.ruleset.id, where=f"{span.file or compiled.ruleset.id}:{span.line}:{span.column}"),
+            "PE366", _("ruleset '{id}' reads earlier results (at {where}), but none was given for this case: "
+                       "give them with --previous FILE or a 'previous:' list in the case header ('previous: []' for "
+                       "a first period, where every item is new)", id=compiled.ruleset.id, where=where),
             file=case.file or "<case>", line=line or 1, column=column))
     names = list(slots.fields)
     records = [_records(compiled, f, names, rollup) for f in files]
@@ -162,8 +172,9 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
     where: list[Any] = ["items"]
     if rollup is not None:
         if rollup not in f.result.rollups:
-            raise f.error("PE365", f"this earlier result has no units of rollup '{rollup}', whose rules read "
-                          "earlier results (was it written by a version of the ruleset without it?)", [])
+            raise f.error("PE365", _("this earlier result has no units of rollup '{rollup}', whose rules read "
+                                     "earlier results (was it written by a version of the ruleset without it?)",
+                                     rollup=rollup), [])
         entries = f.result.rollups[rollup].units
         where = ["rollups", rollup, "units"]
     for index, item in enumerate(entries):
@@ -172,18 +183,19 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
             if name in scales:
                 grade = item.grades.get(name)
                 if grade is None:
-                    raise f.error("PE365", f"item {item.id} has no grade '{name}' in this earlier result, which the "
-                                  "rules read", [*where, index, "grades"])
+                    raise f.error("PE365", _("item {id} has no grade '{name}' in this earlier result, which the "
+                                             "rules read", id=item.id, name=name), [*where, index, "grades"])
                 if grade.level not in scales[name]:
-                    raise f.error("PE365", "item {id}: level '{level}' of {name} in this earlier result is not a "
-                                  "level of the scale now ({levels})".format(
-                                      id=item.id, level=grade.level, name=name, levels=", ".join(scales[name])),
+                    raise f.error("PE365", _("item {id}: level '{level}' of {name} in this earlier result is not a "
+                                             "level of the scale now ({levels})", id=item.id, level=grade.level,
+                                             name=name, levels=", ".join(scales[name])),
                                   [*where, index, "grades", name, "level"])
                 record[name] = scales[name].index(grade.level)
                 continue
             if name not in item.values:
-                raise f.error("PE365", f"item {item.id} has no value '{name}' in this earlier result, which the rules "
-                              "read (was it computed by that version of the ruleset?)",
+                raise f.error("PE365", _("item {id} has no value '{name}' in this earlier result, which the rules "
+                                         "read (was it computed by that version of the ruleset?)", id=item.id,
+                                         name=name),
                               [*where, index, "values"])
             value = item.values[name]
             want = an.value_types.get(name)
@@ -197,8 +209,9 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
             ok = {NUMBER: lambda v: isinstance(v, Decimal), TEXT: lambda v: isinstance(v, str),
                   BOOL: lambda v: isinstance(v, bool), DATE: lambda v: isinstance(v, _dt.date)}.get(want)
             if ok is not None and not ok(value):
-                raise f.error("PE365", f"item {item.id}: value '{name}' in this earlier result is {runtime.show(value)}, but the rules "
-                              f"read it as {want}",
+                raise f.error("PE365", _("item {id}: value '{name}' in this earlier result is {value}, but the rules "
+                                         "read it as {type}", id=item.id, name=name, value=runtime.show(value),
+                                         type=want),
                               [*where, index, "values", name])
             record[name] = value
         out[item.id] = record

@@ -26,7 +26,7 @@ CONFINED = False
 
 
 def referenced_file(target: Path, start: Path, what: str, span: object = None, file: str | None = None) -> None:
-    """Refuse a file named from inside a ruleset or case (`what`) that is not a ruleset file,
+    """Refuse a file named from inside a ruleset or case (`what`: "extends" or "case") that is not a ruleset file,
     or (when CONFINED) lies outside the root of `start`. A hostile `extends "/etc/shadow"`
     would otherwise have the file parsed and its first line printed in the error."""
     from .api import shipped_root
@@ -37,15 +37,22 @@ def referenced_file(target: Path, start: Path, what: str, span: object = None, f
         return ParseError(Diagnostic(code, message, file=file or str(target)))
 
     if target.suffix.lower() not in RULESET_SUFFIXES:
-        raise refuse("PE012", f"{what} must name a ruleset file (.policy, .yaml or .yml), not '{target.name}'")
+        raise refuse("PE012", _("extends must name a ruleset file (.policy, .yaml or .yml), not '{name}'",
+                                name=target.name) if what == "extends" else
+                     _("the case's 'ruleset:' must name a ruleset file (.policy, .yaml or .yml), not '{name}'",
+                       name=target.name))
     if not CONFINED:
         return
     real = target.resolve()
     roots = (start.resolve(), Path.cwd().resolve(), shipped_root().resolve())
     if not any(real.is_relative_to(root) for root in roots):
-        raise refuse("PE011", f"{what} names a file outside the folders it may read (the folder of "
-                     f"{start.name or start}, the working folder, the shipped rulesets): "
-                     "pass --allow-any-path to allow it")
+        folder = start.name or str(start)
+        raise refuse("PE011", _("extends names a file outside the folders it may read (the folder of {folder}, "
+                                "the working folder, the shipped rulesets): pass --allow-any-path to allow it",
+                                folder=folder) if what == "extends" else
+                     _("the case's 'ruleset:' names a file outside the folders it may read (the folder of "
+                       "{folder}, the working folder, the shipped rulesets): pass --allow-any-path to allow it",
+                       folder=folder))
 
 
 def parse_any(path: str | Path) -> Ruleset:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .case import MAX_ERRORS, Case, locate
 from .errors import CaseError, Diagnostic
+from .i18n import _
 from .period import add_cadence, parse_cadence, parse_period
 from .result import Result, SupervisionResult
 
@@ -38,8 +39,11 @@ def last_review_field(rs: LoadedRuleset, case: Case, name: str) -> tuple[Case, l
     declared = {i.name: i for i in rs.model.inputs}
     if name in declared and declared[name].type.kind != "date":
         decl = declared[name]
-        raise CaseError(Diagnostic.at("PE356", f"--last-review-field {name}: the ruleset declares '{name}' as "
-                                      f"{decl.type.kind}, not as a date", decl.span))
+        from .check import type_of_spec
+
+        raise CaseError(Diagnostic.at("PE356", _("--last-review-field {name}: the ruleset declares '{name}' as "
+                                                 "{type}, not as a date", name=name, type=type_of_spec(decl.type)),
+                                      decl.span))
     from .case import _Invalid, converter
     from .model import TypeSpec
 
@@ -55,7 +59,8 @@ def last_review_field(rs: LoadedRuleset, case: Case, name: str) -> tuple[Case, l
             except _Invalid as bad:
                 if len(problems) < MAX_ERRORS:
                     line, column = locate(case, ["items", index, name])
-                    problems.append(Diagnostic("PE356", f"field '{name}' (the last review) {bad.message}", file=case.file,
+                    problems.append(Diagnostic("PE356", _("field '{name}' (the last review) {problem}", name=name,
+                                                          problem=bad.message), file=case.file,
                                                line=line, column=column, item=str(item.get("id"))))
         dates.append(day)
     if problems:
@@ -127,12 +132,13 @@ def schedule(result: Result, due: _dt.date, field_dates: Sequence[_dt.date | Non
 
 def reviews_lines(reviews: dict[str, Any]) -> list[str]:
     """The reviews due as text under a result table: per supervisor, each item due."""
-    out = [f"reviews due by {reviews['date']}: {reviews['items']} item(s)"]
+    out = [_("reviews due by {date}: {count} item(s)", date=reviews["date"], count=reviews["items"])]
     for supervisor, entries in reviews["by"].items():
-        out.append(f"  {supervisor} ({len(entries)}):")
+        out.append(_("  {supervisor} ({count}):", supervisor=supervisor, count=len(entries)))
         for e in entries:
-            when = f"due {e['next_review']}" if e["next_review"] else "due now"
-            last = f"last reviewed {e['last_review']}" if e["last_review"] else "never reviewed"
+            when = _("due {date}", date=e["next_review"]) if e["next_review"] else _("due now")
+            last = _("last reviewed {date}", date=e["last_review"]) if e["last_review"] else _("never reviewed")
             name = f" {e['name']}" if e["name"] else ""
-            out.append(f"    {e['id']}{name} · {e['grade']} {e['level']} · every {e['every']} · {last} · {when}")
+            out.append(_("    {id}{name} · {scale} {level} · every {every} · {last} · {when}", id=e["id"], name=name,
+                         scale=e["grade"], level=e["level"], every=e["every"], last=last, when=when))
     return out

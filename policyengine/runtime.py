@@ -64,25 +64,26 @@ class StageFailure(Exception):
 class NoRowMatched(RuleFailure):
     def __init__(self, table: str, values: tuple):
         shown = ", ".join(show(v) for v in values)
-        super().__init__("PE402", f"no row of table '{table}' matches ({shown})")
+        super().__init__("PE402", _("no row of table '{table}' matches ({values})", table=table, values=shown))
         self.table = table
         self.values = values
 
 
 class RowsConflict(RuleFailure):
-    """Two rows of a unique table both match, or two rows of an any table disagree;
-    `rows` are 1-based row numbers. `wording` is the text before and after the rows, so
-    that evaluate.py can say the rows again with their lines (joined, never `str.format`:
-    a table may be named `{0}`)."""
+    """Two rows of a unique table both match, or two rows of an any table disagree (`hit`:
+    "unique" or "any"); `rows` are 1-based row numbers. `say` words it again with the rows'
+    lines (evaluate.py); the table's name is a value of the message, never part of its template."""
 
-    def __init__(self, table: str, rows: tuple[int, int], wording: tuple[str, str]):
+    def __init__(self, table: str, rows: tuple[int, int], hit: str):
         self.table = table
         self.rows = rows
-        self.wording = wording
-        super().__init__("PE403", self.say(f"rows {rows[0]} and {rows[1]}"))
+        self.hit = hit
+        super().__init__("PE403", self.say(_("rows {first} and {second}", first=rows[0], second=rows[1])))
 
     def say(self, rows: str) -> str:
-        return self.wording[0] + rows + self.wording[1]
+        if self.hit == "unique":
+            return _("unique table '{table}': {rows} both match", table=self.table, rows=rows)
+        return _("'any' table '{table}': {rows} match but give different outputs", table=self.table, rows=rows)
 
 
 class Absent:
@@ -100,9 +101,9 @@ ABSENT = Absent()
 def prior(value: object, name: str) -> object:
     """`previous.NAME`: its value, or a located error for an item new this period."""
     if value is ABSENT:
-        raise RuleFailure("PE435", f"previous.{name}: the item is new this period (the latest earlier result "
-                          "does not list it), so it has no previous value; test 'new' first, e.g. "
-                          f"if new then … else previous.{name}")
+        raise RuleFailure("PE435", _("previous.{name}: the item is new this period (the latest earlier result "
+                                     "does not list it), so it has no previous value; test 'new' first, e.g. "
+                                     "if new then … else previous.{name}", name=name))
     return value
 
 
@@ -111,11 +112,11 @@ def no_row(table: str, *values: object) -> None:
 
 
 def overlap(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second), (f"unique table '{table}': ", " both match"))
+    raise RowsConflict(table, (first, second), "unique")
 
 
 def disagree(table: str, first: int, second: int) -> None:
-    raise RowsConflict(table, (first, second), (f"'any' table '{table}': ", " match but give different outputs"))
+    raise RowsConflict(table, (first, second), "any")
 
 
 def no_grade(scale: str) -> None:

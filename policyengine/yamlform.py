@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from . import dsl
 from .dsl import BLANK, Line, Lines, declaration_ranges, width, with_comments
 from .errors import Diagnostic, ParseError, did_you_mean, invalid_yaml, source_lines
-from .i18n import _
+from .i18n import N_, _
 from .model import (
     Comment,
     DecisionTable,
@@ -489,20 +489,21 @@ def _where(path: Path_) -> str:
     out = ""
     for step in path:
         out += f"[{step + 1}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out or "the top level"
+    return out or _("the top level")
 
 
-_TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
-               "array": "a list", "object": "a mapping", "null": "empty"}
+# JSON Schema's type names in a policy officer's words (translated where shown)
+_TYPE_WORDS = {"string": N_("text"), "number": N_("a number"), "integer": N_("a whole number"),
+               "boolean": N_("true or false"), "array": N_("a list"), "object": N_("a mapping"), "null": N_("empty")}
 
 
 def _describe_value(v: Any) -> str:
     if isinstance(v, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(v, list):
-        return "a list"
+        return _("a list")
     if v is None:
-        return "empty"
+        return _("empty")
     if isinstance(v, bool):
         return "true" if v else "false"
     return repr(str(v)) if isinstance(v, str) else str(v)
@@ -530,38 +531,49 @@ def _diagnose(error: Any, doc: _Document) -> list[Diagnostic]:
         out = []
         for key in extra:
             key_node = doc.keys.get((*path, key))
-            notes = [f"allowed here: {', '.join(allowed)}"] if allowed else []
-            out.append(at(key_node, "PE502", f"unknown key '{key}' in {where}" + did_you_mean(key, allowed), notes))
+            notes = [_("allowed here: {keys}", keys=", ".join(allowed))] if allowed else []
+            out.append(at(key_node, "PE502", _("unknown key '{key}' in {where}", key=key, where=where)
+                          + did_you_mean(key, allowed), notes))
         return out
     if validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
-        return [at(doc.at(path, key=True), "PE503", f"{where}: missing key '{name}'")]
+        return [at(doc.at(path, key=True), "PE503", _("{where}: missing key '{name}'", where=where, name=name))]
     if validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        return [at(node, "PE503", f"{where} must be {words}, not {_describe_value(error.instance)}")]
+        words = _(" or ").join(_(_TYPE_WORDS[w]) if w in _TYPE_WORDS else w for w in wanted)
+        return [at(node, "PE503", _("{where} must be {words}, not {value}", where=where, words=words,
+                                    value=_describe_value(error.instance)))]
     if validator == "enum":
         options = [str(o) for o in error.validator_value]
-        return [at(node, "PE503", f"{where}: {_describe_value(error.instance)} is not one of "
-                   f"{', '.join(options)}" + did_you_mean(str(error.instance), options))]
+        return [at(node, "PE503", _("{where}: {value} is not one of {options}", where=where,
+                                    value=_describe_value(error.instance), options=", ".join(options))
+                   + did_you_mean(str(error.instance), options))]
     if validator == "pattern":
         if isinstance(error.instance, str) and error.validator_value.startswith("^(number"):
-            return [at(node, "PE503", f"{where}: unknown type '{error.instance}'"
+            return [at(node, "PE503", _("{where}: unknown type '{type}'", where=where, type=error.instance)
                        + did_you_mean(error.instance, list(_YAML_TYPES)))]
         if error.validator_value == "^summary$":  # an `order:` entry
-            return [at(node, "PE503", f"{where}: write '- summary' or '- SECTION: [names]', not "
-                       f"{_describe_value(error.instance)}" + did_you_mean(str(error.instance), ["summary"]))]
-        described = error.schema.get("description", f"text matching {error.validator_value}")
-        return [at(node, "PE503", f"{where}: {_describe_value(error.instance)} is not {described}")]
+            return [at(node, "PE503", _("{where}: write '- summary' or '- SECTION: [names]', not {value}",
+                                        where=where, value=_describe_value(error.instance))
+                       + did_you_mean(str(error.instance), ["summary"]))]
+        value = _describe_value(error.instance)
+        if "description" in error.schema:  # the schema's own words (ruleset.schema.json, English)
+            return [at(node, "PE503", _("{where}: {value} is not {described}", where=where, value=value,
+                                        described=error.schema["description"]))]
+        return [at(node, "PE503", _("{where}: {value} is not text matching {pattern}", where=where, value=value,
+                                    pattern=error.validator_value))]
     if validator == "const":
-        return [at(node, "PE503", f"{where} must be {json.dumps(error.validator_value)}")]
+        return [at(node, "PE503", _("{where} must be {value}", where=where,
+                                    value=json.dumps(error.validator_value)))]
     if validator in ("minItems", "maxItems", "minProperties", "maxProperties", "minimum"):
-        message = {"minItems": "needs at least {} entries", "maxItems": "takes at most {} entries",
-                   "minProperties": "needs at least {} keys", "maxProperties": "takes exactly {} key",
-                   "minimum": "must be at least {}"}[validator].format(error.validator_value)
-        return [at(node, "PE503", f"{where} {message}")]
-    return [at(node, "PE503", f"{where}: {error.message}")]  # pragma: no cover - other keywords
+        template = {"minItems": N_("{where} needs at least {count} entries"),
+                    "maxItems": N_("{where} takes at most {count} entries"),
+                    "minProperties": N_("{where} needs at least {count} keys"),
+                    "maxProperties": N_("{where} takes exactly {count} key"),
+                    "minimum": N_("{where} must be at least {count}")}[validator]
+        return [at(node, "PE503", _(template, where=where, count=error.validator_value))]
+    return [at(node, "PE503", _("{where}: {problem}", where=where, problem=error.message))]  # pragma: no cover
 
 
 # ---------------------------------------------------------------- plain data -> model

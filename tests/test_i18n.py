@@ -34,7 +34,7 @@ def _extracted(capsys: pytest.CaptureFixture[str]) -> set[str]:
         message
         for _file, _line, message, _comments, _context in extract_from_dir(
             str(ROOT / "policyengine"),
-            method_map=[("cli.py", click_help), ("**.py", "python")],
+            method_map=[("cli.py", click_help), ("**.py", "python"), ("report/templates/**.j2", "jinja2")],
             keywords={"_": None, "N_": None},
         )
     }
@@ -60,6 +60,40 @@ def test_every_message_has_a_chinese_translation(capsys: pytest.CaptureFixture[s
     empty = [m.id for m in translated.values() if not m.string or m.fuzzy]
     assert not empty, f"untranslated or fuzzy: {empty[:10]}"
     assert len(extracted) > 90  # the extraction found the code's messages at all
+
+
+def test_every_literal_message_of_the_code_is_in_the_catalog() -> None:
+    """Babel's extractor does not see a `_("…")` inside the arguments of another `_()`: such a
+    message would stay English in a Chinese run with no test noticing. Every literal `_()`
+    and `N_()` of the code must be in the catalog."""
+    import ast
+
+    known = {m.id for m in _catalog() if m.id}
+    unseen = []
+    for path in sorted((ROOT / "policyengine").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
+                    and node.args and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str) and node.args[0].value not in known):
+                unseen.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.args[0].value!r}")
+    assert not unseen, unseen[:10]
+
+
+def test_the_documented_messages_are_the_catalogs() -> None:
+    """docs/diagnostics.md shows messages in both languages: each row is a message of the
+    catalog with its translation (in the table a backtick is written ' and a brace single)."""
+    import re
+
+    def shown(text: str) -> str:
+        return text.replace("`", "'").replace("{{", "{").replace("}}", "}")
+
+    catalog = {shown(m.id): shown(m.string) for m in _catalog() if m.id}
+    docs = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    table = docs[docs.index("### The messages in both languages"):]
+    rows = re.findall(r"^\| (PE\d{3}) \| `(.*)` \| `(.*)` \|$", table, re.M)
+    assert len(rows) > 100
+    wrong = [(code, en) for code, en, zh in rows if catalog.get(en) != zh]
+    assert not wrong, wrong[:5]
 
 
 def _fields(text: str) -> list[tuple[str, str, str]]:

@@ -177,10 +177,15 @@ def test_no_sanctions_no_fine_columns(write, tmp_path: Path) -> None:
     rs = write("plain.policy", PLAIN)
     case = write("plain.yaml", "items:\n  - {id: A, 分数: 6}\n  - {id: B, 分数: 1}\n")
     out = tmp_path / "plain.html"
-    assert cli("report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
+    assert cli("--lang", "zh", "report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
     html = out.read_text(encoding="utf-8")
     assert '"fine"' not in html and '"warning"' not in html and '"sanctions"' not in html
     assert "处置与罚款" not in html and "罚款合计" not in html
+    assert "<h3>监督责任</h3>" in html  # the Chinese page, where the words above would be
+    assert cli("--lang", "en", "report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Sanctions and fines" not in html and "Total fines" not in html
+    assert "<h3>Supervision duties</h3>" in html
 
 
 @pytest.mark.parametrize("date", ["2026-13-01", "yesterday"])

@@ -200,7 +200,7 @@ def test_a_large_table_prints_the_page_on_screen_and_says_so(browser: Any, write
     rs = write("big.policy", PLAIN)
     case = write("big.json", json.dumps({"items": [{"id": f"I{n:05}", "分数": n % 10} for n in range(5001)]}))
     out = tmp_path / "big.html"
-    assert cli("report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
+    assert cli("--lang", "zh", "report", str(rs), str(case), "-o", str(out), "--date", "2026-01-02").returncode == 0
     p = Page(browser, out)
     assert len(p.column("id")) == 100  # 5001 items: paged, 100 a page
     p.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
@@ -214,3 +214,37 @@ def test_a_large_table_prints_the_page_on_screen_and_says_so(browser: Any, write
     p.page.evaluate("window.dispatchEvent(new Event('afterprint'))")
     assert len(p.column("id")) == 100
     assert p.problems == []
+
+
+def test_the_report_in_english_and_in_chinese(browser: Any, tmp_path: Path) -> None:
+    """`--lang en` gives an English page (headers, controls, the table's own columns, the paging
+    line JavaScript writes); `--lang zh` the same page in Chinese. The ruleset's own names stay."""
+    pages = {}
+    for lang in ("en", "zh"):
+        out = tmp_path / f"{lang}.html"
+        run = cli("--lang", lang, "report", "commerce@2010", str(PINGLIANG), "-o", str(out), "--date", "2026-01-02")
+        assert run.returncode == 0, run.stderr
+        p = Page(browser, out)
+        pages[lang] = p.page.evaluate("""() => ({
+            lang: document.documentElement.lang,
+            h3: [...document.querySelectorAll('section.publication h3')].map(h => h.textContent),
+            th: [...document.querySelectorAll('table.publication-table thead th')].map(th => th.textContent),
+            sanctions: [...document.querySelectorAll('table.sanctions thead th')].map(th => th.textContent),
+            info: document.querySelector('.page-info').textContent,
+            prev: document.querySelector('button.prev').textContent,
+        })""")
+        assert p.problems == []
+    result = json.loads(cli("eval", "commerce@2010", str(PINGLIANG), "-f", "json").stdout)
+    n = len(result["items"])
+    en, zh = pages["en"], pages["zh"]
+    assert en["lang"] == "en" and zh["lang"] == "zh-CN"
+    assert en["h3"][:3] == ["Levels", "Counts", "Public table"] and zh["h3"][:3] == ["等级分布", "分类统计", "公示表"]
+    assert "Supervision duties" in en["h3"] and "监督责任" in zh["h3"]
+    assert en["th"][:2] == ["ID", "Name"] and zh["th"][:2] == ["编号", "名称"]
+    assert "风险等级" in en["th"] and "风险等级" in zh["th"]  # the ruleset's names as written
+    if en["sanctions"]:
+        assert en["sanctions"][0] == "Sanction" and zh["sanctions"][0] == "处置"
+    # every item on one page (fewer than the page size): "Items 1–n, n after filtering, of n"
+    assert en["info"] == f"Items 1–{n}, {n} after filtering, of {n}"
+    assert zh["info"] == f"第 1–{n} 项,筛选后 {n} 项,共 {n} 项"
+    assert en["prev"] == "Previous" and zh["prev"] == "上一页"

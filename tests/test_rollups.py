@@ -540,11 +540,16 @@ def test_a_csv_case_takes_its_units_from_a_companion_file(write) -> None:
 def test_the_report_has_a_table_per_rollup() -> None:
     import datetime as dt
 
+    from policyengine import i18n
     from policyengine.report import report_html
 
     from .conftest import ROOT
 
-    html = report_html(pe.load_ruleset("tax@2012"), [ROOT / "cases/tax/units-2012.yaml"], dt.date(2026, 1, 2))
+    i18n.set_language("zh")  # the page in Chinese (the tests run in English otherwise)
+    try:
+        html = report_html(pe.load_ruleset("tax@2012"), [ROOT / "cases/tax/units-2012.yaml"], dt.date(2026, 1, 2))
+    finally:
+        i18n.set_language(None)
     assert "<h3>单位(按所属单位汇总,5 个)</h3>" in html
     # 征管科: 过错事件数 5, 过错扣分 20, 指数 67 (cases/tax/units-2012.yaml's arithmetic)
     assert "<tr><td>征管科</td><td></td><td>5</td><td>20</td><td>67</td>" in html

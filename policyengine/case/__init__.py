@@ -151,7 +151,7 @@ def load_text(path: Path, max_bytes: int | None = None) -> str:
 
 
 def _size(n: int) -> str:
-    return f"{n >> 20} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else f"{n} bytes"
+    return f"{n >> 20} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else _("{count} bytes", count=n)
 
 
 @contextmanager

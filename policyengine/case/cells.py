@@ -177,8 +177,9 @@ def read_grid(rows: Iterable[tuple[int, Sequence[Any]]], file: str, sheet: str |
             seen: dict[str, int] = {}
             for column, name in enumerate(names, 1):
                 if name is not None and seen.setdefault(name, column) != column:
-                    problems.add("PE321", f"column '{name}' appears twice in the header row (also "
-                                 f"column {column_letter(seen[name])})", file, sheet, number, column)
+                    problems.add("PE321", _("column '{name}' appears twice in the header row (also column "
+                                            "{column})", name=name, column=column_letter(seen[name])),
+                                 file, sheet, number, column)
             grid = Grid(file, sheet, [n or "" for n in names], [], header_row=number)
             continue
         item: dict[str, Any] = {}
@@ -187,7 +188,7 @@ def read_grid(rows: Iterable[tuple[int, Sequence[Any]]], file: str, sheet: str |
                 continue
             name = names[column - 1] if column <= len(names) else None
             if name is None:
-                problems.add("PE321", "a value in a column with no name in the header row",
+                problems.add("PE321", _("a value in a column with no name in the header row"),
                              file, sheet, number, column)
             else:
                 item[name] = value
@@ -195,8 +196,8 @@ def read_grid(rows: Iterable[tuple[int, Sequence[Any]]], file: str, sheet: str |
             items.append(item)
             grid.rows.append(number)
     if grid is None:
-        problems.add("PE321", "no header row: the first row names the fields (id, name, the ruleset's "
-                     "inputs)", file, sheet, 1, 1)
+        problems.add("PE321", _("no header row: the first row names the fields (id, name, the ruleset's "
+                                "inputs)"), file, sheet, 1, 1)
         grid = Grid(file, sheet, [], [])
     return grid, items
 
@@ -211,22 +212,24 @@ def attach_list(field_name: str, items: list[dict[str, Any]], grid: Grid, elemen
         if key is not None:
             index.setdefault(key, i)
         if field_name in item:
-            problems.add("PE322", f"'{field_name}' is given both as a column here and as its own "
-                         f"{'sheet' if inner.sheet else 'file'}", grid.file, grid.sheet, grid.rows[i],
+            problems.add("PE322", _("'{name}' is given both as a column here and as its own sheet",
+                                    name=field_name) if inner.sheet else
+                         _("'{name}' is given both as a column here and as its own file", name=field_name),
+                         grid.file, grid.sheet, grid.rows[i],
                          grid.column(field_name))
     if "id" not in inner.header and elements:
-        problems.add("PE322", f"the elements of '{field_name}' need an 'id' column naming their item",
+        problems.add("PE322", _("the elements of '{name}' need an 'id' column naming their item", name=field_name),
                      inner.file, inner.sheet, inner.header_row, 1)
         return
     for element, row in zip(elements, inner.rows, strict=True):
         owner = _id_text(element.pop("id", None))
         if owner is None:
-            problems.add("PE322", "this row names no item in its 'id' column", inner.file, inner.sheet, row,
+            problems.add("PE322", _("this row names no item in its 'id' column"), inner.file, inner.sheet, row,
                          inner.column("id"))
             continue
         at = index.get(owner)
         if at is None:
-            problems.add("PE322", f"no item '{owner}' in the items" + did_you_mean(owner, index),
+            problems.add("PE322", _("no item '{id}' in the items", id=owner) + did_you_mean(owner, index),
                          inner.file, inner.sheet, row, inner.column("id"))
             continue
         value = items[at].setdefault(field_name, [])

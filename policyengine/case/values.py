@@ -37,18 +37,21 @@ def _modest(v: Decimal | float) -> bool:
 
 
 def _describe(value: Any) -> str:
+    """A value a case gave, as a message names it (in the interface's language)."""
+    from ..i18n import _
+
     if value is None:
-        return "nothing"
+        return _("nothing")
     if isinstance(value, bool):
-        return "true/false"
+        return _("true/false")
     if isinstance(value, str):
-        return f'text "{value}"' if len(value) < 40 else "text"
+        return _('text "{text}"', text=value) if len(value) < 40 else _("text")
     if isinstance(value, (Decimal, int, float)):
-        return f"number {value}"
+        return _("number {value}", value=value)
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(value, _dt.date):
-        return f"date {value}"
+        return _("date {value}", value=value)
     return type(value).__name__

@@ -194,7 +194,7 @@ def _case_sheet(rows: Any, file: str, problems: Problems) -> dict[str, Any]:
         key = cell_text(key) or str(key)
         if key not in CASE_KEYS:
             known = [k for k in HEADER_KEYS if k in CASE_KEYS]
-            problems.add("PE321", f"unknown case key '{key}'" + did_you_mean(key, known), file, CASE_SHEET,
+            problems.add("PE321", _("unknown case key '{key}'", key=key) + did_you_mean(key, known), file, CASE_SHEET,
                          number, 1)
         elif value is not None:
             header[key] = value
@@ -220,11 +220,13 @@ def _no_lost_formulas(book: Any, path: Path, ws: Any, problems: Problems) -> Non
                                                        strict=False), 1):
             for column, (value, formula) in enumerate(zip(cached, written, strict=False), 1):
                 if value is None and isinstance(formula, str) and formula.startswith("="):
-                    problems.add("PE323", f"the formula {formula[:40]} has no saved value (the file was "
-                                 "written by a program that does not calculate): open it in Excel, WPS or "
-                                 "LibreOffice and save it again", str(path), ws.title, number, column)
+                    problems.add("PE323", _("the formula {formula} has no saved value (the file was written by a "
+                                            "program that does not calculate): open it in Excel, WPS or "
+                                            "LibreOffice and save it again", formula=formula[:40]),
+                                 str(path), ws.title, number, column)
                 elif value is None and formula is not None and not isinstance(formula, str):
-                    problems.add("PE323", "an array formula with no saved value: open the file in Excel, "
-                                 "WPS or LibreOffice and save it again", str(path), ws.title, number, column)
+                    problems.add("PE323", _("an array formula with no saved value: open the file in Excel, "
+                                            "WPS or LibreOffice and save it again"), str(path), ws.title, number,
+                                 column)
     finally:
         formulas.close()

@@ -56,8 +56,8 @@ def _yaml_loader() -> type:
                 key = loader.construct_object(key_node, deep=True)
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"key '{key}' given twice in the same mapping (YAML would keep "
-                        "only the last)", key_node.start_mark)
+                        None, None, _("key '{key}' given twice in the same mapping (YAML would keep only the last)",
+                                      key=key), key_node.start_mark)
                 seen.add(key)
         return mapping
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..result import Result
 from .printable import printable
 from .tabular import cell, rollup_rows, rows
@@ -35,6 +35,23 @@ ANSI = {"red": "31", "orange": "38;5;208", "yellow": "33", "blue": "34", "green"
 SHORTEST = 8  # a shortened column keeps at least this many display columns
 # sanctions, fine, warning: the table's last columns, left out for a ruleset with no sanctions
 SANCTION_COLUMNS = 3
+# the table's own columns, by the names --columns takes (and CSV/JSON use): shown translated
+COLUMN_TITLES = {"case": N_("case"), "id": N_("id"), "name": N_("name"), "supervision": N_("supervision"),
+                 "sanctions": N_("sanctions"), "fine": N_("fine"), "warning": N_("warning")}
+
+
+def column_titles(header: list[str]) -> list[str]:
+    """The header as the terminal shows it: the table's own columns in the interface's language,
+    `<scale>.rank` as "<scale> 排名" in Chinese; a ruleset's own names (values, inputs, scales) as written."""
+    out = []
+    for h in header:
+        if h in COLUMN_TITLES:
+            out.append(_(COLUMN_TITLES[h]))
+        elif h.endswith(".rank") and h[:-5] in header:
+            out.append(_("{scale}.rank", scale=h[:-5]))
+        else:
+            out.append(h)
+    return out
 HEADER_PAD = 2  # tabulate's MIN_PADDING around a header
 GAP = 2  # tabulate's "simple" format puts two spaces between columns
 
@@ -42,7 +59,7 @@ GAP = 2  # tabulate's "simple" format puts two spaces between columns
 def to_table(result: Result, view: TableView | None = None) -> str:
     from tabulate import tabulate
 
-    header, body = rows(result)
+    header, body = rows(result, reading=True)
     notes: list[str] = []
     colours: list[list[str | None]] | None = None
     if view is not None:
@@ -51,10 +68,12 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     # codes added below are the only escape sequences the table may carry
     header = [printable(h) for h in header]
     body = [[printable(c) for c in row] for row in body]
-    if view is not None:
-        if view.width is not None:
-            header, body, colours, notes = _fit(header, body, colours, view.width)
-    numeric = {i for i, h in enumerate(header) if h not in ("id", "name") and all(
+    if view is not None and colours is not None and view.width is not None:
+        header, body, colours, notes = _fit(header, body, colours, view.width)
+    else:
+        header = column_titles(header)
+    words = (_(COLUMN_TITLES["id"]), _(COLUMN_TITLES["name"]))
+    numeric = {i for i, h in enumerate(header) if h not in words and all(
         re.fullmatch(r"-?\d+(\.\d+)?", r[i]) or r[i] == "" for r in body)}
     align = ["right" if i in numeric else "left" for i in range(len(header))]
     if view is not None and view.colour and colours is not None:
@@ -67,11 +86,12 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     out.append(summary_text(result, fines=view is None or view.sanctions))
     for name, rollup in result.rollups.items():
         # one block per rollup: its units as the items are shown, then its summary
-        header, body = rollup_rows([result], name)
+        header, body = rollup_rows([result], name, reading=True)
+        header = column_titles(header)
         out += ["", _("rollup {name} · {count} units", name=name, count=len(rollup.units)), _aligned(header, body), "",
                 summary_lines(rollup.summary, len(rollup.units), "units")]
     if result.previous is not None:
-        out.append("previous: " + "; ".join(_earlier(p) for p in result.previous))
+        out.append(_("previous: {results}", results="; ".join(_earlier(p) for p in result.previous)))
     if result.reviews_due is not None:
         from ..reviews import reviews_lines
 
@@ -83,8 +103,9 @@ def to_table(result: Result, view: TableView | None = None) -> str:
 def _earlier(p: dict[str, Any]) -> str:
     """One earlier result as the table names it: `file (id version, period P)`."""
     named = " ".join(str(x) for x in (p["ruleset"]["id"], p["ruleset"].get("version")) if x)
-    period = f", period {p['period']}" if p["period"] is not None else ""
-    return f"{p['file']} ({named}{period})"
+    if p["period"] is not None:
+        return _("{file} ({ruleset}, period {period})", file=p["file"], ruleset=named, period=p["period"])
+    return _("{file} ({ruleset})", file=p["file"], ruleset=named)
 
 
 def _aligned(header: list[str], body: list[list[str]]) -> str:
@@ -164,10 +185,12 @@ def _fit(header: list[str], body: list[list[str]], colours: list[list[str | None
          ) -> tuple[list[str], list[list[str]], list[list[str | None]], list[str]]:
     """Fit the table in `width` display columns: first shorten the longest text columns (not
     the id, nor a level), then leave out whole columns, least needed first; the notes say
-    what was shortened and what was left out."""
+    what was shortened and what was left out. `header` holds the columns' names; the header
+    returned, their titles (column_titles)."""
+    titles = column_titles(header)
     # tabulate pads every header by HEADER_PAD: a column is never narrower than that
     widths = [max([display_width(h) + HEADER_PAD] + [display_width(r[k]) for r in body])
-              for k, h in enumerate(header)]
+              for k, h in enumerate(titles)]
 
     def total() -> int:
         return sum(widths[k] for k in keep) + GAP * (len(keep) - 1)
@@ -178,11 +201,11 @@ def _fit(header: list[str], body: list[list[str]], colours: list[list[str | None
     shortened: list[int] = []
     while total() > width:
         candidates = [k for k in keep if k not in levels and header[k] != "id" and not _numeric(body, k)
-                      and widths[k] > max(SHORTEST, display_width(header[k]) + HEADER_PAD)]
+                      and widths[k] > max(SHORTEST, display_width(titles[k]) + HEADER_PAD)]
         if not candidates:
             break
         k = max(candidates, key=lambda c: (widths[c], -c))
-        widths[k] = max(SHORTEST, display_width(header[k]) + HEADER_PAD, widths[k] - (total() - width))
+        widths[k] = max(SHORTEST, display_width(titles[k]) + HEADER_PAD, widths[k] - (total() - width))
         if k not in shortened:
             shortened.append(k)
     dropped: list[int] = []
@@ -197,13 +220,13 @@ def _fit(header: list[str], body: list[list[str]], colours: list[list[str | None
     shortened = [k for k in shortened if k in keep and widths[k] < natural[k]]
     notes = []
     if shortened:
-        notes.append("shortened to fit: " + ", ".join(header[k] for k in shortened) + " (cut with …)")
+        notes.append(_("shortened to fit: {columns} (cut with …)", columns=", ".join(titles[k] for k in shortened)))
     if dropped:
-        notes.append(f"left out to fit {width} columns: " + ", ".join(header[k] for k in sorted(dropped))
-                     + " (choose with --columns; a pipe or a file gets every column)")
+        notes.append(_("left out to fit {width} columns: {columns} (choose with --columns; a pipe or a file gets "
+                       "every column)", width=width, columns=", ".join(header[k] for k in sorted(dropped))))
     body = [[clip(r[k], widths[k]) for k in keep] for r in body]
     colours = [[line[k] for k in keep] for line in colours]
-    return [clip(header[k], widths[k]) for k in keep], body, colours, [
+    return [clip(titles[k], widths[k]) for k in keep], body, colours, [
         line for note in notes for line in _wrap(note, width)]
 
 

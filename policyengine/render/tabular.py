@@ -26,27 +26,30 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def rows(result: Result) -> tuple[list[str], list[list[str]]]:
+def rows(result: Result, reading: bool = False) -> tuple[list[str], list[list[str]]]:
     """The flat table every tabular format shares: one row per item."""
-    return table_rows([result])
+    return table_rows([result], reading=reading)
 
 
-def table_rows(results: list[Result], case_column: bool = False) -> tuple[list[str], list[list[str]]]:
+def table_rows(results: list[Result], case_column: bool = False, reading: bool = False,
+               ) -> tuple[list[str], list[list[str]]]:
     """One row per item of every result, under one header; with `case_column`, each row
-    starts with the case file it came from (several cases in one spreadsheet)."""
-    return subject_rows([(i, r.case.get("file")) for r in results for i in r.items], case_column)
+    starts with the case file it came from (several cases in one spreadsheet). `reading`:
+    for a person (the terminal, the report), the words inside cells in the interface's
+    language; a file (CSV) keeps them as they are, the same in every language."""
+    return subject_rows([(i, r.case.get("file")) for r in results for i in r.items], case_column, reading)
 
 
-def rollup_rows(results: list[Result], rollup: str, case_column: bool = False,
+def rollup_rows(results: list[Result], rollup: str, case_column: bool = False, reading: bool = False,
                 ) -> tuple[list[str], list[list[str]]]:
     """The same table for a rollup's units; the id column is headed by the rollup's name."""
     header, body = subject_rows([(u, r.case.get("file")) for r in results if rollup in r.rollups
-                                 for u in r.rollups[rollup].units], case_column)
+                                 for u in r.rollups[rollup].units], case_column, reading)
     header[header.index("id")] = rollup
     return header, body
 
 
-def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool,
+def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool, reading: bool = False,
                  ) -> tuple[list[str], list[list[str]]]:
     items = [i for i, _ in rows]
     first = items[0] if items else None
@@ -80,11 +83,25 @@ def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool,
             row.append(item.grades[s].level)
             if has_rank[s]:
                 row.append(cell(item.grades[s].rank))
-        row.append("; ".join(f"{'、'.join(sv.by)}" + (f" (every {sv.every})" if sv.every else "")
-                             + (f" next review {sv.next_review or 'now'}" if sv.dated else "")
-                             for sv in item.supervision))
+        row.append("; ".join((_supervision_words if reading else _supervision_text)(sv) for sv in item.supervision))
         row.append("; ".join(f"{s.rule}: {'、'.join(s.actions)}" if s.actions else s.rule for s in item.sanctions))
         row.append(cell(item.fine) if any(s.fine is not None for s in item.sanctions) else "")
         row.append(item.warning or "")
         body.append(row)
     return header, body
+
+
+def _supervision_text(sv: Any) -> str:
+    """A supervision line in a cell of a file: the same words in every language."""
+    return ("、".join(sv.by) + (f" (every {sv.every})" if sv.every else "")
+            + (f" next review {sv.next_review or 'now'}" if sv.dated else ""))
+
+
+def _supervision_words(sv: Any) -> str:
+    """A supervision line in a cell a person reads, in the interface's language."""
+    from ..i18n import _
+
+    text = "、".join(sv.by) + (_(" (every {period})", period=sv.every) if sv.every else "")
+    if sv.dated:
+        text += (_(" next review {date}", date=sv.next_review) if sv.next_review else _(" next review now"))
+    return text

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..api import LoadedRuleset
 from ..case import Case, load_case
+from ..i18n import _, language
 from .publication import EXPLAIN_LIMIT, SECTIONS, Publication, Section, case_publication
 
 __all__ = ["EXPLAIN_LIMIT", "SECTIONS", "Publication", "Section", "diff_html", "report_html"]
@@ -55,6 +56,10 @@ def environment() -> Any:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters["script_json"] = script_json
+    # the pages' words go through the interface's catalog (i18n._, with its `{name}` placeholders;
+    # what it returns is plain text, escaped like any other value); the language is read per call
+    env.globals["_"] = _
+    env.globals["page_language"] = lambda: "zh-CN" if language() == "zh" else "en"
     return env
 
 

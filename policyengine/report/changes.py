@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..diff import Diff, text_diff
+from ..i18n import N_, _
 from ..render.tabular import cell
 from ..runtime import format_number
 from .figures import HeatMap, heat_map
@@ -15,12 +16,17 @@ LENIENT_FILL = "#2e9e4f"
 SAME_FILL = "#8c8c8c"
 ITEMS_SHOWN = 2000  # changed items listed; the count is always complete
 # declaration kinds as the page names them (the DSL keyword follows in brackets)
-KINDS = {"header": "文件头", "input": "输入", "dimension": "评价维度", "table": "决策表", "let": "计算值",
-         "levels": "等级", "grade": "定级规则", "supervision": "监督", "sanction": "处置", "summary": "汇总"}
+KINDS = {"header": N_("file header"), "input": N_("input"), "dimension": N_("dimension"), "table": N_("decision table"),
+         "let": N_("computed value"), "levels": N_("levels"), "grade": N_("grading rule"),
+         "supervision": N_("supervision"), "sanction": N_("sanction"), "summary": N_("summary")}
+CHANGE_TITLES = {"added": N_("Added {kind} ({keyword}) {name}"), "removed": N_("Removed {kind} ({keyword}) {name}"),
+                 "modified": N_("Changed {kind} ({keyword}) {name}")}
 
 
 def changes_page(d: Diff) -> dict[str, Any]:
-    changes = [{"kind": c.kind, "kind_label": KINDS.get(c.kind, c.kind), "name": c.name, "change": c.change,
+    changes = [{"kind": c.kind, "name": c.name, "change": c.change,
+                "title": _(CHANGE_TITLES[c.change], kind=_(KINDS[c.kind]) if c.kind in KINDS else c.kind,
+                           keyword=c.kind, name=c.name),
                 "lines": [(line[:1], line[2:]) for line in text_diff(c.old, c.new)]} for c in d.changes]
     page: dict[str, Any] = {"old": _side(d.old, d.old_path), "new": _side(d.new, d.new_path),
                             "changes": changes, "impact": None}
@@ -53,13 +59,14 @@ def _migration(s: Any) -> HeatMap:
             move = s.severity(new) - s.severity(old)
             fill = STRICTER_FILL if move < 0 else LENIENT_FILL if move > 0 else SAME_FILL
             levels[(old, new)] = ("", fill)
-    return heat_map(f"{s.scale}:迁移矩阵", "原等级", "新等级", rows, columns, s.migration,
+    return heat_map(_("{scale}: migration", scale=s.scale), _("old level"), _("new level"), rows, columns, s.migration,
                     cell_levels=levels, kind="migration")
 
 
 def _item(i: Any) -> dict[str, Any]:
     def fired(side: list[dict[str, Any]]) -> str:
-        return "; ".join(f["rule"] + (f" 罚款 {cell(f['fine'])}" if f["fine"] is not None else "") for f in side)
+        return "; ".join(_("{rule} (fine {fine})", rule=f["rule"], fine=cell(f["fine"])) if f["fine"] is not None
+                         else f["rule"] for f in side)
 
     return {"case": i.case or "", "id": i.id, "name": i.name or "",
             "grades": [(k, a, b) for k, (a, b) in i.grades.items()],

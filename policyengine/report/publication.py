@@ -17,6 +17,7 @@ from typing import Any
 
 from ..api import LoadedRuleset
 from ..case import Case
+from ..i18n import N_, _
 from ..render.table import SANCTION_COLUMNS, flatten_counts
 from ..render.tabular import cell, table_rows
 from ..result import Result
@@ -93,8 +94,9 @@ def rollup_sections(pub: Publication, rs: LoadedRuleset) -> list[Section]:
     keys = {r.name: r.by for r in all_rollups(rs.model.declarations)}
     out = []
     for name in pub.result.rollups:
-        header, body = rollup_rows([pub.result], name)
-        out.append(Section(f"{name}(按{keys.get(name, name)}汇总,{len(body)} 个)", "table.html.j2",
+        header, body = rollup_rows([pub.result], name, reading=True)
+        out.append(Section(_("{name} (by {key}, {count} units)", name=name, key=keys.get(name, name), count=len(body)),
+                           "table.html.j2",
                            {"header": header, "rows": body}))
     return out
 
@@ -173,7 +175,7 @@ def _matrix(rs: LoadedRuleset, g: Any, result: Result, rows: list[list[Any]],
 def _count_figure(block: dict[str, Any], colours: dict[str, dict[str, str | None]]) -> HeatMap | Bars | dict[str, Any]:
     by = block["by"]
     counts = block["counts"]
-    title = "按 " + "、".join(by) + " 计数"
+    title = _("count by {names}", names=", ".join(by))
     if len(by) == 1:
         return bars(title, counts, colours.get(by[0], {}))
     if len(by) == 2:
@@ -191,14 +193,14 @@ def _table(rs: LoadedRuleset, result: Result, rows: list[list[Any]]) -> tuple[li
     """The 公示 table: `eval`'s table (the CSV's columns) with the ruleset's `one of` inputs
     after the name (they are what people filter by); fine and warning only when the
     ruleset has sanctions."""
-    header, body = table_rows([result])
+    header, body = table_rows([result], reading=True)
     model = rs.model
     scales = {s.name: s for s in model.scales}
     groups = [i.name for i in model.inputs if i.type.kind == "enum"]
     slots = rs.compiled.slots
     if not model.sanctions:
         header, body = header[:-SANCTION_COLUMNS], [r[:-SANCTION_COLUMNS] for r in body]
-    columns: list[Column] = [Column("id", "text", "编号"), Column("name", "text", "名称")]
+    columns: list[Column] = [Column("id", "text", _("ID")), Column("name", "text", _("Name"))]
     columns += [Column(n, "text", n, group=True) for n in groups]
     for k, name in enumerate(header[2:], start=2):
         if name in scales:
@@ -207,7 +209,8 @@ def _table(rs: LoadedRuleset, result: Result, rows: list[list[Any]]) -> tuple[li
                                   [level_colour(lv.color) for lv in s.levels]))
         else:
             numeric = all(map(_NUMBER, {r[k] for r in body} - {""}))  # each distinct text once
-            label = LABELS.get(name) or (f"{name[:-5]} 排名" if name.endswith(".rank") else name)
+            label = (_(LABELS[name]) if name in LABELS else
+                     _("{scale}.rank", scale=name[:-5]) if name.endswith(".rank") else name)
             columns.append(Column(name, "number" if numeric else "text", label,
                                   group=name in ("supervision", "warning")))
     group_slots = [slots[n] for n in groups]
@@ -223,7 +226,7 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?").fullmatch  # as the terminal table right-
 
 
 # the table's fixed columns, as the page shows them
-LABELS = {"supervision": "监督", "sanctions": "处置", "fine": "罚款", "warning": "预警"}
+LABELS = {"supervision": N_("Supervision"), "sanctions": N_("Sanctions"), "fine": N_("Fine"), "warning": N_("Warning")}
 
 
 def _supervisors(result: Result) -> list[dict[str, Any]]:
@@ -235,13 +238,15 @@ def _supervisors(result: Result) -> list[dict[str, Any]]:
             for who in sv.by:
                 entry = found.setdefault(who, {"name": who, "count": 0, "items": [], "cadence": {}})
                 entry["count"] += 1
-                every = sv.every or "未定周期"
+                every = sv.every or _("no set cadence")
                 entry["cadence"][every] = entry["cadence"].get(every, 0) + 1
                 if len(entry["items"]) < SUPERVISED_SHOWN:
                     entry["items"].append({"id": item.id, "name": item.name or "", "scale": sv.grade,
                                            "level": level, "every": sv.every or ""})
     for entry in found.values():
         entry["more"] = entry["count"] - len(entry["items"])
+        cadences = [_("{every} {count} items", every=every, count=n) for every, n in entry["cadence"].items()]
+        entry["summary"] = _(": {count} items ({cadences})", count=entry["count"], cadences="; ".join(cadences))
     return list(found.values())
 
 

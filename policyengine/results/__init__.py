@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, not_utf8
+from ..i18n import _
 from ..period import Period, parse_period
 from ..result import Result
 
@@ -67,7 +68,8 @@ def locate_in(file: str, path: list[Any], key: bool = False) -> tuple[int, int]:
 
 def as_result_error(exc: CaseError) -> ResultFileError:
     """A case reader's complaint (PE302/PE306) about a file read as a result (PE351)."""
-    return ResultFileError([dataclasses.replace(d, code="PE351", message=d.message.replace("case file", "result file"))
+    case_file, result_file = _("case file"), _("result file")
+    return ResultFileError([dataclasses.replace(d, code="PE351", message=d.message.replace(case_file, result_file))
                             for d in exc.diagnostics])
 
 
@@ -77,20 +79,23 @@ def read_result(path: str | Path) -> ResultFile:
     file = str(path)
     suffix = path.suffix.lower()
     if path.is_dir():
-        raise ResultFileError(Diagnostic("PE350", "this is a folder, not a result file", file=file))
+        raise ResultFileError(Diagnostic("PE350", _("this is a folder, not a result file"), file=file))
     if suffix not in SUFFIXES:
-        raise ResultFileError(Diagnostic("PE350", f"a result file is .json or .yaml (written by policyengine "
-                                         f"eval -o FILE), not '{suffix or 'no suffix'}'", file=file))
+        raise ResultFileError(Diagnostic("PE350", _("a result file is .json or .yaml (written by policyengine eval -o "
+                                                    "FILE), not '{suffix}'", suffix=suffix) if suffix else
+                                         _("a result file is .json or .yaml (written by policyengine eval -o FILE), "
+                                           "not a file with no suffix"), file=file))
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ResultFileError(Diagnostic("PE350", "result file not found", file=file)) from None
+        raise ResultFileError(Diagnostic("PE350", _("result file not found"), file=file)) from None
     except OSError as exc:
-        raise ResultFileError(Diagnostic("PE350", f"cannot read result file: {exc.strerror}", file=file)) from None
+        raise ResultFileError(Diagnostic("PE350", _("cannot read result file: {reason}", reason=exc.strerror),
+                                         file=file)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ResultFileError(not_utf8("PE351", path, raw, exc, "result file")) from None
+        raise ResultFileError(not_utf8("PE351", path, raw, exc, _("result file"))) from None
     del raw
     from ..case import gc_paused
 
@@ -123,7 +128,7 @@ def _checked(text: str, path: Path, suffix: str) -> Checked:
     except Malformed as bad:
         line, column = locate_in(file, bad.path, bad.key)
         raise ResultFileError(Diagnostic(
-            "PE352", f"not a result of policyengine eval: {bad.message}", file=file, line=line,
+            "PE352", _("not a result of policyengine eval: {problem}", problem=bad.message), file=file, line=line,
             column=column)) from None
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CaseError, Diagnostic
+from ..i18n import _
 
 _SPACED_KEY = re.compile(r'"[ \t\r\n]+:')
 
@@ -29,10 +30,11 @@ def read_json(text: str, path: Path) -> tuple[Any, int | None]:
     try:
         data = json.loads(text, parse_float=Decimal, parse_int=Decimal)
     except json.JSONDecodeError as exc:
-        raise ResultFileError(Diagnostic("PE351", f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno,
+        raise ResultFileError(Diagnostic("PE351", _("invalid JSON: {msg}", msg=exc.msg), file=str(path),
+                                         line=exc.lineno,
                                          column=exc.colno)) from None
     except RecursionError:
-        raise ResultFileError(Diagnostic("PE351", "JSON nested too deeply", file=str(path))) from None
+        raise ResultFileError(Diagnostic("PE351", _("JSON nested too deeply"), file=str(path))) from None
     keys = None if _SPACED_KEY.search(text) else text.count('":')
     return data, keys
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..i18n import _
 from ..result import (
     GradeResult,
     ItemResult,
@@ -46,34 +47,38 @@ def _kind(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "true/false"
+        return _("true/false")
     if isinstance(value, (Decimal, int, float)):
-        return "a number"
+        return _("a number")
     if isinstance(value, str):
-        return "text"
+        return _("text")
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, dict):
-        return "a mapping"
+        return _("a mapping")
     return type(value).__name__
 
 
 def _mapping(value: Any, path: list[Any], keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
     if not isinstance(value, dict):
-        raise Malformed(path, f"expected a mapping with {', '.join(keys)}, found {_kind(value)}")
+        raise Malformed(path, _("expected a mapping with {names}, found {found}",
+                                names=', '.join(keys), found=_kind(value)))
     for k in keys:
         if k not in value:
-            raise Malformed(path, f"'{k}' is missing (a result this tool wrote has {', '.join(keys)})")
+            raise Malformed(path, _("'{k}' is missing (a result this tool wrote has {names})",
+                                    k=k, names=', '.join(keys)))
     for k in value:
         if k not in keys and k not in optional:
-            raise Malformed([*path, k], f"unknown key '{k}' (expected {', '.join((*keys, *optional))})", key=True)
+            raise Malformed([*path, k], _("unknown key '{k}' (expected {names})",
+                                          k=k, names=', '.join((*keys, *optional))), key=True)
     return value
 
 
 def _text(value: Any, path: list[Any], null: bool = False) -> str | None:
     if isinstance(value, str) or (null and value is None):
         return value
-    raise Malformed(path, f"expected text{' or null' if null else ''}, found {_kind(value)}")
+    raise Malformed(path, _("expected text or null, found {found}", found=_kind(value)) if null
+                    else _("expected text, found {found}", found=_kind(value)))
 
 
 def _count(value: Any, path: list[Any], null: bool = False) -> int | None:
@@ -81,7 +86,8 @@ def _count(value: Any, path: list[Any], null: bool = False) -> int | None:
         return None
     if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value == int(value) and value >= 0:
         return int(value)
-    raise Malformed(path, f"expected a whole number >= 0{' or null' if null else ''}, found {_kind(value)}")
+    raise Malformed(path, _("expected a whole number >= 0 or null, found {found}", found=_kind(value)) if null
+                    else _("expected a whole number >= 0, found {found}", found=_kind(value)))
 
 
 def _number(value: Any, path: list[Any], null: bool = False) -> Decimal | None:
@@ -91,12 +97,13 @@ def _number(value: Any, path: list[Any], null: bool = False) -> Decimal | None:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    raise Malformed(path, f"expected a number{' or null' if null else ''}, found {_kind(value)}")
+    raise Malformed(path, _("expected a number or null, found {found}", found=_kind(value)) if null
+                    else _("expected a number, found {found}", found=_kind(value)))
 
 
 def _texts(value: Any, path: list[Any]) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise Malformed(path, f"expected a list of text, found {_kind(value)}")
+        raise Malformed(path, _("expected a list of text, found {found}", found=_kind(value)))
     return tuple(_text(v, [*path, i]) for i, v in enumerate(value))  # type: ignore[misc]
 
 
@@ -115,40 +122,42 @@ def result_from_data(data: Any) -> Checked:
     """Check a decoded result (every number an exact Decimal; YAML's .inf and .nan and
     JSON's NaN and Infinity are floats, which are refused) and build it."""
     if isinstance(data, list):
-        raise Malformed([], f"this file holds {len(data)} results (one per case file of one eval run); "
-                        "give a file with one result (evaluate each case with its own -o FILE)")
+        raise Malformed([], _("this file holds {count} results (one per case file of one eval run); give a file "
+                              "with one result (evaluate each case with its own -o FILE)", count=len(data)))
     top = _mapping(data, [], TOP_KEYS, OPTIONAL_TOP_KEYS)
     rs = _mapping(top["ruleset"], ["ruleset"], ("id", "version", "digest"))
     rs_id = _text(rs["id"], ["ruleset", "id"])
     if not rs_id:
-        raise Malformed(["ruleset", "id"], "the ruleset id is empty")
+        raise Malformed(["ruleset", "id"], _("the ruleset id is empty"))
     version = rs["version"]
     if isinstance(version, Decimal):  # `version: 2010` in a hand-made YAML result
         version = str(version)
     version = _text(version, ["ruleset", "version"], null=True)
     digest = _text(rs["digest"], ["ruleset", "digest"], null=True)
     if digest is not None and not _DIGEST.fullmatch(digest):
-        raise Malformed(["ruleset", "digest"], "a ruleset digest is 'sha256:' and 64 hexadecimal digits")
+        raise Malformed(["ruleset", "digest"], _("a ruleset digest is 'sha256:' and 64 hexadecimal digits"))
     case = _mapping(top["case"], ["case"], ("title", "unit", "period", "file"))
     period = case["period"]
     if isinstance(period, Decimal):
         if not period.is_finite() or period != period.to_integral_value() or abs(period) > 10**6:
-            raise Malformed(["case", "period"], "a period is a year, text or a date")
+            raise Malformed(["case", "period"], _("a period is a year, text or a date"))
         period = int(period)
     elif not (period is None or period.__class__ is int or isinstance(period, (str, _dt.date))):
-        raise Malformed(["case", "period"], f"a period is a year, text or a date, not {_kind(period)}")
+        raise Malformed(["case", "period"], _("a period is a year, text or a date, not {found}",
+                                              found=_kind(period)))
     header = {"title": _text(case["title"], ["case", "title"], null=True),
               "unit": _text(case["unit"], ["case", "unit"], null=True),
               "period": period, "file": _text(case["file"], ["case", "file"], null=True)}
     summary = _mapping(top["summary"], ["summary"], ("items", "levels", "fines"), ("counts", "sums"))
     levels = _levels(summary["levels"])
     if not isinstance(top["items"], list):
-        raise Malformed(["items"], f"expected a list of items, found {_kind(top['items'])}")
+        raise Malformed(["items"], _("expected a list of items, found {found}", found=_kind(top['items'])))
     items, keys = _items(top["items"], levels)
     total = _count(summary["items"], ["summary", "items"])
     if total != len(items):
-        raise Malformed(["summary", "items"], f"the summary counts {total} items but the file lists "
-                        f"{len(items)} (written with --item?): a result must list every item of its case")
+        raise Malformed(["summary", "items"], _("the summary counts {total} items but the file lists {count} "
+                                                "(written with --item?): a result must list every item of its case",
+                                                total=total, count=len(items)))
     out = Result(ruleset={"id": rs_id, "version": version, "digest": digest}, case=header, items=items,
                  summary={**summary, "items": total, "fines": _number(summary["fines"], ["summary", "fines"])},
                  rollups=_rollups(top.get("rollups"), levels))
@@ -163,7 +172,8 @@ def _rollups(raw: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, RollupRe
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise Malformed(["rollups"], f"expected a mapping of rollup names to their units, found {_kind(raw)}")
+        raise Malformed(["rollups"], _("expected a mapping of rollup names to their units, found {found}",
+                                       found=_kind(raw)))
     out = {}
     for name, rollup in raw.items():
         base = ["rollups", name]
@@ -172,8 +182,9 @@ def _rollups(raw: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, RollupRe
             summary = _mapping(section["summary"], ["summary"], ("items", "levels", "fines"), ("counts", "sums"))
             scales = {**levels, **_levels(summary["levels"])}
             if not isinstance(section["units"], list):
-                raise Malformed(["items"], f"expected a list of units, found {_kind(section['units'])}")
-            units, _ = _items(section["units"], scales)
+                raise Malformed(["items"], _("expected a list of units, found {found}",
+                                             found=_kind(section['units'])))
+            units, _keys = _items(section["units"], scales)
         except Malformed as exc:  # the item checks locate under `items`: here it is the units
             where = [*base, "units", *exc.path[1:]] if exc.path[:1] == ["items"] else [*base, *exc.path]
             raise Malformed(where, exc.message, exc.key) from None
@@ -193,11 +204,12 @@ def _keys(value: Any) -> int:
 def _levels(value: Any) -> dict[str, tuple[str, ...]]:
     path = ["summary", "levels"]
     if not isinstance(value, dict):
-        raise Malformed(path, f"expected a mapping of grade scales to level counts, found {_kind(value)}")
+        raise Malformed(path, _("expected a mapping of grade scales to level counts, found {found}",
+                                found=_kind(value)))
     out = {}
     for scale, counts in value.items():
         if not isinstance(counts, dict) or not counts:
-            raise Malformed([*path, scale], "expected a mapping of each level to its count")
+            raise Malformed([*path, scale], _("expected a mapping of each level to its count"))
         for level, n in counts.items():
             _count(n, [*path, scale, level])
         out[str(scale)] = tuple(str(k) for k in counts)
@@ -224,25 +236,25 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
         if item_id.__class__ is not str or not item_id:
             item_id = _id(item_id, index)
         if first_index(item_id, index) != index:
-            raise Malformed(["items", index, "id"], f"duplicate id '{item_id}' (first used by item "
-                            f"{ids[item_id] + 1})")
+            raise Malformed(["items", index, "id"], _("duplicate id '{item_id}' (first used by item {value})",
+                                                      item_id=item_id, value=ids[item_id] + 1))
         name = item["name"]
         if name is not None and name.__class__ is not str:
             _text(name, ["items", index, "name"], null=True)
         values = item["values"]
         if values.__class__ is not dict:
-            raise Malformed(["items", index, "values"], f"expected a mapping of names to values, found "
-                            f"{_kind(values)}")
+            raise Malformed(["items", index, "values"], _("expected a mapping of names to values, found {found}",
+                                                          found=_kind(values)))
         keys += 6 + len(values)
         if not _PLAIN.issuperset(map(type, values.values())):  # one pass in C for the usual item
             for k, v in values.items():
                 if v.__class__ is float:  # NaN or infinity: not a number this tool writes
-                    raise Malformed(["items", index, "values", k], "not an exact number")
+                    raise Malformed(["items", index, "values", k], _("not an exact number"))
                 keys += _keys(v)  # a multi-output table's record
         grades = item["grades"]
         if grades.__class__ is not dict:
-            raise Malformed(["items", index, "grades"], f"expected a mapping of grade scales, found "
-                            f"{_kind(grades)}")
+            raise Malformed(["items", index, "grades"], _("expected a mapping of grade scales, found {found}",
+                                                          found=_kind(grades)))
         if grades:
             checked = {}
             for scale, g in grades.items():
@@ -262,7 +274,8 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
             keys += 4 * len(grades)  # each scale's key and its level, color, rank
         supervision = item["supervision"]
         if supervision.__class__ is not list:
-            raise Malformed(["items", index, "supervision"], f"expected a list, found {_kind(supervision)}")
+            raise Malformed(["items", index, "supervision"], _("expected a list, found {found}",
+                                                               found=_kind(supervision)))
         if supervision:
             lines = []
             for n, s in enumerate(supervision):
@@ -283,13 +296,15 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
             supervision = lines
         sanctions = item["sanctions"]
         if sanctions.__class__ is not list:
-            raise Malformed(["items", index, "sanctions"], f"expected a list, found {_kind(sanctions)}")
+            raise Malformed(["items", index, "sanctions"], _("expected a list, found {found}",
+                                                             found=_kind(sanctions)))
         if sanctions:
             sanctions = [_sanction(s, ["items", index, "sanctions", n]) for n, s in enumerate(sanctions)]
             keys += 4 * len(sanctions)
         notes = item.get("notes")
         if notes is not None and notes.__class__ is not dict:
-            raise Malformed(["items", index, "notes"], f"expected a mapping of note fields, found {_kind(notes)}")
+            raise Malformed(["items", index, "notes"], _("expected a mapping of note fields, found {found}",
+                                                         found=_kind(notes)))
         add(ItemResult(item_id, name, values, grades, supervision, sanctions, notes=notes))
     return items, keys
 
@@ -298,7 +313,7 @@ def _id(value: Any, index: int) -> str:
     """An item id written as a whole number (a hand-made YAML result): its text."""
     if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value == int(value):
         return str(int(value))
-    raise Malformed(["items", index, "id"], f"an item id is text, found {_kind(value)}")
+    raise Malformed(["items", index, "id"], _("an item id is text, found {found}", found=_kind(value)))
 
 
 def _grade(g: Any, path: list[Any], levels: dict[str, tuple[str, ...]]) -> GradeResult:
@@ -306,13 +321,14 @@ def _grade(g: Any, path: list[Any], levels: dict[str, tuple[str, ...]]) -> Grade
     scale = str(path[-1])
     level = _text(g["level"], [*path, "level"])
     if scale not in levels:
-        raise Malformed(path, f"grade scale '{scale}' is not in the summary's levels")
+        raise Malformed(path, _("grade scale '{scale}' is not in the summary's levels", scale=scale))
     if level not in levels[scale]:
-        raise Malformed([*path, "level"], f"'{level}' is not a level of {scale} "
-                        f"(the summary lists {', '.join(levels[scale])})")
+        raise Malformed([*path, "level"], _("'{level}' is not a level of {scale} (the summary lists {names})",
+                                            level=level, scale=scale, names=', '.join(levels[scale])))
     color = _text(g["color"], [*path, "color"], null=True)
     if color is not None and color not in COLORS:
-        raise Malformed([*path, "color"], f"'{color}' is not a colour ({', '.join(COLORS)})")
+        raise Malformed([*path, "color"], _("'{color}' is not a colour ({names})",
+                                            color=color, names=', '.join(COLORS)))
     return GradeResult(level, color, _count(g["rank"], [*path, "rank"], null=True))  # type: ignore[arg-type]
 
 
@@ -322,14 +338,17 @@ def _supervision(s: Any, path: list[Any], grades: dict[str, Any]) -> Supervision
     s = _mapping(s, path, ("grade", "by", "every"), ("last_review", "next_review"))
     grade = _text(s["grade"], [*path, "grade"])
     if grade not in grades:
-        raise Malformed([*path, "grade"], f"supervision of grade scale '{grade}', which the item has no grade of")
+        raise Malformed([*path, "grade"], _("supervision of grade scale '{grade}', which the item has no grade of",
+                                            grade=grade))
     for key in ("last_review", "next_review"):  # written by eval --due: dates or null
         day = s.get(key)
         if day is not None and not isinstance(day, _dt.date) and not (isinstance(day, str) and _ISO_DAY.fullmatch(day)):
-            raise Malformed([*path, key], f"expected a date (YYYY-MM-DD) or null, found {_kind(day)}")
+            raise Malformed([*path, key], _("expected a date (YYYY-MM-DD) or null, found {found}",
+                                            found=_kind(day)))
     every = _text(s["every"], [*path, "every"], null=True)
     if every is not None and parse_cadence(every) is None:
-        raise Malformed([*path, "every"], f"'{every}' is not a cadence such as '1 year' or '2 quarters'")
+        raise Malformed([*path, "every"], _("'{every}' is not a cadence such as '1 year' or '2 quarters'",
+                                            every=every))
     return SupervisionResult(grade, _texts(s["by"], [*path, "by"]), every)  # type: ignore[arg-type]
 
 
@@ -337,6 +356,7 @@ def _sanction(s: Any, path: list[Any]) -> SanctionResult:
     s = _mapping(s, path, ("rule", "actions", "fine", "warning"))
     warning = _text(s["warning"], [*path, "warning"], null=True)
     if warning is not None and warning not in COLORS:
-        raise Malformed([*path, "warning"], f"'{warning}' is not a colour ({', '.join(COLORS)})")
+        raise Malformed([*path, "warning"], _("'{warning}' is not a colour ({names})",
+                                              warning=warning, names=', '.join(COLORS)))
     return SanctionResult(_text(s["rule"], [*path, "rule"]), _texts(s["actions"], [*path, "actions"]),  # type: ignore[arg-type]
                           _number(s["fine"], [*path, "fine"], null=True), warning)

@@ -4,6 +4,10 @@
   "use strict";
   function setup(section) {
     var data = JSON.parse(section.querySelector("script.table-data").textContent);
+    // the page's words in the report's language (the catalog's messages, `{name}` placeholders)
+    function say(key, values) {
+      return data.words[key].replace(/\{(\w+)\}/g, function (all, name) { return String(values[name]); });
+    }
     var columns = data.columns, rows = data.rows, traces = data.traces;
     var table = section.querySelector("table.publication-table");
     var tbody = table.querySelector("tbody");
@@ -99,8 +103,8 @@
       }
       tbody.textContent = "";
       tbody.appendChild(fragment);
-      info.textContent = shown.length === 0 ? "无匹配项(共 " + rows.length + " 项)"
-        : "第 " + (start + 1) + "–" + end + " 项,筛选后 " + shown.length + " 项,共 " + rows.length + " 项";
+      info.textContent = shown.length === 0 ? say("none", {total: rows.length})
+        : say("page", {first: start + 1, last: end, shown: shown.length, total: rows.length});
       section.querySelector("button.prev").disabled = state.page === 0;
       section.querySelector("button.next").disabled = state.page >= pages - 1;
     }
@@ -131,7 +135,7 @@
       groupValue.textContent = "";
       var any = document.createElement("option");
       any.value = "";
-      any.textContent = "全部";
+      any.textContent = say("all", {});
       groupValue.appendChild(any);
       if (k >= 0) {
         var seen = Object.create(null);
@@ -139,7 +143,7 @@
         values.sort().forEach(function (v) {
           var o = document.createElement("option");
           o.value = v;
-          o.textContent = v === "" ? "(空)" : v;
+          o.textContent = v === "" ? say("empty", {}) : v;
           groupValue.appendChild(o);
         });
       }
@@ -159,7 +163,7 @@
     var printNote = section.querySelector(".print-note");
     window.addEventListener("beforeprint", function () {
       if (shown.length <= PRINT_ALL) { draw(true); printNote.textContent = ""; }
-      else { printNote.textContent = "打印本页 " + info.textContent + ";超过 " + PRINT_ALL + " 行时请先筛选。"; }
+      else { printNote.textContent = say("print", {page: info.textContent, limit: PRINT_ALL}); }
     });
     window.addEventListener("afterprint", function () { draw(); });
     refilter();
