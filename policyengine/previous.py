@@ -15,6 +15,11 @@ generated code.
 
 A result whose period lies inside the case's (the quarters of the year being graded) counts
 as earlier too: a yearly grade is built from its quarters.
+
+An earlier period may also be given as a **case file**: it is evaluated first, in the same
+process, with the ruleset its own `ruleset:` line names (its own earlier files in turn), and
+its result is used as if it had been written and read back. A case that names no ruleset is
+PE367; a case that is, through its earlier files, an earlier period of itself is PE368.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -30,8 +36,17 @@ from typing import Any
 from . import runtime
 from .case import Case
 from .errors import CaseError, Diagnostic
+from .i18n import _
 from .period import EARLIER, Period, order, parse_period
-from .results import ResultFile, ResultFileError, read_result
+from .results import CaseNotResult, ResultFile, ResultFileError, from_result, read_result
+
+# Case files only: results are read back from JSON or YAML (a result workbook, `eval -o
+# x.xlsx`, is for people: it does not carry all a result records).
+CASE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+# The case files being evaluated in this run, outermost first: an earlier period given as a
+# case that is already among them would be evaluated before itself (PE368).
+_RUNNING: ContextVar[tuple[Path, ...]] = ContextVar("previous_running", default=())
 
 PERIOD_FORMS = ("periods are years (2010), half years (2010H1), quarters (2010Q3, 2010年第三季度), "
                 "months (2010-05) or dates")
@@ -55,8 +70,14 @@ def previous_paths(case: Case, given: Sequence[str | Path] = ()) -> list[str]:
 
 
 def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> list[ResultFile]:
-    """Read and check the earlier results of `case`, oldest first."""
-    files = [read_result(p) for p in paths]
+    """Read and check the earlier results of `case`, oldest first (an earlier case file is
+    evaluated first)."""
+    outer = _RUNNING.get()
+    token = _RUNNING.set((*outer, Path(case.file).resolve()) if case.file else outer)
+    try:
+        files = [_earlier(p, case) for p in paths]
+    finally:
+        _RUNNING.reset(token)
     for f in files:
         if f.ruleset["id"] != ruleset_id:
             raise f.error("PE353", f"this earlier result is of ruleset '{f.ruleset['id']}', not of "
@@ -87,6 +108,42 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> l
                           f"that of {f.file} ({p}): earlier results must be of distinct periods",
                           ["case", "period"])
     return [f for _, f in ranked]
+
+
+def _earlier(path: str | Path, naming: Case) -> ResultFile:
+    """An earlier period: a result file read back, or a case file evaluated now."""
+    if Path(path).suffix.lower() not in CASE_SUFFIXES:
+        try:
+            return read_result(path, cases=True)
+        except CaseNotResult:
+            pass
+    return _evaluated(path, naming)
+
+
+def _evaluated(path: str | Path, naming: Case) -> ResultFile:
+    """Evaluate the earlier case file `path` (named by `naming`) with the ruleset its
+    `ruleset:` line names; its own earlier files are read (or evaluated) in turn."""
+    from .api import load_ruleset
+    from .case import load_case, locate
+
+    key = Path(path).resolve()
+    running = _RUNNING.get()
+    if key in running:
+        chain = [str(p) for p in running[running.index(key):]] + [str(path)]
+        line, column = locate(naming, ["previous"]) if naming.file else (0, 0)
+        raise CaseError(Diagnostic(
+            "PE368", _("{file} is an earlier period of itself: its earlier files lead back to it ({chain})",
+                       file=str(path), chain=" -> ".join(chain)),
+            file=naming.file or str(path), line=line, column=column))
+    case = load_case(path)
+    if not case.ruleset:
+        raise CaseError(Diagnostic(
+            "PE367", _("this case is given as an earlier period of {file}, but names no ruleset to evaluate it "
+                       "with: add a 'ruleset:' line to its header, or give its result file instead",
+                       file=naming.file or "the case"),
+            file=str(path), line=1, column=1))
+    ruleset = load_ruleset(case.ruleset, base=Path(path).parent)
+    return from_result(ruleset.evaluate(case), str(path))
 
 
 def _part_of(p: Period, whole: Period) -> bool:

@@ -31,6 +31,11 @@ class ResultFileError(CaseError):
     """A result file (given to compare, --previous or a case's `previous:`) that cannot be used."""
 
 
+class CaseNotResult(Exception):  # not an error: the caller evaluates the case instead
+    """The file read as a result is a case file (its top level lists `items` and has no
+    `summary`, which every result has): an earlier period given as a case to evaluate."""
+
+
 @dataclass
 class ResultFile:
     """A result read back from a file, with what comparing and matching need."""
@@ -71,8 +76,9 @@ def as_result_error(exc: CaseError) -> ResultFileError:
                             for d in exc.diagnostics])
 
 
-def read_result(path: str | Path) -> ResultFile:
-    """Read and check a result file written by `eval -o FILE` (JSON or YAML)."""
+def read_result(path: str | Path, cases: bool = False) -> ResultFile:
+    """Read and check a result file written by `eval -o FILE` (JSON or YAML). With `cases`,
+    a case file raises `CaseNotResult` instead of a shape error (PE352)."""
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
@@ -95,11 +101,11 @@ def read_result(path: str | Path) -> ResultFile:
     from ..case import gc_paused
 
     with gc_paused():
-        checked = _checked(text, path, suffix)
+        checked = _checked(text, path, suffix, cases)
     return ResultFile(checked.result, file, checked.levels)
 
 
-def _checked(text: str, path: Path, suffix: str) -> Checked:
+def _checked(text: str, path: Path, suffix: str, cases: bool = False) -> Checked:
     """The decoded and checked result; a shape problem located in the file (PE352)."""
     from .shape import Malformed, result_from_data
 
@@ -108,10 +114,15 @@ def _checked(text: str, path: Path, suffix: str) -> Checked:
         if suffix != ".json":
             from .yaml import read_yaml
 
-            return result_from_data(read_yaml(text, path))
+            data = read_yaml(text, path)
+            if cases and _is_case(data):
+                raise CaseNotResult(file)
+            return result_from_data(data)
         from .json import read_json, read_json_strictly
 
         data, text_keys = read_json(text, path)
+        if cases and _is_case(data):
+            raise CaseNotResult(file)
         try:
             checked = result_from_data(data)
         except Malformed:
@@ -127,6 +138,10 @@ def _checked(text: str, path: Path, suffix: str) -> Checked:
             column=column)) from None
 
 
+def _is_case(data: Any) -> bool:
+    return isinstance(data, dict) and "items" in data and "summary" not in data
+
+
 def from_result(result: Result, file: str | None = None) -> ResultFile:
     """An evaluated result (in memory) in the form `read_result` gives."""
     from .shape import _levels
@@ -134,4 +149,4 @@ def from_result(result: Result, file: str | None = None) -> ResultFile:
     return ResultFile(result, file or result.case.get("file") or "<result>", _levels(result.summary["levels"]))
 
 
-__all__ = ["SUFFIXES", "ResultFile", "ResultFileError", "as_result_error", "from_result", "read_result"]
+__all__ = ["SUFFIXES", "CaseNotResult", "ResultFile", "ResultFileError", "as_result_error", "from_result", "read_result"]
