@@ -297,7 +297,10 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.option("--previous", "previous", multiple=True, metavar="FILE",
               help="An earlier result of the same ruleset (eval -o FILE, .json or .yaml), of an earlier "
                    "period (repeatable; a case's `previous:` list adds more). Checked, recorded in the "
-                   "result, and used by --due.")
+                   "result, and used by --due. A case file is evaluated first, with the ruleset it names.")
+@click.option("--first-period", is_flag=True,
+              help="The case is a first period: no earlier results, every item is new (a case header's "
+                   "`previous: []`, for a CSV case, which has no header).")
 @click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
               help="List the items whose next review (last review + the supervision cadence) falls on or "
                    "before DATE (YYYY-MM-DD), by supervisor; the result gains each item's last and next "
@@ -308,7 +311,7 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @_header_options
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
           item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,
-          width: int | None, colour: str, pager: bool, previous: tuple[str, ...], due: Any,
+          width: int | None, colour: str, pager: bool, previous: tuple[str, ...], first_period: bool, due: Any,
           last_review_field: str | None, title: str | None, unit: str | None, period: str | None) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
@@ -334,6 +337,12 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         cases = (ruleset,)
     if last_review_field and due is None:
         raise click.UsageError(_("--last-review-field is read for --due: give --due DATE too"))
+    if first_period:
+        if previous or any(case.previous for case in loaded):
+            raise click.UsageError(_("--first-period says there are no earlier results, but earlier files are "
+                                     "given (--previous or a case's previous list)"))
+        for case in loaded:
+            case.previous = []
     if fmt != "table":
         for name, given in (("--columns", columns), ("--width", width)):
             if given is not None:
@@ -575,7 +584,7 @@ def template(ruleset: str | None, output: str, source: str | None) -> None:
     located = locate_ruleset(ruleset, base=base)
     if Path(ruleset).suffix or os.sep in ruleset or "/" in ruleset or base is not None:
         ref = os.path.relpath(located.resolve(), Path(output).resolve().parent).replace(os.sep, "/")
-    _emit(case_workbook(loaded.model, ref, case), output)
+    _emit(case_workbook(loaded.model, ref, case, Path(output).resolve().parent), output)
 
 
 def _page(text: str) -> bool:

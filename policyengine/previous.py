@@ -124,17 +124,18 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
     """Evaluate the earlier case file `path` (named by `naming`) with the ruleset its
     `ruleset:` line names; its own earlier files are read (or evaluated) in turn."""
     from .api import load_ruleset
-    from .case import load_case, locate
+    from .case import load_case
+    from .case.locate import place
 
     key = Path(path).resolve()
     running = _RUNNING.get()
     if key in running:
         chain = [str(p) for p in running[running.index(key):]] + [str(path)]
-        line, column = locate(naming, ["previous"]) if naming.file else (0, 0)
+        where, sheet, line, column = place(naming, ["previous"]) if naming.file else (str(path), None, 0, 0)
         raise CaseError(Diagnostic(
             "PE368", _("{file} is an earlier period of itself: its earlier files lead back to it ({chain})",
                        file=str(path), chain=" -> ".join(chain)),
-            file=naming.file or str(path), line=line, column=column))
+            file=where, sheet=sheet, line=line, column=column))
     case = load_case(path)
     if not case.ruleset:
         raise CaseError(Diagnostic(

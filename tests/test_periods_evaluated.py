@@ -172,3 +172,112 @@ def test_quarters_copied_elsewhere_still_find_their_ruleset(tmp_path: Path) -> N
     shutil.copytree(ROOT / "rulesets" / "zhenhai", tmp_path / "rulesets" / "zhenhai")
     units = _units(cli("eval", str(folder / "siji-2008.yaml"), "-f", "json", cwd=tmp_path))
     assert units["ZQ-03"]["grades"]["廉情等级"]["level"] == "C"
+
+
+# ---- `previous` in a workbook case's `case` sheet, and in `template` ----------------------
+
+def _workbook(path: Path, period: str, previous: list, items: list[list]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "items"
+    ws.append(["id", "裁量"])
+    for row in items:
+        ws.append(row)
+    info = book.create_sheet("case")
+    info.append(["key", "value"])
+    info.append(["ruleset", "mini.policy"])
+    info.append(["period", period])
+    for name in previous:
+        info.append(["previous", name])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_case_names_its_earlier_files_in_its_case_sheet(write) -> None:
+    tmp, case = write
+    case("q1.yaml", "2010Q1", "[]", "  - {id: A, 裁量: 5}\n  - {id: B, 裁量: 1}\n")   # A 高, B 低
+    case("q2.yaml", "2010Q2", "[]", "  - {id: A, 裁量: 4}\n  - {id: B, 裁量: 5}\n")   # A 40 高, B 高
+    q3 = tmp / "q3.json"
+    run = cli("eval", str(case("q3.yaml", "2010Q3", "[]", "  - {id: A, 裁量: 1}\n")), "-o", str(q3))  # A 低
+    assert run.returncode == 0, run.stderr
+    # one file a row, in any order (ordered by period), a case or a result
+    book = _workbook(tmp / "y.xlsx", "2010", ["q3.json", "q1.yaml", "q2.yaml"], [["A", 3], ["B", 3]])
+    run = cli("eval", str(book), "-f", "json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert [p["period"] for p in result["previous"]] == ["2010Q1", "2010Q2", "2010Q3"]
+    # A: 高 高 低 -> 2 red quarters; B: 低 高 (not in Q3) -> 1
+    assert [i["values"]["红季"] for i in result["items"]] == [2, 1]
+
+
+def test_a_workbook_case_says_first_period_with_empty_brackets(write) -> None:
+    tmp, _case = write
+    run = cli("eval", str(_workbook(tmp / "y.xlsx", "2010", ["[]"], [["A", 3]])), "-f", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["items"][0]["values"]["红季"] == 0
+    # no `previous` row at all: the ruleset reads earlier results, so none given is an error
+    run = cli("eval", str(_workbook(tmp / "z.xlsx", "2010", [], [["A", 3]])))
+    assert run.returncode == 2 and "error[PE366]" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("previous", [[20100101], ["q1.yaml", "[]"]])
+def test_a_bad_previous_row_is_located_at_its_cell(write, previous: list) -> None:
+    tmp, _case = write
+    run = cli("eval", str(_workbook(tmp / "y.xlsx", "2010", previous, [["A", 3]])))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    row = 3 + len(previous)   # key/value, ruleset, period, then the previous rows: the last is bad
+    assert f"y.xlsx[case]!B{row}: error[PE355]" in run.stderr, run.stderr
+
+
+def test_a_workbook_case_naming_itself_is_a_cycle_located_at_its_case_sheet(write) -> None:
+    tmp, _case = write
+    run = cli("eval", str(_workbook(tmp / "y.xlsx", "2010", ["y.xlsx"], [["A", 3]])))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "y.xlsx[case]!A4: error[PE368]" in run.stderr, run.stderr
+
+
+def test_a_workbook_quarter_is_evaluated_in_the_run(write) -> None:
+    tmp, case = write
+    _workbook(tmp / "q1.xlsx", "2010Q1", ["[]"], [["A", 5]])   # 50 -> 高
+    run = cli("eval", str(case("y.yaml", "2010", "[q1.xlsx]", "  - {id: A, 裁量: 3}\n")), "-f", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["items"][0]["values"]["红季"] == 1
+
+
+def test_template_from_a_case_keeps_its_earlier_files(write) -> None:
+    import openpyxl
+
+    tmp, case = write
+    case("q1.yaml", "2010Q1", "[]", "  - {id: A, 裁量: 5}\n")
+    year = case("y.yaml", "2010", "[q1.yaml]", "  - {id: A, 裁量: 3}\n")
+    out = tmp / "y.xlsx"
+    run = cli("template", "--from", str(year), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    rows = list(openpyxl.load_workbook(out)["case"].iter_rows(values_only=True))
+    assert ("previous", "q1.yaml") in rows
+    from_book = cli("eval", str(out), "-f", "json")
+    from_yaml = cli("eval", str(year), "-f", "json")
+    assert from_book.returncode == 0, from_book.stderr
+    assert json.loads(from_book.stdout)["items"] == json.loads(from_yaml.stdout)["items"]
+    # a first period stays one; a blank template leaves the row empty (not given)
+    first = case("f.yaml", "2010", "[]", "  - {id: A, 裁量: 3}\n")
+    assert cli("template", "--from", str(first), "-o", str(tmp / "f.xlsx")).returncode == 0
+    assert ("previous", "[]") in list(openpyxl.load_workbook(tmp / "f.xlsx")["case"].iter_rows(values_only=True))
+    assert cli("template", str(tmp / "mini.policy"), "-o", str(tmp / "blank.xlsx")).returncode == 0
+    assert ("previous", None) in list(openpyxl.load_workbook(tmp / "blank.xlsx")["case"].iter_rows(values_only=True))
+
+
+def test_a_csv_case_says_first_period_on_the_command_line(write) -> None:
+    tmp, _case = write
+    c = tmp / "c.csv"
+    c.write_text("id,裁量\nA,5\n", encoding="utf-8")
+    run = cli("eval", str(tmp / "mini.policy"), str(c))
+    assert run.returncode == 2 and "error[PE366]" in run.stderr, run.stderr
+    run = cli("eval", str(tmp / "mini.policy"), str(c), "--first-period", "--period", "2010", "-f", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["items"][0]["values"]["红季"] == 0
+    # both at once contradict each other
+    run = cli("eval", str(tmp / "mini.policy"), str(c), "--first-period", "--previous", str(c))
+    assert run.returncode == 2 and "--first-period" in run.stderr and "Traceback" not in run.stderr

@@ -56,6 +56,8 @@ class Case:
     # the earlier results read for this case (previous.ResultFile, oldest first), which the
     # rules read as `previous`, `history` and `new` (attached by previous.attach_earlier)
     earlier: list[Any] | None = field(default=None, repr=False, compare=False)
+    # where a workbook's `case` sheet gives a header key: {key: (sheet, row, column)}
+    header_cells: dict[str, tuple[str, int, int]] | None = field(default=None, repr=False, compare=False)
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
