@@ -295,7 +295,7 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
               help="Page long table output on a terminal through $PAGER (less, with LESS=FRX), as git "
                    "does [default: on]; never in a pipe or file.")
 @click.option("--previous", "previous", multiple=True, metavar="FILE",
-              help="An earlier result of the same ruleset (eval -o FILE, .json or .yaml), of an earlier "
+              help="An earlier result of the same ruleset (eval -o FILE: .json, .yaml or .xlsx), of an earlier "
                    "period (repeatable; a case's `previous:` list adds more). Checked, recorded in the "
                    "result, and used by --due. A case file is evaluated first, with the ruleset it names.")
 @click.option("--first-period", is_flag=True,
@@ -766,7 +766,7 @@ COMPARE_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": "t
 @click.option("--exit-code", is_flag=True, help="Exit 1 when any item is new, gone or changed, 0 when none.")
 def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order: bool, exit_code: bool) -> None:
     """Compare result OLD (an earlier period) with result NEW, both written by `eval -o FILE`
-    (.json or .yaml) with the same ruleset.
+    (.json, .yaml or .xlsx) with the same ruleset.
 
     Items are matched by id. Per grade scale: the migration matrix (old level x new
     level, with rows for new items and a column for gone ones), the items that went up

@@ -40,9 +40,10 @@ from .i18n import _
 from .period import EARLIER, Period, order, parse_period
 from .results import CaseNotResult, ResultFile, ResultFileError, from_result, read_result
 
-# Case files only: results are read back from JSON or YAML (a result workbook, `eval -o
-# x.xlsx`, is for people: it does not carry all a result records).
-CASE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+# Case files only: a result is never written as CSV. A workbook is a result when it has the
+# sheets `eval -o x.xlsx` writes (results/xlsx.py), a case otherwise.
+CASE_SUFFIXES = (".csv",)
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 # The case files being evaluated in this run, outermost first: an earlier period given as a
 # case that is already among them would be evaluated before itself (PE368).
@@ -112,7 +113,13 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> l
 
 def _earlier(path: str | Path, naming: Case) -> ResultFile:
     """An earlier period: a result file read back, or a case file evaluated now."""
-    if Path(path).suffix.lower() not in CASE_SUFFIXES:
+    suffix = Path(path).suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        from .results.xlsx import is_result_workbook
+
+        if is_result_workbook(path):
+            return read_result(path)
+    elif suffix not in CASE_SUFFIXES:
         try:
             return read_result(path, cases=True)
         except CaseNotResult:
@@ -144,7 +151,9 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
                        file=naming.file or "the case"),
             file=str(path), line=1, column=1))
     ruleset = load_ruleset(case.ruleset, base=Path(path).parent)
-    return from_result(ruleset.evaluate(case), str(path))
+    earlier = from_result(ruleset.evaluate(case), str(path))
+    earlier.case_file = case
+    return earlier
 
 
 def _part_of(p: Period, whole: Period) -> bool:

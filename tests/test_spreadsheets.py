@@ -308,7 +308,9 @@ def test_eval_writes_a_result_workbook_by_the_output_extension(tmp_path: Path) -
     run = cli("eval", str(REGISTER), str(FIXTURES / "register.xlsx"), "-o", str(out))
     assert run.returncode == 0, run.stderr
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["items", "summary"]
+    # people read items and summary; the hidden result sheet is what is read back (results/xlsx.py)
+    assert book.sheetnames == ["items", "summary", "result"]
+    assert [ws.sheet_state for ws in book.worksheets] == ["visible", "visible", "hidden"]
     ws = book["items"]
     header = [c.value for c in ws[1]]
     assert header == ["id", "name", "责任部门", "防控措施", "岗位类别", "涉及金额", "领导岗位", "排查日期", "事件",

@@ -1,13 +1,13 @@
-"""Reading results this tool wrote (`eval --format json|yaml -o FILE`) back in: the earlier
+"""Reading results this tool wrote (`eval -o FILE`: JSON, YAML or XLSX) back in: the earlier
 periods that `compare`, `eval --previous` and `eval --due` start from.
 
 One reader per file format, as for case files: `json.py` and `yaml.py` return the decoded
-tree (exact decimals, a key given twice refused); an XLSX reader (for results written with
-`-o x.xlsx`) goes beside them as `xlsx.py`, returning the same tree and its own locator
-(sheet and cell instead of line and column). `shape.py` then checks the tree against SPEC §5
-once for every format and builds the `Result`. Every problem is a located `ResultFileError`
-(PE350–PE352): a file that is missing, that does not parse, or that is not a result of this
-tool.
+tree (exact decimals, a key given twice refused); `xlsx.py` rebuilds, from a result
+workbook's hidden `result` sheet, the JSON text of the same evaluation, which is then read
+as JSON, its positions turned back into cells (`x.xlsx[result]!A3`). `shape.py` then checks
+the tree against SPEC §5 once for every format and builds the `Result`. Every problem is a
+located `ResultFileError` (PE350–PE352): a file that is missing, that does not parse, or
+that is not a result of this tool.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from ..result import Result
 if TYPE_CHECKING:
     from .shape import Checked
 
-SUFFIXES = (".json", ".yaml", ".yml")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+SUFFIXES = (".json", ".yaml", ".yml", *WORKBOOK_SUFFIXES)
 
 
 class ResultFileError(CaseError):
@@ -43,6 +44,9 @@ class ResultFile:
     result: Result
     file: str
     levels: dict[str, tuple[str, ...]]  # each grade scale's levels, most severe first
+    # the case evaluated in this run to give it (an earlier period given as a case file):
+    # errors about the result are located in the case file
+    case_file: Any = None
 
     @property
     def ruleset(self) -> dict[str, Any]:
@@ -59,15 +63,32 @@ class ResultFile:
     def error(self, code: str, message: str, path: list[Any], notes: list[str] | None = None,
               key: bool = False) -> ResultFileError:
         """A located error about the value at `path` in this file."""
-        line, column = locate_in(self.file, path, key)
-        return ResultFileError(Diagnostic(code, message, file=self.file, line=line, column=column,
+        if self.case_file is not None:  # the header key of the case that gave the value
+            from ..case.locate import place
+
+            head = path[1] if path[:1] == ["case"] and len(path) > 1 else path[0] if path[:1] == ["ruleset"] else None
+            where, sheet, line, column = place(self.case_file, [head] if head else [])
+            return ResultFileError(Diagnostic(code, message, file=where, sheet=sheet, line=line or 1,
+                                              column=column or 1, notes=list(notes or [])))
+        sheet, line, column = locate_in(self.file, path, key)
+        return ResultFileError(Diagnostic(code, message, file=self.file, sheet=sheet, line=line, column=column,
                                           notes=list(notes or [])))
 
 
-def locate_in(file: str, path: list[Any], key: bool = False) -> tuple[int, int]:
+def locate_in(file: str, path: list[Any], key: bool = False, rebuilt: Any = None) -> tuple[str | None, int, int]:
+    """Where the value at `path` stands in `file`: (None, line, column), or in a result
+    workbook the sheet, row and column of its cell (`rebuilt`: its text, if already read)."""
     from .locate import locate
 
-    return locate(file, path, key)
+    if Path(file).suffix.lower() not in WORKBOOK_SUFFIXES:
+        return (None, *locate(file, path, key))
+    from .xlsx import RESULT_SHEET, read_result_text
+
+    try:
+        rebuilt = rebuilt or read_result_text(Path(file))
+    except ResultFileError:
+        return RESULT_SHEET, 0, 0
+    return (RESULT_SHEET, *rebuilt.cell(*locate(file, path, key, rebuilt.text)))
 
 
 def as_result_error(exc: CaseError) -> ResultFileError:
@@ -77,7 +98,7 @@ def as_result_error(exc: CaseError) -> ResultFileError:
 
 
 def read_result(path: str | Path, cases: bool = False) -> ResultFile:
-    """Read and check a result file written by `eval -o FILE` (JSON or YAML). With `cases`,
+    """Read and check a result file written by `eval -o FILE` (JSON, YAML or XLSX). With `cases`,
     a case file raises `CaseNotResult` instead of a shape error (PE352)."""
     path = Path(path)
     file = str(path)
@@ -85,8 +106,10 @@ def read_result(path: str | Path, cases: bool = False) -> ResultFile:
     if path.is_dir():
         raise ResultFileError(Diagnostic("PE350", "this is a folder, not a result file", file=file))
     if suffix not in SUFFIXES:
-        raise ResultFileError(Diagnostic("PE350", f"a result file is .json or .yaml (written by policyengine "
+        raise ResultFileError(Diagnostic("PE350", f"a result file is .json, .yaml or .xlsx (written by policyengine "
                                          f"eval -o FILE), not '{suffix or 'no suffix'}'", file=file))
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook(path, cases)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -105,7 +128,27 @@ def read_result(path: str | Path, cases: bool = False) -> ResultFile:
     return ResultFile(checked.result, file, checked.levels)
 
 
-def _checked(text: str, path: Path, suffix: str, cases: bool = False) -> Checked:
+def _read_workbook(path: Path, cases: bool) -> ResultFile:
+    """A result workbook (`eval -o x.xlsx`): its hidden sheet's JSON text, read as the JSON
+    file of the same evaluation is; a problem located at the cell the text came from."""
+    from ..case import gc_paused
+    from .xlsx import RESULT_SHEET, read_result_text
+
+    if not path.is_file():
+        raise ResultFileError(Diagnostic("PE350", "result file not found", file=str(path)))
+    rebuilt = read_result_text(path)
+    try:
+        with gc_paused():
+            checked = _checked(rebuilt.text, path, ".json", cases, rebuilt)
+    except ResultFileError as exc:  # a position in the text: the cell it came from
+        raise ResultFileError([dataclasses.replace(d, sheet=RESULT_SHEET, line=row, column=column)
+                               if d.sheet is None else d
+                               for d in exc.diagnostics
+                               for row, column in [rebuilt.cell(d.line or 0, d.column or 0)]]) from None
+    return ResultFile(checked.result, str(path), checked.levels)
+
+
+def _checked(text: str, path: Path, suffix: str, cases: bool = False, rebuilt: Any = None) -> Checked:
     """The decoded and checked result; a shape problem located in the file (PE352)."""
     from .shape import Malformed, result_from_data
 
@@ -132,9 +175,9 @@ def _checked(text: str, path: Path, suffix: str, cases: bool = False) -> Checked
             checked = result_from_data(read_json_strictly(text, path))
         return checked
     except Malformed as bad:
-        line, column = locate_in(file, bad.path, bad.key)
+        sheet, line, column = locate_in(file, bad.path, bad.key, rebuilt)
         raise ResultFileError(Diagnostic(
-            "PE352", f"not a result of policyengine eval: {bad.message}", file=file, line=line,
+            "PE352", f"not a result of policyengine eval: {bad.message}", file=file, sheet=sheet, line=line,
             column=column)) from None
 
 
