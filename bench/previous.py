@@ -11,9 +11,10 @@ turns, round after round (each run after a full collection, the cyclic collector
 as the engine pauses it):
 
 - evaluation: `rs.evaluate(case)` on the loaded case (validate, evaluate, rank, results);
-- reading and matching: `previous.load_previous` (read the JSON, check it against SPEC §5,
-  build the `Result`, check ruleset id and period order) and finding each current item's
-  previous item by id;
+- reading and matching: `previous.load_previous` as `eval --previous` calls it (read the
+  JSON's header, summary and rollups in full, of each item only its id and what the rules
+  read: results/json.py `read_json_fields`; check ruleset id and period order) and finding
+  each current item's previous item by id;
 - reviews due: `reviews.schedule` (every item's next review from the previous period).
 
 Then, end to end on the command line, `policyengine eval RULESET CASE --format json
@@ -45,7 +46,7 @@ import generate  # noqa: E402
 from run import cli, command, timed  # noqa: E402
 
 import policyengine as pe  # noqa: E402
-from policyengine.previous import load_previous  # noqa: E402
+from policyengine.previous import load_previous, wanted_by  # noqa: E402
 from policyengine.render import json_chunks, write_atomically  # noqa: E402
 from policyengine.reviews import schedule  # noqa: E402
 
@@ -70,7 +71,7 @@ def main() -> int:
         size = path.stat().st_size
 
         def read_and_match() -> int:
-            [earlier] = load_previous([path], rs.id, now)
+            [earlier] = load_previous([path], rs.id, now, wanted_by(rs.compiled))  # as eval reads it
             index = {item.id: item for item in earlier.result.items}
             return sum(1 for item in now.items if index.get(item["id"]) is not None)
 

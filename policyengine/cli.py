@@ -401,10 +401,11 @@ def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...]
                            field: str | None) -> tuple[Any, list[list[Any]]]:
     """Evaluate one case; with earlier results (given, or the case's `previous:`), check and
     record them; with `due`, date each item's reviews and list those due."""
-    from .previous import attach_earlier, recorded
+    from .previous import attach_earlier, recorded, wanted_by
     from .reviews import last_review_field, schedule
 
-    earlier = attach_earlier(case, rs.id, given)
+    # of each earlier item, only its id and what the rules read (explain reads them in full)
+    earlier = attach_earlier(case, rs.id, given, wanted_by(rs.compiled))
     dates = None
     if field:
         case, dates = last_review_field(rs, case, field)

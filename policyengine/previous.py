@@ -38,7 +38,7 @@ from .case import Case
 from .errors import CaseError, Diagnostic
 from .i18n import _
 from .period import EARLIER, Period, order, parse_period
-from .results import CaseNotResult, ResultFile, ResultFileError, from_result, read_result
+from .results import CaseNotResult, ResultFile, ResultFileError, Wanted, from_result, read_result
 
 # Case files only: a result is never written as CSV. A workbook is a result when it has the
 # sheets `eval -o x.xlsx` writes (results/xlsx.py), a case otherwise.
@@ -70,13 +70,14 @@ def previous_paths(case: Case, given: Sequence[str | Path] = ()) -> list[str]:
     return out
 
 
-def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> list[ResultFile]:
+def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case, wanted: Wanted | None = None,
+                  ) -> list[ResultFile]:
     """Read and check the earlier results of `case`, oldest first (an earlier case file is
     evaluated first)."""
     outer = _RUNNING.get()
     token = _RUNNING.set((*outer, Path(case.file).resolve()) if case.file else outer)
     try:
-        files = [_earlier(p, case) for p in paths]
+        files = [_earlier(p, case, wanted) for p in paths]
     finally:
         _RUNNING.reset(token)
     for f in files:
@@ -111,7 +112,7 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> l
     return [f for _, f in ranked]
 
 
-def _earlier(path: str | Path, naming: Case) -> ResultFile:
+def _earlier(path: str | Path, naming: Case, wanted: Wanted | None = None) -> ResultFile:
     """An earlier period: a result file read back, or a case file evaluated now."""
     suffix = Path(path).suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
@@ -121,7 +122,7 @@ def _earlier(path: str | Path, naming: Case) -> ResultFile:
             return read_result(path)
     elif suffix not in CASE_SUFFIXES:
         try:
-            return read_result(path, cases=True)
+            return read_result(path, cases=True, wanted=wanted)
         except CaseNotResult:
             pass
     return _evaluated(path, naming)
@@ -174,12 +175,22 @@ def recorded(files: Sequence[ResultFile]) -> list[dict[str, Any]]:
     return [f.identity() for f in files]
 
 
-def attach_earlier(case: Case, rs_id: str, given: Sequence[str | Path] = ()) -> list[ResultFile]:
+def attach_earlier(case: Case, rs_id: str, given: Sequence[str | Path] = (), wanted: Wanted | None = None,
+                   ) -> list[ResultFile]:
     """Read and check the earlier results of `case` (given, then its `previous:` list) and
-    keep them with the case for the rules that read them; oldest first."""
+    keep them with the case for the rules that read them; oldest first. With `wanted`
+    (`wanted_by`), of each earlier item only its id and what the rules read is kept."""
     paths = previous_paths(case, given)
-    case.earlier = load_previous(paths, rs_id, case) if paths else []
+    case.earlier = load_previous(paths, rs_id, case, wanted) if paths else []
     return case.earlier
+
+
+def wanted_by(compiled: Any) -> Wanted:
+    """What the rules of `compiled` read of each earlier item (besides its id, always read):
+    the values and grades named by `previous.X` and `h.X`, and which of them are grades."""
+    slots = compiled.earlier
+    names = frozenset(slots.fields) if slots is not None else frozenset()
+    return names, frozenset(g.scale for g in compiled.grades) & names
 
 
 def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str], rollup: str | None = None,
@@ -190,7 +201,7 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
     if slots is None:
         return
     if case.earlier is None:  # evaluated through the API or `test`: its `previous:` header alone
-        attach_earlier(case, compiled.ruleset.id)
+        attach_earlier(case, compiled.ruleset.id, wanted=None if rollup is not None else wanted_by(compiled))
     files = case.earlier or []
     if not files and case.previous != []:
         span = compiled.analysis.reads_earlier

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .shape import Checked
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# the names of the item values and of the grade scales a reader needs (the second a subset
+# of the first): `read_result(…, wanted)` reads only those of each item
+Wanted = tuple[frozenset[str], frozenset[str]]
 SUFFIXES = (".json", ".yaml", ".yml", *WORKBOOK_SUFFIXES)
 
 
@@ -97,9 +100,11 @@ def as_result_error(exc: CaseError) -> ResultFileError:
                             for d in exc.diagnostics])
 
 
-def read_result(path: str | Path, cases: bool = False) -> ResultFile:
+def read_result(path: str | Path, cases: bool = False, wanted: Wanted | None = None) -> ResultFile:
     """Read and check a result file written by `eval -o FILE` (JSON, YAML or XLSX). With `cases`,
-    a case file raises `CaseNotResult` instead of a shape error (PE352)."""
+    a case file raises `CaseNotResult` instead of a shape error (PE352). With `wanted`, the
+    items of a JSON result in the layout this tool writes are read for those names only
+    (their ids always): what `eval --previous` needs (results/json.py, `read_json_fields`)."""
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
@@ -110,18 +115,26 @@ def read_result(path: str | Path, cases: bool = False) -> ResultFile:
                                          f"eval -o FILE), not '{suffix or 'no suffix'}'", file=file))
     if suffix in WORKBOOK_SUFFIXES:
         return _read_workbook(path, cases)
+    from ..case import gc_paused
+
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ResultFileError(Diagnostic("PE350", "result file not found", file=file)) from None
     except OSError as exc:
         raise ResultFileError(Diagnostic("PE350", f"cannot read result file: {exc.strerror}", file=file)) from None
+    if wanted is not None and suffix == ".json":
+        from .json import read_json_fields
+
+        with gc_paused():
+            fast = read_json_fields(raw, *wanted)
+        if fast is not None:
+            return ResultFile(fast.result, file, fast.levels)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ResultFileError(not_utf8("PE351", path, raw, exc, "result file")) from None
     del raw
-    from ..case import gc_paused
 
     with gc_paused():
         checked = _checked(text, path, suffix, cases)
