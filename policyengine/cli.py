@@ -184,15 +184,23 @@ class _Group(click.Group):
                 raise
             detail = str(exc)
             detail = detail if len(detail) < 300 else detail[:300] + "…"
-            click.echo(_("internal error: {kind}: {detail}\n"
+            _say(_("internal error: {kind}: {detail}\n"
                          "This is a bug in policyengine; run with POLICYENGINE_DEBUG=1 for details.",
                          kind=type(exc).__name__, detail=detail), err=True)
             sys.exit(3)
 
 
 def _fail(exc: Any) -> NoReturn:
-    click.echo(exc.render(), err=True)
+    _say(exc.render(), err=True)
     sys.exit(exc.exit_code)
+
+
+def _say(text: str, err: bool = False, nl: bool = True) -> None:
+    """A line for a person: ruleset and case text in it shown, never acted on by the
+    terminal (render/printable.py says why)."""
+    from .render.printable import printable
+
+    click.echo(printable(text), err=err, nl=nl)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -251,7 +259,7 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
         except PolicyError as exc:
             diagnostics = exc.diagnostics
         for d in diagnostics:
-            click.echo(d.render(), err=True)
+            _say(d.render(), err=True)
         errors += sum(1 for d in diagnostics if d.severity == "error")
         warnings += sum(1 for d in diagnostics if d.severity == "warning")
     if not quiet:
@@ -516,11 +524,17 @@ def _ruleset_of_case(path: str, header: dict[str, Any] | None = None) -> tuple[A
 
 
 def _emit(text: str | bytes | Iterable[str], output: str | None, page: bool = False,
-          colour: bool = False) -> None:
+          colour: bool = False, readable: bool = False) -> None:
     """Print, or write `output` atomically; `text` may come in pieces (large results).
     With `page` (only ever asked on a terminal), text longer than the screen goes through
     the pager. `colour`: keep the colour codes even in a pipe (--color always); otherwise
-    click drops them when standard output is not a terminal."""
+    click drops them when standard output is not a terminal. `readable`: text for a
+    person (explain, diff and compare tables), shown with its control characters escaped
+    wherever it goes, so a file and the screen get the same bytes."""
+    if readable and isinstance(text, str):
+        from .render.printable import printable
+
+        text = printable(text)
     if output is None:
         if page and isinstance(text, str) and _page(text):
             return
@@ -742,7 +756,8 @@ def diff(old: str, new: str, case_paths: tuple[str, ...], fmt: str | None, outpu
 
             _emit(to_yaml(result.to_dict()), output)
         else:
-            _emit(result.to_json() if fmt == "json" else result.to_table(), output, page=terminal)
+            _emit(result.to_json() if fmt == "json" else result.to_table(), output, page=terminal,
+                  readable=fmt != "json")
     if exit_code and result.differs:
         sys.exit(1)
 
@@ -786,7 +801,7 @@ def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order:
                                      "the file so, or choose with --format", suffix=suffix))
         fmt = COMPARE_SUFFIXES[suffix]
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
-    _emit(result.render(fmt), output)
+    _emit(result.render(fmt), output, readable=fmt == "table")
     if exit_code and result.differs:
         sys.exit(1)
 
@@ -830,16 +845,16 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
             text = outcome.render()
             if quiet and outcome.status != "failed":
                 text = "\n".join(line for line in text.split("\n") if "note:" in line)
-            click.echo(text)
+            _say(text)
 
     searched = paths or default_paths()
     report = run_suite(searched, pattern, update=update,
                        coverage=coverage or min_coverage is not None, missing_ok=not paths,
                        on_outcome=show)
     for snapshot, what in report.written:
-        click.echo(f"snapshot {what}: {snapshot}")
+        _say(f"snapshot {what}: {snapshot}")
     if report.coverage is not None and report.outcomes:
-        click.echo(report.coverage.render())
+        _say(report.coverage.render())
     if junit:
         write_file(Path(junit), junit_xml(report))
     # said before the last line, so that a run always ends with `N passed, M failed`
@@ -858,8 +873,8 @@ def golden_test(paths: tuple[str, ...], update: bool, pattern: str | None, junit
             problem = _("coverage {coverage} is below the minimum {minimum}",
                         coverage=format_percent(report.coverage.percent), minimum=format_percent(floor))
     if problem is not None:
-        click.echo(problem, err=True)
-    click.echo(report.summary_line())
+        _say(problem, err=True)
+    _say(report.summary_line())
     if problem is not None or report.failed:
         sys.exit(1)
 
@@ -921,7 +936,7 @@ def explain(ruleset: str, case: str | None, item_id: str | None, unit_id: str | 
     else:
         explanation = explain_item(*rs_and_case, item_id)
     _emit(explanation.to_json() if fmt == "json" else explanation.to_text(), output,
-          page=output is None and sys.stdout.isatty())
+          page=output is None and sys.stdout.isatty(), readable=fmt != "json")
 
 
 # ---------------------------------------------------------------- fmt and convert
@@ -950,21 +965,21 @@ def fmt(rulesets: tuple[str, ...], check: bool, show_diff: bool) -> None:
             path = _shipped_for_fmt(path, rewrite=not (check or show_diff))
             result = format_file(path)
         except PolicyError as exc:
-            click.echo(exc.render(), err=True)
+            _say(exc.render(), err=True)
             failed = True
             continue
         if not result.changed:
             continue
         changed = True
         if show_diff:
-            click.echo(result.diff(), nl=False)
+            _say(result.diff(), nl=False)
         elif check:
-            click.echo(str(path))
+            _say(str(path))
         else:
             try:
                 write_in_place(path, result.after)
             except OSError as exc:  # read-only, a full disk: reported, the other files go on
-                click.echo(Diagnostic("PE010", _("cannot write this file: {value}",
+                _say(Diagnostic("PE010", _("cannot write this file: {value}",
                                                  value=exc.strerror or exc),
                                       file=str(path)).render(), err=True)
                 failed = True

@@ -611,7 +611,8 @@ def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: froz
             else:  # a note inside a statement printed on fewer lines goes above the statement
                 above.setdefault(first[inside], []).append(c)
         elif k < len(anchors):
-            above.setdefault(first[anchors[k]], []).append(c)
+            above.setdefault(_section_start(lines, first[anchors[k]]) if c.top_level else first[anchors[k]],
+                             []).append(c)
         else:
             at_end.append(c)
     out: Lines = []
@@ -637,6 +638,15 @@ def with_comments(lines: Lines, comments: tuple[Comment, ...], blank_lines: froz
             out.append(BLANK)
         out.append(Line(c.text, c.line))
     return out
+
+
+def _section_start(lines: Lines, i: int) -> int:
+    """Line i, or the section key printed just above it (`levels:`, unanchored, not
+    indented) when line i opens that section: a top-level comment written above a YAML
+    section key stays above it instead of moving into the section."""
+    while i > 0 and lines[i - 1].anchor == 0 and lines[i - 1].text.strip() and not lines[i - 1].text[0].isspace():
+        i -= 1
+    return i
 
 
 def _last_of(lines: Lines, i: int) -> int:

@@ -350,6 +350,9 @@ class Comment:
     text: str
     line: int
     own_line: bool  # True: the comment stands alone on its line
+    # a YAML comment that starts its line (column 0) belongs to the top level: above a
+    # section key, not inside the section; None where the form has no sections (the DSL)
+    top_level: bool | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1092,7 +1092,7 @@ def yaml_comments(text: str) -> Iterator[Comment]:
                 k += 1
             if any(a <= (number, i) < b for a, b in inside[k:k + 2]):
                 continue
-            yield Comment(line[i:].rstrip(), number + 1, own_line=not line[:i].strip())
+            yield Comment(line[i:].rstrip(), number + 1, own_line=not line[:i].strip(), top_level=i == 0)
             break
 
 

@@ -269,6 +269,23 @@ def test_fmt_formats_yaml_rulesets_too(tmp_path: Path) -> None:
     assert run("fmt", "--check", str(path)).exit_code == 0
 
 
+
+def test_a_comment_above_a_yaml_section_key_stays_above_it(tmp_path: Path) -> None:
+    """A note written at the left margin above `lets:` is about the section; one indented
+    under the key is about the entry below it. fmt keeps each where it was written."""
+    text = ("ruleset: r\n\n# what the case gives\ninputs:\n  a: number\n\n"
+            "# computed values\nlets:\n  # doubled\n  b: a * 2\n  c: b + 1\n")
+    path = tmp_path / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert run("fmt", "--check", str(path)).exit_code == 0  # already canonical: nothing moves
+    assert run("fmt", str(path)).exit_code == 0
+    assert path.read_text(encoding="utf-8") == text
+    # converted to the DSL (no section keys) and back, each note stays above what followed it
+    out = run("convert", str(path), "--to", "dsl")
+    assert out.exit_code == 0
+    assert "# computed values\n# doubled\nlet b = a * 2" in out.output.replace("\n\n", "\n")
+
+
 # ---------------------------------------------------------------- every shipped ruleset
 
 

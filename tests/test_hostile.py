@@ -180,3 +180,39 @@ def test_generated_code_has_no_builtins_beyond_its_needs() -> None:
     # no user name appears in the generated source, not even quoted
     source = rs.compiled.source
     assert "N1" not in source and "N12" not in source and "N6" not in source
+
+
+TERMINAL = "esc\x1b[2J\x1b]0;title\x07rlo\u202eend\x9b"
+
+
+def test_terminal_sees_escapes_not_acts_on_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every human-readable output shows a control character from a ruleset or a case as
+    its escape: none reaches the terminal to clear it, retitle it or reorder its text."""
+    monkeypatch.chdir(tmp_path)
+    p = TERMINAL
+    (tmp_path / "r.policy").write_text(dsl_with(p), encoding="utf-8")
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(case_with(p, "r.policy"), ensure_ascii=False), encoding="utf-8")
+    code, out = run("eval", "r.policy", "case.json", "-o", "old.json")
+    assert code == 0, out
+    outputs = {}
+    for args in (["eval", "r.policy", "case.json", "-f", "table"],
+                 ["eval", "r.policy", "case.json", "-f", "table", "--color", "always", "--width", "300"],
+                 ["explain", "r.policy", "case.json", "--item", "a"],
+                 ["diff", "r.policy", "r.policy", "--cases", "case.json", "-f", "table"],
+                 ["compare", "old.json", "old.json", "-f", "table"],
+                 ["test", "case.json"],
+                 ["eval", "r.policy", "case.json", "--item", p]):  # a diagnostic quoting the id
+        result = CliRunner().invoke(main, args, catch_exceptions=False, color=True)
+        outputs[args[0] + str(len(outputs))] = result.output
+        assert result.exit_code in (0, 2), (args, result.output)
+        shown = result.output.replace("\x1b[0m", "").replace("\x1b[31m", "")  # our own colours
+        shown = re.sub(r"\x1b\[[0-9;]*m(?=[^\x1b]*\x1b\[0m)", "", shown)
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", shown), (args, shown)
+    assert "esc\\x1b[2J\\x1b]0;title\\x07rlo\\u202eend\\x9b" in outputs["explain2"]
+    assert "\\x1b" in outputs["eval0"] and "\\x1b" in outputs["eval6"]
+    # the painted table keeps its own colour codes around level cells
+    assert "\x1b[0m" in outputs["eval1"]
+    # machine formats keep the data as it is: JSON escapes it, and reads back equal
+    data = json.loads((tmp_path / "old.json").read_text(encoding="utf-8"))
+    assert data["items"][0]["id"] == "a" and data["rollups"][f"{p}24"]["units"][0]["id"] == p

@@ -11,11 +11,12 @@ from ..result import Result
 from .csv import to_csv
 from .files import write_atomically
 from .json import JsonWriter, json_chunks, to_json
+from .printable import printable
 from .table import TableView, summary_text, to_table
 from .tabular import cell, rows, table_rows
 from .yaml import to_yaml
 
-__all__ = ["JsonWriter", "TableView", "cell", "json_chunks", "render", "rows", "summary_text", "table_rows", "to_csv",
+__all__ = ["JsonWriter", "TableView", "cell", "json_chunks", "printable", "render", "rows", "summary_text", "table_rows", "to_csv",
            "to_json", "to_table", "to_yaml", "write_atomically"]
 
 

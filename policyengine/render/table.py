@@ -14,6 +14,7 @@ from typing import Any
 
 from ..i18n import _
 from ..result import Result
+from .printable import printable
 from .tabular import cell, rollup_rows, rows
 
 
@@ -46,6 +47,11 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     colours: list[list[str | None]] | None = None
     if view is not None:
         header, body, colours = _chosen(result, header, body, view)
+    # cells made printable before they are measured, shortened and painted: the colour
+    # codes added below are the only escape sequences the table may carry
+    header = [printable(h) for h in header]
+    body = [[printable(c) for c in row] for row in body]
+    if view is not None:
         if view.width is not None:
             header, body, colours, notes = _fit(header, body, colours, view.width)
     numeric = {i for i, h in enumerate(header) if h not in ("id", "name") and all(
@@ -54,8 +60,8 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     if view is not None and view.colour and colours is not None:
         body = [[_paint(text, colour) for text, colour in zip(row, line, strict=True)]
                 for row, line in zip(body, colours, strict=True)]
-    out = [_title(result), tabulate(body, headers=header, tablefmt="simple", colalign=align,
-                                    disable_numparse=True)]
+    table = tabulate(body, headers=header, tablefmt="simple", colalign=align, disable_numparse=True)
+    out = [_title(result)]
     out += notes
     out.append("")
     out.append(summary_text(result, fines=view is None or view.sanctions))
@@ -65,21 +71,28 @@ def to_table(result: Result, view: TableView | None = None) -> str:
         out += ["", _("rollup {name} · {count} units", name=name, count=len(rollup.units)), _aligned(header, body), "",
                 summary_lines(rollup.summary, len(rollup.units), "units")]
     if result.previous is not None:
-        out.append("previous: " + "; ".join(f"{p['file']} ({p['ruleset']['id']} {p['ruleset'].get('version') or ''}"
-                                            f"{', period ' + str(p['period']) if p['period'] is not None else ''})"
-                                            for p in result.previous))
+        out.append("previous: " + "; ".join(_earlier(p) for p in result.previous))
     if result.reviews_due is not None:
         from ..reviews import reviews_lines
 
         out.append("")
         out.extend(reviews_lines(result.reviews_due))
-    return "\n".join(out) + "\n"
+    return "\n".join([printable(out[0]), table, *(printable(line) for line in out[1:])]) + "\n"
+
+
+def _earlier(p: dict[str, Any]) -> str:
+    """One earlier result as the table names it: `file (id version, period P)`."""
+    named = " ".join(str(x) for x in (p["ruleset"]["id"], p["ruleset"].get("version")) if x)
+    period = f", period {p['period']}" if p["period"] is not None else ""
+    return f"{p['file']} ({named}{period})"
 
 
 def _aligned(header: list[str], body: list[list[str]]) -> str:
     """A block of rows as the items' table is laid out: numbers right-aligned."""
     from tabulate import tabulate
 
+    header = [printable(h) for h in header]
+    body = [[printable(c) for c in row] for row in body]
     numeric = {i for i, h in enumerate(header) if i > 1 and all(
         re.fullmatch(r"-?\d+(\.\d+)?", r[i]) or r[i] == "" for r in body)}
     align = ["right" if i in numeric else "left" for i in range(len(header))]

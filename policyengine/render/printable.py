@@ -1,0 +1,29 @@
+"""Text from a ruleset or a case made safe to show to a person.
+
+Names, labels, ids and notes come from files a user may not have written. Printed raw,
+an escape sequence in one of them can clear the screen, retitle the window, hide the
+lines after it or (with a bidirectional override) show text in another order than it is
+stored — a table that lies to the officer reading it. Every human-readable output (the
+terminal table, explain's text, diff's and compare's tables, diagnostics, the test
+runner's lines) goes through `printable`; machine formats escape on their own terms
+(JSON and YAML escape control characters; CSV and the workbooks keep the data as it is).
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls but tab and newline, DEL, C1 controls; the bidirectional embeddings,
+# overrides and isolates (U+202A–U+202E, U+2066–U+2069) that reorder what is shown
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character that would act on a terminal instead of being shown
+    written as its escape (`\\x1b`, `\\u202e`), so the reader sees that it is there."""
+    return _UNSHOWABLE.sub(_escape, text) if _UNSHOWABLE.search(text) else text
