@@ -231,8 +231,6 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
 def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None = None) -> dict[str, dict[str, Any]]:
     """Each item (or unit of `rollup`) of an earlier result as {name: value}, in the types of
     the ruleset now: a level as its index in the current scale, a number exact, a date a date."""
-    from .check import BOOL, DATE, NUMBER, TEXT
-
     an = compiled.analysis
     scales = {g.scale: g.levels for g in compiled.grades}
     out: dict[str, dict[str, Any]] = {}
@@ -244,40 +242,65 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
                           "earlier results (was it written by a version of the ruleset without it?)", [])
         entries = f.result.rollups[rollup].units
         where = ["rollups", rollup, "units"]
+    # what each name needs, decided once (a province's items each take only lookups)
+    plan = [(name, {level: i for i, level in enumerate(scales[name])} if name in scales else None,
+             _accepting(an.value_types.get(name))) for name in names]
     for index, item in enumerate(entries):
         record: dict[str, Any] = {}
-        for name in names:
-            if name in scales:
-                grade = item.grades.get(name)
+        values, grades = item.values, item.grades
+        for name, level_index, accept in plan:
+            if level_index is not None:
+                grade = grades.get(name)
                 if grade is None:
                     raise f.error("PE365", f"item {item.id} has no grade '{name}' in this earlier result, which the "
                                   "rules read", [*where, index, "grades"])
-                if grade.level not in scales[name]:
+                at = level_index.get(grade.level)
+                if at is None:
                     raise f.error("PE365", "item {id}: level '{level}' of {name} in this earlier result is not a "
                                   "level of the scale now ({levels})".format(
                                       id=item.id, level=grade.level, name=name, levels=", ".join(scales[name])),
                                   [*where, index, "grades", name, "level"])
-                record[name] = scales[name].index(grade.level)
+                record[name] = at
                 continue
-            if name not in item.values:
+            if name not in values:
                 raise f.error("PE365", f"item {item.id} has no value '{name}' in this earlier result, which the rules "
                               "read (was it computed by that version of the ruleset?)",
                               [*where, index, "values"])
-            value = item.values[name]
-            want = an.value_types.get(name)
-            if want == NUMBER and isinstance(value, int) and not isinstance(value, bool):
-                value = Decimal(value)
-            elif want == DATE and isinstance(value, str):
-                try:
-                    value = _dt.date.fromisoformat(value)
-                except ValueError:
-                    value = None
-            ok = {NUMBER: lambda v: isinstance(v, Decimal), TEXT: lambda v: isinstance(v, str),
-                  BOOL: lambda v: isinstance(v, bool), DATE: lambda v: isinstance(v, _dt.date)}.get(want)
-            if ok is not None and not ok(value):
-                raise f.error("PE365", f"item {item.id}: value '{name}' in this earlier result is {runtime.show(value)}, but the rules "
-                              f"read it as {want}",
+            value = accept(values[name])
+            if value is _REFUSED:
+                raise f.error("PE365", f"item {item.id}: value '{name}' in this earlier result is "
+                              f"{runtime.show(values[name])}, but the rules read it as {an.value_types.get(name)}",
                               [*where, index, "values", name])
             record[name] = value
         out[item.id] = record
     return out
+
+
+_REFUSED = object()
+
+
+def _accepting(want: Any) -> Any:
+    """The function that takes a value read back as the rules read it (a whole number as a
+    Decimal, an ISO date text as a date), or refuses it (`_REFUSED`)."""
+    from .check import BOOL, DATE, NUMBER, TEXT
+
+    if want == NUMBER:
+        def number(v: Any) -> Any:
+            if v.__class__ is Decimal:
+                return v
+            return Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else _REFUSED
+        return number
+    if want == DATE:
+        def day(v: Any) -> Any:
+            if isinstance(v, _dt.date):
+                return v
+            try:
+                return _dt.date.fromisoformat(v) if isinstance(v, str) else _REFUSED
+            except ValueError:
+                return _REFUSED
+        return day
+    if want == TEXT:
+        return lambda v: v if isinstance(v, str) else _REFUSED
+    if want == BOOL:
+        return lambda v: v if isinstance(v, bool) else _REFUSED
+    return lambda v: v  # a record, a list, or a type the checker left open
