@@ -48,6 +48,9 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # The case files being evaluated in this run, outermost first: an earlier period given as a
 # case that is already among them would be evaluated before itself (PE368).
 _RUNNING: ContextVar[tuple[Path, ...]] = ContextVar("previous_running", default=())
+# how deep earlier cases may name earlier cases: a chain of a hundred years would otherwise
+# run out of stack, a traceback instead of a message
+MAX_EARLIER_DEPTH = 32
 
 PERIOD_FORMS = ("periods are years (2010), half years (2010H1), quarters (2010Q3, 2010年第三季度), "
                 "months (2010-05) or dates")
@@ -143,6 +146,12 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
         raise CaseError(Diagnostic(
             "PE368", _("{file} is an earlier period of itself: its earlier files lead back to it ({chain})",
                        file=str(path), chain=" -> ".join(chain)),
+            file=where, sheet=sheet, line=line, column=column))
+    if len(running) >= MAX_EARLIER_DEPTH:
+        where, sheet, line, column = place(naming, ["previous"]) if naming.file else (str(path), None, 0, 0)
+        raise CaseError(Diagnostic(
+            "PE368", _("earlier periods given as case files nest more than {depth} deep here ({file}): give the "
+                       "earlier ones as result files (eval -o FILE)", depth=MAX_EARLIER_DEPTH, file=str(path)),
             file=where, sheet=sheet, line=line, column=column))
     case = load_case(path)
     if not case.ruleset:

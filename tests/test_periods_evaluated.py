@@ -281,3 +281,23 @@ def test_a_csv_case_says_first_period_on_the_command_line(write) -> None:
     # both at once contradict each other
     run = cli("eval", str(tmp / "mini.policy"), str(c), "--first-period", "--previous", str(c))
     assert run.returncode == 2 and "--first-period" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_chain_of_earlier_cases_too_deep_is_a_located_error(write) -> None:
+    tmp, case = write
+    # y0 names y1, which names y2 … 40 years back: more than 32 nested evaluations
+    for n in range(41):
+        later = f"[y{n + 1}.yaml]" if n < 40 else "[]"
+        case(f"y{n}.yaml", str(2050 - n), later, "  - {id: A, 裁量: 3}\n")
+    run = cli("eval", str(tmp / "y0.yaml"))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "error[PE368]" in run.stderr and "more than 32 deep" in run.stderr, run.stderr
+
+
+def test_explain_shows_the_earlier_cases_evaluated_in_the_run() -> None:
+    run = cli("explain", str(ZHENHAI / "siji-2008.yaml"), "--unit", "ZQ-03")
+    assert run.returncode == 0, run.stderr
+    assert "siji-2008q1.yaml (period 2008Q1)" in run.stdout and "siji-2008q4.yaml (period 2008Q4)" in run.stdout
+    # ZQ-03's quarters: 红 (47.5), 橙, 红 (55), 橙 -> 2 red quarters -> C
+    assert "history = [{预警颜色: 红}, {预警颜色: 橙}, {预警颜色: 红}, {预警颜色: 橙}]" in run.stdout
+    assert "红色季度数 = count(h in history where h.预警颜色 == 红) = 2" in run.stdout
