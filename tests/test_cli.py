@@ -198,6 +198,19 @@ BAD_CASES = {
 }
 
 
+@pytest.mark.parametrize("when", ["2012-03-41", "2012-02-30", "2011-13-01"])
+def test_an_impossible_date_in_a_yaml_case_is_located_not_a_crash(when: str, write) -> None:
+    # YAML's date pattern matches these; building the date raised ValueError (exit 3)
+    r = write("r.policy", RULES.replace("input b: number = 1",
+                                        "input b: number = 1\ninput e: list of {日期: date}"))
+    c = write("c.yaml", "items:\n  - {id: A, a: 1, d: 1, e: [{日期: " + when + "}]}\n")
+    out = cli("eval", str(r), str(c), timeout=20)
+    assert out.returncode == 2, (out.stdout[-500:], out.stderr)
+    assert (f"c.yaml:2:30: error[PE303]: item A: field 'e': element 1, field '日期': must be a date "
+            f'(YYYY-MM-DD), not text "{when}"') in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+
+
 @pytest.mark.parametrize("name", sorted(BAD_CASES))
 def test_bad_cases_exit_2_named_without_traceback(name: str, write) -> None:
     text, where, words = BAD_CASES[name]

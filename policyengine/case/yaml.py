@@ -61,7 +61,17 @@ def _yaml_loader() -> type:
                 seen.add(key)
         return mapping
 
+    def checked_timestamp(loader: Any, node: Any) -> Any:
+        # YAML's date pattern admits 2012-03-41 or 2012-02-30, and constructing them raises
+        # ValueError out of the parser; kept as the text written, validation then reports the
+        # field, with its place in the file, as not a date
+        try:
+            return loader.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return str(node.value)
+
     Loader.add_constructor("tag:yaml.org,2002:float", decimal_float)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", checked_timestamp)
     Loader.add_constructor("tag:yaml.org,2002:int", decimal_int)
     Loader.construct_mapping = unique_mapping
     return Loader
