@@ -22,10 +22,13 @@ Then, end to end on the command line, `policyengine eval RULESET CASE --format j
 result; the previous result read, checked and recorded), and with rules that read the
 previous values (bench/tax-bench-trend.policy: `previous.综合得分`, `previous.风险档次`,
 `new`; the values matched by id into each item's slots) against the same command without
-them.
+them (which also writes fewer values), and against the same rules in a first period
+(`--first-period`: nothing read, every item new), which isolates reading and matching.
 
 Each figure is the median of the per-round ratios; the target (≤ 30%) is checked against
-the command line, where evaluation is what a user waits for (exit status 1 if missed).
+the command line, where evaluation is what a user waits for (exit status 1 if missed):
+`--previous` against the same command without it, and rules reading it against the same
+rules in a first period.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def main() -> int:
             return sum(1 for item in now.items if index.get(item["id"]) is not None)
 
         runs: dict[str, list[float]] = {k: [] for k in ("evaluate", "previous", "reviews", "cli", "cli previous",
-                                                       "cli rules")}
+                                                       "cli rules", "cli rules first")}
         for _ in range(options.rounds):
             seconds, result = timed(lambda: rs.evaluate(now))
             runs["evaluate"].append(seconds)
@@ -93,6 +96,8 @@ def main() -> int:
                                                     "--previous", str(path)))[0])
             runs["cli rules"].append(command(cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
                                                  "--previous", str(path)))[0])
+            runs["cli rules first"].append(command(cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
+                                                       "--first-period"))[0])
 
     def adds(part: str, whole: str) -> float:
         return statistics.median(p / w for p, w in zip(runs[part], runs[whole], strict=True))
@@ -110,9 +115,12 @@ def main() -> int:
     in_rules = adds("cli rules", "cli") - 1
     print(f"  rules reading previous.X   {min(runs['cli rules']):6.2f} s   adds {in_rules:+.0%} to policyengine eval "
           "(reading, matching and the rules that read it)")
-    ok = on_cli <= TARGET and in_rules <= TARGET
+    matched = adds("cli rules", "cli rules first") - 1
+    print(f"  the same rules, a first period (--first-period, every item new) {min(runs['cli rules first']):.2f} s: "
+          f"reading and matching the previous result adds {matched:+.0%} to them")
+    ok = on_cli <= TARGET and matched <= TARGET
     print(f"target: --previous adds ≤ {TARGET:.0%} to policyengine eval: {'met' if on_cli <= TARGET else 'MISSED'}"
-          f"; with rules reading it: {'met' if in_rules <= TARGET else 'MISSED'}")
+          f"; to rules reading it: {'met' if matched <= TARGET else 'MISSED'}")
     return 0 if ok else 1
 
 
