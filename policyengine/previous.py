@@ -38,12 +38,19 @@ from .case import Case
 from .errors import CaseError, Diagnostic
 from .i18n import _
 from .period import EARLIER, Period, order, parse_period
-from .results import CaseNotResult, ResultFile, ResultFileError, Wanted, from_result, read_result
+from .results import (
+    WORKBOOK_SUFFIXES,
+    CaseNotResult,
+    ResultFile,
+    ResultFileError,
+    Wanted,
+    from_result,
+    read_result,
+)
 
 # Case files only: a result is never written as CSV. A workbook is a result when it has the
 # sheets `eval -o x.xlsx` writes (results/xlsx.py), a case otherwise.
 CASE_SUFFIXES = (".csv",)
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 # The case files being evaluated in this run, outermost first: an earlier period given as a
 # case that is already among them would be evaluated before itself (PE368).
@@ -136,19 +143,18 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
     `ruleset:` line names; its own earlier files are read (or evaluated) in turn."""
     from .api import load_ruleset
     from .case import load_case
-    from .case.locate import place
 
     key = Path(path).resolve()
     running = _RUNNING.get()
     if key in running:
         chain = [str(p) for p in running[running.index(key):]] + [str(path)]
-        where, sheet, line, column = place(naming, ["previous"]) if naming.file else (str(path), None, 0, 0)
+        where, sheet, line, column = _previous_line(naming, path)
         raise CaseError(Diagnostic(
             "PE368", _("{file} is an earlier period of itself: its earlier files lead back to it ({chain})",
                        file=str(path), chain=" -> ".join(chain)),
             file=where, sheet=sheet, line=line, column=column))
     if len(running) >= MAX_EARLIER_DEPTH:
-        where, sheet, line, column = place(naming, ["previous"]) if naming.file else (str(path), None, 0, 0)
+        where, sheet, line, column = _previous_line(naming, path)
         raise CaseError(Diagnostic(
             "PE368", _("earlier periods given as case files nest more than {depth} deep here ({file}): give the "
                        "earlier ones as result files (eval -o FILE)", depth=MAX_EARLIER_DEPTH, file=str(path)),
@@ -164,6 +170,13 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
     earlier = from_result(ruleset.evaluate(case), str(path))
     earlier.case_file = case
     return earlier
+
+
+def _previous_line(naming: Case, path: str | Path) -> tuple[str, str | None, int, int]:
+    """Where `naming` lists its earlier files (its `previous:` line or `case` sheet row)."""
+    from .case.locate import place
+
+    return place(naming, ["previous"]) if naming.file else (str(path), None, 0, 0)
 
 
 def _part_of(p: Period, whole: Period) -> bool:
