@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Diagnostic
+from ..i18n import _
 
 RESULT_SHEET = "result"
 CELL_TEXT = 32000  # as render/xlsx.py writes them
@@ -57,21 +58,21 @@ def read_result_text(path: Path) -> ResultText:
         book = CalamineWorkbook.from_path(file)
         names = list(book.sheet_names)
     except Exception as exc:  # python-calamine's errors have no common base class to name
-        raise ResultFileError(Diagnostic("PE351", f"this is not a readable XLSX workbook ({str(exc)[:120]})",
+        raise ResultFileError(Diagnostic("PE351", _("this is not a readable XLSX workbook ({value})", value=str(exc)[:120]),
                                          file=file)) from None
     if RESULT_SHEET not in names:
         raise ResultFileError(Diagnostic(
-            "PE352", "not a result of policyengine eval: this workbook has no 'result' sheet (a result workbook "
-            "is written by eval -o x.xlsx; a case workbook or a diff is not one)", file=file))
+            "PE352", _("not a result of policyengine eval: this workbook has no 'result' sheet (a result workbook "
+                       "is written by eval -o x.xlsx; a case workbook or a diff is not one)"), file=file))
     several = [n for n in names if n.startswith(RESULT_SHEET + " ")]
     if several:
-        raise _error(file, f"not a result of policyengine eval: this workbook holds {len(several) + 1} results "
-                     "(one per case file of one eval run); give a file with one result (evaluate each case with "
-                     "its own -o FILE)")
+        raise _error(file, _("not a result of policyengine eval: this workbook holds {count} results (one per case "
+                             "file of one eval run); give a file with one result (evaluate each case with its own "
+                             "-o FILE)", count=len(several) + 1))
     try:
         rows = book.get_sheet_by_name(RESULT_SHEET).to_python(skip_empty_area=False)
     except Exception as exc:  # as above
-        raise ResultFileError(Diagnostic("PE351", f"this workbook is damaged and cannot be read ({str(exc)[:120]})",
+        raise ResultFileError(Diagnostic("PE351", _("this workbook is damaged and cannot be read ({value})", value=str(exc)[:120]),
                                          file=file)) from None
     texts = []
     for number, row in enumerate(rows, 1):
@@ -80,16 +81,17 @@ def read_result_text(path: Path) -> ResultText:
             cells.pop()
         if any(not isinstance(c, str) for c in cells):
             column = next(i for i, c in enumerate(cells, 1) if not isinstance(c, str))
-            raise _error(file, "not a result of policyengine eval: the result sheet holds text only", number, column)
+            raise _error(file, _("not a result of policyengine eval: the result sheet holds text only"), number, column)
         texts.append("".join(cells))
     while texts and not texts[-1]:
         texts.pop()
     if not texts:
-        raise _error(file, "not a result of policyengine eval: the result sheet is empty")
+        raise _error(file, _("not a result of policyengine eval: the result sheet is empty"))
     head = texts[0]
     cut = head.find(_ITEMS)
     if cut < 0:
-        raise _error(file, "not a result of policyengine eval: row 1 of the result sheet has no '\"items\": []'")
+        raise _error(file, _("not a result of policyengine eval: row 1 of the result sheet has no '{mark}'",
+                             mark='"items": []'))
     cut += len(_ITEMS) - 1  # at the ']'
     parts, starts, places = [], [], []
     offset = 0
