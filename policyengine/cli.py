@@ -316,11 +316,17 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.option("--last-review-field", metavar="NAME",
               help="The case field holding each item's last review date (with --due); the ruleset need "
                    "not declare it.")
+@click.option("--jobs", "-j", type=click.IntRange(1), metavar="N",
+              help="Evaluate each case in N processes, each holding whole ranking groups; the output "
+                   "is byte for byte that of one process [default: every core for a case of 200000 "
+                   "items or more, else 1]. Only JSON output is split: other formats, and rulesets that "
+                   "need every item in one place, use one process (docs/performance.md).")
 @_header_options
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
           item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,
           width: int | None, colour: str, pager: bool, previous: tuple[str, ...], first_period: bool, due: Any,
-          last_review_field: str | None, title: str | None, unit: str | None, period: str | None) -> None:
+          last_review_field: str | None, jobs: int | None, title: str | None, unit: str | None,
+          period: str | None) -> None:
     """Evaluate RULESET on each CASE file and print the results.
 
     With a single argument, that argument is the case file and its `ruleset:`
@@ -362,7 +368,22 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     inputs: list[dict[str, dict[str, Any]]] = []  # per case, for a workbook's inputs columns
     terminal = output is None and sys.stdout.isatty()
     painted = _use_colour(colour, terminal)
+    # items written by eval --jobs workers, per case (None: evaluated here); only JSON of
+    # every item in case order is written in parts (docs/performance.md)
+    written: list[list[str] | None] = []
+    split = fmt == "json" and not (item_ids or levels or sort_by or due or last_review_field)
     for path, case in zip(cases, loaded, strict=True):
+        if split:
+            try:
+                sharded = _evaluate_in_shards(rs, case, previous, jobs, 2 if len(cases) == 1 else 3)
+            except PolicyError as exc:
+                _mention_case_ruleset(exc, rs, case, path)
+                raise
+            if sharded is not None:
+                results.append(sharded.result)
+                written.append(sharded.pieces)
+                continue
+        written.append(None)
         try:
             result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
                                                   last_review_field)
@@ -384,7 +405,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
             views.append(table_view(rs, result, rows, columns, width if width is not None else
                                     (_terminal_width() if terminal else None), painted))
     if fmt == "json":
-        _emit(json_chunks(results), output)
+        _emit(json_chunks(results, written), output)
     elif fmt == "xlsx":
         from .render.xlsx import to_xlsx
 
@@ -394,6 +415,19 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         _emit(text, output, page=pager and terminal, colour=painted)
     else:
         _emit(render(results, fmt), output)
+
+
+def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | None, depth: int) -> Any:
+    """The case evaluated by several processes (policyengine/shards.py), or None when one
+    process evaluates it: a small case, --jobs 1, or a ruleset or case that needs one."""
+    from .previous import attach_earlier, wanted_by
+    from .shards import evaluate_sharded, jobs_for, one_process_reason
+
+    count = jobs_for(jobs, len(case.items) if isinstance(case.items, list) else 0)
+    if count < 2 or one_process_reason(rs.compiled, case) is not None:
+        return None
+    attach_earlier(case, rs.id, given, wanted_by(rs.compiled))  # kept with the case: read once, split or not
+    return evaluate_sharded(rs, case, count, depth)
 
 
 def _inputs_of(rs: Any, result: Any, rows: list[list[Any]]) -> dict[str, dict[str, Any]]:
@@ -412,8 +446,9 @@ def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...]
     from .previous import attach_earlier, recorded, wanted_by
     from .reviews import last_review_field, schedule
 
-    # of each earlier item, only its id and what the rules read (explain reads them in full)
-    earlier = attach_earlier(case, rs.id, given, wanted_by(rs.compiled))
+    # read already when eval --jobs tried to split the case (and one process evaluates it); of
+    # each earlier item only its id and what the rules read (explain reads them in full)
+    earlier = case.earlier if case.earlier is not None else attach_earlier(case, rs.id, given, wanted_by(rs.compiled))
     dates = None
     if field:
         case, dates = last_review_field(rs, case, field)

@@ -111,13 +111,20 @@ class JsonWriter:
                 + pad + '"supervision": ' + supervision + "," + pad + '"sanctions": ' + sanctions
                 + close + "}")
 
-    def result(self, result: Result, depth: int = 0) -> Iterator[str]:
+    def result(self, result: Result, depth: int = 0, written: list[str] | None = None) -> Iterator[str]:
         """A whole result in pieces (a few items each), so output can be written as it is
-        made instead of first building one string as large as the file."""
+        made instead of first building one string as large as the file. `written`: its
+        items' text already made (by `eval --jobs` workers, policyengine/shards.py), in
+        runs of consecutive items joined as here, in case order."""
         pad = "\n" + "  " * (depth + 1)
         yield ("{" + pad + f'"ruleset": {self.value(result.ruleset, depth + 1)},'
                + pad + f'"case": {self.value(result.case, depth + 1)},' + pad + '"items": ')
-        if not result.items:
+        if written is not None:
+            item_pad = "\n" + "  " * (depth + 2)
+            for n, run in enumerate(written):  # one at a time: no copy of them all
+                yield ("[" if n == 0 else ",") + item_pad + run
+            yield "\n" + "  " * (depth + 1) + "]" if written else "[]"
+        elif not result.items:
             yield "[]"
         else:
             item_pad = "\n" + "  " * (depth + 2)
@@ -152,16 +159,18 @@ def to_json(data: Any) -> str:
     return JsonWriter().value(data) + "\n"
 
 
-def json_chunks(results: list[Result]) -> Iterator[str]:
-    """The JSON of one result, or of a list of results, in pieces."""
+def json_chunks(results: list[Result], written: list[list[str] | None] | None = None) -> Iterator[str]:
+    """The JSON of one result, or of a list of results, in pieces; `written`, per result,
+    its items' text already made (see JsonWriter.result), or None."""
     writer = JsonWriter()
+    made = written if written is not None else [None] * len(results)
     if len(results) == 1:
-        yield from writer.result(results[0])
+        yield from writer.result(results[0], 0, made[0])
     else:
         yield "[" if results else "[]"
         for n, result in enumerate(results):
             yield ("\n  " if n == 0 else ",\n  ")
-            yield from writer.result(result, 1)
+            yield from writer.result(result, 1, made[n])
         if results:
             yield "\n]"
     yield "\n"

@@ -1,0 +1,401 @@
+"""`eval --jobs N`: one case evaluated by several processes, written as one process writes it.
+
+The case is cut into shards of whole ranking groups (items ranked together stay together),
+each shard is validated, evaluated and written as JSON item text by a worker process, and
+the parent merges the shards' summaries (counts and exact sums) and writes the result in
+the case's item order: the same bytes as one process (docs/performance.md).
+
+Only what is exact and simple to split is split. A case that needs every item in one place
+— a ranking across all items, a rule reading `items`, rollups, `--due`, `--item`,
+`--level`, `--sort`, a format other than JSON — is evaluated by one process, and so is a
+case one process would reject: the shards report nothing themselves; when any of them
+finds a problem the parent evaluates the whole case once more in one process, whose
+diagnostics (item order, the limit of 50, the messages) are the ones a user sees.
+"""
+
+from __future__ import annotations
+
+import copy
+import decimal
+import gc
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from . import runtime
+from .case import Case
+from .errors import Diagnostic, PolicyError
+from .i18n import _
+from .model import Grade, Input, Name
+
+# items: below this a case is evaluated by one process unless --jobs asks for more (starting
+# a worker and sending back its text costs more than it saves on a small case)
+SHARD_FROM = 200_000
+
+# the summary entries `merge_summaries` knows how to add up exactly; a summary with any
+# other entry is not split (its parts might not add up)
+_MERGEABLE = ("items", "levels", "fines", "counts", "sums")
+
+_ITEMS_PER_PIECE = 256  # items written (and built) at a time
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+# processes per core at most, whatever --jobs asks: more only adds start-up and memory, and
+# `--jobs 100000` must not start a hundred thousand processes
+MOST_PER_CORE = 4
+
+
+def jobs_for(requested: int | None, items: int) -> int:
+    """How many processes evaluate a case of this many items: as asked (at most
+    MOST_PER_CORE per core), or by default every core for a large case and one below
+    SHARD_FROM."""
+    if requested is not None:
+        return min(requested, MOST_PER_CORE * cores())
+    return cores() if items >= SHARD_FROM else 1
+
+
+@dataclass
+class ShardedResult:
+    """A result whose items are already written: `result` holds its header and merged
+    summary (no items), `pieces` the items' JSON text in case order, for `json_chunks`."""
+
+    result: Any
+    pieces: list[str]
+
+
+def one_process_reason(compiled: Any, case: Case) -> str | None:
+    """Why this case cannot be split exactly (None: it can)."""
+    if compiled.rollups:
+        return "rollups need all their units' items"
+    if any(stage.view is not None for stage in compiled.stages):
+        return "a rule reads every item (items)"
+    fields = group_fields(compiled)
+    if fields is None:
+        return "a ranking across all items, or within groups that are not a text input"
+    items = case.items
+    if not isinstance(items, list) or not all(type(i) is dict for i in items):
+        return "items that are not all mappings (one process reports them)"
+    ids = [i.get("id") for i in items]
+    if not all(type(i) is str for i in ids) or len(set(ids)) != len(ids):
+        return "item ids that are not distinct text (one process reports them)"
+    if not all(type(i.get(f)) is str for i in items for f in fields):
+        # a group spelt as a number or missing: one process converts or reports it
+        return "group values that are not all text"
+    return None
+
+
+def group_fields(compiled: Any) -> list[str] | None:
+    """The inputs whose values group the rankings (`within 单位`), in name order; None when
+    a ranking is across all items or within a computed value or a non-text input: grouping
+    by the case's own values is exact only for text, which validation keeps as it is."""
+    within = {}
+    for decl in compiled.ruleset.declarations:
+        if isinstance(decl, Grade):
+            for j, rule in enumerate(decl.rules):
+                slot = compiled.slots.get(f"\0rank-group:{decl.scale}:{j}")
+                if slot is not None:
+                    within[slot] = rule.within
+    texts = {compiled.slots[d.name]: d.name for d in compiled.inputs
+             if isinstance(d, Input) and d.type.kind in ("text", "enum")}
+    fields = set()
+    for stage in compiled.stages:
+        for spec in stage.rankings:
+            expr = within.get(spec.group) if spec.group is not None else None
+            if not isinstance(expr, Name) or compiled.slots.get(expr.name) not in texts:
+                return None
+            fields.add(expr.name)
+    return sorted(fields)
+
+
+def plan(compiled: Any, case: Case, jobs: int) -> list[list[int]]:
+    """Item indices per shard, each in case order: whole ranking groups, the shards about
+    equal in items. When every group's items stand together in the case (or nothing is
+    ranked), the shards are consecutive ranges cut at group boundaries, so each worker
+    writes one run of text."""
+    names = group_fields(compiled) or []
+    n = len(case.items)
+    keys: list[Any] = [tuple(item[k] for k in names) for item in case.items] if names else []
+    if not names or _standing_together(keys):
+        cuts = [0]
+        for k in range(1, jobs):
+            at = max(n * k // jobs, cuts[-1])
+            while names and 0 < at < n and keys[at] == keys[at - 1]:
+                at += 1  # not inside a group
+            cuts.append(min(at, n))
+        cuts.append(n)
+        return [list(range(a, b)) for a, b in pairwise(cuts) if b > a]
+    members: dict[Any, list[int]] = {}
+    for index, key in enumerate(keys):
+        members.setdefault(key, []).append(index)
+    shards: list[list[int]] = [[] for _ in range(jobs)]
+    for group in sorted(members.values(), key=len, reverse=True):  # largest first: even loads
+        min(shards, key=len).extend(group)
+    return [sorted(s) for s in shards if s]
+
+
+def _standing_together(keys: list[Any]) -> bool:
+    seen: set[Any] = set()
+    previous = object()
+    for key in keys:
+        if key != previous:
+            if key in seen:
+                return False
+            seen.add(key)
+            previous = key
+    return True
+
+
+def runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive stretches (start, stop) of a sorted index list."""
+    out: list[tuple[int, int]] = []
+    for i in indices:
+        if out and out[-1][1] == i:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return out
+
+
+def evaluate_sharded(rs: Any, case: Case, jobs: int, depth: int) -> ShardedResult | None:
+    """The result of `case` evaluated by `jobs` processes, its items written as JSON at
+    `depth` (2: one result; 3: one of several); None when it is not split (one process
+    evaluates it then, and reports any problem)."""
+    if jobs < 2 or one_process_reason(rs.compiled, case) is not None:
+        return None
+    shards = plan(rs.compiled, case, jobs)
+    if len(shards) < 2:
+        return None
+    parts = _run_workers(rs, case, shards, depth)
+    if parts is None:
+        return None
+    summary = merge_summaries(rs.compiled, [summary for _texts, summary in parts])
+    if summary is None:
+        return None
+    placed = sorted(((start, text) for (texts, _summary), shard in zip(parts, shards, strict=True)
+                     for (start, _stop), text in zip(runs(shard), texts, strict=True)),
+                    key=lambda pair: pair[0])
+    from .result import Result
+
+    compiled = rs.compiled
+    model = compiled.ruleset
+    result = Result(
+        ruleset={"id": model.id, "version": model.version, "digest": rs.digest},
+        case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
+        items=[], summary=summary, rollups={},
+        previous=[f.identity() for f in case.earlier] if case.earlier else None)
+    return ShardedResult(result, [text for _start, text in placed])
+
+
+# ---------------------------------------------------------------- workers
+
+# what a forked worker evaluates: set in the parent just before the workers start, read by
+# them from the memory they share with it (nothing is pickled on the way in)
+_WORK: tuple[Any, Case, list[list[int]], int] | None = None
+
+
+def _run_workers(rs: Any, case: Case, shards: list[list[int]], depth: int,
+                 ) -> list[tuple[list[str], dict[str, Any]]] | None:
+    """Start one worker per shard and collect (run texts, summary) from each, in shard
+    order; None when a worker found a problem in its items. A worker that dies, or Ctrl-C,
+    stops them all: none is left running, and nothing has been written."""
+    global _WORK
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    workers = []
+    _WORK = (rs, case, shards, depth)
+    # the case's objects go to the collector's permanent generation: a worker's collections
+    # then never walk (and so never copy, page by page) the memory it shares with the parent
+    gc.freeze()
+    try:
+        for number in range(len(shards)):
+            receiver, sender = context.Pipe(duplex=False)
+            if method == "fork":
+                args: tuple[Any, ...] = (sender, number, None)
+            else:  # a fresh interpreter: it loads the ruleset again and gets its items sent
+                part = copy.copy(case)
+                part.items = [case.items[i] for i in shards[number]]
+                part._nodes = None
+                args = (sender, number, (rs.path, part, runs(shards[number]), depth))
+            process = context.Process(target=_worker, args=args, daemon=True)
+            process.start()
+            sender.close()
+            workers.append((process, receiver))
+        _WORK = None
+        return _collect(workers)
+    finally:
+        _WORK = None
+        gc.unfreeze()
+        for process, receiver in workers:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            receiver.close()
+
+
+def _collect(workers: list[tuple[Any, Connection]]) -> list[tuple[list[str], dict[str, Any]]] | None:
+    parts: dict[int, Any] = {}
+    waiting = {receiver: number for number, (_process, receiver) in enumerate(workers)}
+    failed = False
+    while waiting:
+        for receiver in wait(list(waiting)):
+            number = waiting.pop(receiver)  # type: ignore[call-overload]
+            try:
+                status, payload = receiver.recv()  # type: ignore[union-attr]
+            except EOFError:  # it died before sending (killed, out of memory, a crash)
+                process = workers[number][0]
+                process.join()
+                raise PolicyError(Diagnostic("PE445", _(
+                    "evaluation worker {number} of {count} ended without a result (exit code {code}); "
+                    "nothing was written: run again with --jobs 1",
+                    number=number + 1, count=len(workers), code=process.exitcode), file="<eval --jobs>")) from None
+            if status == "ok":
+                parts[number] = payload
+            else:
+                failed = True
+        if failed:
+            return None  # the others' work is not needed: one process will report the problems
+    return [parts[k] for k in range(len(workers))]
+
+
+def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | None) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if sent is None:
+            assert _WORK is not None
+            rs, case, shards, depth = _WORK
+            part = copy.copy(case)
+            part.items = [case.items[i] for i in shards[number]]
+            stretches = runs(shards[number])
+        else:
+            from .api import load_ruleset
+
+            path, part, stretches, depth = sent
+            rs = load_ruleset(path)
+        sender.send(("ok", _evaluate_part(rs, part, stretches, depth)))
+    except Exception:  # a bad case, or a bug: one process meets it again and reports it as always
+        sender.send(("problem", None))
+    finally:
+        sender.close()
+
+
+def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], depth: int,
+                   ) -> tuple[list[str], dict[str, Any]]:
+    """Evaluate a shard's items; the JSON text of each of its consecutive runs, and its
+    summary."""
+    from .evaluate import evaluate
+    from .render import JsonWriter
+    from .result import ItemResults
+
+    result = evaluate(rs.compiled, part, rs.digest)
+    items = result.items
+    built = items.passing if isinstance(items, ItemResults) else lambda a, b: items[a:b]
+    writer = JsonWriter()
+    between = ",\n" + "  " * depth
+    texts = []
+    at = 0
+    for start, stop in stretches:
+        length = stop - start
+        texts.append(between.join(_item_texts(writer, built, at, at + length, depth)))
+        at += length
+    return texts, result.summary
+
+
+def _item_texts(writer: Any, built: Any, start: int, stop: int, depth: int) -> Iterator[str]:
+    for at in range(start, stop, _ITEMS_PER_PIECE):
+        for item in built(at, min(at + _ITEMS_PER_PIECE, stop)):
+            yield writer.item(item, depth)
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def merge_summaries(compiled: Any, parts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The summary of the whole case from its shards' summaries: counts added, sums added
+    exactly (None if any part or total was rounded: then one process sums item by item)."""
+    if any(set(p) - set(_MERGEABLE) for p in parts):
+        return None
+    first = parts[0]
+    context = decimal.Context(prec=runtime.CONTEXT.prec, rounding=runtime.CONTEXT.rounding,
+                              Emax=runtime.CONTEXT.Emax, Emin=runtime.CONTEXT.Emin)
+    merged: dict[str, Any] = {"items": sum(p["items"] for p in parts)}
+    merged["levels"] = {scale: {level: sum(p["levels"][scale][level] for p in parts) for level in counts}
+                        for scale, counts in first["levels"].items()}
+    fines = _exact_sum([p["fines"] for p in parts], context)
+    if fines is None:
+        return None
+    merged["fines"] = fines
+    if "counts" in first:
+        merged["counts"] = [{"by": line["by"], "counts": _merged_tree(compiled, line["by"],
+                                                                       [p["counts"][k]["counts"] for p in parts])}
+                            for k, line in enumerate(first["counts"])]
+    if "sums" in first:
+        sums = {}
+        for name in first["sums"]:
+            total = _exact_sum([p["sums"][name] for p in parts], context)
+            if total is None:
+                return None
+            sums[name] = total
+        merged["sums"] = sums
+    return merged
+
+
+def _exact_sum(values: list[Decimal], context: decimal.Context) -> Decimal | None:
+    # a part already rounded to the context's precision may have lost digits one process keeps
+    if any(len(v.as_tuple().digits) >= context.prec for v in values):
+        return None
+    total = Decimal(0)
+    for v in values:
+        total = context.add(total, v)
+    if context.flags[decimal.Rounded]:
+        return None
+    return total
+
+
+def _merged_tree(compiled: Any, names: list[str], trees: list[dict[str, Any]]) -> dict[str, Any]:
+    """Count trees (`count by A, B`) added up, keys in the order one process gives: declared
+    levels and values in declared order, other values (every value any part holds) sorted
+    as `evaluate._count_by` sorts them."""
+    from .evaluate import _key_order, _sorted_tree, _value_order
+
+    depth = len(names)
+    root: dict[str, Any] = {}
+    for tree in trees:
+        for path, n in _leaves(tree, depth):
+            node = root
+            for k in path[:-1]:
+                node = node.setdefault(k, {})
+            node[path[-1]] = node.get(path[-1], 0) + n
+    orders: list[list[str] | None] = [_key_order(compiled, name) for name in names]
+    for level, order in enumerate(orders):
+        if order is None:
+            orders[level] = sorted({k for t in trees for k in _keys_at(t, level)}, key=_value_order)
+    return _sorted_tree(root, orders)
+
+
+def _leaves(tree: dict[str, Any], depth: int) -> Iterator[tuple[tuple[str, ...], int]]:
+    for k, v in tree.items():
+        if depth == 1:
+            yield (k,), v
+        else:
+            for path, n in _leaves(v, depth - 1):
+                yield (k, *path), n
+
+
+def _keys_at(tree: dict[str, Any], level: int) -> set[str]:
+    if level == 0:
+        return set(tree)
+    return {k for v in tree.values() for k in _keys_at(v, level - 1)}

@@ -1,0 +1,306 @@
+"""`eval --jobs N` (policyengine/shards.py): a case evaluated by several processes gives the
+bytes one process gives, errors included; a dead worker or Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+
+import policyengine as pe
+from policyengine import shards
+from policyengine.case import load_case
+from policyengine.cli import main
+from policyengine.errors import PolicyError
+from policyengine.evaluate import evaluate
+from policyengine.previous import attach_earlier
+from policyengine.render import json_chunks
+
+from .conftest import ROOT, ruleset
+from .generated_rulesets import Generated, rulesets
+from .test_fmt import SETTINGS
+
+
+def one_process(rs: Any, case: Any) -> str:
+    return "".join(json_chunks([evaluate(rs.compiled, case, rs.digest)]))
+
+
+def in_shards(rs: Any, case: Any, jobs: int) -> str | None:
+    sharded = shards.evaluate_sharded(rs, case, jobs, 2)
+    return None if sharded is None else "".join(json_chunks([sharded.result], [sharded.pieces]))
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+SHIPPED = sorted(p for p in (ROOT / "cases").glob("*/*.yaml") if "ruleset:" in p.read_text(encoding="utf-8"))
+
+
+def test_shipped_cases_in_shards_are_the_bytes_of_one_process() -> None:
+    split = []
+    for path in SHIPPED:
+        case = load_case(path)
+        rs = pe.load_ruleset(case.ruleset, base=path.parent)
+        attach_earlier(case, rs.id)  # a case's `previous:` list, as eval reads it
+        reason = shards.one_process_reason(rs.compiled, case)
+        text = in_shards(rs, case, 2)
+        if reason is None and len(case.items) > 1:
+            assert text == one_process(rs, case), path
+            split.append(path.name)
+        else:
+            assert text is None, path
+    # the shipped cases that rank within units, rank nothing, or read earlier results
+    assert len(split) >= 8, split
+    assert "luoyang-2011-trend.yaml" in split  # earlier results (`previous:`) read by the shards
+
+
+@settings(max_examples=15, **SETTINGS)
+@given(rulesets())
+def test_generated_rulesets_in_shards_are_the_bytes_of_one_process(g: Generated) -> None:
+    rs = ruleset(g.text)
+    case = pe.Case(items=g.items, units=g.units or None)
+    try:
+        expected = one_process(rs, case)
+    except PolicyError:
+        assert in_shards(rs, case, 2) is None  # one process then reports what it found
+        return
+    for jobs in (2, 3):
+        text = in_shards(rs, case, jobs)
+        assert text is None or text == expected
+        if text is None:
+            assert shards.one_process_reason(rs.compiled, case) is not None or len(case.items) < 2
+
+
+GROUPED = """
+ruleset g "g"
+version "1"
+input 科室: text
+input 类别: one of ["甲", "乙"]
+input 金额: number
+levels 等级 [高 red, 中 yellow, 低 green]
+grade 等级 {
+  top 1 by 金额 within 科室 -> 高
+  bottom 1 by 金额 within 科室 -> 低
+  otherwise -> 中
+}
+summary {
+  count by 等级, 科室
+  count by 类别
+  sum 金额
+}
+"""
+
+# 科室 A and B interleaved, C and D each only in one half of the case
+ITEMS = [
+    {"id": "1", "科室": "A", "类别": "甲", "金额": Decimal("10.5")},
+    {"id": "2", "科室": "B", "类别": "乙", "金额": Decimal("3")},
+    {"id": "3", "科室": "A", "类别": "甲", "金额": Decimal("7.25")},
+    {"id": "4", "科室": "B", "类别": "甲", "金额": Decimal("8")},
+    {"id": "5", "科室": "A", "类别": "甲", "金额": Decimal("1")},
+    {"id": "6", "科室": "C", "类别": "甲", "金额": Decimal("2")},
+    {"id": "7", "科室": "D", "类别": "甲", "金额": Decimal("4")},
+    {"id": "8", "科室": "D", "类别": "甲", "金额": Decimal("0.01")},
+]
+
+
+def test_interleaved_groups_stay_whole_and_the_summary_adds_up() -> None:
+    rs = ruleset(GROUPED)
+    case = pe.Case(items=ITEMS)
+    plan = shards.plan(rs.compiled, case, 2)
+    # largest group first onto the lighter shard: A (3) on 0; B (2) on 1; D (2) on 1 (2 < 3);
+    # C (1) on 0 (3 < 4)
+    assert plan == [[0, 2, 4, 5], [1, 3, 6, 7]]
+    assert shards.runs(plan[1]) == [(1, 2), (3, 4), (6, 8)]
+    text = in_shards(rs, case, 2)
+    assert text == one_process(rs, case)
+    summary = json.loads(text)["summary"]
+    # 高: the top of each 科室 (A 10.5, B 8, C 2, D 4); 低: the bottom (A 1, B 3, D 0.01); C's one item
+    # is both top and bottom, and the first line decides: 高
+    assert summary["levels"]["等级"] == {"高": 4, "中": 1, "低": 3}
+    assert summary["counts"][0]["counts"] == {"高": {"A": 1, "B": 1, "C": 1, "D": 1},
+                                              "中": {"A": 1, "B": 0, "C": 0, "D": 0},
+                                              "低": {"A": 1, "B": 1, "C": 0, "D": 1}}
+    assert summary["counts"][1]["counts"] == {"甲": 7, "乙": 1}
+    # 10.5 + 3 + 7.25 + 8 + 1 + 2 + 4 + 0.01 = 35.76
+    assert summary["sums"]["金额"] == 35.76
+
+
+def test_groups_standing_together_are_cut_between_groups() -> None:
+    rs = ruleset(GROUPED)
+    items = sorted(ITEMS, key=lambda i: i["科室"])  # A A A B B C D D
+    plan = shards.plan(rs.compiled, pe.Case(items=items), 2)
+    assert plan == [[0, 1, 2, 3, 4], [5, 6, 7]]  # the cut at 4 falls inside B: moved past it
+
+
+def test_a_sum_that_one_process_would_round_is_not_split() -> None:
+    part = {"items": 1, "levels": {}, "fines": Decimal(0)}
+    big = Decimal("1" + "0" * 39)  # 40 digits: at the context's precision, maybe rounded already
+    assert shards.merge_summaries(None, [{**part, "fines": big}, part]) is None
+    # 10^38 + 0.5 needs 40 digits: exact; 10^39 + 0.5 would need 41
+    assert shards.merge_summaries(None, [{**part, "fines": Decimal(10) ** 38}, {**part, "fines": Decimal("0.5")}]
+                                  )["fines"] == Decimal("100000000000000000000000000000000000000.5")
+    assert shards.merge_summaries(None, [{**part, "fines": Decimal(10) ** 39}, {**part, "fines": Decimal("0.5")}]
+                                  ) is None
+    assert shards.merge_summaries(None, [{**part, "mean": 1}, part]) is None  # an entry it cannot add
+
+
+def test_what_needs_one_process_says_why() -> None:
+    ranked_all = GROUPED.replace(" within 科室", "")
+    assert shards.one_process_reason(ruleset(ranked_all).compiled, pe.Case(items=ITEMS)) \
+        == "a ranking across all items, or within groups that are not a text input"
+    rs = ruleset(GROUPED)
+    assert shards.one_process_reason(rs.compiled, pe.Case(items=[*ITEMS, dict(ITEMS[0])])) \
+        == "item ids that are not distinct text (one process reports them)"
+    assert shards.one_process_reason(rs.compiled, pe.Case(items=[*ITEMS, {**ITEMS[0], "id": "9", "科室": 5}])) \
+        == "group values that are not all text"
+
+
+def test_the_default_is_every_core_from_the_threshold() -> None:
+    assert shards.jobs_for(None, shards.SHARD_FROM - 1) == 1
+    assert shards.jobs_for(None, shards.SHARD_FROM) == shards.cores()
+    assert shards.jobs_for(2, 10) == 2
+    assert shards.jobs_for(100_000, 10**6) == 4 * shards.cores()  # never a process per item
+    assert shards.cores() == len(os.sched_getaffinity(0))
+
+
+def _case_file(tmp_path: Path, items: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "c.json"
+    # numbers of at most 2 places: the shortest float text is the decimal's own
+    path.write_text(json.dumps({"items": [{k: float(v) if isinstance(v, Decimal) else v for k, v in i.items()}
+                                          for i in items]}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_eval_jobs_writes_the_bytes_of_one_process(tmp_path: Path) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, ITEMS)
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.json"
+        code, text = run("eval", str(policy), str(case), str(case), "--jobs", jobs, "-o", str(out))
+        assert code == 0, text
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(json.loads(outputs[0])) == 2  # two cases, items at the depth of a list of results
+    for fmt in ("yaml", "csv", "table"):  # written by one process (docs/performance.md)
+        assert run("eval", str(policy), str(case), "-f", fmt, "--jobs", "2") \
+            == run("eval", str(policy), str(case), "-f", fmt, "--jobs", "1")
+
+
+@pytest.mark.parametrize(("item", "code"), [
+    ({"id": "9", "科室": "A", "类别": "丙", "金额": 1}, "PE3"),  # not one of the values: validation
+    ({"id": "9", "科室": "B", "类别": "甲", "金额": "x"}, "PE3"),
+])
+def test_eval_jobs_reports_a_bad_case_as_one_process_does(tmp_path: Path, item: dict[str, Any], code: str) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, [*ITEMS, item, {**item, "id": "10"}])
+    out = tmp_path / "out.json"
+    answers = [run("eval", str(policy), str(case), "--jobs", jobs, "-o", str(out)) for jobs in ("1", "2")]
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 2 and f"error[{code}" in answers[0][1]
+    assert not out.exists()
+
+
+def test_eval_jobs_reports_evaluation_errors_as_one_process_does(tmp_path: Path) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED.replace("summary {", "let 比 = 100 / 金额\nsummary {"), encoding="utf-8")
+    items = [{**i, "金额": Decimal(0) if int(i["id"]) % 3 == 0 else i["金额"]} for i in ITEMS]  # items 3 and 6
+    case = _case_file(tmp_path, items)
+    answers = [run("eval", str(policy), str(case), "--jobs", jobs) for jobs in ("1", "2")]
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 2
+    assert answers[0][1].count("division by zero") == 2, answers[0][1]
+
+
+def _die(*args: Any) -> Any:
+    os._exit(9)
+
+
+def test_a_dead_worker_stops_them_all_and_nothing_is_written(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, ITEMS)
+    out = tmp_path / "out.json"
+    monkeypatch.setattr(shards, "_evaluate_part", _die)  # the forked workers inherit it
+    code, text = run("eval", str(policy), str(case), "--jobs", "2", "-o", str(out))
+    assert code == 2
+    assert "error[PE445]" in text and "exit code 9" in text and "--jobs 1" in text
+    assert not out.exists()
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_leaves_no_worker_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shards, "wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2, 2)
+    assert multiprocessing.active_children() == []
+
+
+def test_without_fork_the_workers_are_spawned_and_sent_their_items(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    rs = pe.load_ruleset(policy)
+    case = pe.Case(items=ITEMS)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert in_shards(rs, case, 2) == one_process(rs, case)
+
+
+def test_a_shard_that_fails_sends_the_case_to_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug in a worker")
+
+    monkeypatch.setattr(shards, "_evaluate_part", broken)
+    assert shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2, 2) is None
+    assert multiprocessing.active_children() == []
+
+
+def test_eval_jobs_with_earlier_results_writes_the_bytes_of_one_process(tmp_path: Path) -> None:
+    case = ROOT / "cases" / "tax" / "luoyang-2011-trend.yaml"  # `previous:` the 2010 result
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.json"
+        code, text = run("eval", str(case), "--jobs", jobs, "-o", str(out))
+        assert code == 0, text
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[1])["previous"][0]["period"] == 2010
+
+
+def test_by_default_a_large_case_is_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, ITEMS)
+    expected = run("eval", str(policy), str(case), "--jobs", "1")
+    monkeypatch.setattr(shards, "SHARD_FROM", len(ITEMS))  # "large" from 8 items
+    monkeypatch.setattr(shards, "cores", lambda: 2)
+    made = []
+    split = shards.evaluate_sharded
+
+    def spied(*args: Any) -> Any:
+        made.append(split(*args))
+        return made[-1]
+
+    monkeypatch.setattr(shards, "evaluate_sharded", spied)
+    assert run("eval", str(policy), str(case)) == expected
+    # shards [0, 2, 4, 5] and [1, 3, 6, 7]: runs 0, 2, 4-5 and 1, 3, 6-7, six pieces in all
+    assert made and made[0] is not None and len(made[0].pieces) == 6
+    monkeypatch.setattr(shards, "SHARD_FROM", len(ITEMS) + 1)
+    made.clear()
+    assert run("eval", str(policy), str(case)) == expected
+    assert made == []  # below the threshold: one process, no worker
