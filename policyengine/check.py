@@ -407,9 +407,14 @@ class _Checker:
         rollup = self.rollup_named(name)
         if rollup is not None:
             self.check_rollup(rollup)  # (once) to name one of its values in the message
-            self.error("PE131", _("'{name}' is a rollup: an item reads its unit's values as "
-                                  "{name}.NAME (e.g. {name}.{value})",
-                                  name=name, value=self.some_unit_value(name)), node.span)
+            if self.parent is None:
+                message = _("'{name}' is a rollup: an item reads its unit's values as "
+                            "{name}.NAME (e.g. {name}.{value})", name=name, value=self.some_unit_value(name))
+            else:  # a rollup nested in this one, whose units group this rollup's units
+                message = _("'{name}' is a rollup: a unit of {subject} reads the values of the "
+                            "{name} it belongs to as {name}.NAME (e.g. {name}.{value})",
+                            name=name, subject=self.rs.subject, value=self.some_unit_value(name))
+            self.error("PE131", message, node.span)
             return ANY
         candidates = [*self.symbols, *self.level_names, *scope, "case", "items", *PERIOD_NAMES,
                       *(["units"] if self.parent is not None else [])]
@@ -462,13 +467,18 @@ class _Checker:
             return (f" ('{name}' is a value of each {self.parent.rs.subject}: in rollup '{self.rs.subject}' "
                     f"read it through the group's items, e.g. sum(i.{name} for i in items))")
         for r in self.rs.rollups:
-            child = self.an.rollups.get(r.name)
-            if child is not None and name in child.symbols and child.symbols[name].kind != "level":
-                return f" ('{name}' is a value of rollup '{r.name}': an item reads its unit's as {r.name}.{name})"
+            # read from the declarations: the rollup may not be checked yet
+            values = {d.scale if isinstance(d, Grade) else getattr(d, "name", None) for d in r.declarations
+                      if isinstance(d, (Input, Dimension, Let, DecisionTable, Grade))}
+            if name in values:
+                whose = "an item" if self.parent is None else f"a unit of {self.rs.subject}"
+                return f" ('{name}' is a value of rollup '{r.name}': {whose} reads its unit's as {r.name}.{name})"
         return ""
 
     def rollup_named(self, name: str) -> Rollup | None:
-        if self.parent is not None or name in self.symbols:
+        """The rollup declared at this level named `name` (inside a rollup: one nested in
+        it, whose units group this rollup's units), unless a value of this level has that name."""
+        if name in self.symbols:
             return None
         return next((r for r in self.rs.rollups if r.name == name), None)
 

@@ -854,7 +854,7 @@ def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order:
               help="Also write JUnit XML (one testcase per case file) to FILE, for CI systems.")
 @click.option("--coverage", is_flag=True,
               help="Report which table rows, grade lines, levels, supervision lines and sanctions "
-                   "the cases exercised, and which they never did.")
+                   "the cases exercised (a rollup's too, by its units), and which they never did.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), metavar="P",
               help="Exit 1 when coverage is below P percent (implies --coverage).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures, notes and the final line.")

@@ -98,7 +98,7 @@ def _run_stages(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], id
         for stage in compiled.stages:
             rank_all(rows, stage.rankings)
             for k in stage.rollups:
-                made = run_rollup(compiled.rollups[k], case, rows, ids)
+                made = run_rollup(compiled.rollups[k], case, rows, ids, units)
                 if units is not None:
                     units[compiled.rollups[k].rollup.name] = made
             view = [{name: row[slot] for name, slot in stage.view} for row in rows] if stage.view is not None else None
@@ -158,10 +158,11 @@ def all_compiled_rollups(compiled: CompiledRuleset) -> list[CompiledRollup]:
 
 
 def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids: list[str],
-               ) -> tuple[list[list[Any]], list[str], list[str | None], Case]:
+               units: Units | None = None) -> tuple[list[list[Any]], list[str], list[str | None], Case]:
     """The units of one rollup, evaluated: group the evaluated items by the rollup's key,
     lay out each unit (its own inputs from the case's `units:` section), run the rollup's
-    stages. Returns the unit rows, ids, names and the case view that locates them."""
+    stages. Returns the unit rows, ids, names and the case view that locates them; `units`,
+    if given, receives the nested rollups its rules read (rollup names are unique)."""
     r = compiled.rollup
     groups: dict[Any, list[list[Any]]] = {}
     first: dict[Any, int] = {}
@@ -173,6 +174,7 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
             groups[k] = members = []
             first[k] = index
         members.append(row)
+    _check_keys(r, case, first, ids)
     given = (case.units or {}).get(r.name)
     section = Case(items=given if given is not None else [{"id": k} for k in groups if isinstance(k, str)],
                    file=case.file, section=("units", r.name), title=case.title, unit=case.unit,
@@ -235,23 +237,85 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
         fill_earlier(inner, case, unit_rows, unit_ids, rollup=r.name)
     # the units' rules read earlier results by unit id: what they read is the case's (explain shows it)
     section.earlier, section.previous = case.earlier, case.previous
-    _run_stages(inner, section, unit_rows, unit_ids)
+    try:
+        _run_stages(inner, section, unit_rows, unit_ids, None, units)
+    except EvaluationError as exc:
+        _said_of_units(exc, compiled, case, section, unit_rows, unit_ids, first, given is not None)
+        raise
     return unit_rows, unit_ids, unit_names, section
+
+
+def _check_keys(r: Any, case: Case, first: dict[Any, int], ids: list[str]) -> None:
+    """Every item (or unit below) must name its unit: one whose key is empty would belong
+    to no unit, and a rollup that silently left it out would under-count its unit."""
+    problems = []
+    for k, index in first.items():
+        if k is None or (isinstance(k, str) and not k.strip()):
+            line, column = locate(case, ["items", index, r.by])
+            if not line:
+                line, column = locate(case, ["items", index])
+            whose = (_("unit {id} of units.{name}", id=ids[index], name=case.section[1]) if case.section
+                     else _("item {id}", id=ids[index]))
+            problems.append(Diagnostic("PE370", _("{whose}: {by} is empty, so it belongs to no unit of rollup "
+                                                  "'{name}': every one grouped by a rollup names its unit",
+                                                  whose=whose, by=r.by, name=r.name),
+                                       file=case.file or "<case>", line=line or 1, column=column))
+    if problems:
+        raise CaseError(problems)
+
+
+def _said_of_units(exc: EvaluationError, compiled: CompiledRollup, case: Case, section: Case,
+                   unit_rows: list[list[Any]], unit_ids: list[str], first: dict[Any, int], listed: bool) -> None:
+    """A rule that failed on a unit is said of the unit and its rollup, and located where
+    the unit is: its entry under `units:`, or (a rollup without a list) its first item."""
+    name, by = compiled.rollup.name, compiled.rollup.by
+    index = {u: i for i, u in enumerate(unit_ids)}
+    for d in exc.diagnostics:
+        if d.item not in index:
+            continue
+        unit, at = d.item, index[d.item]
+        d.item = None
+        d.message = _("unit {unit} of rollup {name}: ", unit=unit, name=name) + d.message
+        stale = _("item {item_id} is at {where}", item_id=unit, where=place_text(section, ["items", at]))
+        d.notes = [n for n in d.notes if n != stale]
+        where = place_text(section, ["items", at]) if listed else None
+        if where:
+            d.notes.append(_("unit {unit} is at {where}", unit=unit, where=where))
+        elif unit in first and (where := place_text(case, ["items", first[unit]])):
+            d.notes.append(_("unit {unit} is the {by} of its items, the first at {where}",
+                             unit=unit, by=by, where=where))
+        if d.code == "PE405":
+            count = len(unit_rows[at][compiled.members_slot])
+            d.notes.append(_("the aggregate took none of the unit's items ({count} in all): to give such a "
+                             "unit a value, guard it, e.g. `if count(i in items where C) > 0 then mean(i.X for i "
+                             "in items where C) else 0`", count=count))
+
+
+def every_rollup(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
+                 done: Units) -> list[tuple[CompiledRollup, tuple[list[list[Any]], list[str], list[str | None], Case]]]:
+    """Every rollup with its units evaluated (as run_rollup returns them), a nested rollup
+    right after the one whose units it groups; `done` holds what `run` already made."""
+    out = []
+    for cr in compiled.rollups:
+        made = done.get(cr.rollup.name)
+        if made is None:
+            made = run_rollup(cr, case, rows, ids, done)
+        out.append((cr, made))
+        if cr.compiled.rollups:  # rollups of these units: their units are grouped in turn
+            unit_rows, unit_ids, _names, section = made
+            out += every_rollup(cr.compiled, section, unit_rows, unit_ids, done)
+    return out
 
 
 def _rollup_results(compiled: CompiledRuleset, case: Case, rows: list[list[Any]], ids: list[str],
                     done: Units) -> dict[str, RollupResult]:
     out = {}
-    for cr in compiled.rollups:
-        made = done.get(cr.rollup.name)
-        unit_rows, unit_ids, unit_names, section = made if made is not None else run_rollup(cr, case, rows, ids)
+    for cr, (unit_rows, unit_ids, unit_names, _section) in every_rollup(compiled, case, rows, ids, done):
         build = _output_plan(cr.compiled).build
         units = list(map(build, unit_rows, unit_ids, unit_names))
         with decimal.localcontext(runtime.CONTEXT):
             summary = summarise(cr.compiled, unit_rows, units)
         out[cr.rollup.name] = RollupResult(cr.rollup.name, units, summary)
-        if cr.compiled.rollups:  # rollups of these units: their units are grouped in turn
-            out.update(_rollup_results(cr.compiled, section, unit_rows, unit_ids, {}))
     return out
 
 

@@ -29,11 +29,11 @@ from typing import Any
 
 from .api import LoadedRuleset, load_ruleset, locate_ruleset
 from .case import Case, load_case, validate
-from .compile import CompiledRuleset
+from .compile import CompiledRollup, CompiledRuleset
 from .errors import CaseError, Diagnostic, PolicyError, did_you_mean
-from .evaluate import all_compiled_rollups, evaluate, item_layout, run
+from .evaluate import Units, all_compiled_rollups, evaluate, every_rollup, item_layout, run
 from .i18n import _
-from .model import DecisionTable, Grade, Span, Supervision
+from .model import DecisionTable, Grade, Ruleset, Span, Supervision, all_rollups, rollup_ruleset
 from .render import to_json
 from .result import ItemResult, Result
 from .runtime import format_number
@@ -427,8 +427,10 @@ def _evaluate(entry: _Entry, case: Case, coverage: Coverage | None) -> Evaluatio
     result = evaluate(compiled, case, entry.digest)
     if coverage is not None:
         traced = entry.loaded.traced()
-        rows, _ids, _names = run(traced, case)
-        coverage.record(entry.loaded, traced, rows)
+        done: Units = {}
+        rows, ids, _names = run(traced, case, units=done)
+        units = [(cr, made[0]) for cr, made in every_rollup(traced, case, rows, ids, done)]
+        coverage.record(entry.loaded, traced, rows, units)
     return Evaluation(result, compiled, case)
 
 
@@ -913,73 +915,64 @@ class Point:
 class RulesetCoverage:
     path: str
     points: dict[tuple[Any, ...], Point]
-    _cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]] = field(default_factory=dict, repr=False)
+    # per matrix grade (keyed as its points are, by scope and scale): each cell's place
+    _cells: dict[tuple[Any, ...], dict[tuple[Any, Any], tuple[int, int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, loaded: LoadedRuleset) -> RulesetCoverage:
-        rs = loaded.model
         points: dict[tuple[Any, ...], Point] = {}
-        cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]] = {}
-        graded = {g.scale for g in rs.grades}
-        scales = {s.name: s for s in rs.scales}
-        for decl in rs.declarations:
-            if isinstance(decl, DecisionTable):
-                for i, row in enumerate(decl.rows):
-                    points[("row", decl.name, i)] = Point("table rows", f"table {decl.name} row {i + 1}", row.span)
-            elif isinstance(decl, Grade):
-                _grade_points(decl, points, cells)
-                scale = scales.get(decl.scale)
-                for lv in scale.levels if scale is not None and decl.scale in graded else ():
-                    points[("level", decl.scale, lv.name)] = Point(
-                        "levels", f"level {lv.name} of {decl.scale}", lv.span, show_source=False)
-            elif isinstance(decl, Supervision):
-                for j, line in enumerate(decl.lines):
-                    points[("supervision", decl.scale, j)] = Point(
-                        "supervision lines", f"supervision {decl.scale} line {j + 1}", line.span)
-        for index, s in enumerate(rs.sanctions):
-            points[("sanction", index)] = Point("sanctions", f"sanction {s.name}", s.span, show_source=False)
+        cells: dict[tuple[Any, ...], dict[tuple[Any, Any], tuple[int, int]]] = {}
+        _declaration_points(loaded.model, (), "", points, cells)
+        # a rollup's rules are counted as the items' are, said of the rollup
+        # (`rollup 单位: grade 单位档次 line 2`) and keyed apart: its names are its own
+        for r in all_rollups(loaded.model.declarations):
+            _declaration_points(rollup_ruleset(loaded.model, r), ("rollup", r.name), f"rollup {r.name}: ",
+                                points, cells)
         return cls(loaded.path, points, cells)
 
-    def record(self, compiled: CompiledRuleset, rows: list[list[Any]]) -> None:
-        """Count what each evaluated item exercised, from a traced compile's rows."""
+    def record(self, compiled: CompiledRuleset, rows: list[list[Any]], scope: tuple[Any, ...] = ()) -> None:
+        """Count what each evaluated item (or, with a rollup's `scope`, each unit) exercised,
+        from a traced compile's rows."""
         points = self.points
         trace_slot = compiled.trace_slot
         matrices = {g.scale: g.matrix for g in compiled.ruleset.grades if g.matrix is not None}
 
-        def hit(key: tuple[Any, ...]) -> None:
-            p = points.get(key)
+        def hit(*key: Any) -> None:
+            p = points.get((*scope, *key))
             if p is not None:
                 p.hits += 1
 
         for row in rows:
             trace = row[trace_slot] if trace_slot is not None else {}
             for key, value in trace.items():
+                if not isinstance(key, str):
+                    continue  # ("agg", k): the items a unit's aggregate counted (explain shows them)
                 kind, _sep, name = key.partition(":")
                 if kind == "table":
                     for index in value if isinstance(value, list) else (value,):
-                        hit(("row", name, index))
+                        hit("row", name, index)
                 elif key == "calls":
                     for call in value:  # (table, row index or collect's list, value, args, marker)
                         for index in call[1] if isinstance(call[1], list) else (call[1],):
-                            hit(("row", call[0], index))
+                            hit("row", call[0], index)
                 elif kind == "line" and value == "matrix":
                     mx = matrices[name]
-                    cell = self._cells[name].get((_label(compiled, mx.row_input, row),
-                                                  _label(compiled, mx.column_input, row)))
+                    cell = self._cells[(*scope, name)].get((_label(compiled, mx.row_input, row),
+                                                            _label(compiled, mx.column_input, row)))
                     if cell is not None:
-                        hit(("cell", name, *cell))
+                        hit("cell", name, *cell)
                 elif kind == "line":
-                    hit(("line", name, value))
+                    hit("line", name, value)
                 elif kind == "raises":
                     for j in value:
-                        hit(("raise", name, j))
+                        hit("raise", name, j)
             for g in compiled.grades:
-                hit(("level", g.scale, g.levels[row[g.slot]]))
+                hit("level", g.scale, g.levels[row[g.slot]])
             for s in compiled.supervisions:
                 if row[s.slot] is not None and row[s.slot] >= 0:
-                    hit(("supervision", s.scale, row[s.slot]))
+                    hit("supervision", s.scale, row[s.slot])
             for index, _fine, _element in row[compiled.sanction_slot]:
-                hit(("sanction", index))
+                hit("sanction", index)
 
     @property
     def covered(self) -> int:
@@ -1019,22 +1012,49 @@ def _label(compiled: CompiledRuleset, axis: str, row: list[Any]) -> Any:
     return value
 
 
-def _grade_points(g: Grade, points: dict[tuple[Any, ...], Point],
-                  cells: dict[str, dict[tuple[Any, Any], tuple[int, int]]]) -> None:
+def _declaration_points(rs: Ruleset, scope: tuple[Any, ...], prefix: str, points: dict[tuple[Any, ...], Point],
+                        cells: dict[tuple[Any, ...], dict[tuple[Any, Any], tuple[int, int]]]) -> None:
+    """The points of one level of a ruleset (the items', or one rollup's own declarations)."""
+    graded = {g.scale for g in rs.grades}
+    scales = {s.name: s for s in rs.scales}
+    for decl in rs.declarations:
+        if isinstance(decl, DecisionTable):
+            for i, row in enumerate(decl.rows):
+                points[(*scope, "row", decl.name, i)] = Point(
+                    "table rows", f"{prefix}table {decl.name} row {i + 1}", row.span)
+        elif isinstance(decl, Grade):
+            _grade_points(decl, scope, prefix, points, cells)
+            scale = scales.get(decl.scale)
+            for lv in scale.levels if scale is not None and decl.scale in graded else ():
+                points[(*scope, "level", decl.scale, lv.name)] = Point(
+                    "levels", f"{prefix}level {lv.name} of {decl.scale}", lv.span, show_source=False)
+        elif isinstance(decl, Supervision):
+            for j, line in enumerate(decl.lines):
+                points[(*scope, "supervision", decl.scale, j)] = Point(
+                    "supervision lines", f"{prefix}supervision {decl.scale} line {j + 1}", line.span)
+    for index, s in enumerate(rs.sanctions):
+        points[(*scope, "sanction", index)] = Point("sanctions", f"{prefix}sanction {s.name}", s.span,
+                                                    show_source=False)
+
+
+def _grade_points(g: Grade, scope: tuple[Any, ...], prefix: str, points: dict[tuple[Any, ...], Point],
+                  cells: dict[tuple[Any, ...], dict[tuple[Any, Any], tuple[int, int]]]) -> None:
     if g.matrix is not None:
         mx = g.matrix
-        cells[g.scale] = {}
+        cells[(*scope, g.scale)] = {}
         for ri, (label, levels) in enumerate(mx.rows):
             span = mx.row_spans[ri] if ri < len(mx.row_spans) else g.span
             for ci, (col, level) in enumerate(zip(mx.columns, levels, strict=True)):
-                cells[g.scale][(label.value, col.value)] = (ri, ci)
-                points[("cell", g.scale, ri, ci)] = Point(
-                    "grade lines", f"grade {g.scale} cell {shown(label.value)} x {shown(col.value)} -> {level}",
+                cells[(*scope, g.scale)][(label.value, col.value)] = (ri, ci)
+                points[(*scope, "cell", g.scale, ri, ci)] = Point(
+                    "grade lines",
+                    f"{prefix}grade {g.scale} cell {shown(label.value)} x {shown(col.value)} -> {level}",
                     span, show_source=False)
     for j, rule in enumerate(g.rules):
-        points[("line", g.scale, j)] = Point("grade lines", f"grade {g.scale} line {j + 1}", rule.span)
+        points[(*scope, "line", g.scale, j)] = Point("grade lines", f"{prefix}grade {g.scale} line {j + 1}", rule.span)
     for j, r in enumerate(g.raises):
-        points[("raise", g.scale, j)] = Point("grade lines", f"grade {g.scale} raise line {j + 1}", r.span)
+        points[(*scope, "raise", g.scale, j)] = Point(
+            "grade lines", f"{prefix}grade {g.scale} raise line {j + 1}", r.span)
 
 
 @dataclass
@@ -1043,11 +1063,16 @@ class Coverage:
 
     rulesets: dict[str, RulesetCoverage] = field(default_factory=dict)
 
-    def record(self, loaded: LoadedRuleset, compiled: CompiledRuleset, rows: list[list[Any]]) -> None:
+    def record(self, loaded: LoadedRuleset, compiled: CompiledRuleset, rows: list[list[Any]],
+               units: Sequence[tuple[CompiledRollup, list[list[Any]]]] = ()) -> None:
+        """Count a case's items (`rows`) and each rollup's units (`units`: the rollup and
+        its unit rows), all from one traced run."""
         cov = self.rulesets.get(loaded.path)
         if cov is None:
             cov = self.rulesets[loaded.path] = RulesetCoverage.of(loaded)
         cov.record(compiled, rows)
+        for cr, unit_rows in units:
+            cov.record(cr.compiled, unit_rows, ("rollup", cr.rollup.name))
 
     @property
     def covered(self) -> int:
