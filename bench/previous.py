@@ -11,9 +11,10 @@ turns, round after round (each run after a full collection, the cyclic collector
 as the engine pauses it):
 
 - evaluation: `rs.evaluate(case)` on the loaded case (validate, evaluate, rank, results);
-- reading and matching: `previous.load_previous` (read the JSON, check it against SPEC §5,
-  build the `Result`, check ruleset id and period order) and finding each current item's
-  previous item by id;
+- reading and matching: `previous.load_previous` as `eval --previous` calls it (read the
+  JSON's header, summary and rollups in full, of each item only its id and what the rules
+  read: results/json.py `read_json_fields`; check ruleset id and period order) and finding
+  each current item's previous item by id;
 - reviews due: `reviews.schedule` (every item's next review from the previous period).
 
 Then, end to end on the command line, `policyengine eval RULESET CASE --format json
@@ -21,10 +22,13 @@ Then, end to end on the command line, `policyengine eval RULESET CASE --format j
 result; the previous result read, checked and recorded), and with rules that read the
 previous values (bench/tax-bench-trend.policy: `previous.综合得分`, `previous.风险档次`,
 `new`; the values matched by id into each item's slots) against the same command without
-them.
+them (which also writes fewer values), and against the same rules in a first period
+(`--first-period`: nothing read, every item new), which isolates reading and matching.
 
 Each figure is the median of the per-round ratios; the target (≤ 30%) is checked against
-the command line, where evaluation is what a user waits for (exit status 1 if missed).
+the command line, where evaluation is what a user waits for (exit status 1 if missed):
+`--previous` against the same command without it, and rules reading it against the same
+rules in a first period.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ import generate  # noqa: E402
 from run import cli, command, timed  # noqa: E402
 
 import policyengine as pe  # noqa: E402
-from policyengine.previous import load_previous  # noqa: E402
+from policyengine.previous import load_previous, wanted_by  # noqa: E402
 from policyengine.render import json_chunks, write_atomically  # noqa: E402
 from policyengine.reviews import schedule  # noqa: E402
 
@@ -70,12 +74,12 @@ def main() -> int:
         size = path.stat().st_size
 
         def read_and_match() -> int:
-            [earlier] = load_previous([path], rs.id, now)
+            [earlier] = load_previous([path], rs.id, now, wanted_by(rs.compiled))  # as eval reads it
             index = {item.id: item for item in earlier.result.items}
             return sum(1 for item in now.items if index.get(item["id"]) is not None)
 
         runs: dict[str, list[float]] = {k: [] for k in ("evaluate", "previous", "reviews", "cli", "cli previous",
-                                                       "cli rules")}
+                                                       "cli rules", "cli rules first")}
         for _ in range(options.rounds):
             seconds, result = timed(lambda: rs.evaluate(now))
             runs["evaluate"].append(seconds)
@@ -92,6 +96,8 @@ def main() -> int:
                                                     "--previous", str(path)))[0])
             runs["cli rules"].append(command(cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
                                                  "--previous", str(path)))[0])
+            runs["cli rules first"].append(command(cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
+                                                       "--first-period"))[0])
 
     def adds(part: str, whole: str) -> float:
         return statistics.median(p / w for p, w in zip(runs[part], runs[whole], strict=True))
@@ -109,9 +115,12 @@ def main() -> int:
     in_rules = adds("cli rules", "cli") - 1
     print(f"  rules reading previous.X   {min(runs['cli rules']):6.2f} s   adds {in_rules:+.0%} to policyengine eval "
           "(reading, matching and the rules that read it)")
-    ok = on_cli <= TARGET and in_rules <= TARGET
+    matched = adds("cli rules", "cli rules first") - 1
+    print(f"  the same rules, a first period (--first-period, every item new) {min(runs['cli rules first']):.2f} s: "
+          f"reading and matching the previous result adds {matched:+.0%} to them")
+    ok = on_cli <= TARGET and matched <= TARGET
     print(f"target: --previous adds ≤ {TARGET:.0%} to policyengine eval: {'met' if on_cli <= TARGET else 'MISSED'}"
-          f"; with rules reading it: {'met' if in_rules <= TARGET else 'MISSED'}")
+          f"; to rules reading it: {'met' if matched <= TARGET else 'MISSED'}")
     return 0 if ok else 1
 
 

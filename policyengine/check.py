@@ -82,7 +82,7 @@ TEXT = Type("text")
 BOOL = Type("bool")
 DATE = Type("date")
 ANY = Type("any")
-CASE = Type("record", fields=(("period", ANY), ("unit", TEXT), ("title", TEXT)))
+CASE = Type("record", fields=(("period", ANY), ("year", NUMBER), ("unit", TEXT), ("title", TEXT)))
 
 
 def type_of_spec(spec: TypeSpec) -> Type:

@@ -306,9 +306,12 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
               help="Page long table output on a terminal through $PAGER (less, with LESS=FRX), as git "
                    "does [default: on]; never in a pipe or file.")
 @click.option("--previous", "previous", multiple=True, metavar="FILE",
-              help="An earlier result of the same ruleset (eval -o FILE, .json or .yaml), of an earlier "
+              help="An earlier result of the same ruleset (eval -o FILE: .json, .yaml or .xlsx), of an earlier "
                    "period (repeatable; a case's `previous:` list adds more). Checked, recorded in the "
-                   "result, and used by --due.")
+                   "result, and used by --due. A case file is evaluated first, with the ruleset it names.")
+@click.option("--first-period", is_flag=True,
+              help="The case is a first period: no earlier results, every item is new (a case header's "
+                   "`previous: []`, for a CSV case, which has no header).")
 @click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
               help="List the items whose next review (last review + the supervision cadence) falls on or "
                    "before DATE (YYYY-MM-DD), by supervisor; the result gains each item's last and next "
@@ -324,7 +327,7 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @_header_options
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
           item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,
-          width: int | None, colour: str, pager: bool, previous: tuple[str, ...], due: Any,
+          width: int | None, colour: str, pager: bool, previous: tuple[str, ...], first_period: bool, due: Any,
           last_review_field: str | None, jobs: int | None, title: str | None, unit: str | None,
           period: str | None) -> None:
     """Evaluate RULESET on each CASE file and print the results.
@@ -351,6 +354,12 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         cases = (ruleset,)
     if last_review_field and due is None:
         raise click.UsageError(_("--last-review-field is read for --due: give --due DATE too"))
+    if first_period:
+        if previous or any(case.previous for case in loaded):
+            raise click.UsageError(_("--first-period says there are no earlier results, but earlier files are "
+                                     "given (--previous or a case's previous list)"))
+        for case in loaded:
+            case.previous = []
     if fmt != "table":
         for name, given in (("--columns", columns), ("--width", width)):
             if given is not None:
@@ -414,13 +423,13 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
 def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | None, depth: int) -> Any:
     """The case evaluated by several processes (policyengine/shards.py), or None when one
     process evaluates it: a small case, --jobs 1, or a ruleset or case that needs one."""
-    from .previous import attach_earlier
+    from .previous import attach_earlier, wanted_by
     from .shards import evaluate_sharded, jobs_for, one_process_reason
 
     count = jobs_for(jobs, len(case.items) if isinstance(case.items, list) else 0)
     if count < 2 or one_process_reason(rs.compiled, case) is not None:
         return None
-    attach_earlier(case, rs.id, given)  # kept with the case: read once, split or not
+    attach_earlier(case, rs.id, given, wanted_by(rs.compiled))  # kept with the case: read once, split or not
     return evaluate_sharded(rs, case, count, depth)
 
 
@@ -437,11 +446,12 @@ def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...]
                            field: str | None) -> tuple[Any, list[list[Any]]]:
     """Evaluate one case; with earlier results (given, or the case's `previous:`), check and
     record them; with `due`, date each item's reviews and list those due."""
-    from .previous import attach_earlier, recorded
+    from .previous import attach_earlier, recorded, wanted_by
     from .reviews import last_review_field, schedule
 
-    # read already when eval --jobs tried to split the case (and one process evaluates it)
-    earlier = case.earlier if case.earlier is not None else attach_earlier(case, rs.id, given)
+    # read already when eval --jobs tried to split the case (and one process evaluates it); of
+    # each earlier item only its id and what the rules read (explain reads them in full)
+    earlier = case.earlier if case.earlier is not None else attach_earlier(case, rs.id, given, wanted_by(rs.compiled))
     dates = None
     if field:
         case, dates = last_review_field(rs, case, field)
@@ -627,7 +637,7 @@ def template(ruleset: str | None, output: str, source: str | None) -> None:
     located = locate_ruleset(ruleset, base=base)
     if Path(ruleset).suffix or os.sep in ruleset or "/" in ruleset or base is not None:
         ref = os.path.relpath(located.resolve(), Path(output).resolve().parent).replace(os.sep, "/")
-    _emit(case_workbook(loaded.model, ref, case), output)
+    _emit(case_workbook(loaded.model, ref, case, Path(output).resolve().parent), output)
 
 
 def _page(text: str) -> bool:
@@ -810,7 +820,7 @@ COMPARE_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": "t
 @click.option("--exit-code", is_flag=True, help="Exit 1 when any item is new, gone or changed, 0 when none.")
 def compare_(old: str, new: str, fmt: str | None, output: str | None, any_order: bool, exit_code: bool) -> None:
     """Compare result OLD (an earlier period) with result NEW, both written by `eval -o FILE`
-    (.json or .yaml) with the same ruleset.
+    (.json, .yaml or .xlsx) with the same ruleset.
 
     Items are matched by id. Per grade scale: the migration matrix (old level x new
     level, with rows for new items and a column for gone ones), the items that went up

@@ -566,7 +566,10 @@ def _calls_text(calls: list[dict[str, Any]], pad: str) -> list[str]:
 def _ranking_text(r: dict[str, Any]) -> str:
     held = r["rank"] * 100 <= r["count"] * r["size"] if r["percent"] else r["rank"] <= r["count"]
     if r["percent"]:
-        edge = _("{percent}% of {size} = {edge}", percent=show(r["count"]), size=r["size"], edge=show(r["edge"]))
+        # the percent sign travels in the value: "20% of" in a message reads to gettext tools as
+        # a printf conversion ("% o") and the catalog would not compile cleanly
+        edge = _("{percent} of {size} = {edge}", percent=show(r["count"]) + "%", size=r["size"],
+                 edge=show(r["edge"]))
     else:
         edge = show(r["edge"])
     values = {"value": show(r["value"]), "rank": r["rank"], "size": r["size"], "sign": "≤" if held else ">",

@@ -15,6 +15,11 @@ generated code.
 
 A result whose period lies inside the case's (the quarters of the year being graded) counts
 as earlier too: a yearly grade is built from its quarters.
+
+An earlier period may also be given as a **case file**: it is evaluated first, in the same
+process, with the ruleset its own `ruleset:` line names (its own earlier files in turn), and
+its result is used as if it had been written and read back. A case that names no ruleset is
+PE367; a case that is, through its earlier files, an earlier period of itself is PE368.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -32,7 +38,26 @@ from .case import Case
 from .errors import CaseError, Diagnostic
 from .i18n import N_, _
 from .period import EARLIER, Period, order, parse_period
-from .results import ResultFile, ResultFileError, read_result
+from .results import (
+    WORKBOOK_SUFFIXES,
+    CaseNotResult,
+    ResultFile,
+    ResultFileError,
+    Wanted,
+    from_result,
+    read_result,
+)
+
+# Case files only: a result is never written as CSV. A workbook is a result when it has the
+# sheets `eval -o x.xlsx` writes (results/xlsx.py), a case otherwise.
+CASE_SUFFIXES = (".csv",)
+
+# The case files being evaluated in this run, outermost first: an earlier period given as a
+# case that is already among them would be evaluated before itself (PE368).
+_RUNNING: ContextVar[tuple[Path, ...]] = ContextVar("previous_running", default=())
+# how deep earlier cases may name earlier cases: a chain of a hundred years would otherwise
+# run out of stack, a traceback instead of a message
+MAX_EARLIER_DEPTH = 32
 
 PERIOD_FORMS = N_("periods are years (2010), half years (2010H1), quarters (2010Q3, 2010年第三季度), "
                    "months (2010-05) or dates")  # translated where it is shown
@@ -55,9 +80,16 @@ def previous_paths(case: Case, given: Sequence[str | Path] = ()) -> list[str]:
     return out
 
 
-def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> list[ResultFile]:
-    """Read and check the earlier results of `case`, oldest first."""
-    files = [read_result(p) for p in paths]
+def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case, wanted: Wanted | None = None,
+                  ) -> list[ResultFile]:
+    """Read and check the earlier results of `case`, oldest first (an earlier case file is
+    evaluated first)."""
+    outer = _RUNNING.get()
+    token = _RUNNING.set((*outer, Path(case.file).resolve()) if case.file else outer)
+    try:
+        files = [_earlier(p, case, wanted) for p in paths]
+    finally:
+        _RUNNING.reset(token)
     for f in files:
         if f.ruleset["id"] != ruleset_id:
             raise f.error("PE353", _("this earlier result is of ruleset '{earlier}', not of '{id}', which evaluates "
@@ -99,6 +131,63 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case) -> l
     return [f for _, f in ranked]
 
 
+def _earlier(path: str | Path, naming: Case, wanted: Wanted | None = None) -> ResultFile:
+    """An earlier period: a result file read back, or a case file evaluated now."""
+    suffix = Path(path).suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        from .results.xlsx import is_result_workbook
+
+        if is_result_workbook(path):
+            return read_result(path)
+    elif suffix not in CASE_SUFFIXES:
+        try:
+            return read_result(path, cases=True, wanted=wanted)
+        except CaseNotResult:
+            pass
+    return _evaluated(path, naming)
+
+
+def _evaluated(path: str | Path, naming: Case) -> ResultFile:
+    """Evaluate the earlier case file `path` (named by `naming`) with the ruleset its
+    `ruleset:` line names; its own earlier files are read (or evaluated) in turn."""
+    from .api import load_ruleset
+    from .case import load_case
+
+    key = Path(path).resolve()
+    running = _RUNNING.get()
+    if key in running:
+        chain = [str(p) for p in running[running.index(key):]] + [str(path)]
+        where, sheet, line, column = _previous_line(naming, path)
+        raise CaseError(Diagnostic(
+            "PE368", _("{file} is an earlier period of itself: its earlier files lead back to it ({chain})",
+                       file=str(path), chain=" -> ".join(chain)),
+            file=where, sheet=sheet, line=line, column=column))
+    if len(running) >= MAX_EARLIER_DEPTH:
+        where, sheet, line, column = _previous_line(naming, path)
+        raise CaseError(Diagnostic(
+            "PE368", _("earlier periods given as case files nest more than {depth} deep here ({file}): give the "
+                       "earlier ones as result files (eval -o FILE)", depth=MAX_EARLIER_DEPTH, file=str(path)),
+            file=where, sheet=sheet, line=line, column=column))
+    case = load_case(path)
+    if not case.ruleset:
+        raise CaseError(Diagnostic(
+            "PE367", _("this case is given as an earlier period of {file}, but names no ruleset to evaluate it "
+                       "with: add a 'ruleset:' line to its header, or give its result file instead",
+                       file=naming.file or "the case"),
+            file=str(path), line=1, column=1))
+    ruleset = load_ruleset(case.ruleset, base=Path(path).parent)
+    earlier = from_result(ruleset.evaluate(case), str(path))
+    earlier.case_file = case
+    return earlier
+
+
+def _previous_line(naming: Case, path: str | Path) -> tuple[str, str | None, int, int]:
+    """Where `naming` lists its earlier files (its `previous:` line or `case` sheet row)."""
+    from .case.locate import place
+
+    return place(naming, ["previous"]) if naming.file else (str(path), None, 0, 0)
+
+
 def _part_of(p: Period, whole: Period) -> bool:
     """A shorter period inside `whole`: 2010Q3 in 2010, not 2010 in 2010."""
     return whole.start <= p.start and p.end <= whole.end and (p.start, p.end) != (whole.start, whole.end)
@@ -117,12 +206,22 @@ def recorded(files: Sequence[ResultFile]) -> list[dict[str, Any]]:
     return [f.identity() for f in files]
 
 
-def attach_earlier(case: Case, rs_id: str, given: Sequence[str | Path] = ()) -> list[ResultFile]:
+def attach_earlier(case: Case, rs_id: str, given: Sequence[str | Path] = (), wanted: Wanted | None = None,
+                   ) -> list[ResultFile]:
     """Read and check the earlier results of `case` (given, then its `previous:` list) and
-    keep them with the case for the rules that read them; oldest first."""
+    keep them with the case for the rules that read them; oldest first. With `wanted`
+    (`wanted_by`), of each earlier item only its id and what the rules read is kept."""
     paths = previous_paths(case, given)
-    case.earlier = load_previous(paths, rs_id, case) if paths else []
+    case.earlier = load_previous(paths, rs_id, case, wanted) if paths else []
     return case.earlier
+
+
+def wanted_by(compiled: Any) -> Wanted:
+    """What the rules of `compiled` read of each earlier item (besides its id, always read):
+    the values and grades named by `previous.X` and `h.X`, and which of them are grades."""
+    slots = compiled.earlier
+    names = frozenset(slots.fields) if slots is not None else frozenset()
+    return names, frozenset(g.scale for g in compiled.grades) & names
 
 
 def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str], rollup: str | None = None,
@@ -133,7 +232,7 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
     if slots is None:
         return
     if case.earlier is None:  # evaluated through the API or `test`: its `previous:` header alone
-        attach_earlier(case, compiled.ruleset.id)
+        attach_earlier(case, compiled.ruleset.id, wanted=None if rollup is not None else wanted_by(compiled))
     files = case.earlier or []
     if not files and case.previous != []:
         span = compiled.analysis.reads_earlier
@@ -163,8 +262,6 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
 def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None = None) -> dict[str, dict[str, Any]]:
     """Each item (or unit of `rollup`) of an earlier result as {name: value}, in the types of
     the ruleset now: a level as its index in the current scale, a number exact, a date a date."""
-    from .check import BOOL, DATE, NUMBER, TEXT
-
     an = compiled.analysis
     scales = {g.scale: g.levels for g in compiled.grades}
     out: dict[str, dict[str, Any]] = {}
@@ -177,42 +274,67 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
                                      rollup=rollup), [])
         entries = f.result.rollups[rollup].units
         where = ["rollups", rollup, "units"]
+    # what each name needs, decided once (a province's items each take only lookups)
+    plan = [(name, {level: i for i, level in enumerate(scales[name])} if name in scales else None,
+             _accepting(an.value_types.get(name))) for name in names]
     for index, item in enumerate(entries):
         record: dict[str, Any] = {}
-        for name in names:
-            if name in scales:
-                grade = item.grades.get(name)
+        values, grades = item.values, item.grades
+        for name, level_index, accept in plan:
+            if level_index is not None:
+                grade = grades.get(name)
                 if grade is None:
                     raise f.error("PE365", _("item {id} has no grade '{name}' in this earlier result, which the "
                                              "rules read", id=item.id, name=name), [*where, index, "grades"])
-                if grade.level not in scales[name]:
+                at = level_index.get(grade.level)
+                if at is None:
                     raise f.error("PE365", _("item {id}: level '{level}' of {name} in this earlier result is not a "
                                              "level of the scale now ({levels})", id=item.id, level=grade.level,
                                              name=name, levels=", ".join(scales[name])),
                                   [*where, index, "grades", name, "level"])
-                record[name] = scales[name].index(grade.level)
+                record[name] = at
                 continue
-            if name not in item.values:
+            if name not in values:
                 raise f.error("PE365", _("item {id} has no value '{name}' in this earlier result, which the rules "
                                          "read (was it computed by that version of the ruleset?)", id=item.id,
                                          name=name),
                               [*where, index, "values"])
-            value = item.values[name]
-            want = an.value_types.get(name)
-            if want == NUMBER and isinstance(value, int) and not isinstance(value, bool):
-                value = Decimal(value)
-            elif want == DATE and isinstance(value, str):
-                try:
-                    value = _dt.date.fromisoformat(value)
-                except ValueError:
-                    value = None
-            ok = {NUMBER: lambda v: isinstance(v, Decimal), TEXT: lambda v: isinstance(v, str),
-                  BOOL: lambda v: isinstance(v, bool), DATE: lambda v: isinstance(v, _dt.date)}.get(want)
-            if ok is not None and not ok(value):
+            value = accept(values[name])
+            if value is _REFUSED:
                 raise f.error("PE365", _("item {id}: value '{name}' in this earlier result is {value}, but the rules "
-                                         "read it as {type}", id=item.id, name=name, value=runtime.show(value),
-                                         type=want),
+                                         "read it as {type}", id=item.id, name=name,
+                                         value=runtime.show(values[name]), type=an.value_types.get(name)),
                               [*where, index, "values", name])
             record[name] = value
         out[item.id] = record
     return out
+
+
+_REFUSED = object()
+
+
+def _accepting(want: Any) -> Any:
+    """The function that takes a value read back as the rules read it (a whole number as a
+    Decimal, an ISO date text as a date), or refuses it (`_REFUSED`)."""
+    from .check import BOOL, DATE, NUMBER, TEXT
+
+    if want == NUMBER:
+        def number(v: Any) -> Any:
+            if v.__class__ is Decimal:
+                return v
+            return Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else _REFUSED
+        return number
+    if want == DATE:
+        def day(v: Any) -> Any:
+            if isinstance(v, _dt.date):
+                return v
+            try:
+                return _dt.date.fromisoformat(v) if isinstance(v, str) else _REFUSED
+            except ValueError:
+                return _REFUSED
+        return day
+    if want == TEXT:
+        return lambda v: v if isinstance(v, str) else _REFUSED
+    if want == BOOL:
+        return lambda v: v if isinstance(v, bool) else _REFUSED
+    return lambda v: v  # a record, a list, or a type the checker left open

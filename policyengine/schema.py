@@ -115,7 +115,9 @@ def _case_schema(rs: Ruleset) -> dict[str, Any]:
             "period": {"type": ["string", "integer"]},
             "previous": {"oneOf": [{"type": "string", "minLength": 1},
                                    # `previous: []`: a first period, for a ruleset that reads earlier results
-                                   {"type": "array", "items": {"type": "string", "minLength": 1}}]},
+                                   {"type": "array", "items": {"type": "string", "minLength": 1}}],
+                         "description": "earlier periods, relative to the case file: results written by eval -o "
+                                        "(.json, .yaml, .xlsx), or case files, evaluated first"},
             "items": {"type": "array", "items": item_schema(rs), "minItems": 1},
             "expect": {"type": "object", "additionalProperties": {"type": "object"}},
             "expect_summary": {"type": "object"},

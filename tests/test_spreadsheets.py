@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -54,13 +55,18 @@ def test_a_shipped_case_as_xlsx_and_as_csv_gives_the_same_json(path: Path, tmp_p
     rs = pe.load_ruleset(case.ruleset, base=path.parent)
     expected = _json(rs, case)
     book = tmp_path / "case.xlsx"
-    book.write_bytes(case_workbook(rs.model, str(Path(rs.path).resolve()), case))
-    # a spreadsheet case names no earlier results: they come as `eval --previous` gives them
+    book.write_bytes(case_workbook(rs.model, str(Path(rs.path).resolve()), case, tmp_path))
+    # a workbook names its earlier results in its `case` sheet, relative to itself
+    assert load_case(book).previous == (None if case.previous is None else [
+        os.path.relpath(path.parent / p, tmp_path).replace(os.sep, "/") for p in case.previous])
+    assert _json(rs, load_case(book)) == expected
+    # a CSV case has no header: its earlier results come as `eval --previous` gives them
+    # (`--first-period` for `previous: []`)
     earlier = previous_paths(case)
-    assert _json(rs, _with_earlier(load_case(book), rs, earlier)) == expected
     for field, text in case_csv(rs.model, case).items():
         (tmp_path / ("case.csv" if field is None else f"case.{field}.csv")).write_text(text, encoding="utf-8")
-    header = {"title": case.title, "unit": case.unit, "period": case.period}
+    header = {"title": case.title, "unit": case.unit, "period": case.period,
+              "previous": [] if case.previous == [] else None}
     assert _json(rs, _with_earlier(load_case(tmp_path / "case.csv", header), rs, earlier)) == expected
 
 
@@ -302,7 +308,9 @@ def test_eval_writes_a_result_workbook_by_the_output_extension(tmp_path: Path) -
     run = cli("eval", str(REGISTER), str(FIXTURES / "register.xlsx"), "-o", str(out))
     assert run.returncode == 0, run.stderr
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["items", "summary"]
+    # people read items and summary; the hidden result sheet is what is read back (results/xlsx.py)
+    assert book.sheetnames == ["items", "summary", "result"]
+    assert [ws.sheet_state for ws in book.worksheets] == ["visible", "visible", "hidden"]
     ws = book["items"]
     header = [c.value for c in ws[1]]
     assert header == ["id", "name", "责任部门", "防控措施", "岗位类别", "涉及金额", "领导岗位", "排查日期", "事件",

@@ -56,6 +56,8 @@ class Case:
     # the earlier results read for this case (previous.ResultFile, oldest first), which the
     # rules read as `previous`, `history` and `new` (attached by previous.attach_earlier)
     earlier: list[Any] | None = field(default=None, repr=False, compare=False)
+    # where a workbook's `case` sheet gives a header key: {key: (sheet, row, column)}
+    header_cells: dict[str, tuple[str, int, int]] | None = field(default=None, repr=False, compare=False)
     # the parsed YAML/JSON node tree, composed only when an error needs a line number
     _nodes: Any = field(default=None, repr=False, compare=False)
 
@@ -66,7 +68,14 @@ class Case:
             self.period = int(self.period)
 
     def header(self) -> dict[str, Any]:
-        return {"title": self.title, "unit": self.unit, "period": self.period}
+        """What the rules read as `case.X`. `case.year` is the calendar year the period lies in
+        (2008 for 2008, 2008Q3 or 2008-05), so that rules comparing dates with the year work for a
+        quarter's case too; nothing for a period that cannot be placed or spans several years."""
+        from ..period import parse_period
+
+        span = parse_period(self.period)
+        year = Decimal(span.start.year) if span is not None and span.start.year == span.last_day.year else None
+        return {"title": self.title, "unit": self.unit, "period": self.period, "year": year}
 
 
 # A case file larger than this is refused before it is read whole (`--max-case-size` or

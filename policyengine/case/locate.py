@@ -45,6 +45,9 @@ def place(case: Case, path: list[Any]) -> tuple[str, str | None, int, int]:
     if not isinstance(grid, Grid):
         line, column = locate(case, path)
         return case.file or "<case>", None, line, column
+    if path and path[0] in (case.header_cells or {}):  # a key of the `case` sheet
+        sheet, row, column = case.header_cells[path[0]]  # type: ignore[index]
+        return grid.file, sheet, row, column
     if path[:1] == ["header"]:
         inner = grid.lists.get(str(path[1]))
         if inner is not None:

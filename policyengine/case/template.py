@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import os
 from collections.abc import Iterable
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..model import Dimension, Input, Ruleset, TypeSpec
 from .cells import column_letter
 from .validate import input_type
-from .xlsx import CASE_KEYS, CASE_SHEET, UNITS_PREFIX
+from .xlsx import CASE_KEYS, CASE_SHEET, NO_PREVIOUS, UNITS_PREFIX
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -50,8 +52,10 @@ def item_sheet_name(model: Ruleset) -> str:
     return name if name != CASE_SHEET and name not in {d.name for d in list_fields(model)} else "items"
 
 
-def case_workbook(model: Ruleset, ruleset_ref: str | None, case: Case | None = None) -> bytes:
-    """The case workbook of `model`: empty, or holding `case`'s items and header."""
+def case_workbook(model: Ruleset, ruleset_ref: str | None, case: Case | None = None,
+                  folder: Path | None = None) -> bytes:
+    """The case workbook of `model`: empty, or holding `case`'s items and header. `folder`, the
+    workbook's: the case's earlier files are named relative to it, as the workbook reads them."""
     from openpyxl import Workbook
 
     from ..render.xlsx import workbook_bytes
@@ -93,10 +97,19 @@ def case_workbook(model: Ruleset, ruleset_ref: str | None, case: Case | None = N
     if case is not None:
         values.update(case.header())
     for key in CASE_KEYS:
-        info.append([key, _plain_cell(values.get(key))])
+        if key != "previous":
+            info.append([key, _plain_cell(values.get(key))])
+    # the earlier results (or earlier cases), one a row as case/xlsx.py reads them; left empty
+    # in a blank template: a ruleset that reads earlier results then says none was given
+    previous = case.previous if case is not None else None
+    if previous and folder is not None and case is not None and case.file:
+        here = Path(case.file).resolve().parent
+        previous = [os.path.relpath(here / p, folder.resolve()).replace(os.sep, "/") for p in previous]
+    for name in [NO_PREVIOUS] if previous == [] else previous or [None]:
+        info.append(["previous", name])
     from ..render.xlsx import fit_columns
 
-    fit_columns(info, [["key", "value"], *([k, values.get(k)] for k in CASE_KEYS)])
+    fit_columns(info, [["key", "value"], *info.iter_rows(min_row=2, values_only=True)])
     return workbook_bytes(book)
 
 

@@ -30,7 +30,9 @@ from .values import _plain
 
 CASE_SHEET = "case"
 UNITS_PREFIX = "units."  # the sheet `units.单位` holds rollup 单位's units
-CASE_KEYS = ("ruleset", "title", "unit", "period")
+# the `previous` value that says "no earlier results" (a YAML case's `previous: []`)
+NO_PREVIOUS = "[]"
+CASE_KEYS = ("ruleset", "title", "unit", "period", "previous")
 # a formula (<f>, <f t="shared" …/>, with or without a namespace prefix) or an error cell
 # (t="e"): plain byte searches, fast on a large sheet; a false alarm (<filterColumn>) only
 # costs the slower reader
@@ -174,10 +176,13 @@ def _read_sheets(sheets: list[tuple[str, Any]], path: Path, book: Any) -> Case:
             _no_lost_formulas(book, path, ws, problems)
     header = next((_case_sheet(rows, file, problems) for title, rows in sheets if title == CASE_SHEET), {})
     problems.raise_any()
-    text = {key: cell_text(value) or value for key, value in header.items()}
+    text = {key: cell_text(value) or value for key, value in header.items() if key != "previous"}
+    previous = header.get("previous")
     case = Case(items=items, file=file, cells=True, title=text.get("title"), unit=text.get("unit"),
                 period=_plain(header.get("period")), ruleset=text.get("ruleset"), units=units or None,
-                unit_sources=unit_sources or None)
+                unit_sources=unit_sources or None,
+                previous=None if previous is None else [p for p, _row in previous if p != NO_PREVIOUS],
+                header_cells={"previous": (CASE_SHEET, previous[0][1], 1)} if previous else None)
     case._nodes = grid
     return case
 
@@ -196,9 +201,27 @@ def _case_sheet(rows: Any, file: str, problems: Problems) -> dict[str, Any]:
             known = [k for k in HEADER_KEYS if k in CASE_KEYS]
             problems.add("PE321", _("unknown case key '{key}'", key=key) + did_you_mean(key, known), file, CASE_SHEET,
                          number, 1)
+        elif key == "previous" and value is not None:  # one earlier file a row; `[]` alone: a first period
+            header.setdefault("previous", []).append((value, number))
         elif value is not None:
             header[key] = value
+    if "previous" in header:
+        header["previous"] = _previous_rows(header["previous"], file, problems)
     return header
+
+
+def _previous_rows(rows: list[tuple[Any, int]], file: str, problems: Problems) -> list[tuple[str, int]]:
+    """The `previous` rows of the `case` sheet: each a file name (text), or `[]` alone."""
+    good = []
+    for value, number in rows:
+        name = value if isinstance(value, str) else None  # a number or date cell names no file
+        if not name or (name == NO_PREVIOUS and len(rows) > 1):
+            problems.add("PE355", _("'previous' names one earlier result or case file a row (several rows for "
+                                    "several files), or '{none}' alone for a first period, where every item is "
+                                    "new", none=NO_PREVIOUS), file, CASE_SHEET, number, 2)
+            continue
+        good.append((name, number))
+    return good
 
 
 def _no_lost_formulas(book: Any, path: Path, ws: Any, problems: Problems) -> None:

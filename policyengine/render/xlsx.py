@@ -3,7 +3,11 @@
 - `items`: one row per item (id, name, notes, inputs, values, each grade's level in a cell
   filled with the level's colour, rank, supervision, sanctions, fine), the header frozen,
   an autofilter, columns as wide as their text (CJK characters count two);
-- `summary`: counts per level, each `count by` (two names: a cross-table), sums, fines.
+- `summary`: counts per level, each `count by` (two names: a cross-table), sums, fines;
+- `result` (hidden): the result exactly as `eval -o x.json` writes it, for reading it back
+  (`compare`, `eval --previous`): row 1 everything but the items, then one item a row, each
+  text split over as many cells as it needs. People read the sheets above; editing them
+  does not change what is read back (results/xlsx.py).
 
 Numbers stay exact: a cell is a number only when a double holds the value exactly (and
 Excel shows it as written: at most 15 significant digits); any other value is written as
@@ -84,7 +88,31 @@ def to_xlsx(results: list[Result], inputs: list[dict[str, dict[str, Any]]] | Non
     _table(items_sheet, header, rows, fills)
     summary = book.create_sheet("summary")
     _summary(summary, results)
+    for n, result in enumerate(results, 1):
+        _result_sheet(book.create_sheet(RESULT_SHEET if n == 1 else f"{RESULT_SHEET} {n}"), result)
     return workbook_bytes(book)
+
+
+RESULT_SHEET = "result"
+# the text of a cell: Excel holds at most 32767 characters in one
+CELL_TEXT = 32000
+
+
+def _result_sheet(ws: Worksheet, result: Result) -> None:
+    """The hidden sheet a result workbook is read back from: the JSON text of the result
+    (the same text as `-o x.json`) with the items cut out of row 1, one item a row."""
+    import dataclasses
+
+    from .json import JsonWriter
+
+    ws.sheet_state = "hidden"
+    writer = JsonWriter()
+    head = "".join(writer.result(dataclasses.replace(result, items=[])))
+    rows: Any = (head, *(writer.item(item, 2) for item in result.items))
+    for r, text in enumerate(rows, 1):
+        for column, start in enumerate(range(0, max(len(text), 1), CELL_TEXT), 1):
+            c = ws.cell(row=r, column=column, value=text[start:start + CELL_TEXT])
+            c.data_type = "s"  # a piece beginning with '=' is text, not a formula
 
 
 def _item_rows(results: list[Result], inputs: list[dict[str, dict[str, Any]]] | None,

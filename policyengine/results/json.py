@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +49,129 @@ def read_json_strictly(text: str, path: Path) -> Any:
         return read_case_json(text, path)
     except CaseError as exc:
         raise as_result_error(exc) from None
+
+
+# The layout `eval -o x.json` writes (render/json.py): two spaces a level, each item's keys
+# on lines of their own. A raw line break never occurs inside a JSON string, so these marks
+# can only be the layout itself. Searched in the file's bytes (UTF-8): no text as large as
+# the file is made.
+_ITEMS_OPEN = b'\n  "items": ['
+_ITEMS_CLOSE = b'\n  ],\n  "summary": '
+_ITEM_SEP = b'\n    },\n    {\n'
+_STRING = rb'"(?:[^"\\\n]|\\.)*"'
+_ID = re.compile(rb'\n    \{\n      "id": (' + _STRING + rb'),\n')
+
+
+def read_json_fields(raw: bytes, fields: frozenset[str], scales: frozenset[str]) -> Any:
+    """A result in the layout this tool writes, read for what `eval --previous` needs: the
+    header, summary and rollups in full (checked as `read_result` checks them), and of each
+    item only its id, the values named in `fields` and the levels of the grades in `scales`
+    (the names the rules read as `previous.X` and `h.X`), found by searching the bytes rather
+    than decoding every item, which is what made `--previous` cost more than evaluating.
+
+    Returns the `Checked` result (its items holding only those), or None when the file is
+    not exactly that layout (written by hand, or edited): the caller then reads it in full,
+    which says what is wrong and where."""
+    from .shape import Malformed, result_from_data
+
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None
+    start = raw.find(_ITEMS_OPEN)
+    if start < 0:
+        return None
+    body = start + len(_ITEMS_OPEN)
+    end = raw.find(_ITEMS_CLOSE, body)
+    if end < 0 or not raw.startswith(b"\n    {\n", body) or not raw.endswith(b"\n    }", body, end):
+        return None
+    found = _ID.findall(raw, body, end)
+    count = raw.count(_ITEM_SEP, body, end) + 1
+    if len(found) != count:
+        return None
+    try:
+        data = json.loads(raw[:start] + b'\n  "items": [],\n  "summary": ' + raw[end + len(_ITEMS_CLOSE):],
+                          parse_float=Decimal, parse_int=Decimal)
+    except (ValueError, RecursionError):  # not JSON, or not UTF-8
+        return None
+    if data.__class__ is not dict or data.get("items") != [] or data.get("summary").__class__ is not dict:
+        return None
+    if data["summary"].get("items") != count:
+        return None
+    data["summary"]["items"] = Decimal(0)
+    try:
+        checked = result_from_data(data)
+        ids = _column(found)
+    except (Malformed, ValueError):
+        return None
+    checked.result.summary["items"] = count
+    if len(set(ids)) != count or not all(ids):
+        return None
+    columns: dict[str, list[Any]] = {}
+    for name in fields:
+        key = re.escape(json.dumps(name, ensure_ascii=False).encode("utf-8"))
+        if name in scales:
+            pattern = rb"\n        " + key + rb': \{\n          "level": (' + _STRING + rb"),(?=\n)"
+        else:
+            pattern = rb"\n        " + key + rb": ([^\n]*?),?(?=\n)"  # the line break left for the next line
+        texts = re.compile(pattern).findall(raw, body, end + 1)
+        if len(texts) != count:
+            return None  # missing in some item: the full reader says which
+        try:
+            columns[name] = _column(texts)
+        except ValueError:  # a record or list: read in full
+            return None
+    from ..result import GradeResult, ItemResult
+
+    levels = checked.levels
+    value_names = [n for n in columns if n not in scales]
+    scale_names = [n for n in columns if n in scales]
+    grade_columns = []
+    for scale in scale_names:
+        if scale not in levels or not set(columns[scale]) <= set(levels[scale]):
+            return None
+        shared = {level: GradeResult(level, None, None) for level in levels[scale]}
+        grade_columns.append(list(map(shared.__getitem__, columns[scale])))
+    # built a column at a time: no Python loop body per item but the ItemResult itself
+    rows = zip(*(columns[n] for n in value_names), strict=True)
+    values = [dict(zip(value_names, row, strict=True)) for row in rows] if value_names else [{} for _ in ids]
+    rows = zip(*grade_columns, strict=True)
+    grades = [dict(zip(scale_names, row, strict=True)) for row in rows] if scale_names else [{} for _ in ids]
+    none: list[Any] = []  # an earlier item's supervision and sanctions are not read: one shared empty list
+    items = list(map(ItemResult, ids, repeat(None), values, grades, repeat(none), repeat(none)))
+    checked.result.items = items
+    return checked
+
+
+_WORDS = {b"true": True, b"false": False, b"null": None}
+_NUMBER = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_NUMBERS = re.compile(_NUMBER + rb"(?:\n" + _NUMBER + rb")*")
+_PLAIN_STRINGS = re.compile(rb'"[^"\\\n]*"(?:\n"[^"\\\n]*")*')
+
+
+def _column(texts: list[bytes]) -> list[Any]:
+    """The scalars of one name in every item, decoded together when they are all numbers or
+    all text without escapes (the usual column: one decoding, no Python call per item)."""
+    joined = b"\n".join(texts)
+    if _NUMBERS.fullmatch(joined):
+        return list(map(Decimal, joined.decode("ascii").split("\n")))
+    if _PLAIN_STRINGS.fullmatch(joined):
+        return [t[1:-1] for t in joined.decode("utf-8").split("\n")]  # a UnicodeDecodeError is a ValueError
+    return [_value(t) for t in texts]
+
+
+def _value(text: bytes) -> Any:
+    """One scalar as the JSON writer writes it: text, a number, true, false or null."""
+    if text.startswith(b'"'):
+        if b"\\" not in text and len(text) > 1 and text.endswith(b'"'):
+            return text[1:-1].decode("utf-8")  # a UnicodeDecodeError is a ValueError
+        value = json.loads(text)
+        if value.__class__ is not str:
+            raise ValueError("not text")
+        return value
+    if text in _WORDS:
+        return _WORDS[text]
+    if text.startswith((b"{", b"[")):
+        raise ValueError("a record or list: read in full")
+    number = Decimal(text.decode("ascii"))  # decimal.InvalidOperation is a ValueError
+    if not number.is_finite():
+        raise ValueError("not a number this tool writes")
+    return number

@@ -9,10 +9,11 @@ Only error messages call this.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 
-def locate(file: str, path: list[Any], key: bool = False) -> tuple[int, int]:
+def locate(file: str, path: list[Any], key: bool = False, text: str | None = None) -> tuple[int, int]:
     """Line and column (1-based) of the node at `path` (mapping keys and list indices), or of
     the nearest enclosing node found; with `key`, of the last step's key instead of its
     value (an unknown key). (0, 0) when the file cannot be read or parsed so far."""
@@ -35,7 +36,7 @@ def locate(file: str, path: list[Any], key: bool = False) -> tuple[int, int]:
                 frames[-1][1] += 1
 
     try:
-        with open(file, encoding="utf-8-sig") as fh:
+        with open(file, encoding="utf-8-sig") if text is None else io.StringIO(text) as fh:
             for event in yaml.parse(fh, Loader=loader):
                 mark = event.start_mark
                 position = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
