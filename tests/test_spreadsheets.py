@@ -388,6 +388,21 @@ def test_diff_writes_a_workbook(tmp_path: Path) -> None:
     assert ("verdict", "stricter", None, None, None) in matrix
 
 
+def test_a_diff_workbook_shows_each_items_sanctions_and_fine_before_and_after(tmp_path: Path) -> None:
+    """The fine of 违规吃请 goes from 2× to 3× the banquet: ZF-01 (800) 1600 -> 2400, GL-02
+    (50.5) 101 -> 151.5; no grade changes, so the items sheet is about sanctions alone."""
+    dearer = tmp_path / "dearer.policy"
+    dearer.write_text(REGISTER.read_text("utf-8").replace("fine 2 * e.金额", "fine 3 * e.金额"), "utf-8")
+    out = tmp_path / "diff.xlsx"
+    run = cli("diff", str(REGISTER), str(dearer), "--cases", str(FIXTURES / "register.xlsx"), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    sheet = openpyxl.load_workbook(out)["items"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("case", "id", "name", "sanctions (old)", "sanctions (new)", "fine (old)", "fine (new)")
+    assert sorted((r[1], *r[3:]) for r in rows[1:]) == [("GL-02", "违规吃请", "违规吃请", 101, 151.5),
+                                                        ("ZF-01", "违规吃请", "违规吃请", 1600, 2400)]
+
+
 # ---------------------------------------------------------------- templates
 
 

@@ -270,11 +270,15 @@ def diff_xlsx(diff: Diff) -> bytes:
     if impact is not None:
         scales = sorted({s for i in impact.items_changed for s in i.grades})
         value_names = sorted({v for i in impact.items_changed for v in i.values})
+        # a changed fine or action changes what happens to an item as much as a grade does
+        fired = any(i.sanctions is not None for i in impact.items_changed)
         header = ["case", "id", "name"]
         for s in scales:
             header += [f"{s} (old)", f"{s} (new)"]
         for v in value_names:
             header += [f"{v} (old)", f"{v} (new)"]
+        if fired:
+            header += ["sanctions (old)", "sanctions (new)", "fine (old)", "fine (new)"]
         body = []
         for change in impact.items_changed:
             row = [change.case, change.id, change.name]
@@ -283,6 +287,12 @@ def diff_xlsx(diff: Diff) -> bytes:
             for v in value_names:
                 old, new = change.values.get(v, (None, None))
                 row += [cell_value(old), cell_value(new)]
+            if fired:
+                if change.sanctions is None:
+                    row += [None, None, None, None]
+                else:
+                    row += [_sanctions_text(side) for side in change.sanctions]
+                    row += [cell_value(_fine(side)) for side in change.sanctions]
             body.append(row)
         _table(book.create_sheet("items"), header, body)
         for scale in impact.scales:
@@ -296,6 +306,18 @@ def diff_xlsx(diff: Diff) -> bytes:
                      ["fines (new)", cell_value(impact.fines_new)]]
             _table(ws, [f"{scale.scale}: old \\ new", *scale.new_levels, "total"], rows)
     return workbook_bytes(book)
+
+
+def _sanctions_text(fired: list[dict[str, Any]]) -> str | None:
+    """Fired sanctions in one cell, as the result table writes them: `rule: action、action`."""
+    return "; ".join(f"{s['rule']}: {'、'.join(s['actions'])}" if s["actions"] else s["rule"]
+                     for s in fired) or None
+
+
+def _fine(fired: list[dict[str, Any]]) -> Any:
+    """The fines of the fired sanctions added up (None: none of them fines)."""
+    fines = [s["fine"] for s in fired if s["fine"] is not None]
+    return sum(fines, Decimal(0)) if fines else None
 
 
 def _sheet_name(name: str, taken: list[str]) -> str:
