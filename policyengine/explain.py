@@ -622,7 +622,9 @@ def render_text(data: dict[str, Any]) -> str:
         out.append(_("  earlier results: {results}",
                      results=", ".join(earlier) or _("none (a first period: every item is new)")))
     if inputs:
-        given = [f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else _(" (default)")) for i in inputs]
+        # left out: a default took its place, or (a note, an optional input) nothing did
+        given = [f"{i['name']} = {show(i['value'])}" + ("" if i["given"] else _(" (not given)")
+                                                        if i["value"] is None else _(" (default)")) for i in inputs]
         out.append(_("  inputs: {inputs}", inputs=", ".join(given)))
     if dims:
         weighed = [f"{d['name']} = {show(d['value'])}"

@@ -429,3 +429,12 @@ def test_a_literal_fine_is_shown_once() -> None:
     assert "      fine 1000; actions 诫勉谈话\n" in text  # not "fine 1000 = 1000"
     assert "      fine 金额 * 2 = 600\n" in text
     assert text.endswith("total fine 1600\n")
+
+
+def test_an_input_left_out_reads_as_its_default_and_a_note_left_out_as_not_given() -> None:
+    # B gives neither the note nor 领导: 领导 takes its default false, the note holds nothing
+    rs = ruleset('ruleset n\nnote 责任部门: text\ninput 领导: bool = false\ninput 分: number\n'
+                              'levels 档 [高 red, 低 green]\ngrade 档 {\n  分 >= 60 -> 高\n  otherwise -> 低\n}\n')
+    case = pe.Case(items=[{"id": "B", "分": 10}])
+    line = pe.explain(rs, case, item_id="B").to_text().split("\n")[2]
+    assert line == "  inputs: 责任部门 = none (not given), 领导 = false (default), 分 = 10"
