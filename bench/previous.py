@@ -7,8 +7,8 @@ The workload of bench/run.py (bench/tax-bench.policy, ranked within units), with
 Luoyang supervision cadences added (bench/tax-bench-reviews.policy): the case is
 evaluated as period 2009 and written as JSON the way `eval -o` writes it; that file is
 then the previous result of the same items, whose case file says period 2010. Timed in
-turns, round after round (each run after a full collection, the cyclic collector paused
-as the engine pauses it):
+turns, round after round (each run after a full collection, the caller's collector on;
+the engine pauses it inside `load_case` on its own):
 
 - evaluation: `rs.evaluate(case)` on the loaded case (validate, evaluate, rank, results);
 - reading and matching: `previous.load_previous` as `eval --previous` calls it (read the
