@@ -62,6 +62,14 @@ def test_constructed_totals_are_not_called_reproduced(path: str) -> None:
     assert "illustrative data constructed to match the published totals" in text, path
 
 
+@pytest.mark.parametrize("path", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "cases").glob("*/*.yaml")
+                                          if p.read_text(encoding="utf-8").startswith("# GENERATED")))
+def test_a_generated_case_says_it_was_constructed_to_match(path: str) -> None:
+    """Each case a generator built to hit a seed's totals says so in its header, in these words."""
+    header = (ROOT / path).read_text(encoding="utf-8")[:600].lower()
+    assert "illustrative data constructed to match the published totals" in header, path
+
+
 def test_the_pingliang_generator_says_its_totals_are_constructed() -> None:
     header = (ROOT / "cases" / "commerce" / "make_pingliang.py").read_text(encoding="utf-8").split('"""')[1]
     assert "CONSTRUCTED TO MATCH THE PUBLISHED TOTALS" in header
