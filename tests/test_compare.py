@@ -96,6 +96,8 @@ def test_exact_decimals_survive(tmp_path: Path) -> None:
     (lambda d: d.update(extra=1), "PE352", None, "unknown key 'extra'"),
     (lambda d: [d], "PE352", (1, 1), "holds 1 results"),
     (lambda d: d["items"][1]["values"].update(分=float("nan")), "PE352", None, "not an exact number"),
+    # compare reads every item's grade of every scale: a missing one is the file's fault, not a crash
+    (lambda d: d["items"][1].update(grades={}), "PE352", None, "no grade of '档次', which the summary lists"),
 ])
 def test_what_is_not_a_result_is_located(tmp_path: Path, edit, code, where, words) -> None:
     path = _result_file(tmp_path, "r", [{"id": "A", "裁量": 4}, {"id": "B", "裁量": 1}], 2010)
@@ -426,3 +428,16 @@ def test_a_result_with_rollups_reads_back_and_compares(tmp_path: Path) -> None:
     c = compare(back, back).to_dict()
     assert c["items"]["matched"] == len(back.result.items) and c["items_changed"] == []
     assert c["notes"] == ["both results are of period 2012"]
+
+
+def test_a_result_with_notes_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys counted while checking a result include its notes, so a file this tool wrote
+    is not read a second time by the strict reader (which is there for keys given twice)."""
+    import policyengine.results.json as reader
+
+    noted = RULES.replace("dimension 裁量", "note 部门: text\ndimension 裁量")
+    path = _result_file(tmp_path, "r", [{"id": "A", "裁量": 4, "部门": "征管科"}, {"id": "B", "裁量": 1}], 2010, noted)
+    strict = []
+    monkeypatch.setattr(reader, "read_json_strictly", lambda *a: strict.append(a) or {})
+    back = read_result(path)
+    assert strict == [] and back.result.items[0].notes == {"部门": "征管科"}

@@ -184,7 +184,7 @@ def _rollups(raw: Any, levels: dict[str, tuple[str, ...]]) -> dict[str, RollupRe
             if not isinstance(section["units"], list):
                 raise Malformed(["items"], _("expected a list of units, found {found}",
                                              found=_kind(section['units'])))
-            units, _keys = _items(section["units"], scales)
+            units, _unit_keys = _items(section["units"], scales, tuple(_levels(summary["levels"])))
         except Malformed as exc:  # the item checks locate under `items`: here it is the units
             where = [*base, "units", *exc.path[1:]] if exc.path[:1] == ["items"] else [*base, *exc.path]
             raise Malformed(where, exc.message, exc.key) from None
@@ -216,8 +216,10 @@ def _levels(value: Any) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[ItemResult], int]:
-    """The items, checked. The hot path of a province-size result: what every item has in
+def _items(raw: list[Any], levels: dict[str, tuple[str, ...]], graded: tuple[str, ...] | None = None,
+           ) -> tuple[list[ItemResult], int]:
+    """The items, checked; each has a grade of every scale in `graded` (default: every
+    scale of `levels`), as an evaluation gives every item one. The hot path of a province-size result: what every item has in
     common (its keys, a grade seen before, a supervision line seen before) is recognised
     with one dictionary lookup; anything unusual goes through the full checks above, which
     say what is wrong."""
@@ -228,9 +230,11 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
     items = []
     add = items.append
     item_keys = frozenset(ITEM_KEYS)
+    noted_keys = frozenset((*ITEM_KEYS, *OPTIONAL_ITEM_KEYS))
+    graded = tuple(levels) if graded is None else graded
     keys = 0
     for index, item in enumerate(raw):
-        if item.__class__ is not dict or item.keys() != item_keys:
+        if item.__class__ is not dict or (item.keys() != item_keys and item.keys() != noted_keys):
             _mapping(item, ["items", index], ITEM_KEYS, OPTIONAL_ITEM_KEYS)
         item_id = item["id"]
         if item_id.__class__ is not str or not item_id:
@@ -272,6 +276,12 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
                 checked[scale] = shared
             grades = checked
             keys += 4 * len(grades)  # each scale's key and its level, color, rank
+        if len(grades) != len(graded):
+            missing = [scale for scale in graded if scale not in grades]
+            if missing:
+                raise Malformed(["items", index, "grades"], _("no grade of '{scale}', which the summary lists: an "
+                                                              "evaluation grades every item on every scale",
+                                                              scale=missing[0]))
         supervision = item["supervision"]
         if supervision.__class__ is not list:
             raise Malformed(["items", index, "supervision"], _("expected a list, found {found}",
@@ -302,9 +312,11 @@ def _items(raw: list[Any], levels: dict[str, tuple[str, ...]]) -> tuple[list[Ite
             sanctions = [_sanction(s, ["items", index, "sanctions", n]) for n, s in enumerate(sanctions)]
             keys += 4 * len(sanctions)
         notes = item.get("notes")
-        if notes is not None and notes.__class__ is not dict:
-            raise Malformed(["items", index, "notes"], _("expected a mapping of note fields, found {found}",
-                                                         found=_kind(notes)))
+        if notes is not None:
+            if notes.__class__ is not dict:
+                raise Malformed(["items", index, "notes"], _("expected a mapping of note fields, found {found}",
+                                                             found=_kind(notes)))
+            keys += 1 + len(notes)  # counted like the text's keys, or the file is read again strictly
         add(ItemResult(item_id, name, values, grades, supervision, sanctions, notes=notes))
     return items, keys
 
