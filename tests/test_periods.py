@@ -73,6 +73,15 @@ def test_next_review_from_a_case_field(files) -> None:
     assert [e["id"] for e in due["by"]["科室"]] == ["E", "A", "B"]  # never reviewed first, then by date
     assert due["by"]["科室"][0] == {"id": "E", "name": None, "grade": "档次", "level": "低", "every": "1 year",
                                   "last_review": None, "next_review": None}
+    # a result workbook's supervision cells say the next review as the CSV's do
+    book_path = c.with_suffix(".xlsx")
+    cli("eval", str(c), "--due", "2012-02-28", "--last-review-field", "上次检查日期", "-o", str(book_path))
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(book_path).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    cells = {row[0]: row[header.index("supervision")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert cells["A"].endswith(" next review 2010-08-31") and cells["E"].endswith(" next review now")
 
 
 def test_last_review_from_an_earlier_result(files) -> None:

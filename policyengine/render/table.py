@@ -73,31 +73,31 @@ def to_table(result: Result, view: TableView | None = None) -> str:
     else:
         header = column_titles(header)
     words = (_(COLUMN_TITLES["id"]), _(COLUMN_TITLES["name"]))
-    numeric = {i for i, h in enumerate(header) if h not in words and all(
-        re.fullmatch(r"-?\d+(\.\d+)?", r[i]) or r[i] == "" for r in body)}
+    numeric = {i for i, h in enumerate(header) if h not in words and _numeric(body, i)}
     align = ["right" if i in numeric else "left" for i in range(len(header))]
     if view is not None and view.colour and colours is not None:
         body = [[_paint(text, colour) for text, colour in zip(row, line, strict=True)]
                 for row, line in zip(body, colours, strict=True)]
     table = tabulate(body, headers=header, tablefmt="simple", colalign=align, disable_numparse=True)
-    out = [_title(result)]
+    # every line below is made printable as it is added (the blocks of rows already are)
+    out = [printable(_title(result)), table]
     out += notes
     out.append("")
-    out.append(summary_text(result, fines=view is None or view.sanctions))
+    out.append(printable(summary_text(result, fines=view is None or view.sanctions)))
     for name, rollup in result.rollups.items():
         # one block per rollup: its units as the items are shown, then its summary
         header, body = rollup_rows([result], name, reading=True)
         header = column_titles(header)
-        out += ["", _("rollup {name} · {count} units", name=name, count=len(rollup.units)), _aligned(header, body), "",
-                summary_lines(rollup.summary, len(rollup.units), "units")]
+        out += ["", printable(_("rollup {name} · {count} units", name=name, count=len(rollup.units))),
+                _aligned(header, body), "", printable(summary_lines(rollup.summary, len(rollup.units), "units"))]
     if result.previous is not None:
-        out.append(_("previous: {results}", results="; ".join(_earlier(p) for p in result.previous)))
+        out.append(printable(_("previous: {results}", results="; ".join(_earlier(p) for p in result.previous))))
     if result.reviews_due is not None:
         from ..reviews import reviews_lines
 
         out.append("")
-        out.extend(reviews_lines(result.reviews_due))
-    return "\n".join([printable(out[0]), table, *(printable(line) for line in out[1:])]) + "\n"
+        out.extend(printable(line) for line in reviews_lines(result.reviews_due))
+    return "\n".join(out) + "\n"
 
 
 def _earlier(p: dict[str, Any]) -> str:
@@ -114,8 +114,7 @@ def _aligned(header: list[str], body: list[list[str]]) -> str:
 
     header = [printable(h) for h in header]
     body = [[printable(c) for c in row] for row in body]
-    numeric = {i for i, h in enumerate(header) if i > 1 and all(
-        re.fullmatch(r"-?\d+(\.\d+)?", r[i]) or r[i] == "" for r in body)}
+    numeric = {i for i in range(2, len(header)) if _numeric(body, i)}
     align = ["right" if i in numeric else "left" for i in range(len(header))]
     return tabulate(body, headers=header, tablefmt="simple", colalign=align, disable_numparse=True)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..i18n import _
 from ..result import ItemResult, Result
 from ..runtime import format_number
 
@@ -83,15 +85,20 @@ def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool, r
             row.append(item.grades[s].level)
             if has_rank[s]:
                 row.append(cell(item.grades[s].rank))
-        row.append("; ".join((_supervision_words if reading else _supervision_text)(sv) for sv in item.supervision))
-        row.append("; ".join(f"{s.rule}: {'、'.join(s.actions)}" if s.actions else s.rule for s in item.sanctions))
+        row.append("; ".join((_supervision_words if reading else supervision_text)(sv) for sv in item.supervision))
+        row.append(sanctions_text((s.rule, s.actions) for s in item.sanctions))
         row.append(cell(item.fine) if any(s.fine is not None for s in item.sanctions) else "")
         row.append(item.warning or "")
         body.append(row)
     return header, body
 
 
-def _supervision_text(sv: Any) -> str:
+def sanctions_text(fired: Iterable[tuple[str, Sequence[str]]]) -> str:
+    """Fired sanctions in one cell, each `rule: action、action` (the rule alone without actions)."""
+    return "; ".join(f"{rule}: {'、'.join(actions)}" if actions else rule for rule, actions in fired)
+
+
+def supervision_text(sv: Any) -> str:
     """A supervision line in a cell of a file: the same words in every language."""
     return ("、".join(sv.by) + (f" (every {sv.every})" if sv.every else "")
             + (f" next review {sv.next_review or 'now'}" if sv.dated else ""))
@@ -99,8 +106,6 @@ def _supervision_text(sv: Any) -> str:
 
 def _supervision_words(sv: Any) -> str:
     """A supervision line in a cell a person reads, in the interface's language."""
-    from ..i18n import _
-
     text = "、".join(sv.by) + (_(" (every {period})", period=sv.every) if sv.every else "")
     if sv.dated:
         text += (_(" next review {date}", date=sv.next_review) if sv.next_review else _(" next review now"))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..result import Result
 from ..runtime import format_number
 from .table import _cross_table, flatten_counts
+from .tabular import sanctions_text, supervision_text
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -150,10 +151,8 @@ def _item_rows(results: list[Result], inputs: list[dict[str, dict[str, Any]]] | 
                 if ranked[s]:
                     row.append(grade.rank)
                     fill.append(None)
-            row.append("; ".join("、".join(sv.by) + (f" (every {sv.every})" if sv.every else "")
-                                 for sv in item.supervision) or None)
-            row.append("; ".join(f"{s.rule}: {'、'.join(s.actions)}" if s.actions else s.rule
-                                 for s in item.sanctions) or None)
+            row.append("; ".join(supervision_text(sv) for sv in item.supervision) or None)
+            row.append(sanctions_text((s.rule, s.actions) for s in item.sanctions) or None)
             row.append(cell_value(item.fine) if any(s.fine is not None for s in item.sanctions) else None)
             row.append(item.warning)
             fill += [None] * 4
@@ -291,7 +290,8 @@ def diff_xlsx(diff: Diff) -> bytes:
                 if change.sanctions is None:
                     row += [None, None, None, None]
                 else:
-                    row += [_sanctions_text(side) for side in change.sanctions]
+                    row += [sanctions_text((s["rule"], s["actions"]) for s in side) or None
+                            for side in change.sanctions]
                     row += [cell_value(_fine(side)) for side in change.sanctions]
             body.append(row)
         _table(book.create_sheet("items"), header, body)
@@ -306,12 +306,6 @@ def diff_xlsx(diff: Diff) -> bytes:
                      ["fines (new)", cell_value(impact.fines_new)]]
             _table(ws, [f"{scale.scale}: old \\ new", *scale.new_levels, "total"], rows)
     return workbook_bytes(book)
-
-
-def _sanctions_text(fired: list[dict[str, Any]]) -> str | None:
-    """Fired sanctions in one cell, as the result table writes them: `rule: action、action`."""
-    return "; ".join(f"{s['rule']}: {'、'.join(s['actions'])}" if s["actions"] else s["rule"]
-                     for s in fired) or None
 
 
 def _fine(fired: list[dict[str, Any]]) -> Any:
