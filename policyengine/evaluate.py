@@ -239,11 +239,11 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
                                               name=r.name, value=', '.join(d.name for d in inner.inputs)), file=case.file or "<case>",
                                    line=locate(case, ["units"])[0] or 1))
     try:
-        unit_rows, unit_ids, unit_names = validate(section, item_layout(inner))
+        unit_rows, unit_ids, unit_names = validate(section, item_layout(inner), units=True)
     except CaseError as exc:
         for d in exc.diagnostics:  # the same checks as for items, said of units
-            d.message = (f"unit {d.item} of units.{r.name}: " if d.item else f"units.{r.name}: ") \
-                + d.message.replace("item ", "unit ")
+            d.message = (_("unit {id} of units.{name}: {message}", id=d.item, name=r.name, message=d.message)
+                         if d.item else _("units.{name}: {message}", name=r.name, message=d.message))
             d.item = None
         raise
     problems = []
@@ -255,7 +255,8 @@ def run_rollup(compiled: CompiledRollup, case: Case, rows: list[list[Any]], ids:
         if k not in known:
             line, column = locate(case, ["items", index, r.by])
             # what is grouped: items, or (a rollup of a rollup) the units of the rollup below
-            whose = f"unit {ids[index]} of units.{case.section[1]}: " if case.section else ""
+            whose = (_("{unit}: ", unit=_("unit {id} of units.{name}", id=ids[index], name=case.section[1]))
+                     if case.section else "")
             problems.append(Diagnostic("PE342", _("{whose}{by} '{k}' has no unit in "
                                                   "units.{name}",
                                                   whose=whose, by=r.by, k=k, name=r.name)

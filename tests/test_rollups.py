@@ -199,7 +199,11 @@ def test_missing_and_unknown_units_are_located(write) -> None:
     assert lines == [
         f"{case}:8:16: error[PE303]: unit 丁局 of units.单位: field '目标完成': 50 is outside 0..40",
     ]
-    case.write_text(case.read_text(encoding="utf-8").replace("50", "5"), encoding="utf-8")
+    # the user's own text is quoted as written, never reworded ("item 3" stays "item 3")
+    case.write_text(case.read_text(encoding="utf-8").replace("目标完成: 50", "目标完成: item 3"), encoding="utf-8")
+    run = cli("eval", str(rules), str(case))
+    assert "unit 丁局 of units.单位: field '目标完成': must be a number, not text \"item 3\"" in run.stderr, run.stderr
+    case.write_text(case.read_text(encoding="utf-8").replace("item 3", "5"), encoding="utf-8")
     run = cli("eval", str(rules), str(case))
     lines = [line for line in run.stderr.splitlines() if "error[" in line]
     assert lines == [

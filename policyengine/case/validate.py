@@ -10,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Diagnostic, did_you_mean
-from ..i18n import _
+from ..i18n import N_, _
 from ..model import Dimension, Input, TypeSpec
 from ..runtime import CONTEXT, load_generated
 from .locate import Grid, _key_line, place
@@ -424,7 +424,8 @@ PROGRESS_CHUNK = 10_000  # items between two progress reports
 
 
 def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: FirstStage | None = None,
-             pending: list[list[Any]] | None = None) -> tuple[list[list[Any]], list[str], list[str | None]]:
+             pending: list[list[Any]] | None = None, units: bool = False,
+             ) -> tuple[list[list[Any]], list[str], list[str | None]]:
     """Check every item; return slot lists, ids and names, or raise CaseError with all problems.
 
     `progress(n)` is called after every chunk of n items (for a progress bar). With `then`,
@@ -467,7 +468,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         while index < stop and len(problems) < MAX_ERRORS:
             laid_out = len(rows)
             with localcontext(caller):
-                _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names, columns)
+                _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names, columns,
+                                 ENTRY_WORDS[units])
             if pending is not None and len(rows) > laid_out:
                 pending.append(rows[-1])
             index = fill(items, index + 1, stop, rows, ids, names, seen)
@@ -488,14 +490,24 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
     return rows, ids, names
 
 
+# what validation says of an entry by its position: an item, or a unit of a rollup's units
+ENTRY_WORDS = {
+    False: (N_("item {value} must be a mapping of fields"), N_("item {value} has no 'id'"),
+            N_("item {value}: 'id' must be text or a whole number, not {raw_id}"),
+            N_("duplicate id '{item_id}' (first used by item {value})")),
+    True: (N_("unit {value} must be a mapping of fields"), N_("unit {value} has no 'id'"),
+           N_("unit {value}: 'id' must be text or a whole number, not {raw_id}"),
+           N_("duplicate id '{item_id}' (first used by unit {value})")),
+}
+
+
 def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
                      problems: list[tuple[list[Any], str, str | None]], rows: list[list[Any]],
                      ids: list[str], names: list[str | None], columns: tuple[set[str], str] | None = None,
-                     ) -> None:
+                     words: tuple[str, str, str, str] = ENTRY_WORDS[False]) -> None:
     """Validate one item field by field, collecting every problem it has."""
     if not isinstance(item, dict):
-        problems.append((["items", index], _("item {value} must be a mapping of fields",
-                                             value=index + 1), None))
+        problems.append((["items", index], _(words[0], value=index + 1), None))
         return
     raw_id = item.get("id")
     # a whole-number id reads as its digits: from YAML/JSON it arrives as a Decimal, from
@@ -505,20 +517,16 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
     elif isinstance(raw_id, Decimal) and _modest(raw_id) and raw_id == raw_id.to_integral_value():
         raw_id = _fmt(raw_id)
     if raw_id is None or raw_id == "":
-        problems.append((["items", index], _("item {value} has no 'id'", value=index + 1), None))
+        problems.append((["items", index], _(words[1], value=index + 1), None))
         item_id = f"#{index + 1}"
     elif not isinstance(raw_id, str):
-        problems.append((["items", index, "id"], _("item {value}: 'id' must be text or a whole "
-                                                   "number, not {raw_id}",
-                                                   value=index + 1, raw_id=_describe(raw_id)), None))
+        problems.append((["items", index, "id"], _(words[2], value=index + 1, raw_id=_describe(raw_id)), None))
         item_id = f"#{index + 1}"
     else:
         item_id = raw_id
         first = seen.setdefault(item_id, index)
         if first != index:
-            problems.append((["items", index, "id"], _("duplicate id '{item_id}' (first used "
-                                                       "by item {value})",
-                                                       item_id=item_id, value=first + 1), item_id))
+            problems.append((["items", index, "id"], _(words[3], item_id=item_id, value=first + 1), item_id))
     name = item.get("name")
     if isinstance(name, (list, dict)):
         problems.append((["items", index, "name"], _("'name' must be text or a number, not "
