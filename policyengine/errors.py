@@ -8,6 +8,8 @@ them; nothing here knows about the terminal.
 from __future__ import annotations
 
 import difflib
+import functools
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -143,12 +145,21 @@ def _read_line(file: str | None, line: int) -> str | None:
     if not file or line <= 0 or file.startswith("<"):
         return None
     try:
-        with open(file, encoding="utf-8", errors="replace", newline="") as fh:
-            text = fh.read(_READ_LIMIT)
+        stat = os.stat(file)
+        lines = _file_lines(file, stat.st_mtime_ns, stat.st_size)
     except (OSError, ValueError):
         return None
-    lines = source_lines(text, yaml=file.lower().endswith((".yaml", ".yml")))
     return lines[line - 1].rstrip("\r") if line <= len(lines) else None
+
+
+@functools.lru_cache(maxsize=4)
+def _file_lines(file: str, _mtime: int, _size: int) -> list[str]:
+    """A file's lines, read once for all the diagnostics shown from it (up to 50 per case:
+    splitting a large file again for each would take longer than reading it); keyed by
+    the file's time and size so a changed file is read again."""
+    with open(file, encoding="utf-8", errors="replace", newline="") as fh:
+        text = fh.read(_READ_LIMIT)
+    return source_lines(text, yaml=file.lower().endswith((".yaml", ".yml")))
 
 
 class PolicyError(Exception):
