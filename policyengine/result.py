@@ -149,6 +149,13 @@ class ItemResults(Sequence[ItemResult]):
             self._rows = None
         return iter(self._built)  # type: ignore[arg-type]
 
+    def by_id(self, wanted: str) -> ItemResult:
+        """The item with this id, built alone (looking one item up never builds them all)."""
+        try:
+            return self[self._ids.index(wanted)]
+        except ValueError:
+            raise KeyError(wanted) from None
+
     def passing(self, start: int, stop: int) -> list[ItemResult]:
         """Items start..stop for a reader that looks at each once (a writer streaming its
         output): those not built yet are built for it and not kept, so writing a large
@@ -222,6 +229,8 @@ class Result:
 
 
 def _by_id(results: Sequence[ItemResult], wanted: str) -> ItemResult:
+    if isinstance(results, ItemResults):
+        return results.by_id(wanted)
     for r in results:
         if r.id == wanted:
             return r

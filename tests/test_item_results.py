@@ -51,6 +51,18 @@ def test_an_item_is_built_once_and_only_when_read() -> None:
     assert items[0] is everything[0]
 
 
+def test_looking_up_one_item_builds_only_that_one() -> None:
+    r = result()
+    assert r.item("b").values["y"] == D(14)  # y = 2 * 7
+    assert [i is not None for i in r.items._built] == [False, True, False]
+    try:
+        r.item("z")
+    except KeyError as missing:
+        assert missing.args == ("z",)
+    else:
+        raise AssertionError("no item z")
+
+
 def test_equal_to_the_list_and_pickled_as_one() -> None:
     r, again = result(), result()
     assert r.items == again.items
