@@ -78,14 +78,18 @@ class Comparison:
         return bool(self.items_changed or self.items_new or self.items_gone or self.scales_added
                     or self.scales_removed)
 
-    def to_dict(self) -> dict[str, Any]:
+    def fine_delta(self, fines: tuple[Decimal, Decimal]) -> Decimal:
+        """New fines less old, exactly (`fines` as `self.fines` gives them)."""
         import decimal
 
         from .runtime import CONTEXT
 
-        fines_old, fines_new = self.fines
         with decimal.localcontext(CONTEXT):
-            fine_delta = fines_new - fines_old
+            return fines[1] - fines[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        fines_old, fines_new = fines = self.fines
+        fine_delta = self.fine_delta(fines)
         return {
             "old": _side(self.old),
             "new": _side(self.new),
@@ -253,8 +257,8 @@ def render_table(c: Comparison) -> str:
                  "{regraded} regraded", old=len(c.old.result.items), new=len(c.new.result.items), matched=c.matched,
                  entered=len(c.items_new), gone=len(c.items_gone), changed=len(c.items_changed),
                  regraded=c.regraded))
-    fines_old, fines_new = c.fines
-    delta = c.to_dict()["fines"]["delta"]
+    fines_old, fines_new = fines = c.fines
+    delta = c.fine_delta(fines)
     out.append(_("fines: {old} → {new} ({delta})", old=format_number(fines_old), new=format_number(fines_new),
                  delta=("+" if delta > 0 else "") + format_number(delta)))
     out.extend(one_sided_lines(c.scales_added, c.scales_removed, COMPARE_WORDS))
