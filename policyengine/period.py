@@ -101,9 +101,6 @@ def order(a: Period, b: Period) -> str:
     return OVERLAPPING
 
 
-UNITS = {"month": 1, "quarter": 3, "year": 12}
-
-
 def add_months(day: _dt.date, months: int) -> _dt.date:
     """`day` moved by whole calendar months; a day the target month lacks becomes its last day
     (2010-05-31 + 3 months = 2010-08-31; 2010-11-30 + 3 months = 2011-02-28; 2012-02-29 + 12
@@ -120,7 +117,7 @@ def add_months(day: _dt.date, months: int) -> _dt.date:
 def add_cadence(day: _dt.date, every: tuple[int, str]) -> _dt.date:
     """`day` + a supervision cadence such as (2, "year") or (1, "quarter")."""
     n, unit = every
-    return add_months(day, n * UNITS[unit])
+    return add_months(day, n * _MONTHS[unit])
 
 
 _CADENCE = re.compile(r"([1-9][0-9]{0,3}) (year|quarter|month)s?")

@@ -173,7 +173,7 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
         raise CaseError(Diagnostic(
             "PE367", _("this case is given as an earlier period of {file}, but names no ruleset to evaluate it "
                        "with: add a 'ruleset:' line to its header, or give its result file instead",
-                       file=naming.file or "the case"),
+                       file=naming.file or _("the case")),
             file=str(path), line=1, column=1))
     ruleset = load_ruleset(case.ruleset, base=Path(path).parent)
     earlier = from_result(ruleset.evaluate(case), str(path))

@@ -154,7 +154,7 @@ def _read_workbook(path: Path, cases: bool) -> ResultFile:
     from .xlsx import RESULT_SHEET, read_result_text
 
     if not path.is_file():
-        raise ResultFileError(Diagnostic("PE350", "result file not found", file=str(path)))
+        raise ResultFileError(Diagnostic("PE350", _("result file not found"), file=str(path)))
     rebuilt = read_result_text(path)
     try:
         with gc_paused():
