@@ -536,3 +536,25 @@ def test_compare_reads_back_a_result_with_notes(tmp_path: Path) -> None:
     assert code == 1, out
     changed = json.loads(out)["items_changed"]
     assert changed == [{"id": "a", "name": None, "grades": {}, "values": {"y": [6, 8]}, "deltas": {"y": 2}}], out
+
+
+def test_a_case_its_caller_allowed_to_be_large_is_still_located(tmp_path, monkeypatch) -> None:
+    """Locating an error re-reads the case: it must not apply the default size limit to a
+    file whose caller allowed more (every location would be lost, 0:0)."""
+    import policyengine as pe
+    import policyengine.case as case_module
+    from policyengine.api import ruleset_from_text
+    from policyengine.errors import CaseError
+
+    path = tmp_path / "c.yaml"
+    path.write_text("items:\n" + "".join(f"  - {{id: A{k}, x: 1}}\n" for k in range(200))
+                    + "  - {id: B, x: oops}\n", encoding="utf-8")
+    monkeypatch.setattr(case_module, "MAX_CASE_BYTES", 100)  # the default, far below this file
+    case = pe.load_case(path, max_bytes=1 << 20)
+    try:
+        ruleset_from_text("ruleset r\ninput x: number\n").evaluate(case)
+    except CaseError as err:
+        # line 1 is 'items:', then one line per item: B is item 201, on line 202, x at column 13
+        assert (err.diagnostics[0].line, err.diagnostics[0].column) == (202, 13)  # at the field x
+    else:
+        raise AssertionError("x: oops is not a number")

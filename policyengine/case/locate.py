@@ -97,12 +97,13 @@ def locate(case: Case, path: list[Any]) -> tuple[int, int]:
 
 
 def _source(file: str) -> Any:
-    """What locating needs of `file`: ("json", text) or ("yaml", composed node tree)."""
-    from . import MAX_CASE_BYTES
-
+    """What locating needs of `file`: ("json", text) or ("yaml", composed node tree). Only
+    a case that was read already, within the size its caller allowed, is located: it is
+    read whole again (a fixed limit here would lose every location in a case its caller
+    allowed to be larger)."""
     try:
         with open(file, "rb") as fh:
-            data = fh.read(MAX_CASE_BYTES + 1)
+            data = fh.read()
         text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return ("none", None)
