@@ -424,11 +424,12 @@ def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | 
     """The case evaluated by several processes (policyengine/shards.py), or None when one
     process evaluates it: a small case, --jobs 1, or a ruleset or case that needs one."""
     from .previous import attach_earlier, wanted_by
-    from .shards import evaluate_sharded, jobs_for, one_process_reason
+    from .shards import evaluate_sharded, jobs_for
 
     count = jobs_for(jobs, len(case.items) if isinstance(case.items, list) else 0)
-    if count < 2 or one_process_reason(rs.compiled, case) is not None:
+    if count < 2:
         return None
+    # evaluate_sharded says whether the case can be split (one scan of its items)
     attach_earlier(case, rs.id, given, wanted_by(rs.compiled))  # kept with the case: read once, split or not
     return evaluate_sharded(rs, case, count, depth)
 
