@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import decimal
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
@@ -361,7 +361,7 @@ def _rollup_results(compiled: CompiledRuleset, case: Case, rows: list[list[Any]]
         build = _output_plan(cr.compiled).build
         units = list(map(build, unit_rows, unit_ids, unit_names))
         with decimal.localcontext(runtime.CONTEXT):
-            summary = summarise(cr.compiled, unit_rows, units)
+            summary = summarise(cr.compiled, unit_rows)
         out[cr.rollup.name] = RollupResult(cr.rollup.name, units, summary)
     return out
 
@@ -390,7 +390,7 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
         # totals in the same exact context as the rules (the caller's context may round to
         # 28 digits, half-even, or less)
         with decimal.localcontext(runtime.CONTEXT):
-            summary = summarise(compiled, rows, items)
+            summary = summarise(compiled, rows)
         return Result(
             ruleset={"id": rs.id, "version": rs.version, "digest": digest},
             case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
@@ -585,7 +585,7 @@ def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
 # ---------------------------------------------------------------- summary
 
 
-def summarise(compiled: CompiledRuleset, rows: list[list[Any]], items: Sequence[ItemResult]) -> dict[str, Any]:
+def summarise(compiled: CompiledRuleset, rows: list[list[Any]]) -> dict[str, Any]:
     rs = compiled.ruleset
     plan = _output_plan(compiled)
     levels: dict[str, dict[str, int]] = {}
