@@ -1174,5 +1174,6 @@ def _xml_text(text: str | None) -> str | None:
     """`text` with the characters XML 1.0 forbids shown as \\xNN, so the file stays well-formed."""
     if text is None or not _NOT_XML.search(text):
         return text
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                        text)
+    from .render.printable import escape
+
+    return _NOT_XML.sub(escape, text)

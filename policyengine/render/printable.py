@@ -18,7 +18,8 @@ import re
 _UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _escape(match: re.Match[str]) -> str:
+def escape(match: re.Match[str]) -> str:
+    """The matched character written as its escape: `\\xNN` below 256, `\\uNNNN` above."""
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
@@ -26,4 +27,4 @@ def _escape(match: re.Match[str]) -> str:
 def printable(text: str) -> str:
     """`text` with every character that would act on a terminal instead of being shown
     written as its escape (`\\x1b`, `\\u202e`), so the reader sees that it is there."""
-    return _UNSHOWABLE.sub(_escape, text) if _UNSHOWABLE.search(text) else text
+    return _UNSHOWABLE.sub(escape, text) if _UNSHOWABLE.search(text) else text
