@@ -139,9 +139,7 @@ class LoadedRuleset:
 
     @property
     def digest(self) -> str:
-        from .dsl import to_dsl
-
-        return "sha256:" + hashlib.sha256(to_dsl(self.model, comments=False).encode("utf-8")).hexdigest()
+        return ruleset_digest(self.model)
 
     def evaluate(self, case: Case | str | Path, progress: Callable[[int], None] | None = None) -> Result:
         """Validate the whole case, then evaluate it. `progress(n)`, if given, is told as
@@ -171,12 +169,30 @@ class LoadedRuleset:
         return case_schema(self.model)
 
 
-def load_ruleset(ref: str | Path, base: Path | None = None) -> LoadedRuleset:
+def ruleset_digest(model: Ruleset) -> str:
+    """The digest a result records: of the resolved ruleset's canonical text, so comments
+    and layout do not change it."""
+    from .dsl import to_dsl
+
+    return "sha256:" + hashlib.sha256(to_dsl(model, comments=False).encode("utf-8")).hexdigest()
+
+
+def load_ruleset(ref: str | Path, base: Path | None = None,
+                 compiled: dict[tuple[str, str], LoadedRuleset] | None = None) -> LoadedRuleset:
+    """The ruleset `ref` names, resolved, checked and compiled. `compiled`: rulesets
+    already compiled in this run, by file and digest; one found there is used again (and
+    one compiled now is added), so a run evaluating many earlier cases of one ruleset
+    compiles it once (previous.py)."""
     path = locate_ruleset(ref, base)
     model = resolve(path)
+    key = (str(path.resolve()), ruleset_digest(model)) if compiled is not None else None
+    if compiled is not None and key in compiled:
+        return compiled[key]
     analysis = check(model)
-    compiled = compile_ruleset(model, analysis)
-    return LoadedRuleset(model, analysis, compiled, str(path))
+    loaded = LoadedRuleset(model, analysis, compile_ruleset(model, analysis), str(path))
+    if compiled is not None and key is not None:
+        compiled[key] = loaded
+    return loaded
 
 
 def ruleset_from_text(text: str, file: str = "<string>") -> LoadedRuleset:

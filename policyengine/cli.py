@@ -341,6 +341,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     """
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
+    from .previous import one_run
     from .render import json_chunks, render, to_table
     from .selection import select_items, table_view
 
@@ -375,38 +376,40 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     # every item in case order is written in parts (docs/performance.md)
     written: list[list[str] | None] = []
     split = fmt == "json" and not (item_ids or levels or sort_by or due or last_review_field)
-    for path, case in zip(cases, loaded, strict=True):
-        if split:
+    # an earlier case naming this ruleset, or several naming one, do not compile it again
+    with one_run(rs):
+        for path, case in zip(cases, loaded, strict=True):
+            if split:
+                try:
+                    sharded = _evaluate_in_shards(rs, case, previous, jobs, 2 if len(cases) == 1 else 3)
+                except PolicyError as exc:
+                    _mention_case_ruleset(exc, rs, case, path)
+                    raise
+                if sharded is not None:
+                    results.append(sharded.result)
+                    written.append(sharded.pieces)
+                    continue
+            written.append(None)
             try:
-                sharded = _evaluate_in_shards(rs, case, previous, jobs, 2 if len(cases) == 1 else 3)
+                result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
+                                                      last_review_field)
             except PolicyError as exc:
                 _mention_case_ruleset(exc, rs, case, path)
                 raise
-            if sharded is not None:
-                results.append(sharded.result)
-                written.append(sharded.pieces)
-                continue
-        written.append(None)
-        try:
-            result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
-                                                  last_review_field)
-        except PolicyError as exc:
-            _mention_case_ruleset(exc, rs, case, path)
-            raise
-        if item_ids:
-            known = [i.id for i in result.items]
-            for wanted in item_ids:
-                if wanted not in known:
-                    raise PolicyError(Diagnostic("PE304", _("no item '{id}'", id=wanted)
-                                                 + did_you_mean(wanted, known),
-                                                 file=path))
-        result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
-        results.append(result)
-        if fmt == "xlsx":
-            inputs.append(_inputs_of(rs, result, rows))
-        if fmt == "table":
-            views.append(table_view(rs, result, rows, columns, width if width is not None else
-                                    (_terminal_width() if terminal else None), painted))
+            if item_ids:
+                known = [i.id for i in result.items]
+                for wanted in item_ids:
+                    if wanted not in known:
+                        raise PolicyError(Diagnostic("PE304", _("no item '{id}'", id=wanted)
+                                                     + did_you_mean(wanted, known),
+                                                     file=path))
+            result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
+            results.append(result)
+            if fmt == "xlsx":
+                inputs.append(_inputs_of(rs, result, rows))
+            if fmt == "table":
+                views.append(table_view(rs, result, rows, columns, width if width is not None else
+                                        (_terminal_width() if terminal else None), painted))
     if fmt == "json":
         _emit(json_chunks(results, written), output)
     elif fmt == "xlsx":

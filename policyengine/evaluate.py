@@ -391,15 +391,7 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
         # 28 digits, half-even, or less)
         with decimal.localcontext(runtime.CONTEXT):
             summary = summarise(compiled, rows)
-        return Result(
-            ruleset={"id": rs.id, "version": rs.version, "digest": digest},
-            case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
-            items=items,
-            summary=summary,
-            rollups=rollups,
-            # the earlier results it used (file, ruleset, period), as `eval --previous` records them
-            previous=[f.identity() for f in case.earlier] if case.earlier else None,
-        ), rows
+        return Result.of_case(rs, case, digest, items, summary, rollups), rows
 
 
 def rank(rows: list[list[Any]], spec: RankSpec) -> None:

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from itertools import pairwise
@@ -58,6 +59,10 @@ _RUNNING: ContextVar[tuple[Path, ...]] = ContextVar("previous_running", default=
 # how deep earlier cases may name earlier cases: a chain of a hundred years would otherwise
 # run out of stack, a traceback instead of a message
 MAX_EARLIER_DEPTH = 32
+# The rulesets compiled in this run, by file and digest (api.load_ruleset): the earlier cases
+# of a run (a year's four quarters) usually name one ruleset, often the one being evaluated,
+# and compiling it costs more than evaluating a small case.
+_COMPILED: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("previous_compiled", default=None)
 
 PERIOD_FORMS = N_("periods are years (2010), half years (2010H1), quarters (2010Q3, 2010年第三季度), "
                    "months (2010-05) or dates")  # translated where it is shown
@@ -87,7 +92,8 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case, want
     outer = _RUNNING.get()
     token = _RUNNING.set((*outer, Path(case.file).resolve()) if case.file else outer)
     try:
-        files = [_earlier(p, case, wanted) for p in paths]
+        with one_run():
+            files = [_earlier(p, case, wanted) for p in paths]
     finally:
         _RUNNING.reset(token)
     for f in files:
@@ -175,10 +181,31 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
                        "with: add a 'ruleset:' line to its header, or give its result file instead",
                        file=naming.file or _("the case")),
             file=str(path), line=1, column=1))
-    ruleset = load_ruleset(case.ruleset, base=Path(path).parent)
+    ruleset = load_ruleset(case.ruleset, base=Path(path).parent, compiled=_COMPILED.get())
     earlier = from_result(ruleset.evaluate(case), str(path))
     earlier.case_file = case
     return earlier
+
+
+@contextmanager
+def one_run(*loaded: Any) -> Iterator[None]:
+    """Inside, an earlier case's ruleset is compiled once however many earlier cases name
+    it; `loaded` (the command's own rulesets) are not compiled again either. Nested runs
+    share the outermost one's rulesets."""
+    known = _COMPILED.get()
+    if known is not None:
+        known.update({_key(rs): rs for rs in loaded})
+        yield
+        return
+    token = _COMPILED.set({_key(rs): rs for rs in loaded})
+    try:
+        yield
+    finally:
+        _COMPILED.reset(token)
+
+
+def _key(rs: Any) -> tuple[str, str]:
+    return str(Path(rs.path).resolve()), rs.digest
 
 
 def _previous_line(naming: Case, path: str | Path) -> tuple[str, str | None, int, int]:

@@ -209,6 +209,18 @@ class Result:
     previous: list[dict[str, Any]] | None = None
     reviews_due: dict[str, Any] | None = None
 
+    @classmethod
+    def of_case(cls, model: Any, case: Any, digest: str | None, items: Sequence[ItemResult],
+                summary: dict[str, Any], rollups: dict[str, RollupResult] | None = None) -> Result:
+        """The result of evaluating `case` with the ruleset `model`, with the header every
+        evaluation gives it (one process, or the parent of `eval --jobs` workers)."""
+        return cls(
+            ruleset={"id": model.id, "version": model.version, "digest": digest},
+            case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
+            items=items, summary=summary, rollups=rollups or {},
+            # the earlier results it used (file, ruleset, period), as `eval --previous` records them
+            previous=[f.identity() for f in case.earlier] if case.earlier else None)
+
     def item(self, item_id: str) -> ItemResult:
         return _by_id(self.items, item_id)
 

@@ -189,13 +189,7 @@ def evaluate_sharded(rs: Any, case: Case, jobs: int, depth: int) -> ShardedResul
                     key=lambda pair: pair[0])
     from .result import Result
 
-    compiled = rs.compiled
-    model = compiled.ruleset
-    result = Result(
-        ruleset={"id": model.id, "version": model.version, "digest": rs.digest},
-        case={"title": case.title, "unit": case.unit, "period": case.period, "file": case.file},
-        items=[], summary=summary, rollups={},
-        previous=[f.identity() for f in case.earlier] if case.earlier else None)
+    result = Result.of_case(rs.compiled.ruleset, case, rs.digest, [], summary)
     return ShardedResult(result, [text for _start, text in placed])
 
 
@@ -329,8 +323,8 @@ def merge_summaries(compiled: Any, parts: list[dict[str, Any]]) -> dict[str, Any
     if any(set(p) - set(_MERGEABLE) for p in parts):
         return None
     first = parts[0]
-    context = decimal.Context(prec=runtime.CONTEXT.prec, rounding=runtime.CONTEXT.rounding,
-                              Emax=runtime.CONTEXT.Emax, Emin=runtime.CONTEXT.Emin)
+    context = runtime.CONTEXT.copy()  # its own flags: Rounded says a sum was not exact
+    context.clear_flags()
     merged: dict[str, Any] = {"items": sum(p["items"] for p in parts)}
     merged["levels"] = {scale: {level: sum(p["levels"][scale][level] for p in parts) for level in counts}
                         for scale, counts in first["levels"].items()}

@@ -301,3 +301,59 @@ def test_explain_shows_the_earlier_cases_evaluated_in_the_run() -> None:
     # ZQ-03's quarters: 红 (47.5), 橙, 红 (55), 橙 -> 2 red quarters -> C
     assert "history = [{预警颜色: 红}, {预警颜色: 橙}, {预警颜色: 红}, {预警颜色: 橙}]" in run.stdout
     assert "红色季度数 = count(h in history where h.预警颜色 == 红) = 2" in run.stdout
+
+
+def _counting_compilations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from policyengine import api
+
+    made: list[str] = []
+    compile_ruleset = api.compile_ruleset
+
+    def counted(model, analysis, *args, **kwargs):
+        made.append(model.id)
+        return compile_ruleset(model, analysis, *args, **kwargs)
+
+    monkeypatch.setattr(api, "compile_ruleset", counted)
+    return made
+
+
+def test_a_ruleset_is_compiled_once_however_many_earlier_cases_name_it(write, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import policyengine as pe
+    from policyengine.cli import main
+
+    tmp, case = write
+    case("q1.yaml", "2010Q1", "[]", "  - {id: A, 裁量: 5}\n")
+    case("q2.yaml", "2010Q2", "[q1.yaml]", "  - {id: A, 裁量: 1}\n")  # q1 again, inside q2
+    case("q3.yaml", "2010Q3", "[]", "  - {id: A, 裁量: 5}\n")
+    year = case("y.yaml", "2010", "[q3.yaml, q2.yaml]", "  - {id: A, 裁量: 3}\n")
+    made = _counting_compilations(monkeypatch)
+    run = CliRunner().invoke(main, ["eval", str(year), "-f", "json"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    # the year's own ruleset, used again for q3, q2 and q2's q1 (four evaluations, one compilation)
+    assert made == ["mini"]
+    assert json.loads(run.output)["items"][0]["values"]["红季"] == 1  # its history: q2 低 (10), q3 高 (50)
+    made.clear()
+    # a library caller: its ruleset is its own; the earlier cases' one is compiled once for them
+    rs = pe.load_ruleset(tmp / "mini.policy")
+    rs.evaluate(year)
+    assert made == ["mini", "mini"]
+    made.clear()
+    # the same text in another file is another ruleset (its diagnostics name its own lines)
+    (tmp / "other.policy").write_text(RULES, encoding="utf-8")
+    (tmp / "q3.yaml").write_text((tmp / "q3.yaml").read_text(encoding="utf-8").replace("mini.policy", "other.policy"),
+                                 encoding="utf-8")
+    assert CliRunner().invoke(main, ["eval", str(year), "-f", "json"], catch_exceptions=False).exit_code == 0
+    assert made == ["mini", "mini"]
+
+
+def test_the_year_of_quarters_compiles_each_ruleset_once(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from policyengine.cli import main
+
+    made = _counting_compilations(monkeypatch)
+    run = CliRunner().invoke(main, ["eval", str(ZHENHAI / "siji-2008.yaml"), "-f", "json"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    assert sorted(made) == sorted(set(made)), made  # each ruleset once: the year's and the quarters'
