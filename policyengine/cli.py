@@ -342,7 +342,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
     from .previous import one_run
-    from .render import json_chunks, render, to_table
+    from .render import SPLIT_FORMATS, csv_chunks, json_chunks, to_table, yaml_chunks
     from .selection import select_items, table_view
 
     header = {"title": title, "unit": unit, "period": period}
@@ -372,22 +372,22 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     inputs: list[dict[str, dict[str, Any]]] = []  # per case, for a workbook's inputs columns
     terminal = output is None and sys.stdout.isatty()
     painted = _use_colour(colour, terminal)
-    # items written by eval --jobs workers, per case (None: evaluated here); only JSON of
-    # every item in case order is written in parts (docs/performance.md)
-    written: list[list[str] | None] = []
-    split = fmt == "json" and not (item_ids or levels or sort_by or due or last_review_field)
+    # items written by eval --jobs workers, per case (None: evaluated here); only JSON, YAML
+    # and CSV of every item in case order are written in parts (docs/performance.md)
+    written: list[Any] = []
+    split = fmt in SPLIT_FORMATS and not (item_ids or levels or sort_by or due or last_review_field)
     # an earlier case naming this ruleset, or several naming one, do not compile it again
     with one_run(rs):
         for path, case in zip(cases, loaded, strict=True):
             if split:
                 try:
-                    sharded = _evaluate_in_shards(rs, case, previous, jobs, 2 if len(cases) == 1 else 3)
+                    sharded = _evaluate_in_shards(rs, case, previous, jobs, fmt, len(cases) > 1)
                 except PolicyError as exc:
                     _mention_case_ruleset(exc, rs, case, path)
                     raise
                 if sharded is not None:
                     results.append(sharded.result)
-                    written.append(sharded.pieces)
+                    written.append(sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns))
                     continue
             written.append(None)
             try:
@@ -412,29 +412,33 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
                                         (_terminal_width() if terminal else None), painted))
     if fmt == "json":
         _emit(json_chunks(results, written), output)
+    elif fmt == "yaml":
+        _emit(yaml_chunks(results, written), output)
+    elif fmt == "csv":
+        _emit(csv_chunks(results, written), output)
     elif fmt == "xlsx":
         from .render.xlsx import to_xlsx
 
         _emit(to_xlsx(results, inputs), output)
-    elif fmt == "table":
+    else:
         text = "\n".join(to_table(r, v) for r, v in zip(results, views, strict=True))
         _emit(text, output, page=pager and terminal, colour=painted)
-    else:
-        _emit(render(results, fmt), output)
 
 
-def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | None, depth: int) -> Any:
-    """The case evaluated by several processes (policyengine/shards.py), or None when one
-    process evaluates it: a small case, --jobs 1, or a ruleset or case that needs one."""
+def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | None, fmt: str,
+                        several: bool) -> Any:
+    """The case evaluated by several processes (policyengine/shards.py), its items written
+    in `fmt` (`several`: one of several cases), or None when one process evaluates it: a
+    small case, --jobs 1, or a ruleset or case that needs one."""
     from .previous import attach_earlier, wanted_by
-    from .shards import evaluate_sharded, jobs_for
+    from .shards import Layout, evaluate_sharded, jobs_for
 
     count = jobs_for(jobs, len(case.items) if isinstance(case.items, list) else 0)
     if count < 2:
         return None
     # evaluate_sharded says whether the case can be split (one scan of its items)
     attach_earlier(case, rs.id, given, wanted_by(rs.compiled))  # kept with the case: read once, split or not
-    return evaluate_sharded(rs, case, count, depth)
+    return evaluate_sharded(rs, case, count, Layout(fmt, several))
 
 
 def _inputs_of(rs: Any, result: Any, rows: list[list[Any]]) -> dict[str, dict[str, Any]]:

@@ -90,6 +90,12 @@ class ItemResult:
         }
 
 
+def passing(items: Sequence[ItemResult], start: int, stop: int) -> Sequence[ItemResult]:
+    """Items start..stop for a reader that looks at each once: of ItemResults, built and
+    not kept (`ItemResults.passing`); of a list, a slice."""
+    return items.passing(start, stop) if isinstance(items, ItemResults) else items[start:stop]
+
+
 WARNING_ORDER = ["red", "orange", "yellow", "blue", "green"]
 
 

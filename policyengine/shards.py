@@ -1,13 +1,14 @@
 """`eval --jobs N`: one case evaluated by several processes, written as one process writes it.
 
 The case is cut into shards of whole ranking groups (items ranked together stay together),
-each shard is validated, evaluated and written as JSON item text by a worker process, and
-the parent merges the shards' summaries (counts and exact sums) and writes the result in
-the case's item order: the same bytes as one process (docs/performance.md).
+each shard is validated, evaluated and written as item text (JSON, YAML or CSV lines) by a
+worker process, and the parent merges the shards' summaries (counts and exact sums) and
+writes the result in the case's item order: the same bytes as one process
+(docs/performance.md).
 
 Only what is exact and simple to split is split. A case that needs every item in one place
 — a ranking across all items, a rule reading `items`, rollups, `--due`, `--item`,
-`--level`, `--sort`, a format other than JSON — is evaluated by one process, and so is a
+`--level`, `--sort`, a workbook or the terminal table — is evaluated by one process, and so is a
 case one process would reject: the shards report nothing themselves; when any of them
 finds a problem the parent evaluates the whole case once more in one process, whose
 diagnostics (item order, the limit of 50, the messages) are the ones a user sees.
@@ -22,7 +23,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import pairwise
 from multiprocessing.connection import Connection, wait
@@ -33,6 +34,8 @@ from .case import Case
 from .errors import Diagnostic, PolicyError
 from .i18n import _
 from .model import Grade, Input, Name
+from .render import SPLIT_FORMATS
+from .render.tabular import Columns, joined
 
 # items: below this a case is evaluated by one process unless --jobs asks for more (starting
 # a worker and sending back its text costs more than it saves on a small case)
@@ -67,13 +70,25 @@ def jobs_for(requested: int | None, items: int) -> int:
     return cores() if items >= SHARD_FROM else 1
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How the workers write their items: the format, and whether the result is one of
+    several in the document (JSON and YAML items two columns further in, CSV lines
+    starting with the case file)."""
+
+    fmt: str = "json"
+    several: bool = False
+
+
 @dataclass
 class ShardedResult:
     """A result whose items are already written: `result` holds its header and merged
-    summary (no items), `pieces` the items' JSON text in case order, for `json_chunks`."""
+    summary (no items), `pieces` the items' text in case order (for `json_chunks`,
+    `yaml_chunks`, `csv_chunks`), and for CSV `columns` the columns they are written in."""
 
     result: Any
     pieces: list[str]
+    columns: Columns | None = None
 
 
 def one_process_reason(compiled: Any, case: Case) -> str | None:
@@ -169,39 +184,56 @@ def runs(indices: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def evaluate_sharded(rs: Any, case: Case, jobs: int, depth: int) -> ShardedResult | None:
-    """The result of `case` evaluated by `jobs` processes, its items written as JSON at
-    `depth` (2: one result; 3: one of several); None when it is not split (one process
-    evaluates it then, and reports any problem)."""
-    if jobs < 2 or one_process_reason(rs.compiled, case) is not None:
+def evaluate_sharded(rs: Any, case: Case, jobs: int, layout: Layout = Layout()) -> ShardedResult | None:
+    """The result of `case` evaluated by `jobs` processes, its items written as `layout`
+    says; None when it is not split (one process evaluates it then, and reports any
+    problem)."""
+    if jobs < 2 or layout.fmt not in SPLIT_FORMATS or one_process_reason(rs.compiled, case) is not None:
         return None
     shards = plan(rs.compiled, case, jobs)
     if len(shards) < 2:
         return None
-    parts = _run_workers(rs, case, shards, depth)
+    parts = _run_workers(rs, case, shards, layout)
     if parts is None:
         return None
-    summary = merge_summaries(rs.compiled, [summary for _texts, summary in parts])
+    summary = merge_summaries(rs.compiled, [part.summary for part in parts])
     if summary is None:
         return None
-    placed = sorted(((start, text) for (texts, _summary), shard in zip(parts, shards, strict=True)
-                     for (start, _stop), text in zip(runs(shard), texts, strict=True)),
+    columns = None
+    if layout.fmt == "csv":
+        # every shard wrote the rank columns the ruleset can have; one process writes one
+        # only when some item has a rank (they all have, when the scale ranks)
+        columns = joined(part.columns for part in parts)
+        if columns is None or any(part.written != columns for part in parts):
+            return None
+    placed = sorted(((start, text) for part, shard in zip(parts, shards, strict=True)
+                     for (start, _stop), text in zip(runs(shard), part.texts, strict=True)),
                     key=lambda pair: pair[0])
     from .result import Result
 
     result = Result.of_case(rs.compiled.ruleset, case, rs.digest, [], summary)
-    return ShardedResult(result, [text for _start, text in placed])
+    return ShardedResult(result, [text for _start, text in placed], columns)
+
+
+@dataclass
+class _Part:
+    """What a worker sends back: the text of each run of its items, its summary, and for
+    CSV the columns it wrote in and those its items have."""
+
+    texts: list[str]
+    summary: dict[str, Any]
+    written: Columns | None = None
+    columns: Columns | None = None
 
 
 # ---------------------------------------------------------------- workers
 
 # what a forked worker evaluates: set in the parent just before the workers start, read by
 # them from the memory they share with it (nothing is pickled on the way in)
-_WORK: tuple[Any, Case, list[list[int]], int] | None = None
+_WORK: tuple[Any, Case, list[list[int]], Layout] | None = None
 
 
-def _run_workers(rs: Any, case: Case, shards: list[list[int]], depth: int,
-                 ) -> list[tuple[list[str], dict[str, Any]]] | None:
+def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -> list[_Part] | None:
     """Start one worker per shard and collect (run texts, summary) from each, in shard
     order; None when a worker found a problem in its items. A worker that dies, or Ctrl-C,
     stops them all: none is left running, and nothing has been written."""
@@ -209,7 +241,7 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], depth: int,
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     workers = []
-    _WORK = (rs, case, shards, depth)
+    _WORK = (rs, case, shards, layout)
     # the case's objects go to the collector's permanent generation: a worker's collections
     # then never walk (and so never copy, page by page) the memory it shares with the parent
     gc.freeze()
@@ -222,7 +254,7 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], depth: int,
                 part = copy.copy(case)
                 part.items = [case.items[i] for i in shards[number]]
                 part._nodes = None
-                args = (sender, number, (rs.path, part, runs(shards[number]), depth))
+                args = (sender, number, (rs.path, part, runs(shards[number]), layout))
             process = context.Process(target=_worker, args=args, daemon=True)
             process.start()
             sender.close()
@@ -239,7 +271,7 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], depth: int,
             receiver.close()
 
 
-def _collect(workers: list[tuple[Any, Connection]]) -> list[tuple[list[str], dict[str, Any]]] | None:
+def _collect(workers: list[tuple[Any, Connection]]) -> list[_Part] | None:
     parts: dict[int, Any] = {}
     waiting = {receiver: number for number, (_process, receiver) in enumerate(workers)}
     failed = False
@@ -270,48 +302,70 @@ def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | None) -> No
     try:
         if sent is None:
             assert _WORK is not None
-            rs, case, shards, depth = _WORK
+            rs, case, shards, layout = _WORK
             part = copy.copy(case)
             part.items = [case.items[i] for i in shards[number]]
             stretches = runs(shards[number])
         else:
             from .api import load_ruleset
 
-            path, part, stretches, depth = sent
+            path, part, stretches, layout = sent
             rs = load_ruleset(path)
-        sender.send(("ok", _evaluate_part(rs, part, stretches, depth)))
+        sender.send(("ok", _evaluate_part(rs, part, stretches, layout)))
     except Exception:  # a bad case, or a bug: one process meets it again and reports it as always
         sender.send(("problem", None))
     finally:
         sender.close()
 
 
-def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], depth: int,
-                   ) -> tuple[list[str], dict[str, Any]]:
-    """Evaluate a shard's items; the JSON text of each of its consecutive runs, and its
-    summary."""
+def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout: Layout) -> _Part:
+    """Evaluate a shard's items; the text of each of its consecutive runs, and its summary."""
     from .evaluate import evaluate
-    from .render import JsonWriter
-    from .result import ItemResults
+    from .render import JsonWriter, csv_lines, yaml_items
+    from .result import passing
 
     result = evaluate(rs.compiled, part, rs.digest)
     items = result.items
-    built = items.passing if isinstance(items, ItemResults) else lambda a, b: items[a:b]
-    writer = JsonWriter()
-    between = ",\n" + "  " * depth
+    written = columns = None
+    if layout.fmt == "json":
+        writer = JsonWriter()
+        depth = 3 if layout.several else 2
+
+        def text(start: int, stop: int) -> str:
+            return writer.items(passing(items, start, stop), depth)
+        between = ",\n" + "  " * depth
+    elif layout.fmt == "yaml":
+        def text(start: int, stop: int) -> str:
+            return yaml_items(passing(items, start, stop), layout.several)
+        between = ""
+    else:
+        written = _rank_columns(rs.compiled, items)
+        ranks = [False] * len(written.scales)
+        file = part.file
+
+        def text(start: int, stop: int) -> str:
+            return csv_lines(passing(items, start, stop), written, layout.several, file, ranks=ranks)
+        between = ""
     texts = []
     at = 0
     for start, stop in stretches:
         length = stop - start
-        texts.append(between.join(_item_texts(writer, built, at, at + length, depth)))
+        texts.append(between.join(text(a, min(a + _ITEMS_PER_PIECE, at + length))
+                                  for a in range(at, at + length, _ITEMS_PER_PIECE)))
         at += length
-    return texts, result.summary
+    if written is not None:
+        columns = replace(written, ranked=tuple(ranks))
+    return _Part(texts, result.summary, written, columns)
 
 
-def _item_texts(writer: Any, built: Any, start: int, stop: int, depth: int) -> Iterator[str]:
-    for at in range(start, stop, _ITEMS_PER_PIECE):
-        for item in built(at, min(at + _ITEMS_PER_PIECE, stop)):
-            yield writer.item(item, depth)
+def _rank_columns(compiled: Any, items: Any) -> Columns:
+    """The CSV columns of this ruleset's items, a rank column after each scale that ranks
+    (one process writes it when any item has a rank: a ranking line ranks every item)."""
+    from .render.tabular import columns_of
+
+    first = columns_of(items[:1])
+    ranking = {g.scale for g in compiled.grades if g.rank_slot is not None}
+    return replace(first, ranked=tuple(s in ranking for s in first.scales))
 
 
 # ---------------------------------------------------------------- summaries

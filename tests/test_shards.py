@@ -21,20 +21,29 @@ from policyengine.cli import main
 from policyengine.errors import PolicyError
 from policyengine.evaluate import evaluate
 from policyengine.previous import attach_earlier
-from policyengine.render import json_chunks
+from policyengine.render import csv_chunks, json_chunks, render, yaml_chunks
 
 from .conftest import ROOT, ruleset
 from .generated_rulesets import Generated, rulesets
 from .test_fmt import SETTINGS
 
 
-def one_process(rs: Any, case: Any) -> str:
-    return "".join(json_chunks([evaluate(rs.compiled, case, rs.digest)]))
+def one_process(rs: Any, case: Any, fmt: str = "json", copies: int = 1) -> str:
+    result = evaluate(rs.compiled, case, rs.digest)
+    return render([result] * copies if copies > 1 else result, fmt)
 
 
-def in_shards(rs: Any, case: Any, jobs: int) -> str | None:
-    sharded = shards.evaluate_sharded(rs, case, jobs, 2)
-    return None if sharded is None else "".join(json_chunks([sharded.result], [sharded.pieces]))
+CHUNKS = {"json": json_chunks, "yaml": yaml_chunks, "csv": csv_chunks}
+
+
+def in_shards(rs: Any, case: Any, jobs: int, fmt: str = "json", copies: int = 1) -> str | None:
+    """The document of `copies` results of `case` (two: as `eval R CASE CASE` writes them),
+    its items written by `jobs` workers."""
+    sharded = shards.evaluate_sharded(rs, case, jobs, shards.Layout(fmt, copies > 1))
+    if sharded is None:
+        return None
+    written = sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns)
+    return "".join(CHUNKS[fmt]([sharded.result] * copies, [written] * copies))
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -45,16 +54,17 @@ def run(*args: str) -> tuple[int, str]:
 SHIPPED = sorted(p for p in (ROOT / "cases").glob("*/*.yaml") if "ruleset:" in p.read_text(encoding="utf-8"))
 
 
-def test_shipped_cases_in_shards_are_the_bytes_of_one_process() -> None:
+@pytest.mark.parametrize("fmt", ["json", "yaml", "csv"])
+def test_shipped_cases_in_shards_are_the_bytes_of_one_process(fmt: str) -> None:
     split = []
     for path in SHIPPED:
         case = load_case(path)
         rs = pe.load_ruleset(case.ruleset, base=path.parent)
         attach_earlier(case, rs.id)  # a case's `previous:` list, as eval reads it
         reason = shards.one_process_reason(rs.compiled, case)
-        text = in_shards(rs, case, 2)
+        text = in_shards(rs, case, 2, fmt)
         if reason is None and len(case.items) > 1:
-            assert text == one_process(rs, case), path
+            assert text == one_process(rs, case, fmt), path
             split.append(path.name)
         else:
             assert text is None, path
@@ -79,6 +89,12 @@ def test_generated_rulesets_in_shards_are_the_bytes_of_one_process(g: Generated)
         if text is None:  # not split: a reason, or fewer than two shards (every item in one group)
             assert shards.one_process_reason(rs.compiled, case) is not None \
                 or len(shards.plan(rs.compiled, case, jobs)) < 2
+    for fmt in ("yaml", "csv"):
+        text = in_shards(rs, case, 2, fmt)
+        assert text is None or text == one_process(rs, case, fmt)
+        # two cases in one document: items further in (YAML), a case column (CSV)
+        text = in_shards(rs, case, 2, fmt, copies=2)
+        assert text is None or text == one_process(rs, case, fmt, copies=2)
 
 
 GROUPED = """
@@ -248,7 +264,7 @@ def test_ctrl_c_leaves_no_worker_running(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(shards, "wait", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2, 2)
+        shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2)
     assert multiprocessing.active_children() == []
 
 
@@ -267,7 +283,7 @@ def test_a_shard_that_fails_sends_the_case_to_one_process(monkeypatch: pytest.Mo
         raise RuntimeError("a bug in a worker")
 
     monkeypatch.setattr(shards, "_evaluate_part", broken)
-    assert shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2, 2) is None
+    assert shards.evaluate_sharded(ruleset(GROUPED), pe.Case(items=ITEMS), 2) is None
     assert multiprocessing.active_children() == []
 
 
@@ -305,3 +321,71 @@ def test_by_default_a_large_case_is_split(tmp_path: Path, monkeypatch: pytest.Mo
     made.clear()
     assert run("eval", str(policy), str(case)) == expected
     assert made == []  # below the threshold: one process, no worker
+
+
+def test_csv_lines_written_by_workers_stand_in_case_order() -> None:
+    rs = ruleset(GROUPED)
+    case = pe.Case(items=ITEMS, file="c.json")
+    # shards [0, 2, 4, 5] and [1, 3, 6, 7] (see above); ranks by 金额 within 科室, highest 1:
+    # A 10.5 (1) 7.25 (2) 1 (3); B 8 (1) 3 (2); C 2 (1); D 4 (1) 0.01 (2); the top of each
+    # 科室 高, the bottom 低 (C's one item is both: the first line, 高), the rest 中
+    lines = ["1,,高,1", "2,,低,2", "3,,中,2", "4,,高,1", "5,,低,3", "6,,高,1", "7,,高,1", "8,,低,2"]
+    assert in_shards(rs, case, 2, "csv") == "\ufeffid,name,等级,等级.rank,supervision,sanctions,fine,warning\n" \
+        + "".join(f"{line},,,,\n" for line in lines)
+    assert in_shards(rs, case, 2, "csv", copies=2) == "\ufeffcase,id,name,等级,等级.rank,supervision,sanctions,fine," \
+        "warning\n" + "".join(f"c.json,{line},,,,\n" for line in lines) * 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", "csv"])
+def test_a_split_result_beside_one_evaluated_here_is_written_as_one_process_writes_both(fmt: str) -> None:
+    rs = ruleset(GROUPED.replace("summary {", 'note 说明: text\nsummary {'))
+    case = pe.Case(items=[{**i, "说明": f"第{i['id']}项"} for i in ITEMS], file="c.json", title="items: x")
+    other = pe.Case(items=ITEMS[:3], file="d.json")
+    sharded = shards.evaluate_sharded(rs, case, 2, shards.Layout(fmt, several=True))
+    assert sharded is not None
+    here = evaluate(rs.compiled, other, rs.digest)
+    written = sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns)
+    expected = render([evaluate(rs.compiled, case, rs.digest), here, evaluate(rs.compiled, case, rs.digest)], fmt)
+    assert "".join(CHUNKS[fmt]([sharded.result, here, sharded.result], [written, None, written])) == expected
+    assert "第8项" in expected and (fmt == "csv" or "items: x" in expected)  # CSV has no header
+
+
+def test_csv_columns_the_workers_did_not_write_send_the_case_to_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policyengine.render.tabular import Columns
+
+    rs = ruleset(GROUPED)
+    case = pe.Case(items=ITEMS)
+    # a worker that wrote no rank column where its items have ranks: its lines are not those
+    # one process writes, and are not used
+    monkeypatch.setattr(shards, "_rank_columns", lambda compiled, items: Columns(scales=("等级",), ranked=(False,)))
+    assert shards.evaluate_sharded(rs, case, 2, shards.Layout("csv")) is None
+    assert shards.evaluate_sharded(rs, case, 2, shards.Layout("yaml")) is not None  # no columns to agree on
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+def test_eval_jobs_writes_yaml_and_csv_files_of_the_bytes_of_one_process(tmp_path: Path, fmt: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, ITEMS)
+    made = []
+    split = shards.evaluate_sharded
+
+    def spied(*args: Any) -> Any:
+        made.append(split(*args))
+        return made[-1]
+
+    monkeypatch.setattr(shards, "evaluate_sharded", spied)
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.{fmt}"
+        code, text = run("eval", str(policy), str(case), str(case), "--jobs", jobs, "-o", str(out))
+        assert code == 0, text
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(made) == 2 and all(m is not None for m in made)  # both cases split with --jobs 2
+    monkeypatch.setattr(shards, "_evaluate_part", _die)  # a dead worker: nothing written
+    out = tmp_path / f"dead.{fmt}"
+    code, text = run("eval", str(policy), str(case), "--jobs", "2", "-o", str(out))
+    assert code == 2 and "error[PE445]" in text
+    assert not out.exists()

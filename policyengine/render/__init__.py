@@ -8,16 +8,21 @@ keys keep the ruleset's order, and the same result always gives the same bytes.
 from __future__ import annotations
 
 from ..result import Result
-from .csv import to_csv
+from .csv import csv_chunks, csv_lines, to_csv
 from .files import write_atomically
 from .json import JsonWriter, json_chunks, to_json
 from .printable import printable
 from .table import TableView, summary_text, to_table
 from .tabular import cell, rows, table_rows
-from .yaml import to_yaml
+from .yaml import to_yaml, yaml_chunks, yaml_items
 
-__all__ = ["JsonWriter", "TableView", "cell", "json_chunks", "printable", "render", "rows", "summary_text", "table_rows", "to_csv",
-           "to_json", "to_table", "to_yaml", "write_atomically"]
+# the formats in which an item's text depends on nothing but the item (for CSV, and the
+# columns): `eval --jobs` workers write their items' part (policyengine/shards.py)
+SPLIT_FORMATS = ("json", "yaml", "csv")
+
+__all__ = ["SPLIT_FORMATS", "JsonWriter", "TableView", "cell", "csv_chunks", "csv_lines", "json_chunks", "printable", "render", "rows",
+           "summary_text", "table_rows", "to_csv", "to_json", "to_table", "to_yaml", "write_atomically", "yaml_chunks",
+           "yaml_items"]
 
 
 def render(result: Result | list[Result], fmt: str) -> str:

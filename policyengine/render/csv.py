@@ -5,28 +5,64 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 
-from ..result import Result
-from .tabular import rollup_rows, table_rows
+from ..result import ItemResult, Result, passing
+from .tabular import Columns, body_rows, columns_of, joined, rollup_rows
 
 
-def to_csv(result: Result | list[Result]) -> str:
+def to_csv(result: Result | list[Result], written: Sequence[Written | None] | None = None) -> str:
     """CSV for a spreadsheet: UTF-8 with a byte-order mark (without it Excel reads the
     Chinese as GBK and shows mojibake); several results share one header, with a first
-    column naming each row's case file."""
-    results = result if isinstance(result, list) else [result]
-    header, body = table_rows(results, case_column=len(results) > 1)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutral(c) for c in header])
-    writer.writerows([neutral(c) for c in row] for row in body)
+    column naming each row's case file. `written`, per result: its item lines already made
+    (by `eval --jobs` workers, policyengine/shards.py) with the columns they were made in,
+    or None."""
+    return "".join(csv_chunks(result if isinstance(result, list) else [result], written))
+
+
+# a result's item lines made elsewhere (`csv_lines`), in runs of consecutive items in case
+# order, and the columns they were made in
+Written = tuple[list[str], Columns]
+
+
+def csv_chunks(results: list[Result], written: Sequence[Written | None] | None = None) -> Iterator[str]:
+    """`to_csv` in pieces (a few hundred items each), written as they are made."""
+    made = list(written) if written is not None else [None] * len(results)
+    several = len(results) > 1
+    columns = joined(w[1] if w is not None else columns_of(r.items) for r, w in zip(results, made, strict=True))
+    if columns is None or any(w is not None and w[1] != columns for w in made):
+        raise ValueError("results written in different columns")  # eval --jobs evaluates such a case again
+    yield "\ufeff" + csv_lines([], columns, several, header=True)
+    for r, w in zip(results, made, strict=True):
+        if w is not None:
+            yield from w[0]
+            continue
+        file = r.case.get("file")
+        for start in range(0, len(r.items), 256):
+            yield csv_lines(passing(r.items, start, start + 256), columns, several, file)
     # each rollup in a block of its own below, after a blank row, its id column headed by its name
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     for name in rollup_names(results):
-        header, body = rollup_rows(results, name, case_column=len(results) > 1)
+        header, body = rollup_rows(results, name, case_column=several)
         writer.writerow([])
         writer.writerow([neutral(c) for c in header])
         writer.writerows([neutral(c) for c in row] for row in body)
+    yield buffer.getvalue()
+
+
+def csv_lines(items: Iterable[ItemResult], columns: Columns, case_column: bool, file: str | None = None,
+              header: bool = False, ranks: list[bool] | None = None) -> str:
+    """The CSV lines of these items (of the case `file`) in `columns`; with `header`, the
+    header line first. An item's line depends on nothing but the item and the columns, so
+    lines made in separate processes join into the lines one process makes. `ranks`: see
+    `body_rows`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow([neutral(c) for c in columns.header(case_column)])
+    writer.writerows([neutral(c) for c in row] for row in body_rows(((i, file) for i in items), columns, case_column,
+                                                                    ranks=ranks))
     return buffer.getvalue()
 
 

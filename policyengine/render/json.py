@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from ..result import ItemResult, ItemResults, Result
+from ..result import ItemResult, Result, passing
 from ..runtime import format_number
 
 
@@ -111,6 +111,10 @@ class JsonWriter:
                 + pad + '"supervision": ' + supervision + "," + pad + '"sanctions": ' + sanctions
                 + close + "}")
 
+    def items(self, items: Iterable[ItemResult], depth: int) -> str:
+        """Consecutive items of a result's list at `depth`, joined as the list joins them."""
+        return ("," + "\n" + "  " * depth).join([self.item(i, depth) for i in items])
+
     def result(self, result: Result, depth: int = 0, written: list[str] | None = None) -> Iterator[str]:
         """A whole result in pieces (a few items each), so output can be written as it is
         made instead of first building one string as large as the file. `written`: its
@@ -129,11 +133,8 @@ class JsonWriter:
         else:
             item_pad = "\n" + "  " * (depth + 2)
             items = result.items
-            # items built only to be written are not kept (ItemResults.passing)
-            part = items.passing if isinstance(items, ItemResults) else lambda a, b: items[a:b]
-            for start in range(0, len(items), 256):
-                yield ("[" if start == 0 else ",") + item_pad + ("," + item_pad).join(
-                    self.item(i, depth + 2) for i in part(start, start + 256))
+            for start in range(0, len(items), 256):  # built only to be written, not kept
+                yield ("[" if start == 0 else ",") + item_pad + self.items(passing(items, start, start + 256), depth + 2)
             yield "\n" + "  " * (depth + 1) + "]"
         yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}'
         if result.rollups:

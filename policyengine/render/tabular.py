@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -51,20 +52,62 @@ def rollup_rows(results: list[Result], rollup: str, case_column: bool = False, r
     return header, body
 
 
+@dataclass(frozen=True)
+class Columns:
+    """What a table's columns are: the names every item of one ruleset has (its first
+    item's), and for each scale whether any item has a rank (then a rank column follows
+    it). `eval --jobs` workers each find them for their items; the parent puts them
+    together (`joined`)."""
+
+    notes: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    scales: tuple[str, ...] = ()
+    ranked: tuple[bool, ...] = ()
+
+    def header(self, case_column: bool) -> list[str]:
+        header = (["case"] if case_column else []) + ["id", "name", *self.notes, *self.values]
+        for s, ranked in zip(self.scales, self.ranked, strict=True):
+            header.append(s)
+            if ranked:
+                header.append(f"{s}.rank")
+        return [*header, "supervision", "sanctions", "fine", "warning"]
+
+
+def columns_of(items: Sequence[ItemResult]) -> Columns:
+    first = items[0] if items else None
+    if first is None:
+        return Columns()
+    scales = tuple(first.grades)
+    return Columns(tuple(first.notes or {}), tuple(first.values), scales,
+                   tuple(any(i.grades[s].rank is not None for i in items) for s in scales))
+
+
+def joined(parts: Iterable[Columns]) -> Columns | None:
+    """The columns of several parts' items together; None when they name different
+    columns (items of different rulesets, never one ruleset's)."""
+    named = [p for p in parts if p.scales or p.values or p.notes]
+    if not named:
+        return Columns()
+    first = named[0]
+    if any((p.notes, p.values, p.scales) != (first.notes, first.values, first.scales) for p in named):
+        return None
+    return Columns(first.notes, first.values, first.scales,
+                   tuple(any(flags) for flags in zip(*(p.ranked for p in named), strict=True)))
+
+
 def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool, reading: bool = False,
                  ) -> tuple[list[str], list[list[str]]]:
-    items = [i for i, _ in rows]
-    first = items[0] if items else None
-    value_names = list(first.values) if first else []
-    note_names = list(first.notes or {}) if first else []
-    scales = list(first.grades) if first else []
-    has_rank = {s: any(i.grades[s].rank is not None for i in items) for s in scales}
-    header = (["case"] if case_column else []) + ["id", "name", *note_names, *value_names]
-    for s in scales:
-        header.append(s)
-        if has_rank[s]:
-            header.append(f"{s}.rank")
-    header += ["supervision", "sanctions", "fine", "warning"]
+    columns = columns_of([i for i, _ in rows])
+    return columns.header(case_column), body_rows(rows, columns, case_column, reading)
+
+
+def body_rows(rows: Iterable[tuple[ItemResult, str | None]], columns: Columns, case_column: bool,
+              reading: bool = False, ranks: list[bool] | None = None) -> list[list[str]]:
+    """The cells of each item, in the columns `columns` names. `ranks`, if given, per
+    scale: set when an item has a rank in it (whether one process, seeing every item,
+    would write the rank column)."""
+    note_names, value_names = columns.notes, columns.values
+    scales = [(s, ranked) for s, ranked in zip(columns.scales, columns.ranked, strict=True)]
     body = []
     shown: dict[Any, str] = {}  # a province has few distinct scores: each is printed once
 
@@ -81,16 +124,19 @@ def subject_rows(rows: list[tuple[ItemResult, str | None]], case_column: bool, r
         row = ([file or ""] if case_column else []) + [item.id, item.name or "",
                                                        *(cell(notes.get(n)) for n in note_names),
                                                        *(text(item.values[n]) for n in value_names)]
-        for s in scales:
-            row.append(item.grades[s].level)
-            if has_rank[s]:
-                row.append(cell(item.grades[s].rank))
+        for k, (s, ranked) in enumerate(scales):
+            grade = item.grades[s]
+            row.append(grade.level)
+            if ranked:
+                row.append(cell(grade.rank))
+            if ranks is not None and grade.rank is not None:
+                ranks[k] = True
         row.append("; ".join((_supervision_words if reading else supervision_text)(sv) for sv in item.supervision))
         row.append(sanctions_text((s.rule, s.actions) for s in item.sanctions))
         row.append(cell(item.fine) if any(s.fine is not None for s in item.sanctions) else "")
         row.append(item.warning or "")
         body.append(row)
-    return header, body
+    return body
 
 
 def sanctions_text(fired: Iterable[tuple[str, Sequence[str]]]) -> str:
