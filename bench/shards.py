@@ -1,14 +1,16 @@
 """`eval --jobs`: one process against several on the same case, end to end.
 
-Each round runs `policyengine eval bench/tax-bench.policy CASE -o RESULT.json` once with
+Each round runs `policyengine eval bench/tax-bench.policy CASE -o RESULT.FORMAT` once with
 `--jobs 1` and once with `--jobs J`, alternating, in fresh processes (the collector on, as
-a user runs the command): reading the JSON case, validating, evaluating, writing the JSON
-result. The two results must be the same bytes, or no figure is printed. Peak memory is the
-largest resident set of the command and, with --jobs, of its workers; CPU is the user +
-system time of the command and of its workers (getrusage).
+a user runs the command): reading the JSON case, validating, evaluating, writing the
+result (JSON by default; YAML, CSV or a workbook with --format). The two results must be
+the same bytes, or no figure is printed. Peak memory is the largest resident set of the
+command and, with --jobs, of its workers; CPU is the user + system time of the command
+and of its workers (getrusage).
 
     python3 bench/shards.py                 # 1M items, 1 against 2 processes, 3 rounds
     python3 bench/shards.py 200000 --rounds 2 --jobs 2
+    python3 bench/shards.py --format csv    # YAML and CSV are split too; xlsx is one process
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ finally:
 """
 
 
-def once(case: Path, out: Path, jobs: int) -> tuple[float, dict[str, int]]:
+def once(case: Path, out: Path, jobs: int) -> tuple[float, dict[str, float]]:
     command = [sys.executable, "-c", RUN, "eval", str(HERE / "tax-bench.policy"), str(case), "-o", str(out),
                "--jobs", str(jobs)]
     start = time.perf_counter()
@@ -64,14 +66,16 @@ def main() -> None:
     parser.add_argument("n", type=int, nargs="?", default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--format", default="json", choices=("json", "yaml", "csv", "xlsx"))
     args = parser.parse_args()
     case = generate.case_path(args.n)
-    print(f"{args.n} items, {case.stat().st_size / 2**20:.0f} MiB; load average before: {load()}")
+    print(f"{args.n} items, {case.stat().st_size / 2**20:.0f} MiB, {args.format} result; "
+          f"load average before: {load()}")
     times: dict[int, list[float]] = {1: [], args.jobs: []}
     peaks: dict[int, list[int]] = {1: [], args.jobs: []}
     cpu: dict[int, list[tuple[float, float]]] = {1: [], args.jobs: []}
     with tempfile.TemporaryDirectory() as folder:
-        outs = {j: Path(folder) / f"result-{j}.json" for j in times}
+        outs = {j: Path(folder) / f"result-{j}.{args.format}" for j in times}
         for r in range(args.rounds):
             for jobs in (1, args.jobs) if r % 2 == 0 else (args.jobs, 1):  # alternating
                 took, memory = once(case, outs[jobs], jobs)

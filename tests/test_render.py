@@ -172,3 +172,49 @@ def test_table_summary_lays_out_a_two_way_count_as_a_cross_table() -> None:
     three = summary.split("count by 档, 科室, 领导\n", 1)[1].splitlines()
     assert three[0].split() == ["档", "科室", "领导", "count"]
     assert ["高", "稽查科", "true", "1"] in [line.split() for line in three[2:]]
+
+
+def _whole_csv(results: list) -> str:
+    """CSV as it was written before it came in pieces: every row at once (the reference)."""
+    import csv
+    import io
+
+    from policyengine.render.csv import neutral, rollup_names
+    from policyengine.render.tabular import rollup_rows, table_rows
+
+    several = len(results) > 1
+    header, body = table_rows(results, case_column=several)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([[neutral(c) for c in row] for row in [header, *body]])
+    for name in rollup_names(results):
+        header, body = rollup_rows(results, name, case_column=several)
+        writer.writerow([])
+        writer.writerows([[neutral(c) for c in row] for row in [header, *body]])
+    return buffer.getvalue()
+
+
+def test_yaml_and_csv_in_pieces_are_the_whole_document_on_every_shipped_case() -> None:
+    # YAML and CSV are written a few hundred items at a time (never every item's dict or row
+    # at once): the same bytes as one dump of the whole, alone and two results to a document
+    import policyengine as pe
+    from policyengine.case import load_case
+    from policyengine.previous import attach_earlier
+    from policyengine.render import csv_chunks, to_yaml, yaml_chunks
+
+    from .conftest import ROOT
+
+    many = 0
+    for path in sorted(p for p in (ROOT / "cases").glob("*/*.yaml") if "ruleset:" in p.read_text(encoding="utf-8")):
+        case = load_case(path)
+        rs = pe.load_ruleset(case.ruleset, base=path.parent)
+        attach_earlier(case, rs.id)
+        result = rs.evaluate(case)
+        many += len(result.items) > 256
+        # two to a document where that is quick (YAML is dumped twice per case here)
+        for results in ([result], [result, rs.evaluate(case)])[:1 if len(result.items) > 120 else 2]:
+            data = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]
+            assert "".join(yaml_chunks(results)) == to_yaml(data), path
+            assert "".join(csv_chunks(results)) == _whole_csv(results), path
+    assert many >= 1  # a case of more than one piece

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from ..result import ItemResult, Result
+from ..result import ItemResult, Result, passing
 from ..runtime import format_number
 
 
@@ -41,30 +42,33 @@ def to_yaml(data: Any) -> str:
 
 
 def yaml_chunks(results: list[Result], written: Sequence[list[str] | None] | None = None) -> Iterator[str]:
-    """The YAML of one result, or of a list of results; `written`, per result, its items'
-    text already made (`yaml_items`, by `eval --jobs` workers) in runs of consecutive
-    items in case order, or None. The rest of the document is dumped as one process dumps
-    it, each made list of items standing in as a placeholder that is then replaced by
-    the text: a block list's entries do not depend on each other, so the bytes are the
-    same."""
+    """The YAML of one result, or of a list of results, in pieces: `to_yaml` of their
+    `to_dict()`, without ever holding every item's dict or text at once. `written`, per
+    result, its items' text already made (`yaml_items`, by `eval --jobs` workers) in runs
+    of consecutive items in case order, or None (then it is made here, a few hundred items
+    at a time). The rest of the document is dumped whole, each list of items standing in
+    as a placeholder that is then replaced by the items' text: a block list's entries do
+    not depend on each other, so the bytes are those of one dump."""
     made = list(written) if written is not None else [None] * len(results)
-    if all(w is None for w in made):
-        yield to_yaml(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
-        return
+    several = len(results) > 1
     token = secrets.token_hex(16)  # no header text can hold it (and be taken for the items)
     shapes = []
-    for n, (r, w) in enumerate(zip(results, made, strict=True)):
-        shape = r.to_dict()
-        if w is not None:
+    for n, r in enumerate(results):
+        shape = replace(r, items=[]).to_dict()
+        if r.items or made[n]:
             shape["items"] = _Placeholder(f"pe-items-{n}-{token}")
         shapes.append(shape)
-    text = to_yaml(shapes[0] if len(results) == 1 else shapes)
-    for n, w in enumerate(made):
-        if w is None:
+    text = to_yaml(shapes[0] if not several else shapes)
+    for n, (r, w) in enumerate(zip(results, made, strict=True)):
+        if not (r.items or w):
             continue
         before, after = text.split(f"items: pe-items-{n}-{token}\n", 1)
         yield before + "items:\n"
-        yield from w
+        if w is not None:
+            yield from w
+        else:
+            for start in range(0, len(r.items), 256):
+                yield yaml_items(passing(r.items, start, start + 256), several)
         text = after
     yield text
 
