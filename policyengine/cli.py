@@ -322,8 +322,8 @@ def check(rulesets: tuple[str, ...], strict: bool, quiet: bool) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(1), metavar="N",
               help="Evaluate each case in N processes, each holding whole ranking groups; the output "
                    "is byte for byte that of one process [default: every core for a case of 200000 "
-                   "items or more, else 1]. Only JSON output is split: other formats, and rulesets that "
-                   "need every item in one place, use one process (docs/performance.md).")
+                   "items or more, else 1]. JSON, YAML and CSV output are split; a workbook, the table, and "
+                   "rulesets that need every item in one place use one process (docs/performance.md).")
 @_header_options
 def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | None,
           item_ids: tuple[str, ...], levels: tuple[str, ...], sort_by: str | None, columns: str | None,

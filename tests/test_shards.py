@@ -22,6 +22,7 @@ from policyengine.errors import PolicyError
 from policyengine.evaluate import evaluate
 from policyengine.previous import attach_earlier
 from policyengine.render import csv_chunks, json_chunks, render, yaml_chunks
+from policyengine.render.tabular import columns_of
 
 from .conftest import ROOT, ruleset
 from .generated_rulesets import Generated, rulesets
@@ -89,6 +90,10 @@ def test_generated_rulesets_in_shards_are_the_bytes_of_one_process(g: Generated)
         if text is None:  # not split: a reason, or fewer than two shards (every item in one group)
             assert shards.one_process_reason(rs.compiled, case) is not None \
                 or len(shards.plan(rs.compiled, case, jobs)) < 2
+    # a CSV of evaluated items takes its rank columns from the first item (every item of a
+    # ranking scale has a rank): what asking every item gives
+    evaluated = evaluate(rs.compiled, case, rs.digest).items
+    assert columns_of(evaluated) == columns_of(list(evaluated))
     for fmt in ("yaml", "csv"):
         text = in_shards(rs, case, 2, fmt)
         assert text is None or text == one_process(rs, case, fmt)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..i18n import _
-from ..result import ItemResult, Result
+from ..result import ItemResult, ItemResults, Result
 from ..runtime import format_number
 
 
@@ -78,8 +78,13 @@ def columns_of(items: Sequence[ItemResult]) -> Columns:
     if first is None:
         return Columns()
     scales = tuple(first.grades)
-    return Columns(tuple(first.notes or {}), tuple(first.values), scales,
-                   tuple(any(i.grades[s].rank is not None for i in items) for s in scales))
+    if isinstance(items, ItemResults):
+        # as evaluated: a ranking line ranks every item (evaluate.rank_all), so the first
+        # item says whether any has a rank; asking every item would build and keep them all
+        ranked = tuple(first.grades[s].rank is not None for s in scales)
+    else:  # read back from a file, perhaps edited: every item
+        ranked = tuple(any(i.grades[s].rank is not None for i in items) for s in scales)
+    return Columns(tuple(first.notes or {}), tuple(first.values), scales, ranked)
 
 
 def joined(parts: Iterable[Columns]) -> Columns | None:
