@@ -341,7 +341,6 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     """
     from .case import load_case
     from .errors import Diagnostic, PolicyError, did_you_mean
-    from .previous import one_run
     from .render import SPLIT_FORMATS, csv_chunks, json_chunks, to_table, yaml_chunks
     from .selection import select_items, table_view
 
@@ -376,40 +375,38 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     # and CSV of every item in case order are written in parts (docs/performance.md)
     written: list[Any] = []
     split = fmt in SPLIT_FORMATS and not (item_ids or levels or sort_by or due or last_review_field)
-    # an earlier case naming this ruleset, or several naming one, do not compile it again
-    with one_run(rs):
-        for path, case in zip(cases, loaded, strict=True):
-            if split:
-                try:
-                    sharded = _evaluate_in_shards(rs, case, previous, jobs, fmt, len(cases) > 1)
-                except PolicyError as exc:
-                    _mention_case_ruleset(exc, rs, case, path)
-                    raise
-                if sharded is not None:
-                    results.append(sharded.result)
-                    written.append(sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns))
-                    continue
-            written.append(None)
+    for path, case in zip(cases, loaded, strict=True):
+        if split:
             try:
-                result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
-                                                      last_review_field)
+                sharded = _evaluate_in_shards(rs, case, previous, jobs, fmt, len(cases) > 1)
             except PolicyError as exc:
                 _mention_case_ruleset(exc, rs, case, path)
                 raise
-            if item_ids:
-                known = [i.id for i in result.items]
-                for wanted in item_ids:
-                    if wanted not in known:
-                        raise PolicyError(Diagnostic("PE304", _("no item '{id}'", id=wanted)
-                                                     + did_you_mean(wanted, known),
-                                                     file=path))
-            result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
-            results.append(result)
-            if fmt == "xlsx":
-                inputs.append(_inputs_of(rs, result, rows))
-            if fmt == "table":
-                views.append(table_view(rs, result, rows, columns, width if width is not None else
-                                        (_terminal_width() if terminal else None), painted))
+            if sharded is not None:
+                results.append(sharded.result)
+                written.append(sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns))
+                continue
+        written.append(None)
+        try:
+            result, rows = _evaluate_over_periods(rs, case, path, previous, due.date() if due else None,
+                                                  last_review_field)
+        except PolicyError as exc:
+            _mention_case_ruleset(exc, rs, case, path)
+            raise
+        if item_ids:
+            known = [i.id for i in result.items]
+            for wanted in item_ids:
+                if wanted not in known:
+                    raise PolicyError(Diagnostic("PE304", _("no item '{id}'", id=wanted)
+                                                 + did_you_mean(wanted, known),
+                                                 file=path))
+        result.items, rows = select_items(rs, result, rows, item_ids, levels, sort_by)
+        results.append(result)
+        if fmt == "xlsx":
+            inputs.append(_inputs_of(rs, result, rows))
+        if fmt == "table":
+            views.append(table_view(rs, result, rows, columns, width if width is not None else
+                                    (_terminal_width() if terminal else None), painted))
     if fmt == "json":
         _emit(json_chunks(results, written), output)
     elif fmt == "yaml":
@@ -430,14 +427,15 @@ def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | 
     """The case evaluated by several processes (policyengine/shards.py), its items written
     in `fmt` (`several`: one of several cases), or None when one process evaluates it: a
     small case, --jobs 1, or a ruleset or case that needs one."""
-    from .previous import attach_earlier, wanted_by
+    from .previous import attach_earlier, one_run, wanted_by
     from .shards import Layout, evaluate_sharded, jobs_for
 
     count = jobs_for(jobs, len(case.items) if isinstance(case.items, list) else 0)
     if count < 2:
         return None
     # evaluate_sharded says whether the case can be split (one scan of its items)
-    attach_earlier(case, rs.id, given, wanted_by(rs.compiled))  # kept with the case: read once, split or not
+    with one_run(rs):  # an earlier case of this ruleset does not compile it again
+        attach_earlier(case, rs.id, given, wanted_by(rs.compiled))  # kept with the case: read once, split or not
     return evaluate_sharded(rs, case, count, Layout(fmt, several))
 
 
@@ -454,12 +452,14 @@ def _evaluate_over_periods(rs: Any, case: Any, path: str, given: tuple[str, ...]
                            field: str | None) -> tuple[Any, list[list[Any]]]:
     """Evaluate one case; with earlier results (given, or the case's `previous:`), check and
     record them; with `due`, date each item's reviews and list those due."""
-    from .previous import attach_earlier, recorded, wanted_by
+    from .previous import attach_earlier, one_run, recorded, wanted_by
     from .reviews import last_review_field, schedule
 
     # read already when eval --jobs tried to split the case (and one process evaluates it); of
     # each earlier item only its id and what the rules read (explain reads them in full)
-    earlier = case.earlier if case.earlier is not None else attach_earlier(case, rs.id, given, wanted_by(rs.compiled))
+    with one_run(rs):  # an earlier case of this ruleset does not compile it again
+        earlier = case.earlier if case.earlier is not None else attach_earlier(case, rs.id, given,
+                                                                               wanted_by(rs.compiled))
     dates = None
     if field:
         case, dates = last_review_field(rs, case, field)

@@ -31,7 +31,9 @@ def csv_chunks(results: list[Result], written: Sequence[Written | None] | None =
     several = len(results) > 1
     columns = joined(w[1] if w is not None else columns_of(r.items) for r, w in zip(results, made, strict=True))
     if columns is None or any(w is not None and w[1] != columns for w in made):
-        raise ValueError("results written in different columns")  # eval --jobs evaluates such a case again
+        # never for results of one ruleset: their items have the same names, and a ranking
+        # line ranks every item (eval --jobs checks its workers' items agree)
+        raise ValueError("results written in different columns")
     yield "\ufeff" + csv_lines([], columns, several, header=True)
     for r, w in zip(results, made, strict=True):
         if w is not None:
