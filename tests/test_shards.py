@@ -202,21 +202,38 @@ def _case_file(tmp_path: Path, items: list[dict[str, Any]]) -> Path:
     return path
 
 
-def test_eval_jobs_writes_the_bytes_of_one_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["json", "yaml", "csv"])
+def test_eval_jobs_writes_the_bytes_of_one_process(tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = tmp_path / "g.policy"
     policy.write_text(GROUPED, encoding="utf-8")
     case = _case_file(tmp_path, ITEMS)
+    made = _splits_seen(monkeypatch)
     outputs = []
     for jobs in ("1", "2"):
-        out = tmp_path / f"out{jobs}.json"
+        out = tmp_path / f"out{jobs}.{fmt}"
         code, text = run("eval", str(policy), str(case), str(case), "--jobs", jobs, "-o", str(out))
         assert code == 0, text
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
-    assert len(json.loads(outputs[0])) == 2  # two cases, items at the depth of a list of results
-    for fmt in ("yaml", "csv", "table"):  # written by one process (docs/performance.md)
-        assert run("eval", str(policy), str(case), "-f", fmt, "--jobs", "2") \
-            == run("eval", str(policy), str(case), "-f", fmt, "--jobs", "1")
+    assert len(made) == 2 and all(m is not None for m in made)  # both cases split with --jobs 2
+    if fmt == "json":
+        assert len(json.loads(outputs[0])) == 2  # two cases, items at the depth of a list of results
+    monkeypatch.setattr(shards, "_evaluate_part", _die)  # a dead worker: nothing written
+    out = tmp_path / f"dead.{fmt}"
+    code, text = run("eval", str(policy), str(case), "--jobs", "2", "-o", str(out))
+    assert code == 2 and "error[PE445]" in text
+    assert not out.exists()
+
+
+def test_eval_jobs_writes_a_table_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, ITEMS)
+    made = _splits_seen(monkeypatch)
+    # its column widths depend on every row (docs/performance.md)
+    assert run("eval", str(policy), str(case), "-f", "table", "--jobs", "2") \
+        == run("eval", str(policy), str(case), "-f", "table", "--jobs", "1")
+    assert made == []
 
 
 @pytest.mark.parametrize(("item", "code"), [
@@ -304,14 +321,9 @@ def test_eval_jobs_with_earlier_results_writes_the_bytes_of_one_process(tmp_path
     assert json.loads(outputs[1])["previous"][0]["period"] == 2010
 
 
-def test_by_default_a_large_case_is_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = tmp_path / "g.policy"
-    policy.write_text(GROUPED, encoding="utf-8")
-    case = _case_file(tmp_path, ITEMS)
-    expected = run("eval", str(policy), str(case), "--jobs", "1")
-    monkeypatch.setattr(shards, "SHARD_FROM", len(ITEMS))  # "large" from 8 items
-    monkeypatch.setattr(shards, "cores", lambda: 2)
-    made = []
+def _splits_seen(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What each call of evaluate_sharded gives from now on (None: not split)."""
+    made: list[Any] = []
     split = shards.evaluate_sharded
 
     def spied(*args: Any) -> Any:
@@ -319,6 +331,17 @@ def test_by_default_a_large_case_is_split(tmp_path: Path, monkeypatch: pytest.Mo
         return made[-1]
 
     monkeypatch.setattr(shards, "evaluate_sharded", spied)
+    return made
+
+
+def test_by_default_a_large_case_is_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "g.policy"
+    policy.write_text(GROUPED, encoding="utf-8")
+    case = _case_file(tmp_path, ITEMS)
+    expected = run("eval", str(policy), str(case), "--jobs", "1")
+    monkeypatch.setattr(shards, "SHARD_FROM", len(ITEMS))  # "large" from 8 items
+    monkeypatch.setattr(shards, "cores", lambda: 2)
+    made = _splits_seen(monkeypatch)
     assert run("eval", str(policy), str(case)) == expected
     # shards [0, 2, 4, 5] and [1, 3, 6, 7]: runs 0, 2, 4-5 and 1, 3, 6-7, six pieces in all
     assert made and made[0] is not None and len(made[0].pieces) == 6
@@ -365,32 +388,3 @@ def test_csv_columns_the_workers_did_not_write_send_the_case_to_one_process(monk
     monkeypatch.setattr(shards, "_rank_columns", lambda compiled, items: Columns(scales=("等级",), ranked=(False,)))
     assert shards.evaluate_sharded(rs, case, 2, shards.Layout("csv")) is None
     assert shards.evaluate_sharded(rs, case, 2, shards.Layout("yaml")) is not None  # no columns to agree on
-
-
-@pytest.mark.parametrize("fmt", ["yaml", "csv"])
-def test_eval_jobs_writes_yaml_and_csv_files_of_the_bytes_of_one_process(tmp_path: Path, fmt: str,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = tmp_path / "g.policy"
-    policy.write_text(GROUPED, encoding="utf-8")
-    case = _case_file(tmp_path, ITEMS)
-    made = []
-    split = shards.evaluate_sharded
-
-    def spied(*args: Any) -> Any:
-        made.append(split(*args))
-        return made[-1]
-
-    monkeypatch.setattr(shards, "evaluate_sharded", spied)
-    outputs = []
-    for jobs in ("1", "2"):
-        out = tmp_path / f"out{jobs}.{fmt}"
-        code, text = run("eval", str(policy), str(case), str(case), "--jobs", jobs, "-o", str(out))
-        assert code == 0, text
-        outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1]
-    assert len(made) == 2 and all(m is not None for m in made)  # both cases split with --jobs 2
-    monkeypatch.setattr(shards, "_evaluate_part", _die)  # a dead worker: nothing written
-    out = tmp_path / f"dead.{fmt}"
-    code, text = run("eval", str(policy), str(case), "--jobs", "2", "-o", str(out))
-    assert code == 2 and "error[PE445]" in text
-    assert not out.exists()
