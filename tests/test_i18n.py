@@ -247,3 +247,32 @@ def test_help_in_one_process_follows_each_runs_language() -> None:
     plain = runner.invoke(main, ["--help"])
     assert "Usage:" in plain.output and "用法" not in plain.output
     i18n.set_language(None)
+
+
+def test_the_environments_language_is_read_once_and_again_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    decided: list[str] = []
+    real = i18n.language_of_environment
+
+    def counted(env: dict[str, str]) -> str:
+        decided.append(real(env))
+        return decided[-1]
+
+    monkeypatch.setattr(i18n, "language_of_environment", counted)
+    monkeypatch.setattr(i18n, "_from_environment", None, raising=False)  # what earlier tests left
+    monkeypatch.setenv("POLICYENGINE_LANG", "en")
+    for _n in range(50):
+        assert i18n._("item {id}: ", id="A1") == "item A1: "
+    assert decided == ["en"]  # fifty messages, one reading of the environment
+    monkeypatch.setenv("POLICYENGINE_LANG", "zh")
+    assert i18n._("item {id}: ", id="A1") == "条目 A1："
+    monkeypatch.delenv("POLICYENGINE_LANG")
+    monkeypatch.setenv("LC_ALL", "C")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.language() == "en"  # LC_ALL decides
+    monkeypatch.delenv("LC_ALL")
+    assert i18n.language() == "zh"
+    i18n.set_language("en")  # --lang wins, and letting it go gives the environment back
+    assert i18n.language() == "en"
+    i18n.set_language(None)
+    assert i18n.language() == "zh"
+    assert decided == ["en", "zh", "en", "zh"]
