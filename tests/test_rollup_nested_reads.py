@@ -220,3 +220,29 @@ def test_the_nested_rollup_runs_once_and_is_covered(files, monkeypatch: pytest.M
     case.write_text(CASE + "expect_units:\n  单位:\n    X局: {高数合计: 3, 单位档次: 差}\n", encoding="utf-8")
     assert check_case(case, coverage=coverage).passed
     assert (coverage.covered, coverage.total) == (15, 15)
+
+
+def test_explaining_a_unit_runs_each_rollup_once(files, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from policyengine import evaluate
+
+    explain = importlib.import_module("policyengine.explain")  # the package's `explain` is the function
+    ran: list[str] = []
+    real = evaluate.run_rollup
+
+    def counted(cr, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append(cr.rollup.name)
+        return real(cr, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "run_rollup", counted)
+    monkeypatch.setattr(explain, "run_rollup", counted, raising=False)
+    rules, case = files
+    # 科室 reads 单位 (its rules run it); the explanation lists both without running 单位 again
+    ex = explain.explain_unit(str(rules), str(case), "乙科")
+    assert sorted(ran) == ["单位", "科室"]
+    assert ex.find("values", "占单位")["value"] == D("0.3333")
+    ran.clear()
+    # X局 = 甲科 2 + 乙科 1 = 3 high points
+    assert explain.explain_unit(str(rules), str(case), "X局").find("values", "高数合计")["value"] == 3
+    assert sorted(ran) == ["单位", "科室"]
