@@ -417,19 +417,15 @@ def _unclosed_brace(lines: list[str], line: int | None, column: int | None) -> t
     opens, outside strings, backtick names and comments: the block a missing `}` leaves open."""
     opened: list[tuple[int, int]] = []
     for number, text in enumerate(lines, 1):
-        quote = None
-        for i, ch in enumerate(text, 1):
-            if line is not None and (number, i) >= (line, column or 0):
+        if line is not None and number > line:
+            break
+        for i, ch in _code(text):
+            if line is not None and (number, i + 1) >= (line, column or 0):
                 return opened[-1] if opened else None
-            if quote:
-                if ch == quote:
-                    quote = None
-            elif ch in ('"', "`"):
-                quote = ch
-            elif ch == "#":
+            if ch == "#":
                 break
-            elif ch == "{":
-                opened.append((number, i))
+            if ch == "{":
+                opened.append((number, i + 1))
             elif ch == "}" and opened:
                 opened.pop()
     return opened[-1] if opened else None
@@ -476,21 +472,30 @@ def _comments(lines: list[str]) -> Iterator[Comment]:
     for number, line in enumerate(lines, 1):
         if "#" not in line:
             continue
-        quote = None
-        escaped = False
-        for i, ch in enumerate(line):
-            if escaped:  # the character after a backslash in a string: `\"` does not end it
-                escaped = False
-            elif quote:
-                if ch == "\\" and quote == '"':
-                    escaped = True
-                elif ch == quote:
-                    quote = None
-            elif ch in ('"', "`"):
-                quote = ch
-            elif ch == "#":
+        for i, ch in _code(line):
+            if ch == "#":
                 yield Comment(line[i:].rstrip(), number, own_line=not line[:i].strip())
                 break
+
+
+def _code(line: str) -> Iterator[tuple[int, str]]:
+    """The characters of a line that are code, with their index: not those inside a string or
+    a backtick name (a `#` among them starts a comment; the caller stops there). The one
+    scanner of the comment finder and the unclosed-brace finder, so both read `"a\\"#{"` alike."""
+    quote = None
+    escaped = False
+    for i, ch in enumerate(line):
+        if escaped:  # the character after a backslash in a string: `\"` does not end it
+            escaped = False
+        elif quote:
+            if ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = None
+        else:
+            if ch in ('"', "`"):
+                quote = ch
+            yield i, ch
 
 
 # ---------------------------------------------------------------- tree -> model
