@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -318,12 +317,6 @@ def load_cases(cases: Iterable[Case | str | Path]) -> list[Case]:
     return loaded
 
 
-def _missing_field(message: str) -> re.Match[str] | None:
-    """A case validation's "missing field 'X'", in the interface's language (X: group 1)."""
-    head, _sep, tail = _("missing field '{field_name}'", field_name="{field_name}").partition("{field_name}")
-    return re.match(f"^{re.escape(head)}(.+){re.escape(tail)}$", message)
-
-
 def _evaluate(rs: LoadedRuleset, other: LoadedRuleset, case: Case, side: str) -> Result:
     """Evaluate under one version; inputs only the other version declares are dropped first."""
     own = {d.name for d in (*rs.model.inputs, *rs.model.dimensions)}
@@ -344,13 +337,12 @@ def _under(exc: PolicyError, rs: LoadedRuleset, side: str) -> PolicyError:
     missing: dict[str, Diagnostic] = {}
     lacking: dict[str, int] = {}
     for d in exc.diagnostics:
-        m = _missing_field(d.message) if isinstance(exc, CaseError) else None
-        if m is None:
+        name = d.missing if isinstance(exc, CaseError) else None
+        if name is None:
             under = (_("while evaluating under the old ruleset {path}", path=rs.path) if side == "old"
                      else _("while evaluating under the new ruleset {path}", path=rs.path))
             diagnostics.append(dataclasses.replace(d, notes=[*d.notes, under]))
             continue
-        name = m.group(1)
         lacking[name] = lacking.get(name, 0) + 1
         if name not in missing:
             missing[name] = dataclasses.replace(

@@ -249,8 +249,6 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
             d.end_column += column - 1 if d.end_column else 0
         d.line += line - 1 if d.line else line
         d.file = file
-        if d.message == _("unexpected end of file (is a '}}' missing?)"):
-            d.message = _("incomplete expression")
         return ParseError(d)
 
     source = text.rstrip()
@@ -268,7 +266,8 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
     except _TooDeep as exc:
         raise moved(_too_deep(exc, file)) from None
     except lark.exceptions.UnexpectedInput as exc:
-        raise moved(_syntax_diagnostic(exc, file, lines)) from None
+        # an expression that stops short is incomplete, not a file missing its '}'
+        raise moved(_syntax_diagnostic(exc, file, lines, _("incomplete expression"))) from None
     except ParseError as exc:
         raise moved(exc.diagnostics[0]) from None
     except lark.exceptions.VisitError as exc:
@@ -361,7 +360,9 @@ def _full_width(ch: str, ascii: str) -> str:
              char=ch, ascii=ascii)
 
 
-def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
+def _syntax_diagnostic(exc: Any, file: str, lines: list[str], early_end: str | None = None) -> Diagnostic:
+    """The located message for a syntax error; `early_end` is what to say when the text ends
+    where more was needed and no block is left open (default: a file missing a '}')."""
     import lark
 
     line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
@@ -382,7 +383,7 @@ def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
             d = _diag("PE001", _("this '{{' is never closed: the file ends before its '}}'"), file, *unclosed)
             d.notes.append(_("the file ends at line {line}", line=len(lines)))
             return d
-        return _diag("PE001", _("unexpected end of file (is a '}}' missing?)"), file,
+        return _diag("PE001", early_end or _("unexpected end of file (is a '}}' missing?)"), file,
                      len(lines), max(1, len(lines[-1]) if lines else 1))
     shown = _("end of line") if token.type == "_NL" else repr(str(token))
     if token.type == "_NL":

@@ -439,7 +439,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         # an empty inventory is a mistake (a wrong file, a failed export), not a result to publish
         raise CaseError(Diagnostic("PE303", _("the case has no items to assess"), file=case.file or "<case>",
                                    line=_key_line(case.file, ["items"]) if case.file else 0))
-    problems: list[tuple[list[Any], str, str | None]] = []
+    problems: list[Problem] = []
     rows: list[list[Any]] = []
     ids: list[str] = []
     names: list[str | None] = []
@@ -479,16 +479,20 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
             progress(stop - start)
     if problems:
         diagnostics = []
-        for path, message, item_id in problems[:MAX_ERRORS]:
+        for path, message, item_id, *missing in problems[:MAX_ERRORS]:
             file, sheet, line, column = place(case, path)
             diagnostics.append(Diagnostic("PE303", message, file=file, line=line, column=column, item=item_id,
-                                          sheet=sheet))
+                                          sheet=sheet, missing=missing[0] if missing else None))
         if len(problems) >= MAX_ERRORS:
             diagnostics[-1].notes.append(_("stopped after {MAX_ERRORS} problems",
                                            MAX_ERRORS=MAX_ERRORS))
         raise CaseError(diagnostics)
     return rows, ids, names
 
+
+# what is wrong where: the path to it, the message, the item's id, and for a missing
+# required field its name (Diagnostic.missing)
+Problem = tuple[list[Any], str, str | None] | tuple[list[Any], str, str | None, str]
 
 # what validation says of an entry by its position: an item, or a unit of a rollup's units
 ENTRY_WORDS = {
@@ -502,7 +506,7 @@ ENTRY_WORDS = {
 
 
 def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
-                     problems: list[tuple[list[Any], str, str | None]], rows: list[list[Any]],
+                     problems: list[Problem], rows: list[list[Any]],
                      ids: list[str], names: list[str | None], columns: tuple[set[str], str] | None = None,
                      words: tuple[str, str, str, str] = ENTRY_WORDS[False]) -> None:
     """Validate one item field by field, collecting every problem it has."""
@@ -555,7 +559,7 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
         if value is None:
             if default is _REQUIRED:
                 problems.append((["items", index], _("missing field '{field_name}'",
-                                                     field_name=field_name), item_id))
+                                                     field_name=field_name), item_id, field_name))
                 continue
             row[slot] = default
             continue
