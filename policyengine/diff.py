@@ -34,6 +34,8 @@ from .migration import (
     item_change,
     migration_lines,
     one_sided_lines,
+    regraded,
+    scale_blocks,
 )
 from .model import (
     KINDS,
@@ -88,10 +90,8 @@ class RollupImpact:
     def to_dict(self) -> dict[str, Any]:
         return {
             "units": self.units,
-            "regraded": sum(1 for u in self.units_changed if u.grades),
-            "migration": {s.scale: s.sorted_migration() for s in self.scales},
-            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
-            "verdict": {s.scale: s.verdict_dict(DIFF_WORDS) for s in self.scales},
+            "regraded": regraded(self.units_changed),
+            **scale_blocks(self.scales, DIFF_WORDS),
             "units_changed": [u.to_dict() for u in self.units_changed],
         }
 
@@ -111,16 +111,14 @@ class Impact:
 
     @property
     def regraded(self) -> int:
-        return sum(1 for i in self.items_changed if i.grades)
+        return regraded(self.items_changed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "cases": list(self.cases),
             "items": self.items,
             "regraded": self.regraded,
-            "migration": {s.scale: s.sorted_migration() for s in self.scales},
-            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
-            "verdict": {s.scale: s.verdict_dict(DIFF_WORDS) for s in self.scales},
+            **scale_blocks(self.scales, DIFF_WORDS),
             "scales": {"added": self.scales_added, "removed": self.scales_removed},
             "items_changed": [i.to_dict() for i in self.items_changed],
             "fines": {"old": self.fines_old, "new": self.fines_new},
@@ -491,9 +489,8 @@ def text_diff(old: str | None, new: str | None) -> list[str]:
 def _impact_lines(imp: Impact) -> list[str]:
     from .runtime import format_number
 
-    regraded = imp.regraded
     out = [_("impact: {items} item(s) in {cases} case(s); {changed} changed, {regraded} regraded", items=imp.items,
-             cases=len(imp.cases), changed=len(imp.items_changed), regraded=regraded),
+             cases=len(imp.cases), changed=len(imp.items_changed), regraded=imp.regraded),
            _("fines: {old} → {new}", old=format_number(imp.fines_old), new=format_number(imp.fines_new))]
     out.extend(one_sided_lines(imp.scales_added, imp.scales_removed))
     for s in imp.scales:
@@ -504,7 +501,7 @@ def _impact_lines(imp: Impact) -> list[str]:
         out.append("")
         out.append(_("rollup {name}: {units} unit(s); {changed} changed, {regraded} regraded", name=r.name,
                      units=r.units, changed=len(r.units_changed),
-                     regraded=sum(1 for u in r.units_changed if u.grades)))
+                     regraded=regraded(r.units_changed)))
         for s in r.scales:
             out.append("")
             out.extend(migration_lines(s))
