@@ -49,10 +49,11 @@ def _header_options(command: Any) -> Any:
     return click.option("--title", metavar="TEXT",
                         help="The case header's title: the case's title; overrides the case file's.")(command)
 
+HELP_OPTION_TEXT = N_("Show this message and exit.")  # click's --help option, in its English
 # click's own words (headings, its usage errors), carried in our catalog so that a Chinese
 # --help is Chinese throughout; `_speak_click` hands click our catalog.
 CLICK_WORDS = (
-    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+    N_("Usage:"), N_("Options"), N_("Commands"), HELP_OPTION_TEXT,
     N_("Show the version and exit."), N_("Error"), N_("default"), N_("required"),
     N_("Try '{command} {option}' for help."), N_("Missing argument '{param}'."),
     N_("Missing option '{param_hint}'."), N_("No such command '{name}'."),
@@ -122,14 +123,11 @@ def _help_translation() -> Any:
 
 def _localise_help_option(command: click.Command, ctx: click.Context) -> None:
     """click makes (and caches) the --help option while parsing, before `--lang zh` has been
-    read: translate its text too (from its English, kept aside as _localise keeps the rest)."""
+    read, in whatever language its words were in then (an earlier run's): give it its text
+    in this run's."""
     option = command.get_help_option(ctx)
-    if option is None or not option.help:
-        return
-    english = getattr(option, "_english", None)
-    if english is None:
-        english = option._english = option.help  # type: ignore[attr-defined]
-    option.help = _help_translation()(english)
+    if option is not None and option.help:
+        option.help = _help_translation()(HELP_OPTION_TEXT)
 
 
 # where the group's callback leaves the settings its options chose, for the subcommand
