@@ -24,7 +24,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def load() -> str:
@@ -44,7 +46,7 @@ def section(title: str) -> Iterator[None]:
     print(f"load average at the end: {load()}")
 
 
-def rounds_of(names: Sequence[str], rounds: int) -> Iterator[tuple[int, str]]:
+def rounds_of(names: Sequence[T], rounds: int) -> Iterator[tuple[int, T]]:
     """(round, name) for each run, round after round; odd rounds in the reverse order."""
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
