@@ -255,12 +255,14 @@ def peer_engine(n: int, flat: Any, given: dict[str, Any], rounds: int) -> None:
 
 
 def end_to_end(n: int, out: Path, page: Path | None, rounds: int) -> dict[str, list[float]]:
-    """`policyengine eval` (JSON case to JSON result), the hand-written path
+    """`policyengine eval --jobs 1` (JSON case to JSON result), the hand-written path
     (`handwritten.py CASE RESULT`) and, when `page` is given, `policyengine report`, each a
     command of its own, taking turns round after round. Returns each one's wall times and
     peak memories (bytes), under `NAME` and `NAME peak`."""
     path = str(generate.case_path(n))
-    commands = {"eval": cli("eval", str(RANKED), path, "--format", "json", "--output", str(out)),
+    # --jobs 1: one process, as the target says and as the hand-written path runs (from 200k
+    # items `eval` would split the case over every core; bench/shards.py measures that)
+    commands = {"eval": cli("eval", str(RANKED), path, "--format", "json", "--output", str(out), "--jobs", "1"),
                 "hand": [sys.executable, str(HERE / "handwritten.py"), path, str(out.with_suffix(".hand.json"))]}
     if page is not None:
         commands["report"] = cli("report", str(RANKED), path, "-o", str(page), "--date", "2026-01-02")
@@ -397,7 +399,7 @@ def main() -> int:
         page = Path(scratch) / "report.html"
         with section(f"end to end on the command line, each a process of its own ({rounds['command']} rounds; "
                      "medians, min – max)"):
-            print("policyengine eval: read the JSON case, validate, evaluate, write the JSON result\n"
+            print("policyengine eval --jobs 1: read the JSON case, validate, evaluate, write the JSON result\n"
                   "hand-written: json.load, score_point per item, ranking within units, json.dump\n"
                   "policyengine report (100k items): the HTML report")
             for n in [s for s in sizes if s >= 100_000]:
