@@ -1,7 +1,7 @@
 """policyengine benchmarks: every figure beside the same rules written by hand in Python.
 
-    python bench/run.py            # 10k, 100k and 1M items (about 4 minutes on 2 cores)
-    python bench/run.py --quick    # 10k and 100k items, no 1M run (under a minute)
+    python bench/run.py            # 10k, 100k and 1M items (about 9 minutes of CPU)
+    python bench/run.py --quick    # 10k and 100k items, no 1M run, fewer rounds (about 85 s of CPU)
 
 The workload is a province re-grading the Luoyang tax method (bench/tax-bench.policy):
 risk points in units of about 105, four 1..5 ratings, power class, yearly frequency and
