@@ -416,39 +416,63 @@ def rank_all(rows: list[list[Any]], specs: list[RankSpec]) -> None:
     partitions: dict[int | None, Any] = {}
     for (key, group), same in by_key.items():
         if group not in partitions:
-            if group is None:
-                partitions[group] = [rows]
-            else:
-                members: dict[Any, list[list[Any]]] = defaultdict(list)
-                for row in rows:
-                    members[row[group]].append(row)
-                partitions[group] = list(members.values())
+            partitions[group] = [rows] if group is None else _partition(rows, group)
+        place = _placer(key, same)
         for members in partitions[group]:
-            _rank_members(members, key, same)
+            _rank_members(members, key, place)
 
 
-def _rank_members(members: list[list[Any]], key: int, specs: list[RankSpec]) -> None:
-    ordered = sorted(members, key=itemgetter(key), reverse=True)
-    n = len(ordered)
-    down = [(s.rank, s.size) for s in specs if s.descending]
-    up = [(s.rank, s.size) for s in specs if not s.descending]
-    start = 0
-    while start < n:
-        # equal values form one block: its descending rank counts the items before it, its
-        # ascending rank the items after it
-        value = ordered[start][key]
-        end = start + 1
-        while end < n and ordered[end][key] == value:
-            end += 1
-        high, low = start + 1, n - end + 1
-        for row in ordered[start:end]:
-            for out, size in down:
-                row[out] = high
-                row[size] = n
-            for out, size in up:
-                row[out] = low
-                row[size] = n
-        start = end
+def _partition(rows: list[list[Any]], group: int) -> list[list[list[Any]]]:
+    """The rows of each value of `group`, groups in the order they first appear."""
+    members: dict[Any, list[list[Any]]] = defaultdict(list)
+    for row in rows:
+        members[row[group]].append(row)
+    return list(members.values())
+
+
+def _rank_members(members: list[list[Any]], key: int, place: Callable[[list[list[Any]], int], None]) -> None:
+    """Competition ranks of one group: sort its rows by the value once and let `place`
+    walk them (descending, a rank is 1 + the rows before the block of equal values;
+    ascending, 1 + the rows after it)."""
+    if members:
+        place(sorted(members, key=itemgetter(key), reverse=True), len(members))
+
+
+_PLACERS: dict[tuple[int, tuple[tuple[int, int, bool], ...]], Callable[[list[list[Any]], int], None]] = {}
+
+
+def _placer(key: int, specs: list[RankSpec]) -> Callable[[list[list[Any]], int], None]:
+    """A generated loop over a group's rows in descending order of `key` writing every
+    spec's rank and the group's size into each row in one pass (a grade's top and bottom
+    lines and its published rank): a loop over the specs inside the loop over the rows, as
+    before, cost more than the sort. An ascending rank is known only at the end of its
+    block of equal values, so a block's rows get it then. The source holds only slot
+    numbers."""
+    shape = (key, tuple((s.rank, s.size, s.descending) for s in specs))
+    place = _PLACERS.get(shape)
+    if place is None:
+        down = " = ".join(f"s[{s.rank}]" for s in specs if s.descending)
+        up = " = ".join(f"t[{s.rank}]" for s in specs if not s.descending)
+        lines = ["def place(ordered, n):",
+                 "    start = i = 0",
+                 f"    value = ordered[0][{key}]",
+                 "    for s in ordered:",
+                 f"        v = s[{key}]",
+                 "        if not v == value:  # == as ranking's ties are, not !=",
+                 "            value = v"]
+        if up:
+            lines += ["            for t in ordered[start:i]:",
+                      f"                {up} = n - i + 1"]
+        lines += ["            start = i",
+                  f"        {' = '.join(f's[{s.size}]' for s in specs)} = n"]
+        if down:
+            lines.append(f"        {down} = start + 1")
+        lines.append("        i += 1")
+        if up:
+            lines += ["    for t in ordered[start:]:", f"        {up} = 1"]
+        source = "".join(line + "\n" for line in lines)
+        place = _PLACERS[shape] = load_generated(source, "<policyengine:rank>", {}, ())["place"]
+    return place
 
 
 def build_item(compiled: CompiledRuleset, row: list[Any], item_id: str, name: str | None) -> ItemResult:
