@@ -612,26 +612,29 @@ def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
 def summarise(compiled: CompiledRuleset, rows: list[list[Any]]) -> dict[str, Any]:
     rs = compiled.ruleset
     plan = _output_plan(compiled)
+    lines = rs.summary.lines if rs.summary is not None else []
+    count_lines = [line for line in lines if line.kind == "count"]
+    counted = _counted_together(compiled, rows, count_lines)
     levels: dict[str, dict[str, int]] = {}
     for g in compiled.grades:
         counts = dict.fromkeys(g.levels, 0)
-        for index, n in Counter(map(itemgetter(g.slot), rows)).items():
+        for index, n in counted[g.slot].items():
             counts[g.levels[index]] += n
         levels[g.scale] = counts
     fines = Decimal(0)
     # from the slot lists, not the item results (which may not be built): the sanctions
-    # that fired, (declaration index, fine, element), in declaration order as ItemResult.fine
-    for fired in map(itemgetter(compiled.sanction_slot), rows):
-        if fired:  # an item without sanctions adds a zero
-            fines += sum((f[1] for f in sorted(fired, key=itemgetter(0)) if f[1] is not None), Decimal(0))
+    # that fired, (declaration index, fine, element), in declaration order as ItemResult.fine;
+    # an item without sanctions adds a zero, and filter() skips it without a Python step
+    for fired in filter(None, map(itemgetter(compiled.sanction_slot), rows)):
+        fines += sum((f[1] for f in sorted(fired, key=itemgetter(0)) if f[1] is not None), Decimal(0))
     summary: dict[str, Any] = {"items": len(rows), "levels": levels, "fines": fines}
     if rs.summary is None:
         return summary
     counts_out = []
     sums: dict[str, Any] = {}
-    for line in rs.summary.lines:
+    for line in lines:
         if line.kind == "count":
-            counts_out.append({"by": list(line.names), "counts": _count_by(compiled, rows, line.names)})
+            counts_out.append({"by": list(line.names), "counts": _count_by(compiled, rows, line.names, counted)})
         elif line.kind == "sum":
             slot, shown = plan.value_of(compiled, line.names[0])
             sums[line.names[0]] = sum(map(shown, map(itemgetter(slot), rows)), Decimal(0))
@@ -642,18 +645,56 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]]) -> dict[str, Any
     return summary
 
 
-def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str, ...]) -> dict[str, Any]:
+def _counted_together(compiled: CompiledRuleset, rows: list[list[Any]], count_lines: list[Any],
+                      ) -> dict[Any, Counter[Any]]:
+    """How many rows hold each value of every grade's slot and each combination of every
+    `count by` line's slots, from one pass over the rows: each pass reads every slot list
+    again from memory, and the combinations of all these slots are few. Keyed by the grade's
+    slot, and by the tuple of a line's slots (a key as `Counter(map(itemgetter(*slots),
+    rows))` makes it: the first row's value of each group of equal ones). A line over a
+    value that cannot be a key (a list) is left out: _count_by counts it row by row."""
+    wanted: list[Any] = [g.slot for g in compiled.grades]
+    plan = _output_plan(compiled)
+    for line in count_lines:
+        wanted.append(tuple(plan.value_of(compiled, n)[0] for n in line.names))
+    slots = sorted({slot for want in wanted for slot in (want if isinstance(want, tuple) else (want,))})
+    if not slots:
+        return {}
+    try:
+        together = Counter(map(itemgetter(*slots, slots[0]), rows))  # a tuple even for one slot
+    except TypeError:  # a value that cannot be a key: each grade and line on its own
+        together = None
+    out: dict[Any, Counter[Any]] = {}
+    for want in wanted:
+        if want in out:
+            continue
+        if together is None:
+            try:
+                out[want] = Counter(map(itemgetter(*want) if isinstance(want, tuple) else itemgetter(want), rows))
+            except TypeError:
+                pass
+            continue
+        where = [slots.index(slot) for slot in (want if isinstance(want, tuple) else (want,))]
+        pick = itemgetter(*where) if isinstance(want, tuple) or len(where) > 1 else itemgetter(where[0])
+        counts: Counter[Any] = Counter()
+        # combinations in the order they first appear: a group of equal values keeps the
+        # first row's value as its key, as counting the rows directly would
+        for values, n in together.items():
+            counts[pick(values)] += n
+        out[want] = counts
+    return out
+
+
+def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str, ...],
+              counted: dict[Any, Counter[Any]]) -> dict[str, Any]:
     plan = _output_plan(compiled)
     where = [plan.value_of(compiled, n) for n in names]
     orders = [_key_order(compiled, n) for n in names]
     shown = [show for _slot, show in where]
-    # count each distinct combination of slot values once, then make it key text
+    # each distinct combination of slot values counted once (_counted_together), then made
+    # key text; without it (an unhashable value, a list), key text row by row
     take = itemgetter(*(slot for slot, _shown in where))
-    combinations: Counter[Any] | None
-    try:
-        combinations = Counter(map(take, rows))
-    except TypeError:  # an unhashable value (a list): make key text row by row
-        combinations = None
+    combinations = counted.get(tuple(slot for slot, _shown in where))
     texts: Counter[tuple[str, ...]] = Counter()
     if combinations is None:
         for row in rows:
