@@ -661,12 +661,21 @@ class _Compiler:
             scope = {s.var: var}
             fine = self.ex(s.fine, scope) if s.fine is not None else "None"
             conds = [self.ex(x, scope) for x in (s.where, s.when) if x is not None]
-            out.append(f"for i, {var} in enumerate({self.ex(s.source, {})}):")
+            source = self.ex(s.source, {})
+            loop = [f"for i, {var} in enumerate({source}):"]
             if conds:
-                out.append(f"    if {' and '.join(f'({c})' for c in conds)}:")
-                out.append(f"        {fired} = fire({fired}, ({index}, {fine}, i))")
+                loop.append(f"    if {' and '.join(f'({c})' for c in conds)}:")
+                loop.append(f"        {fired} = fire({fired}, ({index}, {fine}, i))")
             else:
-                out.append(f"    {fired} = fire({fired}, ({index}, {fine}, i))")
+                loop.append(f"    {fired} = fire({fired}, ({index}, {fine}, i))")
+            if isinstance(s.source, Name) and any(
+                    isinstance(d, Input) and d.name == s.source.name and d.type.kind == "list"
+                    for d in self.rs.declarations):
+                # most items list no incidents: looping over an empty list costs ten times
+                # the test (an enumerate object made and ended per item). Only a list input
+                # is tested, which validation makes a list (or the empty default), never None
+                loop = [f"if {source}:", *("    " + line for line in loop)]
+            out += loop
         else:
             fine = self.ex(s.fine, {}) if s.fine is not None else "None"
             cond = self.ex(s.when, {}) if s.when is not None else "True"
