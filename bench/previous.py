@@ -7,8 +7,9 @@ The workload of bench/run.py (bench/tax-bench.policy, ranked within units), with
 Luoyang supervision cadences added (bench/tax-bench-reviews.policy): the case is
 evaluated as period 2009 and written as JSON the way `eval -o` writes it; that file is
 then the previous result of the same items, whose case file says period 2010. Timed in
-turns, round after round (each run after a full collection, the caller's collector on;
-the engine pauses it inside `load_case` on its own):
+turns, round after round, the order reversed every other round (bench/measure.py; each run
+after a full collection, the caller's collector on; the engine pauses it inside
+`load_case` on its own):
 
 - evaluation: `rs.evaluate(case)` on the loaded case (validate, evaluate, rank, results);
 - reading and matching: `previous.load_previous` as `eval --previous` calls it (read the
@@ -36,7 +37,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 import generate  # noqa: E402
-from run import cli, command, timed  # noqa: E402
+from measure import cli, command, header, load, median_ratio, rounds_of, timed  # noqa: E402
 
 import policyengine as pe  # noqa: E402
 from policyengine.previous import load_previous, wanted_by  # noqa: E402
@@ -78,33 +78,36 @@ def main() -> int:
             index = {item.id: item for item in earlier.result.items}
             return sum(1 for item in now.items if index.get(item["id"]) is not None)
 
-        runs: dict[str, list[float]] = {k: [] for k in ("evaluate", "previous", "reviews", "cli", "cli previous",
-                                                       "cli rules", "cli rules first")}
-        for _ in range(options.rounds):
-            seconds, result = timed(lambda: rs.evaluate(now))
-            runs["evaluate"].append(seconds)
-            seconds, matched = timed(read_and_match)
-            runs["previous"].append(seconds)
-            assert matched == n, matched
-            earlier = load_previous([path], rs.id, now)
-            seconds, _ = timed(lambda result=result, earlier=earlier: schedule(result, due, None, earlier))
-            runs["reviews"].append(seconds)
-            listed = result.reviews_due["items"]
-            out = str(Path(scratch) / "result.json")
-            runs["cli"].append(command(cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out))[0])
-            runs["cli previous"].append(command(cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out,
-                                                    "--previous", str(path)))[0])
-            runs["cli rules"].append(command(cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
-                                                 "--previous", str(path)))[0])
-            runs["cli rules first"].append(command(cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
-                                                       "--first-period"))[0])
+        result = rs.evaluate(now)  # what the reviews are scheduled from
+        earlier = load_previous([path], rs.id, now)
+        in_process = {"evaluate": lambda: rs.evaluate(now), "previous": read_and_match,
+                      "reviews": lambda: schedule(result, due, None, earlier)}
+        out = str(Path(scratch) / "result.json")
+        commands = {"cli": cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out),
+                    "cli previous": cli("eval", str(RULES), str(case_file), "-f", "json", "-o", out,
+                                        "--previous", str(path)),
+                    "cli rules": cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
+                                     "--previous", str(path)),
+                    "cli rules first": cli("eval", str(TREND), str(case_file), "-f", "json", "-o", out,
+                                           "--first-period")}
+        runs: dict[str, list[float]] = {k: [] for k in [*in_process, *commands]}
+        header(f"policyengine {pe.__version__} · {n:,} items, previous result {size / 2**20:.0f} MiB of JSON · "
+               f"{options.rounds} rounds")
+        for _, name in rounds_of(list(runs), options.rounds):
+            if name in in_process:
+                seconds, value = timed(in_process[name])
+                if name == "previous":
+                    assert value == n, value
+                del value
+            else:
+                seconds = command(commands[name])[0]
+            runs[name].append(seconds)
+        listed = result.reviews_due["items"]  # set by schedule
 
     def adds(part: str, whole: str) -> float:
-        return statistics.median(p / w for p, w in zip(runs[part], runs[whole], strict=True))
+        return median_ratio(runs[part], runs[whole])
 
     on_cli = adds("cli previous", "cli") - 1
-    print(f"policyengine {pe.__version__} · Python {sys.version.split()[0]} · {n:,} items, previous result "
-          f"{size / 2**20:.0f} MiB of JSON · {options.rounds} rounds")
     print(f"rs.evaluate(case)            {min(runs['evaluate']):6.2f} s")
     print(f"reading + matching previous  {min(runs['previous']):6.2f} s   {adds('previous', 'evaluate'):6.0%} of "
           "rs.evaluate")
@@ -118,6 +121,7 @@ def main() -> int:
     matched = adds("cli rules", "cli rules first") - 1
     print(f"  the same rules, a first period (--first-period, every item new) {min(runs['cli rules first']):.2f} s: "
           f"reading and matching the previous result adds {matched:+.0%} to them")
+    print(f"load average after: {load()}")
     ok = on_cli <= TARGET and matched <= TARGET
     print(f"target: --previous adds ≤ {TARGET:.0%} to policyengine eval: {'met' if on_cli <= TARGET else 'MISSED'}"
           f"; to rules reading it: {'met' if matched <= TARGET else 'MISSED'}")

@@ -10,7 +10,6 @@ memory is that process's largest resident set), rounds alternating.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
+from measure import header, load, rounds_of  # noqa: E402
 
 # each reader: read the file and make the items (what `eval` needs before validating)
 READERS = {
@@ -56,21 +56,18 @@ def main() -> None:
     readers = [name for name in READERS if available(name)]
     times: dict[str, list[float]] = {name: [] for name in readers}
     peaks: dict[str, list[int]] = {name: [] for name in readers}
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
-    print(f"{args.n} items, {case.stat().st_size / 2**20:.0f} MiB of JSON; load average {load}")
-    for r in range(args.rounds):
-        for name in readers if r % 2 == 0 else readers[::-1]:
-            done = subprocess.run([sys.executable, "-c", TIMED.format(body=READERS[name]), str(case)],
-                                  capture_output=True, text=True, cwd=HERE.parent, check=True)
-            took, count, peak = done.stdout.split()
-            assert int(count) == args.n
-            times[name].append(float(took))
-            peaks[name].append(int(peak))
+    header(f"{args.n} items, {case.stat().st_size / 2**20:.0f} MiB of JSON, {args.rounds} rounds")
+    for _, name in rounds_of(readers, args.rounds):
+        done = subprocess.run([sys.executable, "-c", TIMED.format(body=READERS[name]), str(case)],
+                              capture_output=True, text=True, cwd=HERE.parent, check=True)
+        took, count, peak = done.stdout.split()
+        assert int(count) == args.n
+        times[name].append(float(took))
+        peaks[name].append(int(peak))
     for name in readers:
         t = statistics.median(times[name])
         print(f"{name:26} {args.n / t:>12,.0f} items/s  (median {t:.2f} s)  peak {max(peaks[name]) / 1024:,.0f} MiB")
-    print(json.dumps({"load_after": Path("/proc/loadavg").read_text().split()[:3]
-                      if Path("/proc/loadavg").exists() else None}))
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """policyengine benchmarks: every figure beside the same rules written by hand in Python.
 
-    python bench/run.py            # 10k, 100k and 1M items (about 4 minutes on 2 cores)
-    python bench/run.py --quick    # 10k and 100k items, no 1M run (under a minute)
+    python bench/run.py            # 10k, 100k and 1M items (about 9 minutes of CPU)
+    python bench/run.py --quick    # 10k and 100k items, no 1M run, fewer rounds (about 85 s of CPU)
 
 The workload is a province re-grading the Luoyang tax method (bench/tax-bench.policy):
 risk points in units of about 105, four 1..5 ratings, power class, yearly frequency and
@@ -14,24 +14,26 @@ kinds of input: a loaded JSON case and Python values (`pe.Case(items=[…])`, as
 user or a pandas pipeline calls it). With `pip install zen-engine`, the flat rules also run
 on GoRules ZEN (bench/peer.py), a Rust engine called per item through one runtime.
 
-Every timing runs with the garbage collector on, as the caller has it. Every figure is
-printed with its ratio to the hand-written float function; the targets of bench/README.md
-are checked at the end (exit status 1 if one is missed).
+How it measures (bench/measure.py): every row takes alternating rounds (each round runs
+every contender once, every other round in the reverse order), a ratio is the median of the
+per-round ratios, in-process timings run with the garbage collector on as the caller has
+it, and each section prints the load average at its start and end. Rounds: 7 up to 100k
+items in the library, 3 at 1M, 3 on the command line (`--quick`: 5, and 2 on the command
+line). Every figure is printed with its ratio to the hand-written float function; the
+targets of bench/README.md are checked at the end (exit status 1 if one is missed).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,18 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 import generate  # noqa: E402
 import handwritten  # noqa: E402
+from measure import (  # noqa: E402
+    alternating,
+    cli,
+    command,
+    header,
+    locale_environment,
+    median_ratio,
+    rounds_of,
+    section,
+    spread,
+    timed,
+)
 
 import policyengine as pe  # noqa: E402
 
@@ -70,47 +84,8 @@ TARGETS: list[tuple[str, str, float]] = [
 ]
 
 
-def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
-    """Best wall time of `repeat` runs, and the last result.
-
-    Each run starts after a full collection, and runs with the cyclic garbage collector on,
-    as a caller has it: what a run allocates is charged to it, including the collections
-    its objects cause (those of the engine's result objects too, which a collector switched
-    off around the call would never charge)."""
-    best = float("inf")
-    result = None
-    for _ in range(repeat):
-        result = None
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def command(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall time and peak resident memory (bytes) of one command, measured in a wrapper
-    process so that the figure is that command's own (`env`: the command's environment)."""
-    wrapper = ("import resource, subprocess, sys, time\n"
-               "t = time.perf_counter()\n"
-               "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
-    out = subprocess.run([sys.executable, "-c", wrapper, *args], check=True, capture_output=True, text=True,
-                         env=env)
-    seconds, kib = out.stdout.split()
-    return float(seconds), int(kib) * 1024
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "policyengine", *args]
-
-
 def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:>12,.0f} items/s"
-
-
-def ratio(x: float, base: float) -> str:
-    return f"{x / base:6.2f}×"
 
 
 def mib(n: float) -> str:
@@ -140,59 +115,59 @@ def check_agreement(what: str, got: list[tuple[Any, str, Any]], want: list[tuple
             raise SystemExit(f"{what} disagrees with the hand-written exact function on item {k}: {g} != {w}")
 
 
-def section(title: str) -> None:
-    print(f"\n{title}\n{'-' * len(title)}")
+def check_result(what: str, want: tuple[list[tuple[Any, str, Any]], dict[str, Any]], result: Any) -> None:
+    """An engine result against the hand-written exact one, item by item and in summary."""
+    check_agreement(what, engine_rows(result), want[0])
+    check_summary(what, result.summary, want[1])
 
 
-def library(n: int, flat: Any, ranked: Any, keep: dict[str, Any] | None) -> dict[str, float]:
+def library(n: int, flat: Any, ranked: Any, rounds: int, keep: dict[str, Any] | None) -> dict[str, float]:
     """Evaluate n items with both rulesets, from a loaded JSON case and from Python values,
-    and by hand; print a line each; return the ratios the targets speak of. `keep` receives
-    the items for the peer.
+    and by hand (floats and exact); print a line each; return the ratios the targets speak
+    of. `keep` receives what the peer engine needs.
 
-    The timings (engine on each input, and hand, flat and ranked) take turns, round after
-    round, and each ratio is the median of the ratios within a round: a machine that slows
-    down for a few seconds then slows both sides of a ratio, not one."""
+    All eight take turns, round after round (bench/measure.py); each ratio is the median of
+    the ratios within a round. The engine's first result of each kind is checked against
+    `assess_decimal` before any figure is printed."""
     path = generate.case_path(n)
-    read, case = timed(lambda: pe.load_case(path))
+    case = pe.load_case(path)
     with path.open(encoding="utf-8") as fh:
         items = json.load(fh)["items"]
     with path.open(encoding="utf-8") as fh:
         exact_items = json.load(fh, parse_float=Decimal, parse_int=Decimal)["items"]
-    rounds = 7 if n <= 100_000 else 3
-    kinds = {"JSON": lambda: case, "Python": lambda: pe.Case(items=items)}
-    runs: dict[str, list[float]] = {}
-    results: dict[str, Any] = {}
-    for _ in range(rounds):
-        for label, ruleset, rank in (("flat", flat, False), ("ranked", ranked, True)):
-            for kind, given in kinds.items():
-                seconds, results[label, kind] = timed(lambda ruleset=ruleset, given=given: ruleset.evaluate(given()))
-                runs.setdefault(f"{label} {kind}", []).append(seconds)
-            seconds, _ = timed(lambda rank=rank: handwritten.assess_points(items, rank=rank))
-            runs.setdefault(f"hand {label}", []).append(seconds)
+    rulesets = {"flat": (flat, False), "ranked": (ranked, True)}
+    runs: dict[str, Callable[[], Any]] = {}
+    check: dict[str, Callable[[Any], None]] = {}
+    for label, (ruleset, rank) in rulesets.items():
+        want = handwritten.assess_decimal(exact_items, rank=rank)
+        runs[f"{label} JSON"] = lambda ruleset=ruleset: ruleset.evaluate(case)
+        runs[f"{label} Python"] = lambda ruleset=ruleset: ruleset.evaluate(pe.Case(items=items))
+        runs[f"hand {label}"] = lambda rank=rank: handwritten.assess_points(items, rank=rank)
+        runs[f"exact {label}"] = lambda rank=rank: handwritten.assess_decimal(exact_items, rank=rank)
+        for kind in ("JSON", "Python"):
+            check[f"{label} {kind}"] = partial(check_result, f"policyengine ({label}, {kind} input, {n} items)", want)
+    times = alternating(runs, rounds, check)
     figures: dict[str, float] = {}
-    for label, rank in (("flat", False), ("ranked", True)):
-        exact, (want, summary) = timed(lambda rank=rank: handwritten.assess_decimal(exact_items, rank=rank), 3)
-        hand_runs = runs[f"hand {label}"]
-        for kind in kinds:
-            what = f"policyengine ({label}, {kind} input, {n} items)"
-            check_agreement(what, engine_rows(results[label, kind]), want)
-            check_summary(what, results[label, kind].summary, summary)
-            engine_runs = runs[f"{label} {kind}"]
-            figures[f"{label} {kind}"] = statistics.median(
-                e / h for e, h in zip(engine_runs, hand_runs, strict=True))
+    for label in rulesets:
+        hand = times[f"hand {label}"]
+        exact = median_ratio(times[f"exact {label}"], hand)
+        for kind in ("JSON", "Python"):
+            engine = times[f"{label} {kind}"]
+            figures[f"{label} {kind}"] = median_ratio(engine, hand)
             adds = ""
             if label == "ranked":
-                figures[f"adds {kind}"] = statistics.median(
-                    r / f for r, f in zip(engine_runs, runs[f"flat {kind}"], strict=True)) - 1
+                figures[f"adds {kind}"] = median_ratio(engine, times[f"flat {kind}"]) - 1
                 adds = f"{figures[f'adds {kind}']:+12.0%}"
-            print(f"{n:>9,}  {label:<7} {kind:<7}{rate(n, min(engine_runs))} {rate(n, min(hand_runs)):>24}"
-                  f" {figures[f'{label} {kind}']:6.2f}× {ratio(exact, min(hand_runs)):>11} {adds:>13}")
-    results.clear()
-    plain, _ = timed(lambda: json.loads(path.read_text("utf-8")))
-    print(f"{'':>9}  reading the JSON case: {read:.2f} s ({rate(n, read).strip()}); "
-          f"json.load alone: {plain:.2f} s")
+            print(f"{n:>9,}  {label:<7} {kind:<7}{rate(n, min(engine))} {rate(n, min(hand)):>24}"
+                  f" {figures[f'{label} {kind}']:6.2f}× {exact:10.2f}× {adds:>13}")
+    reading = alternating({"load_case": lambda: pe.load_case(path),
+                           "json.loads": lambda: json.loads(path.read_text("utf-8"))}, min(rounds, 3))
+    read, plain = (statistics.median(reading[k]) for k in ("load_case", "json.loads"))
+    print(f"{'':>9}  reading the JSON case: {read:.2f} s ({rate(n, read).strip()}); json.loads alone: "
+          f"{plain:.2f} s; {median_ratio(reading['load_case'], reading['json.loads']):.2f}× (medians of "
+          f"{min(rounds, 3)} rounds)")
     if keep is not None:
-        keep.update(items=items, exact=exact_items, flat=(min(runs["flat JSON"]), min(runs["hand flat"])))
+        keep.update(items=items, exact=exact_items, case=case)
     return figures
 
 
@@ -223,41 +198,91 @@ def hand_units(items: list[dict[str, Any]], rows: list[tuple[Any, str, Any]]) ->
     return {unit: tuple(v) for unit, v in out.items()}
 
 
-def rollup(n: int, ranked: Any, units: Any) -> float:
+def rollup(n: int, ranked: Any, units: Any, rounds: int) -> float:
     """What the rollup into units costs: tax-bench.policy with and without it, taking turns
-    round after round; the median of the per-round ratios. The units' figures are checked
-    against hand_units first."""
+    round after round; the median of the per-round ratios. The units' figures of the first
+    round are checked against hand_units."""
     case = pe.load_case(generate.case_path(n))
-    rounds = 7
-    runs: dict[str, list[float]] = {"ranked": [], "units": []}
-    result = None
-    for _ in range(rounds):
-        seconds, _ = timed(lambda: ranked.evaluate(case))
-        runs["ranked"].append(seconds)
-        seconds, result = timed(lambda: units.evaluate(case))
-        runs["units"].append(seconds)
-    assert result is not None
     with generate.case_path(n).open(encoding="utf-8") as fh:
         exact_items = json.load(fh, parse_float=Decimal, parse_int=Decimal)["items"]
     want = hand_units(exact_items, handwritten.assess_decimal(exact_items, rank=True)[0])
-    got = {u.id: (u.values["风险点数"], u.values["高风险数"], u.values["平均得分"], u.values["单位指数"],
-                  u.grades["单位档次"].level) for u in result.rollups["各单位"].units}
-    if got != want:
-        wrong = next(k for k in want if got.get(k) != want[k])
-        raise SystemExit(f"the rollup disagrees with the hand computation on unit {wrong}: {got.get(wrong)} "
-                         f"!= {want[wrong]}")
-    adds = statistics.median(u / r for u, r in zip(runs["units"], runs["ranked"], strict=True)) - 1
-    levels = result.rollups["各单位"].summary["levels"]["单位档次"]
-    print(f"{n:>9,}  ranked + rollup into {len(want)} units {rate(n, min(runs['units']))}   "
-          f"without: {rate(n, min(runs['ranked'])).strip()}   the rollup adds {adds:+.0%} (median of "
-          f"{rounds} rounds); units {dict(levels)}")
+    del exact_items
+    shown: dict[str, Any] = {}
+
+    def check(result: Any) -> None:
+        got = {u.id: (u.values["风险点数"], u.values["高风险数"], u.values["平均得分"], u.values["单位指数"],
+                      u.grades["单位档次"].level) for u in result.rollups["各单位"].units}
+        if got != want:
+            wrong = next(k for k in want if got.get(k) != want[k])
+            raise SystemExit(f"the rollup disagrees with the hand computation on unit {wrong}: {got.get(wrong)} "
+                             f"!= {want[wrong]}")
+        shown.update(result.rollups["各单位"].summary["levels"]["单位档次"])
+
+    times = alternating({"ranked": lambda: ranked.evaluate(case), "units": lambda: units.evaluate(case)}, rounds,
+                        {"units": check})
+    adds = median_ratio(times["units"], times["ranked"]) - 1
+    print(f"{n:>9,}  ranked + rollup into {len(want)} units {rate(n, min(times['units']))}   "
+          f"without: {rate(n, min(times['ranked'])).strip()}   the rollup adds {adds:+.0%} (median of "
+          f"{rounds} rounds); units {shown}")
     return adds
 
 
-def in_browser(page: Path) -> dict[str, float]:
+def peer_engine(n: int, flat: Any, given: dict[str, Any], rounds: int) -> None:
+    """GoRules ZEN on the flat rules, one `ZenEngine.evaluate` per item, taking turns with
+    the `score_point` loop and policyengine on the same items; ZEN's first results are
+    checked against `assess_decimal`."""
+    try:
+        import peer
+
+        zen_engine = peer.engine()
+    except ImportError:
+        print("GoRules ZEN is not installed (pip install zen-engine); skipped")
+        return
+    from importlib.metadata import version
+
+    rows = peer.inputs(given["items"])
+    want = handwritten.assess_decimal(given["exact"], rank=False)[0]
+    items, case = given["items"], given["case"]
+    times = alternating({"ZEN": lambda: peer.assess(zen_engine, rows),
+                         "hand": lambda: handwritten.assess_points(items, rank=False),
+                         "policyengine": lambda: flat.evaluate(case)}, rounds,
+                        {"ZEN": lambda got: check_agreement("ZEN", got, want)})
+    zen_time = statistics.median(times["ZEN"])
+    print(f"ZEN {version('zen-engine'):<8} ZenEngine.evaluate per item, one runtime: {rate(n, zen_time).strip()} "
+          f"(median; best {rate(n, min(times['ZEN'])).strip()}), {median_ratio(times['ZEN'], times['hand']):.2f}× "
+          f"the score_point loop; policyengine (flat rules, JSON case) "
+          f"{median_ratio(times['ZEN'], times['policyengine']):.2f}× as fast as ZEN (medians of {rounds} rounds)")
+
+
+def end_to_end(n: int, out: Path, page: Path | None, rounds: int) -> dict[str, list[float]]:
+    """`policyengine eval --jobs 1` (JSON case to JSON result), the hand-written path
+    (`handwritten.py CASE RESULT`) and, when `page` is given, `policyengine report`, each a
+    command of its own, taking turns round after round. Returns each one's wall times and
+    peak memories (bytes), under `NAME` and `NAME peak`."""
+    path = str(generate.case_path(n))
+    # --jobs 1: one process, as the target says and as the hand-written path runs (from 200k
+    # items `eval` would split the case over every core; bench/shards.py measures that)
+    commands = {"eval": cli("eval", str(RANKED), path, "--format", "json", "--output", str(out), "--jobs", "1"),
+                "hand": [sys.executable, str(HERE / "handwritten.py"), path, str(out.with_suffix(".hand.json"))]}
+    if page is not None:
+        commands["report"] = cli("report", str(RANKED), path, "-o", str(page), "--date", "2026-01-02")
+    found: dict[str, list[float]] = {}
+    for _, name in rounds_of(list(commands), rounds):
+        wall, peak = command(commands[name])
+        found.setdefault(name, []).append(wall)
+        found.setdefault(f"{name} peak", []).append(peak)
+    return found
+
+
+OPENED = "that report in Chromium: opened, first page of the table drawn"
+SORTED = "that report in Chromium: sort the 100k rows by a score"
+SEARCHED = "that report in Chromium: filter by a level, then search"
+
+
+def in_browser(page: Path, rounds: int) -> dict[str, float]:
     """Open the report in Debian's Chromium (through Playwright, as the tests do) and time
-    what a reader does: open it, sort the table, filter and search. Nothing when there is
-    no browser or no Playwright."""
+    what a reader does: open it, sort the table, filter and search; `rounds` times, each in
+    a fresh tab; medians. Nothing when there is no browser or no Playwright."""
     chromium = "/usr/bin/chromium"
     try:
         from playwright.sync_api import sync_playwright
@@ -267,145 +292,142 @@ def in_browser(page: Path) -> dict[str, float]:
     if not Path(chromium).exists():
         print(f"  {chromium} not found (apt-get install chromium); browser timings skipped")
         return {}
-    out: dict[str, float] = {}
+    times: dict[str, list[float]] = {OPENED: [], SORTED: [], SEARCHED: []}
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=flags)
-        tab = browser.new_page()
-        start = time.perf_counter()
-        tab.goto(page.as_uri())
-        tab.wait_for_selector("table.publication-table tbody tr.item")
-        out["that report in Chromium: opened, first page of the table drawn"] = time.perf_counter() - start
-        rows = tab.locator("table.publication-table tbody tr.item").count()
-        # the page's own clock: from the click to the redrawn table, in the same task
-        sort = tab.evaluate("""() => { const t = performance.now();
-            document.querySelector('th[data-name="综合得分"]').click(); return (performance.now() - t) / 1000; }""")
-        out["that report in Chromium: sort the 100k rows by a score"] = sort
-        search = tab.evaluate("""() => { const t = performance.now();
-            const s = document.querySelector('select.level-filter');
-            s.value = s.options[1].value; s.dispatchEvent(new Event('change'));
-            const q = document.querySelector('input.search');
-            q.value = '执法'; q.dispatchEvent(new Event('input'));
-            return (performance.now() - t) / 1000; }""")
-        out["that report in Chromium: filter by a level, then search"] = search
-        found = tab.locator(".page-info").text_content()
+        for _ in range(rounds):
+            tab = browser.new_page()
+            start = time.perf_counter()
+            tab.goto(page.as_uri())
+            tab.wait_for_selector("table.publication-table tbody tr.item")
+            times[OPENED].append(time.perf_counter() - start)
+            rows = tab.locator("table.publication-table tbody tr.item").count()
+            # the page's own clock: from the click to the redrawn table, in the same task
+            times[SORTED].append(tab.evaluate("""() => { const t = performance.now();
+                document.querySelector('th[data-name="综合得分"]').click(); return (performance.now() - t) / 1000; }"""))
+            times[SEARCHED].append(tab.evaluate("""() => { const t = performance.now();
+                const s = document.querySelector('select.level-filter');
+                s.value = s.options[1].value; s.dispatchEvent(new Event('change'));
+                const q = document.querySelector('input.search');
+                q.value = '执法'; q.dispatchEvent(new Event('input'));
+                return (performance.now() - t) / 1000; }"""))
+            found = tab.locator(".page-info").text_content()
+            tab.close()
         browser.close()
-    print(f"  in Chromium: opened in {out['that report in Chromium: opened, first page of the table drawn']:.2f} s "
-          f"({rows} rows a page), sort {sort:.3f} s, filter and search {search:.3f} s ({found})")
-    return out
+    print(f"  in Chromium ({rows} rows a page; medians of {rounds} tabs, min – max): opened in {spread(times[OPENED])}, "
+          f"sort {spread(times[SORTED], digits=3)}, filter and search {spread(times[SEARCHED], digits=3)} ({found})")
+    return {what: statistics.median(values) for what, values in times.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10k and 100k items only, no 1M run")
+    parser.add_argument("--quick", action="store_true", help="10k and 100k items only, no 1M run, fewer rounds")
     parser.add_argument("--sizes", default=None, help="comma-separated item counts (default 10000,100000,1000000)")
     parser.add_argument("--no-peer", action="store_true", help="skip the ZEN peer even if installed")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")] if options.sizes else (
         [10_000, 100_000] if options.quick else [10_000, 100_000, 1_000_000])
+    # rounds per row: in-process (up to 100k items), start-up commands, compile, ZEN, command line, browser
+    rounds = dict(library=5, startup=5, compile=10, peer=3, command=2, browser=2) if options.quick else dict(
+        library=7, startup=11, compile=20, peer=3, command=3, browser=3)
     measured: dict[str, float] = {}
-    print(f"policyengine {pe.__version__} · Python {sys.version.split()[0]} · {os.cpu_count()} cores")
+    header(f"policyengine {pe.__version__}")
 
     # ---------------------------------------------------------------- start-up and compile
-    section("start-up and compile")
-    nothing = statistics.median(command([sys.executable, "-c", "pass"])[0] for _ in range(5))
-    helps = statistics.median(command(cli("--help"))[0] for _ in range(5))
-    measured["policyengine --help"] = helps
-    print(f"policyengine --help          {helps * 1000:8.1f} ms   (python -c pass: {nothing * 1000:.1f} ms)")
-    chinese = {**{k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "POLICYENGINE_LANG")},
-               "LANG": "zh_CN.UTF-8"}
-    helps_zh = statistics.median(command(cli("--help"), env=chinese)[0] for _ in range(5))
-    measured["policyengine --help in Chinese (LANG=zh_CN.UTF-8: the catalog is read)"] = helps_zh
-    print(f"policyengine --help (zh_CN)  {helps_zh * 1000:8.1f} ms")
-    cold, _ = timed(lambda: pe.load_ruleset(RANKED))  # builds the grammar's parser once
-    warm, rs = timed(lambda: pe.load_ruleset(RANKED), repeat=20)
-    shipped, _ = timed(lambda: pe.load_ruleset("tax@2010"), repeat=20)
-    from policyengine.compile import compile_ruleset
+    with section(f"start-up and compile ({rounds['startup']} rounds of the commands, {rounds['compile']} of "
+                 "loading; medians, min – max)"):
+        commands = {"pass": ([sys.executable, "-c", "pass"], None), "en": (cli("--help"), locale_environment("C")),
+                    "zh": (cli("--help"), locale_environment("zh_CN.UTF-8"))}
+        command(*commands["zh"])  # the first run compiles the package's bytecode
+        starts: dict[str, list[float]] = {name: [] for name in commands}
+        for _, name in rounds_of(list(commands), rounds["startup"]):
+            starts[name].append(command(*commands[name])[0])
+        measured["policyengine --help"] = statistics.median(starts["en"])
+        measured["policyengine --help in Chinese (LANG=zh_CN.UTF-8: the catalog is read)"] = statistics.median(
+            starts["zh"])
+        print(f"python -c pass               {spread(starts['pass'], 1000, 'ms', 1)}")
+        for name, shown in (("en", "policyengine --help         "), ("zh", "policyengine --help (zh_CN) ")):
+            print(f"{shown}  {spread(starts[name], 1000, 'ms', 1)}   "
+                  f"{median_ratio(starts[name], starts['pass']):.2f}× python -c pass")
+        from policyengine.compile import compile_ruleset
 
-    only, _ = timed(lambda: compile_ruleset(rs.model, rs.analysis), repeat=20)
-    measured["compile a ruleset (parse, resolve, check, compile)"] = max(warm, shipped)
-    print(f"load tax-bench.policy        {warm * 1000:8.1f} ms   (first in the process: {cold * 1000:.0f} ms, "
-          "building the grammar's parser)")
-    print(f"load shipped tax@2010        {shipped * 1000:8.1f} ms")
-    print(f"  of which compile alone     {only * 1000:8.1f} ms")
+        cold, rs = timed(lambda: pe.load_ruleset(RANKED))  # builds the grammar's parser once
+        loads = alternating({"bench": lambda: pe.load_ruleset(RANKED), "shipped": lambda: pe.load_ruleset("tax@2010"),
+                             "compile": lambda: compile_ruleset(rs.model, rs.analysis)}, rounds["compile"])
+        measured["compile a ruleset (parse, resolve, check, compile)"] = max(
+            statistics.median(loads["bench"]), statistics.median(loads["shipped"]))
+        print(f"load tax-bench.policy        {spread(loads['bench'], 1000, 'ms', 1)}   (first in the process: "
+              f"{cold * 1000:.0f} ms, building the grammar's parser)")
+        print(f"load shipped tax@2010        {spread(loads['shipped'], 1000, 'ms', 1)}")
+        print(f"  of which compile alone     {spread(loads['compile'], 1000, 'ms', 1)}")
 
     # ---------------------------------------------------------------- evaluation
     flat = pe.load_ruleset(FLAT)
-    section("evaluation in the library (pe.load_case, then rs.evaluate: validate + evaluate + results)")
-    print(f"{'items':>9}  {'rules':<7} {'input':<7}{'policyengine':>22} {'score_point loop':>24} {'ratio':>7}"
-          f" {'hand exact':>11} {'ranking adds':>13}")
-    print(f"{'':>9}  {'':<7} {'':<7}{'(best run)':>22} {'(best run)':>24} {'(median)':>7}")
     hundred_k: dict[str, Any] = {}
-    for n in sizes:
-        figures = library(n, flat, rs, hundred_k if n == 100_000 else None)
-        size = {100_000: "100k", 1_000_000: "1M"}.get(n)
-        if size:
-            for kind, shown in (("JSON", "a JSON case"), ("Python", "Python values")):
-                measured[f"evaluation of {size} items from {shown} / the float function"] = figures[f"flat {kind}"]
-        if n == 100_000:
-            measured["ranking within units adds"] = max(figures["adds JSON"], figures["adds Python"])
+    with section("evaluation in the library (pe.load_case, then rs.evaluate: validate + evaluate + results)"):
+        print(f"{'items':>9}  {'rules':<7} {'input':<7}{'policyengine':>22} {'score_point loop':>24} {'ratio':>7}"
+              f" {'hand exact':>11} {'ranking adds':>13}")
+        print(f"{'':>9}  {'':<7} {'':<7}{'(best run)':>22} {'(best run)':>24} {'(median ratios of the rounds)':>33}")
+        for n in sizes:
+            library_rounds = rounds["library"] if n <= 100_000 else 3
+            print(f"{n:>9,}  {library_rounds} rounds")
+            figures = library(n, flat, rs, library_rounds, hundred_k if n == 100_000 else None)
+            size = {100_000: "100k", 1_000_000: "1M"}.get(n)
+            if size:
+                for kind, shown in (("JSON", "a JSON case"), ("Python", "Python values")):
+                    measured[f"evaluation of {size} items from {shown} / the float function"] = figures[f"flat {kind}"]
+            if n == 100_000:
+                measured["ranking within units adds"] = max(figures["adds JSON"], figures["adds Python"])
 
     # ---------------------------------------------------------------- rollups
     if 100_000 in sizes:
-        section("a rollup into units (tax-bench-units.policy: unit index, grade, ranking across units)")
-        units = pe.load_ruleset(UNITS)
-        measured["a rollup into units (index, grade, ranking) adds"] = rollup(100_000, rs, units)
+        with section("a rollup into units (tax-bench-units.policy: unit index, grade, ranking across units)"):
+            units = pe.load_ruleset(UNITS)
+            measured["a rollup into units (index, grade, ranking) adds"] = rollup(100_000, rs, units,
+                                                                                  rounds["library"])
 
     # ---------------------------------------------------------------- the peer engine
     if hundred_k and not options.no_peer:
-        section("a peer engine on the same 100k items (flat rules: per-item engines cannot rank)")
-        try:
-            import peer
+        with section("a peer engine on the same 100k items (flat rules: per-item engines cannot rank)"):
+            peer_engine(100_000, flat, hundred_k, rounds["peer"])
+    hundred_k.clear()
 
-            engine_zen = peer.engine()
-        except ImportError:
-            print("GoRules ZEN is not installed (pip install zen-engine); skipped")
-        else:
-            from importlib.metadata import version
-
-            rows = peer.inputs(hundred_k["items"])
-            zen_time, got = timed(lambda: peer.assess(engine_zen, rows))
-            check_agreement("ZEN", got, handwritten.assess_decimal(hundred_k["exact"], rank=False)[0])
-            engine, hand = hundred_k["flat"]
-            print(f"ZEN {version('zen-engine'):<8} ZenEngine.evaluate per item  {rate(100_000, zen_time)}  "
-                  f"{ratio(zen_time, hand)} the hand-written float function; policyengine (JSON case, best run) "
-                  f"is {zen_time / engine:.1f}× as fast")
-        hundred_k.clear()
-
-    # ---------------------------------------------------------------- the command line
-    section("end to end on the command line (read JSON, validate, evaluate, write JSON)")
-    print("hand-written: json.load, score_point per item, ranking within units, json.dump")
+    # ---------------------------------------------------------------- the command line and the report
     with tempfile.TemporaryDirectory() as scratch:
-        out = str(Path(scratch) / "result.json")
-        for n in [s for s in sizes if s >= 100_000]:
-            path = str(generate.case_path(n))
-            wall, peak = command(cli("eval", str(RANKED), path, "--format", "json", "--output", out))
-            hand_wall, hand_peak = command([sys.executable, str(HERE / "handwritten.py"), path, out])
-            print(f"{n:>9,} items  policyengine eval {wall:6.2f} s, peak {mib(peak):>9}   "
-                  f"hand-written {hand_wall:5.2f} s, peak {mib(hand_peak):>9}   "
-                  f"{ratio(wall, hand_wall)} time, {ratio(peak, hand_peak)} memory")
-            if n == 1_000_000:
-                measured["1M items from a JSON case, one process"] = wall
-                measured["peak memory of that run"] = peak
-                measured["1M items, JSON file to JSON file / json.load + the float function + json.dump"] = (
-                    wall / hand_wall)
-                measured["peak memory of that run / the hand-written path's"] = peak / hand_peak
-
-    # ---------------------------------------------------------------- the HTML report
-    if 100_000 in sizes:
-        section("the HTML report of 100k items (written, then used in Chromium)")
-        with tempfile.TemporaryDirectory() as scratch:
-            page = Path(scratch) / "report.html"
-            path = str(generate.case_path(100_000))
-            wall, peak = command(cli("report", str(RANKED), path, "-o", str(page), "--date", "2026-01-02"))
-            measured["report of 100k items (policyengine report, one process)"] = wall
-            print(f"  100,000 items  policyengine report {wall:6.2f} s, peak {mib(peak):>9}, "
-                  f"{mib(page.stat().st_size)} of HTML")
-            measured.update(in_browser(page))
+        page = Path(scratch) / "report.html"
+        with section(f"end to end on the command line, each a process of its own ({rounds['command']} rounds; "
+                     "medians, min – max)"):
+            print("policyengine eval --jobs 1: read the JSON case, validate, evaluate, write the JSON result\n"
+                  "hand-written: json.load, score_point per item, ranking within units, json.dump\n"
+                  "policyengine report (100k items): the HTML report")
+            for n in [s for s in sizes if s >= 100_000]:
+                found = end_to_end(n, Path(scratch) / "result.json", page if n == 100_000 else None,
+                                   rounds["command"])
+                time_ratio = median_ratio(found["eval"], found["hand"])
+                memory_ratio = median_ratio(found["eval peak"], found["hand peak"])
+                print(f"{n:>9,} items  policyengine eval {spread(found['eval'])}, peak {mib(max(found['eval peak']))}"
+                      f"\n{'':>16}hand-written      {spread(found['hand'])}, peak {mib(max(found['hand peak']))}"
+                      f"\n{'':>16}{time_ratio:.2f}× time, {memory_ratio:.2f}× memory")
+                if "report" in found:
+                    measured["report of 100k items (policyengine report, one process)"] = statistics.median(
+                        found["report"])
+                    print(f"{'':>16}policyengine report {spread(found['report'])}, peak "
+                          f"{mib(max(found['report peak']))}, {mib(page.stat().st_size)} of HTML; "
+                          f"{median_ratio(found['report'], found['hand']):.2f}× the hand-written path")
+                if n == 1_000_000:
+                    measured["1M items from a JSON case, one process"] = statistics.median(found["eval"])
+                    measured["peak memory of that run"] = max(found["eval peak"])
+                    measured["1M items, JSON file to JSON file / json.load + the float function + json.dump"] = (
+                        time_ratio)
+                    measured["peak memory of that run / the hand-written path's"] = memory_ratio
+        if page.exists():
+            with section("the HTML report of 100k items in Chromium"):
+                measured.update(in_browser(page, rounds["browser"]))
 
     # ---------------------------------------------------------------- targets
-    section("targets (bench/README.md)")
+    print("\ntargets (bench/README.md)\n-------------------------")
     missed = 0
     for what, unit, limit in TARGETS:
         if what not in measured:

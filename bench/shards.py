@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
+from measure import header, load, median_ratio, rounds_of  # noqa: E402
 
 # runs the command in this process, then reports the peak memory and CPU of it and of its children
 RUN = """
@@ -55,10 +56,6 @@ def once(case: Path, out: Path, jobs: int) -> tuple[float, dict[str, int]]:
     return took, json.loads(done.stderr.strip().splitlines()[-1])
 
 
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, nargs="?", default=1_000_000)
@@ -66,30 +63,31 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     case = generate.case_path(args.n)
-    print(f"{args.n} items, {case.stat().st_size / 2**20:.0f} MiB; load average before: {load()}")
+    header(f"{args.n} items, {case.stat().st_size / 2**20:.0f} MiB, {args.rounds} rounds")
     times: dict[int, list[float]] = {1: [], args.jobs: []}
     peaks: dict[int, list[int]] = {1: [], args.jobs: []}
     cpu: dict[int, list[tuple[float, float]]] = {1: [], args.jobs: []}
     with tempfile.TemporaryDirectory() as folder:
         outs = {j: Path(folder) / f"result-{j}.json" for j in times}
-        for r in range(args.rounds):
-            for jobs in (1, args.jobs) if r % 2 == 0 else (args.jobs, 1):  # alternating
-                took, memory = once(case, outs[jobs], jobs)
-                times[jobs].append(took)
-                peaks[jobs].append(max(memory["own_kib"], memory["worker_kib"]))
-                cpu[jobs].append((memory["own_cpu"], memory["worker_cpu"]))
-                print(f"  round {r + 1}, --jobs {jobs}: {took:.2f} s, peak {peaks[jobs][-1] / 1024:.0f} MiB, "
-                      f"CPU {memory['own_cpu']:.1f} s + workers {memory['worker_cpu']:.1f} s (load {load()})")
+        for r, jobs in rounds_of([1, args.jobs], args.rounds):
+            took, memory = once(case, outs[jobs], jobs)
+            times[jobs].append(took)
+            peaks[jobs].append(max(memory["own_kib"], memory["worker_kib"]))
+            cpu[jobs].append((memory["own_cpu"], memory["worker_cpu"]))
+            print(f"  round {r + 1}, --jobs {jobs}: {took:.2f} s, peak {peaks[jobs][-1] / 1024:.0f} MiB, "
+                  f"CPU {memory['own_cpu']:.1f} s + workers {memory['worker_cpu']:.1f} s (load {load()})")
         if outs[1].read_bytes() != outs[args.jobs].read_bytes():
             sys.exit("the results differ: no figure")
     one, many = statistics.median(times[1]), statistics.median(times[args.jobs])
+    paired = median_ratio(times[1], times[args.jobs])
     print(f"--jobs 1: median {one:.2f} s (min {min(times[1]):.2f}), {args.n / one:,.0f} items/s")
     print(f"--jobs {args.jobs}: median {many:.2f} s (min {min(times[args.jobs]):.2f}), {args.n / many:,.0f} items/s")
     for jobs in times:
         own, workers = (statistics.median(c[k] for c in cpu[jobs]) for k in (0, 1))
         print(f"--jobs {jobs}: CPU (median) {own:.1f} s in the command + {workers:.1f} s in its workers "
               f"= {own + workers:.1f} s; peak {max(peaks[jobs]) / 1024:,.0f} MiB")
-    print(f"speed-up {one / many:.2f}× (medians), {min(times[1]) / min(times[args.jobs]):.2f}× (minima); "
+    print(f"speed-up {paired:.2f}× (median of the per-round ratios), {one / many:.2f}× (medians), "
+          f"{min(times[1]) / min(times[args.jobs]):.2f}× (minima); "
           f"same bytes; load average after: {load()}")
 
 

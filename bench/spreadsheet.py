@@ -7,16 +7,16 @@ python-calamine alone, on the same workbook; then the evaluation of the case rea
 
 The workbook is the benchmark's tax workload (generate.py) in the layout of
 docs/spreadsheets.md: one sheet of items, a `事件` sheet of incidents. It is generated into
-bench/data/ on first use (openpyxl's write-only mode). Exits 1 when the target is missed.
+bench/data/ on first use (openpyxl's write-only mode). The readers take turns, round after
+round, the order reversed every other round (bench/measure.py); each figure is the median of
+the rounds; the load average is printed before and after. Exits 1 when the target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from generate import items  # noqa: E402
+from measure import alternating, header, load, timed  # noqa: E402
 
 TARGET_SECONDS = 10.0
 COLUMNS = ["id", "单位", "权力类别", "权力", "运行次数", "自由裁量度", "透明度", "可复核度", "制约度"]
@@ -56,16 +57,6 @@ def workbook_path(n: int) -> Path:
     return path
 
 
-def timed(fn: Callable[[], Any], rounds: int) -> tuple[list[float], Any]:
-    times, result = [], None
-    for _ in range(rounds):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
 def read_with_calamine(path: Path) -> int:
     """The same work as policyengine's reader, by python-calamine: every cell of every sheet
     as Python values, rows turned into item dicts."""
@@ -88,29 +79,39 @@ def main() -> int:
     from policyengine.case import load_case
 
     path = workbook_path(args.items)
-    print(f"{args.items} items, {path.stat().st_size / 2**20:.1f} MiB workbook")
+    header(f"{args.items} items, {path.stat().st_size / 2**20:.1f} MiB workbook, {args.rounds} rounds")
     from policyengine.case.xlsx import _read_with_openpyxl
 
-    ours, case = timed(lambda: load_case(path), args.rounds)
-    print(f"policyengine load_case (calamine):    read {statistics.median(ours):.2f} s "
-          f"(rounds: {', '.join(f'{t:.2f}' for t in ours)})")
-    slow, slow_case = timed(lambda: _read_with_openpyxl(path), args.rounds)
-    assert slow_case.items == case.items
-    print(f"policyengine on openpyxl (read-only): read {statistics.median(slow):.2f} s "
-          f"(rounds: {', '.join(f'{t:.2f}' for t in slow)})")
+    readers: dict[str, Callable[[], Any]] = {"load_case": lambda: load_case(path),
+                                             "openpyxl": lambda: _read_with_openpyxl(path)}
     try:
         import python_calamine  # noqa: F401
     except ImportError:
         print("python-calamine: not installed (pip install python-calamine) — skipped")
     else:
-        theirs, count = timed(lambda: read_with_calamine(path), args.rounds)
-        assert count == len(case.items)
-        print(f"python-calamine alone (no items):     read {statistics.median(theirs):.2f} s "
-              f"(rounds: {', '.join(f'{t:.2f}' for t in theirs)})")
+        readers["calamine"] = lambda: read_with_calamine(path)
+    # the first round runs load_case first: the other readers' results are checked against its case
+    first: dict[str, Any] = {}
+
+    def same_items(found: Any) -> None:
+        assert found.items == first["case"].items
+
+    def same_count(count: int) -> None:
+        assert count == len(first["case"].items)
+
+    times = alternating(readers, args.rounds, {"load_case": lambda case: first.update(case=case),
+                                               "openpyxl": same_items, "calamine": same_count})
+    shown = {"load_case": "policyengine load_case (calamine):   ",
+             "openpyxl": "policyengine on openpyxl (read-only):",
+             "calamine": "python-calamine alone (no items):    "}
+    for name, runs in times.items():
+        print(f"{shown[name]} read {statistics.median(runs):.2f} s (rounds: {', '.join(f'{t:.2f}' for t in runs)})")
+    case = first.pop("case")
     rs = pe.load_ruleset(HERE / "tax-bench.policy")
-    evaluation, result = timed(lambda: rs.evaluate(case), 1)
-    print(f"evaluation of the read case: {evaluation[0]:.2f} s; fines {result.summary['fines']}")
-    best = statistics.median(ours)
+    evaluation, result = timed(lambda: rs.evaluate(case))
+    print(f"evaluation of the read case (one run): {evaluation:.2f} s; fines {result.summary['fines']}")
+    print(f"load average after: {load()}")
+    best = statistics.median(times["load_case"])
     verdict = "met" if best <= TARGET_SECONDS else "MISSED"
     print(f"target: read {args.items} items in <= {TARGET_SECONDS:.0f} s — {verdict}")
     return 0 if best <= TARGET_SECONDS else 1

@@ -5,9 +5,9 @@
 
 Each round runs, one after the other, `python -c pass` (the interpreter's own floor), the
 English `--help` (LANG=C) and the Chinese one (LANG=zh_CN.UTF-8: the catalog is read, click's
-words and every help text translated), so that a machine slowing down for a moment slows all
-three. Each figure is the median over the rounds of the wall time of one subprocess, started
-and waited for here. The target: the Chinese `--help` within 0.3 s (exit status 1 if missed).
+words and every help text translated), in the reverse order every other round, so that a
+machine slowing down for a moment slows all three (bench/measure.py). Each figure is the
+median over the rounds of the wall time of one subprocess, measured in a wrapper process. The target: the Chinese `--help` within 0.3 s (exit status 1 if missed).
 The machine's load average is printed with the figures: on a shared machine a load above the
 number of cores makes every process slower, the floor included.
 
@@ -18,26 +18,16 @@ subprocess prints whether `policyengine.i18n` loaded a catalog).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
-import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import cli, command, header, load, locale_environment, rounds_of
 
 TARGET = 0.3  # seconds, for the Chinese --help
-
-
-def environment(lang: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "POLICYENGINE_LANG")}
-    env["LANG"] = lang
-    return env
-
-
-def wall(args: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
 
 
 def catalog_read(lang: str) -> bool:
@@ -45,7 +35,7 @@ def catalog_read(lang: str) -> bool:
     probe = ("import policyengine.i18n as i, policyengine.cli as c\n"
              "try:\n    c.main(['--help'])\nexcept SystemExit:\n    pass\n"
              "import sys\nprint(i._catalog is not None, file=sys.stderr)")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment(lang),
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=locale_environment(lang),
                          check=True)
     return out.stderr.strip().endswith("True")
 
@@ -54,20 +44,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=21)
     options = parser.parse_args()
-    python = [sys.executable]
-    runs: dict[str, list[float]] = {"python -c pass": [], "--help (LANG=C)": [], "--help (LANG=zh_CN.UTF-8)": []}
-    commands = {"python -c pass": ([*python, "-c", "pass"], environment("C")),
-                "--help (LANG=C)": ([*python, "-m", "policyengine", "--help"], environment("C")),
-                "--help (LANG=zh_CN.UTF-8)": ([*python, "-m", "policyengine", "--help"],
-                                              environment("zh_CN.UTF-8"))}
-    load_before = os.getloadavg()
-    wall(*commands["--help (LANG=zh_CN.UTF-8)"])  # the first run compiles the package's bytecode
-    for _ in range(options.rounds):
-        for name, (args, env) in commands.items():
-            runs[name].append(wall(args, env))
-    load_after = os.getloadavg()
-    print(f"Python {sys.version.split()[0]} · {os.cpu_count()} cores · {options.rounds} rounds · "
-          f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    commands = {"python -c pass": ([sys.executable, "-c", "pass"], locale_environment("C")),
+                "--help (LANG=C)": (cli("--help"), locale_environment("C")),
+                "--help (LANG=zh_CN.UTF-8)": (cli("--help"), locale_environment("zh_CN.UTF-8"))}
+    runs: dict[str, list[float]] = {name: [] for name in commands}
+    header(f"{options.rounds} rounds")
+    command(*commands["--help (LANG=zh_CN.UTF-8)"])  # the first run compiles the package's bytecode
+    for _, name in rounds_of(list(commands), options.rounds):
+        runs[name].append(command(*commands[name])[0])
+    print(f"load average after: {load()}")
     medians = {name: statistics.median(times) for name, times in runs.items()}
     for name, median in medians.items():
         print(f"  {name:28} median {median * 1000:7.1f} ms   "

@@ -49,10 +49,11 @@ def _header_options(command: Any) -> Any:
     return click.option("--title", metavar="TEXT",
                         help="The case header's title: the case's title; overrides the case file's.")(command)
 
+HELP_OPTION_TEXT = N_("Show this message and exit.")  # click's --help option, in its English
 # click's own words (headings, its usage errors), carried in our catalog so that a Chinese
 # --help is Chinese throughout; `_speak_click` hands click our catalog.
 CLICK_WORDS = (
-    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+    N_("Usage:"), N_("Options"), N_("Commands"), HELP_OPTION_TEXT,
     N_("Show the version and exit."), N_("Error"), N_("default"), N_("required"),
     N_("Try '{command} {option}' for help."), N_("Missing argument '{param}'."),
     N_("Missing option '{param_hint}'."), N_("No such command '{name}'."),
@@ -87,37 +88,50 @@ def _speak_click(lang: str) -> None:
 
 
 def _localise(command: click.Command) -> None:
-    """Translate a command's help texts (kept in English in the decorators, marked for the
-    catalog by the babel extractor for this file) when they are about to be shown."""
+    """Put a command's help texts in the interface's language when they are about to be shown.
+    They are written in English in the decorators (marked for the catalog by the babel
+    extractor for this file); the English is kept aside the first time, so that a later run
+    in the same process (a program or a test calling `main` again) can speak the other
+    language."""
     import inspect
 
-    from .i18n import _chinese
-
-    if language() == "en" or getattr(command, "_localised", False):
-        return
-    command._localised = True  # type: ignore[attr-defined]
+    english = getattr(command, "_english", None)
+    if english is None:
+        options = [p for p in command.params if isinstance(p, click.Option)]
+        english = (command.help, command.short_help, [(p, p.help) for p in options])
+        command._english = english  # type: ignore[attr-defined]
+    translate = _help_translation()
+    help_text, short_help, options_help = english
     # help texts are plain text, not format strings: straight from the catalog
-    translate = _chinese().gettext
-    if command.help:
-        command.help = translate(inspect.cleandoc(command.help))
-    if command.short_help:
-        command.short_help = translate(command.short_help)
-    for param in command.params:
-        if isinstance(param, click.Option) and param.help:
-            param.help = translate(param.help)
+    command.help = translate(inspect.cleandoc(help_text)) if help_text else help_text
+    command.short_help = translate(short_help) if short_help else short_help
+    for option, text in options_help:
+        option.help = translate(text) if text else text
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _localise(sub)
 
 
-def _localise_help_option(command: click.Command, ctx: click.Context) -> None:
-    """click makes (and caches) the --help option while parsing, before `--lang zh` has been
-    read: translate its text too."""
+def _help_translation() -> Any:
+    """The catalog's translation of help texts in the interface's language (English: as is)."""
+    if language() == "en":
+        return str
     from .i18n import _chinese
 
+    return _chinese().gettext
+
+
+def _localise_help_option(command: click.Command, ctx: click.Context) -> None:
+    """click makes (and caches) the --help option while parsing, before `--lang zh` has been
+    read, in whatever language its words were in then (an earlier run's): give it its text
+    in this run's."""
     option = command.get_help_option(ctx)
-    if language() == "zh" and option is not None and option.help:
-        option.help = _chinese().gettext(option.help)
+    if option is not None and option.help:
+        option.help = _help_translation()(HELP_OPTION_TEXT)
+
+
+# where the group's callback leaves the settings its options chose, for the subcommand
+_SETTINGS = "policyengine.settings"
 
 
 class _Command(click.Command):
@@ -125,6 +139,21 @@ class _Command(click.Command):
         _localise(self)
         _localise_help_option(self, ctx)
         return super().get_help(ctx)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # the group's options set module settings for this command's run only (a program or a
+        # test calling the library afterwards must not inherit them); set here, not in the
+        # group's callback, so that `eval --help` (which exits before this) imports nothing
+        from . import case, resolve
+
+        saved = resolve.CONFINED, case.MAX_CASE_BYTES
+        settings = ctx.find_root().meta.get(_SETTINGS, {})
+        resolve.CONFINED = settings.get("confined", resolve.CONFINED)
+        case.MAX_CASE_BYTES = settings.get("max_case_bytes", case.MAX_CASE_BYTES)
+        try:
+            return super().invoke(ctx)
+        finally:
+            resolve.CONFINED, case.MAX_CASE_BYTES = saved
 
 
 def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -142,8 +171,8 @@ class _Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # each run starts from the environment's language (`--lang` may change it)
         set_language(None)
-        if language() == "zh":
-            _speak_click("zh")
+        # click's words too: an earlier run in this process may have left them Chinese
+        _speak_click(language())
         return super().main(*args, **kwargs)
 
     def get_help(self, ctx: click.Context) -> str:
@@ -152,17 +181,6 @@ class _Group(click.Group):
         return super().get_help(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
-        # the group's options set module settings for this run only: a program (or a test)
-        # calling the library after the command line must not inherit them
-        from . import case, resolve
-
-        saved = resolve.CONFINED, case.MAX_CASE_BYTES
-        try:
-            return self._invoke(ctx)
-        finally:
-            resolve.CONFINED, case.MAX_CASE_BYTES = saved
-
-    def _invoke(self, ctx: click.Context) -> Any:
         from .errors import PolicyError
 
         try:
@@ -228,13 +246,11 @@ def main(max_case_size: int | None, allow_any_path: bool) -> None:
     Exit codes: 0 fine · 1 findings (failed tests, --strict lint, --exit-code
     differences) · 2 bad input (with file:line:col) · 3 internal error.
     """
-    from . import resolve
-
-    resolve.CONFINED = not allow_any_path
+    settings: dict[str, Any] = {"confined": not allow_any_path}
     if max_case_size is not None:
-        from . import case
-
-        case.MAX_CASE_BYTES = max_case_size << 20
+        settings["max_case_bytes"] = max_case_size << 20
+    # applied by the subcommand when it runs (_Command.invoke), not before its --help
+    click.get_current_context().meta[_SETTINGS] = settings
 
 
 # ---------------------------------------------------------------- check

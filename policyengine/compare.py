@@ -30,6 +30,8 @@ from .migration import (
     item_change,
     migration_lines,
     one_sided_lines,
+    regraded,
+    scale_blocks,
 )
 from .period import EARLIER, LATER, SAME, order
 from .result import ItemResult, Result
@@ -61,7 +63,7 @@ class Comparison:
 
     @property
     def regraded(self) -> int:
-        return sum(1 for i in self.items_changed if i.grades)
+        return regraded(self.items_changed)
 
     @property
     def fines(self) -> tuple[Decimal, Decimal]:
@@ -98,9 +100,7 @@ class Comparison:
             "items": {"old": len(self.old.result.items), "new": len(self.new.result.items),
                       "matched": self.matched, "new_items": len(self.items_new), "gone": len(self.items_gone)},
             "regraded": self.regraded,
-            "migration": {s.scale: s.sorted_migration() for s in self.scales},
-            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
-            "verdict": {s.scale: s.verdict_dict(COMPARE_WORDS) for s in self.scales},
+            **scale_blocks(self.scales, COMPARE_WORDS),
             "scales": {"added": self.scales_added, "removed": self.scales_removed},
             "items_new": [_brief(i) for i in self.items_new],
             "items_gone": [_brief(i) for i in self.items_gone],

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,6 +34,8 @@ from .migration import (
     item_change,
     migration_lines,
     one_sided_lines,
+    regraded,
+    scale_blocks,
 )
 from .model import (
     KINDS,
@@ -89,10 +90,8 @@ class RollupImpact:
     def to_dict(self) -> dict[str, Any]:
         return {
             "units": self.units,
-            "regraded": sum(1 for u in self.units_changed if u.grades),
-            "migration": {s.scale: s.sorted_migration() for s in self.scales},
-            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
-            "verdict": {s.scale: s.verdict_dict(DIFF_WORDS) for s in self.scales},
+            "regraded": regraded(self.units_changed),
+            **scale_blocks(self.scales, DIFF_WORDS),
             "units_changed": [u.to_dict() for u in self.units_changed],
         }
 
@@ -112,16 +111,14 @@ class Impact:
 
     @property
     def regraded(self) -> int:
-        return sum(1 for i in self.items_changed if i.grades)
+        return regraded(self.items_changed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "cases": list(self.cases),
             "items": self.items,
             "regraded": self.regraded,
-            "migration": {s.scale: s.sorted_migration() for s in self.scales},
-            "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in self.scales},
-            "verdict": {s.scale: s.verdict_dict(DIFF_WORDS) for s in self.scales},
+            **scale_blocks(self.scales, DIFF_WORDS),
             "scales": {"added": self.scales_added, "removed": self.scales_removed},
             "items_changed": [i.to_dict() for i in self.items_changed],
             "fines": {"old": self.fines_old, "new": self.fines_new},
@@ -318,12 +315,6 @@ def load_cases(cases: Iterable[Case | str | Path]) -> list[Case]:
     return loaded
 
 
-def _missing_field(message: str) -> re.Match[str] | None:
-    """A case validation's "missing field 'X'", in the interface's language (X: group 1)."""
-    head, _sep, tail = _("missing field '{field_name}'", field_name="{field_name}").partition("{field_name}")
-    return re.match(f"^{re.escape(head)}(.+){re.escape(tail)}$", message)
-
-
 def _evaluate(rs: LoadedRuleset, other: LoadedRuleset, case: Case, side: str) -> Result:
     """Evaluate under one version; inputs only the other version declares are dropped first."""
     own = {d.name for d in (*rs.model.inputs, *rs.model.dimensions)}
@@ -344,13 +335,12 @@ def _under(exc: PolicyError, rs: LoadedRuleset, side: str) -> PolicyError:
     missing: dict[str, Diagnostic] = {}
     lacking: dict[str, int] = {}
     for d in exc.diagnostics:
-        m = _missing_field(d.message) if isinstance(exc, CaseError) else None
-        if m is None:
+        name = d.missing if isinstance(exc, CaseError) else None
+        if name is None:
             under = (_("while evaluating under the old ruleset {path}", path=rs.path) if side == "old"
                      else _("while evaluating under the new ruleset {path}", path=rs.path))
             diagnostics.append(dataclasses.replace(d, notes=[*d.notes, under]))
             continue
-        name = m.group(1)
         lacking[name] = lacking.get(name, 0) + 1
         if name not in missing:
             missing[name] = dataclasses.replace(
@@ -499,9 +489,8 @@ def text_diff(old: str | None, new: str | None) -> list[str]:
 def _impact_lines(imp: Impact) -> list[str]:
     from .runtime import format_number
 
-    regraded = imp.regraded
     out = [_("impact: {items} item(s) in {cases} case(s); {changed} changed, {regraded} regraded", items=imp.items,
-             cases=len(imp.cases), changed=len(imp.items_changed), regraded=regraded),
+             cases=len(imp.cases), changed=len(imp.items_changed), regraded=imp.regraded),
            _("fines: {old} → {new}", old=format_number(imp.fines_old), new=format_number(imp.fines_new))]
     out.extend(one_sided_lines(imp.scales_added, imp.scales_removed))
     for s in imp.scales:
@@ -512,7 +501,7 @@ def _impact_lines(imp: Impact) -> list[str]:
         out.append("")
         out.append(_("rollup {name}: {units} unit(s); {changed} changed, {regraded} regraded", name=r.name,
                      units=r.units, changed=len(r.units_changed),
-                     regraded=sum(1 for u in r.units_changed if u.grades)))
+                     regraded=regraded(r.units_changed)))
         for s in r.scales:
             out.append("")
             out.extend(migration_lines(s))

@@ -40,6 +40,9 @@ class Diagnostic:
     # a spreadsheet's sheet name: then `line` is the row and `column` the column, and the
     # place is written as spreadsheets write it, `file[sheet]!F7`
     sheet: str | None = None
+    # a case item's required field that it lacks: `diff` names it as an input one version
+    # needs (told by this, not by the message's words, which depend on the language)
+    missing: str | None = None
 
     def __post_init__(self) -> None:
         # a message quotes names, ids and values from the input: a megabyte id or field name

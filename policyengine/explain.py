@@ -21,7 +21,7 @@ from .case import Case, load_case, locate, place_text
 from .check import Type, children, walk
 from .compile import CompiledRuleset
 from .errors import CaseError, Diagnostic, did_you_mean
-from .evaluate import build_item, run, run_rollup
+from .evaluate import Units, build_item, every_rollup, run
 from .i18n import _
 from .model import (
     Comprehension,
@@ -96,18 +96,18 @@ def explain_unit(rs: LoadedRuleset | str | Path, case: Case | str | Path, unit: 
     if not isinstance(case, Case):
         case = load_case(case)
     traced = loaded.traced()
-    rows, ids, _names = run(traced, case)
+    done: Units = {}  # the rollups item rules read run with the items: not again below
+    rows, ids, _names = run(traced, case, units=done)
     wanted_rollup, _sep, wanted = unit.rpartition(":") if ":" in unit else ("", "", unit)
     found = []
     known: list[str] = []
-    # every rollup, nested ones grouping the units of the one they are in: (rollup, the
-    # ruleset it is declared in, the case and rows of what it groups, their ids)
-    todo = [(cr, loaded.model, case, rows, ids) for cr in traced.rollups]
-    while todo:
-        cr, owner, below, below_rows, below_ids = todo.pop(0)
-        unit_rows, unit_ids, unit_names, section = run_rollup(cr, below, below_rows, below_ids)
+    # what each rollup groups: (the ruleset it is declared in, the case and rows of what it
+    # groups, their ids); every_rollup lists a nested rollup after the one it groups
+    grouping = {id(cr): (loaded.model, case, rows, ids) for cr in traced.rollups}
+    for cr, (unit_rows, unit_ids, unit_names, section) in every_rollup(traced, case, rows, ids, done):
+        owner, below, below_rows, below_ids = grouping[id(cr)]
         inner = rollup_ruleset(owner, cr.rollup)
-        todo += [(nested, inner, section, unit_rows, unit_ids) for nested in cr.compiled.rollups]
+        grouping.update((id(nested), (inner, section, unit_rows, unit_ids)) for nested in cr.compiled.rollups)
         if wanted_rollup and cr.rollup.name != wanted_rollup:
             continue
         known += [f"{cr.rollup.name}:{u}" for u in unit_ids]

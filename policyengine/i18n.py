@@ -9,7 +9,8 @@ translated: `policyengine --help` and an English run never open it.
 
 The language: `set_language()` (the CLI's `--lang zh|en`), else `POLICYENGINE_LANG`,
 else the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, the first one set, starting with
-`zh`), else English.
+`zh`), else English. The environment's choice is remembered until one of those variables
+changes.
 """
 
 from __future__ import annotations
@@ -34,11 +35,40 @@ def set_language(lang: str | None) -> None:
     _chosen = lang
 
 
+# the environment variables that decide, in the order they are read
+_VARIABLES = ("POLICYENGINE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+# The environment's choice, kept with the raw values it was made from: `_()` runs for every
+# message, and reading os.environ (a key encoded, a value decoded, four times) cost more than
+# the rest of it. The raw values are compared instead, in os.environ's own store, so that a
+# change to the environment (a test's monkeypatch, CliRunner's env=) is still seen at once.
+_from_environment: tuple[tuple[object, ...], str] | None = None
+
+
+def _raw_environment() -> tuple[object, ...]:
+    store = getattr(os.environ, "_data", None)
+    if store is None or _KEYS is None:  # not CPython's os.environ: read it as a mapping
+        return tuple(os.environ.get(name) for name in _VARIABLES)
+    get = store.get
+    first, second, third, fourth = _KEYS
+    return get(first), get(second), get(third), get(fourth)
+
+
+_encode = getattr(os.environ, "encodekey", None)
+_KEYS = tuple(_encode(name) for name in _VARIABLES) if _encode is not None else None
+
+
 def language() -> str:
     """`zh` or `en`, by the rule in the module's docstring."""
+    global _from_environment
     if _chosen is not None:
         return _chosen
-    return language_of_environment(os.environ)
+    raw = _raw_environment()
+    known = _from_environment
+    if known is not None and known[0] == raw:
+        return known[1]
+    chosen = language_of_environment(os.environ)
+    _from_environment = (raw, chosen)
+    return chosen
 
 
 def language_of_environment(env: os._Environ[str] | dict[str, str]) -> str:

@@ -129,6 +129,21 @@ class ItemChange:
         return out
 
 
+def regraded(changes: list[ItemChange]) -> int:
+    """How many of the changed items (or units) changed grade on some scale."""
+    return sum(1 for c in changes if c.grades)
+
+
+def scale_blocks(scales: list[ScaleImpact], words: Words) -> dict[str, Any]:
+    """The per-scale part of a diff's or a comparison's JSON: each scale's migration matrix,
+    its level counts on both sides and its verdict (the same keys in both contracts)."""
+    return {
+        "migration": {s.scale: s.sorted_migration() for s in scales},
+        "levels": {s.scale: {"old": s.counts("old"), "new": s.counts("new")} for s in scales},
+        "verdict": {s.scale: s.verdict_dict(words) for s in scales},
+    }
+
+
 def fired(item: ItemResult) -> list[dict[str, Any]]:
     """The sanctions that fired on an item, with what each one does: a change of a
     sanction's actions (诫勉谈话 added) or its warning colour changes what happens to the

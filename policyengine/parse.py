@@ -249,8 +249,6 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
             d.end_column += column - 1 if d.end_column else 0
         d.line += line - 1 if d.line else line
         d.file = file
-        if d.message == _("unexpected end of file (is a '}}' missing?)"):
-            d.message = _("incomplete expression")
         return ParseError(d)
 
     source = text.rstrip()
@@ -268,7 +266,8 @@ def parse_fragment(text: str, start: str, file: str, line: int = 1, column: int 
     except _TooDeep as exc:
         raise moved(_too_deep(exc, file)) from None
     except lark.exceptions.UnexpectedInput as exc:
-        raise moved(_syntax_diagnostic(exc, file, lines)) from None
+        # an expression that stops short is incomplete, not a file missing its '}'
+        raise moved(_syntax_diagnostic(exc, file, lines, _("incomplete expression"))) from None
     except ParseError as exc:
         raise moved(exc.diagnostics[0]) from None
     except lark.exceptions.VisitError as exc:
@@ -361,7 +360,9 @@ def _full_width(ch: str, ascii: str) -> str:
              char=ch, ascii=ascii)
 
 
-def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
+def _syntax_diagnostic(exc: Any, file: str, lines: list[str], early_end: str | None = None) -> Diagnostic:
+    """The located message for a syntax error; `early_end` is what to say when the text ends
+    where more was needed and no block is left open (default: a file missing a '}')."""
     import lark
 
     line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
@@ -382,7 +383,7 @@ def _syntax_diagnostic(exc: Any, file: str, lines: list[str]) -> Diagnostic:
             d = _diag("PE001", _("this '{{' is never closed: the file ends before its '}}'"), file, *unclosed)
             d.notes.append(_("the file ends at line {line}", line=len(lines)))
             return d
-        return _diag("PE001", _("unexpected end of file (is a '}}' missing?)"), file,
+        return _diag("PE001", early_end or _("unexpected end of file (is a '}}' missing?)"), file,
                      len(lines), max(1, len(lines[-1]) if lines else 1))
     shown = _("end of line") if token.type == "_NL" else repr(str(token))
     if token.type == "_NL":
@@ -417,19 +418,15 @@ def _unclosed_brace(lines: list[str], line: int | None, column: int | None) -> t
     opens, outside strings, backtick names and comments: the block a missing `}` leaves open."""
     opened: list[tuple[int, int]] = []
     for number, text in enumerate(lines, 1):
-        quote = None
-        for i, ch in enumerate(text, 1):
-            if line is not None and (number, i) >= (line, column or 0):
+        if line is not None and number > line:
+            break
+        for i, ch in _code(text):
+            if line is not None and (number, i + 1) >= (line, column or 0):
                 return opened[-1] if opened else None
-            if quote:
-                if ch == quote:
-                    quote = None
-            elif ch in ('"', "`"):
-                quote = ch
-            elif ch == "#":
+            if ch == "#":
                 break
-            elif ch == "{":
-                opened.append((number, i))
+            if ch == "{":
+                opened.append((number, i + 1))
             elif ch == "}" and opened:
                 opened.pop()
     return opened[-1] if opened else None
@@ -476,21 +473,30 @@ def _comments(lines: list[str]) -> Iterator[Comment]:
     for number, line in enumerate(lines, 1):
         if "#" not in line:
             continue
-        quote = None
-        escaped = False
-        for i, ch in enumerate(line):
-            if escaped:  # the character after a backslash in a string: `\"` does not end it
-                escaped = False
-            elif quote:
-                if ch == "\\" and quote == '"':
-                    escaped = True
-                elif ch == quote:
-                    quote = None
-            elif ch in ('"', "`"):
-                quote = ch
-            elif ch == "#":
+        for i, ch in _code(line):
+            if ch == "#":
                 yield Comment(line[i:].rstrip(), number, own_line=not line[:i].strip())
                 break
+
+
+def _code(line: str) -> Iterator[tuple[int, str]]:
+    """The characters of a line that are code, with their index: not those inside a string or
+    a backtick name (a `#` among them starts a comment; the caller stops there). The one
+    scanner of the comment finder and the unclosed-brace finder, so both read `"a\\"#{"` alike."""
+    quote = None
+    escaped = False
+    for i, ch in enumerate(line):
+        if escaped:  # the character after a backslash in a string: `\"` does not end it
+            escaped = False
+        elif quote:
+            if ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = None
+        else:
+            if ch in ('"', "`"):
+                quote = ch
+            yield i, ch
 
 
 # ---------------------------------------------------------------- tree -> model

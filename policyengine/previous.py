@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import runtime
-from .case import Case
+from .case import Case, case_of_text, load_case
 from .errors import CaseError, Diagnostic
 from .i18n import N_, _
 from .period import EARLIER, Period, order, parse_period
@@ -134,24 +134,30 @@ def load_previous(paths: Sequence[str | Path], ruleset_id: str, case: Case, want
 def _earlier(path: str | Path, naming: Case, wanted: Wanted | None = None) -> ResultFile:
     """An earlier period: a result file read back, or a case file evaluated now."""
     suffix = Path(path).suffix.lower()
+    # each file is read once: as a case unless it is a result workbook, as a result unless it
+    # is a case (then its text, and YAML's decoded tree, go on to the case reader)
     if suffix in WORKBOOK_SUFFIXES:
-        from .results.xlsx import is_result_workbook
+        from .case.xlsx import OtherWorkbook
+        from .results.xlsx import RESULT_SHEETS
 
-        if is_result_workbook(path):
+        try:
+            case = load_case(path, leave=RESULT_SHEETS)
+        except OtherWorkbook:
             return read_result(path)
-    elif suffix not in CASE_SUFFIXES:
+        return _evaluated(path, naming, case)
+    if suffix not in CASE_SUFFIXES:
         try:
             return read_result(path, cases=True, wanted=wanted)
-        except CaseNotResult:
-            pass
-    return _evaluated(path, naming)
+        except CaseNotResult as not_result:
+            case = case_of_text(not_result.text, Path(path), not_result.data, Path(path).stat().st_size)
+        return _evaluated(path, naming, case)
+    return _evaluated(path, naming, load_case(path))
 
 
-def _evaluated(path: str | Path, naming: Case) -> ResultFile:
-    """Evaluate the earlier case file `path` (named by `naming`) with the ruleset its
-    `ruleset:` line names; its own earlier files are read (or evaluated) in turn."""
+def _evaluated(path: str | Path, naming: Case, case: Case) -> ResultFile:
+    """Evaluate the earlier case file `path` (named by `naming`, read as `case`) with the
+    ruleset its `ruleset:` line names; its own earlier files are read (or evaluated) in turn."""
     from .api import load_ruleset
-    from .case import load_case
 
     key = Path(path).resolve()
     running = _RUNNING.get()
@@ -168,7 +174,6 @@ def _evaluated(path: str | Path, naming: Case) -> ResultFile:
             "PE368", _("earlier periods given as case files nest more than {depth} deep here ({file}): give the "
                        "earlier ones as result files (eval -o FILE)", depth=MAX_EARLIER_DEPTH, file=str(path)),
             file=where, sheet=sheet, line=line, column=column))
-    case = load_case(path)
     if not case.ruleset:
         raise CaseError(Diagnostic(
             "PE367", _("this case is given as an earlier period of {file}, but names no ruleset to evaluate it "

@@ -170,3 +170,31 @@ def test_reviews_due_in_the_chinese_table(tmp_path: Path) -> None:
     # reviewed at the end of the earlier period (2010-12-31): every quarter → next 2011-03-31
     assert "ZF-ZS-01  市局监察室、单位主要负责人（每 1 quarter），下次复核 2011-03-31" in lines
     assert any(line.startswith("截至 2011-06-30 到期的复核：") for line in lines)
+
+
+def test_case_validation_names_the_missing_field_in_either_language() -> None:
+    # diff tells "a case lacks an input" from other case errors by Diagnostic.missing, not by
+    # reading the message's words: the same fact in both languages
+    import policyengine as pe
+    from policyengine.errors import CaseError
+
+    rs = pe.load_ruleset("tax@2010")
+    for lang, words in (("en", "missing field '"), ("zh", "缺少字段")):
+        i18n.set_language(lang)
+        with pytest.raises(CaseError) as caught:
+            rs.evaluate(pe.Case(items=[{"id": "A"}]))
+        lacking = [d for d in caught.value.diagnostics if d.missing is not None]
+        assert lacking and all(words in d.message and d.missing in d.message for d in lacking), lacking
+        assert all(d.missing is None for d in caught.value.diagnostics if words not in d.message)
+
+
+def test_an_expression_that_stops_short_is_incomplete_in_chinese() -> None:
+    from policyengine.errors import ParseError
+    from policyengine.parse import parse_expression
+
+    for lang, said in (("en", "incomplete expression"), ("zh", "表达式不完整")):
+        i18n.set_language(lang)
+        with pytest.raises(ParseError) as caught:
+            parse_expression("1 + (2 *", "r.yaml", 7, 12)
+        d = caught.value.diagnostics[0]
+        assert (d.code, d.message, d.line) == ("PE001", said, 7)

@@ -418,3 +418,40 @@ def test_main_help_describes_every_command_in_full() -> None:
                      "test"]
     # click cuts a long first sentence with "..."; each command has a short help of its own
     assert "..." not in out.stdout.split("Commands:", 1)[1]
+
+
+def test_every_problem_inside_list_elements_is_reported_located(write) -> None:
+    # two bad fields in the first incident, an unknown field and two missing ones in the second,
+    # a third element that is not a mapping: six problems, each at its own place (a field's
+    # key; the element for a missing field). Columns counted by hand: `      - {日期: someday,
+    # 金额: 500}` has `-` at 7, `{` at 9, 日 at 10, 金 at 23 (someday 14-20, `, ` 21-22).
+    r = write("r.policy", RULES.replace("input b: number = 1",
+                                        "input b: number = 1\ninput e: list of {日期: date, 金额: 0..100}"))
+    c = write("c.yaml", "items:\n  - id: A\n    a: 1\n    d: 1\n    e:\n"
+                        "      - {日期: someday, 金额: 500}\n"
+                        "      - {金額: 5}\n"
+                        "      - 7\n")
+    out = cli("eval", str(r), str(c))
+    assert out.returncode == 2, out.stderr
+    heads = [line for line in out.stderr.split("\n") if "error[PE303]" in line]
+    assert heads == [
+        f"{c}:6:10: error[PE303]: item A: field 'e': element 1, field '日期': must be a date (YYYY-MM-DD), "
+        'not text "someday"',
+        f"{c}:6:23: error[PE303]: item A: field 'e': element 1, field '金额': 500 is outside 0..100",
+        f"{c}:7:10: error[PE303]: item A: field 'e': element 2 has unknown field '金額' (did you mean '金额'?)",
+        f"{c}:7:9: error[PE303]: item A: field 'e': element 2 is missing field '日期'",
+        f"{c}:7:9: error[PE303]: item A: field 'e': element 2 is missing field '金额'",
+        f"{c}:8:9: error[PE303]: item A: field 'e': element 3 must be a mapping {{…}}, not number 7",
+    ], out.stderr
+
+
+def test_problems_inside_list_elements_stop_at_the_limit(write) -> None:
+    from policyengine.case import MAX_ERRORS
+
+    r = write("r.policy", RULES.replace("input b: number = 1", "input b: number = 1\ninput e: list of {x: 0..1}"))
+    bad = ", ".join("{x: 5}" for _n in range(MAX_ERRORS + 40))
+    c = write("c.yaml", f"items:\n  - {{id: A, a: 1, d: 1, e: [{bad}]}}\n  - {{id: B, a: 1, d: 1, e: [{bad}]}}\n")
+    out = cli("eval", str(r), str(c))
+    assert out.returncode == 2
+    assert out.stderr.count("error[PE303]") == MAX_ERRORS
+    assert f"stopped after {MAX_ERRORS} problems" in out.stderr

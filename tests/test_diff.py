@@ -382,3 +382,32 @@ def test_shipped_tax_revision() -> None:
     assert ("table", "运行频率系数", "modified") in kinds
     assert ("sanction", "收受礼金", "added") in kinds
     assert not any(k in ("input", "dimension", "let", "levels", "grade") for k, _, _ in kinds)
+
+
+def test_the_per_scale_block_and_the_regraded_count_are_one_each_for_diff_and_compare() -> None:
+    from decimal import Decimal
+
+    from policyengine.compare import COMPARE_WORDS
+    from policyengine.migration import DIFF_WORDS, ItemChange, ScaleImpact, regraded, scale_blocks
+
+    # levels 高 > 中 > 低 (most severe first); A 中→高 (stricter), B 高→低 (milder), C 低→低
+    s = ScaleImpact("档", ("高", "中", "低"), ("高", "中", "低"), {})
+    for item_id, before, after in (("A", "中", "高"), ("B", "高", "低"), ("C", "低", "低")):
+        s.move(item_id, before, after)
+    assert scale_blocks([s], DIFF_WORDS) == {
+        "migration": {"档": {"高": {"低": 1}, "中": {"高": 1}, "低": {"低": 1}}},
+        "levels": {"档": {"old": {"高": 1, "中": 1, "低": 1}, "new": {"高": 1, "中": 0, "低": 2}}},
+        "verdict": {"档": {"verdict": "mixed", "stricter": ["A"], "more_lenient": ["B"]}},
+    }
+    assert scale_blocks([s], COMPARE_WORDS)["verdict"] == {"档": {"verdict": "mixed", "up": ["A"], "down": ["B"]}}
+    changes = [ItemChange(None, "A", None, {"档": ("中", "高")}, {}), ItemChange(None, "D", None, {}, {"x": (1, 2)})]
+    assert regraded(changes) == 1  # D changed a value only
+    # the diff's and the comparison's JSON take their block and count from these, not copies
+    diff, compare = importlib.import_module("policyengine.diff"), importlib.import_module("policyengine.compare")
+    impact = diff.Impact([None], 3, [s], [], [], changes, Decimal(0), Decimal(0),
+                         [diff.RollupImpact("单位", 2, [s], changes)])
+    data = impact.to_dict()
+    assert data["regraded"] == 1 and data["rollups"]["单位"]["regraded"] == 1
+    assert {k: data[k] for k in ("migration", "levels", "verdict")} == scale_blocks([s], DIFF_WORDS)
+    assert {k: data["rollups"]["单位"][k] for k in ("migration", "levels", "verdict")} == scale_blocks([s], DIFF_WORDS)
+    assert compare.regraded is regraded and compare.scale_blocks is scale_blocks

@@ -198,3 +198,81 @@ def test_summary_lines_and_the_test_runner_speak_chinese() -> None:
     assert any(line.startswith("合计") and line.split()[-1] == "105" for line in lines)
     suite = cli("--lang", "zh", "test", "cases/tax/luoyang-2010.yaml")
     assert suite.stdout.rstrip("\n").split("\n")[-1] == "1 个通过，0 个失败"
+
+
+def test_a_subcommands_help_imports_only_what_it_prints() -> None:
+    # `eval --help` exits while click parses the subcommand's options: nothing that reads a case
+    # or builds a model is needed for it (the group's settings are applied when a command runs)
+    probe = ("import sys, policyengine.cli as c\n"
+             "try:\n    c.main(['--max-case-size', '3', 'eval', '--help'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('policyengine')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_env(LANG="C"))
+    assert "Usage: " in out.stdout and "--previous" in out.stdout, out.stderr
+    loaded = eval(out.stdout.strip().split("\n")[-1])
+    for heavy in ("policyengine.case", "policyengine.model", "policyengine.resolve", "policyengine.evaluate"):
+        assert heavy not in loaded, loaded
+
+
+def test_the_group_settings_hold_for_the_command_and_end_with_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from policyengine import case, resolve
+    from policyengine.cli import main
+
+    path = tmp_path / "c.json"
+    path.write_text('{"items": [{"id": "a", "x": "' + "1" * (2 << 20) + '"}]}', encoding="utf-8")
+    before = resolve.CONFINED, case.MAX_CASE_BYTES
+    out = CliRunner().invoke(main, ["--max-case-size", "1", "eval", "tax", str(path)])
+    assert out.exit_code == 2 and "larger than 1 MiB" in out.output, out.output
+    assert (resolve.CONFINED, case.MAX_CASE_BYTES) == before
+
+
+def test_help_in_one_process_follows_each_runs_language() -> None:
+    from click.testing import CliRunner
+
+    from policyengine.cli import main
+
+    runner = CliRunner()
+    for lang, said, not_said in [("zh", "显示本帮助并退出。", "Show this message"),
+                                 ("en", "Show this message and exit.", "显示本帮助并退出。"),
+                                 ("zh", "显示本帮助并退出。", "Show this message")]:
+        top = runner.invoke(main, ["--lang", lang, "--help"])
+        sub = runner.invoke(main, ["--lang", lang, "eval", "--help"])
+        assert said in top.output and not_said not in top.output, (lang, top.output)
+        assert said in sub.output and not_said not in sub.output, (lang, sub.output)
+    assert "Check rulesets for errors and lint warnings." in runner.invoke(main, ["--lang", "en", "--help"]).output
+    assert "Evaluate RULESET on each CASE file" in runner.invoke(main, ["--lang", "en", "eval", "--help"]).output
+    # without --lang: the environment's language (English in the tests), whatever ran before
+    runner.invoke(main, ["--lang", "zh", "--help"])
+    plain = runner.invoke(main, ["--help"])
+    assert "Usage:" in plain.output and "用法" not in plain.output
+    i18n.set_language(None)
+
+
+def test_the_environments_language_is_read_once_and_again_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    decided: list[str] = []
+    real = i18n.language_of_environment
+
+    def counted(env: dict[str, str]) -> str:
+        decided.append(real(env))
+        return decided[-1]
+
+    monkeypatch.setattr(i18n, "language_of_environment", counted)
+    monkeypatch.setattr(i18n, "_from_environment", None, raising=False)  # what earlier tests left
+    monkeypatch.setenv("POLICYENGINE_LANG", "en")
+    for _n in range(50):
+        assert i18n._("item {id}: ", id="A1") == "item A1: "
+    assert decided == ["en"]  # fifty messages, one reading of the environment
+    monkeypatch.setenv("POLICYENGINE_LANG", "zh")
+    assert i18n._("item {id}: ", id="A1") == "条目 A1："
+    monkeypatch.delenv("POLICYENGINE_LANG")
+    monkeypatch.setenv("LC_ALL", "C")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.language() == "en"  # LC_ALL decides
+    monkeypatch.delenv("LC_ALL")
+    assert i18n.language() == "zh"
+    i18n.set_language("en")  # --lang wins, and letting it go gives the environment back
+    assert i18n.language() == "en"
+    i18n.set_language(None)
+    assert i18n.language() == "zh"
+    assert decided == ["en", "zh", "en", "zh"]

@@ -303,3 +303,16 @@ def test_a_file_saved_as_gbk_is_located_and_the_fix_named(tmp_path: Path) -> Non
         parse_file(path)
     d = info.value.diagnostics[0]
     assert (d.line, d.column, d.message, d.notes) == (2, 11, "file is not valid UTF-8 (byte 0xff)", [])
+
+
+def test_an_escaped_quote_in_a_string_hides_its_braces_from_the_unclosed_block_finder() -> None:
+    # the supervision block (line 9, its `{` at column 15) is never closed; the text `a \"{ b`
+    # holds a brace inside the string (the \" does not end it), which opens no block
+    text = ('ruleset x "x"\nversion "1"\ninput 分: number\nlevels 档 [高 red, 低 green]\n'
+            'grade 档 {\n  分 >= 60  -> 高\n  otherwise -> 低\n}\nsupervision 档 {\n'
+            '  高 -> "a \\"{ b"\n  低 -> "c"\n')
+    with pytest.raises(ParseError) as caught:
+        parse_text(text, "r.policy")
+    d = caught.value.diagnostics[0]
+    assert (d.code, d.line, d.column) == ("PE001", 9, 15), d
+    assert "is never closed" in d.message

@@ -301,3 +301,52 @@ def test_explain_shows_the_earlier_cases_evaluated_in_the_run() -> None:
     # ZQ-03's quarters: 红 (47.5), 橙, 红 (55), 橙 -> 2 red quarters -> C
     assert "history = [{预警颜色: 红}, {预警颜色: 橙}, {预警颜色: 红}, {预警颜色: 橙}]" in run.stdout
     assert "红色季度数 = count(h in history where h.预警颜色 == 红) = 2" in run.stdout
+
+
+def test_an_earlier_case_file_is_read_once(write, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an earlier period given as a case (workbook, JSON or YAML) is first tried as a result; the
+    # file is then read no more often than loading it as a case reads it
+    import builtins
+    import io
+    from collections import Counter
+
+    import python_calamine
+
+    import policyengine as pe
+    from policyengine.case import load_case
+
+    tmp, case = write
+    _workbook(tmp / "q1.xlsx", "2010Q1", ["[]"], [["A", 5], ["B", 1]])  # A 50 高, B 10 低
+    (tmp / "q2.json").write_text(json.dumps({"ruleset": "mini.policy", "period": "2010Q2", "previous": [],
+                                             "items": [{"id": "A", "裁量": 4}, {"id": "B", "裁量": 5}]}),
+                                 encoding="utf-8")  # A 40 高, B 50 高
+    case("q3.yaml", "2010Q3", "[]", "  - {id: A, 裁量: 1}\n")  # A 10 低
+    year = case("y.yaml", "2010", "[q1.xlsx, q2.json, q3.yaml]", "  - {id: A, 裁量: 3}\n  - {id: B, 裁量: 3}\n")
+    reads: Counter[str] = Counter()
+    real_open, real_book = io.open, python_calamine.CalamineWorkbook
+
+    def counted_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(file, (str, Path)):
+            reads[Path(file).name] += 1
+        return real_open(file, *args, **kwargs)
+
+    class CountedBook:
+        @staticmethod
+        def from_path(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            reads[Path(path).name] += 1
+            return real_book.from_path(path, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counted_open)
+    monkeypatch.setattr(builtins, "open", counted_open)
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", CountedBook)
+    alone: Counter[str] = Counter()
+    for name in ("q1.xlsx", "q2.json", "q3.yaml"):
+        reads.clear()
+        load_case(tmp / name)
+        alone[name] = reads[name]
+    assert alone["q2.json"] == 1 and alone["q3.yaml"] == 1
+    reads.clear()
+    result = pe.load_ruleset(tmp / "mini.policy").evaluate(load_case(year))
+    # A: 高 高 低 -> 2 red quarters; B: 低 高 (not in Q3) -> 1
+    assert [i.values["红季"] for i in result.items] == [2, 1]
+    assert {name: reads[name] for name in alone} == dict(alone)

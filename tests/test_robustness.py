@@ -558,3 +558,31 @@ def test_a_case_its_caller_allowed_to_be_large_is_still_located(tmp_path, monkey
         assert (err.diagnostics[0].line, err.diagnostics[0].column) == (202, 13)  # at the field x
     else:
         raise AssertionError("x: oops is not a number")
+
+
+JSON_WALKED = ('{ "title" : "a, [b] {c}",\n  "items" : [ {"id": "a", "n": [1, {"x": "}"}]} ,\n'
+               '    {"id":"b","k\\"ey":2 , "n": 3} ],\n  "units": {"单位": [{"id": "u"}]} }\n')
+
+
+def test_one_json_walker_locates_values_and_duplicate_keys() -> None:
+    from json.scanner import make_scanner
+
+    from policyengine.case import json as case_json
+    from policyengine.case.locate import _json_position
+
+    scan = make_scanner(json.JSONDecoder())
+    top = [(key, JSON_WALKED[value_at]) for key, _key_at, value_at in case_json.json_children(JSON_WALKED, 0, scan)]
+    assert top == [("title", '"'), ("items", "["), ("units", "{")]
+    items_at = next(v for k, _a, v in case_json.json_children(JSON_WALKED, 0, scan) if k == "items")
+    starts = [(i, at) for i, at, _same in case_json.json_children(JSON_WALKED, items_at, scan)]
+    assert [i for i, _at in starts] == [0, 1] and JSON_WALKED[starts[1][1]:starts[1][1] + 9] == '{"id":"b"'
+    # a key's place for the last step, a value's for the steps before; counted by hand:
+    # line 3 is `    {"id":"b","k\"ey":2 , "n": 3} ],`, its "n" key at column 27 (after `2 , `)
+    assert _json_position(JSON_WALKED, ["items", 1, "n"]) == (3, 27)
+    assert _json_position(JSON_WALKED, ["items", 1, 'k"ey']) == (3, 15)
+    assert _json_position(JSON_WALKED, ["units", "单位", 0, "id"]) == (4, 21)
+    assert _json_position(JSON_WALKED, ["items", 5, "id"]) == (2, 13)  # no such element: the list
+    # the duplicate finder walks the same way: "id" twice in the second item, on line 3
+    twice = JSON_WALKED.replace('"k\\"ey":2', '"id":2')
+    assert case_json._suspect_start(twice) == JSON_WALKED.index('{"id":"b"')
+    assert case_json._duplicate_key_at(twice) == ("id", twice.index('"id":2'))

@@ -194,23 +194,33 @@ def test_reading_the_unit_needs_its_key_on_every_section(write) -> None:
             "unit of rollup '单位'") in run.stderr
 
 
-def test_the_nested_rollup_runs_once_and_is_covered(files, monkeypatch: pytest.MonkeyPatch) -> None:
-    from policyengine import evaluate as evaluation
+@pytest.fixture
+def rollup_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of each rollup run, in order (wherever evaluate.run_rollup is called from)."""
+    import importlib
+
+    from policyengine import evaluate
+
+    ran: list[str] = []
+    real = evaluate.run_rollup
+
+    def counted(cr, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append(cr.rollup.name)
+        return real(cr, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "run_rollup", counted)
+    # explain once ran rollups itself ("policyengine.explain": the package's `explain` is the function)
+    monkeypatch.setattr(importlib.import_module("policyengine.explain"), "run_rollup", counted, raising=False)
+    return ran
+
+
+def test_the_nested_rollup_runs_once_and_is_covered(files, rollup_runs: list[str]) -> None:
     from policyengine.golden import Coverage, check_case
 
     rules, case = files
-    calls: list[str] = []
-    real = evaluation.run_rollup
-
-    def counted(cr, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(cr.rollup.name)
-        return real(cr, *args, **kwargs)
-
-    monkeypatch.setattr(evaluation, "run_rollup", counted)
     pe.load_ruleset(rules).evaluate(pe.load_case(case))
     # 单位 runs inside 科室's stages (科室's rules read it); its results come from that run
-    assert calls == ["科室", "单位"]
-    monkeypatch.setattr(evaluation, "run_rollup", real)
+    assert rollup_runs == ["科室", "单位"]
     # coverage: items grade lines 2/2 + levels 2/2 (A…G: 高 and 低 both); 科室 grade lines 2/2
     # (line 1: 甲, 乙, 丁; line 2: 丙), levels 2/2, supervision lines 3/3 (甲, 乙 → line 1; 丁 →
     # line 2; 丙 → line 3); 单位 grade lines 2/2 (X局 line 1; Y局, Z局 line 2), levels 2/2
@@ -220,3 +230,18 @@ def test_the_nested_rollup_runs_once_and_is_covered(files, monkeypatch: pytest.M
     case.write_text(CASE + "expect_units:\n  单位:\n    X局: {高数合计: 3, 单位档次: 差}\n", encoding="utf-8")
     assert check_case(case, coverage=coverage).passed
     assert (coverage.covered, coverage.total) == (15, 15)
+
+
+def test_explaining_a_unit_runs_each_rollup_once(files, rollup_runs: list[str]) -> None:
+    import importlib
+
+    explain = importlib.import_module("policyengine.explain")
+    rules, case = files
+    # 科室 reads 单位 (its rules run it); the explanation lists both without running 单位 again
+    ex = explain.explain_unit(str(rules), str(case), "乙科")
+    assert sorted(rollup_runs) == ["单位", "科室"]
+    assert ex.find("values", "占单位")["value"] == D("0.3333")
+    rollup_runs.clear()
+    # X局 = 甲科 2 + 乙科 1 = 3 high points
+    assert explain.explain_unit(str(rules), str(case), "X局").find("values", "高数合计")["value"] == 3
+    assert sorted(rollup_runs) == ["单位", "科室"]

@@ -460,3 +460,15 @@ def test_a_default_in_a_yaml_only_number_form_converts_to_a_dsl_number() -> None
     dsl_text = rewrite(text, "t.yaml", "yaml", "dsl")
     assert "input a: number = 1000\n" in dsl_text
     assert "input b: number = 1.0\n" in dsl_text and "input c: number = 15%\n" in dsl_text
+
+
+def test_an_expression_that_stops_short_is_incomplete_in_either_language(tmp_path: Path) -> None:
+    # the expression parser tells "the text ended too soon" by where lark stopped, not by the
+    # words of a message: `check --lang zh` says it in Chinese, at the expression's place
+    path = tmp_path / "r.yaml"
+    path.write_text(edited("分: 运行次数 * 系数", "分: 运行次数 * (系数 +"), encoding="utf-8")
+    zh = cli("--lang", "zh", "check", str(path))
+    en = cli("--lang", "en", "check", str(path))
+    assert zh.returncode == en.returncode == 2
+    assert f"{path}:14:" in zh.stderr and "错误[PE001]: 表达式不完整" in zh.stderr, zh.stderr
+    assert f"{path}:14:" in en.stderr and "error[PE001]: incomplete expression" in en.stderr, en.stderr

@@ -84,18 +84,20 @@ class Case:
 MAX_CASE_BYTES = 256 << 20
 
 
-def load_case(path: str | Path, header: dict[str, Any] | None = None, max_bytes: int | None = None) -> Case:
+def load_case(path: str | Path, header: dict[str, Any] | None = None, max_bytes: int | None = None,
+              leave: frozenset[str] = frozenset()) -> Case:
     """Read a case file (YAML, JSON, CSV or XLSX, by its extension). `header` (title, unit,
     period: the command line's --title/--unit/--period) overrides the file's own; a file
-    larger than `max_bytes` (default MAX_CASE_BYTES) is refused (PE307)."""
-    case = _read_case(Path(path), max_bytes)
+    larger than `max_bytes` (default MAX_CASE_BYTES) is refused (PE307). A workbook holding
+    every sheet named in `leave` is not read: `xlsx.OtherWorkbook` is raised."""
+    case = _read_case(Path(path), max_bytes, leave)
     for key, value in (header or {}).items():
         if value is not None:
             setattr(case, key, int(value) if key == "period" and _WHOLE_YEAR.fullmatch(str(value)) else value)
     return case
 
 
-def _read_case(path: Path, max_bytes: int | None = None) -> Case:
+def _read_case(path: Path, max_bytes: int | None = None, leave: frozenset[str] = frozenset()) -> Case:
     suffix = path.suffix.lower()
     # the readers are imported when a file of their kind is read: `--help` stays fast
     if suffix in (".xlsx", ".xlsm") and path.is_file():
@@ -103,22 +105,29 @@ def _read_case(path: Path, max_bytes: int | None = None) -> Case:
 
         _within_limit(path.stat().st_size, path, max_bytes)  # a workbook is read by its reader
         with gc_paused():
-            return read_xlsx(path)
+            return read_xlsx(path, leave)
     if suffix == ".csv":
         from .csv import read_csv
 
         raw = read_bytes(path, max_bytes)
         with gc_paused():
             return read_csv(raw, path)
-    text = load_text(path, max_bytes)
+    return case_of_text(load_text(path, max_bytes), path)
+
+
+def case_of_text(text: str, path: Path, data: Any = None, size: int | None = None) -> Case:
+    """The case in `text`, a YAML or JSON case file's text, read as `load_case` reads it.
+    `data`: that text already decoded by this package's reader (an earlier period's file,
+    read first as a result, is not read or decoded again); `size`: its size in bytes, held
+    to the limit as load_case holds a file."""
     from .json import read_json
     from .yaml import read_yaml
 
-    with gc_paused():
-        if suffix == ".json":
-            data = read_json(text, path)
-        else:
-            data = read_yaml(text, path)
+    if size is not None:
+        _within_limit(size, path, None)
+    if data is None:
+        with gc_paused():
+            data = read_json(text, path) if path.suffix.lower() == ".json" else read_yaml(text, path)
     return case_from_data(data, str(path))
 
 
@@ -256,5 +265,5 @@ from .validate import (  # noqa: E402
 from .values import MAX_DIGITS, MAX_ERRORS, MAX_LIST_LENGTH, MAX_MAGNITUDE  # noqa: E402
 
 __all__ = ["HEADER_KEYS", "MAX_CASE_BYTES", "MAX_DIGITS", "MAX_ERRORS", "MAX_LIST_LENGTH", "MAX_MAGNITUDE", "PROGRESS_CHUNK", "Case",
-           "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "converter", "gc_paused",
+           "Converter", "Fill", "ItemsDone", "Layout", "_Invalid", "case_from_data", "case_of_text", "converter", "gc_paused",
            "input_type", "layout", "load_case", "locate", "place_text", "validate"]

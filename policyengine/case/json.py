@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
+from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
@@ -74,45 +75,63 @@ def _duplicate_key_at(text: str) -> tuple[str, int]:
 def _suspect_start(text: str) -> int:
     """Where the top-level value holding the duplicate starts: an element of a top-level
     list (items) or a top-level member's value; 0 when it is the top-level object itself."""
-    from json.decoder import scanstring
     from json.scanner import make_scanner
 
-    space = re.compile(r"[ \t\n\r]*")
     scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str,
                                          object_pairs_hook=_unique_object))
-    def after(end: int) -> int:  # past spaces and one comma
-        end = space.match(text, end).end()
-        return space.match(text, end + 1).end() if text[end] == "," else end
-
-    def past(at: int) -> int:  # past the value at `at`; raises _Suspect when it holds the duplicate
-        try:
-            return after(scan(text, at)[1])
-        except _DuplicateKey:
-            raise _Suspect(at) from None
-
-    at = space.match(text, 0).end()
+    at = SPACE.match(text, 0).end()
     if text[at] != "{":
         return 0
-    at = space.match(text, at + 1).end()
+    suspect = 0
     try:
-        while text[at] == '"':
-            _text, at = scanstring(text, at + 1)
-            at = space.match(text, space.match(text, at).end() + 1).end()
-            if text[at] != "[":
-                at = past(at)
-                continue
-            at = space.match(text, at + 1).end()  # a list: its elements one by one
-            while text[at] != "]":
-                at = past(at)
-            at = after(at + 1)
-    except _Suspect as suspect:
-        return suspect.start
+        # each value is scanned as the walk moves past it: the one that raises holds the duplicate
+        for _key, _key_at, value_at in json_children(text, at, scan):
+            suspect = value_at
+            if text[value_at] == "[":  # a list: its elements one by one
+                for _index, element_at, _same in json_children(text, value_at, scan):
+                    suspect = element_at
+                suspect = value_at
+    except _DuplicateKey:
+        return suspect
     return 0
 
 
-class _Suspect(Exception):
-    def __init__(self, start: int):
-        self.start = start
+SPACE = re.compile(r"[ \t\n\r]*")
+Scanner = Callable[[str, int], tuple[Any, int]]
+
+
+def json_children(text: str, at: int, scan: Scanner) -> Iterator[tuple[str | int, int, int]]:
+    """The members of the JSON object, or the elements of the array, whose text starts at
+    `at` (nothing for any other value): (key, or index, where the member's key starts (an
+    element's: its value), where its value starts). A value is skipped with `scan` (a
+    json.scanner) only when the next one is asked for, so a walk that stops at a value never
+    scans it. The one walker of JSON text (locating a case error, finding a duplicate key)."""
+    at = SPACE.match(text, at).end()
+    if text[at] == "{":
+        at = SPACE.match(text, at + 1).end()
+        while text[at] != "}":
+            key_at = at
+            key, at = scanstring(text, at + 1)
+            at = SPACE.match(text, SPACE.match(text, at).end() + 1).end()  # past ':'
+            yield key, key_at, at
+            at = _past(text, scan, at)
+    elif text[at] == "[":
+        at = SPACE.match(text, at + 1).end()
+        index = 0
+        while text[at] != "]":
+            yield index, at, at
+            at = _past(text, scan, at)
+            index += 1
+
+
+def _past(text: str, scan: Scanner, at: int) -> int:
+    """Past the value at `at`, the spaces after it and one comma."""
+    try:
+        end = scan(text, at)[1]
+    except StopIteration:  # no value there (inside a generator it would become a RuntimeError)
+        raise ValueError(f"no JSON value at {at}") from None
+    end = SPACE.match(text, end).end()
+    return SPACE.match(text, end + 1).end() if text[end] == "," else end
 
 
 def _duplicate_in(text: str, start: int) -> tuple[str, int]:

@@ -10,15 +10,11 @@ edited and loaded again, each see their own text.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import Case
-
-_SPACE = re.compile(r"[ \t\n\r]*")
-
 
 @dataclass
 class Grid:
@@ -129,45 +125,24 @@ def _position(source: Any, path: list[Any]) -> tuple[int, int] | None:
 
 def _json_position(text: str, path: list[Any]) -> tuple[int, int] | None:
     """Follow `path` through JSON text; for the last step of a mapping, the key's place."""
-    from json.decoder import scanstring
     from json.scanner import make_scanner
+
+    from .json import SPACE, json_children
 
     # numbers as text: a number of 10^6 digits must not become an int
     scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str))
-    best = at = _SPACE.match(text, 0).end()
+    best = at = SPACE.match(text, 0).end()
     try:
         for n, step in enumerate(path):
             last = n == len(path) - 1
-            if text[at] == "{":
-                at = _SPACE.match(text, at + 1).end()
-                found = None
-                while text[at] != "}":
-                    key_at = at
-                    key, at = scanstring(text, at + 1)
-                    at = _SPACE.match(text, at).end() + 1  # past ':'
-                    at = _SPACE.match(text, at).end()
-                    if key == str(step):
-                        found = key_at if last else at
-                        break
-                    _, at = scan(text, at)
-                    at = _SPACE.match(text, at).end()
-                    if text[at] == ",":
-                        at = _SPACE.match(text, at + 1).end()
-                if found is None:
+            for key, key_at, value_at in json_children(text, at, scan):
+                if key == step if isinstance(key, int) else key == str(step):
+                    at = key_at if last else value_at
                     break
-                at = found
-            elif text[at] == "[" and isinstance(step, int):
-                at = _SPACE.match(text, at + 1).end()
-                for _ in range(step):
-                    _, at = scan(text, at)
-                    at = _SPACE.match(text, at).end()
-                    if text[at] != ",":
-                        raise ValueError("fewer elements than the index")
-                    at = _SPACE.match(text, at + 1).end()
             else:
                 break
             best = at
-    except (ValueError, IndexError, StopIteration, RecursionError):
+    except (ValueError, IndexError, RecursionError):
         pass
     line = text.count("\n", 0, best) + 1
     return line, best - text.rfind("\n", 0, best)

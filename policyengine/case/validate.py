@@ -21,10 +21,17 @@ if TYPE_CHECKING:
 
 
 class _Invalid(Exception):
-    def __init__(self, message: str, sub: list[Any] | None = None):
+    """A value that does not fit its type: the message, the path below the field to the
+    part at fault, and (a list of records) the other problems found in it after this one."""
+
+    def __init__(self, message: str, sub: list[Any] | None = None, also: list[_Invalid] | None = None):
         super().__init__(message)
         self.message = message
         self.sub = sub or []
+        self.also = also or []
+
+    def every(self) -> list[_Invalid]:
+        return [self, *self.also]
 
 
 Converter = Callable[[Any], Any]
@@ -180,30 +187,36 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
             if len(value) > MAX_LIST_LENGTH:
                 raise _Invalid(_("list has {value} elements (limit {MAX_LIST_LENGTH})",
                                  value=len(value), MAX_LIST_LENGTH=MAX_LIST_LENGTH))
+            # every problem of every element is reported (up to MAX_ERRORS), not the first
+            found: list[_Invalid] = []
             out = []
             for i, element in enumerate(value):
+                if len(found) >= MAX_ERRORS:
+                    break
                 if not isinstance(element, dict):
-                    raise _Invalid(_("element {value} must be a mapping {{…}}, not {element}",
-                                     value=i + 1, element=_describe(element)), [i])
-                extra = element.keys() - names
-                if extra:
-                    bad = sorted(map(str, extra))[0]
-                    raise _Invalid(_("element {value} has unknown field '{bad}'",
-                                     value=i + 1, bad=bad) + did_you_mean(bad, names), [i, bad])
+                    found.append(_Invalid(_("element {value} must be a mapping {{…}}, not {element}",
+                                            value=i + 1, element=_describe(element)), [i]))
+                    continue
+                for bad in sorted(map(str, element.keys() - names)):
+                    found.append(_Invalid(_("element {value} has unknown field '{bad}'",
+                                            value=i + 1, bad=bad) + did_you_mean(bad, names), [i, bad]))
                 record = {}
                 for name, convert, default in fields:
                     if name in element and element[name] is not None:
                         try:
                             record[name] = convert(element[name])
                         except _Invalid as exc:
-                            raise _Invalid(_("element {value}, field '{name}': {message}",
-                                             value=i + 1, name=name, message=exc.message), [i, name]) from None
+                            found += [_Invalid(_("element {value}, field '{name}': {message}",
+                                                 value=i + 1, name=name, message=e.message), [i, name, *e.sub])
+                                      for e in exc.every()]
                     elif default is not _REQUIRED:
                         record[name] = default
                     else:
-                        raise _Invalid(_("element {value} is missing field '{name}'",
-                                         value=i + 1, name=name), [i])
+                        found.append(_Invalid(_("element {value} is missing field '{name}'",
+                                                value=i + 1, name=name), [i]))
                 out.append(record)
+            if found:
+                raise _Invalid(found[0].message, found[0].sub, found[1:])
             return out
 
         return records
@@ -451,7 +464,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         # an empty inventory is a mistake (a wrong file, a failed export), not a result to publish
         raise CaseError(Diagnostic("PE303", _("the case has no items to assess"), file=case.file or "<case>",
                                    line=_key_line(case.file, ["items"]) if case.file else 0))
-    problems: list[tuple[list[Any], str, str | None]] = []
+    problems: list[Problem] = []
     rows: list[list[Any]] = []
     ids: list[str] = []
     names: list[str | None] = []
@@ -491,16 +504,20 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
             progress(stop - start)
     if problems:
         diagnostics = []
-        for path, message, item_id in problems[:MAX_ERRORS]:
+        for path, message, item_id, *missing in problems[:MAX_ERRORS]:
             file, sheet, line, column = place(case, path)
             diagnostics.append(Diagnostic("PE303", message, file=file, line=line, column=column, item=item_id,
-                                          sheet=sheet))
+                                          sheet=sheet, missing=missing[0] if missing else None))
         if len(problems) >= MAX_ERRORS:
             diagnostics[-1].notes.append(_("stopped after {MAX_ERRORS} problems",
                                            MAX_ERRORS=MAX_ERRORS))
         raise CaseError(diagnostics)
     return rows, ids, names
 
+
+# what is wrong where: the path to it, the message, the item's id, and for a missing
+# required field its name (Diagnostic.missing)
+Problem = tuple[list[Any], str, str | None] | tuple[list[Any], str, str | None, str]
 
 # what validation says of an entry by its position: an item, or a unit of a rollup's units
 ENTRY_WORDS = {
@@ -514,7 +531,7 @@ ENTRY_WORDS = {
 
 
 def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
-                     problems: list[tuple[list[Any], str, str | None]], rows: list[list[Any]],
+                     problems: list[Problem], rows: list[list[Any]],
                      ids: list[str], names: list[str | None], columns: tuple[set[str], str] | None = None,
                      words: tuple[str, str, str, str] = ENTRY_WORDS[False]) -> None:
     """Validate one item field by field, collecting every problem it has."""
@@ -567,16 +584,16 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
         if value is None:
             if default is _REQUIRED:
                 problems.append((["items", index], _("missing field '{field_name}'",
-                                                     field_name=field_name), item_id))
+                                                     field_name=field_name), item_id, field_name))
                 continue
             row[slot] = default
             continue
         try:
             row[slot] = convert(value)
         except _Invalid as exc:
-            problems.append((["items", index, field_name, *exc.sub], _("field '{field_name}': {message}",
-                                                                       field_name=field_name, message=exc.message),
-                             item_id))
+            problems += [(["items", index, field_name, *e.sub], _("field '{field_name}': {message}",
+                                                                  field_name=field_name, message=e.message),
+                          item_id) for e in exc.every()]
     row[plan.sanction_slot] = ()
     if plan.trace_slot is not None:
         row[plan.trace_slot] = {}

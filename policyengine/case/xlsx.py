@@ -46,10 +46,17 @@ MAX_SHEET_CELLS = 50_000_000  # 1M items of 50 columns
 MAX_SHEET_BYTES = 1 << 30
 
 
-def read_xlsx(path: Path) -> Case:
+class OtherWorkbook(Exception):  # not an error: the caller reads the workbook another way
+    """The workbook holds every sheet the caller named in `read_xlsx(…, leave=…)` (a result
+    workbook, written by `eval -o x.xlsx`): told before any sheet is read."""
+
+
+def read_xlsx(path: Path, leave: frozenset[str] = frozenset()) -> Case:
     file = str(path)
     try:
         with zipfile.ZipFile(path) as archive:
+            if leave and leave <= sheet_names(archive):
+                raise OtherWorkbook(file)
             calculated = _survey(archive, file)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         detail = "it is not a zip archive" if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120]
@@ -62,6 +69,21 @@ def read_xlsx(path: Path) -> Case:
         if sheets is not None:
             return _read_sheets(sheets, path, None)
     return _read_with_openpyxl(path)
+
+
+_SHEET = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sheet\b[^>]*?\sname="([^"]*)"')
+
+
+def sheet_names(archive: zipfile.ZipFile) -> frozenset[str]:
+    """The workbook's sheet names, from its xl/workbook.xml (no sheet read); none if it has none."""
+    import html
+
+    try:
+        with archive.open("xl/workbook.xml") as source:
+            text = source.read(MAX_SHEET_BYTES)
+    except KeyError:
+        return frozenset()
+    return frozenset(html.unescape(name.decode("utf-8", "replace")) for name in _SHEET.findall(text))
 
 
 def _survey(archive: zipfile.ZipFile, file: str) -> bool:

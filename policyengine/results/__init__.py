@@ -38,7 +38,14 @@ class ResultFileError(CaseError):
 
 class CaseNotResult(Exception):  # not an error: the caller evaluates the case instead
     """The file read as a result is a case file (its top level lists `items` and has no
-    `summary`, which every result has): an earlier period given as a case to evaluate."""
+    `summary`, which every result has): an earlier period given as a case to evaluate. Its
+    text, and its YAML already decoded by the case reader (None for JSON, which the case
+    reader decodes more strictly), so that the file is not read again."""
+
+    def __init__(self, file: str, text: str, data: Any = None):
+        super().__init__(file)
+        self.text = text
+        self.data = data
 
 
 @dataclass
@@ -178,13 +185,13 @@ def _checked(text: str, path: Path, suffix: str, cases: bool = False, rebuilt: A
 
             data = read_yaml(text, path)
             if cases and _is_case(data):
-                raise CaseNotResult(file)
+                raise CaseNotResult(file, text, data)
             return result_from_data(data)
         from .json import read_json, read_json_strictly
 
         data, text_keys = read_json(text, path)
         if cases and _is_case(data):
-            raise CaseNotResult(file)
+            raise CaseNotResult(file, text)
         try:
             checked = result_from_data(data)
         except Malformed:

@@ -120,18 +120,10 @@ def read_result_text(path: Path) -> ResultText:
     return ResultText(text, starts, places, line_starts)
 
 
-def is_result_workbook(path: str | Path) -> bool:
-    """Whether the workbook has the sheets `eval -o x.xlsx` writes (items, summary, result),
-    rather than a case workbook's; an unreadable one is left to the case reader to report."""
-    try:
-        from python_calamine import CalamineWorkbook
-
-        names = set(CalamineWorkbook.from_path(str(path)).sheet_names)
-    except Exception:  # python-calamine's errors have no common base class to name
-        return False
-    return {"items", "summary", RESULT_SHEET} <= names
+# the sheets `eval -o x.xlsx` writes: a workbook with all of them is a result, not a case
+RESULT_SHEETS = frozenset({"items", "summary", RESULT_SHEET})
 
 
-__all__ = ["RESULT_SHEET", "ResultText", "is_result_workbook", "read_result_text"]
+__all__ = ["RESULT_SHEET", "RESULT_SHEETS", "ResultText", "read_result_text"]
 
 
