@@ -661,12 +661,21 @@ class _Compiler:
             scope = {s.var: var}
             fine = self.ex(s.fine, scope) if s.fine is not None else "None"
             conds = [self.ex(x, scope) for x in (s.where, s.when) if x is not None]
-            out.append(f"for i, {var} in enumerate({self.ex(s.source, {})}):")
+            source = self.ex(s.source, {})
+            loop = [f"for i, {var} in enumerate({source}):"]
             if conds:
-                out.append(f"    if {' and '.join(f'({c})' for c in conds)}:")
-                out.append(f"        {fired} = fire({fired}, ({index}, {fine}, i))")
+                loop.append(f"    if {' and '.join(f'({c})' for c in conds)}:")
+                loop.append(f"        {fired} = fire({fired}, ({index}, {fine}, i))")
             else:
-                out.append(f"    {fired} = fire({fired}, ({index}, {fine}, i))")
+                loop.append(f"    {fired} = fire({fired}, ({index}, {fine}, i))")
+            if isinstance(s.source, Name) and any(
+                    isinstance(d, Input) and d.name == s.source.name and d.type.kind == "list"
+                    for d in self.rs.declarations):
+                # most items list no incidents: looping over an empty list costs ten times
+                # the test (an enumerate object made and ended per item). Only a list input
+                # is tested, which validation makes a list (or the empty default), never None
+                loop = [f"if {source}:", *("    " + line for line in loop)]
+            out += loop
         else:
             fine = self.ex(s.fine, {}) if s.fine is not None else "None"
             cond = self.ex(s.when, {}) if s.when is not None else "True"
@@ -1001,17 +1010,10 @@ class _Compiler:
         if e.function == "share":
             flag = self.ex(e.where, inner) if e.where is not None else "True"
             return f"share([{flag} for {var} in {source}])"
-        if e.function in ("any", "all"):
-            if e.element is not None:
-                return f"{e.function}({self.ex(e.element, inner)} for {var} in {source}{where})"
+        if e.function in ("any", "all") and e.element is None:
             cond = self.ex(e.where, inner) if e.where is not None else "True"
             return f"{e.function}({cond} for {var} in {source})"
-        element = self.ex(e.element, inner)  # type: ignore[arg-type]
-        if e.function == "sum":
-            return f"total({element} for {var} in {source}{where})"
-        if e.function == "mean":
-            return f"average([{element} for {var} in {source}{where}])"
-        return f"{'smallest' if e.function == 'min' else 'largest'}([{element} for {var} in {source}{where}])"
+        return self._of_elements(e, inner, f"for {var} in {source}{where}")
 
     def _counted(self, e: Comprehension, var: str, inner: dict[str, str], group: str) -> str:
         """A rollup's aggregate in trace mode: the group's items that its `where` (or, for
@@ -1028,14 +1030,21 @@ class _Compiler:
             return f"share_of({kept}, {group})"
         if fn in ("any", "all") and e.element is None:
             return f"(len({kept}) > 0)" if fn == "any" else f"(len({kept}) == len({group}))"
+        return self._of_elements(e, inner, f"for {var} in {kept}")
+
+    def _of_elements(self, e: Comprehension, inner: dict[str, str], loop: str) -> str:
+        """An aggregate of an element expression (any/all with an element, sum, mean, min,
+        max) over `loop`, the comprehension's `for … in … [if …]`: the items it takes,
+        whether filtered here or (trace mode) recorded by `counted` first."""
         element = self.ex(e.element, inner)  # type: ignore[arg-type]
+        fn = e.function
         if fn in ("any", "all"):
-            return f"{fn}({element} for {var} in {kept})"
+            return f"{fn}({element} {loop})"
         if fn == "sum":
-            return f"total({element} for {var} in {kept})"
+            return f"total({element} {loop})"
         if fn == "mean":
-            return f"average([{element} for {var} in {kept}])"
-        return f"{'smallest' if fn == 'min' else 'largest'}([{element} for {var} in {kept}])"
+            return f"average([{element} {loop}])"
+        return f"{'smallest' if fn == 'min' else 'largest'}([{element} {loop}])"
 
 
 _LOAD = re.compile(r"v([0-9]+) = s\[([0-9]+)\]")

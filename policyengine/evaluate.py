@@ -408,39 +408,63 @@ def rank_all(rows: list[list[Any]], specs: list[RankSpec]) -> None:
     partitions: dict[int | None, Any] = {}
     for (key, group), same in by_key.items():
         if group not in partitions:
-            if group is None:
-                partitions[group] = [rows]
-            else:
-                members: dict[Any, list[list[Any]]] = defaultdict(list)
-                for row in rows:
-                    members[row[group]].append(row)
-                partitions[group] = list(members.values())
+            partitions[group] = [rows] if group is None else _partition(rows, group)
+        place = _placer(key, same)
         for members in partitions[group]:
-            _rank_members(members, key, same)
+            _rank_members(members, key, place)
 
 
-def _rank_members(members: list[list[Any]], key: int, specs: list[RankSpec]) -> None:
-    ordered = sorted(members, key=itemgetter(key), reverse=True)
-    n = len(ordered)
-    down = [(s.rank, s.size) for s in specs if s.descending]
-    up = [(s.rank, s.size) for s in specs if not s.descending]
-    start = 0
-    while start < n:
-        # equal values form one block: its descending rank counts the items before it, its
-        # ascending rank the items after it
-        value = ordered[start][key]
-        end = start + 1
-        while end < n and ordered[end][key] == value:
-            end += 1
-        high, low = start + 1, n - end + 1
-        for row in ordered[start:end]:
-            for out, size in down:
-                row[out] = high
-                row[size] = n
-            for out, size in up:
-                row[out] = low
-                row[size] = n
-        start = end
+def _partition(rows: list[list[Any]], group: int) -> list[list[list[Any]]]:
+    """The rows of each value of `group`, groups in the order they first appear."""
+    members: dict[Any, list[list[Any]]] = defaultdict(list)
+    for row in rows:
+        members[row[group]].append(row)
+    return list(members.values())
+
+
+def _rank_members(members: list[list[Any]], key: int, place: Callable[[list[list[Any]], int], None]) -> None:
+    """Competition ranks of one group: sort its rows by the value once and let `place`
+    walk them (descending, a rank is 1 + the rows before the block of equal values;
+    ascending, 1 + the rows after it)."""
+    if members:
+        place(sorted(members, key=itemgetter(key), reverse=True), len(members))
+
+
+_PLACERS: dict[tuple[int, tuple[tuple[int, int, bool], ...]], Callable[[list[list[Any]], int], None]] = {}
+
+
+def _placer(key: int, specs: list[RankSpec]) -> Callable[[list[list[Any]], int], None]:
+    """A generated loop over a group's rows in descending order of `key` writing every
+    spec's rank and the group's size into each row in one pass (a grade's top and bottom
+    lines and its published rank): a loop over the specs inside the loop over the rows, as
+    before, cost more than the sort. An ascending rank is known only at the end of its
+    block of equal values, so a block's rows get it then. The source holds only slot
+    numbers."""
+    shape = (key, tuple((s.rank, s.size, s.descending) for s in specs))
+    place = _PLACERS.get(shape)
+    if place is None:
+        down = " = ".join(f"s[{s.rank}]" for s in specs if s.descending)
+        up = " = ".join(f"t[{s.rank}]" for s in specs if not s.descending)
+        lines = ["def place(ordered, n):",
+                 "    start = i = 0",
+                 f"    value = ordered[0][{key}]",
+                 "    for s in ordered:",
+                 f"        v = s[{key}]",
+                 "        if not v == value:  # == as ranking's ties are, not !=",
+                 "            value = v"]
+        if up:
+            lines += ["            for t in ordered[start:i]:",
+                      f"                {up} = n - i + 1"]
+        lines += ["            start = i",
+                  f"        {' = '.join(f's[{s.size}]' for s in specs)} = n"]
+        if down:
+            lines.append(f"        {down} = start + 1")
+        lines.append("        i += 1")
+        if up:
+            lines += ["    for t in ordered[start:]:", f"        {up} = 1"]
+        source = "".join(line + "\n" for line in lines)
+        place = _PLACERS[shape] = load_generated(source, "<policyengine:rank>", {}, ())["place"]
+    return place
 
 
 def build_item(compiled: CompiledRuleset, row: list[Any], item_id: str, name: str | None) -> ItemResult:
@@ -580,26 +604,29 @@ def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
 def summarise(compiled: CompiledRuleset, rows: list[list[Any]]) -> dict[str, Any]:
     rs = compiled.ruleset
     plan = _output_plan(compiled)
+    lines = rs.summary.lines if rs.summary is not None else []
+    count_lines = [line for line in lines if line.kind == "count"]
+    counted = _counted_together(compiled, rows, count_lines)
     levels: dict[str, dict[str, int]] = {}
     for g in compiled.grades:
         counts = dict.fromkeys(g.levels, 0)
-        for index, n in Counter(map(itemgetter(g.slot), rows)).items():
+        for index, n in counted[g.slot].items():
             counts[g.levels[index]] += n
         levels[g.scale] = counts
     fines = Decimal(0)
     # from the slot lists, not the item results (which may not be built): the sanctions
-    # that fired, (declaration index, fine, element), in declaration order as ItemResult.fine
-    for fired in map(itemgetter(compiled.sanction_slot), rows):
-        if fired:  # an item without sanctions adds a zero
-            fines += sum((f[1] for f in sorted(fired, key=itemgetter(0)) if f[1] is not None), Decimal(0))
+    # that fired, (declaration index, fine, element), in declaration order as ItemResult.fine;
+    # an item without sanctions adds a zero, and filter() skips it without a Python step
+    for fired in filter(None, map(itemgetter(compiled.sanction_slot), rows)):
+        fines += sum((f[1] for f in sorted(fired, key=itemgetter(0)) if f[1] is not None), Decimal(0))
     summary: dict[str, Any] = {"items": len(rows), "levels": levels, "fines": fines}
     if rs.summary is None:
         return summary
     counts_out = []
     sums: dict[str, Any] = {}
-    for line in rs.summary.lines:
+    for line in lines:
         if line.kind == "count":
-            counts_out.append({"by": list(line.names), "counts": _count_by(compiled, rows, line.names)})
+            counts_out.append({"by": list(line.names), "counts": _count_by(compiled, rows, line.names, counted)})
         elif line.kind == "sum":
             slot, shown = plan.value_of(compiled, line.names[0])
             sums[line.names[0]] = sum(map(shown, map(itemgetter(slot), rows)), Decimal(0))
@@ -610,18 +637,56 @@ def summarise(compiled: CompiledRuleset, rows: list[list[Any]]) -> dict[str, Any
     return summary
 
 
-def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str, ...]) -> dict[str, Any]:
+def _counted_together(compiled: CompiledRuleset, rows: list[list[Any]], count_lines: list[Any],
+                      ) -> dict[Any, Counter[Any]]:
+    """How many rows hold each value of every grade's slot and each combination of every
+    `count by` line's slots, from one pass over the rows: each pass reads every slot list
+    again from memory, and the combinations of all these slots are few. Keyed by the grade's
+    slot, and by the tuple of a line's slots (a key as `Counter(map(itemgetter(*slots),
+    rows))` makes it: the first row's value of each group of equal ones). A line over a
+    value that cannot be a key (a list) is left out: _count_by counts it row by row."""
+    wanted: list[Any] = [g.slot for g in compiled.grades]
+    plan = _output_plan(compiled)
+    for line in count_lines:
+        wanted.append(tuple(plan.value_of(compiled, n)[0] for n in line.names))
+    slots = sorted({slot for want in wanted for slot in (want if isinstance(want, tuple) else (want,))})
+    if not slots:
+        return {}
+    try:
+        together = Counter(map(itemgetter(*slots, slots[0]), rows))  # a tuple even for one slot
+    except TypeError:  # a value that cannot be a key: each grade and line on its own
+        together = None
+    out: dict[Any, Counter[Any]] = {}
+    for want in wanted:
+        if want in out:
+            continue
+        if together is None:
+            try:
+                out[want] = Counter(map(itemgetter(*want) if isinstance(want, tuple) else itemgetter(want), rows))
+            except TypeError:
+                pass
+            continue
+        where = [slots.index(slot) for slot in (want if isinstance(want, tuple) else (want,))]
+        pick = itemgetter(*where) if isinstance(want, tuple) or len(where) > 1 else itemgetter(where[0])
+        counts: Counter[Any] = Counter()
+        # combinations in the order they first appear: a group of equal values keeps the
+        # first row's value as its key, as counting the rows directly would
+        for values, n in together.items():
+            counts[pick(values)] += n
+        out[want] = counts
+    return out
+
+
+def _count_by(compiled: CompiledRuleset, rows: list[list[Any]], names: tuple[str, ...],
+              counted: dict[Any, Counter[Any]]) -> dict[str, Any]:
     plan = _output_plan(compiled)
     where = [plan.value_of(compiled, n) for n in names]
     orders = [_key_order(compiled, n) for n in names]
     shown = [show for _slot, show in where]
-    # count each distinct combination of slot values once, then make it key text
+    # each distinct combination of slot values counted once (_counted_together), then made
+    # key text; without it (an unhashable value, a list), key text row by row
     take = itemgetter(*(slot for slot, _shown in where))
-    combinations: Counter[Any] | None
-    try:
-        combinations = Counter(map(take, rows))
-    except TypeError:  # an unhashable value (a list): make key text row by row
-        combinations = None
+    combinations = counted.get(tuple(slot for slot, _shown in where))
     texts: Counter[tuple[str, ...]] = Counter()
     if combinations is None:
         for row in rows:

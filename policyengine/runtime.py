@@ -200,16 +200,18 @@ def average(values: list) -> Decimal:
 
 def share(flags: list) -> Decimal:
     """The share of true flags: `share(i in items where c)`, a count over the group's size."""
-    if not flags:
-        raise RuleFailure("PE405", _("share() of an empty list"))
-    return Decimal(sum(flags)) / len(flags)
+    return _share(sum(flags), len(flags))
 
 
 def share_of(kept: list, group: list) -> Decimal:
     """`share(…)` in trace mode: the kept items over the group's size."""
-    if not group:
+    return _share(len(kept), len(group))
+
+
+def _share(count: int, size: int) -> Decimal:
+    if not size:
         raise RuleFailure("PE405", _("share() of an empty list"))
-    return Decimal(len(kept)) / len(group)
+    return Decimal(count) / size
 
 
 def counted(trace: dict, index: int, kept: list) -> list:

@@ -342,14 +342,23 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     again once the whole case is known to be valid, so that it fails the usual way.
     """
     cells = ["None"] * plan.size
-    params = ["DEC=_D", "INT=_I", "FLT=_F", "known=_known"]
-    namespace: dict[str, Any] = {"_D": Decimal, "_I": int, "_F": float, "_known": plan.known.issuperset}
+    params = ["DEC=_D", "INT=_I", "FLT=_F"]
+    namespace: dict[str, Any] = {"_D": Decimal, "_I": int, "_F": float}
+    # an item holds only known fields when it has exactly as many as were found: the id and
+    # every required field (read with item[…]), and the name and each optional field given
+    # (not None). Counting them is cheaper than checking every key against the known ones;
+    # an item with more (an unknown field, an optional one given as null) goes the slow way.
+    required_count = 1
+    optional = ["name"]
     for i, (name, slot, convert, default) in enumerate(plan.fields):
         params += [f"n{i}=_n{i}", f"c{i}=_c{i}"]
         namespace.update({f"_n{i}": name, f"_c{i}": convert, f"_d{i}": default})
         required = default is _REQUIRED
         if not required:
             params.append(f"d{i}=_d{i}")
+            optional.append(f"x{i}")
+        else:
+            required_count += 1
         # the value is fetched where it is first used: inside the shortcut, or as the argument
         first = f"(x{i} := item[n{i}])" if required else f"x{i}"
         # a converter's shortcut accepts the common value inline, without calling it
@@ -376,8 +385,9 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     if plan.trace_slot is not None:
         cells[plan.trace_slot] = "{}"
     arguments = "items, start, stop, rows, ids, names, seen"
-    lay_out = [f"add_row([{', '.join(cells)}])"]
-    stage: list[str] = []
+    counted = " + ".join([str(required_count), *(f"({x} is not None)" for x in optional)])
+    lay_out = [f"row = [{', '.join(cells)}]"]
+    stage: list[str] = ["        add_row(row)"]
     if then is not None:
         # the inputs as the stage's code reads them (v<slot>), the row laid out after the stage
         arguments += ", C, pending, I=None"
@@ -396,7 +406,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
               "    add_row, add_id, add_name, first_index = rows.append, ids.append, names.append, seen.setdefault\n"
               "    for index in range(start, stop):\n"
               "        item = items[index]\n"
-              "        if item.__class__ is not dict or not known(item):\n"
+              "        if item.__class__ is not dict:\n"
               "            return index\n"
               "        get = item.get\n"
               "        item_id = get('id')\n"
@@ -408,11 +418,13 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
               + "".join(f"            {line}\n" for line in lay_out)
               + "        except Exception:\n"
               "            return index\n"
+              f"        if len(item) != {counted}:\n"
+              "            return index\n"
               "        add_id(item_id)\n"
               "        add_name(name)\n"
               + "".join(line + "\n" for line in stage)
               + "    return stop\n")
-    builtins = ("range", "dict", "str", "Exception")
+    builtins = ("range", "dict", "str", "Exception", "len")
     if then is not None:
         builtins += tuple(b for b in then.builtins if b not in builtins)
     return load_generated(source, "<policyengine:case>", namespace, builtins)["fill"]
