@@ -181,6 +181,8 @@ class Analysis:
     # and where the ruleset first reads an earlier result (`previous`, `history`, `new`)
     earlier_fields: set[str] = field(default_factory=set)
     reads_earlier: Span | None = None
+    # whether the rules read `history` (else matching earlier items builds no record per item)
+    reads_history: bool = False
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -443,6 +445,7 @@ class _Checker:
                 return ANY
             return PREVIOUS_RECORD
         if node.name == "history":
+            self.an.reads_history = True
             return HISTORY
         return BOOL
 

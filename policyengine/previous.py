@@ -48,6 +48,7 @@ from .results import (
     from_result,
     read_result,
 )
+from .results.json import ItemColumns
 
 # Case files only: a result is never written as CSV. A workbook is a result when it has the
 # sheets `eval -o x.xlsx` writes (results/xlsx.py), a case otherwise.
@@ -278,26 +279,41 @@ def fill_earlier(compiled: Any, case: Case, rows: list[list[Any]], ids: list[str
                        "a first period, where every item is new)", id=compiled.ruleset.id, where=where),
             file=case.file or "<case>", line=line or 1, column=column))
     names = list(slots.fields)
-    records = [_records(compiled, f, names, rollup) for f in files]
-    latest = records[-1] if records else {}
+    read = [_columns(compiled, f, names, rollup) for f in files]
     new, history = slots.new, slots.history
-    previous = [(slots.fields[n], n) for n in names]
+    if compiled.analysis.reads_history:
+        records = [{item_id: dict(zip(names, values, strict=True))
+                    for item_id, *values in zip(earlier_ids, *columns.values(), strict=True)}
+                   for earlier_ids, columns in read]
+        for row, item_id in zip(rows, ids, strict=True):
+            row[history] = [r[item_id] for r in records if item_id in r]
+    latest_ids, latest = read[-1] if read else ([], {n: [] for n in names})
+    # an id listed twice: its last entry, as a dict built from the list keeps
+    at = dict(zip(latest_ids, range(len(latest_ids)), strict=True))
+    previous = [(slots.fields[n], latest[n]) for n in names]
     absent = runtime.ABSENT
     for row, item_id in zip(rows, ids, strict=True):
-        record = latest.get(item_id)
-        row[new] = record is None
-        for slot, name in previous:
-            row[slot] = absent if record is None else record[name]
-        row[history] = [r[item_id] for r in records if item_id in r]
+        k = at.get(item_id)
+        if k is None:
+            row[new] = True
+            for slot, _column in previous:
+                row[slot] = absent
+        else:
+            row[new] = False
+            for slot, column in previous:
+                row[slot] = column[k]
 
 
-def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None = None) -> dict[str, dict[str, Any]]:
-    """Each item (or unit of `rollup`) of an earlier result as {name: value}, in the types of
-    the ruleset now: a level as its index in the current scale, a number exact, a date a date."""
+def _columns(compiled: Any, f: ResultFile, names: list[str], rollup: str | None = None,
+             ) -> tuple[list[str], dict[str, list[Any]]]:
+    """The ids of the items (or units of `rollup`) of an earlier result, and each name's
+    values in them, in the types of the ruleset now: a level as its index in the current
+    scale, a number exact, a date a date. Items read a column at a time (`ItemColumns`, what
+    `eval --previous` reads of a JSON result) are converted a column at a time; anything
+    irregular is looked at item by item, which says where."""
     an = compiled.analysis
     scales = {g.scale: g.levels for g in compiled.grades}
-    out: dict[str, dict[str, Any]] = {}
-    entries = f.result.items
+    entries: Any = f.result.items
     where: list[Any] = ["items"]
     if rollup is not None:
         if rollup not in f.result.rollups:
@@ -309,8 +325,12 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
     # what each name needs, decided once (a province's items each take only lookups)
     plan = [(name, {level: i for i, level in enumerate(scales[name])} if name in scales else None,
              _accepting(an.value_types.get(name))) for name in names]
+    if isinstance(entries, ItemColumns):
+        columns = _converted(entries, plan)
+        if columns is not None:
+            return entries.ids, columns
+    columns = {name: [] for name in names}
     for index, item in enumerate(entries):
-        record: dict[str, Any] = {}
         values, grades = item.values, item.grades
         for name, level_index, accept in plan:
             if level_index is not None:
@@ -324,7 +344,7 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
                                              "level of the scale now ({levels})", id=item.id, level=grade.level,
                                              name=name, levels=", ".join(scales[name])),
                                   [*where, index, "grades", name, "level"])
-                record[name] = at
+                columns[name].append(at)
                 continue
             if name not in values:
                 raise f.error("PE365", _("item {id} has no value '{name}' in this earlier result, which the rules "
@@ -337,12 +357,44 @@ def _records(compiled: Any, f: ResultFile, names: list[str], rollup: str | None 
                                          "read it as {type}", id=item.id, name=name,
                                          value=runtime.show(values[name]), type=an.value_types.get(name)),
                               [*where, index, "values", name])
-            record[name] = value
-        out[item.id] = record
+            columns[name].append(value)
+    return [item.id for item in entries], columns
+
+
+def _converted(items: ItemColumns, plan: list[tuple[str, dict[str, int] | None, Any]],
+               ) -> dict[str, list[Any]] | None:
+    """Each name's column converted as the rules read it, or None when some value is not
+    what they read (the caller then goes item by item to say which)."""
+    out: dict[str, list[Any]] = {}
+    for name, level_index, accept in plan:
+        if level_index is not None:
+            levels = items.levels.get(name)
+            if levels is None:
+                return None
+            column = list(map(level_index.get, levels))
+            if None in column:
+                return None
+        else:
+            values = items.values.get(name)
+            if values is None:
+                return None
+            if accept is _number and set(map(type, values)) <= {Decimal}:
+                column = values  # the usual column: already exact numbers, nothing to convert
+            else:
+                column = list(map(accept, values))
+                if any(v is _REFUSED for v in column):
+                    return None
+        out[name] = column
     return out
 
 
 _REFUSED = object()
+
+
+def _number(v: Any) -> Any:
+    if v.__class__ is Decimal:
+        return v
+    return Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else _REFUSED
 
 
 def _accepting(want: Any) -> Any:
@@ -351,11 +403,7 @@ def _accepting(want: Any) -> Any:
     from .check import BOOL, DATE, NUMBER, TEXT
 
     if want == NUMBER:
-        def number(v: Any) -> Any:
-            if v.__class__ is Decimal:
-                return v
-            return Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else _REFUSED
-        return number
+        return _number
     if want == DATE:
         def day(v: Any) -> Any:
             if isinstance(v, _dt.date):

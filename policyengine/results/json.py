@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from ..errors import CaseError, Diagnostic
 from ..i18n import _
+from ..result import GradeResult, ItemResult
 
 _SPACED_KEY = re.compile(r'"[ \t\r\n]+:')
 
@@ -119,26 +121,77 @@ def read_json_fields(raw: bytes, fields: frozenset[str], scales: frozenset[str])
             columns[name] = _column(texts)
         except ValueError:  # a record or list: read in full
             return None
-    from ..result import GradeResult, ItemResult
-
     levels = checked.levels
     value_names = [n for n in columns if n not in scales]
     scale_names = [n for n in columns if n in scales]
-    grade_columns = []
     for scale in scale_names:
         if scale not in levels or not set(columns[scale]) <= set(levels[scale]):
             return None
-        shared = {level: GradeResult(level, None, None) for level in levels[scale]}
-        grade_columns.append(list(map(shared.__getitem__, columns[scale])))
-    # built a column at a time: no Python loop body per item but the ItemResult itself
-    rows = zip(*(columns[n] for n in value_names), strict=True)
-    values = [dict(zip(value_names, row, strict=True)) for row in rows] if value_names else [{} for _ in ids]
-    rows = zip(*grade_columns, strict=True)
-    grades = [dict(zip(scale_names, row, strict=True)) for row in rows] if scale_names else [{} for _ in ids]
-    none: list[Any] = []  # an earlier item's supervision and sanctions are not read: one shared empty list
-    items = list(map(ItemResult, ids, repeat(None), values, grades, repeat(none), repeat(none)))
+    items = ItemColumns(ids, {n: columns[n] for n in value_names}, {n: columns[n] for n in scale_names})
     checked.result.items = items
     return checked
+
+
+class ItemColumns(Sequence[ItemResult]):
+    """The items of a result read a column at a time (`read_json_fields`): their ids, and of
+    each name read, its values (or its levels) in item order. `eval --previous` matches
+    these columns by id into the items' slots (previous.py) and never needs an object per
+    earlier item: building a hundred thousand ItemResults and their dicts, and the collector
+    then walking them for the rest of the run, was most of what reading cost. A reader that
+    walks the items (reviews due, explain) gets ItemResults, built at its first read and
+    kept, with only what was read: an item's supervision and sanctions are empty."""
+
+    __slots__ = ("_built", "ids", "levels", "values")
+
+    def __init__(self, ids: list[str], values: dict[str, list[Any]], levels: dict[str, list[str]]):
+        self.ids = ids
+        self.values = values  # name -> its value in each item
+        self.levels = levels  # grade scale -> the item's level in each item
+        self._built: list[ItemResult] | None = None
+
+    def _items(self) -> list[ItemResult]:
+        if self._built is None:
+            value_names, scale_names = list(self.values), list(self.levels)
+            rows = zip(*self.values.values(), strict=True)
+            values = ([dict(zip(value_names, row, strict=True)) for row in rows] if value_names
+                      else [{} for _ in self.ids])
+            # one GradeResult per level, shared by the items at that level
+            grade_columns = [list(map({level: GradeResult(level, None, None) for level in set(column)}.__getitem__,
+                                      column)) for column in self.levels.values()]
+            rows = zip(*grade_columns, strict=True)
+            grades = ([dict(zip(scale_names, row, strict=True)) for row in rows] if scale_names
+                      else [{} for _ in self.ids])
+            none: list[Any] = []  # one shared empty list
+            self._built = list(map(ItemResult, self.ids, repeat(None), values, grades, repeat(none), repeat(none)))
+        return self._built
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> ItemResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ItemResult]: ...
+
+    def __getitem__(self, index: int | slice) -> ItemResult | list[ItemResult]:
+        return self._items()[index]
+
+    def __iter__(self) -> Iterator[ItemResult]:
+        return iter(self._items())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, ItemColumns)):
+            return self._items() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._items())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (self._items(),))
 
 
 _WORDS = {b"true": True, b"false": False, b"null": None}
