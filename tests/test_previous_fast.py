@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from policyengine.results import read_result
-from policyengine.results.json import read_json_fields
+from policyengine.results.json import _column, _value, read_json_fields
 
 from .conftest import cli
 
@@ -99,3 +99,72 @@ def test_another_layout_is_read_in_full_with_the_same_outcome(tmp_path: Path, ch
     got = _eval_with(_edited(tmp_path, change))
     assert expected.returncode == 0 and got.returncode == 0, got.stderr
     assert json.loads(got.stdout)["items"] == json.loads(expected.stdout)["items"]
+
+
+@pytest.mark.parametrize("texts", [
+    [b"60", b"57.6", b"-0", b"1E+3", b"2e-2"],
+    [b'"U1"', b'"A\\"1"', b'"x\\\\y"', b'"\\u7532"', b'"\xe7\x94\xb2"'],
+    [b"1", b'"a"', b"true", b"false", b"null"],                  # mixed scalars, each as it stands
+    [b" 1", b'"a" '],                                            # spaces around a scalar
+    [b'"a\tb"', b"2"],                                           # a raw tab: not JSON, read text by text
+    [],
+])
+def test_a_column_decodes_as_each_text_alone(texts: list[bytes]) -> None:
+    column = _column(texts)
+    alone = [_value(t) for t in texts]
+    assert column == alone and [type(v) for v in column] == [type(v) for v in alone]
+
+
+@pytest.mark.parametrize("texts", [
+    [b"1", b"[2]"], [b'{"a": 1}'], [b"NaN"], [b"1, 2", b""], [b"1,2", b"3"], [b"109.2x"],
+])
+def test_a_column_with_anything_but_one_scalar_a_text_is_refused(texts: list[bytes]) -> None:
+    # the fast read then gives up and the file is read in full, which says what is wrong
+    with pytest.raises(ValueError):
+        _column(texts)
+
+
+def test_a_value_of_another_type_is_located_at_its_line(tmp_path: Path) -> None:
+    lines = SHIPPED.read_text(encoding="utf-8").split("\n")
+    hits = [n for n, line in enumerate(lines) if line.startswith('        "综合得分": ')]
+    lines[hits[2]] = '        "综合得分": "62.4",'   # the third item's score written as text
+    previous = _edited(tmp_path, lambda _text: "\n".join(lines))
+    run = _eval_with(previous)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"{previous}:{hits[2] + 1}:" in run.stderr and "error[PE365]" in run.stderr, run.stderr
+    assert "'综合得分'" in run.stderr and "62.4" in run.stderr
+
+
+def test_history_and_previous_through_the_fast_read(tmp_path: Path) -> None:
+    (tmp_path / "r.policy").write_text(
+        'ruleset r "r"\ninput 分: number\nlet 得分 = 分 * 2\n'
+        "let 高次 = count(h in history where h.得分 > 10)\n"
+        "let 变化 = if new then 0 else 得分 - previous.得分\n", encoding="utf-8")
+    scores = {2008: "{id: A, 分: 6}, {id: B, 分: 4}", 2009: "{id: A, 分: 3}, {id: C, 分: 8}",
+              2010: "{id: A, 分: 5}, {id: B, 分: 7}, {id: C, 分: 1}"}
+    for year, items in scores.items():
+        previous = "[]" if year == 2008 else f"[r{year - 1}.json]"
+        (tmp_path / f"c{year}.yaml").write_text(f"ruleset: r.policy\nperiod: {year}\nprevious: {previous}\n"
+                                                f"items: [{items}]\n", encoding="utf-8")
+    assert cli("eval", str(tmp_path / "c2008.yaml"), "-o", str(tmp_path / "r2008.json")).returncode == 0
+    assert cli("eval", str(tmp_path / "c2009.yaml"), "-o", str(tmp_path / "r2009.json")).returncode == 0
+    run = cli("eval", str(tmp_path / "c2010.yaml"), "--previous", str(tmp_path / "r2008.json"), "-f", "json")
+    assert run.returncode == 0, run.stderr
+    got = {i["id"]: (i["values"]["高次"], i["values"]["变化"]) for i in json.loads(run.stdout)["items"]}
+    # 得分 = 分 × 2. 2008: A 12, B 8; 2009: A 6, C 16; 2010: A 10, B 14, C 2.
+    # A: history 12, 6 -> one above 10; previous (2009) 6: 10 - 6 = 4.
+    # B: history 8 (2008 only) -> none above 10; not in 2009, so new: 0.
+    # C: history 16 -> one; previous 16: 2 - 16 = -14.
+    assert got == {"A": (1, 4), "B": (0, 0), "C": (1, -14)}
+
+
+def test_a_number_that_is_not_json_is_located_not_a_crash(tmp_path: Path) -> None:
+    # Decimal refuses "109.2x" with an InvalidOperation (not a ValueError): once an internal
+    # error; now the fast read gives up and the full read locates the bad JSON
+    lines = SHIPPED.read_text(encoding="utf-8").split("\n")
+    hits = [n for n, line in enumerate(lines) if line.startswith('        "综合得分": ')]
+    lines[hits[0]] += "x"
+    previous = _edited(tmp_path, lambda _text: "\n".join(lines))
+    run = _eval_with(previous)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "internal error" not in run.stderr
+    assert f"{previous}:{hits[0] + 1}:" in run.stderr and "error[PE351]" in run.stderr, run.stderr

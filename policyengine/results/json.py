@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from pathlib import Path
 from typing import Any, overload
@@ -195,14 +195,25 @@ class ItemColumns(Sequence[ItemResult]):
 
 
 _WORDS = {b"true": True, b"false": False, b"null": None}
+_SCALARS = {Decimal, str, bool, type(None)}
 _NUMBER = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _NUMBERS = re.compile(_NUMBER + rb"(?:\n" + _NUMBER + rb")*")
 _PLAIN_STRINGS = re.compile(rb'"[^"\\\n]*"(?:\n"[^"\\\n]*")*')
 
 
 def _column(texts: list[bytes]) -> list[Any]:
-    """The scalars of one name in every item, decoded together when they are all numbers or
-    all text without escapes (the usual column: one decoding, no Python call per item)."""
+    """The scalars of one name in every item, decoded together (the usual column: one
+    decoding, no Python call per item but the Decimal of a number)."""
+    # As one JSON array: when it holds exactly one scalar a text, each text was exactly that
+    # scalar (a text holding two would leave another holding none, an empty element, which
+    # is not JSON), and a scalar decodes as `_value` decodes it alone. Anything else (a
+    # record, a list, NaN, a control character in a text) is looked at text by text below.
+    try:
+        together = json.loads(b"[" + b",".join(texts) + b"]", parse_float=Decimal, parse_int=Decimal)
+    except (ValueError, RecursionError):
+        together = None
+    if together is not None and len(together) == len(texts) and set(map(type, together)) <= _SCALARS:
+        return together
     joined = b"\n".join(texts)
     if _NUMBERS.fullmatch(joined):
         return list(map(Decimal, joined.decode("ascii").split("\n")))
@@ -224,7 +235,10 @@ def _value(text: bytes) -> Any:
         return _WORDS[text]
     if text.startswith((b"{", b"[")):
         raise ValueError("a record or list: read in full")
-    number = Decimal(text.decode("ascii"))  # decimal.InvalidOperation is a ValueError
+    try:
+        number = Decimal(text.decode("ascii"))  # a UnicodeDecodeError is a ValueError
+    except InvalidOperation:  # an ArithmeticError, not a ValueError: the caller reads in full
+        raise ValueError("not a number") from None
     if not number.is_finite():
         raise ValueError("not a number this tool writes")
     return number
