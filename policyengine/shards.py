@@ -22,6 +22,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -35,6 +36,7 @@ from .errors import Diagnostic, PolicyError
 from .i18n import _
 from .model import Grade, Input, Name
 from .render import SPLIT_FORMATS
+from .render.files import Spooled
 from .render.tabular import Columns, joined
 
 # items: below this a case is evaluated by one process unless --jobs asks for more (starting
@@ -74,10 +76,13 @@ def jobs_for(requested: int | None, items: int) -> int:
 class Layout:
     """How the workers write their items: the format, and whether the result is one of
     several in the document (JSON and YAML items two columns further in, CSV lines
-    starting with the case file)."""
+    starting with the case file); `folder`: where they write it (the output's folder, so
+    that copying it into the output stays on one file system; None: the system's temporary
+    folder)."""
 
     fmt: str = "json"
     several: bool = False
+    folder: str | None = None
 
 
 @dataclass
@@ -87,7 +92,7 @@ class ShardedResult:
     `yaml_chunks`, `csv_chunks`), and for CSV `columns` the columns they are written in."""
 
     result: Any
-    pieces: list[str]
+    pieces: list[str | Spooled]
     columns: Columns | None = None
 
 
@@ -217,10 +222,11 @@ def evaluate_sharded(rs: Any, case: Case, jobs: int, layout: Layout = Layout()) 
 
 @dataclass
 class _Part:
-    """What a worker sends back: the text of each run of its items, its summary, and for
-    CSV the columns it wrote in and those its items have."""
+    """What a worker sends back: the text of each run of its items (a forked worker: where
+    in its file it wrote it), its summary, and for CSV the columns it wrote in and those
+    its items have."""
 
-    texts: list[str]
+    texts: list[str | Spooled]
     summary: dict[str, Any]
     written: Columns | None = None
     columns: Columns | None = None
@@ -241,6 +247,11 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     workers = []
+    # a forked worker writes its items' text to a file of its own, which the parent copies
+    # into the output file to file (os.sendfile): the text is never sent through a pipe,
+    # decoded and encoded again by the one process that cannot be split. The files have no
+    # name (unlinked at once): nothing is left behind, whatever ends the command.
+    spools = [_spool(layout.folder) for _shard in shards] if method == "fork" else []
     _WORK = (rs, case, shards, layout)
     # the case's objects go to the collector's permanent generation: a worker's collections
     # then never walk (and so never copy, page by page) the memory it shares with the parent
@@ -249,7 +260,7 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
         for number in range(len(shards)):
             receiver, sender = context.Pipe(duplex=False)
             if method == "fork":
-                args: tuple[Any, ...] = (sender, number, None)
+                args: tuple[Any, ...] = (sender, number, spools[number].fileno())
             else:  # a fresh interpreter: it loads the ruleset again and gets its items sent
                 part = copy.copy(case)
                 part.items = [case.items[i] for i in shards[number]]
@@ -260,7 +271,11 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
             sender.close()
             workers.append((process, receiver))
         _WORK = None
-        return _collect(workers)
+        parts = _collect(workers)
+        if parts is not None and spools:
+            for part, spool in zip(parts, spools, strict=True):
+                part.texts = [Spooled(spool, offset, length) for offset, length in part.texts]  # type: ignore[misc]
+        return parts
     finally:
         _WORK = None
         gc.unfreeze()
@@ -269,6 +284,13 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
                 process.kill()
             process.join()
             receiver.close()
+
+
+def _spool(folder: str | None) -> Any:
+    try:
+        return tempfile.TemporaryFile(dir=folder)
+    except OSError:  # a folder that cannot be written to: the output reports it, not this
+        return tempfile.TemporaryFile()
 
 
 def _collect(workers: list[tuple[Any, Connection]]) -> list[_Part] | None:
@@ -296,12 +318,14 @@ def _collect(workers: list[tuple[Any, Connection]]) -> list[_Part] | None:
     return [parts[k] for k in range(len(workers))]
 
 
-def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | None) -> None:
+def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | int) -> None:
     # Ctrl-C reaches every process of the terminal's group: the parent stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    spool = None
     try:
-        if sent is None:
+        if isinstance(sent, int):  # forked: the spool file's descriptor
             assert _WORK is not None
+            spool = sent
             rs, case, shards, layout = _WORK
             part = copy.copy(case)
             part.items = [case.items[i] for i in shards[number]]
@@ -311,15 +335,18 @@ def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | None) -> No
 
             path, part, stretches, layout = sent
             rs = load_ruleset(path)
-        sender.send(("ok", _evaluate_part(rs, part, stretches, layout)))
+        sender.send(("ok", _evaluate_part(rs, part, stretches, layout, spool)))
     except Exception:  # a bad case, or a bug: one process meets it again and reports it as always
         sender.send(("problem", None))
     finally:
         sender.close()
 
 
-def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout: Layout) -> _Part:
-    """Evaluate a shard's items; the text of each of its consecutive runs, and its summary."""
+def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout: Layout,
+                   spool: int | None = None) -> _Part:
+    """Evaluate a shard's items; the text of each of its consecutive runs (with `spool`, a
+    file descriptor: written there, UTF-8, and the (offset, length) of each run in it), and
+    its summary."""
     from .evaluate import evaluate
     from .render import JsonWriter, csv_lines, yaml_items
     from .result import passing
@@ -346,13 +373,25 @@ def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout
         def text(start: int, stop: int) -> str:
             return csv_lines(passing(items, start, stop), written, layout.several, file, ranks=ranks)
         between = ""
-    texts = []
+    texts: list[Any] = []
     at = 0
+    out = open(spool, "wb", buffering=1 << 20, closefd=False) if spool is not None else None
+    offset = 0
     for start, stop in stretches:
         length = stop - start
-        texts.append(between.join(text(a, min(a + _ITEMS_PER_PIECE, at + length))
-                                  for a in range(at, at + length, _ITEMS_PER_PIECE)))
+        pieces = (text(a, min(a + _ITEMS_PER_PIECE, at + length)) for a in range(at, at + length, _ITEMS_PER_PIECE))
+        if out is None:
+            texts.append(between.join(pieces))
+        else:
+            begun = offset
+            for k, piece in enumerate(pieces):
+                if k:
+                    offset += out.write(between.encode("utf-8"))
+                offset += out.write(piece.encode("utf-8"))
+            texts.append((begun, offset - begun))
         at += length
+    if out is not None:
+        out.close()  # flushed: the parent reads it once this worker has answered
     if written is not None:
         columns = replace(written, ranked=tuple(ranks))
     return _Part(texts, result.summary, written, columns)

@@ -22,6 +22,7 @@ from policyengine.errors import PolicyError
 from policyengine.evaluate import evaluate
 from policyengine.previous import attach_earlier
 from policyengine.render import csv_chunks, json_chunks, render, yaml_chunks
+from policyengine.render.files import joined_text
 from policyengine.render.tabular import columns_of
 
 from .conftest import ROOT, ruleset
@@ -44,7 +45,8 @@ def in_shards(rs: Any, case: Any, jobs: int, fmt: str = "json", copies: int = 1)
     if sharded is None:
         return None
     written = sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns)
-    return "".join(CHUNKS[fmt]([sharded.result] * copies, [written] * copies))
+    # the workers' text is in their files (render.files.Spooled): read back as the output gets it
+    return joined_text(CHUNKS[fmt]([sharded.result] * copies, [written] * copies))
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -374,7 +376,7 @@ def test_a_split_result_beside_one_evaluated_here_is_written_as_one_process_writ
     here = evaluate(rs.compiled, other, rs.digest)
     written = sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns)
     expected = render([evaluate(rs.compiled, case, rs.digest), here, evaluate(rs.compiled, case, rs.digest)], fmt)
-    assert "".join(CHUNKS[fmt]([sharded.result, here, sharded.result], [written, None, written])) == expected
+    assert joined_text(CHUNKS[fmt]([sharded.result, here, sharded.result], [written, None, written])) == expected
     assert "第8项" in expected and (fmt == "csv" or "items: x" in expected)  # CSV has no header
 
 
