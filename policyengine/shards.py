@@ -26,8 +26,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from itertools import pairwise
+from itertools import chain, groupby, pairwise, repeat
 from multiprocessing.connection import Connection, wait
+from operator import itemgetter
 from typing import Any
 
 from . import runtime
@@ -105,13 +106,15 @@ def one_process_reason(compiled: Any, case: Case) -> str | None:
     fields = group_fields(compiled)
     if fields is None:
         return "a ranking across all items, or within groups that are not a text input"
+    # map over the items rather than a loop of Python: the parent runs this alone, before
+    # any worker starts, on every item of the case
     items = case.items
-    if not isinstance(items, list) or not all(type(i) is dict for i in items):
+    if not isinstance(items, list) or not set(map(type, items)) <= {dict}:
         return "items that are not all mappings (one process reports them)"
-    ids = [i.get("id") for i in items]
-    if not all(type(i) is str for i in ids) or len(set(ids)) != len(ids):
+    ids = list(map(dict.get, items, repeat("id")))
+    if not set(map(type, ids)) <= {str} or len(set(ids)) != len(ids):
         return "item ids that are not distinct text (one process reports them)"
-    if not all(type(i.get(f)) is str for i in items for f in fields):
+    if any(not set(map(type, map(dict.get, items, repeat(f)))) <= {str} for f in fields):
         # a group spelt as a number or missing: one process converts or reports it
         return "group values that are not all text"
     return None
@@ -147,7 +150,8 @@ def plan(compiled: Any, case: Case, jobs: int) -> list[list[int]]:
     writes one run of text."""
     names = group_fields(compiled) or []
     n = len(case.items)
-    keys: list[Any] = [tuple(item[k] for k in names) for item in case.items] if names else []
+    # an item's group: its value (one field) or values (several), read by itemgetter's loop in C
+    keys: list[Any] = list(map(itemgetter(*names), case.items)) if names else []
     if not names or _standing_together(keys):
         cuts = [0]
         for k in range(1, jobs):
@@ -167,19 +171,16 @@ def plan(compiled: Any, case: Case, jobs: int) -> list[list[int]]:
 
 
 def _standing_together(keys: list[Any]) -> bool:
-    seen: set[Any] = set()
-    previous = object()
-    for key in keys:
-        if key != previous:
-            if key in seen:
-                return False
-            seen.add(key)
-            previous = key
-    return True
+    """Whether no group comes back after another began (the first key of each stretch of
+    equal keys is a new one)."""
+    heads = [key for key, _stretch in groupby(keys)]
+    return len(set(heads)) == len(heads)
 
 
 def runs(indices: list[int]) -> list[tuple[int, int]]:
-    """Consecutive stretches (start, stop) of a sorted index list."""
+    """Consecutive stretches (start, stop) of a sorted list of distinct indices."""
+    if indices and indices[-1] - indices[0] == len(indices) - 1:
+        return [(indices[0], indices[-1] + 1)]  # one stretch (a shard cut between groups): no loop
     out: list[tuple[int, int]] = []
     for i in indices:
         if out and out[-1][1] == i:
@@ -263,9 +264,10 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
                 args: tuple[Any, ...] = (sender, number, spools[number].fileno())
             else:  # a fresh interpreter: it loads the ruleset again and gets its items sent
                 part = copy.copy(case)
-                part.items = [case.items[i] for i in shards[number]]
+                stretches = runs(shards[number])
+                part.items = list(chain.from_iterable(case.items[a:b] for a, b in stretches))
                 part._nodes = None
-                args = (sender, number, (rs.path, part, runs(shards[number]), layout))
+                args = (sender, number, (rs.path, part, stretches, layout))
             process = context.Process(target=_worker, args=args, daemon=True)
             process.start()
             sender.close()
@@ -328,8 +330,8 @@ def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | int) -> Non
             spool = sent
             rs, case, shards, layout = _WORK
             part = copy.copy(case)
-            part.items = [case.items[i] for i in shards[number]]
             stretches = runs(shards[number])
+            part.items = list(chain.from_iterable(case.items[a:b] for a, b in stretches))
         else:
             from .api import load_ruleset
 
