@@ -394,7 +394,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     for path, case in zip(cases, loaded, strict=True):
         if split:
             try:
-                sharded = _evaluate_in_shards(rs, case, previous, jobs, fmt, len(cases) > 1)
+                sharded = _evaluate_in_shards(rs, case, previous, jobs, fmt, len(cases) > 1, output)
             except PolicyError as exc:
                 _mention_case_ruleset(exc, rs, case, path)
                 raise
@@ -439,10 +439,10 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
 
 
 def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | None, fmt: str,
-                        several: bool) -> Any:
+                        several: bool, output: str | None) -> Any:
     """The case evaluated by several processes (policyengine/shards.py), its items written
-    in `fmt` (`several`: one of several cases), or None when one process evaluates it: a
-    small case, --jobs 1, or a ruleset or case that needs one."""
+    in `fmt` (`several`: one of several cases) beside `output`, or None when one process
+    evaluates it: a small case, --jobs 1, or a ruleset or case that needs one."""
     from .previous import attach_earlier, one_run, wanted_by
     from .shards import Layout, evaluate_sharded, jobs_for
 
@@ -452,7 +452,14 @@ def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | 
     # evaluate_sharded says whether the case can be split (one scan of its items)
     with one_run(rs):  # an earlier case of this ruleset does not compile it again
         attach_earlier(case, rs.id, given, wanted_by(rs.compiled))  # kept with the case: read once, split or not
-    return evaluate_sharded(rs, case, count, Layout(fmt, several))
+    # the workers' text goes next to the output (one file system: copied file to file), unless
+    # the output is no regular file (-o /dev/stdout) or the screen
+    folder = None
+    if output is not None:
+        target = os.path.realpath(output)  # never raises: a loop or a missing folder is reported on writing
+        if os.path.isfile(target) or not os.path.lexists(target):
+            folder = os.path.dirname(target)
+    return evaluate_sharded(rs, case, count, Layout(fmt, several, folder))
 
 
 def _inputs_of(rs: Any, result: Any, rows: list[list[Any]]) -> dict[str, dict[str, Any]]:
@@ -585,7 +592,7 @@ def _ruleset_of_case(path: str, header: dict[str, Any] | None = None) -> tuple[A
     return load_ruleset(case.ruleset, base=Path(path).parent), [case]
 
 
-def _emit(text: str | bytes | Iterable[str], output: str | None, page: bool = False,
+def _emit(text: str | bytes | Iterable[Any], output: str | None, page: bool = False,
           colour: bool = False, readable: bool = False) -> None:
     """Print, or write `output` atomically; `text` may come in pieces (large results).
     With `page` (only ever asked on a terminal), text longer than the screen goes through
@@ -601,7 +608,8 @@ def _emit(text: str | bytes | Iterable[str], output: str | None, page: bool = Fa
         if page and isinstance(text, str) and _page(text):
             return
         for piece in [text] if isinstance(text, str) else text:
-            click.echo(piece, nl=False, color=True if colour else None)
+            # an eval --jobs worker's text (render.files.Spooled) is read back here: the screen is no file
+            click.echo(piece if isinstance(piece, (str, bytes)) else str(piece), nl=False, color=True if colour else None)
         return
     from .errors import Diagnostic, PolicyError
     from .render import write_atomically

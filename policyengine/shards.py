@@ -22,11 +22,13 @@ import gc
 import multiprocessing
 import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from itertools import pairwise
+from itertools import chain, groupby, pairwise, repeat
 from multiprocessing.connection import Connection, wait
+from operator import itemgetter
 from typing import Any
 
 from . import runtime
@@ -35,6 +37,7 @@ from .errors import Diagnostic, PolicyError
 from .i18n import _
 from .model import Grade, Input, Name
 from .render import SPLIT_FORMATS
+from .render.files import Spooled
 from .render.tabular import Columns, joined
 
 # items: below this a case is evaluated by one process unless --jobs asks for more (starting
@@ -74,10 +77,13 @@ def jobs_for(requested: int | None, items: int) -> int:
 class Layout:
     """How the workers write their items: the format, and whether the result is one of
     several in the document (JSON and YAML items two columns further in, CSV lines
-    starting with the case file)."""
+    starting with the case file); `folder`: where they write it (the output's folder, so
+    that copying it into the output stays on one file system; None: the system's temporary
+    folder)."""
 
     fmt: str = "json"
     several: bool = False
+    folder: str | None = None
 
 
 @dataclass
@@ -87,7 +93,7 @@ class ShardedResult:
     `yaml_chunks`, `csv_chunks`), and for CSV `columns` the columns they are written in."""
 
     result: Any
-    pieces: list[str]
+    pieces: list[str | Spooled]
     columns: Columns | None = None
 
 
@@ -100,13 +106,15 @@ def one_process_reason(compiled: Any, case: Case) -> str | None:
     fields = group_fields(compiled)
     if fields is None:
         return "a ranking across all items, or within groups that are not a text input"
+    # map over the items rather than a loop of Python: the parent runs this alone, before
+    # any worker starts, on every item of the case
     items = case.items
-    if not isinstance(items, list) or not all(type(i) is dict for i in items):
+    if not isinstance(items, list) or not set(map(type, items)) <= {dict}:
         return "items that are not all mappings (one process reports them)"
-    ids = [i.get("id") for i in items]
-    if not all(type(i) is str for i in ids) or len(set(ids)) != len(ids):
+    ids = list(map(dict.get, items, repeat("id")))
+    if not set(map(type, ids)) <= {str} or len(set(ids)) != len(ids):
         return "item ids that are not distinct text (one process reports them)"
-    if not all(type(i.get(f)) is str for i in items for f in fields):
+    if any(not set(map(type, map(dict.get, items, repeat(f)))) <= {str} for f in fields):
         # a group spelt as a number or missing: one process converts or reports it
         return "group values that are not all text"
     return None
@@ -142,7 +150,8 @@ def plan(compiled: Any, case: Case, jobs: int) -> list[list[int]]:
     writes one run of text."""
     names = group_fields(compiled) or []
     n = len(case.items)
-    keys: list[Any] = [tuple(item[k] for k in names) for item in case.items] if names else []
+    # an item's group: its value (one field) or values (several), read by itemgetter's loop in C
+    keys: list[Any] = list(map(itemgetter(*names), case.items)) if names else []
     if not names or _standing_together(keys):
         cuts = [0]
         for k in range(1, jobs):
@@ -162,19 +171,16 @@ def plan(compiled: Any, case: Case, jobs: int) -> list[list[int]]:
 
 
 def _standing_together(keys: list[Any]) -> bool:
-    seen: set[Any] = set()
-    previous = object()
-    for key in keys:
-        if key != previous:
-            if key in seen:
-                return False
-            seen.add(key)
-            previous = key
-    return True
+    """Whether no group comes back after another began (the first key of each stretch of
+    equal keys is a new one)."""
+    heads = [key for key, _stretch in groupby(keys)]
+    return len(set(heads)) == len(heads)
 
 
 def runs(indices: list[int]) -> list[tuple[int, int]]:
-    """Consecutive stretches (start, stop) of a sorted index list."""
+    """Consecutive stretches (start, stop) of a sorted list of distinct indices."""
+    if indices and indices[-1] - indices[0] == len(indices) - 1:
+        return [(indices[0], indices[-1] + 1)]  # one stretch (a shard cut between groups): no loop
     out: list[tuple[int, int]] = []
     for i in indices:
         if out and out[-1][1] == i:
@@ -217,10 +223,11 @@ def evaluate_sharded(rs: Any, case: Case, jobs: int, layout: Layout = Layout()) 
 
 @dataclass
 class _Part:
-    """What a worker sends back: the text of each run of its items, its summary, and for
-    CSV the columns it wrote in and those its items have."""
+    """What a worker sends back: the text of each run of its items (a forked worker: where
+    in its file it wrote it), its summary, and for CSV the columns it wrote in and those
+    its items have."""
 
-    texts: list[str]
+    texts: list[str | Spooled]
     summary: dict[str, Any]
     written: Columns | None = None
     columns: Columns | None = None
@@ -241,6 +248,11 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     workers = []
+    # a forked worker writes its items' text to a file of its own, which the parent copies
+    # into the output file to file (os.sendfile): the text is never sent through a pipe,
+    # decoded and encoded again by the one process that cannot be split. The files have no
+    # name (unlinked at once): nothing is left behind, whatever ends the command.
+    spools = [_spool(layout.folder) for _shard in shards] if method == "fork" else []
     _WORK = (rs, case, shards, layout)
     # the case's objects go to the collector's permanent generation: a worker's collections
     # then never walk (and so never copy, page by page) the memory it shares with the parent
@@ -249,18 +261,23 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
         for number in range(len(shards)):
             receiver, sender = context.Pipe(duplex=False)
             if method == "fork":
-                args: tuple[Any, ...] = (sender, number, None)
+                args: tuple[Any, ...] = (sender, number, spools[number].fileno())
             else:  # a fresh interpreter: it loads the ruleset again and gets its items sent
                 part = copy.copy(case)
-                part.items = [case.items[i] for i in shards[number]]
+                stretches = runs(shards[number])
+                part.items = list(chain.from_iterable(case.items[a:b] for a, b in stretches))
                 part._nodes = None
-                args = (sender, number, (rs.path, part, runs(shards[number]), layout))
+                args = (sender, number, (rs.path, part, stretches, layout))
             process = context.Process(target=_worker, args=args, daemon=True)
             process.start()
             sender.close()
             workers.append((process, receiver))
         _WORK = None
-        return _collect(workers)
+        parts = _collect(workers)
+        if parts is not None and spools:
+            for part, spool in zip(parts, spools, strict=True):
+                part.texts = [Spooled(spool, offset, length) for offset, length in part.texts]  # type: ignore[misc]
+        return parts
     finally:
         _WORK = None
         gc.unfreeze()
@@ -269,6 +286,13 @@ def _run_workers(rs: Any, case: Case, shards: list[list[int]], layout: Layout) -
                 process.kill()
             process.join()
             receiver.close()
+
+
+def _spool(folder: str | None) -> Any:
+    try:
+        return tempfile.TemporaryFile(dir=folder)
+    except OSError:  # a folder that cannot be written to: the output reports it, not this
+        return tempfile.TemporaryFile()
 
 
 def _collect(workers: list[tuple[Any, Connection]]) -> list[_Part] | None:
@@ -296,30 +320,35 @@ def _collect(workers: list[tuple[Any, Connection]]) -> list[_Part] | None:
     return [parts[k] for k in range(len(workers))]
 
 
-def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | None) -> None:
+def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | int) -> None:
     # Ctrl-C reaches every process of the terminal's group: the parent stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    spool = None
     try:
-        if sent is None:
+        if isinstance(sent, int):  # forked: the spool file's descriptor
             assert _WORK is not None
+            spool = sent
             rs, case, shards, layout = _WORK
             part = copy.copy(case)
-            part.items = [case.items[i] for i in shards[number]]
             stretches = runs(shards[number])
+            part.items = list(chain.from_iterable(case.items[a:b] for a, b in stretches))
         else:
             from .api import load_ruleset
 
             path, part, stretches, layout = sent
             rs = load_ruleset(path)
-        sender.send(("ok", _evaluate_part(rs, part, stretches, layout)))
+        sender.send(("ok", _evaluate_part(rs, part, stretches, layout, spool)))
     except Exception:  # a bad case, or a bug: one process meets it again and reports it as always
         sender.send(("problem", None))
     finally:
         sender.close()
 
 
-def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout: Layout) -> _Part:
-    """Evaluate a shard's items; the text of each of its consecutive runs, and its summary."""
+def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout: Layout,
+                   spool: int | None = None) -> _Part:
+    """Evaluate a shard's items; the text of each of its consecutive runs (with `spool`, a
+    file descriptor: written there, UTF-8, and the (offset, length) of each run in it), and
+    its summary."""
     from .evaluate import evaluate
     from .render import JsonWriter, csv_lines, yaml_items
     from .result import passing
@@ -346,13 +375,25 @@ def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout
         def text(start: int, stop: int) -> str:
             return csv_lines(passing(items, start, stop), written, layout.several, file, ranks=ranks)
         between = ""
-    texts = []
+    texts: list[Any] = []
     at = 0
+    out = open(spool, "wb", buffering=1 << 20, closefd=False) if spool is not None else None
+    offset = 0
     for start, stop in stretches:
         length = stop - start
-        texts.append(between.join(text(a, min(a + _ITEMS_PER_PIECE, at + length))
-                                  for a in range(at, at + length, _ITEMS_PER_PIECE)))
+        pieces = (text(a, min(a + _ITEMS_PER_PIECE, at + length)) for a in range(at, at + length, _ITEMS_PER_PIECE))
+        if out is None:
+            texts.append(between.join(pieces))
+        else:
+            begun = offset
+            for k, piece in enumerate(pieces):
+                if k:
+                    offset += out.write(between.encode("utf-8"))
+                offset += out.write(piece.encode("utf-8"))
+            texts.append((begun, offset - begun))
         at += length
+    if out is not None:
+        out.close()  # flushed: the parent reads it once this worker has answered
     if written is not None:
         columns = replace(written, ranked=tuple(ranks))
     return _Part(texts, result.summary, written, columns)

@@ -267,3 +267,30 @@ def test_fused_form_refuses_lines_that_read_more_than_the_item() -> None:
     assert fused_form(("v2 = s[2]",), {0, 1}, 3, 5) is None  # a slot an earlier pass fills
     assert fused_form(("s[2] = v2 = s[4]",), {0, 1}, 3, 5) is None  # a slot not written yet
     assert fused_form(("x = f(s)",), {0, 1}, 3, 5) is None  # the slot list itself
+
+
+@pytest.mark.parametrize("declared", ["input name: text", "input name: text = \"无\"", "input id: text"])
+@pytest.mark.parametrize("fused", [True, False])
+def test_an_input_named_like_the_id_or_name_does_not_let_an_unknown_field_through(declared: str, fused: bool) -> None:
+    # the fast loop counts an item's known fields: `name` (or `id`) declared as an input is
+    # one field, not two, so an item with one unknown field beside it has one key too many
+    rs = ruleset(f"""
+        ruleset g "g"
+        version "1"
+        {declared}
+        input 金额: number
+        levels 等级 [高 red, 低 green]
+        grade 等级 {{
+          金额 > 5 -> 高
+          otherwise -> 低
+        }}
+        """)
+    items = [{"id": "1", "name": "甲", "金额": Decimal(3), "多余": 1}, {"id": "2", "name": "乙", "金额": Decimal(7)}]
+    saved = evaluation._FUSED
+    evaluation._FUSED = fused
+    try:
+        with pytest.raises(CaseError) as raised:
+            rs.evaluate(pe.Case(items=items))
+    finally:
+        evaluation._FUSED = saved
+    assert [(d.item, d.message) for d in raised.value.diagnostics] == [("1", "unknown field '多余'")]

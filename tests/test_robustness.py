@@ -586,3 +586,30 @@ def test_one_json_walker_locates_values_and_duplicate_keys() -> None:
     twice = JSON_WALKED.replace('"k\\"ey":2', '"id":2')
     assert case_json._suspect_start(twice) == JSON_WALKED.index('{"id":"b"')
     assert case_json._duplicate_key_at(twice) == ("id", twice.index('"id":2'))
+
+
+def test_the_sheet_names_of_an_earlier_workbook_are_read_in_linear_time(tmp_path: Path) -> None:
+    import zipfile
+
+    from policyengine.case.xlsx import sheet_names
+
+    # an earlier period's workbook is told a result by its sheet names (xl/workbook.xml),
+    # read with a regular expression: a tag left open before each next one made it scan to
+    # the end of the file from every '<sheet' (300 KB: minutes)
+    hostile = tmp_path / "earlier.xlsx"
+    with zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", b"<sheet " * 45_000)
+    start = time.perf_counter()
+    with zipfile.ZipFile(hostile) as archive:
+        assert sheet_names(archive) == frozenset()
+    assert time.perf_counter() - start < 5
+    code, out = run("eval", "rulesets/tax/2010.policy", "cases/tax/small-2010.yaml", "--previous", str(hostile))
+    assert code == 2 and f"{hostile}: error[PE3" in out, out
+    # the names as Excel and openpyxl write them: a namespace prefix or none, entities, other
+    # attributes before the name
+    plain = tmp_path / "plain.xlsx"
+    with zipfile.ZipFile(plain, "w") as archive:
+        archive.writestr("xl/workbook.xml", '<x:workbook><x:sheets><x:sheet name="items" sheetId="1"/>'
+                         '<sheet sheetId="2" name="R&amp;D 汇总" r:id="rId2"/><sheets/></x:sheets></x:workbook>')
+    with zipfile.ZipFile(plain) as archive:
+        assert sheet_names(archive) == {"items", "R&D 汇总"}

@@ -22,6 +22,7 @@ from policyengine.errors import PolicyError
 from policyengine.evaluate import evaluate
 from policyengine.previous import attach_earlier
 from policyengine.render import csv_chunks, json_chunks, render, yaml_chunks
+from policyengine.render.files import joined_text
 from policyengine.render.tabular import columns_of
 
 from .conftest import ROOT, ruleset
@@ -44,7 +45,8 @@ def in_shards(rs: Any, case: Any, jobs: int, fmt: str = "json", copies: int = 1)
     if sharded is None:
         return None
     written = sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns)
-    return "".join(CHUNKS[fmt]([sharded.result] * copies, [written] * copies))
+    # the workers' text is in their files (render.files.Spooled): read back as the output gets it
+    return joined_text(CHUNKS[fmt]([sharded.result] * copies, [written] * copies))
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -161,6 +163,30 @@ def test_groups_standing_together_are_cut_between_groups() -> None:
     items = sorted(ITEMS, key=lambda i: i["科室"])  # A A A B B C D D
     plan = shards.plan(rs.compiled, pe.Case(items=items), 2)
     assert plan == [[0, 1, 2, 3, 4], [5, 6, 7]]  # the cut at 4 falls inside B: moved past it
+    assert [shards.runs(p) for p in plan] == [[(0, 5)], [(5, 8)]]  # one stretch each
+    assert shards.runs([2, 3, 5]) == [(2, 4), (5, 6)]  # 3 items over 2..5: not one stretch
+    # a group that comes back after another began (B A B): not standing together
+    assert shards.plan(rs.compiled, pe.Case(items=[items[3], items[0], items[4]]), 2) == [[0, 2], [1]]
+
+
+def test_spooled_text_is_copied_into_the_output_between_the_text_around_it(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from policyengine.render import write_atomically
+    from policyengine.render.files import Spooled
+
+    spool = (tmp_path / "spool").open("w+b")
+    spool.write("前言 — 项目一，项目二 ".encode())  # 前言 6 bytes, " — " 5 (— is 3): 项目一 starts at 11
+    spool.flush()
+    pieces = ["[", Spooled(spool, 11, 21), "]\n"]  # 7 characters of 3 bytes: 21 bytes
+    assert "".join(map(str, pieces)) == "[项目一，项目二]\n"
+    for refused in (False, True):
+        if refused:  # where sendfile is refused (another system, another target): read and written
+            def no_sendfile(*args: Any) -> int:
+                raise OSError("refused")
+            monkeypatch.setattr(os, "sendfile", no_sendfile)
+        out = tmp_path / f"out{refused}.json"
+        write_atomically(out, iter(pieces))
+        assert out.read_text(encoding="utf-8") == "[项目一，项目二]\n"
 
 
 def test_a_sum_that_one_process_would_round_is_not_split() -> None:
@@ -374,7 +400,7 @@ def test_a_split_result_beside_one_evaluated_here_is_written_as_one_process_writ
     here = evaluate(rs.compiled, other, rs.digest)
     written = sharded.pieces if fmt != "csv" else (sharded.pieces, sharded.columns)
     expected = render([evaluate(rs.compiled, case, rs.digest), here, evaluate(rs.compiled, case, rs.digest)], fmt)
-    assert "".join(CHUNKS[fmt]([sharded.result, here, sharded.result], [written, None, written])) == expected
+    assert joined_text(CHUNKS[fmt]([sharded.result, here, sharded.result], [written, None, written])) == expected
     assert "第8项" in expected and (fmt == "csv" or "items: x" in expected)  # CSV has no header
 
 

@@ -348,17 +348,16 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     # every required field (read with item[…]), and the name and each optional field given
     # (not None). Counting them is cheaper than checking every key against the known ones;
     # an item with more (an unknown field, an optional one given as null) goes the slow way.
-    required_count = 1
-    optional = ["name"]
+    # One term per key, by name: a ruleset may declare an input named `name` or `id`, which
+    # is then that one key, not a second one (counted twice, it let an unknown field through).
+    present = {"name": "(name is not None)"}
     for i, (name, slot, convert, default) in enumerate(plan.fields):
         params += [f"n{i}=_n{i}", f"c{i}=_c{i}"]
         namespace.update({f"_n{i}": name, f"_c{i}": convert, f"_d{i}": default})
         required = default is _REQUIRED
         if not required:
             params.append(f"d{i}=_d{i}")
-            optional.append(f"x{i}")
-        else:
-            required_count += 1
+        present[name] = "1" if required else f"(x{i} is not None)"
         # the value is fetched where it is first used: inside the shortcut, or as the argument
         first = f"(x{i} := item[n{i}])" if required else f"x{i}"
         # a converter's shortcut accepts the common value inline, without calling it
@@ -385,7 +384,9 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     if plan.trace_slot is not None:
         cells[plan.trace_slot] = "{}"
     arguments = "items, start, stop, rows, ids, names, seen"
-    counted = " + ".join([str(required_count), *(f"({x} is not None)" for x in optional)])
+    present["id"] = "1"  # a text id, or the item went the slow way already
+    ones = sum(1 for term in present.values() if term == "1")
+    counted = " + ".join([str(ones), *(term for term in present.values() if term != "1")])
     lay_out = [f"row = [{', '.join(cells)}]"]
     stage: list[str] = ["        add_row(row)"]
     if then is not None:

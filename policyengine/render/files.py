@@ -8,10 +8,10 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
-def write_atomically(path: Path, text: str | bytes | Iterable[str]) -> None:
+def write_atomically(path: Path, text: str | bytes | Iterable[str | Spooled]) -> None:
     """Write via a temporary file in the same folder, flushed to disk, and rename: never a
     half-written file, even after a power cut. `text` may come in pieces, written as they
     are made; bytes (a workbook) are written as they are.
@@ -51,17 +51,59 @@ def write_atomically(path: Path, text: str | bytes | Iterable[str]) -> None:
     _sync_folder(directory)
 
 
-def _opened(target: int | Path, text: str | bytes | Iterable[str]) -> Any:
+def _opened(target: int | Path, text: str | bytes | Iterable[str | Spooled]) -> Any:
     if isinstance(text, bytes):
         return open(target, "wb")
     return open(target, "w", encoding="utf-8", newline="\n")
 
 
-def _write(fh: Any, text: str | bytes | Iterable[str]) -> None:
+class Spooled:
+    """Text already written, UTF-8 encoded, to a stretch of a file (by an `eval --jobs`
+    worker, policyengine/shards.py): written out by the kernel, file to file, instead of
+    being sent to this process, decoded and encoded again. A piece of text like a `str`
+    wherever output comes in pieces."""
+
+    __slots__ = ("file", "length", "offset")
+
+    def __init__(self, file: IO[bytes], offset: int, length: int) -> None:
+        self.file, self.offset, self.length = file, offset, length
+
+    def __str__(self) -> str:
+        return os.pread(self.file.fileno(), self.length, self.offset).decode("utf-8")
+
+    def copy_to(self, out: Any) -> None:
+        """Append the bytes to `out`, a text file opened for writing (flushed first)."""
+        out.flush()
+        source, target = self.file.fileno(), out.fileno()
+        at, left = self.offset, self.length
+        try:
+            while left:
+                sent = os.sendfile(target, source, at, left)
+                if sent == 0:
+                    raise OSError("sendfile wrote nothing")
+                at, left = at + sent, left - sent
+        except (AttributeError, OSError):  # no sendfile here (macOS to a file, Windows), or not to this target
+            while left:
+                block = os.pread(source, min(left, 1 << 20), at)
+                out.buffer.write(block)
+                at, left = at + len(block), left - len(block)
+            out.flush()
+
+
+def joined_text(pieces: Iterable[str | Spooled]) -> str:
+    """Pieces of output as one text (for the screen and the tests)."""
+    return "".join(str(piece) for piece in pieces)
+
+
+def _write(fh: Any, text: str | bytes | Iterable[str | Spooled]) -> None:
     if isinstance(text, (str, bytes)):
-        fh.write(text)  # type: ignore[attr-defined]
-    else:
-        fh.writelines(text)  # type: ignore[attr-defined]
+        fh.write(text)
+        return
+    for piece in text:
+        if isinstance(piece, Spooled):
+            piece.copy_to(fh)
+        else:
+            fh.write(piece)
 
 
 def _owner(path: str) -> tuple[int, int]:

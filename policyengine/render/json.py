@@ -126,7 +126,8 @@ class JsonWriter:
         if written is not None:
             item_pad = "\n" + "  " * (depth + 2)
             for n, run in enumerate(written):  # one at a time: no copy of them all
-                yield ("[" if n == 0 else ",") + item_pad + run
+                yield ("[" if n == 0 else ",") + item_pad
+                yield run  # text, or a stretch of a worker's file (render.files.Spooled): never joined here
             yield "\n" + "  " * (depth + 1) + "]" if written else "[]"
         elif not result.items:
             yield "[]"
