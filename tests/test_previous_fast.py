@@ -82,6 +82,25 @@ def test_a_value_missing_falls_back_and_is_located(tmp_path: Path) -> None:
     assert "error[PE365]" in run.stderr and "no value '综合得分'" in run.stderr, run.stderr
 
 
+@pytest.mark.parametrize("field", ["综合得分", "风险档次"])
+def test_a_value_moved_to_another_item_falls_back_and_is_located(tmp_path: Path, field: str) -> None:
+    # the fifth item loses its value (or level) and the third has it twice: the count of
+    # lines still equals the count of items, so only each line's place (in its own item) tells
+    lines = SHIPPED.read_text(encoding="utf-8").split("\n")
+    hits = [n for n, line in enumerate(lines) if line.startswith(f'        "{field}": ')
+            and (field == "综合得分" or lines[n + 1].startswith('          "level": '))]
+    # a value is one line; a grade its key's line to its closing brace
+    size = 1 if field == "综合得分" else lines.index("        }", hits[2]) - hits[2] + 1
+    lines[hits[4]] = lines[hits[4]].replace(f'"{field}"', f'"{field}x"')
+    copy = lines[hits[2]:hits[2] + size]
+    lines[hits[2]:hits[2]] = [*copy[:-1], copy[-1].rstrip(",") + ","]  # still JSON, a key given twice
+    previous = _edited(tmp_path, lambda _text: "\n".join(lines))
+    assert read_json_fields(previous.read_bytes(), *WANTED) is None
+    run = _eval_with(previous)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"{previous}:{hits[2] + size + 1}:" in run.stderr and "error[PE351]" in run.stderr, run.stderr
+
+
 def test_an_unknown_level_falls_back_and_is_located(tmp_path: Path) -> None:
     previous = _edited(tmp_path, lambda text: text.replace('"level": "一般风险"', '"level": "极高风险"', 1))
     run = _eval_with(previous)

@@ -61,6 +61,8 @@ _ITEMS_OPEN = b'\n  "items": ['
 _ITEMS_CLOSE = b'\n  ],\n  "summary": '
 _ITEM_SEP = b'\n    },\n    {\n'
 _STRING = rb'"(?:[^"\\\n]|\\.)*"'
+# an item's id line and the lines of that item after it, as few as needed
+_ITEM_START = rb'\n    \{\n      "id": ' + _STRING + rb",\n(?:(?!    [{}])[^\n]*\n)*?"
 _ID = re.compile(rb'\n    \{\n      "id": (' + _STRING + rb'),\n')
 
 
@@ -109,14 +111,14 @@ def read_json_fields(raw: bytes, fields: frozenset[str], scales: frozenset[str])
         return None
     columns: dict[str, list[Any]] = {}
     for name in fields:
-        key = re.escape(json.dumps(name, ensure_ascii=False).encode("utf-8"))
-        if name in scales:
-            pattern = rb"\n        " + key + rb': \{\n          "level": (' + _STRING + rb"),(?=\n)"
-        else:
-            pattern = rb"\n        " + key + rb": ([^\n]*?),?(?=\n)"  # the line break left for the next line
-        texts = re.compile(pattern).findall(raw, body, end + 1)
-        if len(texts) != count:
-            return None  # missing in some item: the full reader says which
+        key = json.dumps(name, ensure_ascii=False).encode("utf-8")
+        line = b"        " + key + (b': {\n          "level": ' if name in scales else b": ")
+        value = rb"(" + _STRING + rb"),(?=\n)" if name in scales else rb"([^\n]*?),?(?=\n)"
+        # the first such line after each item's id, not past the item's end: a count of the
+        # lines alone would miss a value missing from one item and given twice in another
+        texts = re.compile(_ITEM_START + re.escape(line) + value).findall(raw, body, end + 1)
+        if len(texts) != count or raw.count(b"\n" + line, body, end + 1) != count:
+            return None  # missing in some item, or given twice: the full reader says which
         try:
             columns[name] = _column(texts)
         except ValueError:  # a record or list: read in full
