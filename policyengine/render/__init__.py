@@ -32,8 +32,7 @@ def render(result: Result | list[Result], fmt: str) -> str:
     if fmt == "json":
         return "".join(json_chunks(results))
     if fmt == "yaml":
-        data = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]
-        return to_yaml(data)
+        return "".join(yaml_chunks(results))
     if fmt == "csv":
         return to_csv(results)
     return "\n".join(to_table(r) for r in results)
