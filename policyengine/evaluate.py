@@ -382,7 +382,8 @@ def evaluate_with_rows(compiled: CompiledRuleset, case: Case, digest: str | None
         rows, ids, names = run(compiled, case, progress, done)
         rollups = _rollup_results(compiled, case, rows, ids, done) if compiled.rollups else {}
         # each item's result is built when it is read (ItemResults)
-        items = ItemResults(rows, ids, names, _output_plan(compiled).build)
+        plan = _output_plan(compiled)
+        items = ItemResults(rows, ids, names, plan.build, plan)
         if progress is not None:  # the step the results were built in, told as before
             for start in range(0, len(rows), PROGRESS_CHUNK):
                 progress(min(PROGRESS_CHUNK, len(rows) - start))

@@ -110,14 +110,17 @@ class ItemResults(Sequence[ItemResult]):
     Once every item is built the slot lists are let go. Compares equal to a list of the same
     results; pickles as that list."""
 
-    __slots__ = ("_build", "_built", "_ids", "_missing", "_names", "_rows")
+    __slots__ = ("_build", "_built", "_ids", "_missing", "_names", "_rows", "layout")
 
     def __init__(self, rows: list[list[Any]], ids: list[str], names: list[str | None],
-                 build: Callable[[list[Any], str, str | None], ItemResult]):
+                 build: Callable[[list[Any], str, str | None], ItemResult], layout: Any = None):
         self._rows: list[list[Any]] | None = rows
         self._ids = ids
         self._names = names
         self._build = build
+        # what `build` reads where (evaluate's output plan): a writer that knows it can make
+        # an item's text from the slot list itself (render/json.py), no object built
+        self.layout = layout
         self._built: list[ItemResult | None] = [None] * len(ids)
         self._missing = len(ids)
 
@@ -171,6 +174,15 @@ class ItemResults(Sequence[ItemResult]):
             return built[start:stop]  # type: ignore[return-value]
         build, ids, names = self._build, self._ids, self._names
         return [built[k] or build(rows[k], ids[k], names[k]) for k in range(start, min(stop, len(built)))]
+
+    def unbuilt(self, start: int, stop: int) -> tuple[list[list[Any]], list[str], list[str | None]] | None:
+        """The slot lists, ids and names of items start..stop when none of them has been
+        built (a built item may have been changed since: `eval --due` dates its reviews),
+        for a writer that makes their text from the slot lists; else None."""
+        rows, built = self._rows, self._built
+        if rows is None or (self._missing != len(built) and any(built[start:stop])):
+            return None
+        return rows[start:stop], self._ids[start:stop], self._names[start:stop]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, ItemResults)):

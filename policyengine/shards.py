@@ -361,7 +361,7 @@ def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout
         depth = 3 if layout.several else 2
 
         def text(start: int, stop: int) -> str:
-            return writer.items(passing(items, start, stop), depth)
+            return writer.items_of(items, start, stop, depth)
         between = ",\n" + "  " * depth
     elif layout.fmt == "yaml":
         def text(start: int, stop: int) -> str:

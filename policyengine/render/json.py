@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from ..result import ItemResult, Result, passing
-from ..runtime import format_number
+from ..result import ItemResult, ItemResults, Result, passing
+from ..runtime import format_number, load_generated
 
 
 class JsonWriter:
@@ -28,6 +29,8 @@ class JsonWriter:
         self.shared: dict[int, str] = {}
         self.keys: dict[str, str] = {}  # a value's name, quoted, with its colon
         self.pads: dict[int, tuple[str, str, str]] = {}  # line breaks at depth, +1, +2
+        # per output plan and depth: the function writing items' text from their slot lists
+        self.row_texts: dict[tuple[int, int], Callable[[list, list, list], list[str]]] = {}
 
     def value(self, v: Any, depth: int = 0) -> str:
         t = type(v)
@@ -115,6 +118,18 @@ class JsonWriter:
         """Consecutive items of a result's list at `depth`, joined as the list joins them."""
         return ("," + "\n" + "  " * depth).join([self.item(i, depth) for i in items])
 
+    def items_of(self, items: Sequence[ItemResult], start: int, stop: int, depth: int) -> str:
+        """`items(items[start:stop], depth)`; of evaluated items not built yet, made from
+        their slot lists without building an object per item (the hot path of `eval`)."""
+        unbuilt = items.unbuilt(start, stop) if isinstance(items, ItemResults) and items.layout else None
+        if unbuilt is None:
+            return self.items(passing(items, start, stop), depth)
+        plan = items.layout
+        texts = self.row_texts.get((id(plan), depth))
+        if texts is None:
+            texts = self.row_texts[(id(plan), depth)] = _row_texts(self, plan, depth)
+        return ("," + "\n" + "  " * depth).join(texts(*unbuilt))
+
     def result(self, result: Result, depth: int = 0, written: list[str] | None = None) -> Iterator[str]:
         """A whole result in pieces (a few items each), so output can be written as it is
         made instead of first building one string as large as the file. `written`: its
@@ -135,7 +150,7 @@ class JsonWriter:
             item_pad = "\n" + "  " * (depth + 2)
             items = result.items
             for start in range(0, len(items), 256):  # built only to be written, not kept
-                yield ("[" if start == 0 else ",") + item_pad + self.items(passing(items, start, start + 256), depth + 2)
+                yield ("[" if start == 0 else ",") + item_pad + self.items_of(items, start, start + 256, depth + 2)
             yield "\n" + "  " * (depth + 1) + "]"
         yield "," + pad + f'"summary": {self.value(result.summary, depth + 1)}'
         if result.rollups:
@@ -154,6 +169,110 @@ class JsonWriter:
             if extra is not None:  # only when asked (eval --previous, --due): SPEC §5 stays as it was
                 yield "," + pad + f'"{key}": {self.value(extra, depth + 1)}'
         yield "\n" + "  " * depth + "}"
+
+
+def _row_texts(writer: JsonWriter, plan: Any, depth: int) -> Callable[[list, list, list], list[str]]:
+    """Generate `texts(rows, ids, names)`: each item's text at `depth`, the same as
+    `writer.item(plan.build(row, id, name), depth)`, made from its slot list. An item with
+    sanctions goes that way (it is a few in a hundred); the rest are one concatenation of
+    texts that depend on nothing but the ruleset (made here), of numbers (memo shared with
+    the writer) and of the grade and supervision results, which items share (each made
+    once). Names and texts reach the source as default arguments, never as source text."""
+    close, pad, inner = ("\n" + "  " * (depth + k) for k in range(3))
+    env: dict[str, Any] = {"DEC": Decimal, "Q": writer.quote, "N": writer.numbers}
+    keys = writer.keys
+
+    def key(k: str) -> str:
+        return keys.get(k) or writer.key(k)
+
+    def value_text(v: Any) -> str:  # a value at depth + 2, as `item` writes it
+        if v.__class__ is Decimal:
+            text = writer.numbers[v] = format_number(v)
+            return text
+        return writer.value(v, depth + 2)
+
+    def slow(row: list[Any], item_id: str, name: str | None) -> str:
+        return writer.item(plan.build(row, item_id, name), depth)
+
+    def grade_text(index: int, texts: dict[Any, str], k: Any) -> str:
+        result = plan.grade_results[index].get(k) or plan.grade_result(index, *(k if isinstance(k, tuple) else (k, None)))
+        text = texts[k] = writer.once(result, depth + 2)
+        return text
+
+    def supervision_text(index: int, texts: dict[Any, str], x: int) -> str:
+        result = plan.supervision_results[index].get(x) or plan.supervision_result(index, x)
+        text = texts[x] = writer.once(result, depth + 2)
+        return text
+
+    env.update(X=value_text, SLOW=slow, GRADE=grade_text, SUP=supervision_text)
+    # the item's text as a sum of constant pieces (p<k>) and made ones
+    pieces: list[str] = []
+    constant = ["{" + pad + '"id": ']
+    body = [f"        if row[{plan.sanction_slot}]:",
+            "            add(SLOW(row, item_id, name))",
+            "            continue"]
+
+    def made(expr: str) -> None:
+        env[f"p{len(pieces)}"] = "".join(constant)
+        pieces.append(f"p{len(pieces)}")
+        pieces.append(expr)
+        constant.clear()
+
+    made("(Q(item_id) if item_id.__class__ is str else V1(item_id))")
+    constant.append("," + pad + '"name": ')
+    made("('null' if name is None else Q(name) if name.__class__ is str else V1(name))")
+    env["V1"] = partial(writer.value, depth=depth + 1)
+    constant.append(",")
+    if plan.notes:
+        constant.append(pad + '"notes": ')
+        for i, (note_name, _slot) in enumerate(plan.notes):
+            env[f"nn{i}"] = note_name
+        made("V1({" + ", ".join(f"nn{i}: row[{slot}]" for i, (_n, slot) in enumerate(plan.notes)) + "})")
+        constant.append(",")
+    constant.append(pad + '"values": ')
+    if not plan.values:
+        constant.append("{}")
+    for i, (value_name, slot, levels) in enumerate(plan.values):
+        constant.append(("{" if i == 0 else ",") + inner + key(value_name))
+        if levels is None:
+            made(f"(t if (v := row[{slot}]).__class__ is DEC and (t := N.get(v)) is not None else X(v))")
+        else:
+            env[f"lv{i}"] = levels
+            made(f"X(lv{i}[v] if isinstance(v := row[{slot}], int) else v)")
+    if plan.values:
+        constant.append(pad + "}")
+    constant.append("," + pad + '"grades": ')
+    if not plan.grades:
+        constant.append("{}")
+    for i, (scale, slot, rank_slot) in enumerate(plan.grades):
+        env[f"gt{i}"] = {}
+        constant.append(("{" if i == 0 else ",") + inner + key(scale))
+        k = f"row[{slot}]" if rank_slot is None else f"(row[{slot}], row[{rank_slot}])"
+        made(f"(gt{i}.get(k := {k}) or GRADE({i}, gt{i}, k))")
+    if plan.grades:
+        constant.append(pad + "}")
+    constant.append("," + pad + '"supervision": ')
+    if plan.supervision_outs:
+        body.append("        lines = []")
+        for i, s in enumerate(plan.supervision_outs):
+            env[f"st{i}"] = {}
+            body += [f"        if (x := row[{s.slot}]) is not None and x >= 0:",
+                     f"            lines.append(st{i}.get(x) or SUP({i}, st{i}, x))"]
+        env["SEP"] = "," + inner
+        env["OPEN"], env["SHUT"] = "[" + inner, pad + "]"
+        made("(OPEN + SEP.join(lines) + SHUT if lines else '[]')")
+    else:
+        constant.append("[]")
+    constant.append("," + pad + '"sanctions": []' + close + "}")
+    made("''")
+    source = ("def texts(rows, ids, names, " + ", ".join(f"{k}={k}" for k in env) + "):\n"
+              "    out = []\n"
+              "    add = out.append\n"
+              "    for row, item_id, name in zip(rows, ids, names):\n"
+              + "".join(line + "\n" for line in body)
+              + "        add(" + " + ".join(pieces) + ")\n"
+              "    return out\n")
+    return load_generated(source, "<policyengine:json>", env, ("zip", "isinstance", "int", "str"))["texts"]
 
 
 def to_json(data: Any) -> str:
