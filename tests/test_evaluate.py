@@ -769,3 +769,21 @@ def test_run_time_errors_stop_at_fifty() -> None:
         evaluate(text, [{"id": f"i{n}", "a": 0} for n in range(60)])
     assert len(info.value.diagnostics) == 50
     assert info.value.diagnostics[-1].notes[-1] == "stopped after 50 problems"
+
+
+def test_a_duplicate_id_names_the_item_that_first_used_it() -> None:
+    # validation keeps only the set of ids met; the first use is looked up when a duplicate
+    # is reported. An id is its text however it is given (7, "7", a decimal 7 from a file),
+    # an item with other problems still uses its id, and one mapping listed twice is two uses.
+    text = "input 次数: number\nlet 两倍 = 次数 * 2\n"
+    same = {"id": "b", "次数": 1}
+    items = [{"id": 7, "次数": 1}, {"id": "x", "次数": "bad"}, same, {"id": "7", "次数": 2},
+             {"id": Decimal("7"), "次数": 3}, {"id": "x", "次数": 4}, same, {"id": "c", "次数": 5}]
+    with pytest.raises(CaseError) as info:
+        evaluate(text, items)
+    found = [(d.item, d.message) for d in info.value.diagnostics]
+    assert found == [("x", "field '次数': must be a number, not text \"bad\""),
+                     ("7", "duplicate id '7' (first used by item 1)"),
+                     ("7", "duplicate id '7' (first used by item 1)"),
+                     ("x", "duplicate id 'x' (first used by item 2)"),
+                     ("b", "duplicate id 'b' (first used by item 3)")]

@@ -326,7 +326,8 @@ def layout(inputs: list[Input | Dimension], slots: dict[str, int], size: int, sa
 
 def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     """Generate `fill(items, start, stop, rows, ids, names, seen)`: the slot lists of the
-    usual items, a mapping with a new text id, known fields only, all present and valid.
+    usual items, a mapping with a new text id (not in the set `seen`, to which it is added),
+    known fields only, all present and valid.
 
     It appends each such item's slot list, id and name, and returns the index of the first
     item that is not usual (or `stop`): `validate` checks that one field by field, to report
@@ -404,7 +405,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
                     "            pending.append(s)"])
         namespace = {**then.namespace, **namespace}
     source = (f"def fill({arguments}, {', '.join(params)}):\n"
-              "    add_row, add_id, add_name, first_index = rows.append, ids.append, names.append, seen.setdefault\n"
+              "    add_row, add_id, add_name, add_seen = rows.append, ids.append, names.append, seen.add\n"
               "    for index in range(start, stop):\n"
               "        item = items[index]\n"
               "        if item.__class__ is not dict:\n"
@@ -413,7 +414,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
               "        item_id = get('id')\n"
               "        name = get('name')\n"
               "        if (item_id.__class__ is not str or not item_id or not (name is None or name.__class__ is str)\n"
-              "                or first_index(item_id, index) != index):\n"
+              "                or item_id in seen):\n"
               "            return index\n"
               "        try:\n"
               + "".join(f"            {line}\n" for line in lay_out)
@@ -421,6 +422,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
               "            return index\n"
               f"        if len(item) != {counted}:\n"
               "            return index\n"
+              "        add_seen(item_id)\n"
               "        add_id(item_id)\n"
               "        add_name(name)\n"
               + "".join(line + "\n" for line in stage)
@@ -469,7 +471,10 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
     rows: list[list[Any]] = []
     ids: list[str] = []
     names: list[str | None] = []
-    seen: dict[str, int] = {}
+    # the ids met so far; a set, not each id's first index: at 1M items the index objects
+    # were 32 MB of the peak, and the index is wanted only to report a duplicate (_FirstUse)
+    seen: set[str] = set()
+    first_use = _FirstUse(case.items)
     # a spreadsheet's unknown columns, reported once each (at the header), not once per row;
     # an unknown list field is a sheet of a workbook, a companion file of a CSV case
     columns: tuple[set[str], str] | None = None
@@ -495,7 +500,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
             laid_out = len(rows)
             with localcontext(caller):
                 _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names, columns,
-                                 ENTRY_WORDS[units])
+                                 ENTRY_WORDS[units], first_use)
             if pending is not None and len(rows) > laid_out:
                 pending.append(rows[-1])
             index = fill(items, index + 1, stop, rows, ids, names, seen)
@@ -531,21 +536,46 @@ ENTRY_WORDS = {
 }
 
 
-def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
+class _FirstUse:
+    """Where an id was first used: found by reading the items' ids once, on the first
+    duplicate (validation keeps only the set of ids met, see validate)."""
+
+    def __init__(self, items: list[Any]):
+        self.items = items
+        self.first: dict[str, int] | None = None
+
+    def __call__(self, item_id: str) -> int:
+        if self.first is None:
+            self.first = {}
+            for k, item in enumerate(self.items):
+                text = _text_id(item.get("id")) if isinstance(item, dict) else None
+                if text is not None:
+                    self.first.setdefault(text, k)
+        return self.first[item_id]
+
+
+def _text_id(raw_id: Any) -> str | None:
+    """An item's id as text, or None when it has none that can be one: a whole number
+    reads as its digits (from YAML/JSON it arrives as a Decimal, from the Python API,
+    `pe.Case(items=[{"id": 7, …}])`, as an int)."""
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        return str(raw_id)
+    if isinstance(raw_id, Decimal) and _modest(raw_id) and raw_id == raw_id.to_integral_value():
+        return _fmt(raw_id)
+    return raw_id if isinstance(raw_id, str) and raw_id else None
+
+
+def _validate_slowly(plan: Layout, index: int, item: Any, seen: set[str],
                      problems: list[Problem], rows: list[list[Any]],
                      ids: list[str], names: list[str | None], columns: tuple[set[str], str] | None = None,
-                     words: tuple[str, str, str, str] = ENTRY_WORDS[False]) -> None:
+                     words: tuple[str, str, str, str] = ENTRY_WORDS[False],
+                     first_use: Callable[[str], int] | None = None) -> None:
     """Validate one item field by field, collecting every problem it has."""
     if not isinstance(item, dict):
         problems.append((["items", index], _(words[0], value=index + 1), None))
         return
     raw_id = item.get("id")
-    # a whole-number id reads as its digits: from YAML/JSON it arrives as a Decimal, from
-    # the Python API (`pe.Case(items=[{"id": 7, …}])`) as an int
-    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
-        raw_id = str(raw_id)
-    elif isinstance(raw_id, Decimal) and _modest(raw_id) and raw_id == raw_id.to_integral_value():
-        raw_id = _fmt(raw_id)
+    raw_id = _text_id(raw_id) or raw_id
     if raw_id is None or raw_id == "":
         problems.append((["items", index], _(words[1], value=index + 1), None))
         item_id = f"#{index + 1}"
@@ -554,9 +584,11 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: dict[str, int],
         item_id = f"#{index + 1}"
     else:
         item_id = raw_id
-        first = seen.setdefault(item_id, index)
-        if first != index:
+        if item_id in seen:
+            first = first_use(item_id) if first_use is not None else index
             problems.append((["items", index, "id"], _(words[3], item_id=item_id, value=first + 1), item_id))
+        else:
+            seen.add(item_id)
     name = item.get("name")
     if isinstance(name, (list, dict)):
         problems.append((["items", index, "name"], _("'name' must be text or a number, not "
