@@ -123,3 +123,24 @@ def test_the_memo_accepts_exactly_what_a_fresh_converter_accepts(values: list) -
     rows, _, _ = validate(case, plan)
     spelled = [(str(r[compiled.slots["x"]]), str(r[compiled.slots["n"]])) for r in rows]
     assert spelled == [(str(x), str(n)) for x, n in zip(want_x, want_n, strict=True)]
+
+
+def test_an_enum_value_is_kept_once_however_many_items_repeat_it(tmp_path) -> None:
+    # a JSON reader makes a new string per value; validation puts the ruleset's own text in
+    # its place, so a category over a million items is one object, not a million
+    import json
+
+    import policyengine as pe
+
+    from .conftest import ruleset
+
+    rs = ruleset('input 类别: one of ["执法权", "行政管理权"]\ninput 次数: number\nlet 两倍 = 次数 * 2\n')
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"items": [{"id": f"i{k}", "类别": ["执法权", "行政管理权"][k % 2], "次数": k}
+                                          for k in range(50)]}, ensure_ascii=False), encoding="utf-8")
+    case = pe.load_case(path)
+    assert case.items[0]["类别"] is not case.items[2]["类别"]  # as read: one string per item
+    result = rs.evaluate(case)
+    assert len({id(item["类别"]) for item in case.items}) == 2
+    assert [item["类别"] for item in case.items[:3]] == ["执法权", "行政管理权", "执法权"]
+    assert result.items[3].values["两倍"] == 6

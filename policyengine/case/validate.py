@@ -154,7 +154,13 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
                                + (did_you_mean(value, spec.values) if isinstance(value, str) else ""))
             return value
 
-        enum.shortcut = ("{first}.__class__ is str and {v} in {a}", allowed)  # type: ignore[attr-defined]
+        # The shortcut also puts the ruleset's own text object in the item, in place of the
+        # equal one the case reader made for this item: a JSON reader makes a new string
+        # per value, and a category repeated over a million items was 80 MB a field.
+        # (Strings compare and hash by value: nothing but the memory can tell.)
+        canonical = {v: v for v in spec.values}
+        enum.shortcut = ("{first}.__class__ is str and ((s{i} := {a}.get({v})) is {v} or "  # type: ignore[attr-defined]
+                         "(s{i} is not None and SET(item, {n}, ({v} := s{i})) is None))", canonical)
         return enum
     if kind == "bool":
         def boolean(value: Any) -> bool:
@@ -343,8 +349,8 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
     again once the whole case is known to be valid, so that it fails the usual way.
     """
     cells = ["None"] * plan.size
-    params = ["DEC=_D", "INT=_I", "FLT=_F"]
-    namespace: dict[str, Any] = {"_D": Decimal, "_I": int, "_F": float}
+    params = ["DEC=_D", "INT=_I", "FLT=_F", "SET=_SET"]
+    namespace: dict[str, Any] = {"_D": Decimal, "_I": int, "_F": float, "_SET": dict.__setitem__}
     # an item holds only known fields when it has exactly as many as were found: the id and
     # every required field (read with item[…]), and the name and each optional field given
     # (not None). Counting them is cheaper than checking every key against the known ones;
@@ -369,7 +375,7 @@ def _filler(plan: Layout, then: FirstStage | None = None) -> Fill:
         if shortcut is not None:
             params.append(f"a{i}=_a{i}")
             namespace[f"_a{i}"] = shortcut[1]
-            test = shortcut[0].format(first=first, v=f"x{i}", a=f"a{i}")
+            test = shortcut[0].format(first=first, v=f"x{i}", a=f"a{i}", n=f"n{i}", i=i)
             fallback = call.format(v=f"x{i}")
             if memo is not None:
                 # an int or a float seen before: its Decimal from the converter's memo
