@@ -350,7 +350,7 @@ def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout
     file descriptor: written there, UTF-8, and the (offset, length) of each run in it), and
     its summary."""
     from .evaluate import evaluate
-    from .render import JsonWriter, csv_lines, yaml_items
+    from .render import JsonWriter, YamlRows, csv_lines
     from .result import passing
 
     result = evaluate(rs.compiled, part, rs.digest)
@@ -364,8 +364,10 @@ def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout
             return writer.items_of(items, start, stop, depth)
         between = ",\n" + "  " * depth
     elif layout.fmt == "yaml":
+        yaml_rows = YamlRows(layout.several)
+
         def text(start: int, stop: int) -> str:
-            return yaml_items(passing(items, start, stop), layout.several)
+            return yaml_rows.items_of(items, start, stop)
         between = ""
     else:
         written = _rank_columns(rs.compiled, items)

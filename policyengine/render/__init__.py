@@ -14,13 +14,13 @@ from .json import JsonWriter, json_chunks, to_json
 from .printable import printable
 from .table import TableView, summary_text, to_table
 from .tabular import cell, rows, table_rows
-from .yaml import to_yaml, yaml_chunks, yaml_items
+from .yaml import YamlRows, to_yaml, yaml_chunks, yaml_items
 
 # the formats in which an item's text depends on nothing but the item (for CSV, and the
 # columns): `eval --jobs` workers write their items' part (policyengine/shards.py)
 SPLIT_FORMATS = ("json", "yaml", "csv")
 
-__all__ = ["SPLIT_FORMATS", "JsonWriter", "TableView", "cell", "csv_chunks", "csv_lines", "json_chunks", "printable", "render", "rows",
+__all__ = ["SPLIT_FORMATS", "JsonWriter", "TableView", "YamlRows", "cell", "csv_chunks", "csv_lines", "json_chunks", "printable", "render", "rows",
            "summary_text", "table_rows", "to_csv", "to_json", "to_table", "to_yaml", "write_atomically", "yaml_chunks",
            "yaml_items"]
 
