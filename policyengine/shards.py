@@ -22,6 +22,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -329,6 +330,9 @@ def _worker(sender: Connection, number: int, sent: tuple[Any, ...] | int) -> Non
             assert _WORK is not None
             spool = sent
             rs, case, shards, layout = _WORK
+            # the items are the parent's memory, shared until written to: leave them as read
+            # (the module by its name: `policyengine.case.validate` is also the function)
+            sys.modules["policyengine.case.validate"].SHARE_TEXT = False
             part = copy.copy(case)
             stretches = runs(shards[number])
             part.items = list(chain.from_iterable(case.items[a:b] for a, b in stretches))

@@ -144,3 +144,25 @@ def test_an_enum_value_is_kept_once_however_many_items_repeat_it(tmp_path) -> No
     assert len({id(item["类别"]) for item in case.items}) == 2
     assert [item["类别"] for item in case.items[:3]] == ["执法权", "行政管理权", "执法权"]
     assert result.items[3].values["两倍"] == 6
+
+
+def test_a_forked_worker_leaves_the_items_as_read(tmp_path, monkeypatch) -> None:
+    # an `eval --jobs` worker shares the parent's items page by page: writing the ruleset's
+    # text into them would copy every page, so there (SHARE_TEXT off) they are left alone
+    import json
+    import sys
+
+    import policyengine as pe
+
+    from .conftest import ruleset
+
+    rs = ruleset('input 类别: one of ["执法权", "行政管理权"]\n')
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"items": [{"id": f"i{k}", "类别": "执法权"} for k in range(20)]},
+                               ensure_ascii=False), encoding="utf-8")
+    case = pe.load_case(path)
+    before = [id(item["类别"]) for item in case.items]
+    monkeypatch.setattr(sys.modules["policyengine.case.validate"], "SHARE_TEXT", False)
+    result = rs.evaluate(case)
+    assert [id(item["类别"]) for item in case.items] == before and len(set(before)) == 20
+    assert len(result.items) == 20

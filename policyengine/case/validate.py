@@ -453,6 +453,17 @@ class FirstStage:
     builtins: tuple[str, ...]
 
 
+# Validation puts the ruleset's own text object in an item in place of an equal enum value
+# (converter, enum): one object for a category repeated over every item. A forked `eval
+# --jobs` worker shares the items with its parent page by page, and writing into them would
+# copy every page: shards.py turns it off there.
+SHARE_TEXT = True
+
+
+def _leave(item: dict[str, Any], key: str, value: Any) -> None:
+    """SET when SHARE_TEXT is off: the item keeps its own text."""
+
+
 ItemsDone = Callable[[int], None]
 PROGRESS_CHUNK = 10_000  # items between two progress reports
 
@@ -488,7 +499,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         columns = set(), "sheet" if case._nodes.sheet is not None else "companion file"
     if case.cells:
         plan = plan.for_cells()
-    fill = plan.fill or _filler(plan)
+    fill = partial(plan.fill or _filler(plan), SET=dict.__setitem__ if SHARE_TEXT else _leave)
     # the fused loop runs in the rules' decimal context: what it accepts does not depend on
     # the context (see converter), and what is said of the rest is said by the slow path,
     # in the caller's
@@ -496,7 +507,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
     if then is not None:
         if plan.fused is None:
             plan.fused = _filler(plan, then)
-        fill = partial(plan.fused, C=case.header(), pending=pending)
+        fill = partial(plan.fused, C=case.header(), pending=pending, SET=fill.keywords["SET"])
     items = case.items
     chunk = PROGRESS_CHUNK if progress is not None else len(items)
     for start in range(0, len(items), chunk):
