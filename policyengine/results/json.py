@@ -60,9 +60,8 @@ def read_json_strictly(text: str, path: Path) -> Any:
 _ITEMS_OPEN = b'\n  "items": ['
 _ITEMS_CLOSE = b'\n  ],\n  "summary": '
 _ITEM_SEP = b'\n    },\n    {\n'
-_STRING = rb'"(?:[^"\\\n]|\\.)*"'
-# an item's id line and the lines of that item after it, as few as needed
-_ITEM_START = rb'\n    \{\n      "id": ' + _STRING + rb",\n(?:(?!    [{}])[^\n]*\n)*?"
+_SEPARATORS = re.compile(re.escape(_ITEM_SEP))
+_STRING = rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'  # unrolled: no alternation tried at each character
 _ID = re.compile(rb'\n    \{\n      "id": (' + _STRING + rb'),\n')
 
 
@@ -110,15 +109,22 @@ def read_json_fields(raw: bytes, fields: frozenset[str], scales: frozenset[str])
     if len(set(ids)) != count or not all(ids):
         return None
     columns: dict[str, list[Any]] = {}
+    # where each item's text starts and stops, to count each name's lines in every item
+    seps = [m.start() for m in _SEPARATORS.finditer(raw, body, end)]
+    starts = [body, *(at + len(_ITEM_SEP) for at in seps)]
+    stops = [*seps, end + 1]
     for name in fields:
         key = json.dumps(name, ensure_ascii=False).encode("utf-8")
-        line = b"        " + key + (b': {\n          "level": ' if name in scales else b": ")
-        value = rb"(" + _STRING + rb"),(?=\n)" if name in scales else rb"([^\n]*?),?(?=\n)"
-        # the first such line after each item's id, not past the item's end: a count of the
-        # lines alone would miss a value missing from one item and given twice in another
-        texts = re.compile(_ITEM_START + re.escape(line) + value).findall(raw, body, end + 1)
-        if len(texts) != count or raw.count(b"\n" + line, body, end + 1) != count:
+        line = b"\n        " + key + (b': {\n          "level": ' if name in scales else b": ")
+        # exactly one such line in every item (a count over the file alone would miss a
+        # value missing from one item and given twice in another); then the lines in file
+        # order are the items' values in item order
+        if list(map(raw.count, repeat(line), starts, stops)).count(1) != count:
             return None  # missing in some item, or given twice: the full reader says which
+        value = rb"(" + _STRING + rb"),(?=\n)" if name in scales else rb"([^\n]*?),?(?=\n)"
+        texts = re.compile(re.escape(line) + value).findall(raw, body, end + 1)
+        if len(texts) != count:
+            return None
         try:
             columns[name] = _column(texts)
         except ValueError:  # a record or list: read in full
