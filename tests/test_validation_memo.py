@@ -166,3 +166,24 @@ def test_a_forked_worker_leaves_the_items_as_read(tmp_path, monkeypatch) -> None
     result = rs.evaluate(case)
     assert [id(item["类别"]) for item in case.items] == before and len(set(before)) == 20
     assert len(result.items) == 20
+
+
+def test_two_rulesets_put_the_same_text_in_the_items(tmp_path) -> None:
+    # the flat and the ranked benchmark rulesets, a diff's two versions: the second ruleset
+    # over the same case finds the first one's text already in place and writes nothing
+    import json
+
+    import policyengine as pe
+
+    from .conftest import ruleset
+
+    one = ruleset('input 类别: one of ["执法权", "行政管理权"]\n')
+    two = ruleset('input 类别: one of ["行政管理权", "执法权"]\ninput 次数: number = 0\n')
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"items": [{"id": f"i{k}", "类别": "执法权"} for k in range(5)]},
+                               ensure_ascii=False), encoding="utf-8")
+    case = pe.load_case(path)
+    one.evaluate(case)
+    first = [id(item["类别"]) for item in case.items]
+    two.evaluate(case)
+    assert [id(item["类别"]) for item in case.items] == first and len(set(first)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, getcontext, localcontext
@@ -157,8 +158,10 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
         # The shortcut also puts the ruleset's own text object in the item, in place of the
         # equal one the case reader made for this item: a JSON reader makes a new string
         # per value, and a category repeated over a million items was 80 MB a field.
-        # (Strings compare and hash by value: nothing but the memory can tell.)
-        canonical = {v: v for v in spec.values}
+        # (Strings compare and hash by value: nothing but the memory can tell.) Interned,
+        # so that every ruleset puts the same object: two rulesets over one case (a diff,
+        # compare, a benchmark's rounds) would otherwise rewrite each other's every time.
+        canonical = {v: sys.intern(v) for v in spec.values}
         enum.shortcut = ("{first}.__class__ is str and ((s{i} := {a}.get({v})) is {v} or "  # type: ignore[attr-defined]
                          "(s{i} is not None and SET(item, {n}, ({v} := s{i})) is None))", canonical)
         return enum
