@@ -159,12 +159,13 @@ def _item_text(plan: Any, several: bool) -> Callable[[list[Any], str, str | None
         lines): its key's prefix and the bare text, or the dumped lines (remembered, up to
         _CAPPED values)."""
         sample = after(header, head(Decimal(0)))
-        assert sample.endswith(" 0\n"), sample  # one line, the value last
-        prefix = sample[:-2]
+        # the key's text up to its value (a value last on its line), or None: then every
+        # value is dumped in place
+        prefix = sample[:-2] if sample.endswith(" 0\n") else None
         dumped: dict[tuple[type, Any], str] = {}
 
         def text(v: Any) -> str:
-            bare = _bare(v)
+            bare = _bare(v) if prefix is not None else None
             if bare is not None:
                 return prefix + bare + "\n"
             key = (v.__class__, v)
@@ -231,9 +232,12 @@ def _item_text(plan: Any, several: bool) -> Callable[[list[Any], str, str | None
             if head is None:
                 text = after(2, {"id": "x", "sanctions": [{"rule": s.rule, "actions": list(s.actions),
                                                             "fine": Decimal(0), "warning": None}]})
-                assert text.endswith(ending), text
-                head = heads[(s.rule, s.actions)] = text[:-len(ending)]
-            out += [head, fine_text(s.fine), warning_text(s.warning)]
+                # "" when the rule and actions cannot be told from the rest: dumped whole below
+                head = heads[(s.rule, s.actions)] = text[:-len(ending)] if text.endswith(ending) else ""
+            if head:
+                out += [head, fine_text(s.fine), warning_text(s.warning)]
+            else:
+                out.append(after(2, {"id": "x", "sanctions": [s.to_dict()]}))
         return "".join(out)
 
     sanction_slot = plan.sanction_slot
