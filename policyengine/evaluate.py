@@ -472,9 +472,11 @@ def build_item(compiled: CompiledRuleset, row: list[Any], item_id: str, name: st
     return _output_plan(compiled).build(row, item_id, name)
 
 
-class _OutputPlan:
+class OutputPlan:
     """Everything about turning a slot list into an ItemResult that does not depend on the
-    item, worked out once per compiled ruleset.
+    item, worked out once per compiled ruleset. The JSON and YAML writers read it too
+    (`ItemResults.plan`): where each value, grade, rank, supervision line and the fired
+    sanctions are in a slot list, and the shared grade and supervision results.
 
     Grade and supervision results are immutable and take few distinct values (a level
     and a rank), so items share them instead of each building its own. `build` is
@@ -591,10 +593,10 @@ def _same(v: Any) -> Any:
     return v
 
 
-def _output_plan(compiled: CompiledRuleset) -> _OutputPlan:
+def _output_plan(compiled: CompiledRuleset) -> OutputPlan:
     plan = getattr(compiled, "_output_plan", None)
     if plan is None:
-        plan = _OutputPlan(compiled)
+        plan = OutputPlan(compiled)
         compiled._output_plan = plan  # type: ignore[attr-defined]
     return plan
 

@@ -110,17 +110,17 @@ class ItemResults(Sequence[ItemResult]):
     Once every item is built the slot lists are let go. Compares equal to a list of the same
     results; pickles as that list."""
 
-    __slots__ = ("_build", "_built", "_ids", "_missing", "_names", "_rows", "layout")
+    __slots__ = ("_build", "_built", "_ids", "_missing", "_names", "_rows", "plan")
 
     def __init__(self, rows: list[list[Any]], ids: list[str], names: list[str | None],
-                 build: Callable[[list[Any], str, str | None], ItemResult], layout: Any = None):
+                 build: Callable[[list[Any], str, str | None], ItemResult], plan: Any = None):
         self._rows: list[list[Any]] | None = rows
         self._ids = ids
         self._names = names
         self._build = build
-        # what `build` reads where (evaluate's output plan): a writer that knows it can make
-        # an item's text from the slot list itself (render/json.py), no object built
-        self.layout = layout
+        # what `build` reads where (evaluate.OutputPlan): a writer that knows it makes an
+        # item's text from the slot list itself (render/json.py, render/yaml.py), no object built
+        self.plan = plan
         self._built: list[ItemResult | None] = [None] * len(ids)
         self._missing = len(ids)
 

@@ -121,10 +121,10 @@ class JsonWriter:
     def items_of(self, items: Sequence[ItemResult], start: int, stop: int, depth: int) -> str:
         """`items(items[start:stop], depth)`; of evaluated items not built yet, made from
         their slot lists without building an object per item (the hot path of `eval`)."""
-        unbuilt = items.unbuilt(start, stop) if isinstance(items, ItemResults) and items.layout else None
+        unbuilt = items.unbuilt(start, stop) if isinstance(items, ItemResults) and items.plan else None
         if unbuilt is None:
             return self.items(passing(items, start, stop), depth)
-        plan = items.layout
+        plan = items.plan
         texts = self.row_texts.get((id(plan), depth))
         if texts is None:
             texts = self.row_texts[(id(plan), depth)] = _row_texts(self, plan, depth)

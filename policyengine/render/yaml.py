@@ -99,10 +99,10 @@ class YamlRows:
         self.plans: dict[int, Callable[[list[Any], str, str | None], str]] = {}
 
     def items_of(self, items: Sequence[ItemResult], start: int, stop: int) -> str:
-        unbuilt = items.unbuilt(start, stop) if isinstance(items, ItemResults) and items.layout else None
+        unbuilt = items.unbuilt(start, stop) if isinstance(items, ItemResults) and items.plan else None
         if unbuilt is None:
             return yaml_items(passing(items, start, stop), self.several)
-        plan = items.layout
+        plan = items.plan
         text = self.plans.get(id(plan))
         if text is None:
             text = self.plans[id(plan)] = _item_text(plan, self.several)
