@@ -354,8 +354,7 @@ def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout
     file descriptor: written there, UTF-8, and the (offset, length) of each run in it), and
     its summary."""
     from .evaluate import evaluate
-    from .render import JsonWriter, YamlRows, csv_lines
-    from .result import passing
+    from .render import JsonWriter, YamlRows, csv_lines_of
 
     result = evaluate(rs.compiled, part, rs.digest)
     items = result.items
@@ -379,7 +378,7 @@ def _evaluate_part(rs: Any, part: Case, stretches: list[tuple[int, int]], layout
         file = part.file
 
         def text(start: int, stop: int) -> str:
-            return csv_lines(passing(items, start, stop), written, layout.several, file, ranks=ranks)
+            return csv_lines_of(items, start, stop, written, layout.several, file, ranks=ranks)
         between = ""
     texts: list[Any] = []
     at = 0

@@ -1,8 +1,9 @@
-"""The JSON and YAML writers make an evaluated item's text straight from its slot list (no
-object per item: render/json.py `_row_texts`, render/yaml.py `YamlRows`): the same bytes as
-writing each item's built ItemResult, on every shipped case, on generated rulesets (notes,
-rollups, supervision, sanctions, levels as values), alone and two results to a document,
-with some items already read; and the words YAML writes bare are the ones PyYAML does."""
+"""The JSON, YAML and CSV writers make an evaluated item's text straight from its slot list
+(no object per item: render/json.py `_row_texts`, render/yaml.py `YamlRows`, render/csv.py
+`csv_lines_of`): the same bytes as writing each item's built ItemResult, on every shipped
+case, on generated rulesets (notes, rollups, supervision, sanctions, levels as values),
+alone and two results to a document, with some items already read; and the words YAML
+writes bare are the ones PyYAML does."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 import policyengine as pe
 from policyengine.case import load_case
 from policyengine.previous import attach_earlier
-from policyengine.render import json_chunks, to_json, to_yaml, yaml_chunks
+from policyengine.render import csv as render_csv
+from policyengine.render import csv_chunks, json_chunks, to_json, to_yaml, yaml_chunks
 from policyengine.render import json as render_json
 from policyengine.render import yaml as render_yaml
 from policyengine.render.json import JsonWriter
@@ -36,9 +38,9 @@ def counted(module: Any, name: str) -> Iterator[list[Any]]:
     made: list[Any] = []
     real = getattr(module, name)
 
-    def spy(*args: Any) -> Any:
+    def spy(*args: Any, **keywords: Any) -> Any:
         made.append(args)
-        return real(*args)
+        return real(*args, **keywords)
 
     setattr(module, name, spy)
     try:
@@ -48,8 +50,8 @@ def counted(module: Any, name: str) -> Iterator[list[Any]]:
 
 
 def both_ways(evaluate: Callable[[], Any]) -> None:
-    """JSON and YAML of fresh results (made from slot lists) against those of the built
-    items, one result and two to a document."""
+    """JSON, YAML and CSV of fresh results (made from slot lists) against those of the
+    built items, one result and two to a document."""
     for chunks, whole, module, name in ((json_chunks, to_json, render_json, "_row_texts"),
                                         (yaml_chunks, to_yaml, render_yaml, "_item_text")):
         for count in (1, 2):
@@ -58,6 +60,17 @@ def both_ways(evaluate: Callable[[], Any]) -> None:
             assert made, name
             built = [evaluate() for _ in range(count)]
             assert text == whole(built[0].to_dict() if count == 1 else [r.to_dict() for r in built])
+    for count in (1, 2):
+        fresh = [evaluate() for _ in range(count)]
+        with counted(render_csv, "csv_lines") as slow:
+            text = "".join(csv_chunks(fresh))
+        # the header alone goes through csv_lines; items with supervision or sanctions are
+        # built and written by body_rows, the rest from their slot lists
+        assert len(slow) == 1
+        built = [evaluate() for _ in range(count)]
+        for r in built:
+            list(r.items)  # every item read: written from the objects
+        assert text == "".join(csv_chunks(built))
 
 
 def test_every_shipped_case_is_written_from_its_slot_lists_as_from_its_items() -> None:
@@ -121,7 +134,7 @@ def test_yaml_of_items_with_sanctions_and_awkward_words() -> None:
     assert "  sanctions:\n  - rule: 罚\n    actions: []\n    fine: 112\n    warning: null\n" in text  # k = 8
 
 
-PIECES = list("aZ09_.-:# '\"甲乙\u3000é\t~") + ["yes", "No", "null", "true", "1e3", ".5", "2013-03-02", "0x"]
+PIECES = [*"aZ09_.-:# '\"甲乙\u3000é\t~", "yes", "No", "null", "true", "1e3", ".5", "2013-03-02", "0x"]
 WORDS = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
 
 

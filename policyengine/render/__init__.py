@@ -8,7 +8,7 @@ keys keep the ruleset's order, and the same result always gives the same bytes.
 from __future__ import annotations
 
 from ..result import Result
-from .csv import csv_chunks, csv_lines, to_csv
+from .csv import csv_chunks, csv_lines, csv_lines_of, to_csv
 from .files import write_atomically
 from .json import JsonWriter, json_chunks, to_json
 from .printable import printable
@@ -20,7 +20,7 @@ from .yaml import YamlRows, to_yaml, yaml_chunks, yaml_items
 # columns): `eval --jobs` workers write their items' part (policyengine/shards.py)
 SPLIT_FORMATS = ("json", "yaml", "csv")
 
-__all__ = ["SPLIT_FORMATS", "JsonWriter", "TableView", "YamlRows", "cell", "csv_chunks", "csv_lines", "json_chunks", "printable", "render", "rows",
+__all__ = ["SPLIT_FORMATS", "JsonWriter", "TableView", "YamlRows", "cell", "csv_chunks", "csv_lines", "csv_lines_of", "json_chunks", "printable", "render", "rows",
            "summary_text", "table_rows", "to_csv", "to_json", "to_table", "to_yaml", "write_atomically", "yaml_chunks",
            "yaml_items"]
 

@@ -6,9 +6,11 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
 
-from ..result import ItemResult, Result, passing
-from .tabular import Columns, body_rows, columns_of, joined, rollup_rows
+from ..result import ItemResult, ItemResults, Result, passing
+from .tabular import Columns, body_rows, cell, columns_of, joined, rollup_rows
 
 
 def to_csv(result: Result | list[Result], written: Sequence[Written | None] | None = None) -> str:
@@ -41,7 +43,7 @@ def csv_chunks(results: list[Result], written: Sequence[Written | None] | None =
             continue
         file = r.case.get("file")
         for start in range(0, len(r.items), 256):
-            yield csv_lines(passing(r.items, start, start + 256), columns, several, file)
+            yield csv_lines_of(r.items, start, start + 256, columns, several, file)
     # each rollup in a block of its own below, after a blank row, its id column headed by its name
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -65,6 +67,53 @@ def csv_lines(items: Iterable[ItemResult], columns: Columns, case_column: bool, 
         writer.writerow([neutral(c) for c in columns.header(case_column)])
     writer.writerows([neutral(c) for c in row] for row in body_rows(((i, file) for i in items), columns, case_column,
                                                                     ranks=ranks))
+    return buffer.getvalue()
+
+
+def csv_lines_of(items: Sequence[ItemResult], start: int, stop: int, columns: Columns, case_column: bool,
+                 file: str | None = None, ranks: list[bool] | None = None) -> str:
+    """`csv_lines` of items start..stop; of evaluated items not built yet, their cells made
+    from their slot lists (render/json.py does the same for JSON). An item with a
+    supervision line or a sanction is built and written as before."""
+    plan = items.plan if isinstance(items, ItemResults) else None
+    unbuilt = items.unbuilt(start, stop) if plan is not None else None
+    if (unbuilt is None or columns.notes != tuple(n for n, _slot in plan.notes)
+            or columns.values != tuple(v[0] for v in plan.values)
+            or columns.scales != tuple(g[0] for g in plan.grades)):
+        return csv_lines(passing(items, start, stop), columns, case_column, file, ranks=ranks)
+    shown: dict[Any, str] = {}  # a province has few distinct scores: each is printed once
+    values = [(slot, levels) for _name, slot, levels in plan.values]
+    grades = [(g.levels, slot, rank_slot, ranked)
+              for g, (_scale, slot, rank_slot), ranked in zip(plan.outs, plan.grades, columns.ranked, strict=True)]
+    watched = [s.slot for s in plan.supervision_outs]
+    lead = [file or ""] if case_column else []
+    body: list[list[str]] = []
+    for row, item_id, name in zip(*unbuilt, strict=True):
+        if row[plan.sanction_slot] or any((x := row[slot]) is not None and x >= 0 for slot in watched):
+            body += body_rows([(plan.build(row, item_id, name), file)], columns, case_column, ranks=ranks)
+            continue
+        cells = [*lead, item_id, name or "", *(cell(row[slot]) for _n, slot in plan.notes)]
+        for slot, levels in values:
+            v = row[slot]
+            if levels is not None and isinstance(v, int):
+                v = levels[v]
+            text = shown.get(v) if v.__class__ is Decimal or v.__class__ is str else None
+            if text is None:
+                text = cell(v)
+                if v.__class__ is Decimal or v.__class__ is str:
+                    shown[v] = text
+            cells.append(text)
+        for k, (levels, slot, rank_slot, ranked) in enumerate(grades):
+            cells.append(levels[row[slot]])
+            rank = row[rank_slot] if rank_slot is not None else None
+            if ranked:
+                cells.append(cell(rank))
+            if ranks is not None and rank is not None:
+                ranks[k] = True
+        cells += ["", "", "", ""]  # supervision, sanctions, fine, warning: none
+        body.append(cells)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([neutral(c) for c in row] for row in body)
     return buffer.getvalue()
 
 

@@ -74,6 +74,14 @@ class Columns:
 
 
 def columns_of(items: Sequence[ItemResult]) -> Columns:
+    unbuilt = items.unbuilt(0, 1) if isinstance(items, ItemResults) and items.plan is not None else None
+    if unbuilt and unbuilt[0]:
+        # the first item's columns from its slot list: reading items[0] would build it, and
+        # a writer then writes the first few hundred items from objects (render/csv.py)
+        plan, row = items.plan, unbuilt[0][0]
+        return Columns(tuple(n for n, _slot in plan.notes), tuple(v[0] for v in plan.values),
+                       tuple(g[0] for g in plan.grades),
+                       tuple(rank_slot is not None and row[rank_slot] is not None for _s, _slot, rank_slot in plan.grades))
     first = items[0] if items else None
     if first is None:
         return Columns()
