@@ -553,6 +553,18 @@ class OutputPlan:
         self.grade_results[index][(level, rank) if ranked else level] = result
         return result
 
+    def grade_of(self, index: int, key: Any) -> GradeResult:
+        """Grade `index`'s shared result for `key`, as `build` keys it: the level, or for a
+        ranked grade (level, rank)."""
+        found = self.grade_results[index].get(key)
+        if found is None:
+            found = self.grade_result(index, *(key if isinstance(key, tuple) else (key, None)))
+        return found
+
+    def supervision_of(self, index: int, line_index: int) -> SupervisionResult:
+        """Supervision `index`'s shared result for the line that applies."""
+        return self.supervision_results[index].get(line_index) or self.supervision_result(index, line_index)
+
     def supervision_result(self, index: int, line_index: int) -> SupervisionResult:
         s = self.supervision_outs[index]
         line = s.lines[line_index]

@@ -96,10 +96,38 @@ def passing(items: Sequence[ItemResult], start: int, stop: int) -> Sequence[Item
     return items.passing(start, stop) if isinstance(items, ItemResults) else items[start:stop]
 
 
+def unbuilt(items: Sequence[ItemResult], start: int, stop: int) -> tuple[Any, Any, Any] | None:
+    """The output plan, slot lists, ids and names of items start..stop, for a writer that
+    makes their text from the slot lists (`ItemResults.unbuilt`); None for any other
+    sequence, or when one of them has been built."""
+    return items.unbuilt(start, stop) if isinstance(items, ItemResults) else None
+
+
+class LazyItems(Sequence[ItemResult]):
+    """A sequence of item results made when read (`ItemResults`, and `ItemColumns` of an
+    earlier result read a column at a time): equal to the list of the same results, shown
+    and pickled as that list."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, LazyItems)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+
 WARNING_ORDER = ["red", "orange", "yellow", "blue", "green"]
 
 
-class ItemResults(Sequence[ItemResult]):
+class ItemResults(LazyItems):
     """The items' results as evaluated: a read-only sequence that builds an ItemResult from
     the item's slot list only when it is read, and keeps it (an item read twice is the same
     object).
@@ -175,27 +203,15 @@ class ItemResults(Sequence[ItemResult]):
         build, ids, names = self._build, self._ids, self._names
         return [built[k] or build(rows[k], ids[k], names[k]) for k in range(start, min(stop, len(built)))]
 
-    def unbuilt(self, start: int, stop: int) -> tuple[list[list[Any]], list[str], list[str | None]] | None:
-        """The slot lists, ids and names of items start..stop when none of them has been
-        built (a built item may have been changed since: `eval --due` dates its reviews),
-        for a writer that makes their text from the slot lists; else None."""
+    def unbuilt(self, start: int, stop: int) -> tuple[Any, list[list[Any]], list[str], list[str | None]] | None:
+        """The output plan, and the slot lists, ids and names of items start..stop when
+        none of them has been built (a built item may have been changed since: `eval --due`
+        dates its reviews), for a writer that makes their text from the slot lists; else
+        None."""
         rows, built = self._rows, self._built
-        if rows is None or (self._missing != len(built) and any(built[start:stop])):
+        if self.plan is None or rows is None or (self._missing != len(built) and any(built[start:stop])):
             return None
-        return rows[start:stop], self._ids[start:stop], self._names[start:stop]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (list, ItemResults)):
-            return list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(list(self))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (list, (list(self),))
+        return self.plan, rows[start:stop], self._ids[start:stop], self._names[start:stop]
 
 
 @dataclass(slots=True)

@@ -409,7 +409,7 @@ def _rank_columns(compiled: Any, items: Any) -> Columns:
     (one process writes it when any item has a rank: a ranking line ranks every item)."""
     from .render.tabular import columns_of
 
-    first = columns_of(items[:1])
+    first = columns_of(items)  # from the first slot list: no item built
     ranking = {g.scale for g in compiled.grades if g.rank_slot is not None}
     return replace(first, ranked=tuple(s in ranking for s in first.scales))
 

@@ -502,7 +502,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         columns = set(), "sheet" if case._nodes.sheet is not None else "companion file"
     if case.cells:
         plan = plan.for_cells()
-    fill = partial(plan.fill or _filler(plan), SET=dict.__setitem__ if SHARE_TEXT else _leave)
+    share = dict.__setitem__ if SHARE_TEXT else _leave
+    fill = partial(plan.fill or _filler(plan), SET=share)
     # the fused loop runs in the rules' decimal context: what it accepts does not depend on
     # the context (see converter), and what is said of the rest is said by the slow path,
     # in the caller's
@@ -510,7 +511,7 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
     if then is not None:
         if plan.fused is None:
             plan.fused = _filler(plan, then)
-        fill = partial(plan.fused, C=case.header(), pending=pending, SET=fill.keywords["SET"])
+        fill = partial(plan.fused, C=case.header(), pending=pending, SET=share)
     items = case.items
     chunk = PROGRESS_CHUNK if progress is not None else len(items)
     for start in range(0, len(items), chunk):
@@ -519,8 +520,8 @@ def validate(case: Case, plan: Layout, progress: ItemsDone | None = None, then: 
         while index < stop and len(problems) < MAX_ERRORS:
             laid_out = len(rows)
             with localcontext(caller):
-                _validate_slowly(plan, index, items[index], seen, problems, rows, ids, names, columns,
-                                 ENTRY_WORDS[units], first_use)
+                _validate_slowly(plan, index, items[index], seen, first_use, problems, rows, ids, names,
+                                 columns, ENTRY_WORDS[units])
             if pending is not None and len(rows) > laid_out:
                 pending.append(rows[-1])
             index = fill(items, index + 1, stop, rows, ids, names, seen)
@@ -585,11 +586,10 @@ def _text_id(raw_id: Any) -> str | None:
     return raw_id if isinstance(raw_id, str) and raw_id else None
 
 
-def _validate_slowly(plan: Layout, index: int, item: Any, seen: set[str],
+def _validate_slowly(plan: Layout, index: int, item: Any, seen: set[str], first_use: Callable[[str], int],
                      problems: list[Problem], rows: list[list[Any]],
                      ids: list[str], names: list[str | None], columns: tuple[set[str], str] | None = None,
-                     words: tuple[str, str, str, str] = ENTRY_WORDS[False],
-                     first_use: Callable[[str], int] | None = None) -> None:
+                     words: tuple[str, str, str, str] = ENTRY_WORDS[False]) -> None:
     """Validate one item field by field, collecting every problem it has."""
     if not isinstance(item, dict):
         problems.append((["items", index], _(words[0], value=index + 1), None))
@@ -605,8 +605,8 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: set[str],
     else:
         item_id = raw_id
         if item_id in seen:
-            first = first_use(item_id) if first_use is not None else index
-            problems.append((["items", index, "id"], _(words[3], item_id=item_id, value=first + 1), item_id))
+            problems.append((["items", index, "id"], _(words[3], item_id=item_id, value=first_use(item_id) + 1),
+                             item_id))
         else:
             seen.add(item_id)
     name = item.get("name")

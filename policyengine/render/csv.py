@@ -9,8 +9,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..result import ItemResult, ItemResults, Result, passing
-from .tabular import Columns, body_rows, cell, columns_of, joined, rollup_rows
+from ..result import ItemResult, Result, passing, unbuilt
+from .tabular import Columns, body_rows, cell, columns_of, joined, named_by, rollup_rows
 
 
 def to_csv(result: Result | list[Result], written: Sequence[Written | None] | None = None) -> str:
@@ -75,12 +75,10 @@ def csv_lines_of(items: Sequence[ItemResult], start: int, stop: int, columns: Co
     """`csv_lines` of items start..stop; of evaluated items not built yet, their cells made
     from their slot lists (render/json.py does the same for JSON). An item with a
     supervision line or a sanction is built and written as before."""
-    plan = items.plan if isinstance(items, ItemResults) else None
-    unbuilt = items.unbuilt(start, stop) if plan is not None else None
-    if (unbuilt is None or columns.notes != tuple(n for n, _slot in plan.notes)
-            or columns.values != tuple(v[0] for v in plan.values)
-            or columns.scales != tuple(g[0] for g in plan.grades)):
+    found = unbuilt(items, start, stop)
+    if found is None or (columns.notes, columns.values, columns.scales) != named_by(found[0]):
         return csv_lines(passing(items, start, stop), columns, case_column, file, ranks=ranks)
+    plan, *slots = found
     shown: dict[Any, str] = {}  # a province has few distinct scores: each is printed once
     values = [(slot, levels) for _name, slot, levels in plan.values]
     grades = [(g.levels, slot, rank_slot, ranked)
@@ -88,7 +86,7 @@ def csv_lines_of(items: Sequence[ItemResult], start: int, stop: int, columns: Co
     watched = [s.slot for s in plan.supervision_outs]
     lead = [file or ""] if case_column else []
     body: list[list[str]] = []
-    for row, item_id, name in zip(*unbuilt, strict=True):
+    for row, item_id, name in zip(*slots, strict=True):
         if row[plan.sanction_slot] or any((x := row[slot]) is not None and x >= 0 for slot in watched):
             body += body_rows([(plan.build(row, item_id, name), file)], columns, case_column, ranks=ranks)
             continue

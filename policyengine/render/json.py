@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from ..result import ItemResult, ItemResults, Result, passing
+from ..result import ItemResult, Result, passing, unbuilt
 from ..runtime import format_number, load_generated
 
 
@@ -121,14 +121,14 @@ class JsonWriter:
     def items_of(self, items: Sequence[ItemResult], start: int, stop: int, depth: int) -> str:
         """`items(items[start:stop], depth)`; of evaluated items not built yet, made from
         their slot lists without building an object per item (the hot path of `eval`)."""
-        unbuilt = items.unbuilt(start, stop) if isinstance(items, ItemResults) and items.plan else None
-        if unbuilt is None:
+        found = unbuilt(items, start, stop)
+        if found is None:
             return self.items(passing(items, start, stop), depth)
-        plan = items.plan
+        plan, *slots = found
         texts = self.row_texts.get((id(plan), depth))
         if texts is None:
             texts = self.row_texts[(id(plan), depth)] = _row_texts(self, plan, depth)
-        return ("," + "\n" + "  " * depth).join(texts(*unbuilt))
+        return ("," + "\n" + "  " * depth).join(texts(*slots))
 
     def result(self, result: Result, depth: int = 0, written: list[str] | None = None) -> Iterator[str]:
         """A whole result in pieces (a few items each), so output can be written as it is
@@ -195,13 +195,11 @@ def _row_texts(writer: JsonWriter, plan: Any, depth: int) -> Callable[[list, lis
         return writer.item(plan.build(row, item_id, name), depth)
 
     def grade_text(index: int, texts: dict[Any, str], k: Any) -> str:
-        result = plan.grade_results[index].get(k) or plan.grade_result(index, *(k if isinstance(k, tuple) else (k, None)))
-        text = texts[k] = writer.once(result, depth + 2)
+        text = texts[k] = writer.once(plan.grade_of(index, k), depth + 2)
         return text
 
     def supervision_text(index: int, texts: dict[Any, str], x: int) -> str:
-        result = plan.supervision_results[index].get(x) or plan.supervision_result(index, x)
-        text = texts[x] = writer.once(result, depth + 2)
+        text = texts[x] = writer.once(plan.supervision_of(index, x), depth + 2)
         return text
 
     env.update(X=value_text, SLOW=slow, GRADE=grade_text, SUP=supervision_text)

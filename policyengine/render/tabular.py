@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..i18n import _
-from ..result import ItemResult, ItemResults, Result
+from ..result import ItemResult, ItemResults, Result, unbuilt
 from ..runtime import format_number
 
 
@@ -73,15 +73,21 @@ class Columns:
         return [*header, "supervision", "sanctions", "fine", "warning"]
 
 
+def named_by(plan: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The notes, values and scales an evaluated item has, from evaluate's output plan (as
+    `Columns` names them)."""
+    return (tuple(n for n, _slot in plan.notes), tuple(v[0] for v in plan.values),
+            tuple(g[0] for g in plan.grades))
+
+
 def columns_of(items: Sequence[ItemResult]) -> Columns:
-    unbuilt = items.unbuilt(0, 1) if isinstance(items, ItemResults) and items.plan is not None else None
-    if unbuilt and unbuilt[0]:
+    found = unbuilt(items, 0, 1)
+    if found is not None and found[1]:
         # the first item's columns from its slot list: reading items[0] would build it, and
         # a writer then writes the first few hundred items from objects (render/csv.py)
-        plan, row = items.plan, unbuilt[0][0]
-        return Columns(tuple(n for n, _slot in plan.notes), tuple(v[0] for v in plan.values),
-                       tuple(g[0] for g in plan.grades),
-                       tuple(rank_slot is not None and row[rank_slot] is not None for _s, _slot, rank_slot in plan.grades))
+        plan, [row] = found[0], found[1]
+        ranked = tuple(rank_slot is not None and row[rank_slot] is not None for _s, _slot, rank_slot in plan.grades)
+        return Columns(*named_by(plan), ranked)
     first = items[0] if items else None
     if first is None:
         return Columns()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from ..result import ItemResult, ItemResults, Result, passing
+from ..result import ItemResult, Result, passing, unbuilt
 from ..runtime import format_number
 
 
@@ -99,14 +99,14 @@ class YamlRows:
         self.plans: dict[int, Callable[[list[Any], str, str | None], str]] = {}
 
     def items_of(self, items: Sequence[ItemResult], start: int, stop: int) -> str:
-        unbuilt = items.unbuilt(start, stop) if isinstance(items, ItemResults) and items.plan else None
-        if unbuilt is None:
+        found = unbuilt(items, start, stop)
+        if found is None:
             return yaml_items(passing(items, start, stop), self.several)
-        plan = items.plan
+        plan, *slots = found
         text = self.plans.get(id(plan))
         if text is None:
             text = self.plans[id(plan)] = _item_text(plan, self.several)
-        return "".join(map(text, *unbuilt))
+        return "".join(map(text, *slots))
 
 
 # the words PyYAML prints bare, without quotes, in block style, wherever they stand: no
@@ -199,16 +199,11 @@ def _item_text(plan: Any, several: bool) -> Callable[[list[Any], str, str | None
     watch = [(i, s.slot) for i, s in enumerate(plan.supervision_outs)]
     no_supervision = after(1, {"id": "x", "supervision": []})
 
-    def grade_result(index: int, k: Any) -> Any:
-        return (plan.grade_results[index].get(k)
-                or plan.grade_result(index, *(k if isinstance(k, tuple) else (k, None))))
-
     def grade_text(index: int, scale: str, k: Any) -> str:
-        return after(2, {"id": "x", "grades": {scale: grade_result(index, k).to_dict()}})
+        return after(2, {"id": "x", "grades": {scale: plan.grade_of(index, k).to_dict()}})
 
     def supervision_text(watched: tuple[tuple[int, int], ...]) -> str:
-        shown = [(plan.supervision_results[i].get(x) or plan.supervision_result(i, x)).to_dict()
-                 for i, x in watched]
+        shown = [plan.supervision_of(i, x).to_dict() for i, x in watched]
         return after(1, {"id": "x", "supervision": shown})
 
     # a sanction's lines: its rule and actions (dumped once for each pair), its fine, its warning
@@ -270,7 +265,7 @@ def _item_text(plan: Any, several: bool) -> Callable[[list[Any], str, str | None
             out.append(no_supervision)
         fired = row[sanction_slot]
         if fired:
-            out.append(sanctions_text(fired, {scale: grade_result(index, k)
+            out.append(sanctions_text(fired, {scale: plan.grade_of(index, k)
                                               for (index, scale, _s, _r, _m), k in zip(grades, keys, strict=True)}))
         else:
             out.append(no_sanctions)

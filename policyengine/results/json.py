@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any, overload
 
 from ..errors import CaseError, Diagnostic
 from ..i18n import _
-from ..result import GradeResult, ItemResult
+from ..result import GradeResult, ItemResult, LazyItems
 
 _SPACED_KEY = re.compile(r'"[ \t\r\n]+:')
 
@@ -140,7 +140,7 @@ def read_json_fields(raw: bytes, fields: frozenset[str], scales: frozenset[str])
     return checked
 
 
-class ItemColumns(Sequence[ItemResult]):
+class ItemColumns(LazyItems):
     """The items of a result read a column at a time (`read_json_fields`): their ids, and of
     each name read, its values (or its levels) in item order. `eval --previous` matches
     these columns by id into the items' slots (previous.py) and never needs an object per
@@ -187,19 +187,6 @@ class ItemColumns(Sequence[ItemResult]):
 
     def __iter__(self) -> Iterator[ItemResult]:
         return iter(self._items())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (list, ItemColumns)):
-            return self._items() == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self._items())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (list, (self._items(),))
 
 
 _WORDS = {b"true": True, b"false": False, b"null": None}
