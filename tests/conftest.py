@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,20 @@ def evaluate(text: str, items: list[dict[str, Any]], **header: Any) -> Any:
     import policyengine as pe
 
     return ruleset(text).evaluate(pe.Case(items=items, **header))
+
+
+def shipped_cases() -> Iterator[tuple[Path, Any, Any]]:
+    """Every shipped case that names its ruleset: its path, its ruleset and the case, with
+    the earlier results its `previous:` list names attached, as `eval` reads them."""
+    import policyengine as pe
+    from policyengine.case import load_case
+    from policyengine.previous import attach_earlier
+
+    for path in sorted(p for p in (ROOT / "cases").glob("*/*.yaml") if "ruleset:" in p.read_text(encoding="utf-8")):
+        case = load_case(path)
+        rs = pe.load_ruleset(case.ruleset, base=path.parent)
+        attach_earlier(case, rs.id)
+        yield path, rs, case
 
 
 def D(x: str | int) -> Decimal:  # reads like the literal it stands for

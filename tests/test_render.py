@@ -198,18 +198,12 @@ def _whole_csv(results: list) -> str:
 def test_yaml_and_csv_in_pieces_are_the_whole_document_on_every_shipped_case() -> None:
     # YAML and CSV are written a few hundred items at a time (never every item's dict or row
     # at once): the same bytes as one dump of the whole, alone and two results to a document
-    import policyengine as pe
-    from policyengine.case import load_case
-    from policyengine.previous import attach_earlier
     from policyengine.render import csv_chunks, to_yaml, yaml_chunks
 
-    from .conftest import ROOT
+    from .conftest import shipped_cases
 
     many = 0
-    for path in sorted(p for p in (ROOT / "cases").glob("*/*.yaml") if "ruleset:" in p.read_text(encoding="utf-8")):
-        case = load_case(path)
-        rs = pe.load_ruleset(case.ruleset, base=path.parent)
-        attach_earlier(case, rs.id)
+    for path, rs, case in shipped_cases():
         result = rs.evaluate(case)
         many += len(result.items) > 256
         # two to a document where that is quick (YAML is dumped twice per case here)

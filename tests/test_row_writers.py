@@ -16,8 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import policyengine as pe
-from policyengine.case import load_case
-from policyengine.previous import attach_earlier
 from policyengine.render import csv as render_csv
 from policyengine.render import csv_chunks, json_chunks, to_json, to_yaml, yaml_chunks
 from policyengine.render import json as render_json
@@ -25,7 +23,7 @@ from policyengine.render import yaml as render_yaml
 from policyengine.render.json import JsonWriter
 from policyengine.runtime import format_number
 
-from .conftest import ROOT, ruleset
+from .conftest import ruleset, shipped_cases
 from .generated_rulesets import Generated, rulesets
 
 SETTINGS: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
@@ -75,10 +73,7 @@ def both_ways(evaluate: Callable[[], Any]) -> None:
 
 def test_every_shipped_case_is_written_from_its_slot_lists_as_from_its_items() -> None:
     cases = 0
-    for path in sorted(p for p in (ROOT / "cases").glob("*/*.yaml") if "ruleset:" in p.read_text(encoding="utf-8")):
-        case = load_case(path)
-        rs = pe.load_ruleset(case.ruleset, base=path.parent)
-        attach_earlier(case, rs.id)
+    for _path, rs, case in shipped_cases():
         both_ways(lambda rs=rs, case=case: rs.evaluate(case))
         cases += 1
     assert cases >= 15

@@ -16,16 +16,14 @@ from hypothesis import given, settings
 
 import policyengine as pe
 from policyengine import shards
-from policyengine.case import load_case
 from policyengine.cli import main
 from policyengine.errors import PolicyError
 from policyengine.evaluate import evaluate
-from policyengine.previous import attach_earlier
 from policyengine.render import csv_chunks, json_chunks, render, yaml_chunks
 from policyengine.render.files import joined_text
 from policyengine.render.tabular import columns_of
 
-from .conftest import ROOT, ruleset
+from .conftest import ROOT, ruleset, shipped_cases
 from .generated_rulesets import Generated, rulesets
 from .test_fmt import SETTINGS
 
@@ -54,16 +52,11 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-SHIPPED = sorted(p for p in (ROOT / "cases").glob("*/*.yaml") if "ruleset:" in p.read_text(encoding="utf-8"))
-
 
 @pytest.mark.parametrize("fmt", ["json", "yaml", "csv"])
 def test_shipped_cases_in_shards_are_the_bytes_of_one_process(fmt: str) -> None:
     split = []
-    for path in SHIPPED:
-        case = load_case(path)
-        rs = pe.load_ruleset(case.ruleset, base=path.parent)
-        attach_earlier(case, rs.id)  # a case's `previous:` list, as eval reads it
+    for path, rs, case in shipped_cases():  # a case's `previous:` list read, as eval reads it
         reason = shards.one_process_reason(rs.compiled, case)
         text = in_shards(rs, case, 2, fmt)
         if reason is None and len(case.items) > 1:
