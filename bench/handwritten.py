@@ -9,6 +9,10 @@ floats for the first, with `parse_float=Decimal, parse_int=Decimal` for the seco
 return one `(综合得分, 风险档次, fine)` tuple per item, and the ruleset's summary: items per
 grade, per grade and 权力类别, and the total fine.
 
+`assess_checked` is `assess_decimal` with the checks the engine makes of every item (types,
+ranges, lists, known fields, unique ids) written by hand before each computation: what an
+exact, validating evaluator costs at the least in plain Python.
+
 `rank=True` grades by top 10 / bottom 10 within the unit (bench/tax-bench.policy);
 `rank=False` by fixed score bands (bench/tax-bench-flat.policy).
 """
@@ -95,6 +99,71 @@ def assess_decimal(items: list[dict[str, Any]], rank: bool = True) -> Results:
     scores = []
     fines = []
     for it in items:
+        base = (it["自由裁量度"] + it["透明度"] + it["可复核度"] + it["制约度"]) * 5
+        score = base * D_STRENGTH.get(it["权力"], D_ONE) * d_frequency(it["运行次数"])
+        scores.append(score.quantize(D_CENT, ROUND_HALF_UP))
+        fines.append(sum((10 * e.get("金额", D_ZERO) for e in it.get("事件", ()) if e["类型"] == "接受吃请"),
+                         D_ZERO))
+    grades = _ranked_grades(items, scores) if rank else [_band(s) for s in scores]
+    return list(zip(scores, grades, fines, strict=True)), _summary(items, grades, fines)
+
+
+# ---------------------------------------------------------------- exact and checked
+
+# what the engine checks of every item before it computes, written by hand: the floor of
+# what an exact, validating evaluator costs in plain Python (bench/run.py's `hand checked`)
+KNOWN = frozenset(["id", "name", "单位", "权力类别", "权力", "运行次数", "事件",
+                   "自由裁量度", "透明度", "可复核度", "制约度"])
+CATEGORIES = frozenset(["执法权", "行政管理权"])
+POWERS = frozenset(["征收权", "管理权", "检查权", "强制权", "处罚权", "复议权", "减免权", "许可权",
+                    "人事管理权", "财务管理权", "物资管理权", "日常事务管理权", "基建管理权", "纪检监察管理权",
+                    "信息管理权", "后勤服务管理权"])
+RATINGS = ("自由裁量度", "透明度", "可复核度", "制约度")
+EVENT_FIELDS = frozenset(["类型", "金额"])
+
+
+def check_point(it: Any, seen: set[str]) -> None:
+    """Raise ValueError unless `it` is a risk point the rules accept: a mapping with a new
+    text id, known fields only, every required one present with a value of its type (the
+    ratings whole numbers 1..5, 运行次数 a whole number ≥ 0, categories from their lists),
+    and every incident a mapping of 类型 (text) and an optional 金额 (a number)."""
+    if not isinstance(it, dict):
+        raise ValueError("an item must be a mapping")
+    item_id = it.get("id")
+    if not isinstance(item_id, str) or not item_id or item_id in seen:
+        raise ValueError(f"bad or repeated id {item_id!r}")
+    seen.add(item_id)
+    if not it.keys() <= KNOWN:
+        raise ValueError(f"{item_id}: unknown fields {sorted(it.keys() - KNOWN)}")
+    name = it.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"{item_id}: name must be text")
+    if not isinstance(it["单位"], str):
+        raise ValueError(f"{item_id}: 单位 must be text")
+    if it["权力类别"] not in CATEGORIES or it["权力"] not in POWERS:
+        raise ValueError(f"{item_id}: 权力类别 or 权力 not in its list")
+    runs = it["运行次数"]
+    if not isinstance(runs, Decimal) or not runs.is_finite() or runs < 0 or runs != runs.to_integral_value():
+        raise ValueError(f"{item_id}: 运行次数 must be a whole number >= 0")
+    for key in RATINGS:
+        rating = it[key]
+        if not isinstance(rating, Decimal) or not rating.is_finite() or not 1 <= rating <= 5:
+            raise ValueError(f"{item_id}: {key} must be 1..5")
+    for e in it.get("事件", ()):
+        if not isinstance(e, dict) or not e.keys() <= EVENT_FIELDS or not isinstance(e["类型"], str):
+            raise ValueError(f"{item_id}: a bad incident")
+        amount = e.get("金额")
+        if amount is not None and (not isinstance(amount, Decimal) or not amount.is_finite()):
+            raise ValueError(f"{item_id}: 金额 must be a number")
+
+
+def assess_checked(items: list[dict[str, Any]], rank: bool = True) -> Results:
+    """`assess_decimal` with `check_point` on every item first, in the same loop."""
+    seen: set[str] = set()
+    scores = []
+    fines = []
+    for it in items:
+        check_point(it, seen)
         base = (it["自由裁量度"] + it["透明度"] + it["可复核度"] + it["制约度"]) * 5
         score = base * D_STRENGTH.get(it["权力"], D_ONE) * d_frequency(it["运行次数"])
         scores.append(score.quantize(D_CENT, ROUND_HALF_UP))

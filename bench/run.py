@@ -9,7 +9,9 @@ occasional banquet incidents, ranked top/bottom 10 within each unit. bench/gener
 makes the case files (cached in bench/data/); bench/handwritten.py is the yardstick,
 the same rules in plain Python run in this same process: `score_point` (floats, Python's
 round), a per-item function called in a loop as a user writes it, and `assess_decimal`
-(exact, half-up) to check the engine's results item by item. The engine is timed on both
+(exact, half-up) to check the engine's results item by item; `assess_checked` is that with
+the checks the engine makes of every item written by hand (the `hand checked` column: the
+least an exact, validating evaluator costs in plain Python). The engine is timed on both
 kinds of input: a loaded JSON case and Python values (`pe.Case(items=[…])`, as a library
 user or a pandas pipeline calls it). With `pip install zen-engine`, the flat rules also run
 on GoRules ZEN (bench/peer.py), a Rust engine called per item through one runtime.
@@ -115,6 +117,13 @@ def check_agreement(what: str, got: list[tuple[Any, str, Any]], want: list[tuple
             raise SystemExit(f"{what} disagrees with the hand-written exact function on item {k}: {g} != {w}")
 
 
+def check_hand(what: str, want: tuple[list[tuple[Any, str, Any]], dict[str, Any]],
+               got: tuple[list[tuple[Any, str, Any]], dict[str, Any]]) -> None:
+    """The hand-checked exact function computes what the unchecked one does."""
+    if got[0] != want[0] or got[1] != want[1]:
+        raise SystemExit(f"{what} disagrees with assess_decimal")
+
+
 def check_result(what: str, want: tuple[list[tuple[Any, str, Any]], dict[str, Any]], result: Any) -> None:
     """An engine result against the hand-written exact one, item by item and in summary."""
     check_agreement(what, engine_rows(result), want[0])
@@ -144,6 +153,8 @@ def library(n: int, flat: Any, ranked: Any, rounds: int, keep: dict[str, Any] | 
         runs[f"{label} Python"] = lambda ruleset=ruleset: ruleset.evaluate(pe.Case(items=items))
         runs[f"hand {label}"] = lambda rank=rank: handwritten.assess_points(items, rank=rank)
         runs[f"exact {label}"] = lambda rank=rank: handwritten.assess_decimal(exact_items, rank=rank)
+        runs[f"checked {label}"] = lambda rank=rank: handwritten.assess_checked(exact_items, rank=rank)
+        check[f"checked {label}"] = partial(check_hand, f"assess_checked ({label}, {n} items)", want)
         for kind in ("JSON", "Python"):
             check[f"{label} {kind}"] = partial(check_result, f"policyengine ({label}, {kind} input, {n} items)", want)
     times = alternating(runs, rounds, check)
@@ -151,6 +162,7 @@ def library(n: int, flat: Any, ranked: Any, rounds: int, keep: dict[str, Any] | 
     for label in rulesets:
         hand = times[f"hand {label}"]
         exact = median_ratio(times[f"exact {label}"], hand)
+        checked = median_ratio(times[f"checked {label}"], hand)
         for kind in ("JSON", "Python"):
             engine = times[f"{label} {kind}"]
             figures[f"{label} {kind}"] = median_ratio(engine, hand)
@@ -159,7 +171,7 @@ def library(n: int, flat: Any, ranked: Any, rounds: int, keep: dict[str, Any] | 
                 figures[f"adds {kind}"] = median_ratio(engine, times[f"flat {kind}"]) - 1
                 adds = f"{figures[f'adds {kind}']:+12.0%}"
             print(f"{n:>9,}  {label:<7} {kind:<7}{rate(n, min(engine))} {rate(n, min(hand)):>24}"
-                  f" {figures[f'{label} {kind}']:6.2f}× {exact:10.2f}× {adds:>13}")
+                  f" {figures[f'{label} {kind}']:6.2f}× {exact:10.2f}× {checked:12.2f}× {adds:>13}")
     reading = alternating({"load_case": lambda: pe.load_case(path),
                            "json.loads": lambda: json.loads(path.read_text("utf-8"))}, min(rounds, 3))
     read, plain = (statistics.median(reading[k]) for k in ("load_case", "json.loads"))
@@ -368,8 +380,8 @@ def main() -> int:
     hundred_k: dict[str, Any] = {}
     with section("evaluation in the library (pe.load_case, then rs.evaluate: validate + evaluate + results)"):
         print(f"{'items':>9}  {'rules':<7} {'input':<7}{'policyengine':>22} {'score_point loop':>24} {'ratio':>7}"
-              f" {'hand exact':>11} {'ranking adds':>13}")
-        print(f"{'':>9}  {'':<7} {'':<7}{'(best run)':>22} {'(best run)':>24} {'(median ratios of the rounds)':>33}")
+              f" {'hand exact':>11} {'hand checked':>13} {'ranking adds':>13}")
+        print(f"{'':>9}  {'':<7} {'':<7}{'(best run)':>22} {'(best run)':>24} {'(median ratios of the rounds)':>47}")
         for n in sizes:
             library_rounds = rounds["library"] if n <= 100_000 else 3
             print(f"{n:>9,}  {library_rounds} rounds")
