@@ -125,7 +125,6 @@ def test_another_layout_is_read_in_full_with_the_same_outcome(tmp_path: Path, ch
     [b'"U1"', b'"A\\"1"', b'"x\\\\y"', b'"\\u7532"', b'"\xe7\x94\xb2"'],
     [b"1", b'"a"', b"true", b"false", b"null"],                  # mixed scalars, each as it stands
     [b" 1", b'"a" '],                                            # spaces around a scalar
-    [b'"a\tb"', b"2"],                                           # a raw tab: not JSON, read text by text
     [],
 ])
 def test_a_column_decodes_as_each_text_alone(texts: list[bytes]) -> None:
@@ -136,6 +135,11 @@ def test_a_column_decodes_as_each_text_alone(texts: list[bytes]) -> None:
 
 @pytest.mark.parametrize("texts", [
     [b"1", b"[2]"], [b'{"a": 1}'], [b"NaN"], [b"1, 2", b""], [b"1,2", b"3"], [b"109.2x"],
+    # what Decimal() or a text search would take but JSON does not: the full read refuses
+    # these at their line, so the fast read must not accept them
+    [b"01"], [b"1_000"], [b"+1"], [b".5"], [b"1."], [b"Infinity"], [b"-NaN"],
+    [b'"a\tb"', b"2"],                                          # a raw tab inside a text
+    [b'"a"b"'],                                                  # a quote inside a text
 ])
 def test_a_column_with_anything_but_one_scalar_a_text_is_refused(texts: list[bytes]) -> None:
     # the fast read then gives up and the file is read in full, which says what is wrong
@@ -152,6 +156,18 @@ def test_a_value_of_another_type_is_located_at_its_line(tmp_path: Path) -> None:
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert f"{previous}:{hits[2] + 1}:" in run.stderr and "error[PE365]" in run.stderr, run.stderr
     assert "'综合得分'" in run.stderr and "62.4" in run.stderr
+
+
+@pytest.mark.parametrize("spelling", ["01", "6_2.4", "1."])
+def test_a_number_json_refuses_is_refused_by_the_fast_read_too(tmp_path: Path, spelling: str) -> None:
+    # `01` was read as 1 by the fast read (Decimal accepts it) while the full read refuses it
+    lines = SHIPPED.read_text(encoding="utf-8").split("\n")
+    hits = [n for n, line in enumerate(lines) if line.startswith('        "综合得分": ')]
+    lines[hits[1]] = f'        "综合得分": {spelling},'
+    previous = _edited(tmp_path, lambda _text: "\n".join(lines))
+    run = _eval_with(previous)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert f"{previous}:{hits[1] + 1}:" in run.stderr and "error[PE351]" in run.stderr, run.stderr
 
 
 def test_history_and_previous_through_the_fast_read(tmp_path: Path) -> None:

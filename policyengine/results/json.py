@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import repeat
 from pathlib import Path
 from typing import Any, overload
@@ -189,51 +189,28 @@ class ItemColumns(LazyItems):
         return iter(self._items())
 
 
-_WORDS = {b"true": True, b"false": False, b"null": None}
 _SCALARS = {Decimal, str, bool, type(None)}
-_NUMBER = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
-_NUMBERS = re.compile(_NUMBER + rb"(?:\n" + _NUMBER + rb")*")
-_PLAIN_STRINGS = re.compile(rb'"[^"\\\n]*"(?:\n"[^"\\\n]*")*')
 
 
 def _column(texts: list[bytes]) -> list[Any]:
-    """The scalars of one name in every item, decoded together (the usual column: one
-    decoding, no Python call per item but the Decimal of a number)."""
-    # As one JSON array: when it holds exactly one scalar a text, each text was exactly that
-    # scalar (a text holding two would leave another holding none, an empty element, which
-    # is not JSON), and a scalar decodes as `_value` decodes it alone. Anything else (a
-    # record, a list, NaN, a control character in a text) is looked at text by text below.
+    """The scalars of one name in every item, decoded together (one decoding, no Python
+    call per item but the Decimal of a number).
+
+    As one JSON array: when it holds exactly one scalar a text, each text was exactly that
+    scalar (a text holding two would leave another holding none, an empty element, which
+    is not JSON), and a scalar decodes as `_value` decodes it alone. Anything else — a
+    record, a list, NaN, `01`, a raw control character in a text — is not what this tool
+    writes: ValueError, and the caller reads the file in full, which refuses exactly what
+    the JSON standard refuses and says where (a fast read must accept no more than that)."""
     try:
         together = json.loads(b"[" + b",".join(texts) + b"]", parse_float=Decimal, parse_int=Decimal)
     except (ValueError, RecursionError):
-        together = None
-    if together is not None and len(together) == len(texts) and set(map(type, together)) <= _SCALARS:
-        return together
-    joined = b"\n".join(texts)
-    if _NUMBERS.fullmatch(joined):
-        return list(map(Decimal, joined.decode("ascii").split("\n")))
-    if _PLAIN_STRINGS.fullmatch(joined):
-        return [t[1:-1] for t in joined.decode("utf-8").split("\n")]  # a UnicodeDecodeError is a ValueError
-    return [_value(t) for t in texts]
+        raise ValueError("not one JSON scalar a text") from None
+    if len(together) != len(texts) or not set(map(type, together)) <= _SCALARS:
+        raise ValueError("not one JSON scalar a text")
+    return together
 
 
 def _value(text: bytes) -> Any:
-    """One scalar as the JSON writer writes it: text, a number, true, false or null."""
-    if text.startswith(b'"'):
-        if b"\\" not in text and len(text) > 1 and text.endswith(b'"'):
-            return text[1:-1].decode("utf-8")  # a UnicodeDecodeError is a ValueError
-        value = json.loads(text)
-        if value.__class__ is not str:
-            raise ValueError("not text")
-        return value
-    if text in _WORDS:
-        return _WORDS[text]
-    if text.startswith((b"{", b"[")):
-        raise ValueError("a record or list: read in full")
-    try:
-        number = Decimal(text.decode("ascii"))  # a UnicodeDecodeError is a ValueError
-    except InvalidOperation:  # an ArithmeticError, not a ValueError: the caller reads in full
-        raise ValueError("not a number") from None
-    if not number.is_finite():
-        raise ValueError("not a number this tool writes")
-    return number
+    """One scalar as the JSON standard reads it: text, a number, true, false or null."""
+    return _column([text])[0]
