@@ -83,19 +83,21 @@ class Diagnostic:
         out = [head + self.message]
         text = source if source is not None else None if self.sheet is not None else _read_line(self.file, self.line)
         if text is not None and self.line:
-            # a control character or line separator would move the terminal's cursor: shown
-            # as one replacement character, so the caret still lines up
-            line = "".join(ch if ch.isprintable() or ch == "\t" else "\ufffd" for ch in text.rstrip("\r\n"))
+            line = text.rstrip("\r\n")
             col = max(self.column, 1)
             width = max(1, (self.end_column - col) if self.end_column > col else 1)
+            prefix = ""
             if len(line) > WINDOW:
-                # show a window around the column of a very long line
+                # show a window around the column of a very long line (cut first: a case
+                # of one 3 MB line gave 50 diagnostics, each once went over all of it)
                 start = max(0, col - 1 - WINDOW // 2)
                 line = line[start:start + WINDOW]
                 col -= start
                 prefix = "…" if start else ""
-                line = prefix + line
                 col += len(prefix)
+            # a control character or line separator would move the terminal's cursor: shown
+            # as one replacement character, so the caret still lines up
+            line = prefix + "".join(ch if ch.isprintable() or ch == "\t" else "\ufffd" for ch in line)
             width = min(width, max(1, len(line) - col + 1))
             out.append(f"  {line}")
             out.append("  " + _pad_to(line, col - 1) + "^" + "~" * (width - 1))

@@ -4,8 +4,10 @@ misbehaved; now it gets a located error (exit 2) or the right result."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -568,7 +570,7 @@ def test_one_json_walker_locates_values_and_duplicate_keys() -> None:
     from json.scanner import make_scanner
 
     from policyengine.case import json as case_json
-    from policyengine.case.locate import _json_position
+    from policyengine.case.locate import JsonText, _json_position
 
     scan = make_scanner(json.JSONDecoder())
     top = [(key, JSON_WALKED[value_at]) for key, _key_at, value_at in case_json.json_children(JSON_WALKED, 0, scan)]
@@ -578,14 +580,66 @@ def test_one_json_walker_locates_values_and_duplicate_keys() -> None:
     assert [i for i, _at in starts] == [0, 1] and JSON_WALKED[starts[1][1]:starts[1][1] + 9] == '{"id":"b"'
     # a key's place for the last step, a value's for the steps before; counted by hand:
     # line 3 is `    {"id":"b","k\"ey":2 , "n": 3} ],`, its "n" key at column 27 (after `2 , `)
-    assert _json_position(JSON_WALKED, ["items", 1, "n"]) == (3, 27)
-    assert _json_position(JSON_WALKED, ["items", 1, 'k"ey']) == (3, 15)
-    assert _json_position(JSON_WALKED, ["units", "单位", 0, "id"]) == (4, 21)
-    assert _json_position(JSON_WALKED, ["items", 5, "id"]) == (2, 13)  # no such element: the list
+    walked = JsonText(JSON_WALKED)  # one text for every path: members found once are kept
+    assert _json_position(walked, ["items", 1, "n"]) == (3, 27)
+    assert _json_position(walked, ["items", 1, 'k"ey']) == (3, 15)
+    assert _json_position(walked, ["units", "单位", 0, "id"]) == (4, 21)
+    assert _json_position(walked, ["items", 5, "id"]) == (2, 13)  # no such element: the list
+    assert _json_position(walked, ["items", 1, "n"]) == (3, 27)  # again, from what was kept
+    assert _json_position(JsonText(JSON_WALKED), ["items", 1, "n"]) == (3, 27)  # and afresh
     # the duplicate finder walks the same way: "id" twice in the second item, on line 3
     twice = JSON_WALKED.replace('"k\\"ey":2', '"id":2')
     assert case_json._suspect_start(twice) == JSON_WALKED.index('{"id":"b"')
     assert case_json._duplicate_key_at(twice) == ("id", twice.index('"id":2'))
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_an_item_of_very_many_unknown_keys_is_reported_and_located_once(tmp_path: Path, suffix: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # hostile input: one item of 20 000 unknown keys (200 000 took 24 s: a message and a
+    # did-you-mean per key, and a walk from the object's first key to locate each of the 50
+    # shown, and the 3 MB line cleaned of control characters whole for each)
+    import policyengine.case.json as case_json
+    import policyengine.case.validate  # noqa: F401
+
+    validation = sys.modules["policyengine.case.validate"]
+    keys = {f"k{i:05}": 1 for i in range(20_000)}
+    item = {"id": "A", "单位": "U", "权力类别": "执法权", "权力": "征收权", "运行次数": 1,
+            "自由裁量度": 1, "透明度": 1, "可复核度": 1, "制约度": 1, **keys}
+    case = tmp_path / f"many{suffix}"
+    if suffix == ".json":
+        case.write_text(json.dumps({"items": [item]}, ensure_ascii=False), encoding="utf-8")
+    else:  # one flow mapping on one line, as a converted export might write it
+        case.write_text("items:\n  - {" + ", ".join(f"{k}: {v}" for k, v in item.items()) + "}\n",
+                        encoding="utf-8")
+    suggested: list[str] = []
+    real_did_you_mean = validation.did_you_mean
+    monkeypatch.setattr(validation, "did_you_mean", lambda k, known: suggested.append(k) or real_did_you_mean(k, known))
+    walked: list[Any] = []
+    real_children = case_json.json_children
+
+    def children(text: str, at: int, scan: Any) -> Any:
+        for member in real_children(text, at, scan):
+            walked.append(member[0])
+            yield member
+
+    monkeypatch.setattr(case_json, "json_children", children)
+    code, out = run("eval", "bench/tax-bench.policy", str(case))
+    assert code == 2 and "Traceback" not in out
+    shown = [line for line in out.splitlines() if "error[PE303]" in line]
+    assert len(shown) == 50 and "stopped after 50 problems" in out
+    # the first 50 keys in order, each located on line 1 (JSON) or 2 (YAML) at its own column
+    text = case.read_text(encoding="utf-8")
+    line = 1 if suffix == ".json" else 2
+    row = text.split("\n")[line - 1]
+    quote = '"' if suffix == ".json" else ""
+    for n, message in enumerate(shown):
+        key = f"k{n:05}"
+        assert f"unknown field '{key}'" in message, message
+        assert message.startswith(f"{case}:{line}:{row.index(quote + key + quote) + 1}: "), message
+    assert len(suggested) == 50  # not one per key
+    if suffix == ".json":  # the item's members walked once for all 50, not once each
+        assert len(walked) < 2 * len(item)
 
 
 def test_the_sheet_names_of_an_earlier_workbook_are_read_in_linear_time(tmp_path: Path) -> None:
@@ -605,11 +659,49 @@ def test_the_sheet_names_of_an_earlier_workbook_are_read_in_linear_time(tmp_path
     assert time.perf_counter() - start < 5
     code, out = run("eval", "rulesets/tax/2010.policy", "cases/tax/small-2010.yaml", "--previous", str(hostile))
     assert code == 2 and f"{hostile}: error[PE3" in out, out
-    # the names as Excel and openpyxl write them: a namespace prefix or none, entities, other
-    # attributes before the name
-    plain = tmp_path / "plain.xlsx"
-    with zipfile.ZipFile(plain, "w") as archive:
-        archive.writestr("xl/workbook.xml", '<x:workbook><x:sheets><x:sheet name="items" sheetId="1"/>'
-                         '<sheet sheetId="2" name="R&amp;D 汇总" r:id="rId2"/><sheets/></x:sheets></x:workbook>')
-    with zipfile.ZipFile(plain) as archive:
-        assert sheet_names(archive) == {"items", "R&D 汇总"}
+
+
+@pytest.mark.parametrize(("xml", "names"), [
+    # as Excel and openpyxl write them: a namespace prefix or none, entities, other attributes
+    # before the name
+    ('<x:workbook><x:sheets><x:sheet name="items" sheetId="1"/><sheet sheetId="2" name="R&amp;D 汇总" '
+     'r:id="rId2"/><sheets/></x:sheets></x:workbook>', {"items", "R&D 汇总"}),
+    # XML allows single quotes and spaces around '=' (another tool's writer)
+    ("<workbook><sheets><sheet name='items' sheetId='1'/><sheet sheetId='2' name = 'it\"s'/></sheets></workbook>",
+     {"items", 'it"s'}),
+])
+def test_the_sheet_names_are_read_as_xml_writes_them(tmp_path: Path, xml: str, names: set[str]) -> None:
+    import zipfile
+
+    from policyengine.case.xlsx import sheet_names
+
+    workbook = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(workbook, "w") as archive:
+        archive.writestr("xl/workbook.xml", xml)
+    with zipfile.ZipFile(workbook) as archive:
+        assert sheet_names(archive) == names
+
+
+def test_an_oversized_sheet_list_is_refused_unread(tmp_path: Path) -> None:
+    import zipfile
+
+    # 17 MiB of spaces compress to a few kilobytes; the sheet list is read only up to 16 MiB
+    hostile = tmp_path / "earlier.xlsx"
+    with zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", b"<workbook>" + b" " * (17 << 20) + b"</workbook>")
+    code, out = run("eval", "rulesets/tax/2010.policy", "cases/tax/small-2010.yaml", "--previous", str(hostile))
+    assert code == 2 and "Traceback" not in out, out
+    assert f"{hostile}: error[PE320]: the sheet list of this workbook (xl/workbook.xml) is over 16 MiB of XML" in out
+
+
+def test_a_very_long_line_is_shown_as_a_window_around_the_column() -> None:
+    from policyengine.errors import Diagnostic
+
+    # 300 characters: a control character at 10 (outside the window) and at 160 (inside);
+    # column 200 -> the window starts at 200 - 1 - 50 = 149 and holds 100 characters, after
+    # an ellipsis, so the caret stands at 200 - 149 + 1 = 52
+    text = "".join("\x1b" if i in (9, 159) else "ab"[i % 2] for i in range(300))
+    shown = Diagnostic("PE303", "m", file="c.json", line=1, column=200).render(source=text).split("\n")
+    window = "".join("\ufffd" if i == 159 else "ab"[i % 2] for i in range(149, 249))
+    assert shown[1] == "  …" + window
+    assert shown[2] == "  " + " " * 51 + "^"

@@ -10,6 +10,7 @@ edited and loaded again, each see their own text.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +94,7 @@ def locate(case: Case, path: list[Any]) -> tuple[int, int]:
 
 
 def _source(file: str) -> Any:
-    """What locating needs of `file`: ("json", text) or ("yaml", composed node tree). Only
+    """What locating needs of `file`: ("json", JsonText) or ("yaml", YamlTree). Only
     a case that was read already, within the size its caller allowed, is located: it is
     read whole again (a fixed limit here would lose every location in a case its caller
     allowed to be larger)."""
@@ -104,11 +105,11 @@ def _source(file: str) -> Any:
     except (OSError, UnicodeDecodeError):
         return ("none", None)
     if file.lower().endswith(".json"):
-        return ("json", text)
+        return ("json", JsonText(text))
     import yaml
 
     try:
-        return ("yaml", yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        return ("yaml", YamlTree(yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))))
     except (yaml.YAMLError, RecursionError):
         return ("none", None)
 
@@ -123,24 +124,52 @@ def _position(source: Any, path: list[Any]) -> tuple[int, int] | None:
     return None
 
 
-def _json_position(text: str, path: list[Any]) -> tuple[int, int] | None:
+class JsonText:
+    """A JSON case's text, and the members of each container met while locating, found
+    once: up to 50 problems are located in one case, and walking an object of a hundred
+    thousand keys (hostile input, or a mistaken export) from its start for each of them
+    took minutes. A container's members are read only as far as a path needed."""
+
+    def __init__(self, text: str):
+        from json.scanner import make_scanner
+
+        self.text = text
+        # numbers as text: a number of 10^6 digits must not become an int
+        self.scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str))
+        self.members: dict[int, tuple[dict[str | int, tuple[int, int]], Iterator[tuple[str | int, int, int]]]] = {}
+
+    def member(self, at: int, step: Any) -> tuple[int, int] | None:
+        """(where its key starts, where its value starts) of the member `step` of the
+        container at `at` — an array's element by its index, an object's first member of
+        that key (compared as text) — or None."""
+        from .json import json_children
+
+        if at not in self.members:
+            self.members[at] = ({}, json_children(self.text, at, self.scan))
+        found, rest = self.members[at]
+        while True:
+            if isinstance(step, int) and step in found:  # an array's index (or a key "1": below)
+                return found[step]
+            if str(step) in found:
+                return found[str(step)]
+            member = next(rest, None)  # a ValueError or IndexError: the text is broken there
+            if member is None:
+                return None
+            found.setdefault(member[0], member[1:])
+
+
+def _json_position(source: JsonText, path: list[Any]) -> tuple[int, int] | None:
     """Follow `path` through JSON text; for the last step of a mapping, the key's place."""
-    from json.scanner import make_scanner
+    from .json import SPACE
 
-    from .json import SPACE, json_children
-
-    # numbers as text: a number of 10^6 digits must not become an int
-    scan = make_scanner(json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str))
+    text = source.text
     best = at = SPACE.match(text, 0).end()
     try:
         for n, step in enumerate(path):
-            last = n == len(path) - 1
-            for key, key_at, value_at in json_children(text, at, scan):
-                if key == step if isinstance(key, int) else key == str(step):
-                    at = key_at if last else value_at
-                    break
-            else:
+            found = source.member(at, step)
+            if found is None:
                 break
+            at = found[0] if n == len(path) - 1 else found[1]
             best = at
     except (ValueError, IndexError, RecursionError):
         pass
@@ -148,22 +177,37 @@ def _json_position(text: str, path: list[Any]) -> tuple[int, int] | None:
     return line, best - text.rfind("\n", 0, best)
 
 
-def _yaml_node(node: Any, path: list[Any]) -> Any:
+class YamlTree:
+    """A YAML case's composed node tree, and each mapping's keys indexed the first time a
+    path goes through it (see JsonText: one index, not a walk from the first key for each
+    of up to 50 problems)."""
+
+    def __init__(self, root: Any):
+        self.root = root
+        self.keys: dict[int, dict[str, tuple[Any, Any]]] = {}
+
+    def member(self, node: Any, step: Any) -> tuple[Any, Any] | None:
+        """(key node, value node) of the first member of `node` whose key reads as `step`."""
+        index = self.keys.get(id(node))
+        if index is None:
+            index = self.keys[id(node)] = {}
+            for k, v in node.value:
+                index.setdefault(str(k.value), (k, v))
+        return index.get(str(step))
+
+
+def _yaml_node(tree: YamlTree, path: list[Any]) -> Any:
     import yaml
 
-    best = node
-    for step in path:
+    best = node = tree.root
+    for n, step in enumerate(path):
         if node is None:
             break
         if isinstance(node, yaml.MappingNode):
-            found = None
-            for k, v in node.value:
-                if str(k.value) == str(step):
-                    found = v if step is not path[-1] else k
-                    break
+            found = tree.member(node, step)
             if found is None:
                 break
-            node = found
+            node = found[0] if n == len(path) - 1 else found[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
             node = node.value[step]
         else:

@@ -207,6 +207,8 @@ def converter(spec: TypeSpec, cells: bool = False) -> Converter:
                                             value=i + 1, element=_describe(element)), [i]))
                     continue
                 for bad in sorted(map(str, element.keys() - names)):
+                    if len(found) >= MAX_ERRORS:  # an element of a million keys: not a million messages
+                        break
                     found.append(_Invalid(_("element {value} has unknown field '{bad}'",
                                             value=i + 1, bad=bad) + did_you_mean(bad, names), [i, bad]))
                 record = {}
@@ -621,6 +623,8 @@ def _validate_slowly(plan: Layout, index: int, item: Any, seen: set[str], first_
     known = plan.known
     extra = item.keys() - known
     for key in sorted(map(str, extra)):
+        if len(problems) >= MAX_ERRORS:  # no more are reported: an item of a million keys took minutes
+            break
         if columns is not None:
             reported, list_word = columns
             if key in reported:

@@ -74,7 +74,10 @@ def read_xlsx(path: Path, leave: frozenset[str] = frozenset()) -> Case:
 # A tag's attributes are read only up to the next '<' or '>' ([^<>]): with [^>] a file of
 # tags left open ("<sheet <sheet …") was scanned to its end from each of them, minutes for a
 # few hundred kilobytes that compress to almost nothing.
-_SHEET = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sheet\b[^<>]*?\sname="([^"]*)"')
+# The name in either quote XML allows (openpyxl and Excel write double quotes).
+_SHEET = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sheet\b[^<>]*?\sname\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+# the sheet list: a few kilobytes in any real workbook (a thousand sheets are 100 KB)
+MAX_WORKBOOK_XML_BYTES = 16 << 20
 
 
 def sheet_names(archive: zipfile.ZipFile) -> frozenset[str]:
@@ -82,11 +85,18 @@ def sheet_names(archive: zipfile.ZipFile) -> frozenset[str]:
     import html
 
     try:
-        with archive.open("xl/workbook.xml") as source:
-            text = source.read(MAX_SHEET_BYTES)
+        info = archive.getinfo("xl/workbook.xml")
     except KeyError:
         return frozenset()
-    return frozenset(html.unescape(name.decode("utf-8", "replace")) for name in _SHEET.findall(text))
+    with archive.open(info) as source:
+        # read no more than the limit even if the archive understates the size
+        text = source.read(MAX_WORKBOOK_XML_BYTES + 1)
+    if len(text) > MAX_WORKBOOK_XML_BYTES:
+        raise CaseError(Diagnostic("PE320", _("the sheet list of this workbook (xl/workbook.xml) is over "
+                                              "{value} MiB of XML",
+                                              value=MAX_WORKBOOK_XML_BYTES >> 20), file=archive.filename or "<xlsx>"))
+    return frozenset(html.unescape((double or single).decode("utf-8", "replace"))
+                     for double, single in _SHEET.findall(text))
 
 
 def _survey(archive: zipfile.ZipFile, file: str) -> bool:
