@@ -475,11 +475,7 @@ def _validate(data: Any, doc: _Document) -> None:
                     misspelt.add((tuple(error.absolute_path), close[0]))
     diagnostics: dict[tuple[int, int, str], Diagnostic] = {}
     for error in errors:
-        if error.validator == "required" and misspelt:
-            missing = re.findall(r"'([^']+)' is a required property", error.message)
-            if missing and (tuple(error.absolute_path), missing[0]) in misspelt:
-                continue
-        for d in _diagnose(error, doc):
+        for d in _diagnose(error, doc, frozenset(misspelt)):
             diagnostics.setdefault((d.line, d.column, d.message), d)
     ordered = sorted(diagnostics.values(), key=lambda d: (d.line, d.column))
     raise ParseError(ordered[:MAX_ERRORS])
@@ -509,8 +505,10 @@ def _describe_value(v: Any) -> str:
     return repr(str(v)) if isinstance(v, str) else str(v)
 
 
-def _diagnose(error: Any, doc: _Document) -> list[Diagnostic]:
-    """A schema error as located diagnostics, in a policy officer's words."""
+def _diagnose(error: Any, doc: _Document, misspelt: frozenset[tuple[Path_, str]] = frozenset(),
+              ) -> list[Diagnostic]:
+    """A schema error as located diagnostics, in a policy officer's words. `misspelt`: the
+    (path, key) pairs an unknown key near them already reports as missing."""
     path = tuple(error.absolute_path)
     where = _where(path)
     validator = error.validator
@@ -524,7 +522,7 @@ def _diagnose(error: Any, doc: _Document) -> list[Diagnostic]:
     if error.context:
         # anyOf/oneOf: report the branch that fits the value's shape
         best = max(error.context, key=lambda e: len(e.absolute_path))
-        return _diagnose(best, doc)
+        return _diagnose(best, doc, misspelt)
     if validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
@@ -536,9 +534,12 @@ def _diagnose(error: Any, doc: _Document) -> list[Diagnostic]:
                           + did_you_mean(key, allowed), notes))
         return out
     if validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        name = missing[0] if missing else error.message
-        return [at(doc.at(path, key=True), "PE503", _("{where}: missing key '{name}'", where=where, name=name))]
+        # every required key the mapping lacks, from the schema and the value rather than
+        # jsonschema's English message; its one error per missing key give the same list,
+        # made one by the caller
+        missing = [k for k in error.validator_value if isinstance(error.instance, dict) and k not in error.instance]
+        return [at(doc.at(path, key=True), "PE503", _("{where}: missing key '{name}'", where=where, name=name))
+                for name in missing if (path, name) not in misspelt]
     if validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         words = _(" or ").join(_(_TYPE_WORDS[w]) if w in _TYPE_WORDS else w for w in wanted)

@@ -104,6 +104,40 @@ def test_a_schema_error_points_at_the_key_or_value(text: str, expected: list) ->
     assert errors(text) == expected
 
 
+MISSING_TWO = BASE.replace("""    outputs: [系数]
+    rows:
+      - [">= 10", 1.2]
+      - ["-", 1.0]
+""", "")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # one error per missing key, in the schema's order, at the mapping's key
+    (MISSING_TWO, [(7, 3, "PE503", "tables.系数: missing key 'outputs'"),
+                   (7, 3, "PE503", "tables.系数: missing key 'rows'")]),
+    # a misspelt key is not also reported missing; the other missing one still is
+    (MISSING_TWO.replace("inputs: [运行次数]", "inputs: [运行次数]\n    outptus: [系数]"),
+     [(7, 3, "PE503", "tables.系数: missing key 'rows'"),
+      (9, 5, "PE502", "unknown key 'outptus' in tables.系数 (did you mean 'outputs'?)")]),
+])
+def test_missing_keys_come_from_the_schema_not_its_english_message(text: str, expected: list,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    assert errors(text) == expected
+    # jsonschema's wording is not read: the same diagnostics when its messages change
+    import policyengine.yamlform as yamlform
+
+    real = yamlform._validator
+
+    class Reworded:
+        def iter_errors(self, data: object) -> object:
+            for error in real().iter_errors(data):
+                error.message = "eine Eigenschaft fehlt"
+                yield error
+
+    monkeypatch.setattr(yamlform, "_validator", Reworded)
+    assert errors(text) == expected
+
+
 @pytest.mark.parametrize(("let", "line", "column", "message"), [
     # the text of an expression is placed inside its scalar, whatever the quoting or folding
     ("分: 运行次数 * * 系数", 14, 13, "unexpected '*'"),
