@@ -31,7 +31,6 @@ from measure import alternating, header, load, median_ratio, spread  # noqa: E40
 
 import policyengine as pe  # noqa: E402
 from policyengine.render import csv_chunks, json_chunks, yaml_chunks  # noqa: E402
-from policyengine.result import ItemResults  # noqa: E402
 
 WRITERS = {"json": json_chunks, "yaml": yaml_chunks, "csv": csv_chunks}
 
@@ -39,9 +38,7 @@ WRITERS = {"json": json_chunks, "yaml": yaml_chunks, "csv": csv_chunks}
 def without_plan(result: Any) -> Any:
     """The same result, its items the same slot lists but without the output plan: every
     writer then builds each item in passing and writes the object (the way before)."""
-    items = result.items
-    plain = ItemResults(items._rows, items._ids, items._names, items._build)
-    return dataclasses.replace(result, items=plain)
+    return dataclasses.replace(result, items=result.items.without_plan())
 
 
 def main() -> int:

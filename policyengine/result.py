@@ -203,6 +203,14 @@ class ItemResults(LazyItems):
         build, ids, names = self._build, self._ids, self._names
         return [built[k] or build(rows[k], ids[k], names[k]) for k in range(start, min(stop, len(built)))]
 
+    def without_plan(self) -> ItemResults | list[ItemResult]:
+        """The same items without the output plan: a writer then builds each item in
+        passing and writes the object, as writers did before the plan (bench/writers.py
+        times the two). A list when every item is built already."""
+        if self._rows is None:
+            return list(self)
+        return ItemResults(self._rows, self._ids, self._names, self._build)
+
     def unbuilt(self, start: int, stop: int) -> tuple[Any, list[list[Any]], list[str], list[str | None]] | None:
         """The output plan, and the slot lists, ids and names of items start..stop when
         none of them has been built (a built item may have been changed since: `eval --due`

@@ -84,3 +84,20 @@ def test_writing_json_keeps_no_item_and_gives_the_same_bytes() -> None:
     list(r.items)
     assert render(r, "json") == streamed
     assert '"y": 14' in streamed and '"fine": 14' in streamed
+
+
+def test_without_the_plan_the_same_items_are_written_from_built_objects() -> None:
+    import dataclasses
+
+    from policyengine.render import json_chunks
+
+    planned = result()
+    assert planned.items.plan is not None and planned.items.unbuilt(0, 3) is not None
+    plain = planned.items.without_plan()
+    assert isinstance(plain, ItemResults) and plain.plan is None and plain.unbuilt(0, 3) is None
+    assert plain == planned.items  # the same results, each built from the same slot list
+    again = result()
+    assert "".join(json_chunks([dataclasses.replace(again, items=again.items.without_plan())])) == "".join(
+        json_chunks([result()]))
+    list(planned.items)  # every item built: the slot lists are gone, a list is what is left
+    assert planned.items.without_plan().__class__ is list and planned.items.without_plan() == list(planned.items)
