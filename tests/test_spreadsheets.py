@@ -278,6 +278,34 @@ def test_a_workbook_named_yaml_is_refused_as_such(tmp_path: Path) -> None:
     assert exc.value.code == "PE320"
 
 
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # how every .xls and WPS .et file begins
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".XLS", ".et", ".ods", ".xlsb", ".numbers"])
+def test_a_workbook_of_another_format_is_refused_by_name(suffix: str, tmp_path: Path) -> None:
+    # once read as a YAML file: "case file is not valid UTF-8 (byte 0xd0)"
+    path = tmp_path / f"台账{suffix}"
+    path.write_bytes(OLE2 + bytes(500))
+    with pytest.raises(CaseError) as refused:
+        load_case(path)
+    assert [d.render() for d in refused.value.diagnostics] == [
+        f"{path}: error[PE320]: policyengine does not read {suffix.lower()} workbooks: save it again as .xlsx "
+        "(Excel or WPS: Save As, Excel workbook) or as CSV UTF-8"]
+    with pytest.raises(CaseError) as missing:  # a missing file is still that
+        load_case(tmp_path / f"missing{suffix}")
+    assert missing.value.code == "PE301"
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json", ""])
+def test_an_old_workbook_renamed_as_a_text_case_is_told_apart(suffix: str, tmp_path: Path) -> None:
+    path = tmp_path / f"c{suffix}"
+    path.write_bytes(OLE2 + bytes(500))
+    with pytest.raises(CaseError, match=r"an older Excel or WPS workbook \(\.xls, \.et\), not a "
+                       + re.escape(suffix or "YAML") + " case file") as exc:
+        load_case(path)
+    assert exc.value.code == "PE320"
+
+
 def test_a_csv_neither_utf8_nor_gbk(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_bytes(b"id,x\n\xff\xfe\xff,1\n")

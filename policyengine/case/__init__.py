@@ -82,6 +82,11 @@ class Case:
 # `load_case(path, max_bytes=…)` raise it): a JSON case takes about 15 times its size in
 # memory, and /dev/zero never ends. 1M items of the tax benchmark are about 180 MB.
 MAX_CASE_BYTES = 256 << 20
+# workbooks of other formats an officer may hold: refused by name, with what to do, rather
+# than read as a YAML file and called "not valid UTF-8"
+OTHER_WORKBOOKS = frozenset([".xls", ".xlt", ".xlsb", ".et", ".ett", ".ods", ".numbers"])
+# the start of an OLE2 compound file: an .xls or WPS .et workbook, whatever its name
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def load_case(path: str | Path, header: dict[str, Any] | None = None, max_bytes: int | None = None,
@@ -106,6 +111,10 @@ def _read_case(path: Path, max_bytes: int | None = None, leave: frozenset[str] =
         _within_limit(path.stat().st_size, path, max_bytes)  # a workbook is read by its reader
         with gc_paused():
             return read_xlsx(path, leave)
+    if suffix in OTHER_WORKBOOKS and path.is_file():
+        raise CaseError(Diagnostic("PE320", _("policyengine does not read {value} workbooks: save it again as "
+                                              ".xlsx (Excel or WPS: Save As, Excel workbook) or as CSV UTF-8",
+                                              value=suffix), file=str(path)))
     if suffix == ".csv":
         from .csv import read_csv
 
@@ -158,6 +167,10 @@ def _within_limit(size: int, path: Path, max_bytes: int | None) -> None:
 def load_text(path: Path, max_bytes: int | None = None) -> str:
     """A YAML or JSON case file's text, with located errors."""
     raw = read_bytes(path, max_bytes)
+    if raw.startswith(_OLE2):
+        raise CaseError(Diagnostic("PE320", _("this is an older Excel or WPS workbook (.xls, .et), not a {value} "
+                                              "case file: save it again as .xlsx or as CSV UTF-8",
+                                              value=path.suffix or 'YAML'), file=str(path)))
     if raw.startswith(b"PK\x03\x04"):
         raise CaseError(Diagnostic("PE320", _("this is a zip archive (an .xlsx workbook?), not "
                                               "a {value} case file: give it the .xlsx extension",
