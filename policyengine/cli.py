@@ -428,14 +428,15 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
     elif fmt == "yaml":
         _emit(yaml_chunks(results, written), output)
     elif fmt == "csv":
-        _emit(csv_chunks(results, written), output)
+        # CSV keeps a case's text as it is; on a terminal its control characters are shown
+        _emit(csv_chunks(results, written), output, readable=output is None and sys.stdout.isatty())
     elif fmt == "xlsx":
         from .render.xlsx import to_xlsx
 
         _emit(to_xlsx(results, inputs), output)
     else:
         text = "\n".join(to_table(r, v) for r, v in zip(results, views, strict=True))
-        _emit(text, output, page=pager and terminal, colour=painted)
+        _emit(text, output, page=pager and terminal)
 
 
 def _evaluate_in_shards(rs: Any, case: Any, given: tuple[str, ...], jobs: int | None, fmt: str,
@@ -593,23 +594,28 @@ def _ruleset_of_case(path: str, header: dict[str, Any] | None = None) -> tuple[A
 
 
 def _emit(text: str | bytes | Iterable[Any], output: str | None, page: bool = False,
-          colour: bool = False, readable: bool = False) -> None:
+          readable: bool = False) -> None:
     """Print, or write `output` atomically; `text` may come in pieces (large results).
     With `page` (only ever asked on a terminal), text longer than the screen goes through
-    the pager. `colour`: keep the colour codes even in a pipe (--color always); otherwise
-    click drops them when standard output is not a terminal. `readable`: text for a
-    person (explain, diff and compare tables), shown with its control characters escaped
-    wherever it goes, so a file and the screen get the same bytes."""
-    if readable and isinstance(text, str):
-        from .render.printable import printable
+    the pager. `readable`: text for a person (explain, diff and compare tables), shown
+    with its control characters escaped wherever it goes, so a file and the screen get
+    the same bytes.
 
+    What is printed is printed as it is: the table holds colour codes only when colour
+    was chosen (--color, or a terminal), and click, left to decide, deletes whatever
+    looks like one from a pipe — an ESC sequence in a case's text would have gone
+    missing from `eval -f csv > out.csv` while `-o out.csv` kept it."""
+    from .render.printable import printable
+
+    if readable and isinstance(text, str):
         text = printable(text)
     if output is None:
         if page and isinstance(text, str) and _page(text):
             return
         for piece in [text] if isinstance(text, str) else text:
             # an eval --jobs worker's text (render.files.Spooled) is read back here: the screen is no file
-            click.echo(piece if isinstance(piece, (str, bytes)) else str(piece), nl=False, color=True if colour else None)
+            piece = piece if isinstance(piece, (str, bytes)) else str(piece)
+            click.echo(printable(piece) if readable and isinstance(piece, str) else piece, nl=False, color=True)
         return
     from .errors import Diagnostic, PolicyError
     from .render import write_atomically
@@ -1094,7 +1100,8 @@ def convert(ruleset: str, to: str, output: str | None) -> None:
     from .api import locate_ruleset
     from .fmt import convert_file
 
-    _emit(convert_file(locate_ruleset(ruleset), to, output), output)
+    # a `quoted name` has no escapes: on a terminal its control characters are shown
+    _emit(convert_file(locate_ruleset(ruleset), to, output), output, readable=output is None and sys.stdout.isatty())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -525,11 +525,26 @@ def _number(text: str, file: str, tok: Token) -> Decimal:
         raise ParseError(Diagnostic.at("PE004", _("invalid number {text!r}", text=text), _tspan(file, tok))) from None
 
 
+# \n, \t, \uXXXX (four hex digits: how the writer spells a control character), and any
+# other character after a backslash stands for itself (\" and \\)
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+
+
 def unescape(raw: str) -> str:
     body = raw[1:-1]
     if "\\" not in body:
         return body
-    return re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+    return _ESCAPE.sub(_unescaped, body)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    escaped = match.group(1)
+    if len(escaped) == 5:
+        code = int(escaped[1:], 16)
+        # half of a surrogate pair is not a character (it could not be written out as
+        # UTF-8): kept as written, as every unknown escape is
+        return escaped if 0xD800 <= code <= 0xDFFF else chr(code)
+    return {"n": "\n", "t": "\t"}.get(escaped, escaped)
 
 
 COLORS = ("red", "orange", "yellow", "blue", "green")

@@ -216,3 +216,47 @@ def test_terminal_sees_escapes_not_acts_on_them(tmp_path: Path, monkeypatch: pyt
     # machine formats keep the data as it is: JSON escapes it, and reads back equal
     data = json.loads((tmp_path / "old.json").read_text(encoding="utf-8"))
     assert data["items"][0]["id"] == "a" and data["rollups"][f"{p}24"]["units"][0]["id"] == p
+
+
+def test_machine_output_keeps_control_characters_through_a_pipe(tmp_path: Path) -> None:
+    """JSON and YAML escape a control character, CSV keeps it: through a pipe as in a file.
+    click, left to decide, deleted what looks like a colour code (`\\x1b[2J`) from a pipe,
+    so `eval -f csv > out.csv` lost text that `-o out.csv` kept."""
+    from .conftest import cli
+
+    p = TERMINAL
+    (tmp_path / "r.policy").write_text(dsl_with(p), encoding="utf-8")
+    (tmp_path / "case.json").write_text(json.dumps(case_with(p, "r.policy"), ensure_ascii=False), encoding="utf-8")
+    piped = cli("eval", "r.policy", "case.json", "-f", "csv", cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert cli("eval", "r.policy", "case.json", "-o", "out.csv", cwd=tmp_path).returncode == 0
+    written = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert piped.stdout == written and "esc\x1b[2J\x1b]0;title\x07rlo\u202eend\x9b" in written
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ('"a\\u001b[2Jb"', "a\x1b[2Jb"), ('"\\u202E"', "\u202e"), ('"\\u0041"', "A"),
+    ('"\\\\u0041"', "\\u0041"),                       # an escaped backslash, then text
+    ('"\\ud800"', "ud800"), ('"\\uZZ"', "uZZ"),       # no character: kept as written, as \\q is q
+    ('"\\n\\t\\"\\\\"', '\n\t"\\'),
+])
+def test_string_escapes(written: str, read: str) -> None:
+    from policyengine.parse import unescape
+
+    assert unescape(written) == read
+
+
+def test_the_dsl_writer_spells_control_characters_as_escapes(tmp_path: Path) -> None:
+    """`fmt` and `convert --to dsl` write a string's control characters as \\uXXXX: the same
+    text when read back, shown rather than obeyed on a terminal, kept through a pipe."""
+    from policyengine.api import load_ruleset
+
+    (tmp_path / "r.yaml").write_text('ruleset: t\nsources: ["a\\e[2Jb\\u202Ec\\x9b"]\ninputs:\n  x: number\n',
+                                     encoding="utf-8")
+    code, dsl = run("convert", "--to", "dsl", str(tmp_path / "r.yaml"))
+    assert code == 0, dsl
+    assert 'source "a\\u001b[2Jb\\u202ec\\u009b"' in dsl
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", dsl)
+    (tmp_path / "r.policy").write_text(dsl, encoding="utf-8")
+    assert load_ruleset(tmp_path / "r.policy").model.sources == ("a\x1b[2Jb\u202ec\x9b",)
+    assert load_ruleset(tmp_path / "r.yaml").model.sources == ("a\x1b[2Jb\u202ec\x9b",)

@@ -15,7 +15,7 @@ import re
 
 # C0 controls but tab and newline, DEL, C1 controls; the bidirectional embeddings,
 # overrides and isolates (U+202A–U+202E, U+2066–U+2069) that reorder what is shown
-_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape(match: re.Match[str]) -> str:
@@ -27,4 +27,4 @@ def escape(match: re.Match[str]) -> str:
 def printable(text: str) -> str:
     """`text` with every character that would act on a terminal instead of being shown
     written as its escape (`\\x1b`, `\\u202e`), so the reader sees that it is there."""
-    return _UNSHOWABLE.sub(escape, text) if _UNSHOWABLE.search(text) else text
+    return UNSHOWABLE.sub(escape, text) if UNSHOWABLE.search(text) else text
