@@ -45,7 +45,7 @@ from .model import (
     TypeSpec,
     Unary,
 )
-from .render.printable import UNSHOWABLE
+from .render.printable import u_escaped
 from .runtime import format_number
 
 # The words that need backticks when used as a name: those the grammar reads as a keyword
@@ -83,12 +83,7 @@ def string(s: str) -> str:
     ESC, a bidirectional override: render/printable.py) is written as its `\\uXXXX`
     escape: the text stays the same when read back, and `fmt`, `convert` or a pipe show
     it instead of obeying it (click strips what looks like a colour code from a pipe)."""
-    body = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return '"' + (UNSHOWABLE.sub(_u_escape, body) if UNSHOWABLE.search(body) else body) + '"'
-
-
-def _u_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    return '"' + u_escaped(s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")) + '"'
 
 
 def number(d: Decimal) -> str:

@@ -232,6 +232,12 @@ def test_machine_output_keeps_control_characters_through_a_pipe(tmp_path: Path) 
     assert cli("eval", "r.policy", "case.json", "-o", "out.csv", cwd=tmp_path).returncode == 0
     written = (tmp_path / "out.csv").read_text(encoding="utf-8")
     assert piped.stdout == written and "esc\x1b[2J\x1b]0;title\x07rlo\u202eend\x9b" in written
+    # JSON writes every such character as \uXXXX, as json itself does C0: C1 (\x9b, the
+    # one-byte CSI) and the bidirectional override went out raw; the same text read back
+    text = cli("eval", "r.policy", "case.json", "-f", "json", cwd=tmp_path).stdout
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+    assert "esc\\u001b[2J\\u001b]0;title\\u0007rlo\\u202eend\\u009b" in text
+    assert json.loads(text)["rollups"][f"{p}24"]["units"][0]["id"] == p
 
 
 @pytest.mark.parametrize(("written", "read"), [

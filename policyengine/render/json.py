@@ -6,10 +6,21 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import partial
+from json.encoder import encode_basestring
 from typing import Any
 
 from ..result import ItemResult, Result, passing, unbuilt
 from ..runtime import format_number, load_generated
+from .printable import u_escaped
+
+
+def _quote(text: str) -> str:
+    """A JSON string; a control character json leaves raw (C1, DEL) or a bidirectional
+    override written `\\uXXXX`, as json writes the others: the same string read back, and
+    a terminal shows it rather than obeys it (render/printable.py). Most text is printable
+    and costs one C check more."""
+    quoted = encode_basestring(text)  # the C version where available
+    return quoted if quoted.isprintable() else u_escaped(quoted)
 
 
 class JsonWriter:
@@ -22,9 +33,7 @@ class JsonWriter:
     """
 
     def __init__(self) -> None:
-        from json.encoder import encode_basestring
-
-        self.quote = encode_basestring  # the C version where available
+        self.quote = _quote
         self.numbers: dict[Decimal, str] = {}
         self.shared: dict[int, str] = {}
         self.keys: dict[str, str] = {}  # a value's name, quoted, with its colon

@@ -6,7 +6,9 @@ lines after it or (with a bidirectional override) show text in another order tha
 stored — a table that lies to the officer reading it. Every human-readable output (the
 terminal table, explain's text, diff's and compare's tables, diagnostics, the test
 runner's lines) goes through `printable`; machine formats escape on their own terms
-(JSON and YAML escape control characters; CSV and the workbooks keep the data as it is).
+(JSON and the DSL write these characters `\\uXXXX`, `u_escaped`; YAML escapes control
+characters; CSV and the workbooks keep the data as it is, and CSV is shown through
+`printable` on a terminal).
 """
 
 from __future__ import annotations
@@ -28,3 +30,14 @@ def printable(text: str) -> str:
     """`text` with every character that would act on a terminal instead of being shown
     written as its escape (`\\x1b`, `\\u202e`), so the reader sees that it is there."""
     return UNSHOWABLE.sub(escape, text) if UNSHOWABLE.search(text) else text
+
+
+def u_escaped(text: str) -> str:
+    """`text` with every such character written `\\uXXXX`, for a format whose strings read
+    that escape back as the character (JSON, the DSL): the same data, shown rather than
+    obeyed wherever it is printed."""
+    return UNSHOWABLE.sub(_u, text) if UNSHOWABLE.search(text) else text
+
+
+def _u(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
