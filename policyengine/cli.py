@@ -218,8 +218,8 @@ def _fail(exc: Any) -> NoReturn:
 
 def _say(text: str, err: bool = False, nl: bool = True) -> None:
     """A line for a person: ruleset and case text in it shown, never acted on by the
-    terminal (render/printable.py says why)."""
-    from .render.printable import printable
+    terminal (printable.py says why)."""
+    from .printable import printable
 
     click.echo(printable(text), err=err, nl=nl)
 
@@ -429,7 +429,7 @@ def eval_(ruleset: str, cases: tuple[str, ...], fmt: str | None, output: str | N
         _emit(yaml_chunks(results, written), output)
     elif fmt == "csv":
         # CSV keeps a case's text as it is; on a terminal its control characters are shown
-        _emit(csv_chunks(results, written), output, readable=output is None and sys.stdout.isatty())
+        _emit(csv_chunks(results, written), output, readable=terminal)
     elif fmt == "xlsx":
         from .render.xlsx import to_xlsx
 
@@ -605,7 +605,7 @@ def _emit(text: str | bytes | Iterable[Any], output: str | None, page: bool = Fa
     was chosen (--color, or a terminal), and click, left to decide, deletes whatever
     looks like one from a pipe — an ESC sequence in a case's text would have gone
     missing from `eval -f csv > out.csv` while `-o out.csv` kept it."""
-    from .render.printable import printable
+    from .printable import printable
 
     if readable and isinstance(text, str):
         text = printable(text)

@@ -45,7 +45,7 @@ from .model import (
     TypeSpec,
     Unary,
 )
-from .render.printable import u_escaped
+from .printable import u_escaped
 from .runtime import format_number
 
 # The words that need backticks when used as a name: those the grammar reads as a keyword
@@ -80,7 +80,7 @@ def name(n: str) -> str:
 
 def string(s: str) -> str:
     """A string literal. A character that would act on a terminal (an escape sequence's
-    ESC, a bidirectional override: render/printable.py) is written as its `\\uXXXX`
+    ESC, a bidirectional override: printable.py) is written as its `\\uXXXX`
     escape: the text stays the same when read back, and `fmt`, `convert` or a pipe show
     it instead of obeying it (click strips what looks like a colour code from a pipe)."""
     return '"' + u_escaped(s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")) + '"'

@@ -1174,6 +1174,6 @@ def _xml_text(text: str | None) -> str | None:
     """`text` with the characters XML 1.0 forbids shown as \\xNN, so the file stays well-formed."""
     if text is None or not _NOT_XML.search(text):
         return text
-    from .render.printable import escape
+    from .printable import escape
 
     return _NOT_XML.sub(escape, text)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from policyengine.results import read_result
-from policyengine.results.json import _column, _value, read_json_fields
+from policyengine.results.json import _column, read_json_fields
 
 from .conftest import cli
 
@@ -129,7 +129,7 @@ def test_another_layout_is_read_in_full_with_the_same_outcome(tmp_path: Path, ch
 ])
 def test_a_column_decodes_as_each_text_alone(texts: list[bytes]) -> None:
     column = _column(texts)
-    alone = [_value(t) for t in texts]
+    alone = [_column([t])[0] for t in texts]
     assert column == alone and [type(v) for v in column] == [type(v) for v in alone]
 
 

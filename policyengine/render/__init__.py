@@ -7,11 +7,11 @@ keys keep the ruleset's order, and the same result always gives the same bytes.
 
 from __future__ import annotations
 
+from ..printable import printable
 from ..result import Result
 from .csv import csv_chunks, csv_lines, csv_lines_of, to_csv
 from .files import write_atomically
 from .json import JsonWriter, json_chunks, to_json
-from .printable import printable
 from .table import TableView, summary_text, to_table
 from .tabular import cell, rows, table_rows
 from .yaml import YamlRows, to_yaml, yaml_chunks, yaml_items

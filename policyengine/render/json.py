@@ -9,15 +9,15 @@ from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
+from ..printable import u_escaped
 from ..result import ItemResult, Result, passing, unbuilt
 from ..runtime import format_number, load_generated
-from .printable import u_escaped
 
 
 def _quote(text: str) -> str:
     """A JSON string; a control character json leaves raw (C1, DEL) or a bidirectional
     override written `\\uXXXX`, as json writes the others: the same string read back, and
-    a terminal shows it rather than obeys it (render/printable.py). Most text is printable
+    a terminal shows it rather than obeys it (printable.py). Most text is printable
     and costs one C check more."""
     quoted = encode_basestring(text)  # the C version where available
     return quoted if quoted.isprintable() else u_escaped(quoted)

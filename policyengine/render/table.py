@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..i18n import N_, _
+from ..printable import printable
 from ..result import Result
-from .printable import printable
 from .tabular import cell, rollup_rows, rows
 
 

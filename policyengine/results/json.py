@@ -198,7 +198,7 @@ def _column(texts: list[bytes]) -> list[Any]:
 
     As one JSON array: when it holds exactly one scalar a text, each text was exactly that
     scalar (a text holding two would leave another holding none, an empty element, which
-    is not JSON), and a scalar decodes as `_value` decodes it alone. Anything else — a
+    is not JSON), and a scalar decodes as it does alone. Anything else — a
     record, a list, NaN, `01`, a raw control character in a text — is not what this tool
     writes: ValueError, and the caller reads the file in full, which refuses exactly what
     the JSON standard refuses and says where (a fast read must accept no more than that)."""
@@ -209,8 +209,3 @@ def _column(texts: list[bytes]) -> list[Any]:
     if len(together) != len(texts) or not set(map(type, together)) <= _SCALARS:
         raise ValueError("not one JSON scalar a text")
     return together
-
-
-def _value(text: bytes) -> Any:
-    """One scalar as the JSON standard reads it: text, a number, true, false or null."""
-    return _column([text])[0]
