@@ -266,3 +266,59 @@ def test_the_dsl_writer_spells_control_characters_as_escapes(tmp_path: Path) -> 
     (tmp_path / "r.policy").write_text(dsl, encoding="utf-8")
     assert load_ruleset(tmp_path / "r.policy").model.sources == ("a\x1b[2Jb\u202ec\x9b",)
     assert load_ruleset(tmp_path / "r.yaml").model.sources == ("a\x1b[2Jb\u202ec\x9b",)
+
+
+def test_workbooks_hold_control_characters_as_escapes(tmp_path: Path) -> None:
+    """A control character a workbook cannot hold (ESC, BEL) in a name or value made
+    `eval -o x.xlsx`, `diff -o x.xlsx` and `template` an internal error (openpyxl refuses
+    it) or, in a drop-down list, a workbook with XML no reader could open. Now the visible
+    cells show its escape, a result workbook's hidden sheet keeps the exact text, and a
+    damaged workbook is refused with PE320."""
+    import openpyxl
+
+    from policyengine.results import read_result
+
+    monkey = tmp_path
+    p = TERMINAL
+    (monkey / "r.policy").write_text(dsl_with(p), encoding="utf-8")
+    (monkey / "case.json").write_text(json.dumps(case_with(p, "r.policy"), ensure_ascii=False), encoding="utf-8")
+    for args in (["eval", str(monkey / "case.json"), "-o", str(monkey / "out.xlsx")],
+                 ["diff", str(monkey / "r.policy"), str(monkey / "r.policy"), "--cases", str(monkey / "case.json"),
+                  "-o", str(monkey / "diff.xlsx")]):
+        code, out = run(*args)
+        assert code == 0 and "internal error" not in out, (args, out)
+    # a list field named with '[' cannot name the template's sheet for it: said at its declaration
+    code, out = run("template", str(monkey / "r.policy"), "--from", str(monkey / "case.json"),
+                    "-o", str(monkey / "t.xlsx"))
+    assert code == 2 and f"{monkey / 'r.policy'}:" in out and "error[PE324]: a workbook cannot have a sheet" in out
+    # an enum value with ESC: the template leaves that column without a drop-down list (whose
+    # XML it made unreadable) and writes the value escaped
+    # (n: a number column, whose drop-down rule is a formula: such a workbook is read by openpyxl,
+    # which refuses XML that is not well-formed, below)
+    (monkey / "e.policy").write_text('input 类别: one of ["甲\\u001b", "乙"]\ninput n: number = 0\nlet y = 1\n',
+                                     encoding="utf-8")
+    (monkey / "e.yaml").write_text('ruleset: e.policy\nitems:\n  - {id: a, 类别: "甲\\e"}\n', encoding="utf-8")
+    code, out = run("template", str(monkey / "e.policy"), "--from", str(monkey / "e.yaml"), "-o", str(monkey / "t.xlsx"))
+    assert code == 0, out
+    sheet = openpyxl.load_workbook(monkey / "out.xlsx")["items"]
+    header, first = ([c.value for c in sheet[r]] for r in (1, 2))
+    escaped = "esc\\x1b[2J\\x1b]0;title\\x07rlo\u202eend\x9b"  # what a cell cannot hold, escaped
+    assert f"{escaped}1" in header and escaped in first
+    back = read_result(monkey / "out.xlsx").result  # from the hidden sheet: the exact text
+    assert back.items[0].values[f"{p}12"] == 11 and back.items[0].grades[f"{p}6"].level == f"{p}7"
+    # the template opens (its XML is well-formed); the value it could not hold is then said
+    code, out = run("eval", str(monkey / "e.policy"), str(monkey / "t.xlsx"))
+    assert code == 2 and "internal error" not in out and "t.xlsx[" in out, out
+    # a workbook whose XML is not well-formed: located at the file, not an internal error
+    import zipfile
+
+    broken = monkey / "broken.xlsx"
+    assert run("template", str(monkey / "e.policy"), "-o", str(monkey / "blank.xlsx"))[0] == 0
+    with zipfile.ZipFile(monkey / "blank.xlsx") as source, zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData", b"\x1b<sheetData", 1)
+            target.writestr(info, data)
+    code, out = run("eval", str(monkey / "e.policy"), str(broken))
+    assert code == 2 and f"{broken}: error[PE320]" in out and "Traceback" not in out, out

@@ -74,7 +74,7 @@ def case_workbook(model: Ruleset, ruleset_ref: str | None, case: Case | None = N
         for c, (name, _spec, _doc_text) in enumerate(header, 1):
             _put(ws, r, c, item.get(name) if isinstance(item, dict) else None)
     for decl in list_fields(model):
-        sheet = book.create_sheet(decl.name)
+        sheet = _sheet_for(book, decl.name, decl.name, decl.span)
         inner = [("id", None, "所属项目的编号 (the id of the item this row belongs to)"),
                  *((f.name, f.type, _field_doc(f.type, f.default)) for f in decl.type.fields)]
         rows = [(item.get("id"), element) for item in items if isinstance(item, dict)
@@ -85,7 +85,8 @@ def case_workbook(model: Ruleset, ruleset_ref: str | None, case: Case | None = N
             for c, (name, _spec, _doc_text) in enumerate(inner[1:], 2):
                 _put(sheet, r, c, element.get(name))
     for rollup, units in _units(model, case).items():
-        sheet = book.create_sheet(f"{UNITS_PREFIX}{rollup}"[:31])
+        sheet = _sheet_for(book, f"{UNITS_PREFIX}{rollup}"[:31], rollup,
+                           next((r.span for r in model.rollups if r.name == rollup), None))
         names = _unit_columns(model, rollup, units)
         _header(sheet, [(n, None, None) for n in names], len(units))
         for r, unit in enumerate(units, 2):
@@ -179,10 +180,24 @@ def _csv_cell(value: Any) -> str:
     return cell(value)
 
 
-def _plain_cell(value: Any) -> Any:
-    from ..render.xlsx import cell_value
+def _sheet_for(book: Any, title: str, name: str, span: Any) -> Any:
+    """A sheet named after a list field or a rollup (`name`, declared at `span`); a name a
+    sheet cannot have (it holds one of \\ / ? * [ ] :) is said there, not an internal error."""
+    from ..errors import Diagnostic, PolicyError
+    from ..i18n import _
 
-    return cell_value(value)
+    try:
+        return book.create_sheet(title)
+    except ValueError:
+        raise PolicyError(Diagnostic.at("PE324", _("a workbook cannot have a sheet named '{name}' (a sheet name "
+                                                   "holds none of \\ / ? * [ ] :): write the template as .csv",
+                                                   name=name), span)) from None
+
+
+def _plain_cell(value: Any) -> Any:
+    from ..render.xlsx import cell_value, held
+
+    return held(cell_value(value))
 
 
 def _put(ws: Worksheet, row: int, column: int, value: Any) -> None:
@@ -225,15 +240,15 @@ def _header(ws: Worksheet, header: list[tuple[str, TypeSpec | None, str | None]]
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
-    from ..render.xlsx import HEADER_FILL, fit_columns
+    from ..render.xlsx import HEADER_FILL, fit_columns, held
 
     bold, shade = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
     last = max(TEMPLATE_ROWS, filled + 1)
     for c, (name, spec, doc) in enumerate(header, 1):
-        cell = ws.cell(row=1, column=c, value=name)
+        cell = ws.cell(row=1, column=c, value=held(name))
         cell.font, cell.fill = bold, shade
         if doc:
-            cell.comment = Comment(doc, "policyengine", width=320, height=120)
+            cell.comment = Comment(held(doc), "policyengine", width=320, height=120)
         if spec is not None:
             _validation(ws, spec, f"{column_letter(c)}2:{column_letter(c)}{last}", name)
     ws.freeze_panes = "A2"
@@ -246,10 +261,15 @@ def _header(ws: Worksheet, header: list[tuple[str, TypeSpec | None, str | None]]
 def _validation(ws: Worksheet, spec: TypeSpec, cells: str, name: str) -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from ..render.xlsx import held
+
     rule: DataValidation | None = None
     if spec.kind == "enum":
         choices = ",".join(spec.values)
-        if len(choices) + 2 <= _LIST_FORMULA_LIMIT and all("," not in v and '"' not in v for v in spec.values):
+        # a value the list cannot spell (a comma, a quote, a control character a workbook
+        # cannot hold) leaves the column without a drop-down
+        if len(choices) + 2 <= _LIST_FORMULA_LIMIT and all("," not in v and '"' not in v and held(v) == v
+                                                            for v in spec.values):
             rule = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True)
             rule.error = f"{name}: " + " / ".join(spec.values)
     elif spec.kind == "bool":
@@ -281,6 +301,7 @@ def _validation(ws: Worksheet, spec: TypeSpec, cells: str, name: str) -> None:
         column = cells.split(":")[0].rstrip("0123456789")
         ws.column_dimensions[column].number_format = "yyyy-mm-dd"
     if rule is not None:
+        rule.error = held(rule.error)
         rule.showErrorMessage = True
         ws.add_data_validation(rule)
         rule.add(cells)

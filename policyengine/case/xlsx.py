@@ -170,14 +170,15 @@ def _read_with_openpyxl(path: Path) -> Case:
     file = str(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError,
+            SyntaxError) as exc:  # SyntaxError: XML that is not well-formed (ElementTree's, lxml's)
         raise CaseError(Diagnostic("PE320", _("this is not a readable XLSX workbook ({value})",
                                               value=str(exc)[:120]),
                                    file=file)) from None
     try:
         sheets = [(ws.title, enumerate(ws.iter_rows(values_only=True), 1)) for ws in book.worksheets]
         return _read_sheets(sheets, path, book)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError) as exc:
         # a damaged part inside the archive: openpyxl reads sheets only as they are iterated
         raise CaseError(Diagnostic("PE320", _("this workbook is damaged and cannot be read "
                                               "({value})",

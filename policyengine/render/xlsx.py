@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..printable import escape
 from ..result import Result
 from ..runtime import format_number
 from .table import _cross_table, flatten_counts
@@ -69,6 +70,22 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return "; ".join(_text(v) for v in value)
     return str(value)
+
+
+# the characters a workbook cell cannot hold (openpyxl refuses them: the C0 controls but
+# tab and line breaks)
+_UNHELD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def held(value: Any) -> Any:
+    """`value` as a cell can hold it: in text, a control character a workbook cannot hold
+    is written as its escape (`\\x1b`, as the terminal shows it), for the person reading
+    the sheet; a result workbook's hidden `result` sheet keeps the exact text (JSON escapes
+    it). Every cell this package writes goes through here: openpyxl's refusal was an
+    internal error."""
+    if value.__class__ is str and _UNHELD.search(value):
+        return _UNHELD.sub(escape, value)
+    return value
 
 
 def _text(value: Any) -> str:
@@ -168,14 +185,14 @@ def _table(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]],
 
     bold, shade = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
     for column, name in enumerate(header, 1):
-        c = ws.cell(row=top, column=column, value=name)
+        c = ws.cell(row=top, column=column, value=held(name))
         c.font, c.fill = bold, shade
     patterns: dict[str, PatternFill] = {}
     for r, row in enumerate(rows, top + 1):
         for column, value in enumerate(row, 1):
             if value is None:
                 continue
-            c = ws.cell(row=r, column=column, value=value)
+            c = ws.cell(row=r, column=column, value=held(value))
             if isinstance(value, _dt.date):
                 c.number_format = "yyyy-mm-dd"
             colour = fills[r - top - 1][column - 1] if fills else None
@@ -249,7 +266,7 @@ def _summary(ws: Worksheet, results: list[Result]) -> None:
         lines.append([])
     for r, row in enumerate(lines, 1):
         for column, value in enumerate(row, 1):
-            c = ws.cell(row=r, column=column, value=value)
+            c = ws.cell(row=r, column=column, value=held(value))
             if r in heads:
                 c.font = bold
     fit_columns(ws, lines)
